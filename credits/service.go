@@ -1,0 +1,154 @@
+// Package credits is the domain: who may do what with prepaid credits, and
+// every movement of money. Resolvers, webhooks and jobs call it; it never
+// knows about GraphQL.
+package credits
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"creditgate/auth"
+	"creditgate/ent"
+	"creditgate/ent/account"
+	"creditgate/gid"
+	"creditgate/money"
+)
+
+// Service owns every rule of the credits domain.
+type Service struct {
+	db      *ent.Client
+	dialect string // entgo.io/ent/dialect name: Postgres or SQLite
+	log     *slog.Logger
+	// providers by payment method (CARD, PAYPAL); the sandbox by default.
+	providers map[string]Provider
+}
+
+// UseProvider routes a payment method (CARD or PAYPAL) to p.
+func (s *Service) UseProvider(method string, p Provider) { s.providers[method] = p }
+
+// New returns the domain service over db, whose client must carry the
+// Interceptors of this package (Open in package db installs them).
+func New(db *ent.Client, dialectName string, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{db: db, dialect: dialectName, log: log, providers: map[string]Provider{}}
+}
+
+// DB exposes the client for wiring (health checks, verification).
+func (s *Service) DB() *ent.Client { return s.db }
+
+func viewerOf(ctx context.Context) (*auth.Viewer, error) {
+	v, ok := auth.FromContext(ctx)
+	if !ok {
+		return nil, newErr(CodeUnauthenticated, "missing bearer token")
+	}
+	return v, nil
+}
+
+// requireRole is the domain's own check of the permission matrix; the API
+// gates the same operations with @hasRole, but webhooks and jobs call the
+// domain directly.
+func requireRole(ctx context.Context, roles ...auth.Role) (*auth.Viewer, error) {
+	v, err := viewerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range roles {
+		if v.Role == r {
+			return v, nil
+		}
+	}
+	return nil, forbidden()
+}
+
+// Viewer returns the authenticated viewer.
+func (s *Service) Viewer(ctx context.Context) (*auth.Viewer, error) { return viewerOf(ctx) }
+
+// Account resolves the account an operation is about: the one named (in the
+// viewer's scope, else NOT_FOUND) or the viewer's own: the account_id claim
+// for client roles, the agency pool for an agency admin. A system admin must
+// name one. The agency is loaded with it.
+func (s *Service) Account(ctx context.Context, id *gid.ID) (*ent.Account, error) {
+	v, err := viewerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := s.db.Account.Query().WithAgency()
+	switch {
+	case id != nil:
+		q.Where(account.ID(*id))
+	case v.IsClient():
+		q.Where(account.ID(gid.ID(v.AccountID)))
+	case v.Role == auth.RoleAgencyAdmin:
+		q.Where(account.AgencyID(gid.ID(v.AgencyID)), account.KindEQ(account.KindAGENCY))
+	default:
+		return nil, badInput("accountId is required for a system admin")
+	}
+	a, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, notFound("account")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading account: %w", err)
+	}
+	return a, nil
+}
+
+// currencyFor validates cur, or falls back to the agency's default.
+func currencyFor(ag *ent.Agency, cur *string) (string, error) {
+	if cur == nil {
+		return ag.DefaultCurrency, nil
+	}
+	return money.NormalizeCurrency(*cur)
+}
+
+func fmtAmount(minor int64, cur string) string {
+	return string(money.Format(minor, cur)) + " " + cur
+}
+
+// parseAmount parses a positive Decimal in cur; field names the input.
+func parseAmount(field string, d money.Decimal, cur string) (int64, error) {
+	n, err := money.Parse(d, cur)
+	if err != nil {
+		return 0, badInput("%s: %v", field, err)
+	}
+	return n, nil
+}
+
+func cleanName(field, name string, max int) (string, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return "", badInput("%s must not be empty", field)
+	case len(name) > max:
+		return "", badInput("%s is longer than %d characters", field, max)
+	}
+	return name, nil
+}
+
+// inTx runs fn in one database transaction: all of it commits or nothing.
+func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) (err error) {
+	tx, err := s.db.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("starting transaction: %w", err)
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			_ = tx.Rollback()
+			panic(v)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	return nil
+}

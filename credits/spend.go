@@ -1,0 +1,270 @@
+package credits
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"creditgate/auth"
+	"creditgate/ent"
+	"creditgate/ent/account"
+	"creditgate/ent/invoice"
+	"creditgate/ent/posting"
+	"creditgate/ent/service"
+	"creditgate/gid"
+	"creditgate/money"
+)
+
+// InvoicePayment is the answer to payInvoiceWithCredit.
+type InvoicePayment struct {
+	Invoice     *ent.Invoice
+	Transaction *ent.Posting
+	Balance     *ent.Balance
+}
+
+var spenders = []auth.Role{auth.RoleClient, auth.RoleClientOwner, auth.RoleAgencyAdmin, auth.RoleSystemAdmin}
+
+// PayInvoiceWithCredit pays the whole invoice from the account's balance, or
+// nothing. Marking it PAID is a conditional update, so of two racing
+// payments the loser gets ALREADY_PAID and pays nothing.
+func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *string) (*InvoicePayment, error) {
+	if _, err := requireRole(ctx, spenders...); err != nil {
+		return nil, err
+	}
+	key, err := newKey(ctx, idemKey, "payInvoiceWithCredit", id)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		inv *ent.Invoice
+		ps  []*ent.Posting
+	)
+	out, replay, err := s.once(ctx, key, func(tx *ent.Tx) (outcome, error) {
+		inv, err = tx.Invoice.Query().Where(invoice.ID(id)).
+			WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).Only(ctx)
+		if ent.IsNotFound(err) {
+			return outcome{}, notFound("invoice")
+		}
+		if err != nil {
+			return outcome{}, fmt.Errorf("loading invoice: %w", err)
+		}
+		acc := inv.Edges.Account
+		if reason := invoiceGate(acc.Edges.Agency, inv); reason != "" {
+			return outcome{}, unavailable(reason)
+		}
+		now := time.Now().UTC()
+		n, err := tx.Invoice.Update().Where(invoice.ID(id), invoice.StatusEQ(invoice.StatusOPEN)).
+			SetStatus(invoice.StatusPAID).SetPaidAt(now).Save(ctx)
+		if err != nil {
+			return outcome{}, fmt.Errorf("marking invoice paid: %w", err)
+		}
+		if n == 0 {
+			return outcome{}, unavailable(CodeAlreadyPaid)
+		}
+		ps, err = s.post(ctx, tx, entry{
+			kind: posting.KindINVOICE_PAYMENT, reference: inv.Number, currency: inv.Currency, agencyID: inv.AgencyID,
+			legs: []leg{
+				{account: acc, amount: -inv.Amount},
+				{book: bookRevenue, amount: inv.Amount},
+			},
+		})
+		if err != nil {
+			return outcome{}, err
+		}
+		if err := tx.Invoice.UpdateOneID(id).SetTransactionID(ps[0].ID).Exec(ctx); err != nil {
+			return outcome{}, fmt.Errorf("linking invoice transaction: %w", err)
+		}
+		inv.Status, inv.PaidAt, inv.TransactionID = invoice.StatusPAID, &now, &ps[0].ID
+		inv.Edges.Transaction = ps[0]
+		return outcome{Invoice: id, Transaction: ps[0].ID}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if replay {
+		return s.invoiceOutcome(ctx, out)
+	}
+	return &InvoicePayment{Invoice: inv, Transaction: ps[0], Balance: balanceAfter(ps[0])}, nil
+}
+
+func (s *Service) invoiceOutcome(ctx context.Context, o outcome) (*InvoicePayment, error) {
+	inv, err := s.db.Invoice.Query().Where(invoice.ID(o.Invoice)).
+		WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).WithTransaction().Only(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("loading invoice: %w", err)
+	}
+	tx := inv.Edges.Transaction
+	tx.Edges.Account = inv.Edges.Account
+	bal, err := s.balanceIn(ctx, inv.Edges.Account, inv.Currency)
+	if err != nil {
+		return nil, err
+	}
+	return &InvoicePayment{Invoice: inv, Transaction: tx, Balance: bal}, nil
+}
+
+// ServicePurchase is the answer to buyServiceWithCredit.
+type ServicePurchase struct {
+	Transaction *ent.Posting
+	Balance     *ent.Balance
+}
+
+// BuyServiceWithCredit charges price × quantity to the account: metered
+// usage (an SMS) draws credits down the same way.
+func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, accountID *gid.ID, quantity int, idemKey *string) (*ServicePurchase, error) {
+	if _, err := requireRole(ctx, spenders...); err != nil {
+		return nil, err
+	}
+	if quantity < 1 {
+		return nil, badInput("quantity must be at least 1")
+	}
+	acc, err := s.Account(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := s.db.Service.Query().Where(service.ID(serviceID), service.AgencyID(acc.AgencyID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, notFound("service")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading service: %w", err)
+	}
+	if reason := serviceGate(acc.Edges.Agency, svc); reason != "" {
+		return nil, unavailable(reason)
+	}
+	total, err := money.MulQuantity(svc.Price, int64(quantity))
+	if err != nil {
+		return nil, badInput("quantity: %v", err)
+	}
+	key, err := newKey(ctx, idemKey, "buyServiceWithCredit", struct {
+		S, A gid.ID
+		Q    int
+	}{svc.ID, acc.ID, quantity})
+	if err != nil {
+		return nil, err
+	}
+	var ps []*ent.Posting
+	out, replay, err := s.once(ctx, key, func(tx *ent.Tx) (outcome, error) {
+		ps, err = s.post(ctx, tx, entry{
+			kind: posting.KindSERVICE_PURCHASE, reference: fmt.Sprintf("%s x%d (%s)", svc.Name, quantity, svc.ID),
+			currency: svc.Currency, agencyID: svc.AgencyID,
+			legs: []leg{
+				{account: acc, amount: -total},
+				{book: bookRevenue, amount: total},
+			},
+		})
+		if err != nil {
+			return outcome{}, err
+		}
+		return outcome{Transaction: ps[0].ID}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if replay {
+		return s.transactionOutcome(ctx, out.Transaction)
+	}
+	return &ServicePurchase{Transaction: ps[0], Balance: balanceAfter(ps[0])}, nil
+}
+
+func (s *Service) transactionOutcome(ctx context.Context, id gid.ID) (*ServicePurchase, error) {
+	p, err := s.db.Posting.Query().Where(posting.ID(id)).
+		WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).Only(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("loading transaction: %w", err)
+	}
+	bal, err := s.balanceIn(ctx, p.Edges.Account, p.Currency)
+	if err != nil {
+		return nil, err
+	}
+	return &ServicePurchase{Transaction: p, Balance: bal}, nil
+}
+
+// unavailable turns an availability reason into the mutation's error.
+func unavailable(reason Code) *Error {
+	msg := map[Code]string{
+		CodeCreditPaymentsDisabled: "the agency has turned credit payments off",
+		CodeNotEligible:            "this cannot be paid with credits",
+		CodeAlreadyPaid:            "the invoice is not open",
+		CodeInsufficientCredits:    "the balance does not cover the amount",
+	}[reason]
+	return newErr(reason, "%s", msg)
+}
+
+// Allocation is the answer to allocateCredits.
+type Allocation struct {
+	Transaction *ent.Posting // IN on the client account
+	Balance     *ent.Balance // the client's
+	PoolBalance *ent.Balance
+}
+
+// AllocateCredits moves credits from the agency pool to one of its client
+// accounts: OUT on the pool and IN on the client, one journal.
+func (s *Service) AllocateCredits(ctx context.Context, to gid.ID, amount money.Decimal, cur *string, reference *string, idemKey *string) (*Allocation, error) {
+	if _, err := requireRole(ctx, auth.RoleAgencyAdmin, auth.RoleSystemAdmin); err != nil {
+		return nil, err
+	}
+	acc, err := s.Account(ctx, &to)
+	if err != nil {
+		return nil, err
+	}
+	if acc.Kind != account.KindCLIENT {
+		return nil, badInput("toAccountId: credits are allocated to client accounts")
+	}
+	c, err := currencyFor(acc.Edges.Agency, cur)
+	if err != nil {
+		return nil, badInput("currency: %v", err)
+	}
+	n, err := parseAmount("amount", amount, c)
+	if err != nil {
+		return nil, err
+	}
+	ref := "allocation"
+	if reference != nil && *reference != "" {
+		if len(*reference) > 500 {
+			return nil, badInput("reference is longer than 500 characters")
+		}
+		ref = *reference
+	}
+	pool, err := s.PoolAccount(ctx, acc.Edges.Agency)
+	if err != nil {
+		return nil, err
+	}
+	key, err := newKey(ctx, idemKey, "allocateCredits", struct {
+		To     gid.ID
+		Amount int64
+		Cur    string
+		Ref    string
+	}{acc.ID, n, c, ref})
+	if err != nil {
+		return nil, err
+	}
+	var ps []*ent.Posting
+	out, replay, err := s.once(ctx, key, func(tx *ent.Tx) (outcome, error) {
+		ps, err = s.post(ctx, tx, entry{
+			kind: posting.KindALLOCATION, reference: ref, currency: c, agencyID: acc.AgencyID,
+			legs: []leg{
+				{account: acc, amount: n},
+				{account: pool, amount: -n},
+			},
+		})
+		if err != nil {
+			return outcome{}, err
+		}
+		return outcome{Transaction: ps[0].ID}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if replay {
+		sp, err := s.transactionOutcome(ctx, out.Transaction)
+		if err != nil {
+			return nil, err
+		}
+		poolBal, err := s.balanceIn(ctx, pool, sp.Transaction.Currency)
+		if err != nil {
+			return nil, err
+		}
+		return &Allocation{Transaction: sp.Transaction, Balance: sp.Balance, PoolBalance: poolBal}, nil
+	}
+	return &Allocation{Transaction: ps[0], Balance: balanceAfter(ps[0]), PoolBalance: balanceAfter(ps[1])}, nil
+}

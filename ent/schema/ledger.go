@@ -1,0 +1,98 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"creditgate/gid"
+)
+
+// Journal groups the postings of one balanced movement of money: per
+// currency, its postings sum to zero.
+type Journal struct{ ent.Schema }
+
+func (Journal) Mixin() []ent.Mixin {
+	return []ent.Mixin{idMixin{prefix: gid.Journal}, createdMixin{}}
+}
+
+func (Journal) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("agency_id").GoType(gid.ID("")).Optional(),
+	}
+}
+
+func (Journal) Edges() []ent.Edge {
+	return []ent.Edge{edge.To("postings", Posting.Type)}
+}
+
+// Posting is one leg of a journal. A leg on a client or pool account is what
+// the API calls a CreditTransaction and carries the running balance. A leg on
+// a counter-account (provider clearing, agency revenue, receivables) has no
+// account and no balance row: those books only ever grow, so keeping them as
+// append-only postings means no payment ever waits on a shared hot row.
+type Posting struct{ ent.Schema }
+
+func (Posting) Mixin() []ent.Mixin {
+	return []ent.Mixin{idMixin{prefix: gid.Posting}, createdMixin{}}
+}
+
+func (Posting) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("journal_id").GoType(gid.ID("")).Immutable(),
+		field.String("agency_id").GoType(gid.ID("")).Optional().Immutable(),
+		field.String("account_id").GoType(gid.ID("")).Optional().Nillable().Immutable(),
+		// book names the counter-account of a leg without an account, e.g.
+		// "revenue" or "clearing:sandbox"; "" on account legs.
+		field.String("book").Default("").Immutable(),
+		field.Enum("kind").Values(
+			"PURCHASE", "REQUEST_APPROVED", "ALLOCATION", "SERVICE_PURCHASE",
+			"INVOICE_PAYMENT", "AUTO_TOPUP", "REFUND", "ADJUSTMENT", "SETTLEMENT",
+		).Immutable(),
+		field.String("reference").Default("").MaxLen(500).Immutable(),
+		field.String("currency").MinLen(3).MaxLen(3).Immutable(),
+		// amount is signed: positive credits the account (IN), negative debits it (OUT).
+		field.Int64("amount").Immutable(),
+		field.Int64("running_balance").Optional().Nillable().Immutable(),
+		field.Int64("seq").Optional().Nillable().Immutable(),
+	}
+}
+
+func (Posting) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("journal", Journal.Type).Ref("postings").Field("journal_id").Unique().Required().Immutable(),
+		edge.To("account", Account.Type).Field("account_id").Unique().Immutable(),
+	}
+}
+
+func (Posting) Indexes() []ent.Index {
+	return []ent.Index{
+		// History of one balance, newest first, and the running-balance chain.
+		index.Fields("account_id", "currency", "seq").Unique(),
+	}
+}
+
+// IdempotencyKey remembers the first result of a money-moving mutation per
+// viewer and key, with a hash of its input to refuse a reuse with other input.
+type IdempotencyKey struct{ ent.Schema }
+
+func (IdempotencyKey) Mixin() []ent.Mixin {
+	return []ent.Mixin{idMixin{prefix: gid.Idempotency}, createdMixin{}}
+}
+
+func (IdempotencyKey) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("scope").MaxLen(300).Immutable(),
+		field.String("key").MaxLen(200).Immutable(),
+		field.String("request_hash").Immutable(),
+		field.String("result").Default(""),
+	}
+}
+
+func (IdempotencyKey) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("scope", "key").Unique(),
+		index.Fields("created_at"),
+	}
+}

@@ -1,0 +1,101 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"creditgate/gid"
+)
+
+// Agency is a partner that sells credits to its client accounts.
+type Agency struct{ ent.Schema }
+
+func (Agency) Mixin() []ent.Mixin {
+	return []ent.Mixin{idMixin{prefix: gid.Agency}, createdMixin{}}
+}
+
+func (Agency) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(200),
+		field.String("default_currency").MinLen(3).MaxLen(3).Default("USD"),
+		field.Bool("credit_payments_enabled").Default(true),
+	}
+}
+
+func (Agency) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("accounts", Account.Type),
+		edge.To("services", Service.Type),
+		edge.To("packages", CreditPackage.Type),
+	}
+}
+
+// Account holds balances: a client's account, or the agency's own pool
+// (kind AGENCY) from which the agency allocates credits.
+type Account struct{ ent.Schema }
+
+func (Account) Mixin() []ent.Mixin {
+	return []ent.Mixin{idMixin{prefix: gid.Account}, createdMixin{}}
+}
+
+func (Account) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("agency_id").GoType(gid.ID("")).Immutable(),
+		field.String("name").NotEmpty().MaxLen(200),
+		field.Enum("kind").Values("CLIENT", "AGENCY").Immutable(),
+	}
+}
+
+func (Account) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("agency", Agency.Type).Ref("accounts").Field("agency_id").Unique().Required().Immutable(),
+		edge.To("balances", Balance.Type),
+	}
+}
+
+func (Account) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("agency_id", "created_at", "id"),
+		// One pool per agency.
+		index.Fields("agency_id").Unique().Annotations(entsql.IndexWhere("kind = 'AGENCY'")),
+	}
+}
+
+// Balance is what an account holds in one currency. available never goes
+// below zero: debits are conditional updates, and the CHECK is the backstop.
+// seq counts the postings on this balance; the newest posting carries it, so
+// history pages and the running-balance chain follow seq, not clocks.
+type Balance struct{ ent.Schema }
+
+func (Balance) Mixin() []ent.Mixin {
+	return []ent.Mixin{idMixin{prefix: gid.Balance}}
+}
+
+func (Balance) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("account_id").GoType(gid.ID("")).Immutable(),
+		field.String("agency_id").GoType(gid.ID("")).Immutable(),
+		field.String("currency").MinLen(3).MaxLen(3).Immutable(),
+		field.Int64("available").Default(0),
+		field.Int64("seq").Default(0),
+		field.Time("updated_at").Default(now),
+	}
+}
+
+func (Balance) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("account", Account.Type).Ref("balances").Field("account_id").Unique().Required().Immutable(),
+	}
+}
+
+func (Balance) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("account_id", "currency").Unique()}
+}
+
+func (Balance) Annotations() []schema.Annotation {
+	return []schema.Annotation{entsql.Checks(map[string]string{"balance_available_non_negative": "available >= 0"})}
+}

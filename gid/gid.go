@@ -1,0 +1,95 @@
+// Package gid defines the identifiers the API shows: a short type prefix and
+// 128 random bits. They are opaque on purpose: unlike sequential integers they
+// reveal neither how many objects exist nor in which order they were made, and
+// the prefix lets node(id:) find the table without a lookup.
+package gid
+
+import (
+	"crypto/rand"
+	"database/sql/driver"
+	"encoding/base32"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// ID is a prefixed random identifier, e.g. "acc_5k2m…".
+type ID string
+
+// Prefixes of every entity type, in one place so they cannot collide.
+const (
+	Agency        = "agy"
+	Account       = "acc"
+	Balance       = "bal"
+	Journal       = "jnl"
+	Posting       = "txn"
+	CreditRequest = "req"
+	Invoice       = "inv"
+	Service       = "svc"
+	CreditPackage = "pkg"
+	Payment       = "pay"
+	Idempotency   = "idk"
+)
+
+var enc = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
+
+// New returns a fresh ID with the given prefix.
+func New(prefix string) ID {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return ID(prefix + "_" + enc.EncodeToString(b[:]))
+}
+
+// NewFunc returns a generator for ent's DefaultFunc.
+func NewFunc(prefix string) func() ID { return func() ID { return New(prefix) } }
+
+// Prefix returns the type prefix of id, or "" when id is malformed.
+func (id ID) Prefix() string {
+	p, rest, ok := strings.Cut(string(id), "_")
+	if !ok || len(rest) != 26 {
+		return ""
+	}
+	return p
+}
+
+// Parse checks that s has the shape of an ID; it does not check existence.
+func Parse(s string) (ID, error) {
+	id := ID(s)
+	if id.Prefix() == "" {
+		return "", fmt.Errorf("malformed id %q", s)
+	}
+	return id, nil
+}
+
+// MarshalGQL writes the ID as a GraphQL ID (a JSON string).
+func (id ID) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(id))) }
+
+// UnmarshalGQL accepts a string. A malformed one is kept as is: it can never
+// match a row, so looking it up answers NOT_FOUND like any unknown id.
+func (id *ID) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("an ID must be a string, got %T", v)
+	}
+	*id = ID(s)
+	return nil
+}
+
+// Scan implements sql.Scanner.
+func (id *ID) Scan(src any) error {
+	switch v := src.(type) {
+	case string:
+		*id = ID(v)
+	case []byte:
+		*id = ID(v)
+	default:
+		return fmt.Errorf("gid: cannot scan %T", src)
+	}
+	return nil
+}
+
+// Value implements driver.Valuer.
+func (id ID) Value() (driver.Value, error) { return string(id), nil }

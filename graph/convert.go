@@ -1,0 +1,82 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"creditgate/auth"
+	"creditgate/credits"
+	"creditgate/ent"
+	"creditgate/gid"
+	"creditgate/graph/model"
+)
+
+// Small translations between the domain and the GraphQL models.
+
+func deref[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func pageInfo[T any](p *credits.Page[T]) *model.PageInfo {
+	pi := &model.PageInfo{HasNextPage: p.HasNext, HasPreviousPage: p.HasPrevious}
+	if n := len(p.Cursors); n > 0 {
+		pi.StartCursor, pi.EndCursor = &p.Cursors[0], &p.Cursors[n-1]
+	}
+	return pi
+}
+
+func availability(a credits.Availability) *model.CreditAvailability {
+	out := &model.CreditAvailability{Available: a.Available}
+	if a.Reason != "" {
+		reason := model.CreditUnavailableReason(a.Reason)
+		out.Reason = &reason
+	}
+	return out
+}
+
+var roles = map[auth.Role]model.Role{
+	auth.RoleClient:      model.RoleClient,
+	auth.RoleClientOwner: model.RoleClientOwner,
+	auth.RoleAgencyAdmin: model.RoleAgencyAdmin,
+	auth.RoleSystemAdmin: model.RoleSystemAdmin,
+}
+
+func roleOf(r auth.Role) model.Role { return roles[r] }
+
+// withAgency makes sure the account's agency is loaded (balances default to
+// its currency) without a query when the parent already loaded it.
+func (r *Resolver) withAgency(ctx context.Context, acc *ent.Account) (*ent.Account, error) {
+	if acc.Edges.Agency != nil {
+		return acc, nil
+	}
+	ag, err := acc.QueryAgency().Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	acc.Edges.Agency = ag
+	return acc, nil
+}
+
+// serviceOffer answers for the account the enclosing services(accountId:)
+// named, else for the viewer's own account.
+func (r *Resolver) serviceOffer(ctx context.Context, svc *ent.Service) (credits.ServiceOffer, error) {
+	var acc *ent.Account
+	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
+		if fc.Field.Field == nil || fc.Field.Name != "services" || fc.Object != "Query" {
+			continue
+		}
+		if id, ok := fc.Args["accountId"].(*gid.ID); ok && id != nil {
+			a, err := r.Credits.Account(ctx, id)
+			if err != nil {
+				return credits.ServiceOffer{}, err
+			}
+			acc = a
+		}
+		break
+	}
+	return r.Credits.ServiceAvailability(ctx, svc, acc)
+}

@@ -1,0 +1,122 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"creditgate/auth"
+	"creditgate/credits"
+	"creditgate/graph/model"
+	"creditgate/reqid"
+)
+
+// Options configure the GraphQL handler.
+type Options struct {
+	Logger        *slog.Logger
+	Introspection bool
+}
+
+// NewHandler returns the GraphQL endpoint over svc. Only the transports we
+// mean to serve are added: JSON POST, and GET for queries (gqlgen's GET
+// refuses mutations). No multipart or form transports: they would make
+// mutations reachable by cross-site form posts.
+func NewHandler(svc *credits.Service, opt Options) *handler.Server {
+	log := opt.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	srv := handler.New(NewExecutableSchema(Config{
+		Resolvers:  &Resolver{Credits: svc},
+		Directives: DirectiveRoot{HasRole: hasRole},
+	}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	if opt.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.AroundRootFields(requireViewer)
+	srv.SetErrorPresenter(presenter(log))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(v), "request_id", reqid.FromContext(ctx), "stack", string(debug.Stack()))
+		return errors.New("panic in resolver")
+	})
+	return srv
+}
+
+// requireViewer refuses every root field but introspection without a
+// verified token, with the reason the token was refused.
+func requireViewer(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	rc := graphql.GetRootFieldContext(ctx)
+	if rc == nil || strings.HasPrefix(rc.Field.Name, "__") {
+		return next(ctx)
+	}
+	if _, ok := auth.FromContext(ctx); ok {
+		return next(ctx)
+	}
+	msg := "missing bearer token"
+	if err := auth.ErrorFromContext(ctx); err != nil {
+		msg = err.Error()
+	}
+	graphql.AddError(ctx, &gqlerror.Error{
+		Message:    msg,
+		Path:       graphql.GetPath(ctx),
+		Extensions: map[string]any{"code": string(credits.CodeUnauthenticated)},
+	})
+	return graphql.Null
+}
+
+// hasRole gates an operation to the roles the schema lists.
+func hasRole(ctx context.Context, _ any, next graphql.Resolver, allowed []model.Role) (any, error) {
+	v, ok := auth.FromContext(ctx)
+	if !ok {
+		return nil, &credits.Error{Code: credits.CodeUnauthenticated, Message: "missing bearer token"}
+	}
+	for _, r := range allowed {
+		if roleOf(v.Role) == r {
+			return next(ctx)
+		}
+	}
+	return nil, &credits.Error{Code: credits.CodeForbidden, Message: "your role may not perform this operation"}
+}
+
+// presenter is the one place where errors become the contract's shape:
+// every error carries extensions.code, and nothing internal (SQL, stack,
+// file names) reaches the client. Unexpected errors are logged with the
+// request id, which is all the client sees of them.
+func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		if gerr.Extensions == nil {
+			gerr.Extensions = map[string]any{}
+		}
+		// Parse and validation errors made by gqlgen carry their own code.
+		if _, ok := gerr.Extensions["code"]; ok && gerr.Err == nil {
+			return gerr
+		}
+		code := credits.CodeOf(err)
+		var de *credits.Error
+		switch {
+		case errors.As(err, &de):
+			gerr.Message = de.Message
+		case code == credits.CodeInternal:
+			id := reqid.FromContext(ctx)
+			log.ErrorContext(ctx, "internal error", "error", err, "request_id", id, "path", gerr.Path.String())
+			gerr.Message = "internal error (request id " + id + ")"
+			gerr.Extensions["requestId"] = id
+		}
+		gerr.Extensions["code"] = string(code)
+		return gerr
+	}
+}
+

@@ -1,0 +1,222 @@
+// Package money keeps amounts exact: int64 minor units inside the service and
+// plain decimal strings at the API edge, never floats, so no amount is ever
+// rounded, wrapped or reinterpreted on its way in or out.
+package money
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+)
+
+var (
+	// ErrInvalidAmount is wrapped by every amount error so callers can map
+	// them to one client-facing error code with errors.Is.
+	ErrInvalidAmount = errors.New("invalid amount")
+	// ErrInvalidCurrency is wrapped by every currency error.
+	ErrInvalidCurrency = errors.New("invalid currency")
+)
+
+// moneyError carries a complete user-facing message while still matching a
+// sentinel with errors.Is; fmt.Errorf("%w: ...") would prefix the sentinel
+// text and read awkwardly ("invalid amount: amount too large").
+type moneyError struct {
+	msg  string
+	kind error
+}
+
+func (e *moneyError) Error() string { return e.msg }
+func (e *moneyError) Unwrap() error { return e.kind }
+
+func amountErr(format string, args ...any) error {
+	return &moneyError{msg: fmt.Sprintf(format, args...), kind: ErrInvalidAmount}
+}
+
+func currencyErr(code string) error {
+	return &moneyError{
+		msg:  fmt.Sprintf("unknown currency %q: use an ISO 4217 code such as USD", code),
+		kind: ErrInvalidCurrency,
+	}
+}
+
+var errTooLarge = &moneyError{msg: "amount too large", kind: ErrInvalidAmount}
+
+// Decimal is the GraphQL Decimal scalar. It travels as a JSON string so that
+// no JSON parser along the way turns it into a lossy float.
+type Decimal string
+
+// MarshalGQL implements graphql.Marshaler.
+func (d Decimal) MarshalGQL(w io.Writer) {
+	_, _ = io.WriteString(w, strconv.Quote(string(d)))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler. JSON numbers are refused even
+// when they look exact: accepting them would let clients depend on float
+// parsing somewhere in their own stack. Only the syntax is checked here;
+// Parse applies the currency rules once the currency is known.
+func (d *Decimal) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return amountErr(`invalid amount: send the amount as a JSON string such as "12.50", not %T`, v)
+	}
+	if _, _, ok := split(s); !ok {
+		return syntaxErr(s)
+	}
+	*d = Decimal(s)
+	return nil
+}
+
+func syntaxErr(s string) error {
+	return amountErr(`invalid amount %q: use a plain decimal such as "12.50"`, s)
+}
+
+// split checks s against ^[0-9]+(\.[0-9]+)?$ byte by byte (so no sign,
+// exponent, spaces, hex, underscores or non-ASCII digits get through) and
+// returns the integer and fraction digits.
+func split(s string) (intPart, frac string, ok bool) {
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	if !allDigits(intPart) || (hasDot && !allDigits(frac)) {
+		return "", "", false
+	}
+	return intPart, frac, true
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Parse converts a client amount to minor units of currency (a canonical
+// code, see NormalizeCurrency). It refuses anything it would have to round,
+// including trailing zeros past the currency's precision ("1.000" USD), so
+// the API contract "no more fraction digits than the currency has" holds
+// literally. Zero and values that do not fit in int64 are refused too.
+func Parse(d Decimal, currency string) (int64, error) {
+	digits, ok := MinorUnits(currency)
+	if !ok {
+		return 0, currencyErr(currency)
+	}
+	s := string(d)
+	intPart, frac, ok := split(s)
+	if !ok {
+		return 0, syntaxErr(s)
+	}
+	if len(frac) > digits {
+		if digits == 0 {
+			return 0, amountErr("invalid amount %q: %s has no fraction digits, use a whole number", s, currency)
+		}
+		return 0, amountErr("invalid amount %q: %s allows at most %d fraction digits", s, currency, digits)
+	}
+	var v int64
+	push := func(digit int64) bool {
+		if v > (math.MaxInt64-digit)/10 {
+			return false
+		}
+		v = v*10 + digit
+		return true
+	}
+	for _, r := range intPart + frac {
+		if !push(int64(r - '0')) {
+			return 0, amountErr("invalid amount %q: too large for %s", s, currency)
+		}
+	}
+	for range digits - len(frac) {
+		if !push(0) {
+			return 0, amountErr("invalid amount %q: too large for %s", s, currency)
+		}
+	}
+	if v == 0 {
+		return 0, amountErr("invalid amount %q: must be greater than zero", s)
+	}
+	return v, nil
+}
+
+// Format renders minor units with exactly the currency's fraction digits, so
+// clients always see the same shape for a currency. An unknown currency is
+// formatted with 2 digits rather than failing: callers validate currencies
+// at the edge, and output paths should not have an error branch.
+func Format(minor int64, currency string) Decimal {
+	digits, ok := MinorUnits(currency)
+	if !ok {
+		digits = 2
+	}
+	// Negating via uint64 keeps math.MinInt64 exact.
+	mag := uint64(minor)
+	sign := ""
+	if minor < 0 {
+		mag = -mag
+		sign = "-"
+	}
+	s := strconv.FormatUint(mag, 10)
+	if digits == 0 {
+		return Decimal(sign + s)
+	}
+	if len(s) <= digits {
+		s = strings.Repeat("0", digits-len(s)+1) + s
+	}
+	cut := len(s) - digits
+	return Decimal(sign + s[:cut] + "." + s[cut:])
+}
+
+// MinorUnits reports the ISO 4217 fraction digits of a canonical
+// (upper-case) code; ok is false for unknown codes.
+func MinorUnits(currency string) (int, bool) {
+	n, ok := minorUnits[currency]
+	return n, ok
+}
+
+// NormalizeCurrency accepts a code in any letter case and returns the
+// canonical upper-case form. It trims nothing: stray whitespace is a client
+// bug worth reporting, not silently fixing.
+func NormalizeCurrency(code string) (string, error) {
+	if len(code) != 3 {
+		return "", currencyErr(code)
+	}
+	var b [3]byte
+	for i := 0; i < 3; i++ {
+		c := code[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+		case c >= 'a' && c <= 'z':
+			c -= 'a' - 'A'
+		default:
+			return "", currencyErr(code)
+		}
+		b[i] = c
+	}
+	upper := string(b[:])
+	if _, ok := minorUnits[upper]; !ok {
+		return "", currencyErr(code)
+	}
+	return upper, nil
+}
+
+// MulQuantity returns price*qty, refusing results that would wrap around.
+func MulQuantity(price, qty int64) (int64, error) {
+	if price == 0 || qty == 0 {
+		return 0, nil
+	}
+	p := price * qty
+	if p/qty != price || (price == -1 && qty == math.MinInt64) || (qty == -1 && price == math.MinInt64) {
+		return 0, errTooLarge
+	}
+	return p, nil
+}
+
+// Add returns a+b, refusing results that would wrap around.
+func Add(a, b int64) (int64, error) {
+	if (b > 0 && a > math.MaxInt64-b) || (b < 0 && a < math.MinInt64-b) {
+		return 0, errTooLarge
+	}
+	return a + b, nil
+}

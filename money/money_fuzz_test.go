@@ -1,0 +1,91 @@
+package money
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// fuzzCurrencies is sorted so a currency index maps to the same code on
+// every run and saved corpus entries stay meaningful.
+var fuzzCurrencies = func() []string {
+	codes := make([]string, 0, len(minorUnits))
+	for c := range minorUnits {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	return codes
+}()
+
+func fuzzCurrency(i uint8) string { return fuzzCurrencies[int(i)%len(fuzzCurrencies)] }
+
+// canonical rewrites an accepted amount the way Format would print it, as an
+// independent oracle for the value Parse computed.
+func canonical(s string, digits int) string {
+	intPart, frac, _ := strings.Cut(s, ".")
+	intPart = strings.TrimLeft(intPart, "0")
+	if intPart == "" {
+		intPart = "0"
+	}
+	if digits == 0 {
+		return intPart
+	}
+	return intPart + "." + frac + strings.Repeat("0", digits-len(frac))
+}
+
+func FuzzParseFormat(f *testing.F) {
+	usd := uint8(slices.Index(fuzzCurrencies, "USD"))
+	for _, s := range []string{
+		"12", "12.5", "12.50", "0", "0.00", "-1", "1e3", "1.005", "NaN", "", " 1",
+		"007.5", "1.", ".5", "92233720368547758.07", "92233720368547758.08",
+		"9223372036854775807", "1200", "0.005", "1.2345",
+	} {
+		f.Add(s, usd)
+		f.Add(s, uint8(7))
+	}
+	f.Fuzz(func(t *testing.T, s string, ci uint8) {
+		cur := fuzzCurrency(ci)
+		digits, _ := MinorUnits(cur)
+		minor, err := Parse(Decimal(s), cur)
+		if err != nil {
+			return
+		}
+		if minor <= 0 {
+			t.Fatalf("Parse(%q, %s) = %d; accepted a non-positive amount", s, cur, minor)
+		}
+		out := Format(minor, cur)
+		if want := canonical(s, digits); string(out) != want {
+			t.Fatalf("Parse(%q, %s) = %d, formats as %q; want %q", s, cur, minor, out, want)
+		}
+		_, frac, hasDot := strings.Cut(string(out), ".")
+		if len(frac) != digits || hasDot != (digits > 0) {
+			t.Fatalf("Format(%d, %s) = %q; want exactly %d fraction digits", minor, cur, out, digits)
+		}
+		back, err := Parse(out, cur)
+		if err != nil || back != minor {
+			t.Fatalf("Parse(Format(%d, %s) = %q) = %d, %v", minor, cur, out, back, err)
+		}
+	})
+}
+
+func FuzzFormatParse(f *testing.F) {
+	for _, m := range []int64{1, 5, 1250, 1200, math.MaxInt64, 0, -1, math.MinInt64} {
+		f.Add(m, uint8(0))
+		f.Add(m, uint8(100))
+	}
+	f.Fuzz(func(t *testing.T, minor int64, ci uint8) {
+		cur := fuzzCurrency(ci)
+		out := Format(minor, cur)
+		got, err := Parse(out, cur)
+		if minor <= 0 {
+			if err == nil {
+				t.Fatalf("Parse(Format(%d, %s) = %q) accepted a non-positive amount", minor, cur, out)
+			}
+			return
+		}
+		if err != nil || got != minor {
+			t.Fatalf("Parse(Format(%d, %s) = %q) = %d, %v", minor, cur, out, got, err)
+		}
+	})
+}

@@ -1,0 +1,40 @@
+// Package reqid gives every request an id that appears in each log line and
+// in INTERNAL errors, so a user can quote it and an operator can find it.
+package reqid
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+)
+
+type key struct{}
+
+// FromContext returns the request id, or "".
+func FromContext(ctx context.Context) string {
+	s, _ := ctx.Value(key{}).(string)
+	return s
+}
+
+// NewContext returns ctx carrying id.
+func NewContext(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, key{}, id)
+}
+
+// New returns a fresh random id.
+func New() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Middleware assigns each request an id and echoes it in X-Request-Id. An
+// id sent by the client is not trusted: it would let callers forge log lines.
+func Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := New()
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), id)))
+	})
+}
