@@ -450,4 +450,3 @@ func (s *Service) ServiceAvailability(ctx context.Context, svc *ent.Service, acc
 	}
 	return ServiceOffer{Availability: Availability{Available: true}, UnitsLeft: int(units)}, nil
 }
-

@@ -80,3 +80,10 @@ func (r *Resolver) serviceOffer(ctx context.Context, svc *ent.Service) (credits.
 	}
 	return r.Credits.ServiceAvailability(ctx, svc, acc)
 }
+
+func review(rv *credits.Review, err error) (*model.CreditRequestPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreditRequestPayload{Request: rv.Request, Balance: rv.Balance}, nil
+}

@@ -202,11 +202,18 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AllocateCredits      func(childComplexity int, input model.AllocateCreditsInput) int
+		ApproveRequest       func(childComplexity int, input model.ReviewRequestInput) int
+		BuyCredits           func(childComplexity int, input model.BuyCreditsInput) int
+		BuyServiceWithCredit func(childComplexity int, input model.BuyServiceWithCreditInput) int
 		CreateAccount        func(childComplexity int, input model.CreateAccountInput) int
 		CreateAgency         func(childComplexity int, input model.CreateAgencyInput) int
 		CreateCreditPackage  func(childComplexity int, input model.CreateCreditPackageInput) int
 		CreateInvoice        func(childComplexity int, input model.CreateInvoiceInput) int
 		CreateService        func(childComplexity int, input model.CreateServiceInput) int
+		MarkRequestPaid      func(childComplexity int, input model.MarkRequestPaidInput) int
+		PayInvoiceWithCredit func(childComplexity int, input model.PayInvoiceWithCreditInput) int
+		RejectRequest        func(childComplexity int, input model.ReviewRequestInput) int
 		UpdateAgencySettings func(childComplexity int, input model.UpdateAgencySettingsInput) int
 	}
 
@@ -300,6 +307,13 @@ type InvoiceResolver interface {
 	PayWithCredit(ctx context.Context, obj *ent.Invoice) (*model.CreditAvailability, error)
 }
 type MutationResolver interface {
+	BuyCredits(ctx context.Context, input model.BuyCreditsInput) (*model.BuyCreditsPayload, error)
+	PayInvoiceWithCredit(ctx context.Context, input model.PayInvoiceWithCreditInput) (*model.PayInvoiceWithCreditPayload, error)
+	BuyServiceWithCredit(ctx context.Context, input model.BuyServiceWithCreditInput) (*model.BuyServiceWithCreditPayload, error)
+	ApproveRequest(ctx context.Context, input model.ReviewRequestInput) (*model.CreditRequestPayload, error)
+	RejectRequest(ctx context.Context, input model.ReviewRequestInput) (*model.CreditRequestPayload, error)
+	MarkRequestPaid(ctx context.Context, input model.MarkRequestPaidInput) (*model.CreditRequestPayload, error)
+	AllocateCredits(ctx context.Context, input model.AllocateCreditsInput) (*model.AllocateCreditsPayload, error)
 	CreateAgency(ctx context.Context, input model.CreateAgencyInput) (*ent.Agency, error)
 	CreateAccount(ctx context.Context, input model.CreateAccountInput) (*ent.Account, error)
 	UpdateAgencySettings(ctx context.Context, input model.UpdateAgencySettingsInput) (*ent.Agency, error)
@@ -900,6 +914,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InvoiceEdge.Node(childComplexity), true
 
+	case "Mutation.allocateCredits":
+		if e.ComplexityRoot.Mutation.AllocateCredits == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_allocateCredits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AllocateCredits(childComplexity, args["input"].(model.AllocateCreditsInput)), true
+	case "Mutation.approveRequest":
+		if e.ComplexityRoot.Mutation.ApproveRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveRequest(childComplexity, args["input"].(model.ReviewRequestInput)), true
+	case "Mutation.buyCredits":
+		if e.ComplexityRoot.Mutation.BuyCredits == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_buyCredits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BuyCredits(childComplexity, args["input"].(model.BuyCreditsInput)), true
+	case "Mutation.buyServiceWithCredit":
+		if e.ComplexityRoot.Mutation.BuyServiceWithCredit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_buyServiceWithCredit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BuyServiceWithCredit(childComplexity, args["input"].(model.BuyServiceWithCreditInput)), true
 	case "Mutation.createAccount":
 		if e.ComplexityRoot.Mutation.CreateAccount == nil {
 			break
@@ -955,6 +1013,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateService(childComplexity, args["input"].(model.CreateServiceInput)), true
+	case "Mutation.markRequestPaid":
+		if e.ComplexityRoot.Mutation.MarkRequestPaid == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markRequestPaid_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkRequestPaid(childComplexity, args["input"].(model.MarkRequestPaidInput)), true
+	case "Mutation.payInvoiceWithCredit":
+		if e.ComplexityRoot.Mutation.PayInvoiceWithCredit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_payInvoiceWithCredit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PayInvoiceWithCredit(childComplexity, args["input"].(model.PayInvoiceWithCreditInput)), true
+	case "Mutation.rejectRequest":
+		if e.ComplexityRoot.Mutation.RejectRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectRequest(childComplexity, args["input"].(model.ReviewRequestInput)), true
 	case "Mutation.updateAgencySettings":
 		if e.ComplexityRoot.Mutation.UpdateAgencySettings == nil {
 			break
@@ -1251,6 +1342,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateCreditPackageInput,
 		ec.unmarshalInputCreateInvoiceInput,
 		ec.unmarshalInputCreateServiceInput,
+		ec.unmarshalInputMarkRequestPaidInput,
 		ec.unmarshalInputPayInvoiceWithCreditInput,
 		ec.unmarshalInputReviewRequestInput,
 		ec.unmarshalInputUpdateAgencySettingsInput,
@@ -1697,7 +1789,20 @@ type Query {
   agency(id: ID): Agency
 }
 
+# Settles an accepted POSTPAID request: the agency received the money.
+input MarkRequestPaidInput {
+  requestId: ID!
+}
+
 type Mutation {
+  buyCredits(input: BuyCreditsInput!): BuyCreditsPayload! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  payInvoiceWithCredit(input: PayInvoiceWithCreditInput!): PayInvoiceWithCreditPayload! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  buyServiceWithCredit(input: BuyServiceWithCreditInput!): BuyServiceWithCreditPayload! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  approveRequest(input: ReviewRequestInput!): CreditRequestPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  rejectRequest(input: ReviewRequestInput!): CreditRequestPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  markRequestPaid(input: MarkRequestPaidInput!): CreditRequestPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  allocateCredits(input: AllocateCreditsInput!): AllocateCreditsPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+
   createAgency(input: CreateAgencyInput!): Agency! @hasRole(roles: [SYSTEM_ADMIN])
   createAccount(input: CreateAccountInput!): Account! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
   updateAgencySettings(input: UpdateAgencySettingsInput!): Agency! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
@@ -1771,6 +1876,18 @@ func (ec *executionContext) childFields_Agency(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Agency", field.Name)
 }
 
+func (ec *executionContext) childFields_AllocateCreditsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "transaction":
+		return ec.fieldContext_AllocateCreditsPayload_transaction(ctx, field)
+	case "balance":
+		return ec.fieldContext_AllocateCreditsPayload_balance(ctx, field)
+	case "poolBalance":
+		return ec.fieldContext_AllocateCreditsPayload_poolBalance(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AllocateCreditsPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Balance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "account":
@@ -1783,6 +1900,32 @@ func (ec *executionContext) childFields_Balance(ctx context.Context, field graph
 		return ec.fieldContext_Balance_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Balance", field.Name)
+}
+
+func (ec *executionContext) childFields_BuyCreditsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_BuyCreditsPayload_status(ctx, field)
+	case "transaction":
+		return ec.fieldContext_BuyCreditsPayload_transaction(ctx, field)
+	case "request":
+		return ec.fieldContext_BuyCreditsPayload_request(ctx, field)
+	case "payment":
+		return ec.fieldContext_BuyCreditsPayload_payment(ctx, field)
+	case "balance":
+		return ec.fieldContext_BuyCreditsPayload_balance(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BuyCreditsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_BuyServiceWithCreditPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "transaction":
+		return ec.fieldContext_BuyServiceWithCreditPayload_transaction(ctx, field)
+	case "balance":
+		return ec.fieldContext_BuyServiceWithCreditPayload_balance(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BuyServiceWithCreditPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreditAvailability(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1863,6 +2006,16 @@ func (ec *executionContext) childFields_CreditRequestEdge(ctx context.Context, f
 		return ec.fieldContext_CreditRequestEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditRequestEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditRequestPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "request":
+		return ec.fieldContext_CreditRequestPayload_request(ctx, field)
+	case "balance":
+		return ec.fieldContext_CreditRequestPayload_balance(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditRequestPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreditTransaction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1971,6 +2124,18 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PayInvoiceWithCreditPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "invoice":
+		return ec.fieldContext_PayInvoiceWithCreditPayload_invoice(ctx, field)
+	case "transaction":
+		return ec.fieldContext_PayInvoiceWithCreditPayload_transaction(ctx, field)
+	case "balance":
+		return ec.fieldContext_PayInvoiceWithCreditPayload_balance(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PayInvoiceWithCreditPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Payment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2195,6 +2360,62 @@ func (ec *executionContext) field_Agency_accounts_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_allocateCredits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AllocateCreditsInput, error) {
+			return ec.unmarshalNAllocateCreditsInput2creditgateᚋgraphᚋmodelᚐAllocateCreditsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_approveRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReviewRequestInput, error) {
+			return ec.unmarshalNReviewRequestInput2creditgateᚋgraphᚋmodelᚐReviewRequestInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_buyCredits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.BuyCreditsInput, error) {
+			return ec.unmarshalNBuyCreditsInput2creditgateᚋgraphᚋmodelᚐBuyCreditsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_buyServiceWithCredit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.BuyServiceWithCreditInput, error) {
+			return ec.unmarshalNBuyServiceWithCreditInput2creditgateᚋgraphᚋmodelᚐBuyServiceWithCreditInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2257,6 +2478,48 @@ func (ec *executionContext) field_Mutation_createService_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateServiceInput, error) {
 			return ec.unmarshalNCreateServiceInput2creditgateᚋgraphᚋmodelᚐCreateServiceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_markRequestPaid_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MarkRequestPaidInput, error) {
+			return ec.unmarshalNMarkRequestPaidInput2creditgateᚋgraphᚋmodelᚐMarkRequestPaidInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_payInvoiceWithCredit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PayInvoiceWithCreditInput, error) {
+			return ec.unmarshalNPayInvoiceWithCreditInput2creditgateᚋgraphᚋmodelᚐPayInvoiceWithCreditInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rejectRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReviewRequestInput, error) {
+			return ec.unmarshalNReviewRequestInput2creditgateᚋgraphᚋmodelᚐReviewRequestInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4903,6 +5166,440 @@ func (ec *executionContext) fieldContext_InvoiceEdge_node(_ context.Context, fie
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Invoice(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_buyCredits(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_buyCredits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BuyCredits(ctx, fc.Args["input"].(model.BuyCreditsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.BuyCreditsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.BuyCreditsPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BuyCreditsPayload) graphql.Marshaler {
+			return ec.marshalNBuyCreditsPayload2ᚖcreditgateᚋgraphᚋmodelᚐBuyCreditsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_buyCredits(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BuyCreditsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_buyCredits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_payInvoiceWithCredit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_payInvoiceWithCredit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PayInvoiceWithCredit(ctx, fc.Args["input"].(model.PayInvoiceWithCreditInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.PayInvoiceWithCreditPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.PayInvoiceWithCreditPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PayInvoiceWithCreditPayload) graphql.Marshaler {
+			return ec.marshalNPayInvoiceWithCreditPayload2ᚖcreditgateᚋgraphᚋmodelᚐPayInvoiceWithCreditPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_payInvoiceWithCredit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayInvoiceWithCreditPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_payInvoiceWithCredit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_buyServiceWithCredit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_buyServiceWithCredit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BuyServiceWithCredit(ctx, fc.Args["input"].(model.BuyServiceWithCreditInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.BuyServiceWithCreditPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.BuyServiceWithCreditPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BuyServiceWithCreditPayload) graphql.Marshaler {
+			return ec.marshalNBuyServiceWithCreditPayload2ᚖcreditgateᚋgraphᚋmodelᚐBuyServiceWithCreditPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_buyServiceWithCredit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BuyServiceWithCreditPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_buyServiceWithCredit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveRequest(ctx, fc.Args["input"].(model.ReviewRequestInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.CreditRequestPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CreditRequestPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditRequestPayload) graphql.Marshaler {
+			return ec.marshalNCreditRequestPayload2ᚖcreditgateᚋgraphᚋmodelᚐCreditRequestPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditRequestPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rejectRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rejectRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RejectRequest(ctx, fc.Args["input"].(model.ReviewRequestInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.CreditRequestPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CreditRequestPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditRequestPayload) graphql.Marshaler {
+			return ec.marshalNCreditRequestPayload2ᚖcreditgateᚋgraphᚋmodelᚐCreditRequestPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rejectRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditRequestPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rejectRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markRequestPaid(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markRequestPaid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkRequestPaid(ctx, fc.Args["input"].(model.MarkRequestPaidInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.CreditRequestPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CreditRequestPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditRequestPayload) graphql.Marshaler {
+			return ec.marshalNCreditRequestPayload2ᚖcreditgateᚋgraphᚋmodelᚐCreditRequestPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markRequestPaid(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditRequestPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markRequestPaid_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_allocateCredits(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_allocateCredits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AllocateCredits(ctx, fc.Args["input"].(model.AllocateCreditsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.AllocateCreditsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AllocateCreditsPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AllocateCreditsPayload) graphql.Marshaler {
+			return ec.marshalNAllocateCreditsPayload2ᚖcreditgateᚋgraphᚋmodelᚐAllocateCreditsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_allocateCredits(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AllocateCreditsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_allocateCredits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -7949,6 +8646,36 @@ func (ec *executionContext) unmarshalInputCreateServiceInput(ctx context.Context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputMarkRequestPaidInput(ctx context.Context, obj any) (model.MarkRequestPaidInput, error) {
+	var it model.MarkRequestPaidInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"requestId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "requestId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputPayInvoiceWithCreditInput(ctx context.Context, obj any) (model.PayInvoiceWithCreditInput, error) {
 	var it model.PayInvoiceWithCreditInput
 	if obj == nil {
@@ -9903,6 +10630,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
+		case "buyCredits":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_buyCredits(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payInvoiceWithCredit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_payInvoiceWithCredit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "buyServiceWithCredit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_buyServiceWithCredit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejectRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rejectRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markRequestPaid":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markRequestPaid(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "allocateCredits":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_allocateCredits(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createAgency":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createAgency(ctx, field)
@@ -11159,6 +11935,21 @@ func (ec *executionContext) marshalNAgency2ᚖcreditgateᚋentᚐAgency(ctx cont
 	return ec._Agency(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAllocateCreditsInput2creditgateᚋgraphᚋmodelᚐAllocateCreditsInput(ctx context.Context, v any) (model.AllocateCreditsInput, error) {
+	res, err := ec.unmarshalInputAllocateCreditsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAllocateCreditsPayload2ᚖcreditgateᚋgraphᚋmodelᚐAllocateCreditsPayload(ctx context.Context, sel ast.SelectionSet, v *model.AllocateCreditsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AllocateCreditsPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNBalance2ᚕᚖcreditgateᚋentᚐBalanceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Balance) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -11199,6 +11990,36 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNBuyCreditsInput2creditgateᚋgraphᚋmodelᚐBuyCreditsInput(ctx context.Context, v any) (model.BuyCreditsInput, error) {
+	res, err := ec.unmarshalInputBuyCreditsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBuyCreditsPayload2ᚖcreditgateᚋgraphᚋmodelᚐBuyCreditsPayload(ctx context.Context, sel ast.SelectionSet, v *model.BuyCreditsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BuyCreditsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBuyServiceWithCreditInput2creditgateᚋgraphᚋmodelᚐBuyServiceWithCreditInput(ctx context.Context, v any) (model.BuyServiceWithCreditInput, error) {
+	res, err := ec.unmarshalInputBuyServiceWithCreditInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBuyServiceWithCreditPayload2ᚖcreditgateᚋgraphᚋmodelᚐBuyServiceWithCreditPayload(ctx context.Context, sel ast.SelectionSet, v *model.BuyServiceWithCreditPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BuyServiceWithCreditPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateAccountInput2creditgateᚋgraphᚋmodelᚐCreateAccountInput(ctx context.Context, v any) (model.CreateAccountInput, error) {
@@ -11306,6 +12127,16 @@ func (ec *executionContext) marshalNCreditRequestEdge2ᚖcreditgateᚋgraphᚋmo
 		return graphql.Null
 	}
 	return ec._CreditRequestEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreditRequestPayload2ᚖcreditgateᚋgraphᚋmodelᚐCreditRequestPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreditRequestPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreditRequestPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreditRequestStatus2creditgateᚋentᚋcreditrequestᚐStatus(ctx context.Context, v any) (creditrequest.Status, error) {
@@ -11456,6 +12287,11 @@ func (ec *executionContext) marshalNInvoiceStatus2creditgateᚋentᚋinvoiceᚐS
 	return v
 }
 
+func (ec *executionContext) unmarshalNMarkRequestPaidInput2creditgateᚋgraphᚋmodelᚐMarkRequestPaidInput(ctx context.Context, v any) (model.MarkRequestPaidInput, error) {
+	res, err := ec.unmarshalInputMarkRequestPaidInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖcreditgateᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -11464,6 +12300,21 @@ func (ec *executionContext) marshalNPageInfo2ᚖcreditgateᚋgraphᚋmodelᚐPag
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPayInvoiceWithCreditInput2creditgateᚋgraphᚋmodelᚐPayInvoiceWithCreditInput(ctx context.Context, v any) (model.PayInvoiceWithCreditInput, error) {
+	res, err := ec.unmarshalInputPayInvoiceWithCreditInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPayInvoiceWithCreditPayload2ᚖcreditgateᚋgraphᚋmodelᚐPayInvoiceWithCreditPayload(ctx context.Context, sel ast.SelectionSet, v *model.PayInvoiceWithCreditPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PayInvoiceWithCreditPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNPaymentMethod2creditgateᚋentᚋcreditrequestᚐMethod(ctx context.Context, v any) (creditrequest.Method, error) {
@@ -11484,6 +12335,11 @@ func (ec *executionContext) unmarshalNPurchaseStatus2creditgateᚋgraphᚋmodel�
 
 func (ec *executionContext) marshalNPurchaseStatus2creditgateᚋgraphᚋmodelᚐPurchaseStatus(ctx context.Context, sel ast.SelectionSet, v model.PurchaseStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNReviewRequestInput2creditgateᚋgraphᚋmodelᚐReviewRequestInput(ctx context.Context, v any) (model.ReviewRequestInput, error) {
+	res, err := ec.unmarshalInputReviewRequestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNRole2creditgateᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {

@@ -119,4 +119,3 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		return gerr
 	}
 }
-

@@ -112,6 +112,63 @@ func (r *invoiceResolver) PayWithCredit(ctx context.Context, obj *ent.Invoice) (
 	return availability(a), nil
 }
 
+// BuyCredits is the resolver for the buyCredits field.
+func (r *mutationResolver) BuyCredits(ctx context.Context, input model.BuyCreditsInput) (*model.BuyCreditsPayload, error) {
+	p, err := r.Credits.BuyCredits(ctx, credits.BuyCredits{
+		AccountID: input.AccountID, PackageID: input.PackageID, Amount: input.Amount, Currency: input.Currency,
+		Method: input.Method, Reference: input.Reference, IdempotencyKey: input.IdempotencyKey,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.BuyCreditsPayload{
+		Status: model.PurchaseStatus(p.Status), Transaction: p.Transaction, Request: p.Request,
+		Payment: p.Payment, Balance: p.Balance,
+	}, nil
+}
+
+// PayInvoiceWithCredit is the resolver for the payInvoiceWithCredit field.
+func (r *mutationResolver) PayInvoiceWithCredit(ctx context.Context, input model.PayInvoiceWithCreditInput) (*model.PayInvoiceWithCreditPayload, error) {
+	p, err := r.Credits.PayInvoiceWithCredit(ctx, input.InvoiceID, input.IdempotencyKey)
+	if err != nil {
+		return nil, err
+	}
+	return &model.PayInvoiceWithCreditPayload{Invoice: p.Invoice, Transaction: p.Transaction, Balance: p.Balance}, nil
+}
+
+// BuyServiceWithCredit is the resolver for the buyServiceWithCredit field.
+func (r *mutationResolver) BuyServiceWithCredit(ctx context.Context, input model.BuyServiceWithCreditInput) (*model.BuyServiceWithCreditPayload, error) {
+	p, err := r.Credits.BuyServiceWithCredit(ctx, input.ServiceID, input.AccountID, deref(input.Quantity, 1), input.IdempotencyKey)
+	if err != nil {
+		return nil, err
+	}
+	return &model.BuyServiceWithCreditPayload{Transaction: p.Transaction, Balance: p.Balance}, nil
+}
+
+// ApproveRequest is the resolver for the approveRequest field.
+func (r *mutationResolver) ApproveRequest(ctx context.Context, input model.ReviewRequestInput) (*model.CreditRequestPayload, error) {
+	return review(r.Credits.ApproveRequest(ctx, input.RequestID))
+}
+
+// RejectRequest is the resolver for the rejectRequest field.
+func (r *mutationResolver) RejectRequest(ctx context.Context, input model.ReviewRequestInput) (*model.CreditRequestPayload, error) {
+	return review(r.Credits.RejectRequest(ctx, input.RequestID, input.Reason))
+}
+
+// MarkRequestPaid is the resolver for the markRequestPaid field.
+func (r *mutationResolver) MarkRequestPaid(ctx context.Context, input model.MarkRequestPaidInput) (*model.CreditRequestPayload, error) {
+	return review(r.Credits.MarkRequestPaid(ctx, input.RequestID))
+}
+
+// AllocateCredits is the resolver for the allocateCredits field.
+func (r *mutationResolver) AllocateCredits(ctx context.Context, input model.AllocateCreditsInput) (*model.AllocateCreditsPayload, error) {
+	a, err := r.Credits.AllocateCredits(ctx, input.ToAccountID, input.Amount, input.Currency, input.Reference, input.IdempotencyKey)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AllocateCreditsPayload{Transaction: a.Transaction, Balance: a.Balance, PoolBalance: a.PoolBalance}, nil
+}
+
 // CreateAgency is the resolver for the createAgency field.
 func (r *mutationResolver) CreateAgency(ctx context.Context, input model.CreateAgencyInput) (*ent.Agency, error) {
 	return r.Credits.CreateAgency(ctx, credits.NewAgency{
@@ -347,14 +404,16 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Service returns ServiceResolver implementation.
 func (r *Resolver) Service() ServiceResolver { return &serviceResolver{r} }
 
-type accountResolver struct{ *Resolver }
-type agencyResolver struct{ *Resolver }
-type balanceResolver struct{ *Resolver }
-type creditPackageResolver struct{ *Resolver }
-type creditRequestResolver struct{ *Resolver }
-type creditTransactionResolver struct{ *Resolver }
-type invoiceResolver struct{ *Resolver }
-type mutationResolver struct{ *Resolver }
-type paymentResolver struct{ *Resolver }
-type queryResolver struct{ *Resolver }
-type serviceResolver struct{ *Resolver }
+type (
+	accountResolver           struct{ *Resolver }
+	agencyResolver            struct{ *Resolver }
+	balanceResolver           struct{ *Resolver }
+	creditPackageResolver     struct{ *Resolver }
+	creditRequestResolver     struct{ *Resolver }
+	creditTransactionResolver struct{ *Resolver }
+	invoiceResolver           struct{ *Resolver }
+	mutationResolver          struct{ *Resolver }
+	paymentResolver           struct{ *Resolver }
+	queryResolver             struct{ *Resolver }
+	serviceResolver           struct{ *Resolver }
+)

@@ -146,6 +146,10 @@ type InvoiceEdge struct {
 	Node   *ent.Invoice `json:"node"`
 }
 
+type MarkRequestPaidInput struct {
+	RequestID gid.ID `json:"requestId"`
+}
+
 type Mutation struct {
 }
 
