@@ -23,6 +23,9 @@ type Service struct {
 	log     *slog.Logger
 	// providers by payment method (CARD, PAYPAL); the sandbox by default.
 	providers map[string]Provider
+	// beforeCommit, set only by tests, fails a transaction after all its
+	// writes and just before COMMIT, to prove a failure there leaves no trace.
+	beforeCommit func() error
 }
 
 // UseProvider routes a payment method (CARD or PAYPAL) to p.
@@ -146,6 +149,11 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) (err erro
 	}()
 	if err = fn(tx); err != nil {
 		return err
+	}
+	if s.beforeCommit != nil {
+		if err = s.beforeCommit(); err != nil {
+			return err
+		}
 	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("committing: %w", err)
