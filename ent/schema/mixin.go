@@ -36,4 +36,3 @@ func (createdMixin) Fields() []ent.Field {
 }
 
 func now() time.Time { return time.Now().UTC() }
-
