@@ -13,6 +13,7 @@ import (
 
 	"creditgate/ent"
 	"creditgate/ent/posting"
+	"creditgate/events"
 	"creditgate/gid"
 )
 
@@ -100,9 +101,18 @@ func (s *Service) post(ctx context.Context, tx *ent.Tx, e entry) ([]*ent.Posting
 	if err != nil {
 		return nil, fmt.Errorf("ledger: writing postings: %w", err)
 	}
+	var evs []events.Event
 	for i, l := range e.legs {
 		ps[i].Edges.Account = l.account
+		if l.account != nil {
+			m := after[i]
+			evs = append(evs, events.Event{Balance: &events.Balance{
+				AccountID: l.account.ID, AgencyID: l.account.AgencyID, Currency: e.currency,
+				Available: m.balance, Seq: m.seq, UpdatedAt: now,
+			}})
+		}
 	}
+	s.announce(tx, evs...)
 	return ps, nil
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
 	"creditgate/auth"
 	"creditgate/ent"
+	"creditgate/ent/balance"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/payment"
@@ -141,6 +143,7 @@ func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purcha
 		if err != nil {
 			return outcome{}, fmt.Errorf("creating credit request: %w", err)
 		}
+		s.announce(tx, requestEvent(req))
 		return outcome{Request: req.ID}, nil
 	})
 	if err != nil {
@@ -165,6 +168,10 @@ func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purcha
 func (s *Service) buyInstant(ctx context.Context, acc *ent.Account, p purchaseInput, key *idemKey) (*Purchase, error) {
 	prov := s.provider(creditrequest.Method(p.Method))
 	out, replay, err := s.once(ctx, key, func(tx *ent.Tx) (outcome, error) {
+		// Refuse before charging what could never be credited.
+		if err := s.checkHeadroom(ctx, tx, acc, p.Currency, p.Credits); err != nil {
+			return outcome{}, err
+		}
 		pay, err := tx.Payment.Create().SetAgencyID(acc.AgencyID).SetAccountID(acc.ID).
 			SetProvider(prov.Name()).SetMethod(payment.Method(p.Method)).
 			SetAmount(p.Price).SetCredits(p.Credits).SetCurrency(p.Currency).Save(ctx)
@@ -192,6 +199,13 @@ func (s *Service) buyInstant(ctx context.Context, acc *ent.Account, p purchaseIn
 	switch res.Status {
 	case ChargeSucceeded:
 		if err := s.SettlePayment(sys, out.Payment, res.ProviderRef); err != nil {
+			// The provider took the money but it could not be credited: keep
+			// the provider's reference and the reason on the payment, so it
+			// can be settled again or refunded, never forgotten.
+			if uerr := s.db.Payment.UpdateOneID(out.Payment).SetProviderRef(res.ProviderRef).
+				SetFailureReason("charged but not credited: " + err.Error()).Exec(sys); uerr != nil {
+				s.log.ErrorContext(ctx, "payment charged but not credited", "payment", out.Payment, "error", err, "update_error", uerr)
+			}
 			return nil, err
 		}
 	case ChargeFailed:
@@ -317,4 +331,19 @@ func (s *Service) provider(m creditrequest.Method) Provider {
 		return p
 	}
 	return Sandbox{}
+}
+
+// checkHeadroom refuses a credit the balance could not hold.
+func (s *Service) checkHeadroom(ctx context.Context, tx *ent.Tx, acc *ent.Account, cur string, credits int64) error {
+	b, err := tx.Balance.Query().Where(balance.AccountID(acc.ID), balance.Currency(cur)).Only(System(ctx))
+	if ent.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading balance: %w", err)
+	}
+	if b.Available > math.MaxInt64-credits {
+		return badInput("the balance would exceed the largest amount this currency can hold")
+	}
+	return nil
 }

@@ -68,6 +68,9 @@ func (s *Service) ApproveRequest(ctx context.Context, id gid.ID) (*Review, error
 			return err
 		}
 		req, err = tx.CreditRequest.UpdateOneID(id).SetTransactionID(ps[0].ID).Save(ctx)
+		if err == nil {
+			s.announce(tx, requestEvent(req))
+		}
 		return err
 	})
 	if err != nil {
@@ -111,10 +114,12 @@ func (s *Service) RejectRequest(ctx context.Context, id gid.ID, reason *string) 
 		}
 		acc := req.Edges.Account
 		req, err = tx.CreditRequest.Get(ctx, id)
-		if req != nil {
-			req.Edges.Account = acc
+		if err != nil {
+			return err
 		}
-		return err
+		req.Edges.Account = acc
+		s.announce(tx, requestEvent(req))
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -156,6 +161,7 @@ func (s *Service) MarkRequestPaid(ctx context.Context, id gid.ID) (*Review, erro
 			},
 		})
 		req.Paid = true
+		s.announce(tx, requestEvent(req))
 		return err
 	})
 	if err != nil {

@@ -8,10 +8,14 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+
+	"entgo.io/ent/dialect"
 
 	"creditgate/auth"
 	"creditgate/ent"
 	"creditgate/ent/account"
+	"creditgate/events"
 	"creditgate/gid"
 	"creditgate/money"
 )
@@ -23,6 +27,8 @@ type Service struct {
 	log     *slog.Logger
 	// providers by payment method (CARD, PAYPAL); the sandbox by default.
 	providers map[string]Provider
+	broker    *events.Broker // local subscribers; nil: nobody listens here
+	publishMu sync.Mutex     // SQLite: keeps local publishes in commit order
 	// beforeCommit, set only by tests, fails a transaction after all its
 	// writes and just before COMMIT, to prove a failure there leaves no trace.
 	beforeCommit func() error
@@ -154,6 +160,10 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) (err erro
 		if err = s.beforeCommit(); err != nil {
 			return err
 		}
+	}
+	if s.dialect == dialect.SQLite {
+		s.publishMu.Lock()
+		defer s.publishMu.Unlock()
 	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("committing: %w", err)

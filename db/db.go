@@ -35,6 +35,7 @@ type DB struct {
 	Client  *ent.Client
 	SQL     *sql.DB
 	Dialect string
+	DSN     string // what Open was given (PostgreSQL: for the event listener)
 }
 
 // Close closes the database.
@@ -55,6 +56,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.DSN = dsn
 	if err := d.Client.Schema.Create(ctx); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("migrating the %s schema: %w", d.Dialect, err)

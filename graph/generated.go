@@ -47,6 +47,7 @@ type ResolverRoot interface {
 	Payment() PaymentResolver
 	Query() QueryResolver
 	Service() ServiceResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -264,6 +265,11 @@ type ComplexityRoot struct {
 		Price              func(childComplexity int) int
 	}
 
+	Subscription struct {
+		BalanceUpdated       func(childComplexity int, accountID *gid.ID, currency *string) int
+		CreditRequestUpdated func(childComplexity int, status *creditrequest.Status) int
+	}
+
 	Viewer struct {
 		Account func(childComplexity int) int
 		Agency  func(childComplexity int) int
@@ -342,6 +348,10 @@ type ServiceResolver interface {
 
 	BuyWithCredit(ctx context.Context, obj *ent.Service) (*model.CreditAvailability, error)
 	EstimatedUnitsLeft(ctx context.Context, obj *ent.Service) (int, error)
+}
+type SubscriptionResolver interface {
+	BalanceUpdated(ctx context.Context, accountID *gid.ID, currency *string) (<-chan *ent.Balance, error)
+	CreditRequestUpdated(ctx context.Context, status *creditrequest.Status) (<-chan *ent.CreditRequest, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1301,6 +1311,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Service.Price(childComplexity), true
 
+	case "Subscription.balanceUpdated":
+		if e.ComplexityRoot.Subscription.BalanceUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_balanceUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.BalanceUpdated(childComplexity, args["accountId"].(*gid.ID), args["currency"].(*string)), true
+	case "Subscription.creditRequestUpdated":
+		if e.ComplexityRoot.Subscription.CreditRequestUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_creditRequestUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CreditRequestUpdated(childComplexity, args["status"].(*creditrequest.Status)), true
+
 	case "Viewer.account":
 		if e.ComplexityRoot.Viewer.Account == nil {
 			break
@@ -1389,6 +1422,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -1809,6 +1859,15 @@ type Mutation {
   createInvoice(input: CreateInvoiceInput!): Invoice! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
   createService(input: CreateServiceInput!): Service! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
   createCreditPackage(input: CreateCreditPackageInput!): CreditPackage! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+}
+
+type Subscription {
+  # The balance after every change, pushed to every connected client of that
+  # account on any gateway instance, in commit order.
+  balanceUpdated(accountId: ID, currency: String): Balance!
+  # Every change to a credit request the viewer may see: agency dashboards
+  # receive their agency's requests, clients their own account's.
+  creditRequestUpdated(status: CreditRequestStatus): CreditRequest!
 }
 `, BuiltIn: false},
 }
@@ -2767,6 +2826,42 @@ func (ec *executionContext) field_Query_services_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["accountId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_balanceUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (*gid.ID, error) {
+			return ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "currency",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["currency"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_creditRequestUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*creditrequest.Status, error) {
+			return ec.unmarshalOCreditRequestStatus2ᚖcreditgateᚋentᚋcreditrequestᚐStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg0
 	return args, nil
 }
 
@@ -7020,6 +7115,94 @@ func (ec *executionContext) _Service_estimatedUnitsLeft(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_Service_estimatedUnitsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Service", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Subscription_balanceUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_balanceUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().BalanceUpdated(ctx, fc.Args["accountId"].(*gid.ID), fc.Args["currency"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Balance) graphql.Marshaler {
+			return ec.marshalNBalance2ᚖcreditgateᚋentᚐBalance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_balanceUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Balance(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_balanceUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_creditRequestUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_creditRequestUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CreditRequestUpdated(ctx, fc.Args["status"].(*creditrequest.Status))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditRequest) graphql.Marshaler {
+			return ec.marshalNCreditRequest2ᚖcreditgateᚋentᚐCreditRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_creditRequestUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_creditRequestUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Viewer_userId(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
@@ -11422,6 +11605,28 @@ func (ec *executionContext) _Service(ctx context.Context, sel ast.SelectionSet, 
 	})
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "balanceUpdated":
+		return ec._Subscription_balanceUpdated(ctx, fields[0])
+	case "creditRequestUpdated":
+		return ec._Subscription_creditRequestUpdated(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var viewerImplementors = []string{"Viewer"}

@@ -24,11 +24,13 @@ import (
 type Options struct {
 	Logger        *slog.Logger
 	Introspection bool
+	Live          LiveOptions
 }
 
 // NewHandler returns the GraphQL endpoint over svc. Only the transports we
-// mean to serve are added: JSON POST, and GET for queries (gqlgen's GET
-// refuses mutations). No multipart or form transports: they would make
+// mean to serve are added: WebSocket and Server-Sent Events for
+// subscriptions, JSON POST, and GET for queries (gqlgen's GET refuses
+// mutations). No multipart or form transports: they would make
 // mutations reachable by cross-site form posts.
 func NewHandler(svc *credits.Service, opt Options) *handler.Server {
 	log := opt.Logger
@@ -39,8 +41,10 @@ func NewHandler(svc *credits.Service, opt Options) *handler.Server {
 		Resolvers:  &Resolver{Credits: svc},
 		Directives: DirectiveRoot{HasRole: hasRole},
 	}))
+	srv.AddTransport(websocketTransport(opt.Live))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.SSE{}) // before POST: it takes POSTs that accept text/event-stream
 	srv.AddTransport(transport.POST{})
 	if opt.Introspection {
 		srv.Use(extension.Introspection{})

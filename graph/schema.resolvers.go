@@ -369,6 +369,26 @@ func (r *serviceResolver) EstimatedUnitsLeft(ctx context.Context, obj *ent.Servi
 	return o.UnitsLeft, nil
 }
 
+// BalanceUpdated is the resolver for the balanceUpdated field.
+func (r *subscriptionResolver) BalanceUpdated(ctx context.Context, accountID *gid.ID, currency *string) (<-chan *ent.Balance, error) {
+	release, err := acquireSubscription(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := r.Credits.WatchBalance(ctx, accountID, currency)
+	return relay(ch, err, release)
+}
+
+// CreditRequestUpdated is the resolver for the creditRequestUpdated field.
+func (r *subscriptionResolver) CreditRequestUpdated(ctx context.Context, status *creditrequest.Status) (<-chan *ent.CreditRequest, error) {
+	release, err := acquireSubscription(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := r.Credits.WatchRequests(ctx, status)
+	return relay(ch, err, release)
+}
+
 // Account returns AccountResolver implementation.
 func (r *Resolver) Account() AccountResolver { return &accountResolver{r} }
 
@@ -404,6 +424,9 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Service returns ServiceResolver implementation.
 func (r *Resolver) Service() ServiceResolver { return &serviceResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
 	accountResolver           struct{ *Resolver }
 	agencyResolver            struct{ *Resolver }
@@ -416,4 +439,5 @@ type (
 	paymentResolver           struct{ *Resolver }
 	queryResolver             struct{ *Resolver }
 	serviceResolver           struct{ *Resolver }
+	subscriptionResolver      struct{ *Resolver }
 )

@@ -26,6 +26,10 @@ type Config struct {
 	PublicURL    string
 	Introspect   bool
 	DevSecretSet bool // JWTSecret fell back to devSecret
+	// Origins allowed to open cross-origin WebSockets (host patterns).
+	Origins          []string
+	MaxConnsPerToken int
+	MaxSubsPerConn   int
 }
 
 // loadConfig reads the environment through getenv and reports every
@@ -59,6 +63,24 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if v := getenv("DB_MAX_CONNS"); v != "" {
 		if c.DBMaxConns, err = strconv.Atoi(v); err != nil || c.DBMaxConns < 1 {
 			problems = append(problems, fmt.Sprintf("DB_MAX_CONNS=%q: want a positive integer", v))
+		}
+	}
+	if v := getenv("CORS_ORIGINS"); v != "" {
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				// coder/websocket matches hosts, not URLs.
+				o = strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://")
+				c.Origins = append(c.Origins, o)
+			}
+		}
+	}
+	for name, dst := range map[string]*int{"WS_MAX_CONNS_PER_TOKEN": &c.MaxConnsPerToken, "WS_MAX_SUBSCRIPTIONS_PER_CONN": &c.MaxSubsPerConn} {
+		if v := getenv(name); v != "" {
+			if n, err := strconv.Atoi(v); err != nil || n < 1 {
+				problems = append(problems, fmt.Sprintf("%s=%q: want a positive integer", name, v))
+			} else {
+				*dst = n
+			}
 		}
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {

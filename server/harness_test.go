@@ -12,12 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
+	"github.com/golang-jwt/jwt/v5"
+
 	"creditgate/auth"
 	"creditgate/credits"
 	"creditgate/db"
 	"creditgate/dbtest"
 	"creditgate/ent"
+	"creditgate/events"
 	"creditgate/gid"
+	"creditgate/graph"
 )
 
 var testSecret = []byte("test-secret-0123456789-0123456789-abcdef")
@@ -30,6 +35,8 @@ type testAPI struct {
 	svc *credits.Service
 	db  *db.DB
 	fx  *fixture
+
+	broker *events.Broker
 }
 
 // fixture: agency A (funded pool, clients A1 and A2, services, packages,
@@ -53,10 +60,25 @@ func newAPI(t testing.TB, kind string) *testAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Introspect: true}
-	srv := httptest.NewServer(routes(cfg, d, svc, verifier, log))
-	t.Cleanup(srv.Close)
-	a := &testAPI{t: t, srv: srv, svc: svc, db: d}
+	broker := events.NewBroker()
+	svc.UseBroker(broker)
+	if d.Dialect == dialect.Postgres {
+		ctx, cancel := context.WithCancel(context.Background())
+		ready, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := events.Listen(ctx, d.DSN, broker, svc.Resync, log, ready); err != nil {
+				t.Errorf("event listener: %v", err)
+			}
+		}()
+		<-ready
+		t.Cleanup(func() { cancel(); <-done })
+	}
+	cfg := Config{Introspect: true, MaxConnsPerToken: 3, MaxSubsPerConn: 4}
+	sockets := graph.NewSockets()
+	srv := httptest.NewServer(routes(cfg, d, svc, verifier, sockets, log))
+	t.Cleanup(func() { sockets.CloseAll(); srv.Close() })
+	a := &testAPI{t: t, srv: srv, svc: svc, db: d, broker: broker}
 	a.fx = a.seed()
 	return a
 }
@@ -204,3 +226,5 @@ func eachDB(t *testing.T, fn func(t *testing.T, a *testAPI)) {
 		t.Run(kind, func(t *testing.T) { fn(t, newAPI(t, kind)) })
 	}
 }
+
+func jwtTime(t time.Time) *jwt.NumericDate { return jwt.NewNumericDate(t) }

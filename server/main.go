@@ -17,9 +17,12 @@ import (
 	"syscall"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"creditgate/auth"
 	"creditgate/credits"
 	"creditgate/db"
+	"creditgate/events"
 	"creditgate/graph"
 	"creditgate/graphiql"
 	"creditgate/reqid"
@@ -86,6 +89,19 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		return fmt.Errorf("configuring JWT verification: %w", err)
 	}
 	svc := credits.New(database.Client, database.Dialect, log)
+	broker := events.NewBroker()
+	svc.UseBroker(broker)
+	if database.Dialect == dialect.Postgres {
+		// One listener per instance hears every commit of every instance.
+		ready := make(chan struct{})
+		listenErr := make(chan error, 1)
+		go func() { listenErr <- events.Listen(ctx, cfg.DatabaseURL, broker, svc.Resync, log, ready) }()
+		select {
+		case <-ready:
+		case err := <-listenErr:
+			return fmt.Errorf("listening for events: %w", err)
+		}
+	}
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
@@ -104,11 +120,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		}
 	}
 
+	sockets := graph.NewSockets()
 	srv := &http.Server{
-		Handler:           routes(cfg, database, svc, verifier, log),
+		Handler:           routes(cfg, database, svc, verifier, sockets, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	log.Info("creditgate listening", "url", base, "database", database.Dialect)
 	errc := make(chan error, 1)
@@ -118,7 +134,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing in-flight requests")
+	log.Info("shutting down: finishing in-flight requests, closing sockets")
+	sockets.CloseAll()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -127,9 +144,16 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 	return nil
 }
 
-func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Verifier, log *slog.Logger) http.Handler {
+func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Verifier, sockets *graph.Sockets, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	gql := graph.NewHandler(svc, graph.Options{Logger: log, Introspection: cfg.Introspect})
+	gql := graph.NewHandler(svc, graph.Options{
+		Logger: log, Introspection: cfg.Introspect,
+		Live: graph.LiveOptions{
+			Verifier: verifier, OriginPatterns: cfg.Origins,
+			MaxConnsPerToken: cfg.MaxConnsPerToken, MaxSubsPerConn: cfg.MaxSubsPerConn,
+			Sockets: sockets,
+		},
+	})
 	mux.Handle("/graphql", verifier.Middleware(gql))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

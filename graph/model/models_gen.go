@@ -179,6 +179,9 @@ type ReviewRequestInput struct {
 	Reason    *string `json:"reason,omitempty"`
 }
 
+type Subscription struct {
+}
+
 type UpdateAgencySettingsInput struct {
 	AgencyID              *gid.ID `json:"agencyId,omitempty"`
 	CreditPaymentsEnabled *bool   `json:"creditPaymentsEnabled,omitempty"`

@@ -1,0 +1,210 @@
+package credits
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"entgo.io/ent/dialect"
+
+	"creditgate/auth"
+	"creditgate/ent"
+	"creditgate/ent/balance"
+	"creditgate/ent/creditrequest"
+	"creditgate/events"
+	"creditgate/gid"
+)
+
+// UseBroker makes the service deliver committed changes to local
+// subscribers through b. On PostgreSQL the broker is fed by events.Listen
+// (every instance, this one included, hears every commit); on SQLite, which
+// has one process, the service publishes to it right after COMMIT.
+func (s *Service) UseBroker(b *events.Broker) { s.broker = b }
+
+// announce makes evs known when tx commits, never before and never if it
+// rolls back.
+func (s *Service) announce(tx *ent.Tx, evs ...events.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			if s.dialect == dialect.Postgres {
+				// Inside the transaction: PostgreSQL delivers these only on
+				// COMMIT, in commit order.
+				if err := s.notify(ctx, tx, evs); err != nil {
+					return err
+				}
+				return next.Commit(ctx, tx)
+			}
+			// SQLite: inTx holds publishMu across COMMIT and these
+			// publishes, which keeps events in commit order.
+			if err := next.Commit(ctx, tx); err != nil {
+				return err
+			}
+			if s.broker != nil {
+				for _, e := range evs {
+					s.broker.Publish(e)
+				}
+			}
+			return nil
+		})
+	})
+}
+
+func (s *Service) notify(ctx context.Context, tx *ent.Tx, evs []events.Event) error {
+	var q strings.Builder
+	args := make([]any, 0, len(evs)+1)
+	args = append(args, events.Channel)
+	q.WriteString("SELECT ")
+	for i, e := range evs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "pg_notify($1, $%d)", i+2)
+		args = append(args, e.Encode())
+	}
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("announcing changes: %w", err)
+	}
+	return nil
+}
+
+func requestEvent(r *ent.CreditRequest) events.Event {
+	return events.Event{Request: &events.Request{
+		RequestID: r.ID, AccountID: r.AccountID, AgencyID: r.AgencyID, Status: r.Status.String(),
+	}}
+}
+
+// WatchBalance streams the balance of an account in the viewer's scope
+// (NOT_FOUND otherwise) after every change, in commit order, until ctx ends.
+func (s *Service) WatchBalance(ctx context.Context, accountID *gid.ID, cur *string) (<-chan *ent.Balance, error) {
+	if s.broker == nil {
+		return nil, fmt.Errorf("live updates are not configured")
+	}
+	acc, err := s.Account(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := currencyFor(acc.Edges.Agency, cur)
+	if err != nil {
+		return nil, badInput("currency: %v", err)
+	}
+	// Subscribe first, then read the current sequence: a change committed
+	// in between is delivered, never lost; older ones are skipped.
+	sub := s.broker.SubscribeBalance(acc.ID, c, 0)
+	current, err := s.balanceIn(ctx, acc, c)
+	if err != nil {
+		s.broker.UnsubscribeBalance(sub)
+		return nil, err
+	}
+	out := make(chan *ent.Balance, 1)
+	go func() {
+		defer close(out)
+		defer s.broker.UnsubscribeBalance(sub)
+		last := current.Seq
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case b, ok := <-sub.C():
+				if !ok {
+					return
+				}
+				if b.Seq <= last {
+					continue
+				}
+				last = b.Seq
+				v := &ent.Balance{
+					AccountID: b.AccountID, AgencyID: b.AgencyID, Currency: b.Currency,
+					Available: b.Available, Seq: b.Seq, UpdatedAt: b.UpdatedAt,
+					Edges: ent.BalanceEdges{Account: acc},
+				}
+				select {
+				case out <- v:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+// WatchRequests streams every change to a credit request the viewer may
+// see (agency admins: their agency's; clients: their account's; system
+// admins: all), optionally only those now in status.
+func (s *Service) WatchRequests(ctx context.Context, status *creditrequest.Status) (<-chan *ent.CreditRequest, error) {
+	if s.broker == nil {
+		return nil, fmt.Errorf("live updates are not configured")
+	}
+	v, err := viewerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	filter := func(r *events.Request) bool {
+		if status != nil && r.Status != status.String() {
+			return false
+		}
+		switch {
+		case v.Role == auth.RoleSystemAdmin:
+			return true
+		case v.IsClient():
+			return string(r.AccountID) == v.AccountID
+		default:
+			return string(r.AgencyID) == v.AgencyID
+		}
+	}
+	sub := s.broker.SubscribeRequests(filter)
+	out := make(chan *ent.CreditRequest, 1)
+	go func() {
+		defer close(out)
+		defer s.broker.UnsubscribeRequests(sub)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-sub.C():
+				if !ok {
+					if err := sub.Err(); err != nil {
+						s.log.WarnContext(ctx, "closing request subscription", "error", err)
+					}
+					return
+				}
+				// Re-read in the subscriber's own scope: the event says what
+				// changed, the database says what the viewer may see of it.
+				r, err := s.db.CreditRequest.Query().Where(creditrequest.ID(e.RequestID)).
+					WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).WithTransaction().Only(ctx)
+				if err != nil {
+					continue
+				}
+				select {
+				case out <- r:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+// Resync publishes the current balance of everything local subscribers
+// watch; the PostgreSQL listener calls it after reconnecting, since
+// notifications sent while it was away are lost.
+func (s *Service) Resync(ctx context.Context) error {
+	ctx = System(ctx)
+	for acc, curs := range s.broker.Watched() {
+		bs, err := s.db.Balance.Query().Where(balance.AccountID(acc), balance.CurrencyIn(curs...)).All(ctx)
+		if err != nil {
+			return err
+		}
+		for _, b := range bs {
+			s.broker.Publish(events.Event{Balance: &events.Balance{
+				AccountID: b.AccountID, AgencyID: b.AgencyID, Currency: b.Currency,
+				Available: b.Available, Seq: b.Seq, UpdatedAt: b.UpdatedAt,
+			}})
+		}
+	}
+	return nil
+}

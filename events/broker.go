@@ -1,0 +1,213 @@
+package events
+
+import (
+	"errors"
+	"sync"
+
+	"creditgate/gid"
+)
+
+// Per-subscriber buffers are bounded so that one slow client never stalls
+// the others or grows memory: a balance subscriber that falls behind loses
+// its oldest pending balances (the newest is what matters, and every event
+// carries the whole state); a request subscriber that falls behind is
+// closed with ErrSlowConsumer.
+const (
+	balanceBuffer = 64
+	requestBuffer = 64
+)
+
+// ErrSlowConsumer ends a subscription that could not keep up.
+var ErrSlowConsumer = errors.New("subscription closed: the client did not keep up with events")
+
+// Broker fans events out to local subscribers. Publish never blocks.
+type Broker struct {
+	mu       sync.RWMutex
+	balances map[gid.ID]map[*BalanceSub]struct{}
+	requests map[*RequestSub]struct{}
+}
+
+// NewBroker returns an empty broker.
+func NewBroker() *Broker {
+	return &Broker{balances: map[gid.ID]map[*BalanceSub]struct{}{}, requests: map[*RequestSub]struct{}{}}
+}
+
+// BalanceSub receives one account's balances in one currency, in commit order.
+type BalanceSub struct {
+	account  gid.ID
+	currency string
+	mu       sync.Mutex
+	lastSeq  int64
+	ch       chan *Balance // never reassigned: C may be read without the lock
+	closed   bool
+}
+
+// C delivers balances; it is closed by Unsubscribe.
+func (s *BalanceSub) C() <-chan *Balance { return s.ch }
+
+// offer queues b unless it is not newer than what was already queued; when
+// the buffer is full it drops the oldest queued balance.
+func (s *BalanceSub) offer(b *Balance) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b.Currency != s.currency || b.Seq <= s.lastSeq || s.closed {
+		return
+	}
+	s.lastSeq = b.Seq
+	for {
+		select {
+		case s.ch <- b:
+			return
+		default:
+			select {
+			case <-s.ch:
+			default:
+			}
+		}
+	}
+}
+
+// SubscribeBalance watches account's balance in currency. lastSeq is the
+// sequence already known to the caller: older events are not delivered.
+func (b *Broker) SubscribeBalance(account gid.ID, currency string, lastSeq int64) *BalanceSub {
+	s := &BalanceSub{account: account, currency: currency, lastSeq: lastSeq, ch: make(chan *Balance, balanceBuffer)}
+	b.mu.Lock()
+	subs := b.balances[account]
+	if subs == nil {
+		subs = map[*BalanceSub]struct{}{}
+		b.balances[account] = subs
+	}
+	subs[s] = struct{}{}
+	b.mu.Unlock()
+	return s
+}
+
+// UnsubscribeBalance stops s and closes its channel.
+func (b *Broker) UnsubscribeBalance(s *BalanceSub) {
+	b.mu.Lock()
+	if subs := b.balances[s.account]; subs != nil {
+		delete(subs, s)
+		if len(subs) == 0 {
+			delete(b.balances, s.account)
+		}
+	}
+	b.mu.Unlock()
+	s.mu.Lock()
+	if !s.closed {
+		close(s.ch)
+		s.closed = true
+	}
+	s.mu.Unlock()
+}
+
+// RequestSub receives credit-request changes that pass its filter.
+type RequestSub struct {
+	filter func(*Request) bool
+	mu     sync.Mutex
+	ch     chan *Request // never reassigned: C may be read without the lock
+	closed bool
+	err    error
+}
+
+// C delivers request events; it is closed by Unsubscribe or on overflow.
+func (s *RequestSub) C() <-chan *Request { return s.ch }
+
+// Err says why C was closed by the broker (nil after Unsubscribe).
+func (s *RequestSub) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// SubscribeRequests watches credit requests for which filter is true.
+func (b *Broker) SubscribeRequests(filter func(*Request) bool) *RequestSub {
+	s := &RequestSub{filter: filter, ch: make(chan *Request, requestBuffer)}
+	b.mu.Lock()
+	b.requests[s] = struct{}{}
+	b.mu.Unlock()
+	return s
+}
+
+// UnsubscribeRequests stops s.
+func (b *Broker) UnsubscribeRequests(s *RequestSub) {
+	b.mu.Lock()
+	delete(b.requests, s)
+	b.mu.Unlock()
+	s.close(nil)
+}
+
+func (s *RequestSub) close(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		close(s.ch)
+		s.closed, s.err = true, err
+	}
+}
+
+func (s *RequestSub) offer(r *Request) (overflow bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	select {
+	case s.ch <- r:
+		return false
+	default:
+		return true
+	}
+}
+
+// Publish delivers e to every matching local subscriber.
+func (b *Broker) Publish(e Event) {
+	var slow []*RequestSub
+	b.mu.RLock()
+	if e.Balance != nil {
+		for s := range b.balances[e.Balance.AccountID] {
+			s.offer(e.Balance)
+		}
+	}
+	if e.Request != nil {
+		for s := range b.requests {
+			if s.filter(e.Request) && s.offer(e.Request) {
+				slow = append(slow, s)
+			}
+		}
+	}
+	b.mu.RUnlock()
+	for _, s := range slow {
+		b.mu.Lock()
+		delete(b.requests, s)
+		b.mu.Unlock()
+		s.close(ErrSlowConsumer)
+	}
+}
+
+// Watched lists the (account, currency) pairs with local subscribers, for
+// re-reading current state after a lost connection.
+func (b *Broker) Watched() map[gid.ID][]string {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make(map[gid.ID][]string, len(b.balances))
+	for acc, subs := range b.balances {
+		seen := map[string]bool{}
+		for s := range subs {
+			if !seen[s.currency] {
+				seen[s.currency] = true
+				out[acc] = append(out[acc], s.currency)
+			}
+		}
+	}
+	return out
+}
+
+// Counts reports the number of local subscriptions (for metrics and tests).
+func (b *Broker) Counts() (balances, requests int) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, subs := range b.balances {
+		balances += len(subs)
+	}
+	return balances, len(b.requests)
+}

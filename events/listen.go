@@ -1,0 +1,55 @@
+package events
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// Resync re-reads the current state of what local subscribers watch and
+// publishes it; the listener calls it after a reconnect, when notifications
+// may have been missed.
+type Resync func(ctx context.Context) error
+
+// Listen holds one PostgreSQL connection listening on Channel and publishes
+// every notification to b until ctx ends. pq.Listener reconnects on its own;
+// a nil notification marks a reconnect, after which resync runs so that no
+// subscriber keeps a stale balance. ready is closed once listening.
+func Listen(ctx context.Context, dsn string, b *Broker, resync Resync, log *slog.Logger, ready chan<- struct{}) error {
+	l := pq.NewListener(dsn, 50*time.Millisecond, 5*time.Second, func(ev pq.ListenerEventType, err error) {
+		if err != nil {
+			log.Warn("event listener connection", "event", ev, "error", err)
+		}
+	})
+	defer l.Close()
+	if err := l.Listen(Channel); err != nil {
+		return err
+	}
+	if ready != nil {
+		close(ready)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case n := <-l.Notify:
+			if n == nil {
+				if err := resync(ctx); err != nil {
+					log.Warn("re-reading balances after reconnect", "error", err)
+				}
+				continue
+			}
+			e, err := Decode(n.Extra)
+			if err != nil {
+				log.Warn("undecodable event", "error", err)
+				continue
+			}
+			b.Publish(e)
+		case <-time.After(90 * time.Second):
+			// A ping detects a dead connection that would otherwise stay silent.
+			go func() { _ = l.Ping() }()
+		}
+	}
+}
