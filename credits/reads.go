@@ -282,6 +282,9 @@ func (s *Service) Agency(ctx context.Context, id *gid.ID) (*ent.Agency, error) {
 // PoolAccount returns the agency's own pool account.
 func (s *Service) PoolAccount(ctx context.Context, ag *ent.Agency) (*ent.Account, error) {
 	acc, err := s.db.Account.Query().Where(account.AgencyID(ag.ID), account.KindEQ(account.KindAGENCY)).Only(ctx)
+	if ent.IsNotFound(err) { // clients see their agency, not its pool
+		return nil, notFound("account")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("loading pool of agency %s: %w", ag.ID, err)
 	}

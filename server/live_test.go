@@ -162,9 +162,11 @@ func TestLiveLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 5 {
+	for i := range 4 {
 		c.subscribe(fmt.Sprint(i), balanceSub, nil)
 	}
+	waitSubscribed(t, a, 4)
+	c.subscribe("4", balanceSub, nil)
 	r, err := c.receive("4", 5*time.Second)
 	if err != nil || len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "RATE_LIMITED" {
 		t.Fatalf("5th subscription: %+v %v, want RATE_LIMITED", r, err)
