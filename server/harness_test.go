@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,7 +38,8 @@ type testAPI struct {
 	db  *db.DB
 	fx  *fixture
 
-	broker *events.Broker
+	broker  *events.Broker
+	resyncs *atomic.Int32 // listener reconnects that re-read balances
 }
 
 // fixture: agency A (funded pool, clients A1 and A2, services, packages,
@@ -62,12 +65,17 @@ func newAPI(t testing.TB, kind string) *testAPI {
 	}
 	broker := events.NewBroker()
 	svc.UseBroker(broker)
+	a := &testAPI{t: t, svc: svc, db: d, broker: broker, resyncs: new(atomic.Int32)}
 	if d.Dialect == dialect.Postgres {
 		ctx, cancel := context.WithCancel(context.Background())
 		ready, done := make(chan struct{}), make(chan struct{})
 		go func() {
 			defer close(done)
-			if err := events.Listen(ctx, d.DSN, broker, svc.Resync, log, ready); err != nil {
+			resync := func(ctx context.Context) error {
+				a.resyncs.Add(1)
+				return svc.Resync(ctx)
+			}
+			if err := events.Listen(ctx, listenerDSN(t, d.DSN), broker, resync, log, ready); err != nil {
 				t.Errorf("event listener: %v", err)
 			}
 		}()
@@ -78,7 +86,7 @@ func newAPI(t testing.TB, kind string) *testAPI {
 	sockets := graph.NewSockets()
 	srv := httptest.NewServer(routes(cfg, d, svc, verifier, sockets, log))
 	t.Cleanup(func() { sockets.CloseAll(); srv.Close() })
-	a := &testAPI{t: t, srv: srv, svc: svc, db: d, broker: broker}
+	a.srv = srv
 	a.fx = a.seed()
 	return a
 }
@@ -228,3 +236,16 @@ func eachDB(t *testing.T, fn func(t *testing.T, a *testAPI)) {
 }
 
 func jwtTime(t time.Time) *jwt.NumericDate { return jwt.NewNumericDate(t) }
+
+// listenerDSN names the test's listener connection, so a test can find
+// (and kill) exactly its own listener in pg_stat_activity.
+func listenerDSN(t testing.TB, dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", "listener_"+q.Get("search_path"))
+	u.RawQuery = q.Encode()
+	return u.String()
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -198,4 +199,46 @@ func TestLiveClosesAtTokenExpiry(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("socket still open 10 s after its token expired")
 	}
+}
+
+// When the listener's connection drops, notifications sent meanwhile are
+// lost; after reconnecting it re-reads what subscribers watch, so the
+// subscriber still ends with the latest balance.
+func TestLiveResyncAfterListenerReconnect(t *testing.T) {
+	a := newAPI(t, "postgres")
+	c, err := dialWS(t, a.srv.URL, protoTransportWS, a.owner())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.subscribe("1", balanceSub, nil)
+	waitSubscribed(t, a, 1)
+	app := "listener_" + searchPath(t, a.db.DSN)
+	var killed int
+	if err := a.db.SQL.QueryRow(`SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&killed); err != nil || killed != 1 {
+		t.Fatalf("terminating the listener: killed %d, %v", killed, err)
+	}
+	a.fund(a.fx.A1, "4.56") // committed while the listener may be away
+	want := a.balance(a.fx.A1)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, err := c.receive("1", time.Until(deadline))
+		if err != nil {
+			t.Fatalf("never received the latest balance %s: %v", want, err)
+		}
+		var ev balanceEvent
+		if json.Unmarshal(r.Data, &ev) == nil && ev.BalanceUpdated.Available == want {
+			if a.resyncs.Load() == 0 {
+				t.Fatal("the listener never re-read balances after its connection was killed")
+			}
+			return
+		}
+	}
+}
+
+func searchPath(t *testing.T, dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query().Get("search_path")
 }
