@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// scenario is one kind of request, run against the gateway and, for
+// writes, as a pgbench script doing the same minimal SQL.
+type scenario struct {
+	read    bool
+	hot     bool
+	op      string // pay, service, balance, history
+	ceiling string // pgbench script; "" for reads
+}
+
+var scenarios = map[string]scenario{
+	"pay-spread":         {op: "pay", ceiling: "pay"},
+	"pay-hot":            {op: "pay", hot: true, ceiling: "pay"},
+	"buy-service-spread": {op: "service", ceiling: "service"},
+	"buy-service-hot":    {op: "service", hot: true, ceiling: "service"},
+	"read-balance":       {op: "balance", read: true},
+	"read-history":       {op: "history", read: true},
+}
+
+const (
+	payMutation     = `mutation($i: ID!) { payInvoiceWithCredit(input: {invoiceId: $i}) { transaction { id runningBalance } } }`
+	serviceMutation = `mutation($s: ID!) { buyServiceWithCredit(input: {serviceId: $s}) { transaction { id runningBalance } } }`
+	balanceQuery    = `{ balance { available } }`
+	historyQuery    = `{ history(first: 50) { edges { node { id type amount runningBalance createdAt } } } }`
+)
+
+// runResult is one timed run against the gateway.
+type runResult struct {
+	ok       int
+	errors   map[string]int
+	elapsed  time.Duration
+	p50, p99 time.Duration
+}
+
+func (r runResult) tps() float64 { return float64(r.ok) / r.elapsed.Seconds() }
+
+// loadGateway runs clients concurrent loops of the scenario's request for d.
+func (e *env) loadGateway(ctx context.Context, sc scenario, clients int, d time.Duration) (runResult, error) {
+	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
+	defer httpc.CloseIdleConnections()
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		errs      = map[string]int{}
+		ok        atomic.Int64
+		fatal     error
+		wg        sync.WaitGroup
+	)
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]time.Duration, 0, 1024)
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				token, body, err := e.request(sc)
+				if err != nil {
+					mu.Lock()
+					fatal = err
+					mu.Unlock()
+					return
+				}
+				t0 := time.Now()
+				code, err := e.post(ctx, httpc, token, body)
+				local = append(local, time.Since(t0))
+				switch {
+				case err != nil:
+					mu.Lock()
+					errs["transport"]++
+					mu.Unlock()
+				case code != "":
+					mu.Lock()
+					errs[code]++
+					mu.Unlock()
+				default:
+					ok.Add(1)
+				}
+			}
+			mu.Lock()
+			latencies = append(latencies, local...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if fatal != nil {
+		return runResult{}, fatal
+	}
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	return runResult{
+		ok: int(ok.Load()), errors: errs, elapsed: time.Since(start),
+		p50: percentile(latencies, 0.50), p99: percentile(latencies, 0.99),
+	}, nil
+}
+
+var spreadNext, hotNext, accountNext atomic.Int64
+
+// request picks the next request of the scenario: a fresh invoice for
+// payments (round-robin over accounts when spread), the next account for
+// services and reads.
+func (e *env) request(sc scenario) (string, []byte, error) {
+	var (
+		token, query string
+		vars         map[string]any
+	)
+	switch sc.op {
+	case "pay":
+		list, next := e.spreadInvs, &spreadNext
+		if sc.hot {
+			list, next = e.hotInvs, &hotNext
+		}
+		i := next.Add(1) - 1
+		if int(i) >= len(list) {
+			return "", nil, fmt.Errorf("ran out of seeded invoices (%d): use a shorter -duration", len(list))
+		}
+		token, query, vars = list[i].token, payMutation, map[string]any{"i": list[i].id}
+	case "service":
+		cl := e.hot
+		if !sc.hot {
+			cl = e.spread[int(accountNext.Add(1))%len(e.spread)]
+		}
+		token, query, vars = cl.token, serviceMutation, map[string]any{"s": e.service}
+	case "balance":
+		token, query = e.spread[int(accountNext.Add(1))%len(e.spread)].token, balanceQuery
+	case "history":
+		token, query = e.hot.token, historyQuery
+	}
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return token, body, err
+}
+
+// post sends one GraphQL request and returns the first error code, if any.
+func (e *env) post(ctx context.Context, c *http.Client, token string, body []byte) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		Errors []struct {
+			Extensions struct{ Code string } `json:"extensions"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return fmt.Sprintf("HTTP %d", resp.StatusCode), nil
+	}
+	if len(out.Errors) > 0 {
+		if c := out.Errors[0].Extensions.Code; c != "" {
+			return c, nil
+		}
+		return "unknown", nil
+	}
+	return "", nil
+}
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
+}

@@ -1,0 +1,116 @@
+// Command bench measures the gateway against the raw-SQL ceiling of this
+// machine: each write scenario runs through a real gateway (HTTP, JWT,
+// GraphQL, the domain, PostgreSQL) and then as a pgbench script doing the
+// minimum SQL the same mutation needs, alternately (A B A B …), and every
+// figure is reported as a ratio to the ceiling measured beside it.
+//
+//	go run ./bench [-scenarios pay-spread,pay-hot] [-clients 1,8,32,64] [-duration 4s] [-rounds 3]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type options struct {
+	adminURL  string
+	scenarios []string
+	clients   []int
+	duration  time.Duration
+	rounds    int
+	accounts  int
+	out       string
+}
+
+func main() {
+	var o options
+	var scen, clients string
+	flag.StringVar(&o.adminURL, "db", envOr("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL URL of a database from which a fresh bench database is created")
+	flag.StringVar(&scen, "scenarios", "pay-spread,pay-hot,buy-service-spread,buy-service-hot,read-balance,read-history", "scenarios to run")
+	flag.StringVar(&clients, "clients", "1,8,32,64", "concurrent clients for write scenarios")
+	flag.DurationVar(&o.duration, "duration", 4*time.Second, "length of each run")
+	flag.IntVar(&o.rounds, "rounds", 3, "A/B rounds per figure (median reported)")
+	flag.IntVar(&o.accounts, "accounts", 10000, "funded client accounts for the spread scenarios")
+	flag.StringVar(&o.out, "out", "bench/results/latest.md", "Markdown report")
+	flag.Parse()
+	o.scenarios = strings.Split(scen, ",")
+	for _, c := range strings.Split(clients, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(c))
+		if err != nil || n < 1 {
+			log.Fatalf("-clients: %q is not a positive number", c)
+		}
+		o.clients = append(o.clients, n)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(ctx context.Context, o options) error {
+	env, err := setup(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+
+	var rows []row
+	for _, s := range o.scenarios {
+		sc, ok := scenarios[s]
+		if !ok {
+			return fmt.Errorf("unknown scenario %q", s)
+		}
+		levels := o.clients
+		if sc.read {
+			levels = []int{64}
+		}
+		for _, c := range levels {
+			r, err := measure(ctx, env, sc, s, c, o)
+			if err != nil {
+				return fmt.Errorf("%s at %d clients: %w", s, c, err)
+			}
+			log.Printf("%-20s %3d clients: %s", s, c, r.summary())
+			rows = append(rows, r)
+		}
+	}
+	if err := env.verify(ctx); err != nil {
+		return err
+	}
+	return report(rows, o)
+}
+
+// measure alternates gateway and ceiling runs and keeps the medians.
+func measure(ctx context.Context, env *env, sc scenario, name string, clients int, o options) (row, error) {
+	r := row{scenario: name, clients: clients}
+	for range o.rounds {
+		g, err := env.loadGateway(ctx, sc, clients, o.duration)
+		if err != nil {
+			return r, err
+		}
+		r.gateway = append(r.gateway, g)
+		if sc.ceiling != "" {
+			tps, err := env.pgbench(ctx, sc, clients, o.duration)
+			if err != nil {
+				return r, err
+			}
+			r.ceiling = append(r.ceiling, tps)
+		}
+	}
+	return r, nil
+}

@@ -1,0 +1,294 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"creditgate/auth"
+	"creditgate/credits"
+	"creditgate/db"
+	"creditgate/ent"
+	"creditgate/ent/account"
+	"creditgate/gid"
+	"creditgate/money"
+)
+
+const benchDB = "creditgate_bench"
+
+var jwtSecret = []byte("bench-secret-0123456789-0123456789-abcdef")
+
+// env is a seeded bench database with a running gateway.
+type env struct {
+	dsn     string // the bench database
+	sql     *sql.DB
+	svc     *credits.Service
+	closeDB func()
+	gateway *exec.Cmd
+	url     string
+	tmp     string
+
+	spread     []*client // one per funded account
+	hot        *client
+	service    gid.ID
+	spreadInvs []invoiceRef // round-robin over accounts
+	hotInvs    []invoiceRef
+}
+
+type client struct {
+	account gid.ID
+	token   string
+}
+
+type invoiceRef struct {
+	id    gid.ID
+	token string
+}
+
+func setup(ctx context.Context, o options) (*env, error) {
+	e := &env{}
+	var err error
+	if e.dsn, err = freshDatabase(ctx, o.adminURL); err != nil {
+		return nil, err
+	}
+	d, err := db.Open(ctx, e.dsn, db.Options{})
+	if err != nil {
+		return nil, err
+	}
+	e.sql, e.closeDB = d.SQL, func() { d.Close() }
+	e.svc = credits.New(d.Client, d.Dialect, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	start := time.Now()
+	if err := e.seed(ctx, d.Client, o.accounts); err != nil {
+		e.close()
+		return nil, fmt.Errorf("seeding: %w", err)
+	}
+	if err := e.seedCeiling(ctx, o.accounts); err != nil {
+		e.close()
+		return nil, fmt.Errorf("seeding the ceiling tables: %w", err)
+	}
+	log.Printf("seeded %d accounts, %d + %d invoices in %s", o.accounts, len(e.spreadInvs), len(e.hotInvs), time.Since(start).Round(time.Millisecond))
+	if err := e.startGateway(ctx); err != nil {
+		e.close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// freshDatabase drops and creates the bench database next to adminURL's.
+func freshDatabase(ctx context.Context, adminURL string) (string, error) {
+	adm, err := sql.Open("postgres", adminURL)
+	if err != nil {
+		return "", err
+	}
+	defer adm.Close()
+	if _, err := adm.ExecContext(ctx, `DROP DATABASE IF EXISTS `+benchDB+` WITH (FORCE)`); err != nil {
+		return "", fmt.Errorf("dropping %s: %w", benchDB, err)
+	}
+	if _, err := adm.ExecContext(ctx, `CREATE DATABASE `+benchDB); err != nil {
+		return "", fmt.Errorf("creating %s: %w", benchDB, err)
+	}
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + benchDB
+	return u.String(), nil
+}
+
+func (e *env) seed(ctx context.Context, c *ent.Client, n int) error {
+	sys := auth.NewContext(ctx, &auth.Viewer{UserID: "bench", Role: auth.RoleSystemAdmin})
+	ag, err := e.svc.CreateAgency(sys, credits.NewAgency{Name: "Bench Agency", DefaultCurrency: "USD", CreditPaymentsEnabled: true})
+	if err != nil {
+		return err
+	}
+	svc, err := e.svc.CreateService(sys, credits.NewService{AgencyID: &ag.ID, Name: "SMS", Price: "0.01", CreditEligible: true})
+	if err != nil {
+		return err
+	}
+	e.service = svc.ID
+	ids := make([]gid.ID, 0, n+1)
+	for len(ids) < n+1 {
+		batch := make([]*ent.AccountCreate, 0, 1000)
+		for i := len(ids); i < min(n+1, len(ids)+1000); i++ {
+			batch = append(batch, c.Account.Create().SetAgencyID(ag.ID).SetName(fmt.Sprint("client ", i)).SetKind(account.KindCLIENT))
+		}
+		accs, err := c.Account.CreateBulk(batch...).Save(sys)
+		if err != nil {
+			return err
+		}
+		for _, a := range accs {
+			ids = append(ids, a.ID)
+		}
+	}
+	// Fund every account through the domain (sandbox card purchases), so
+	// the ledger the gateway starts from is one it wrote itself.
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		next     = make(chan int)
+	)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				amount := money.Decimal("10")
+				if i == 0 {
+					amount = "100000"
+				}
+				if _, err := e.svc.BuyCredits(sys, credits.BuyCredits{AccountID: &ids[i], Amount: &amount, Method: "CARD"}); err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := range ids {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	token := func(acc gid.ID) (string, error) {
+		return auth.NewToken(jwtSecret, auth.RoleClient, "bench-"+string(acc), string(ag.ID), string(acc), 6*time.Hour)
+	}
+	for i, id := range ids {
+		t, err := token(id)
+		if err != nil {
+			return err
+		}
+		cl := &client{account: id, token: t}
+		if i == 0 {
+			e.hot = cl
+		} else {
+			e.spread = append(e.spread, cl)
+		}
+	}
+	// Invoices of 0.01: a few per spread account, round-robin, and many on
+	// the hot account; enough for every run at the configured rates.
+	var spec []invoiceSpec
+	for round := range 4 {
+		for _, cl := range e.spread {
+			spec = append(spec, invoiceSpec{cl, fmt.Sprintf("S-%d", round)})
+		}
+	}
+	for i := range 40000 {
+		spec = append(spec, invoiceSpec{e.hot, fmt.Sprintf("H-%d", i)})
+	}
+	for len(spec) > 0 {
+		batch := spec[:min(len(spec), 2000)]
+		spec = spec[len(batch):]
+		creates := make([]*ent.InvoiceCreate, len(batch))
+		for i, s := range batch {
+			creates[i] = c.Invoice.Create().SetAgencyID(ag.ID).SetAccountID(s.cl.account).
+				SetNumber(string(s.cl.account) + "-" + s.number).SetAmount(1).SetCurrency("USD")
+		}
+		invs, err := c.Invoice.CreateBulk(creates...).Save(sys)
+		if err != nil {
+			return err
+		}
+		for i, inv := range invs {
+			ref := invoiceRef{id: inv.ID, token: batch[i].cl.token}
+			if batch[i].cl == e.hot {
+				e.hotInvs = append(e.hotInvs, ref)
+			} else {
+				e.spreadInvs = append(e.spreadInvs, ref)
+			}
+		}
+	}
+	return nil
+}
+
+type invoiceSpec struct {
+	cl     *client
+	number string
+}
+
+// startGateway builds the gateway and starts it on the bench database.
+func (e *env) startGateway(ctx context.Context) error {
+	var err error
+	if e.tmp, err = os.MkdirTemp("", "creditgate-bench"); err != nil {
+		return err
+	}
+	bin := filepath.Join(e.tmp, "creditgate")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./server")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("building the gateway: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Env = append(os.Environ(),
+		"DATABASE_URL="+e.dsn, "JWT_SECRET="+string(jwtSecret), "LISTEN_ADDR=127.0.0.1:0",
+		"APP_ENV=development", "DB_MAX_CONNS=32",
+	)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	e.gateway = cmd
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			if i := strings.Index(line, "url="); i >= 0 && strings.Contains(line, "listening") {
+				found <- strings.Fields(line[i+4:])[0]
+			} else if strings.Contains(line, "level=ERROR") {
+				log.Printf("gateway: %s", line)
+			}
+		}
+	}()
+	select {
+	case e.url = <-found:
+		return nil
+	case <-time.After(30 * time.Second):
+		return fmt.Errorf("the gateway did not start within 30 s")
+	}
+}
+
+func (e *env) close() {
+	if e.gateway != nil && e.gateway.Process != nil {
+		_ = e.gateway.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = e.gateway.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = e.gateway.Process.Kill()
+		}
+	}
+	if e.closeDB != nil {
+		e.closeDB()
+	}
+	if e.tmp != "" {
+		os.RemoveAll(e.tmp)
+	}
+}
+
+// verify checks every ledger invariant after the runs.
+func (e *env) verify(ctx context.Context) error {
+	var out strings.Builder
+	if err := e.svc.Verify(ctx, &out); err != nil {
+		return fmt.Errorf("verify after the runs: %w\n%s", err, out.String())
+	}
+	log.Printf("verify passed:\n%s", out.String())
+	return nil
+}
