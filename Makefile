@@ -4,7 +4,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run build test vet generate check-generated test-go fuzz verify clean
+.PHONY: run build test vet generate check-generated test-go fuzz audit verify clean
 
 ## run: build and start the gateway on SQLite with demo data, printing tokens
 run:
@@ -35,6 +35,18 @@ FUZZTIME ?= 10s
 fuzz:
 	$(GO) test ./money -run '^$$' -fuzz FuzzParseFormat -fuzztime $(FUZZTIME)
 	$(GO) test ./money -run '^$$' -fuzz FuzzFormatParse -fuzztime $(FUZZTIME)
+	$(GO) test ./server -run '^$$' -fuzz FuzzGraphQLHandler -fuzztime $(FUZZTIME)
+
+## audit: GraphQL-over-HTTP conformance (graphql-http's audit, Node) against a throwaway gateway on SQLite
+audit:
+	GO=$(GO) ./scripts/audit/run.sh
+
+## bench: the load generator against a fresh PostgreSQL database, each write
+## scenario alternated with its pgbench ceiling; writes bench/results/latest.md
+## (BENCH_ARGS, e.g. "-scenarios pay-hot -clients 32 -rounds 3")
+bench:
+	@command -v pgbench >/dev/null || { apt-get install -y -qq postgresql-contrib >/dev/null 2>&1 || { echo "pgbench is missing: apt-get install postgresql-contrib"; exit 1; }; }
+	$(GO) run ./bench $(BENCH_ARGS)
 
 ## verify: check the ledger invariants of the configured database
 verify:

@@ -45,7 +45,10 @@ func (s *Service) CreateAgency(ctx context.Context, in NewAgency) (*ent.Agency, 
 		}
 		return nil
 	})
-	return ag, err
+	if err != nil {
+		return nil, err
+	}
+	return ag.Unwrap(), nil
 }
 
 // agencyFor resolves the agency an admin mutation is about: the agency

@@ -70,6 +70,12 @@ func (s *Service) post(ctx context.Context, tx *ent.Tx, e entry) ([]*ent.Posting
 	sort.Slice(order, func(a, b int) bool { return e.legs[order[a]].account.ID < e.legs[order[b]].account.ID })
 
 	now := time.Now().UTC()
+	// The journal first: it needs no lock, so the balance rows stay locked
+	// for as few round trips as possible (postings, business change, COMMIT).
+	j, err := tx.Journal.Create().SetAgencyID(e.agencyID).SetCreatedAt(now).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: writing journal: %w", err)
+	}
 	type moved struct{ balance, seq int64 }
 	after := make(map[int]moved, len(order))
 	for _, i := range order {
@@ -81,10 +87,6 @@ func (s *Service) post(ctx context.Context, tx *ent.Tx, e entry) ([]*ent.Posting
 		after[i] = moved{bal, seq}
 	}
 
-	j, err := tx.Journal.Create().SetAgencyID(e.agencyID).SetCreatedAt(now).Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: writing journal: %w", err)
-	}
 	creates := make([]*ent.PostingCreate, len(e.legs))
 	for i, l := range e.legs {
 		c := tx.Posting.Create().SetJournalID(j.ID).SetAgencyID(e.agencyID).SetKind(e.kind).
@@ -104,7 +106,7 @@ func (s *Service) post(ctx context.Context, tx *ent.Tx, e entry) ([]*ent.Posting
 	var evs []events.Event
 	for i, l := range e.legs {
 		ps[i].Edges.Account = l.account
-		if l.account != nil {
+		if l.account != nil && s.dialect != dialect.Postgres { // PostgreSQL: announced by moveBalance
 			m := after[i]
 			evs = append(evs, events.Event{Balance: &events.Balance{
 				AccountID: l.account.ID, AgencyID: l.account.AgencyID, Currency: e.currency,
@@ -140,6 +142,13 @@ func (s *Service) moveBalance(ctx context.Context, tx *ent.Tx, acc *ent.Account,
 			RETURNING available, seq`
 		args = []any{gid.New(gid.Balance), acc.ID, acc.AgencyID, cur, amount, now}
 	}
+	if s.dialect == dialect.Postgres {
+		// Announce the new balance in the same statement: a NOTIFY is
+		// delivered only if the transaction commits, and this saves a round
+		// trip while the row is locked.
+		query += `, pg_notify('` + events.Channel + `', json_build_object('b', json_build_object(
+			'a', account_id, 'g', agency_id, 'c', currency, 'v', available, 's', seq, 't', updated_at))::text)`
+	}
 	rows, err := tx.QueryContext(ctx, s.rebind(query), args...)
 	if err != nil {
 		return 0, 0, fmt.Errorf("ledger: moving balance of %s: %w", acc.ID, err)
@@ -155,7 +164,11 @@ func (s *Service) moveBalance(ctx context.Context, tx *ent.Tx, acc *ent.Account,
 		return 0, 0, badInput("the balance would exceed the largest amount this currency can hold")
 	}
 	var bal, seq int64
-	if err := rows.Scan(&bal, &seq); err != nil {
+	dest := []any{&bal, &seq}
+	if s.dialect == dialect.Postgres {
+		dest = append(dest, new(any))
+	}
+	if err := rows.Scan(dest...); err != nil {
 		return 0, 0, fmt.Errorf("ledger: reading balance of %s: %w", acc.ID, err)
 	}
 	return bal, seq, rows.Close()

@@ -298,7 +298,7 @@ func (s *Service) SettlePayment(ctx context.Context, id gid.ID, providerRef stri
 		if err != nil {
 			return err
 		}
-		return tx.Payment.UpdateOneID(id).SetTransactionID(ps[0].ID).Exec(ctx)
+		return tx.Payment.Update().Where(payment.ID(id)).SetTransactionID(ps[0].ID).Exec(ctx)
 	})
 	if errors.Is(err, errSettled) {
 		return nil

@@ -67,17 +67,22 @@ func (s *Service) ApproveRequest(ctx context.Context, id gid.ID) (*Review, error
 		if err != nil {
 			return err
 		}
-		req, err = tx.CreditRequest.UpdateOneID(id).SetTransactionID(ps[0].ID).Save(ctx)
-		if err == nil {
-			s.announce(tx, requestEvent(req))
+		if err := tx.CreditRequest.Update().Where(creditrequest.ID(id)).SetTransactionID(ps[0].ID).Exec(ctx); err != nil {
+			return fmt.Errorf("linking request transaction: %w", err)
 		}
-		return err
+		acc := req.Edges.Account
+		if req, err = tx.CreditRequest.Get(ctx, id); err != nil {
+			return err
+		}
+		req.Edges.Account = acc
+		s.announce(tx, requestEvent(req))
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	req.Edges.Transaction = ps[0]
-	req.Edges.Account = ps[0].Edges.Account
+	req = req.Unwrap()
+	req.Edges.Transaction = ps[0].Unwrap()
 	return &Review{Request: req, Balance: balanceAfter(ps[0])}, nil
 }
 
@@ -124,6 +129,7 @@ func (s *Service) RejectRequest(ctx context.Context, id gid.ID, reason *string) 
 	if err != nil {
 		return nil, err
 	}
+	req = req.Unwrap()
 	bal, err := s.balanceIn(ctx, req.Edges.Account, req.Currency)
 	if err != nil {
 		return nil, err
@@ -167,6 +173,7 @@ func (s *Service) MarkRequestPaid(ctx context.Context, id gid.ID) (*Review, erro
 	if err != nil {
 		return nil, err
 	}
+	req = req.Unwrap()
 	bal, err := s.balanceIn(ctx, req.Edges.Account, req.Currency)
 	if err != nil {
 		return nil, err

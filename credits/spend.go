@@ -8,6 +8,7 @@ import (
 	"creditgate/auth"
 	"creditgate/ent"
 	"creditgate/ent/account"
+	"creditgate/ent/agency"
 	"creditgate/ent/invoice"
 	"creditgate/ent/posting"
 	"creditgate/ent/service"
@@ -40,16 +41,21 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 		ps  []*ent.Posting
 	)
 	out, replay, err := s.once(ctx, key, func(tx *ent.Tx) (outcome, error) {
-		inv, err = tx.Invoice.Query().Where(invoice.ID(id)).
-			WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).Only(ctx)
+		// The invoice (in the viewer's scope) and its agency's switch; the
+		// ledger needs no more of the account than the invoice names.
+		inv, err = tx.Invoice.Query().Where(invoice.ID(id)).Only(ctx)
 		if ent.IsNotFound(err) {
 			return outcome{}, notFound("invoice")
 		}
 		if err != nil {
 			return outcome{}, fmt.Errorf("loading invoice: %w", err)
 		}
-		acc := inv.Edges.Account
-		if reason := invoiceGate(acc.Edges.Agency, inv); reason != "" {
+		ag, err := tx.Agency.Query().Where(agency.ID(inv.AgencyID)).Select(agency.FieldCreditPaymentsEnabled).Only(System(ctx))
+		if err != nil {
+			return outcome{}, fmt.Errorf("loading agency: %w", err)
+		}
+		acc := &ent.Account{ID: inv.AccountID, AgencyID: inv.AgencyID}
+		if reason := invoiceGate(ag, inv); reason != "" {
 			return outcome{}, unavailable(reason)
 		}
 		now := time.Now().UTC()
@@ -71,7 +77,7 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 		if err != nil {
 			return outcome{}, err
 		}
-		if err := tx.Invoice.UpdateOneID(id).SetTransactionID(ps[0].ID).Exec(ctx); err != nil {
+		if err := tx.Invoice.Update().Where(invoice.ID(id)).SetTransactionID(ps[0].ID).Exec(ctx); err != nil {
 			return outcome{}, fmt.Errorf("linking invoice transaction: %w", err)
 		}
 		inv.Status, inv.PaidAt, inv.TransactionID = invoice.StatusPAID, &now, &ps[0].ID
@@ -84,7 +90,11 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 	if replay {
 		return s.invoiceOutcome(ctx, out)
 	}
-	return &InvoicePayment{Invoice: inv, Transaction: ps[0], Balance: balanceAfter(ps[0])}, nil
+	// Entities written in the transaction are detached from it; the account
+	// was only a stub for the ledger, so it is loaded if the client asks.
+	tx, bal := ps[0].Unwrap(), balanceAfter(ps[0])
+	tx.Edges.Account, bal.Edges.Account = nil, nil
+	return &InvoicePayment{Invoice: inv.Unwrap(), Transaction: tx, Balance: bal}, nil
 }
 
 func (s *Service) invoiceOutcome(ctx context.Context, o outcome) (*InvoicePayment, error) {
@@ -163,7 +173,7 @@ func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, ac
 	if replay {
 		return s.transactionOutcome(ctx, out.Transaction)
 	}
-	return &ServicePurchase{Transaction: ps[0], Balance: balanceAfter(ps[0])}, nil
+	return &ServicePurchase{Transaction: ps[0].Unwrap(), Balance: balanceAfter(ps[0])}, nil
 }
 
 func (s *Service) transactionOutcome(ctx context.Context, id gid.ID) (*ServicePurchase, error) {
@@ -266,5 +276,5 @@ func (s *Service) AllocateCredits(ctx context.Context, to gid.ID, amount money.D
 		}
 		return &Allocation{Transaction: sp.Transaction, Balance: sp.Balance, PoolBalance: poolBal}, nil
 	}
-	return &Allocation{Transaction: ps[0], Balance: balanceAfter(ps[0]), PoolBalance: balanceAfter(ps[1])}, nil
+	return &Allocation{Transaction: ps[0].Unwrap(), Balance: balanceAfter(ps[0]), PoolBalance: balanceAfter(ps[1])}, nil
 }

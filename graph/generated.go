@@ -291,6 +291,8 @@ type AgencyResolver interface {
 	Accounts(ctx context.Context, obj *ent.Agency, first *int, after *string) (*model.AccountConnection, error)
 }
 type BalanceResolver interface {
+	Account(ctx context.Context, obj *ent.Balance) (*ent.Account, error)
+
 	Available(ctx context.Context, obj *ent.Balance) (money.Decimal, error)
 }
 type CreditPackageResolver interface {
@@ -3517,7 +3519,7 @@ func (ec *executionContext) _Balance_account(ctx context.Context, field graphql.
 			return ec.fieldContext_Balance_account(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Account(ctx)
+			return ec.Resolvers.Balance().Account(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Account) graphql.Marshaler {
@@ -3532,7 +3534,7 @@ func (ec *executionContext) fieldContext_Balance_account(_ context.Context, fiel
 		Object:     "Balance",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Account(ctx, field)
 		},

@@ -25,6 +25,8 @@ type Options struct {
 	Logger        *slog.Logger
 	Introspection bool
 	Live          LiveOptions
+	Limits        Limits   // depth, complexity, fields, timeout, persisted queries, rate limits; zero: defaults
+	Metrics       *Metrics // nil: no metrics
 }
 
 // NewHandler returns the GraphQL endpoint over svc. Only the transports we
@@ -40,6 +42,7 @@ func NewHandler(svc *credits.Service, opt Options) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{
 		Resolvers:  &Resolver{Credits: svc},
 		Directives: DirectiveRoot{HasRole: hasRole},
+		Complexity: complexityRoot(),
 	}))
 	srv.AddTransport(websocketTransport(opt.Live))
 	srv.AddTransport(transport.Options{})
@@ -49,8 +52,10 @@ func NewHandler(svc *credits.Service, opt Options) *handler.Server {
 	if opt.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	opt.Metrics.use(srv) // first: it sees every answer, refusals included
+	useLimits(srv, opt.Limits.withDefaults(), opt.Introspection, log)
 	srv.AroundRootFields(requireViewer)
-	srv.SetErrorPresenter(presenter(log))
+	srv.SetErrorPresenter(presentLimits(presenter(log)))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(v), "request_id", reqid.FromContext(ctx), "stack", string(debug.Stack()))
 		return errors.New("panic in resolver")

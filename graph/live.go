@@ -41,22 +41,30 @@ type connState struct {
 	cancel context.CancelFunc
 }
 
-// acquireSubscription counts a subscription against its socket's cap.
+// acquireSubscription counts a subscription against its socket's cap (SSE
+// has one subscription per request) and in the open-subscriptions gauge.
 func acquireSubscription(ctx context.Context) (func(), error) {
 	st, ok := ctx.Value(connKey{}).(*connState)
-	if !ok {
-		return func() {}, nil // SSE: one subscription per request
-	}
-	if st.subs.Add(1) > st.max {
+	if ok && st.subs.Add(1) > st.max {
 		st.subs.Add(-1)
 		return nil, &credits.Error{Code: credits.CodeRateLimited, Message: "too many subscriptions on this connection"}
 	}
+	closed := metricsFrom(ctx).subscriptionOpened(ctx)
 	var once sync.Once
-	return func() { once.Do(func() { st.subs.Add(-1) }) }, nil
+	return func() {
+		once.Do(func() {
+			if ok {
+				st.subs.Add(-1)
+			}
+			closed()
+		})
+	}, nil
 }
 
 // relay releases the subscription slot when the stream ends.
-func relay[T any](ch <-chan T, err error, release func()) (<-chan T, error) {
+// It stops when the operation's context ends (the client completed the
+// subscription or left), even if nobody reads out any more.
+func relay[T any](ctx context.Context, ch <-chan T, err error, release func()) (<-chan T, error) {
 	if err != nil {
 		release()
 		return nil, err
@@ -65,8 +73,20 @@ func relay[T any](ch <-chan T, err error, release func()) (<-chan T, error) {
 	go func() {
 		defer close(out)
 		defer release()
-		for v := range ch {
-			out <- v
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case v, ok := <-ch:
+				if !ok {
+					return
+				}
+				select {
+				case out <- v:
+				case <-ctx.Done():
+					return
+				}
+			}
 		}
 	}()
 	return out, nil

@@ -52,6 +52,14 @@ func (r *agencyResolver) Accounts(ctx context.Context, obj *ent.Agency, first *i
 	return c, nil
 }
 
+// Account is the resolver for the account field.
+func (r *balanceResolver) Account(ctx context.Context, obj *ent.Balance) (*ent.Account, error) {
+	if obj.Edges.Account != nil {
+		return obj.Edges.Account, nil
+	}
+	return r.Credits.Account(ctx, &obj.AccountID)
+}
+
 // Available is the resolver for the available field.
 func (r *balanceResolver) Available(ctx context.Context, obj *ent.Balance) (money.Decimal, error) {
 	return money.Format(obj.Available, obj.Currency), nil
@@ -376,7 +384,7 @@ func (r *subscriptionResolver) BalanceUpdated(ctx context.Context, accountID *gi
 		return nil, err
 	}
 	ch, err := r.Credits.WatchBalance(ctx, accountID, currency)
-	return relay(ch, err, release)
+	return relay(ctx, ch, err, release)
 }
 
 // CreditRequestUpdated is the resolver for the creditRequestUpdated field.
@@ -386,7 +394,7 @@ func (r *subscriptionResolver) CreditRequestUpdated(ctx context.Context, status 
 		return nil, err
 	}
 	ch, err := r.Credits.WatchRequests(ctx, status)
-	return relay(ch, err, release)
+	return relay(ctx, ch, err, release)
 }
 
 // Account returns AccountResolver implementation.

@@ -3,8 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
+
+	"creditgate/graph"
+	"creditgate/httpx"
 )
 
 // devSecret signs tokens in development when JWT_SECRET is unset; production
@@ -27,9 +31,19 @@ type Config struct {
 	Introspect   bool
 	DevSecretSet bool // JWTSecret fell back to devSecret
 	// Origins allowed to open cross-origin WebSockets (host patterns).
-	Origins          []string
+	Origins []string
+	// CORSOrigins are the same origins in full (scheme://host[:port], one
+	// "*" wildcard allowed, or "*"), for cross-origin HTTP requests.
+	CORSOrigins      []string
 	MaxConnsPerToken int
 	MaxSubsPerConn   int
+	// MaxBodyBytes caps request bodies (413 above it); 0 means
+	// httpx.DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	LogLevel     slog.Level
+	// GraphQL limits: depth, complexity, fields, timeout, persisted
+	// queries, mutation rate limits; zero fields take graph's defaults.
+	GraphQL graph.Limits
 }
 
 // loadConfig reads the environment through getenv and reports every
@@ -67,11 +81,31 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if v := getenv("CORS_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {
-			if o = strings.TrimSpace(o); o != "" {
-				// coder/websocket matches hosts, not URLs.
-				o = strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://")
-				c.Origins = append(c.Origins, o)
+			if o = strings.TrimSuffix(strings.TrimSpace(o), "/"); o == "" {
+				continue
 			}
+			if !validOrigin(o) {
+				problems = append(problems, fmt.Sprintf("CORS_ORIGINS entry %q: want an origin such as https://app.example.com (one * wildcard allowed), or *", o))
+				continue
+			}
+			c.CORSOrigins = append(c.CORSOrigins, o)
+			// coder/websocket matches hosts, not URLs.
+			o = strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://")
+			c.Origins = append(c.Origins, o)
+		}
+	}
+	c.MaxBodyBytes = httpx.DefaultMaxBodyBytes
+	if v := getenv("MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < minBodyBytes || n > maxBodyBytes {
+			problems = append(problems, fmt.Sprintf("MAX_BODY_BYTES=%q: want a number of bytes from %d to %d", v, minBodyBytes, maxBodyBytes))
+		} else {
+			c.MaxBodyBytes = n
+		}
+	}
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			problems = append(problems, fmt.Sprintf("LOG_LEVEL=%q: use debug, info, warn or error", v))
 		}
 	}
 	for name, dst := range map[string]*int{"WS_MAX_CONNS_PER_TOKEN": &c.MaxConnsPerToken, "WS_MAX_SUBSCRIPTIONS_PER_CONN": &c.MaxSubsPerConn} {
@@ -94,8 +128,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		problems = append(problems, "JWT_SECRET or JWT_JWKS_URL is required in production")
 	case c.JWTSecret == "":
 		c.JWTSecret, c.DevSecretSet = devSecret, true
-	case c.Production && (len(c.JWTSecret) < 32 || c.JWTSecret == devSecret):
+	case c.Production && (len(c.JWTSecret) < 32 || c.JWTSecret == devSecret || distinctBytes(c.JWTSecret) < 10):
 		problems = append(problems, "JWT_SECRET is too weak for production: use at least 32 random bytes")
+	}
+	if c.Production && c.JWKSURL != "" && !strings.HasPrefix(c.JWKSURL, "https://") {
+		problems = append(problems, "JWT_JWKS_URL must be an https:// URL in production")
 	}
 	if c.Demo && c.Production {
 		problems = append(problems, "DEMO=1 is refused in production")
@@ -104,6 +141,48 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, errors.New(strings.Join(problems, "\n"))
 	}
 	return c, nil
+}
+
+// Bounds of MAX_BODY_BYTES: a GraphQL request needs a few kilobytes; more
+// than 64 MiB per request is a denial of service waiting to happen.
+const (
+	minBodyBytes = 1 << 10
+	maxBodyBytes = 64 << 20
+)
+
+// validOrigin accepts "*" or scheme://host[:port] with an http or https
+// scheme, no path, and at most one "*" in the host ("https://*.example.com").
+func validOrigin(o string) bool {
+	if o == "*" {
+		return true
+	}
+	scheme, host, ok := strings.Cut(o, "://")
+	if !ok || (scheme != "http" && scheme != "https") || host == "" || strings.Count(host, "*") > 1 {
+		return false
+	}
+	for _, c := range host {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.ContainsRune(".-:[]*", c):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// distinctBytes counts the different bytes in s: a long secret made of a
+// few repeated characters ("aaaa…", "changeme-changeme-…") is still weak.
+func distinctBytes(s string) int {
+	var seen [256]bool
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !seen[s[i]] {
+			seen[s[i]] = true
+			n++
+		}
+	}
+	return n
 }
 
 func or(v, def string) string {

@@ -56,6 +56,17 @@ type fixture struct {
 
 func newAPI(t testing.TB, kind string) *testAPI {
 	t.Helper()
+	return newAPIWith(t, kind, Config{
+		Introspect: true, MaxConnsPerToken: 3, MaxSubsPerConn: 4,
+		// Tests send mutations far faster than any client; limits_test.go
+		// tests the rate limits with small ones of its own.
+		GraphQL: graph.Limits{RateLimit: graph.RateLimit{SubjectRate: -1, IPRate: -1}},
+	})
+}
+
+// newAPIWith is newAPI with cfg.
+func newAPIWith(t testing.TB, kind string, cfg Config) *testAPI {
+	t.Helper()
 	d := dbtest.Open(t, kind)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := credits.New(d.Client, d.Dialect, log)
@@ -82,7 +93,6 @@ func newAPI(t testing.TB, kind string) *testAPI {
 		<-ready
 		t.Cleanup(func() { cancel(); <-done })
 	}
-	cfg := Config{Introspect: true, MaxConnsPerToken: 3, MaxSubsPerConn: 4}
 	sockets := graph.NewSockets()
 	srv := httptest.NewServer(routes(cfg, d, svc, verifier, sockets, log))
 	t.Cleanup(func() { sockets.CloseAll(); srv.Close() })

@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"creditgate/auth"
 	"creditgate/credits"
@@ -25,6 +28,7 @@ import (
 	"creditgate/events"
 	"creditgate/graph"
 	"creditgate/graphiql"
+	"creditgate/httpx"
 	"creditgate/reqid"
 )
 
@@ -60,11 +64,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 0
 }
 
+// newLogger logs JSON in production and text in development, at
+// cfg.LogLevel, stamping request_id on every record logged with a
+// request's context.
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opt := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opt)
 	if cfg.Production {
-		return slog.New(slog.NewJSONHandler(w, nil))
+		h = slog.NewJSONHandler(w, opt)
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	return slog.New(httpx.RequestIDHandler(h))
 }
 
 func openDB(ctx context.Context, cfg Config) (*db.DB, error) {
@@ -121,11 +130,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 	}
 
 	sockets := graph.NewSockets()
-	srv := &http.Server{
-		Handler:           routes(cfg, database, svc, verifier, sockets, log),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	srv := newHTTPServer(routes(cfg, database, svc, verifier, sockets, log))
 	log.Info("creditgate listening", "url", base, "database", database.Dialect)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -144,7 +149,42 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 	return nil
 }
 
+// newHTTPServer is the gateway's http.Server around h, with its timeouts.
+//
+// ReadHeaderTimeout and ReadTimeout bound a slow client (slowloris) while it
+// sends its request: the headers, then the headers and body. They do not
+// reach long-lived streams: net/http lifts the read deadline once the body
+// has been read (Server-Sent Events) and for a hijacked connection
+// (WebSocket); TestHTTPStreamsOutliveReadTimeout holds it to that.
+//
+// No WriteTimeout: it is a deadline on writing the whole response, set when
+// the request arrives and never lifted, so it would cut every subscription
+// stream (SSE) when it passes. Queries and mutations are bounded instead
+// by the GraphQL operation timeout (graph.Limits), idle keep-alive
+// connections by IdleTimeout, sockets by their token's expiry; a client
+// that reads an ordinary (small) response very slowly holds only its own
+// goroutine, and the proxy in front of a production gateway bounds that.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
 func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Verifier, sockets *graph.Sockets, log *slog.Logger) http.Handler {
+	// reg is this gateway's Prometheus registry, served at GET /metrics: Go
+	// runtime, process, connection pool (go_sql_*{db_name="creditgate"})
+	// and HTTP (creditgate_http_*) metrics. A fresh registry per routes()
+	// keeps test servers apart.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(database.SQL, "creditgate"),
+	)
 	mux := http.NewServeMux()
 	gql := graph.NewHandler(svc, graph.Options{
 		Logger: log, Introspection: cfg.Introspect,
@@ -153,8 +193,13 @@ func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Ve
 			MaxConnsPerToken: cfg.MaxConnsPerToken, MaxSubsPerConn: cfg.MaxSubsPerConn,
 			Sockets: sockets,
 		},
+		Limits:  cfg.GraphQL,
+		Metrics: graph.NewMetrics(reg),
 	})
-	mux.Handle("/graphql", verifier.Middleware(gql))
+	mux.Handle("/graphql", httpx.GraphQLGuard(graph.WithClientIP(verifier.Middleware(gql))))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		Registry: reg, ErrorHandling: promhttp.ContinueOnError,
+	}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
@@ -176,7 +221,18 @@ func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Ve
 		mux.Handle("GET /{$}", ui)
 		mux.Handle("/graphiql/assets/", ui)
 	}
-	return reqid.Middleware(mux)
+	return httpx.Chain(mux,
+		reqid.Middleware, // outermost: every log line and error names the request
+		httpx.AccessLog(httpx.AccessLogOptions{
+			Logger:     log,
+			Routes:     []string{"/graphql", "/healthz", "/readyz", "/metrics", "/", graphiql.AssetsPrefix},
+			Quiet:      []string{"/healthz", "/readyz", "/metrics"},
+			Registerer: reg,
+		}),
+		httpx.SecurityHeaders(cfg.Production),
+		httpx.CORS(cfg.CORSOrigins),
+		httpx.BodyLimit(cfg.MaxBodyBytes),
+	)
 }
 
 func displayAddr(a net.Addr) string {

@@ -1,0 +1,238 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"creditgate/ent"
+	"creditgate/ent/creditrequest"
+	"creditgate/ent/posting"
+	"creditgate/graph/model"
+)
+
+// Metrics are the GraphQL layer's Prometheus metrics. A nil *Metrics
+// records nothing.
+type Metrics struct {
+	operations    *prometheus.CounterVec   // operation, type, outcome
+	duration      *prometheus.HistogramVec // type
+	moneyMoved    *prometheus.CounterVec   // kind, currency
+	subscriptions *prometheus.GaugeVec     // type
+
+	names *nameSet
+}
+
+// NewMetrics creates the metrics and registers them with reg. Registering
+// twice with one registry reuses the metrics already there.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "creditgate_graphql_operations_total",
+			Help: "GraphQL operations answered, by operation name, type and outcome (\"ok\" or the first error's code).",
+		}, []string{"operation", "type", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "creditgate_graphql_operation_seconds",
+			Help:    "Time from receiving a query or mutation to its answer.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"type"}),
+		moneyMoved: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "creditgate_money_moved_minor_total",
+			Help: "Credits moved onto or off balances by successful mutations, in minor units of the currency, by transaction kind.",
+		}, []string{"kind", "currency"}),
+		subscriptions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "creditgate_subscriptions_open",
+			Help: "Subscriptions open now, by subscription field.",
+		}, []string{"type"}),
+		names: &nameSet{max: maxOperationNames, seen: map[string]struct{}{}},
+	}
+	m.operations = register(reg, m.operations)
+	m.duration = register(reg, m.duration)
+	m.moneyMoved = register(reg, m.moneyMoved)
+	m.subscriptions = register(reg, m.subscriptions)
+	return m
+}
+
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic(err)
+	}
+	return c
+}
+
+// use installs the hooks that feed the metrics.
+func (m *Metrics) use(srv *handler.Server) {
+	if m == nil {
+		return
+	}
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(context.WithValue(ctx, metricsKey{}, m))
+	})
+	srv.AroundResponses(m.observeResponse)
+	srv.AroundFields(m.observeMutation)
+}
+
+// ---------------------------------------------------------------- operations
+
+// Operation names come from clients: the first maxOperationNames distinct
+// well-formed names get their own series, later ones count as "other", so
+// a client cannot grow the series without bound.
+const maxOperationNames = 200
+
+type nameSet struct {
+	mu   sync.Mutex
+	max  int
+	seen map[string]struct{}
+}
+
+func (s *nameSet) label(name string) string {
+	if name == "" {
+		return "anonymous"
+	}
+	if !wellFormedName(name) {
+		return "other"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.seen[name]; ok {
+		return name
+	}
+	if len(s.seen) >= s.max {
+		return "other"
+	}
+	s.seen[name] = struct{}{}
+	return name
+}
+
+func wellFormedName(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for i, c := range s {
+		letter := c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		if !letter && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// metricsState marks an operation already counted (a subscription answers
+// many times; it counts once, by its first answer).
+type metricsState struct{}
+
+const metricsStats = "CreditgateMetrics"
+
+func (m *Metrics) observeResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp == nil || !graphql.HasOperationContext(ctx) {
+		return resp
+	}
+	opCtx := graphql.GetOperationContext(ctx)
+	typ, name := "unknown", opCtx.OperationName // unknown: the document did not parse
+	if opCtx.Operation != nil {
+		typ, name = string(opCtx.Operation.Operation), opCtx.Operation.Name
+	}
+	if typ == string(ast.Subscription) {
+		if opCtx.Stats.GetExtension(metricsStats) != nil {
+			return resp
+		}
+		opCtx.Stats.SetExtension(metricsStats, metricsState{})
+	}
+	outcome := "ok"
+	if len(resp.Errors) > 0 {
+		outcome = "INTERNAL"
+		if c, ok := resp.Errors[0].Extensions["code"].(string); ok {
+			outcome = c
+		}
+	}
+	m.operations.WithLabelValues(m.names.label(name), typ, outcome).Inc()
+	if typ != string(ast.Subscription) && !opCtx.Stats.OperationStart.IsZero() {
+		m.duration.WithLabelValues(typ).Observe(time.Since(opCtx.Stats.OperationStart).Seconds())
+	}
+	return resp
+}
+
+// ---------------------------------------------------------------- money
+
+// observeMutation counts the credits a successful money-moving mutation
+// moved, from its payload. An idempotent replay answers with the first
+// attempt's transaction, made before this operation started: it moved
+// nothing and is not counted.
+func (m *Metrics) observeMutation(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Object != "Mutation" {
+		return next(ctx)
+	}
+	res, err := next(ctx)
+	if err != nil {
+		return res, err
+	}
+	var start time.Time
+	if graphql.HasOperationContext(ctx) {
+		start = graphql.GetOperationContext(ctx).Stats.OperationStart
+	}
+	switch p := res.(type) {
+	case *model.BuyCreditsPayload:
+		m.moved(p.Transaction, start)
+	case *model.PayInvoiceWithCreditPayload:
+		m.moved(p.Transaction, start)
+	case *model.BuyServiceWithCreditPayload:
+		m.moved(p.Transaction, start)
+	case *model.AllocateCreditsPayload:
+		m.moved(p.Transaction, start)
+	case *model.CreditRequestPayload:
+		// Approval credits the request's amount; a request is approved at
+		// most once (a second approval is CONFLICT).
+		if fc.Field.Name == "approveRequest" && p.Request != nil && p.Request.Status == creditrequest.StatusACCEPTED {
+			m.moneyMoved.WithLabelValues(string(posting.KindREQUEST_APPROVED), p.Request.Currency).Add(float64(p.Request.Amount))
+		}
+	}
+	return res, err
+}
+
+func (m *Metrics) moved(t *ent.Posting, start time.Time) {
+	if t == nil || t.CreatedAt.Before(start) {
+		return
+	}
+	amount := t.Amount
+	if amount < 0 {
+		amount = -amount
+	}
+	m.moneyMoved.WithLabelValues(string(t.Kind), t.Currency).Add(float64(amount))
+}
+
+// ---------------------------------------------------------------- subscriptions
+
+type metricsKey struct{}
+
+func metricsFrom(ctx context.Context) *Metrics {
+	m, _ := ctx.Value(metricsKey{}).(*Metrics)
+	return m
+}
+
+// subscriptionOpened counts an open subscription of the resolving field
+// until the returned func is called.
+func (m *Metrics) subscriptionOpened(ctx context.Context) func() {
+	if m == nil {
+		return func() {}
+	}
+	typ := "unknown"
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		typ = fc.Field.Name
+	}
+	g := m.subscriptions.WithLabelValues(typ)
+	g.Inc()
+	return g.Dec
+}

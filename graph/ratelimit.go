@@ -1,0 +1,279 @@
+package graph
+
+import (
+	"container/list"
+	"context"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"golang.org/x/time/rate"
+
+	"creditgate/auth"
+	"creditgate/credits"
+)
+
+// RateLimit bounds mutations (each root field of a mutation operation
+// counts one) per token subject and per client address, with token
+// buckets: Rate per second on average, Burst at once. A zero field takes its
+// default; a negative rate turns that bucket off.
+type RateLimit struct {
+	SubjectRate  float64 // per token subject (`sub`); 0: 20/s
+	SubjectBurst int     // 0: 40
+	IPRate       float64 // per client address (IPv6: per /64); 0: 50/s
+	IPBurst      int     // 0: 100
+	// MaxKeys bounds the buckets kept per kind; 0: 10000. Buckets idle long
+	// enough to have refilled are dropped first (they equal a new one), then
+	// the least recently used.
+	MaxKeys int
+}
+
+func (r RateLimit) withDefaults() RateLimit {
+	if r.SubjectRate == 0 {
+		r.SubjectRate = 20
+	}
+	if r.SubjectBurst <= 0 {
+		r.SubjectBurst = 40
+	}
+	if r.IPRate == 0 {
+		r.IPRate = 50
+	}
+	if r.IPBurst <= 0 {
+		r.IPBurst = 100
+	}
+	if r.MaxKeys <= 0 {
+		r.MaxKeys = 10000
+	}
+	return r
+}
+
+// rateLimiter refuses a mutation operation that would exceed a bucket,
+// before anything runs: RATE_LIMITED with extensions.retryAfter (whole
+// seconds, at least 1), and a Retry-After header over HTTP.
+type rateLimiter struct {
+	subjects, ips *limiterSet // nil: off
+}
+
+func newRateLimiter(r RateLimit) *rateLimiter {
+	rl := &rateLimiter{}
+	if r.SubjectRate > 0 {
+		rl.subjects = newLimiterSet(rate.Limit(r.SubjectRate), r.SubjectBurst, r.MaxKeys)
+	}
+	if r.IPRate > 0 {
+		rl.ips = newLimiterSet(rate.Limit(r.IPRate), r.IPBurst, r.MaxKeys)
+	}
+	if rl.subjects == nil && rl.ips == nil {
+		return nil
+	}
+	return rl
+}
+
+func (*rateLimiter) ExtensionName() string                   { return "RateLimit" }
+func (*rateLimiter) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (l *rateLimiter) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	if opCtx.Operation == nil || opCtx.Operation.Operation != ast.Mutation {
+		return nil
+	}
+	// Without a verified token nothing will run (UNAUTHENTICATED says
+	// why, and a client whose token expired should hear that); the buckets
+	// meter work.
+	v, ok := auth.FromContext(ctx)
+	if !ok {
+		return nil
+	}
+	n := rootFields(opCtx.Operation.SelectionSet, map[string]int{})
+	if n == 0 {
+		return nil
+	}
+	now := time.Now()
+	var held []*rate.Reservation
+	release := func() {
+		for _, r := range held {
+			r.CancelAt(now)
+		}
+	}
+	var wait time.Duration
+	take := func(set *limiterSet, key string) *gqlerror.Error {
+		r := set.reserve(key, n, now)
+		if !r.OK() {
+			release()
+			return badInput("an operation may run at most %d mutations", set.burst)
+		}
+		held = append(held, r)
+		wait = max(wait, r.DelayFrom(now))
+		return nil
+	}
+	if l.subjects != nil {
+		if err := take(l.subjects, v.UserID); err != nil {
+			return err
+		}
+	}
+	if ip, ok := ClientIP(ctx); ok && l.ips != nil {
+		if err := take(l.ips, ipKey(ip)); err != nil {
+			return err
+		}
+	}
+	if wait <= 0 {
+		return nil
+	}
+	release()
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	if h, ok := ctx.Value(headerKey{}).(http.Header); ok {
+		h.Set("Retry-After", strconv.Itoa(secs))
+	}
+	err := gqlerror.Errorf("too many mutations: retry in %d s", secs)
+	errcode.Set(err, string(credits.CodeRateLimited))
+	err.Extensions["retryAfter"] = secs
+	return err
+}
+
+// limiterSet is a bounded map of token buckets, least recently used last.
+type limiterSet struct {
+	limit rate.Limit
+	burst int
+	max   int
+	idle  time.Duration // a bucket untouched this long is full again
+
+	mu    sync.Mutex
+	byKey map[string]*list.Element
+	lru   list.List // of *limiterEntry, most recent first
+}
+
+type limiterEntry struct {
+	key  string
+	lim  *rate.Limiter
+	last time.Time
+}
+
+func newLimiterSet(limit rate.Limit, burst, maxKeys int) *limiterSet {
+	return &limiterSet{
+		limit: limit, burst: burst, max: maxKeys,
+		idle:  time.Duration(float64(burst) / float64(limit) * float64(time.Second)),
+		byKey: map[string]*list.Element{},
+	}
+}
+
+// reserve takes n tokens from key's bucket at now (the reservation may
+// say to wait; the caller cancels it then).
+func (s *limiterSet) reserve(key string, n int, now time.Time) *rate.Reservation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for el := s.lru.Back(); el != nil && now.Sub(el.Value.(*limiterEntry).last) >= s.idle; el = s.lru.Back() {
+		s.remove(el)
+	}
+	el, ok := s.byKey[key]
+	if ok {
+		s.lru.MoveToFront(el)
+	} else {
+		if s.lru.Len() >= s.max {
+			s.remove(s.lru.Back())
+		}
+		el = s.lru.PushFront(&limiterEntry{key: key, lim: rate.NewLimiter(s.limit, s.burst)})
+		s.byKey[key] = el
+	}
+	e := el.Value.(*limiterEntry)
+	e.last = now
+	return e.lim.ReserveN(now, n)
+}
+
+func (s *limiterSet) remove(el *list.Element) {
+	delete(s.byKey, el.Value.(*limiterEntry).key)
+	s.lru.Remove(el)
+}
+
+func (s *limiterSet) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lru.Len()
+}
+
+// ipKey is the bucket of an address: IPv4 alone, IPv6 by its /64 (one
+// subscriber usually holds a whole /64).
+func ipKey(ip netip.Addr) string {
+	if ip.Is6() && !ip.Is4In6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.Unmap().String()
+}
+
+// ---------------------------------------------------------------- client address
+
+type clientIPKey struct{}
+type headerKey struct{}
+
+// ClientIP is the client's address as WithClientIP found it.
+func ClientIP(ctx context.Context) (netip.Addr, bool) {
+	ip, ok := ctx.Value(clientIPKey{}).(netip.Addr)
+	return ip, ok && ip.IsValid()
+}
+
+// WithClientIP puts the client's address in the request's context for the
+// per-address rate limit: the connection's peer (RemoteAddr). When the
+// peer is one of trustedProxies, the address comes from X-Forwarded-For
+// instead: the right-most entry that is not itself a trusted proxy. With
+// no trusted proxies, X-Forwarded-For is ignored (anyone can send it).
+func WithClientIP(next http.Handler, trustedProxies ...netip.Prefix) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if ip, ok := clientIP(r, trustedProxies); ok {
+			ctx = context.WithValue(ctx, clientIPKey{}, ip)
+		}
+		if r.Header.Get("Upgrade") == "" {
+			// Lets a refusal set Retry-After before the transport writes
+			// the header; not for WebSockets, whose headers are long sent.
+			ctx = context.WithValue(ctx, headerKey{}, w.Header())
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func clientIP(r *http.Request, trusted []netip.Prefix) (netip.Addr, bool) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	ip = ip.Unmap().WithZone("")
+	if !isTrusted(ip, trusted) {
+		return ip, true
+	}
+	hops := r.Header.Values("X-Forwarded-For")
+	for i := len(hops) - 1; i >= 0; i-- {
+		parts := strings.Split(hops[i], ",")
+		for j := len(parts) - 1; j >= 0; j-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
+			if err != nil {
+				return ip, true // garbled: trust no further
+			}
+			hop = hop.Unmap().WithZone("")
+			if !isTrusted(hop, trusted) {
+				return hop, true
+			}
+			ip = hop
+		}
+	}
+	return ip, true
+}
+
+func isTrusted(ip netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,256 @@
+package httpx
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"creditgate/reqid"
+)
+
+// AccessLogOptions configure AccessLog.
+type AccessLogOptions struct {
+	Logger *slog.Logger
+	// Routes are the paths the gateway serves: an exact path, or a prefix
+	// ending in "/". They label the metrics (anything else is "other", so
+	// scanners cannot blow up the label set) and the log names the path.
+	Routes []string
+	// Quiet paths (health checks, scrapes) are logged at Debug, not Info.
+	Quiet []string
+	// Registerer receives the HTTP metrics; nil records none.
+	Registerer prometheus.Registerer
+}
+
+// AccessLog logs one line per request (method, path, status, duration,
+// bytes, and request_id through RequestIDHandler) at Info, 5xx at Warn and
+// quiet paths at Debug, and records the creditgate_http_* metrics:
+//
+//	creditgate_http_requests_total{method,route,code}
+//	creditgate_http_request_duration_seconds{method,route}
+//	creditgate_http_requests_in_flight
+//
+// Long-lived requests (WebSocket, Server-Sent Events) are logged and
+// measured when they end. The response writer it passes on still flushes,
+// hijacks and unwraps (http.ResponseController) like the original.
+func AccessLog(opt AccessLogOptions) func(http.Handler) http.Handler {
+	log := opt.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	m := newHTTPMetrics(opt.Registerer)
+	quiet := map[string]bool{}
+	for _, p := range opt.Quiet {
+		quiet[p] = true
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			route := routeOf(opt.Routes, r.URL.Path)
+			method := methodLabel(r.Method)
+			if m != nil {
+				m.inFlight.Inc()
+				defer m.inFlight.Dec()
+			}
+			rec := &recorder{ResponseWriter: w}
+			returned := false
+			defer func() {
+				d := time.Since(start)
+				status := rec.statusCode()
+				if !returned {
+					// A panic is unwinding (net/http logs it and drops the
+					// connection); count it as a 500.
+					status = http.StatusInternalServerError
+				}
+				if m != nil {
+					m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+					m.duration.WithLabelValues(method, route).Observe(d.Seconds())
+				}
+				level := slog.LevelInfo
+				switch {
+				case quiet[r.URL.Path]:
+					level = slog.LevelDebug
+				case status >= 500:
+					level = slog.LevelWarn
+				}
+				ctx := r.Context()
+				if !log.Enabled(ctx, level) {
+					return
+				}
+				log.LogAttrs(ctx, level, "http request",
+					slog.String("method", r.Method),
+					slog.String("path", r.URL.Path),
+					slog.Int("status", status),
+					slog.Duration("duration", d),
+					slog.Int64("bytes", rec.bytes),
+				)
+			}()
+			next.ServeHTTP(rec, r)
+			returned = true
+		})
+	}
+}
+
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	inFlight prometheus.Gauge
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	if reg == nil {
+		return nil
+	}
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "creditgate", Subsystem: "http", Name: "requests_total",
+			Help: "HTTP requests by method, route and status code.",
+		}, []string{"method", "route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "creditgate", Subsystem: "http", Name: "request_duration_seconds",
+			Help:    "Time from the request's arrival to the end of its response (WebSocket and SSE: the stream's life).",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"method", "route"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "creditgate", Subsystem: "http", Name: "requests_in_flight",
+			Help: "HTTP requests being served, open WebSocket and SSE streams included.",
+		}),
+	}
+	m.requests = register(reg, m.requests)
+	m.duration = register(reg, m.duration)
+	m.inFlight = register(reg, m.inFlight)
+	return m
+}
+
+// register registers c, or returns the collector already registered under
+// its name (a second AccessLog on one registry shares the metrics).
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic(err)
+	}
+	return c
+}
+
+func routeOf(routes []string, path string) string {
+	for _, p := range routes {
+		if path == p || (strings.HasSuffix(p, "/") && p != "/" && strings.HasPrefix(path, p)) {
+			return p
+		}
+	}
+	return "other"
+}
+
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodPost, http.MethodOptions, http.MethodHead,
+		http.MethodPut, http.MethodPatch, http.MethodDelete:
+		return m
+	}
+	return "OTHER"
+}
+
+// recorder remembers the status and size of a response.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *recorder) WriteHeader(code int) {
+	// 1xx but 101 are interim responses; the final status comes later.
+	if r.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+func (r *recorder) statusCode() int {
+	if r.status == 0 {
+		return http.StatusOK
+	}
+	return r.status
+}
+
+// Flush keeps Server-Sent Events streaming (gqlgen asserts http.Flusher).
+func (r *recorder) Flush() {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	_ = http.NewResponseController(r.ResponseWriter).Flush()
+}
+
+// Hijack keeps WebSocket upgrades working.
+func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(r.ResponseWriter).Hijack()
+	if err == nil && r.status == 0 {
+		r.status = http.StatusSwitchingProtocols
+	}
+	return c, rw, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's deadlines.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// RequestIDHandler wraps h so that each record logged with a context that
+// carries a request id (reqid.Middleware) gets a request_id attribute,
+// unless the record already names one. (On a logger made with WithGroup,
+// the attribute lands in that group, like any other.)
+func RequestIDHandler(h slog.Handler) slog.Handler {
+	return &requestIDHandler{h: h, id: reqid.FromContext}
+}
+
+type requestIDHandler struct {
+	h  slog.Handler
+	id func(context.Context) string
+}
+
+func (h *requestIDHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.h.Enabled(ctx, l)
+}
+
+func (h *requestIDHandler) Handle(ctx context.Context, rec slog.Record) error {
+	if ctx != nil {
+		if id := h.id(ctx); id != "" {
+			has := false
+			rec.Attrs(func(a slog.Attr) bool {
+				has = a.Key == "request_id"
+				return !has
+			})
+			if !has {
+				rec = rec.Clone()
+				rec.AddAttrs(slog.String("request_id", id))
+			}
+		}
+	}
+	return h.h.Handle(ctx, rec)
+}
+
+func (h *requestIDHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &requestIDHandler{h: h.h.WithAttrs(as), id: h.id}
+}
+
+func (h *requestIDHandler) WithGroup(name string) slog.Handler {
+	return &requestIDHandler{h: h.h.WithGroup(name), id: h.id}
+}
