@@ -4,7 +4,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run build test vet generate check-generated test-go fuzz audit verify clean
+.PHONY: run build test vet generate check-generated test-go fuzz audit bench verify clean
 
 ## run: build and start the gateway on SQLite with demo data, printing tokens
 run:
