@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -418,13 +419,14 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name string, values ..
 
 func TestAccessLogKeepsFlushAndHijack(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var flushed, hijacked bool
+	// Set by the handler's goroutine, read by the test's: atomics.
+	var flushed, hijacked atomic.Bool
 	h := AccessLog(AccessLogOptions{Logger: log, Registerer: prometheus.NewRegistry()})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/sse" {
 			f, ok := w.(http.Flusher)
 			if ok {
 				f.Flush()
-				flushed = true
+				flushed.Store(true)
 			}
 			return
 		}
@@ -433,7 +435,7 @@ func TestAccessLogKeepsFlushAndHijack(t *testing.T) {
 			t.Errorf("hijack: %v", err)
 			return
 		}
-		hijacked = true
+		hijacked.Store(true)
 		_, _ = rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n")
 		_ = rw.Flush()
 		_ = c.Close()
@@ -441,8 +443,8 @@ func TestAccessLogKeepsFlushAndHijack(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/sse")
-	if err != nil || !flushed {
-		t.Errorf("flush: %v, flushed %v", err, flushed)
+	if err != nil || !flushed.Load() {
+		t.Errorf("flush: %v, flushed %v", err, flushed.Load())
 	} else {
 		resp.Body.Close()
 	}
@@ -453,8 +455,8 @@ func TestAccessLogKeepsFlushAndHijack(t *testing.T) {
 	defer conn.Close()
 	_, _ = io.WriteString(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n")
 	resp, err = http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols || !hijacked {
-		t.Errorf("hijack: %v %v %v", err, resp, hijacked)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols || !hijacked.Load() {
+		t.Errorf("hijack: %v %v %v", err, resp, hijacked.Load())
 	}
 }
 
