@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/posting"
 	"creditgate/graph/model"
+	"creditgate/metrics"
 )
 
 // Metrics are the GraphQL layer's Prometheus metrics. A nil *Metrics
@@ -51,24 +51,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"type"}),
 		names: &nameSet{max: maxOperationNames, seen: map[string]struct{}{}},
 	}
-	m.operations = register(reg, m.operations)
-	m.duration = register(reg, m.duration)
-	m.moneyMoved = register(reg, m.moneyMoved)
-	m.subscriptions = register(reg, m.subscriptions)
+	m.operations = metrics.Register(reg, m.operations)
+	m.duration = metrics.Register(reg, m.duration)
+	m.moneyMoved = metrics.Register(reg, m.moneyMoved)
+	m.subscriptions = metrics.Register(reg, m.subscriptions)
 	return m
-}
-
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		panic(err)
-	}
-	return c
 }
 
 // use installs the hooks that feed the metrics.

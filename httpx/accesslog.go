@@ -3,7 +3,6 @@ package httpx
 import (
 	"bufio"
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"creditgate/metrics"
 
 	"creditgate/reqid"
 )
@@ -123,25 +124,10 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Help: "HTTP requests being served, open WebSocket and SSE streams included.",
 		}),
 	}
-	m.requests = register(reg, m.requests)
-	m.duration = register(reg, m.duration)
-	m.inFlight = register(reg, m.inFlight)
+	m.requests = metrics.Register(reg, m.requests)
+	m.duration = metrics.Register(reg, m.duration)
+	m.inFlight = metrics.Register(reg, m.inFlight)
 	return m
-}
-
-// register registers c, or returns the collector already registered under
-// its name (a second AccessLog on one registry shares the metrics).
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		panic(err)
-	}
-	return c
 }
 
 func routeOf(routes []string, path string) string {
