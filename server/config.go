@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"creditgate/graph"
 	"creditgate/httpx"
@@ -117,6 +118,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			}
 		}
 	}
+	problems = append(problems, loadLimits(getenv, &c.GraphQL)...)
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		problems = append(problems, "DATABASE_URL: want a postgres:// URL (unset it to use the embedded SQLite file)")
 	}
@@ -202,4 +204,60 @@ func boolEnv(getenv func(string) string, name string, def bool) (bool, error) {
 		return false, fmt.Errorf("%s=%q: want true or false", name, v)
 	}
 	return b, nil
+}
+
+// loadLimits reads the GraphQL limits; "off" turns one off, unset keeps the
+// default (see graph.Limits).
+func loadLimits(getenv func(string) string, l *graph.Limits) []string {
+	var problems []string
+	ints := []struct {
+		name string
+		dst  *int
+	}{
+		{"GRAPHQL_MAX_DEPTH", &l.MaxDepth},
+		{"GRAPHQL_MAX_COMPLEXITY", &l.MaxComplexity},
+		{"GRAPHQL_MAX_FIELDS", &l.MaxFields},
+	}
+	for _, it := range ints {
+		switch v := getenv(it.name); {
+		case v == "":
+		case v == "off":
+			*it.dst = -1
+		default:
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				problems = append(problems, fmt.Sprintf("%s=%q: want a positive integer or off", it.name, v))
+			}
+			*it.dst = n
+		}
+	}
+	if v := getenv("GRAPHQL_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			problems = append(problems, fmt.Sprintf("GRAPHQL_TIMEOUT=%q: want a duration such as 10s", v))
+		}
+		l.Timeout = d
+	}
+	rates := []struct {
+		name  string
+		rate  *float64
+		burst *int
+	}{
+		{"RATE_LIMIT_SUBJECT", &l.RateLimit.SubjectRate, &l.RateLimit.SubjectBurst},
+		{"RATE_LIMIT_IP", &l.RateLimit.IPRate, &l.RateLimit.IPBurst},
+	}
+	for _, r := range rates {
+		switch v := getenv(r.name); {
+		case v == "":
+		case v == "off":
+			*r.rate = -1
+		default:
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil || n <= 0 {
+				problems = append(problems, fmt.Sprintf("%s=%q: want mutations per second (burst twice that) or off", r.name, v))
+			}
+			*r.rate, *r.burst = n, int(2*n)+1
+		}
+	}
+	return problems
 }

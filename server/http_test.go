@@ -505,6 +505,9 @@ func TestLoadConfigProblems(t *testing.T) {
 		{"bad booleans and counts", map[string]string{"DEMO": "yes", "GRAPHQL_INTROSPECTION": "maybe", "DB_MAX_CONNS": "0", "WS_MAX_CONNS_PER_TOKEN": "-1"},
 			[]string{`DEMO="yes": want true or false`, `GRAPHQL_INTROSPECTION="maybe": want true or false`,
 				`DB_MAX_CONNS="0": want a positive integer`, `WS_MAX_CONNS_PER_TOKEN="-1": want a positive integer`}},
+		{"limits", map[string]string{"GRAPHQL_MAX_DEPTH": "deep", "GRAPHQL_TIMEOUT": "10", "RATE_LIMIT_IP": "-5"},
+			[]string{`GRAPHQL_MAX_DEPTH="deep": want a positive integer or off`, `GRAPHQL_TIMEOUT="10": want a duration such as 10s`,
+				`RATE_LIMIT_IP="-5": want mutations per second (burst twice that) or off`}},
 		{"everything wrong at once", map[string]string{
 			"APP_ENV": "production", "DEMO": "true", "MAX_BODY_BYTES": "x", "CORS_ORIGINS": "ftp://x", "DATABASE_URL": "mysql://db",
 		}, []string{
