@@ -77,6 +77,10 @@ func setup(ctx context.Context, o options) (*env, error) {
 		e.close()
 		return nil, fmt.Errorf("seeding the ceiling tables: %w", err)
 	}
+	// PostgreSQL allows 100 connections: keep few here, so the gateway's
+	// pool and 64 pgbench clients fit beside this process.
+	e.sql.SetMaxIdleConns(1)
+	e.sql.SetMaxOpenConns(2)
 	log.Printf("seeded %d accounts, %d + %d invoices in %s", o.accounts, len(e.spreadInvs), len(e.hotInvs), time.Since(start).Round(time.Millisecond))
 	if err := e.startGateway(ctx); err != nil {
 		e.close()
@@ -234,7 +238,7 @@ func (e *env) startGateway(ctx context.Context) error {
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Env = append(os.Environ(),
 		"DATABASE_URL="+e.dsn, "JWT_SECRET="+string(jwtSecret), "LISTEN_ADDR=127.0.0.1:0",
-		"APP_ENV=development", "DB_MAX_CONNS=32",
+		"APP_ENV=development", "DB_MAX_CONNS=24",
 		// Every simulated client shares 127.0.0.1: the per-address and
 		// per-token limits would measure themselves, not the gateway.
 		"RATE_LIMIT_IP=off", "RATE_LIMIT_SUBJECT=off",
