@@ -90,25 +90,37 @@ func (s *Service) History(ctx context.Context, acc *ent.Account, cur *string, di
 			where = append(where, posting.AmountLT(0))
 		}
 	}
-	// Unfiltered, the count is the balance's sequence number (one posting
-	// per step): one row instead of counting a busy account's whole history.
-	var total int
-	if dir == nil {
-		b, err := s.balanceIn(ctx, acc, c)
-		if err != nil {
-			return nil, err
-		}
-		total = int(b.Seq)
-	} else if total, err = s.db.Posting.Query().Where(where...).Count(ctx); err != nil {
-		return nil, fmt.Errorf("counting history: %w", err)
-	}
-	q := s.db.Posting.Query().Where(where...)
+	var before *int64 // the cursor: rows with a lower seq
 	if page.After != nil {
 		seq, err := parseSeqCursor(*page.After)
 		if err != nil {
 			return nil, err
 		}
-		q.Where(posting.SeqLT(seq))
+		before = &seq
+	}
+	q := s.db.Posting.Query().Where(where...)
+	var total int
+	if dir == nil {
+		// Sequence numbers run 1..seq without gaps on each balance, so the
+		// count is the balance's seq, and a page is an exact seq range: one
+		// short index range whatever the planner believes about a busy account.
+		b, err := s.balanceIn(ctx, acc, c)
+		if err != nil {
+			return nil, err
+		}
+		total = int(b.Seq)
+		top := b.Seq
+		if before != nil {
+			top = min(top, *before-1)
+		}
+		q.Where(posting.SeqLTE(top), posting.SeqGT(top-int64(limit)-1))
+	} else {
+		if total, err = s.db.Posting.Query().Where(where...).Count(ctx); err != nil {
+			return nil, fmt.Errorf("counting history: %w", err)
+		}
+		if before != nil {
+			q.Where(posting.SeqLT(*before))
+		}
 	}
 	rows, err := q.Order(ent.Desc(posting.FieldSeq)).Limit(limit + 1).All(ctx)
 	if err != nil {
