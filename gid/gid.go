@@ -55,15 +55,6 @@ func (id ID) Prefix() string {
 	return p
 }
 
-// Parse checks that s has the shape of an ID; it does not check existence.
-func Parse(s string) (ID, error) {
-	id := ID(s)
-	if id.Prefix() == "" {
-		return "", fmt.Errorf("malformed id %q", s)
-	}
-	return id, nil
-}
-
 // MarshalGQL writes the ID as a GraphQL ID (a JSON string).
 func (id ID) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(id))) }
 
