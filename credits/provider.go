@@ -44,14 +44,64 @@ type ChargeResult struct {
 	FailureReason string
 }
 
-// Sandbox is the built-in provider for development and tests: every charge
-// succeeds at once.
-type Sandbox struct{}
+// A CardVault keeps cards on file with a provider and charges them without
+// the payer present (auto top-up). Stripe implements it with a Customer,
+// SetupIntents and off-session PaymentIntents; the sandbox with test cards.
+type CardVault interface {
+	Name() string
+	// SetupCard begins saving a card: Stripe creates a SetupIntent for
+	// off-session use on the customer (creating the customer when
+	// CustomerRef is empty); the browser confirms it with ClientSecret and
+	// then calls addCard with the resulting payment method.
+	SetupCard(ctx context.Context, req CardSetupRequest) (CardSetup, error)
+	// SaveCard attaches a confirmed payment method to the customer (creating
+	// the customer when CustomerRef is empty) and returns its details.
+	SaveCard(ctx context.Context, req SaveCardRequest) (SavedCard, error)
+	// RemoveCard detaches a saved card; removing one already gone is no error.
+	RemoveCard(ctx context.Context, cardRef string) error
+	// ChargeCard charges a saved card off-session. It must be idempotent on
+	// req.PaymentID (Stripe: the Idempotency-Key), since a job that crashed
+	// mid-charge retries it. A decline answers ChargeFailed with the reason,
+	// not an error; an error means the outcome is unknown.
+	ChargeCard(ctx context.Context, req CardCharge) (ChargeResult, error)
+}
 
-// Name implements Provider.
-func (Sandbox) Name() string { return "sandbox" }
+// CardSetupRequest asks a vault to start saving a card.
+type CardSetupRequest struct {
+	AccountID   gid.ID
+	CustomerRef string // empty: create the customer
+	Name, Email string // for the customer the provider creates
+}
 
-// Charge implements Provider.
-func (Sandbox) Charge(_ context.Context, req ChargeRequest) (ChargeResult, error) {
-	return ChargeResult{Status: ChargeSucceeded, ProviderRef: "sandbox_" + string(req.PaymentID)}, nil
+// CardSetup is what the browser needs to confirm a card.
+type CardSetup struct {
+	CustomerRef  string
+	SetupRef     string // Stripe: seti_…
+	ClientSecret string
+}
+
+// SaveCardRequest attaches a confirmed payment method to a customer.
+type SaveCardRequest struct {
+	AccountID        gid.ID
+	CustomerRef      string // empty: create the customer
+	PaymentMethodRef string // Stripe: pm_…; sandbox: a test card such as pm_card_visa
+	Name, Email      string
+}
+
+// SavedCard describes a card on file. Only the brand, last four digits and
+// expiry are ever stored or shown.
+type SavedCard struct {
+	CustomerRef string
+	Ref         string // the provider's payment method id
+	Brand       string
+	Last4       string
+	ExpMonth    int
+	ExpYear     int
+}
+
+// CardCharge charges a saved card.
+type CardCharge struct {
+	ChargeRequest
+	CustomerRef string
+	CardRef     string
 }

@@ -265,14 +265,16 @@ func (s *Service) paymentOutcome(ctx context.Context, id gid.ID, replay bool) (*
 }
 
 // SettlePayment credits a payment the provider confirmed. It is idempotent:
-// only the call that moves the payment out of PENDING credits the account;
-// any later one (a webhook delivered twice, or after the synchronous answer)
-// changes nothing.
+// only the call that moves the payment to SUCCEEDED credits the account; any
+// later one (a webhook delivered twice, or after the synchronous answer)
+// changes nothing. A FAILED payment can still succeed: a Stripe intent whose
+// first card failed may be paid with another, and the provider's word that
+// money arrived must never be dropped.
 func (s *Service) SettlePayment(ctx context.Context, id gid.ID, providerRef string) error {
 	ctx = System(ctx)
 	err := s.inTx(ctx, func(tx *ent.Tx) error {
-		upd := tx.Payment.Update().Where(payment.ID(id), payment.StatusEQ(payment.StatusPENDING)).
-			SetStatus(payment.StatusSUCCEEDED)
+		upd := tx.Payment.Update().Where(payment.ID(id), payment.StatusNEQ(payment.StatusSUCCEEDED)).
+			SetStatus(payment.StatusSUCCEEDED).ClearFailureReason()
 		if providerRef != "" {
 			upd.SetProviderRef(providerRef)
 		}

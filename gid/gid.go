@@ -30,6 +30,10 @@ const (
 	CreditPackage = "pkg"
 	Payment       = "pay"
 	Idempotency   = "idk"
+	Card          = "crd"
+	TopUpRule     = "atu"
+	AlertRule     = "alr"
+	Job           = "job"
 )
 
 var enc = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
