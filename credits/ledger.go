@@ -2,6 +2,7 @@ package credits
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"sort"
@@ -76,15 +77,17 @@ func (s *Service) post(ctx context.Context, tx *ent.Tx, e entry) ([]*ent.Posting
 	if err != nil {
 		return nil, fmt.Errorf("ledger: writing journal: %w", err)
 	}
-	type moved struct{ balance, seq int64 }
 	after := make(map[int]moved, len(order))
 	for _, i := range order {
 		l := e.legs[i]
-		bal, seq, err := s.moveBalance(ctx, tx, l.account, e.currency, l.amount, now)
+		m, err := s.moveBalance(ctx, tx, l.account, e.currency, l.amount, now)
 		if err != nil {
 			return nil, err
 		}
-		after[i] = moved{bal, seq}
+		if err := s.queueTriggered(ctx, tx, l.account, e.currency, l.amount, m); err != nil {
+			return nil, err
+		}
+		after[i] = m
 	}
 
 	creates := make([]*ent.PostingCreate, len(e.legs))
@@ -118,10 +121,19 @@ func (s *Service) post(ctx context.Context, tx *ent.Tx, e entry) ([]*ent.Posting
 	return ps, nil
 }
 
+// moved is a balance right after a movement, with the triggers its row
+// carries (see queueTriggered).
+type moved struct {
+	balance, seq           int64
+	topupBelow, alertBelow sql.NullInt64
+	alertLow               bool
+}
+
 // moveBalance adds amount to the account's balance in cur in one statement
 // and returns the balance and sequence after it. A credit creates the row on
 // first use; a debit never does (no row means nothing to spend).
-func (s *Service) moveBalance(ctx context.Context, tx *ent.Tx, acc *ent.Account, cur string, amount int64, now time.Time) (int64, int64, error) {
+func (s *Service) moveBalance(ctx context.Context, tx *ent.Tx, acc *ent.Account, cur string, amount int64, now time.Time) (moved, error) {
+	var m moved
 	var (
 		query string
 		args  []any
@@ -129,7 +141,7 @@ func (s *Service) moveBalance(ctx context.Context, tx *ent.Tx, acc *ent.Account,
 	if amount < 0 {
 		query = `UPDATE balances SET available = available + ?, seq = seq + 1, updated_at = ?
 			WHERE account_id = ? AND currency = ? AND available >= ?
-			RETURNING available, seq`
+			RETURNING available, seq, topup_below, alert_below, alert_low`
 		args = []any{amount, now, acc.ID, cur, -amount}
 	} else {
 		// The overflow guard matters on SQLite, which would silently turn an
@@ -139,7 +151,7 @@ func (s *Service) moveBalance(ctx context.Context, tx *ent.Tx, acc *ent.Account,
 			ON CONFLICT (account_id, currency) DO UPDATE
 			SET available = balances.available + excluded.available, seq = balances.seq + 1, updated_at = excluded.updated_at
 			WHERE balances.available <= ` + strconv.FormatInt(math.MaxInt64, 10) + ` - excluded.available
-			RETURNING available, seq`
+			RETURNING available, seq, topup_below, alert_below, alert_low`
 		args = []any{gid.New(gid.Balance), acc.ID, acc.AgencyID, cur, amount, now}
 	}
 	if s.dialect == dialect.Postgres {
@@ -151,27 +163,26 @@ func (s *Service) moveBalance(ctx context.Context, tx *ent.Tx, acc *ent.Account,
 	}
 	rows, err := tx.QueryContext(ctx, s.rebind(query), args...)
 	if err != nil {
-		return 0, 0, fmt.Errorf("ledger: moving balance of %s: %w", acc.ID, err)
+		return m, fmt.Errorf("ledger: moving balance of %s: %w", acc.ID, err)
 	}
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return 0, 0, fmt.Errorf("ledger: moving balance of %s: %w", acc.ID, err)
+			return m, fmt.Errorf("ledger: moving balance of %s: %w", acc.ID, err)
 		}
 		if amount < 0 {
-			return 0, 0, newErr(CodeInsufficientCredits, "the balance does not cover %s", fmtAmount(-amount, cur))
+			return m, newErr(CodeInsufficientCredits, "the balance does not cover %s", fmtAmount(-amount, cur))
 		}
-		return 0, 0, badInput("the balance would exceed the largest amount this currency can hold")
+		return m, badInput("the balance would exceed the largest amount this currency can hold")
 	}
-	var bal, seq int64
-	dest := []any{&bal, &seq}
+	dest := []any{&m.balance, &m.seq, &m.topupBelow, &m.alertBelow, &m.alertLow}
 	if s.dialect == dialect.Postgres {
 		dest = append(dest, new(any))
 	}
 	if err := rows.Scan(dest...); err != nil {
-		return 0, 0, fmt.Errorf("ledger: reading balance of %s: %w", acc.ID, err)
+		return m, fmt.Errorf("ledger: reading balance of %s: %w", acc.ID, err)
 	}
-	return bal, seq, rows.Close()
+	return m, rows.Close()
 }
 
 // rebind turns ? placeholders into PostgreSQL's $n.

@@ -289,8 +289,12 @@ func (s *Service) SettlePayment(ctx context.Context, id gid.ID, providerRef stri
 		if err != nil {
 			return fmt.Errorf("loading payment %s: %w", id, err)
 		}
+		kind, reference := posting.KindPURCHASE, pay.Method.String()+" "+pay.Provider+" "+pay.ProviderRef
+		if pay.Origin == payment.OriginAUTO_TOPUP {
+			kind, reference = posting.KindAUTO_TOPUP, "auto top-up "+pay.Provider+" "+pay.ProviderRef
+		}
 		ps, err := s.post(ctx, tx, entry{
-			kind: posting.KindPURCHASE, reference: pay.Method.String() + " " + pay.Provider + " " + pay.ProviderRef,
+			kind: kind, reference: reference,
 			currency: pay.Currency, agencyID: pay.AgencyID,
 			legs: []leg{
 				{account: pay.Edges.Account, amount: pay.Credits},

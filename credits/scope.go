@@ -3,11 +3,15 @@ package credits
 import (
 	"context"
 
+	"entgo.io/ent/dialect/sql"
+
 	"creditgate/auth"
 	"creditgate/ent"
 	"creditgate/ent/account"
 	"creditgate/ent/agency"
+	"creditgate/ent/alertrule"
 	"creditgate/ent/balance"
+	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/intercept"
@@ -15,6 +19,7 @@ import (
 	"creditgate/ent/payment"
 	"creditgate/ent/posting"
 	"creditgate/ent/service"
+	"creditgate/ent/topuprule"
 	"creditgate/gid"
 )
 
@@ -70,87 +75,54 @@ func InstallScope(client *ent.Client) {
 		}
 		return err
 	}))
-	client.Account.Intercept(intercept.TraverseAccount(func(ctx context.Context, q *ent.AccountQuery) error {
-		ag, acc, all, err := scopeOf(ctx)
-		if err == nil && !all {
-			q.Where(account.AgencyID(ag))
-			if acc != "" {
-				q.Where(account.ID(acc))
-			}
-		}
-		return err
-	}))
-	client.Balance.Intercept(intercept.TraverseBalance(func(ctx context.Context, q *ent.BalanceQuery) error {
-		ag, acc, all, err := scopeOf(ctx)
-		if err == nil && !all {
-			q.Where(balance.AgencyID(ag))
-			if acc != "" {
-				q.Where(balance.AccountID(acc))
-			}
-		}
-		return err
-	}))
-	client.Posting.Intercept(intercept.TraversePosting(func(ctx context.Context, q *ent.PostingQuery) error {
-		ag, acc, all, err := scopeOf(ctx)
-		if err == nil && !all {
-			q.Where(posting.AgencyID(ag))
-			if acc != "" {
-				q.Where(posting.AccountID(acc))
-			}
-		}
-		return err
-	}))
-	client.CreditRequest.Intercept(intercept.TraverseCreditRequest(func(ctx context.Context, q *ent.CreditRequestQuery) error {
-		ag, acc, all, err := scopeOf(ctx)
-		if err == nil && !all {
-			q.Where(creditrequest.AgencyID(ag))
-			if acc != "" {
-				q.Where(creditrequest.AccountID(acc))
-			}
-		}
-		return err
-	}))
-	client.Invoice.Intercept(intercept.TraverseInvoice(func(ctx context.Context, q *ent.InvoiceQuery) error {
-		ag, acc, all, err := scopeOf(ctx)
-		if err == nil && !all {
-			q.Where(invoice.AgencyID(ag))
-			if acc != "" {
-				q.Where(invoice.AccountID(acc))
-			}
-		}
-		return err
-	}))
-	client.Payment.Intercept(intercept.TraversePayment(func(ctx context.Context, q *ent.PaymentQuery) error {
-		ag, acc, all, err := scopeOf(ctx)
-		if err == nil && !all {
-			q.Where(payment.AgencyID(ag))
-			if acc != "" {
-				q.Where(payment.AccountID(acc))
-			}
-		}
-		return err
-	}))
-	client.Service.Intercept(intercept.TraverseService(func(ctx context.Context, q *ent.ServiceQuery) error {
-		ag, _, all, err := scopeOf(ctx)
-		if err == nil && !all {
-			q.Where(service.AgencyID(ag))
-		}
-		return err
-	}))
-	client.CreditPackage.Intercept(intercept.TraverseCreditPackage(func(ctx context.Context, q *ent.CreditPackageQuery) error {
-		ag, _, all, err := scopeOf(ctx)
-		if err == nil && !all {
-			q.Where(creditpackage.AgencyID(ag))
-		}
-		return err
-	}))
-	// The journal and idempotency records are internal bookkeeping.
+	client.Account.Intercept(intercept.TraverseAccount(ofTenant[*ent.AccountQuery](account.AgencyID, account.ID)))
+	client.Balance.Intercept(intercept.TraverseBalance(ofTenant[*ent.BalanceQuery](balance.AgencyID, balance.AccountID)))
+	client.Posting.Intercept(intercept.TraversePosting(ofTenant[*ent.PostingQuery](posting.AgencyID, posting.AccountID)))
+	client.CreditRequest.Intercept(intercept.TraverseCreditRequest(ofTenant[*ent.CreditRequestQuery](creditrequest.AgencyID, creditrequest.AccountID)))
+	client.Invoice.Intercept(intercept.TraverseInvoice(ofTenant[*ent.InvoiceQuery](invoice.AgencyID, invoice.AccountID)))
+	client.Payment.Intercept(intercept.TraversePayment(ofTenant[*ent.PaymentQuery](payment.AgencyID, payment.AccountID)))
+	client.Card.Intercept(intercept.TraverseCard(ofTenant[*ent.CardQuery](card.AgencyID, card.AccountID)))
+	client.TopUpRule.Intercept(intercept.TraverseTopUpRule(ofTenant[*ent.TopUpRuleQuery](topuprule.AgencyID, topuprule.AccountID)))
+	client.AlertRule.Intercept(intercept.TraverseAlertRule(ofTenant[*ent.AlertRuleQuery](alertrule.AgencyID, alertrule.AccountID)))
+	// Services and packages are the agency's catalogue: every client sees it.
+	client.Service.Intercept(intercept.TraverseService(ofAgency[*ent.ServiceQuery](service.AgencyID)))
+	client.CreditPackage.Intercept(intercept.TraverseCreditPackage(ofAgency[*ent.CreditPackageQuery](creditpackage.AgencyID)))
+	// The journal, idempotency records and jobs are internal bookkeeping.
 	client.Journal.Intercept(intercept.TraverseJournal(func(ctx context.Context, _ *ent.JournalQuery) error {
 		return systemOnly(ctx)
 	}))
 	client.IdempotencyKey.Intercept(intercept.TraverseIdempotencyKey(func(ctx context.Context, _ *ent.IdempotencyKeyQuery) error {
 		return systemOnly(ctx)
 	}))
+	client.Job.Intercept(intercept.TraverseJob(func(ctx context.Context, _ *ent.JobQuery) error {
+		return systemOnly(ctx)
+	}))
+}
+
+// ofTenant narrows an entity owned by an account of an agency: an agency
+// admin sees their agency's, a client only their own account's.
+func ofTenant[Q interface{ Where(...P) Q }, P ~func(*sql.Selector)](agencyIs, accountIs func(gid.ID) P) func(context.Context, Q) error {
+	return func(ctx context.Context, q Q) error {
+		ag, acc, all, err := scopeOf(ctx)
+		if err == nil && !all {
+			q.Where(agencyIs(ag))
+			if acc != "" {
+				q.Where(accountIs(acc))
+			}
+		}
+		return err
+	}
+}
+
+// ofAgency narrows an entity every account of the agency may see.
+func ofAgency[Q interface{ Where(...P) Q }, P ~func(*sql.Selector)](agencyIs func(gid.ID) P) func(context.Context, Q) error {
+	return func(ctx context.Context, q Q) error {
+		ag, _, all, err := scopeOf(ctx)
+		if err == nil && !all {
+			q.Where(agencyIs(ag))
+		}
+		return err
+	}
 }
 
 func systemOnly(ctx context.Context) error {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -29,6 +30,11 @@ type Service struct {
 	providers map[string]Provider
 	broker    *events.Broker // local subscribers; nil: nobody listens here
 	publishMu sync.Mutex     // SQLite: keeps local publishes in commit order
+	vault     CardVault      // where cards are kept; the sandbox by default
+	mailer    Mailer         // alert emails; the log by default
+	auto      Automation
+	wake      chan struct{}    // a job was queued in this instance
+	now       func() time.Time // nil: time.Now; tests move it
 	// beforeCommit, set only by tests, fails a transaction after all its
 	// writes and just before COMMIT, to prove a failure there leaves no trace.
 	beforeCommit func() error
@@ -43,7 +49,10 @@ func New(db *ent.Client, dialectName string, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{db: db, dialect: dialectName, log: log, providers: map[string]Provider{}}
+	return &Service{
+		db: db, dialect: dialectName, log: log, providers: map[string]Provider{},
+		vault: Sandbox{}, mailer: logMailer{log}, auto: DefaultAutomation, wake: make(chan struct{}, 1),
+	}
 }
 
 // DB exposes the client for wiring (health checks, verification).
@@ -168,5 +177,13 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) (err erro
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("committing: %w", err)
 	}
+	return nil
+}
+
+// logMailer writes emails to the log: the development default.
+type logMailer struct{ log *slog.Logger }
+
+func (m logMailer) Send(ctx context.Context, e Email) error {
+	m.log.InfoContext(ctx, "email (no SMTP_URL configured)", "to", e.To, "subject", e.Subject, "text", e.Text)
 	return nil
 }

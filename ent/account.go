@@ -27,6 +27,8 @@ type Account struct {
 	Name string `json:"name,omitempty"`
 	// Kind holds the value of the "kind" field.
 	Kind account.Kind `json:"kind,omitempty"`
+	// PaymentCustomer holds the value of the "payment_customer" field.
+	PaymentCustomer *string `json:"payment_customer,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AccountQuery when eager-loading is set.
 	Edges        AccountEdges `json:"edges"`
@@ -75,7 +77,7 @@ func (*Account) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case account.FieldID, account.FieldAgencyID:
 			values[i] = new(gid.ID)
-		case account.FieldName, account.FieldKind:
+		case account.FieldName, account.FieldKind, account.FieldPaymentCustomer:
 			values[i] = new(sql.NullString)
 		case account.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -123,6 +125,13 @@ func (_m *Account) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field kind", values[i])
 			} else if value.Valid {
 				_m.Kind = account.Kind(value.String)
+			}
+		case account.FieldPaymentCustomer:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field payment_customer", values[i])
+			} else if value.Valid {
+				_m.PaymentCustomer = new(string)
+				*_m.PaymentCustomer = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -181,6 +190,11 @@ func (_m *Account) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("kind=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Kind))
+	builder.WriteString(", ")
+	if v := _m.PaymentCustomer; v != nil {
+		builder.WriteString("payment_customer=")
+		builder.WriteString(*v)
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

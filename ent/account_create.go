@@ -58,6 +58,20 @@ func (_c *AccountCreate) SetKind(v account.Kind) *AccountCreate {
 	return _c
 }
 
+// SetPaymentCustomer sets the "payment_customer" field.
+func (_c *AccountCreate) SetPaymentCustomer(v string) *AccountCreate {
+	_c.mutation.SetPaymentCustomer(v)
+	return _c
+}
+
+// SetNillablePaymentCustomer sets the "payment_customer" field if the given value is not nil.
+func (_c *AccountCreate) SetNillablePaymentCustomer(v *string) *AccountCreate {
+	if v != nil {
+		_c.SetPaymentCustomer(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AccountCreate) SetID(v gid.ID) *AccountCreate {
 	_c.mutation.SetID(v)
@@ -217,6 +231,10 @@ func (_c *AccountCreate) createSpec() (*Account, *sqlgraph.CreateSpec) {
 		_spec.SetField(account.FieldKind, field.TypeEnum, value)
 		_node.Kind = value
 	}
+	if value, ok := _c.mutation.PaymentCustomer(); ok {
+		_spec.SetField(account.FieldPaymentCustomer, field.TypeString, value)
+		_node.PaymentCustomer = &value
+	}
 	if nodes := _c.mutation.AgencyIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -314,6 +332,24 @@ func (u *AccountUpsert) UpdateName() *AccountUpsert {
 	return u
 }
 
+// SetPaymentCustomer sets the "payment_customer" field.
+func (u *AccountUpsert) SetPaymentCustomer(v string) *AccountUpsert {
+	u.Set(account.FieldPaymentCustomer, v)
+	return u
+}
+
+// UpdatePaymentCustomer sets the "payment_customer" field to the value that was provided on create.
+func (u *AccountUpsert) UpdatePaymentCustomer() *AccountUpsert {
+	u.SetExcluded(account.FieldPaymentCustomer)
+	return u
+}
+
+// ClearPaymentCustomer clears the value of the "payment_customer" field.
+func (u *AccountUpsert) ClearPaymentCustomer() *AccountUpsert {
+	u.SetNull(account.FieldPaymentCustomer)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -382,6 +418,27 @@ func (u *AccountUpsertOne) SetName(v string) *AccountUpsertOne {
 func (u *AccountUpsertOne) UpdateName() *AccountUpsertOne {
 	return u.Update(func(s *AccountUpsert) {
 		s.UpdateName()
+	})
+}
+
+// SetPaymentCustomer sets the "payment_customer" field.
+func (u *AccountUpsertOne) SetPaymentCustomer(v string) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetPaymentCustomer(v)
+	})
+}
+
+// UpdatePaymentCustomer sets the "payment_customer" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdatePaymentCustomer() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdatePaymentCustomer()
+	})
+}
+
+// ClearPaymentCustomer clears the value of the "payment_customer" field.
+func (u *AccountUpsertOne) ClearPaymentCustomer() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearPaymentCustomer()
 	})
 }
 
@@ -620,6 +677,27 @@ func (u *AccountUpsertBulk) SetName(v string) *AccountUpsertBulk {
 func (u *AccountUpsertBulk) UpdateName() *AccountUpsertBulk {
 	return u.Update(func(s *AccountUpsert) {
 		s.UpdateName()
+	})
+}
+
+// SetPaymentCustomer sets the "payment_customer" field.
+func (u *AccountUpsertBulk) SetPaymentCustomer(v string) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetPaymentCustomer(v)
+	})
+}
+
+// UpdatePaymentCustomer sets the "payment_customer" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdatePaymentCustomer() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdatePaymentCustomer()
+	})
+}
+
+// ClearPaymentCustomer clears the value of the "payment_customer" field.
+func (u *AccountUpsertBulk) ClearPaymentCustomer() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearPaymentCustomer()
 	})
 }
 

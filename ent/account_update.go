@@ -43,6 +43,26 @@ func (_u *AccountUpdate) SetNillableName(v *string) *AccountUpdate {
 	return _u
 }
 
+// SetPaymentCustomer sets the "payment_customer" field.
+func (_u *AccountUpdate) SetPaymentCustomer(v string) *AccountUpdate {
+	_u.mutation.SetPaymentCustomer(v)
+	return _u
+}
+
+// SetNillablePaymentCustomer sets the "payment_customer" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillablePaymentCustomer(v *string) *AccountUpdate {
+	if v != nil {
+		_u.SetPaymentCustomer(*v)
+	}
+	return _u
+}
+
+// ClearPaymentCustomer clears the value of the "payment_customer" field.
+func (_u *AccountUpdate) ClearPaymentCustomer() *AccountUpdate {
+	_u.mutation.ClearPaymentCustomer()
+	return _u
+}
+
 // AddBalanceIDs adds the "balances" edge to the Balance entity by IDs.
 func (_u *AccountUpdate) AddBalanceIDs(ids ...gid.ID) *AccountUpdate {
 	_u.mutation.AddBalanceIDs(ids...)
@@ -139,6 +159,12 @@ func (_u *AccountUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(account.FieldName, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.PaymentCustomer(); ok {
+		_spec.SetField(account.FieldPaymentCustomer, field.TypeString, value)
+	}
+	if _u.mutation.PaymentCustomerCleared() {
+		_spec.ClearField(account.FieldPaymentCustomer, field.TypeString)
+	}
 	if _u.mutation.BalancesCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -215,6 +241,26 @@ func (_u *AccountUpdateOne) SetNillableName(v *string) *AccountUpdateOne {
 	if v != nil {
 		_u.SetName(*v)
 	}
+	return _u
+}
+
+// SetPaymentCustomer sets the "payment_customer" field.
+func (_u *AccountUpdateOne) SetPaymentCustomer(v string) *AccountUpdateOne {
+	_u.mutation.SetPaymentCustomer(v)
+	return _u
+}
+
+// SetNillablePaymentCustomer sets the "payment_customer" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillablePaymentCustomer(v *string) *AccountUpdateOne {
+	if v != nil {
+		_u.SetPaymentCustomer(*v)
+	}
+	return _u
+}
+
+// ClearPaymentCustomer clears the value of the "payment_customer" field.
+func (_u *AccountUpdateOne) ClearPaymentCustomer() *AccountUpdateOne {
+	_u.mutation.ClearPaymentCustomer()
 	return _u
 }
 
@@ -343,6 +389,12 @@ func (_u *AccountUpdateOne) sqlSave(ctx context.Context) (_node *Account, err er
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(account.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PaymentCustomer(); ok {
+		_spec.SetField(account.FieldPaymentCustomer, field.TypeString, value)
+	}
+	if _u.mutation.PaymentCustomerCleared() {
+		_spec.ClearField(account.FieldPaymentCustomer, field.TypeString)
 	}
 	if _u.mutation.BalancesCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -31,6 +31,12 @@ type Balance struct {
 	Seq int64 `json:"seq,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// TopupBelow holds the value of the "topup_below" field.
+	TopupBelow *int64 `json:"topup_below,omitempty"`
+	// AlertBelow holds the value of the "alert_below" field.
+	AlertBelow *int64 `json:"alert_below,omitempty"`
+	// AlertLow holds the value of the "alert_low" field.
+	AlertLow bool `json:"alert_low,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the BalanceQuery when eager-loading is set.
 	Edges        BalanceEdges `json:"edges"`
@@ -66,7 +72,9 @@ func (*Balance) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case balance.FieldID, balance.FieldAccountID, balance.FieldAgencyID:
 			values[i] = new(gid.ID)
-		case balance.FieldAvailable, balance.FieldSeq:
+		case balance.FieldAlertLow:
+			values[i] = new(sql.NullBool)
+		case balance.FieldAvailable, balance.FieldSeq, balance.FieldTopupBelow, balance.FieldAlertBelow:
 			values[i] = new(sql.NullInt64)
 		case balance.FieldCurrency:
 			values[i] = new(sql.NullString)
@@ -129,6 +137,26 @@ func (_m *Balance) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
 			}
+		case balance.FieldTopupBelow:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field topup_below", values[i])
+			} else if value.Valid {
+				_m.TopupBelow = new(int64)
+				*_m.TopupBelow = value.Int64
+			}
+		case balance.FieldAlertBelow:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field alert_below", values[i])
+			} else if value.Valid {
+				_m.AlertBelow = new(int64)
+				*_m.AlertBelow = value.Int64
+			}
+		case balance.FieldAlertLow:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field alert_low", values[i])
+			} else if value.Valid {
+				_m.AlertLow = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -187,6 +215,19 @@ func (_m *Balance) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	if v := _m.TopupBelow; v != nil {
+		builder.WriteString("topup_below=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.AlertBelow; v != nil {
+		builder.WriteString("alert_below=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("alert_low=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AlertLow))
 	builder.WriteByte(')')
 	return builder.String()
 }

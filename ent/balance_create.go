@@ -85,6 +85,48 @@ func (_c *BalanceCreate) SetNillableUpdatedAt(v *time.Time) *BalanceCreate {
 	return _c
 }
 
+// SetTopupBelow sets the "topup_below" field.
+func (_c *BalanceCreate) SetTopupBelow(v int64) *BalanceCreate {
+	_c.mutation.SetTopupBelow(v)
+	return _c
+}
+
+// SetNillableTopupBelow sets the "topup_below" field if the given value is not nil.
+func (_c *BalanceCreate) SetNillableTopupBelow(v *int64) *BalanceCreate {
+	if v != nil {
+		_c.SetTopupBelow(*v)
+	}
+	return _c
+}
+
+// SetAlertBelow sets the "alert_below" field.
+func (_c *BalanceCreate) SetAlertBelow(v int64) *BalanceCreate {
+	_c.mutation.SetAlertBelow(v)
+	return _c
+}
+
+// SetNillableAlertBelow sets the "alert_below" field if the given value is not nil.
+func (_c *BalanceCreate) SetNillableAlertBelow(v *int64) *BalanceCreate {
+	if v != nil {
+		_c.SetAlertBelow(*v)
+	}
+	return _c
+}
+
+// SetAlertLow sets the "alert_low" field.
+func (_c *BalanceCreate) SetAlertLow(v bool) *BalanceCreate {
+	_c.mutation.SetAlertLow(v)
+	return _c
+}
+
+// SetNillableAlertLow sets the "alert_low" field if the given value is not nil.
+func (_c *BalanceCreate) SetNillableAlertLow(v *bool) *BalanceCreate {
+	if v != nil {
+		_c.SetAlertLow(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *BalanceCreate) SetID(v gid.ID) *BalanceCreate {
 	_c.mutation.SetID(v)
@@ -151,6 +193,10 @@ func (_c *BalanceCreate) defaults() {
 		v := balance.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.AlertLow(); !ok {
+		v := balance.DefaultAlertLow
+		_c.mutation.SetAlertLow(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := balance.DefaultID()
 		_c.mutation.SetID(v)
@@ -181,6 +227,9 @@ func (_c *BalanceCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "Balance.updated_at"`)}
+	}
+	if _, ok := _c.mutation.AlertLow(); !ok {
+		return &ValidationError{Name: "alert_low", err: errors.New(`ent: missing required field "Balance.alert_low"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := balance.IDValidator(string(v)); err != nil {
@@ -245,6 +294,18 @@ func (_c *BalanceCreate) createSpec() (*Balance, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(balance.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.TopupBelow(); ok {
+		_spec.SetField(balance.FieldTopupBelow, field.TypeInt64, value)
+		_node.TopupBelow = &value
+	}
+	if value, ok := _c.mutation.AlertBelow(); ok {
+		_spec.SetField(balance.FieldAlertBelow, field.TypeInt64, value)
+		_node.AlertBelow = &value
+	}
+	if value, ok := _c.mutation.AlertLow(); ok {
+		_spec.SetField(balance.FieldAlertLow, field.TypeBool, value)
+		_node.AlertLow = value
 	}
 	if nodes := _c.mutation.AccountIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -363,6 +424,66 @@ func (u *BalanceUpsert) UpdateUpdatedAt() *BalanceUpsert {
 	return u
 }
 
+// SetTopupBelow sets the "topup_below" field.
+func (u *BalanceUpsert) SetTopupBelow(v int64) *BalanceUpsert {
+	u.Set(balance.FieldTopupBelow, v)
+	return u
+}
+
+// UpdateTopupBelow sets the "topup_below" field to the value that was provided on create.
+func (u *BalanceUpsert) UpdateTopupBelow() *BalanceUpsert {
+	u.SetExcluded(balance.FieldTopupBelow)
+	return u
+}
+
+// AddTopupBelow adds v to the "topup_below" field.
+func (u *BalanceUpsert) AddTopupBelow(v int64) *BalanceUpsert {
+	u.Add(balance.FieldTopupBelow, v)
+	return u
+}
+
+// ClearTopupBelow clears the value of the "topup_below" field.
+func (u *BalanceUpsert) ClearTopupBelow() *BalanceUpsert {
+	u.SetNull(balance.FieldTopupBelow)
+	return u
+}
+
+// SetAlertBelow sets the "alert_below" field.
+func (u *BalanceUpsert) SetAlertBelow(v int64) *BalanceUpsert {
+	u.Set(balance.FieldAlertBelow, v)
+	return u
+}
+
+// UpdateAlertBelow sets the "alert_below" field to the value that was provided on create.
+func (u *BalanceUpsert) UpdateAlertBelow() *BalanceUpsert {
+	u.SetExcluded(balance.FieldAlertBelow)
+	return u
+}
+
+// AddAlertBelow adds v to the "alert_below" field.
+func (u *BalanceUpsert) AddAlertBelow(v int64) *BalanceUpsert {
+	u.Add(balance.FieldAlertBelow, v)
+	return u
+}
+
+// ClearAlertBelow clears the value of the "alert_below" field.
+func (u *BalanceUpsert) ClearAlertBelow() *BalanceUpsert {
+	u.SetNull(balance.FieldAlertBelow)
+	return u
+}
+
+// SetAlertLow sets the "alert_low" field.
+func (u *BalanceUpsert) SetAlertLow(v bool) *BalanceUpsert {
+	u.Set(balance.FieldAlertLow, v)
+	return u
+}
+
+// UpdateAlertLow sets the "alert_low" field to the value that was provided on create.
+func (u *BalanceUpsert) UpdateAlertLow() *BalanceUpsert {
+	u.SetExcluded(balance.FieldAlertLow)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -473,6 +594,76 @@ func (u *BalanceUpsertOne) SetUpdatedAt(v time.Time) *BalanceUpsertOne {
 func (u *BalanceUpsertOne) UpdateUpdatedAt() *BalanceUpsertOne {
 	return u.Update(func(s *BalanceUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetTopupBelow sets the "topup_below" field.
+func (u *BalanceUpsertOne) SetTopupBelow(v int64) *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.SetTopupBelow(v)
+	})
+}
+
+// AddTopupBelow adds v to the "topup_below" field.
+func (u *BalanceUpsertOne) AddTopupBelow(v int64) *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.AddTopupBelow(v)
+	})
+}
+
+// UpdateTopupBelow sets the "topup_below" field to the value that was provided on create.
+func (u *BalanceUpsertOne) UpdateTopupBelow() *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.UpdateTopupBelow()
+	})
+}
+
+// ClearTopupBelow clears the value of the "topup_below" field.
+func (u *BalanceUpsertOne) ClearTopupBelow() *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.ClearTopupBelow()
+	})
+}
+
+// SetAlertBelow sets the "alert_below" field.
+func (u *BalanceUpsertOne) SetAlertBelow(v int64) *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.SetAlertBelow(v)
+	})
+}
+
+// AddAlertBelow adds v to the "alert_below" field.
+func (u *BalanceUpsertOne) AddAlertBelow(v int64) *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.AddAlertBelow(v)
+	})
+}
+
+// UpdateAlertBelow sets the "alert_below" field to the value that was provided on create.
+func (u *BalanceUpsertOne) UpdateAlertBelow() *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.UpdateAlertBelow()
+	})
+}
+
+// ClearAlertBelow clears the value of the "alert_below" field.
+func (u *BalanceUpsertOne) ClearAlertBelow() *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.ClearAlertBelow()
+	})
+}
+
+// SetAlertLow sets the "alert_low" field.
+func (u *BalanceUpsertOne) SetAlertLow(v bool) *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.SetAlertLow(v)
+	})
+}
+
+// UpdateAlertLow sets the "alert_low" field to the value that was provided on create.
+func (u *BalanceUpsertOne) UpdateAlertLow() *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.UpdateAlertLow()
 	})
 }
 
@@ -753,6 +944,76 @@ func (u *BalanceUpsertBulk) SetUpdatedAt(v time.Time) *BalanceUpsertBulk {
 func (u *BalanceUpsertBulk) UpdateUpdatedAt() *BalanceUpsertBulk {
 	return u.Update(func(s *BalanceUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetTopupBelow sets the "topup_below" field.
+func (u *BalanceUpsertBulk) SetTopupBelow(v int64) *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.SetTopupBelow(v)
+	})
+}
+
+// AddTopupBelow adds v to the "topup_below" field.
+func (u *BalanceUpsertBulk) AddTopupBelow(v int64) *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.AddTopupBelow(v)
+	})
+}
+
+// UpdateTopupBelow sets the "topup_below" field to the value that was provided on create.
+func (u *BalanceUpsertBulk) UpdateTopupBelow() *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.UpdateTopupBelow()
+	})
+}
+
+// ClearTopupBelow clears the value of the "topup_below" field.
+func (u *BalanceUpsertBulk) ClearTopupBelow() *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.ClearTopupBelow()
+	})
+}
+
+// SetAlertBelow sets the "alert_below" field.
+func (u *BalanceUpsertBulk) SetAlertBelow(v int64) *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.SetAlertBelow(v)
+	})
+}
+
+// AddAlertBelow adds v to the "alert_below" field.
+func (u *BalanceUpsertBulk) AddAlertBelow(v int64) *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.AddAlertBelow(v)
+	})
+}
+
+// UpdateAlertBelow sets the "alert_below" field to the value that was provided on create.
+func (u *BalanceUpsertBulk) UpdateAlertBelow() *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.UpdateAlertBelow()
+	})
+}
+
+// ClearAlertBelow clears the value of the "alert_below" field.
+func (u *BalanceUpsertBulk) ClearAlertBelow() *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.ClearAlertBelow()
+	})
+}
+
+// SetAlertLow sets the "alert_low" field.
+func (u *BalanceUpsertBulk) SetAlertLow(v bool) *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.SetAlertLow(v)
+	})
+}
+
+// UpdateAlertLow sets the "alert_low" field to the value that was provided on create.
+func (u *BalanceUpsertBulk) UpdateAlertLow() *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.UpdateAlertLow()
 	})
 }
 

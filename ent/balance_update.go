@@ -84,6 +84,74 @@ func (_u *BalanceUpdate) SetNillableUpdatedAt(v *time.Time) *BalanceUpdate {
 	return _u
 }
 
+// SetTopupBelow sets the "topup_below" field.
+func (_u *BalanceUpdate) SetTopupBelow(v int64) *BalanceUpdate {
+	_u.mutation.ResetTopupBelow()
+	_u.mutation.SetTopupBelow(v)
+	return _u
+}
+
+// SetNillableTopupBelow sets the "topup_below" field if the given value is not nil.
+func (_u *BalanceUpdate) SetNillableTopupBelow(v *int64) *BalanceUpdate {
+	if v != nil {
+		_u.SetTopupBelow(*v)
+	}
+	return _u
+}
+
+// AddTopupBelow adds value to the "topup_below" field.
+func (_u *BalanceUpdate) AddTopupBelow(v int64) *BalanceUpdate {
+	_u.mutation.AddTopupBelow(v)
+	return _u
+}
+
+// ClearTopupBelow clears the value of the "topup_below" field.
+func (_u *BalanceUpdate) ClearTopupBelow() *BalanceUpdate {
+	_u.mutation.ClearTopupBelow()
+	return _u
+}
+
+// SetAlertBelow sets the "alert_below" field.
+func (_u *BalanceUpdate) SetAlertBelow(v int64) *BalanceUpdate {
+	_u.mutation.ResetAlertBelow()
+	_u.mutation.SetAlertBelow(v)
+	return _u
+}
+
+// SetNillableAlertBelow sets the "alert_below" field if the given value is not nil.
+func (_u *BalanceUpdate) SetNillableAlertBelow(v *int64) *BalanceUpdate {
+	if v != nil {
+		_u.SetAlertBelow(*v)
+	}
+	return _u
+}
+
+// AddAlertBelow adds value to the "alert_below" field.
+func (_u *BalanceUpdate) AddAlertBelow(v int64) *BalanceUpdate {
+	_u.mutation.AddAlertBelow(v)
+	return _u
+}
+
+// ClearAlertBelow clears the value of the "alert_below" field.
+func (_u *BalanceUpdate) ClearAlertBelow() *BalanceUpdate {
+	_u.mutation.ClearAlertBelow()
+	return _u
+}
+
+// SetAlertLow sets the "alert_low" field.
+func (_u *BalanceUpdate) SetAlertLow(v bool) *BalanceUpdate {
+	_u.mutation.SetAlertLow(v)
+	return _u
+}
+
+// SetNillableAlertLow sets the "alert_low" field if the given value is not nil.
+func (_u *BalanceUpdate) SetNillableAlertLow(v *bool) *BalanceUpdate {
+	if v != nil {
+		_u.SetAlertLow(*v)
+	}
+	return _u
+}
+
 // Mutation returns the BalanceMutation object of the builder.
 func (_u *BalanceUpdate) Mutation() *BalanceMutation {
 	return _u.mutation
@@ -150,6 +218,27 @@ func (_u *BalanceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(balance.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.TopupBelow(); ok {
+		_spec.SetField(balance.FieldTopupBelow, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTopupBelow(); ok {
+		_spec.AddField(balance.FieldTopupBelow, field.TypeInt64, value)
+	}
+	if _u.mutation.TopupBelowCleared() {
+		_spec.ClearField(balance.FieldTopupBelow, field.TypeInt64)
+	}
+	if value, ok := _u.mutation.AlertBelow(); ok {
+		_spec.SetField(balance.FieldAlertBelow, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedAlertBelow(); ok {
+		_spec.AddField(balance.FieldAlertBelow, field.TypeInt64, value)
+	}
+	if _u.mutation.AlertBelowCleared() {
+		_spec.ClearField(balance.FieldAlertBelow, field.TypeInt64)
+	}
+	if value, ok := _u.mutation.AlertLow(); ok {
+		_spec.SetField(balance.FieldAlertLow, field.TypeBool, value)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -223,6 +312,74 @@ func (_u *BalanceUpdateOne) SetUpdatedAt(v time.Time) *BalanceUpdateOne {
 func (_u *BalanceUpdateOne) SetNillableUpdatedAt(v *time.Time) *BalanceUpdateOne {
 	if v != nil {
 		_u.SetUpdatedAt(*v)
+	}
+	return _u
+}
+
+// SetTopupBelow sets the "topup_below" field.
+func (_u *BalanceUpdateOne) SetTopupBelow(v int64) *BalanceUpdateOne {
+	_u.mutation.ResetTopupBelow()
+	_u.mutation.SetTopupBelow(v)
+	return _u
+}
+
+// SetNillableTopupBelow sets the "topup_below" field if the given value is not nil.
+func (_u *BalanceUpdateOne) SetNillableTopupBelow(v *int64) *BalanceUpdateOne {
+	if v != nil {
+		_u.SetTopupBelow(*v)
+	}
+	return _u
+}
+
+// AddTopupBelow adds value to the "topup_below" field.
+func (_u *BalanceUpdateOne) AddTopupBelow(v int64) *BalanceUpdateOne {
+	_u.mutation.AddTopupBelow(v)
+	return _u
+}
+
+// ClearTopupBelow clears the value of the "topup_below" field.
+func (_u *BalanceUpdateOne) ClearTopupBelow() *BalanceUpdateOne {
+	_u.mutation.ClearTopupBelow()
+	return _u
+}
+
+// SetAlertBelow sets the "alert_below" field.
+func (_u *BalanceUpdateOne) SetAlertBelow(v int64) *BalanceUpdateOne {
+	_u.mutation.ResetAlertBelow()
+	_u.mutation.SetAlertBelow(v)
+	return _u
+}
+
+// SetNillableAlertBelow sets the "alert_below" field if the given value is not nil.
+func (_u *BalanceUpdateOne) SetNillableAlertBelow(v *int64) *BalanceUpdateOne {
+	if v != nil {
+		_u.SetAlertBelow(*v)
+	}
+	return _u
+}
+
+// AddAlertBelow adds value to the "alert_below" field.
+func (_u *BalanceUpdateOne) AddAlertBelow(v int64) *BalanceUpdateOne {
+	_u.mutation.AddAlertBelow(v)
+	return _u
+}
+
+// ClearAlertBelow clears the value of the "alert_below" field.
+func (_u *BalanceUpdateOne) ClearAlertBelow() *BalanceUpdateOne {
+	_u.mutation.ClearAlertBelow()
+	return _u
+}
+
+// SetAlertLow sets the "alert_low" field.
+func (_u *BalanceUpdateOne) SetAlertLow(v bool) *BalanceUpdateOne {
+	_u.mutation.SetAlertLow(v)
+	return _u
+}
+
+// SetNillableAlertLow sets the "alert_low" field if the given value is not nil.
+func (_u *BalanceUpdateOne) SetNillableAlertLow(v *bool) *BalanceUpdateOne {
+	if v != nil {
+		_u.SetAlertLow(*v)
 	}
 	return _u
 }
@@ -323,6 +480,27 @@ func (_u *BalanceUpdateOne) sqlSave(ctx context.Context) (_node *Balance, err er
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(balance.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.TopupBelow(); ok {
+		_spec.SetField(balance.FieldTopupBelow, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTopupBelow(); ok {
+		_spec.AddField(balance.FieldTopupBelow, field.TypeInt64, value)
+	}
+	if _u.mutation.TopupBelowCleared() {
+		_spec.ClearField(balance.FieldTopupBelow, field.TypeInt64)
+	}
+	if value, ok := _u.mutation.AlertBelow(); ok {
+		_spec.SetField(balance.FieldAlertBelow, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedAlertBelow(); ok {
+		_spec.AddField(balance.FieldAlertBelow, field.TypeInt64, value)
+	}
+	if _u.mutation.AlertBelowCleared() {
+		_spec.ClearField(balance.FieldAlertBelow, field.TypeInt64)
+	}
+	if value, ok := _u.mutation.AlertLow(); ok {
+		_spec.SetField(balance.FieldAlertLow, field.TypeBool, value)
 	}
 	_node = &Balance{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -6,15 +6,19 @@ import (
 	"context"
 	"creditgate/ent/account"
 	"creditgate/ent/agency"
+	"creditgate/ent/alertrule"
 	"creditgate/ent/balance"
+	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/idempotencykey"
 	"creditgate/ent/invoice"
+	"creditgate/ent/job"
 	"creditgate/ent/journal"
 	"creditgate/ent/payment"
 	"creditgate/ent/posting"
 	"creditgate/ent/service"
+	"creditgate/ent/topuprule"
 	"errors"
 	"fmt"
 	"reflect"
@@ -85,15 +89,19 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			account.Table:        account.ValidColumn,
 			agency.Table:         agency.ValidColumn,
+			alertrule.Table:      alertrule.ValidColumn,
 			balance.Table:        balance.ValidColumn,
+			card.Table:           card.ValidColumn,
 			creditpackage.Table:  creditpackage.ValidColumn,
 			creditrequest.Table:  creditrequest.ValidColumn,
 			idempotencykey.Table: idempotencykey.ValidColumn,
 			invoice.Table:        invoice.ValidColumn,
+			job.Table:            job.ValidColumn,
 			journal.Table:        journal.ValidColumn,
 			payment.Table:        payment.ValidColumn,
 			posting.Table:        posting.ValidColumn,
 			service.Table:        service.ValidColumn,
+			topuprule.Table:      topuprule.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

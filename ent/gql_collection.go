@@ -6,15 +6,19 @@ import (
 	"context"
 	"creditgate/ent/account"
 	"creditgate/ent/agency"
+	"creditgate/ent/alertrule"
 	"creditgate/ent/balance"
+	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/idempotencykey"
 	"creditgate/ent/invoice"
+	"creditgate/ent/job"
 	"creditgate/ent/journal"
 	"creditgate/ent/payment"
 	"creditgate/ent/posting"
 	"creditgate/ent/service"
+	"creditgate/ent/topuprule"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -87,6 +91,11 @@ func (_q *AccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[account.FieldKind]; !ok {
 				selectedFields = append(selectedFields, account.FieldKind)
 				fieldSeen[account.FieldKind] = struct{}{}
+			}
+		case "paymentCustomer":
+			if _, ok := fieldSeen[account.FieldPaymentCustomer]; !ok {
+				selectedFields = append(selectedFields, account.FieldPaymentCustomer)
+				fieldSeen[account.FieldPaymentCustomer] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -245,6 +254,145 @@ func newAgencyPaginateArgs(rv map[string]any) *agencyPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AlertRuleQuery) CollectFields(ctx context.Context, satisfies ...string) (*AlertRuleQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AlertRuleQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(alertrule.Columns))
+		selectedFields = []string{alertrule.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "account":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AccountClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, accountImplementors)...); err != nil {
+				return err
+			}
+			_q.withAccount = query
+			if _, ok := fieldSeen[alertrule.FieldAccountID]; !ok {
+				selectedFields = append(selectedFields, alertrule.FieldAccountID)
+				fieldSeen[alertrule.FieldAccountID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[alertrule.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, alertrule.FieldCreatedAt)
+				fieldSeen[alertrule.FieldCreatedAt] = struct{}{}
+			}
+		case "agencyID":
+			if _, ok := fieldSeen[alertrule.FieldAgencyID]; !ok {
+				selectedFields = append(selectedFields, alertrule.FieldAgencyID)
+				fieldSeen[alertrule.FieldAgencyID] = struct{}{}
+			}
+		case "accountID":
+			if _, ok := fieldSeen[alertrule.FieldAccountID]; !ok {
+				selectedFields = append(selectedFields, alertrule.FieldAccountID)
+				fieldSeen[alertrule.FieldAccountID] = struct{}{}
+			}
+		case "currency":
+			if _, ok := fieldSeen[alertrule.FieldCurrency]; !ok {
+				selectedFields = append(selectedFields, alertrule.FieldCurrency)
+				fieldSeen[alertrule.FieldCurrency] = struct{}{}
+			}
+		case "enabled":
+			if _, ok := fieldSeen[alertrule.FieldEnabled]; !ok {
+				selectedFields = append(selectedFields, alertrule.FieldEnabled)
+				fieldSeen[alertrule.FieldEnabled] = struct{}{}
+			}
+		case "threshold":
+			if _, ok := fieldSeen[alertrule.FieldThreshold]; !ok {
+				selectedFields = append(selectedFields, alertrule.FieldThreshold)
+				fieldSeen[alertrule.FieldThreshold] = struct{}{}
+			}
+		case "email":
+			if _, ok := fieldSeen[alertrule.FieldEmail]; !ok {
+				selectedFields = append(selectedFields, alertrule.FieldEmail)
+				fieldSeen[alertrule.FieldEmail] = struct{}{}
+			}
+		case "state":
+			if _, ok := fieldSeen[alertrule.FieldState]; !ok {
+				selectedFields = append(selectedFields, alertrule.FieldState)
+				fieldSeen[alertrule.FieldState] = struct{}{}
+			}
+		case "lowSince":
+			if _, ok := fieldSeen[alertrule.FieldLowSince]; !ok {
+				selectedFields = append(selectedFields, alertrule.FieldLowSince)
+				fieldSeen[alertrule.FieldLowSince] = struct{}{}
+			}
+		case "lastSentAt":
+			if _, ok := fieldSeen[alertrule.FieldLastSentAt]; !ok {
+				selectedFields = append(selectedFields, alertrule.FieldLastSentAt)
+				fieldSeen[alertrule.FieldLastSentAt] = struct{}{}
+			}
+		case "recoveredAt":
+			if _, ok := fieldSeen[alertrule.FieldRecoveredAt]; !ok {
+				selectedFields = append(selectedFields, alertrule.FieldRecoveredAt)
+				fieldSeen[alertrule.FieldRecoveredAt] = struct{}{}
+			}
+		case "updatedBy":
+			if _, ok := fieldSeen[alertrule.FieldUpdatedBy]; !ok {
+				selectedFields = append(selectedFields, alertrule.FieldUpdatedBy)
+				fieldSeen[alertrule.FieldUpdatedBy] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[alertrule.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, alertrule.FieldUpdatedAt)
+				fieldSeen[alertrule.FieldUpdatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type alertrulePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AlertRulePaginateOption
+}
+
+func newAlertRulePaginateArgs(rv map[string]any) *alertrulePaginateArgs {
+	args := &alertrulePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *BalanceQuery) CollectFields(ctx context.Context, satisfies ...string) (*BalanceQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -310,6 +458,21 @@ func (_q *BalanceQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, balance.FieldUpdatedAt)
 				fieldSeen[balance.FieldUpdatedAt] = struct{}{}
 			}
+		case "topupBelow":
+			if _, ok := fieldSeen[balance.FieldTopupBelow]; !ok {
+				selectedFields = append(selectedFields, balance.FieldTopupBelow)
+				fieldSeen[balance.FieldTopupBelow] = struct{}{}
+			}
+		case "alertBelow":
+			if _, ok := fieldSeen[balance.FieldAlertBelow]; !ok {
+				selectedFields = append(selectedFields, balance.FieldAlertBelow)
+				fieldSeen[balance.FieldAlertBelow] = struct{}{}
+			}
+		case "alertLow":
+			if _, ok := fieldSeen[balance.FieldAlertLow]; !ok {
+				selectedFields = append(selectedFields, balance.FieldAlertLow)
+				fieldSeen[balance.FieldAlertLow] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -330,6 +493,130 @@ type balancePaginateArgs struct {
 
 func newBalancePaginateArgs(rv map[string]any) *balancePaginateArgs {
 	args := &balancePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CardQuery) CollectFields(ctx context.Context, satisfies ...string) (*CardQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CardQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(card.Columns))
+		selectedFields = []string{card.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "account":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AccountClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, accountImplementors)...); err != nil {
+				return err
+			}
+			_q.withAccount = query
+			if _, ok := fieldSeen[card.FieldAccountID]; !ok {
+				selectedFields = append(selectedFields, card.FieldAccountID)
+				fieldSeen[card.FieldAccountID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[card.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, card.FieldCreatedAt)
+				fieldSeen[card.FieldCreatedAt] = struct{}{}
+			}
+		case "agencyID":
+			if _, ok := fieldSeen[card.FieldAgencyID]; !ok {
+				selectedFields = append(selectedFields, card.FieldAgencyID)
+				fieldSeen[card.FieldAgencyID] = struct{}{}
+			}
+		case "accountID":
+			if _, ok := fieldSeen[card.FieldAccountID]; !ok {
+				selectedFields = append(selectedFields, card.FieldAccountID)
+				fieldSeen[card.FieldAccountID] = struct{}{}
+			}
+		case "provider":
+			if _, ok := fieldSeen[card.FieldProvider]; !ok {
+				selectedFields = append(selectedFields, card.FieldProvider)
+				fieldSeen[card.FieldProvider] = struct{}{}
+			}
+		case "ref":
+			if _, ok := fieldSeen[card.FieldRef]; !ok {
+				selectedFields = append(selectedFields, card.FieldRef)
+				fieldSeen[card.FieldRef] = struct{}{}
+			}
+		case "customerRef":
+			if _, ok := fieldSeen[card.FieldCustomerRef]; !ok {
+				selectedFields = append(selectedFields, card.FieldCustomerRef)
+				fieldSeen[card.FieldCustomerRef] = struct{}{}
+			}
+		case "brand":
+			if _, ok := fieldSeen[card.FieldBrand]; !ok {
+				selectedFields = append(selectedFields, card.FieldBrand)
+				fieldSeen[card.FieldBrand] = struct{}{}
+			}
+		case "last4":
+			if _, ok := fieldSeen[card.FieldLast4]; !ok {
+				selectedFields = append(selectedFields, card.FieldLast4)
+				fieldSeen[card.FieldLast4] = struct{}{}
+			}
+		case "expMonth":
+			if _, ok := fieldSeen[card.FieldExpMonth]; !ok {
+				selectedFields = append(selectedFields, card.FieldExpMonth)
+				fieldSeen[card.FieldExpMonth] = struct{}{}
+			}
+		case "expYear":
+			if _, ok := fieldSeen[card.FieldExpYear]; !ok {
+				selectedFields = append(selectedFields, card.FieldExpYear)
+				fieldSeen[card.FieldExpYear] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type cardPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CardPaginateOption
+}
+
+func newCardPaginateArgs(rv map[string]any) *cardPaginateArgs {
+	args := &cardPaginateArgs{}
 	if rv == nil {
 		return args
 	}
@@ -835,6 +1122,130 @@ func newInvoicePaginateArgs(rv map[string]any) *invoicePaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *JobQuery) CollectFields(ctx context.Context, satisfies ...string) (*JobQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *JobQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(job.Columns))
+		selectedFields = []string{job.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[job.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, job.FieldCreatedAt)
+				fieldSeen[job.FieldCreatedAt] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[job.FieldKind]; !ok {
+				selectedFields = append(selectedFields, job.FieldKind)
+				fieldSeen[job.FieldKind] = struct{}{}
+			}
+		case "agencyID":
+			if _, ok := fieldSeen[job.FieldAgencyID]; !ok {
+				selectedFields = append(selectedFields, job.FieldAgencyID)
+				fieldSeen[job.FieldAgencyID] = struct{}{}
+			}
+		case "accountID":
+			if _, ok := fieldSeen[job.FieldAccountID]; !ok {
+				selectedFields = append(selectedFields, job.FieldAccountID)
+				fieldSeen[job.FieldAccountID] = struct{}{}
+			}
+		case "currency":
+			if _, ok := fieldSeen[job.FieldCurrency]; !ok {
+				selectedFields = append(selectedFields, job.FieldCurrency)
+				fieldSeen[job.FieldCurrency] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[job.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, job.FieldStatus)
+				fieldSeen[job.FieldStatus] = struct{}{}
+			}
+		case "runAt":
+			if _, ok := fieldSeen[job.FieldRunAt]; !ok {
+				selectedFields = append(selectedFields, job.FieldRunAt)
+				fieldSeen[job.FieldRunAt] = struct{}{}
+			}
+		case "attempts":
+			if _, ok := fieldSeen[job.FieldAttempts]; !ok {
+				selectedFields = append(selectedFields, job.FieldAttempts)
+				fieldSeen[job.FieldAttempts] = struct{}{}
+			}
+		case "lockedUntil":
+			if _, ok := fieldSeen[job.FieldLockedUntil]; !ok {
+				selectedFields = append(selectedFields, job.FieldLockedUntil)
+				fieldSeen[job.FieldLockedUntil] = struct{}{}
+			}
+		case "lockedBy":
+			if _, ok := fieldSeen[job.FieldLockedBy]; !ok {
+				selectedFields = append(selectedFields, job.FieldLockedBy)
+				fieldSeen[job.FieldLockedBy] = struct{}{}
+			}
+		case "paymentID":
+			if _, ok := fieldSeen[job.FieldPaymentID]; !ok {
+				selectedFields = append(selectedFields, job.FieldPaymentID)
+				fieldSeen[job.FieldPaymentID] = struct{}{}
+			}
+		case "outcome":
+			if _, ok := fieldSeen[job.FieldOutcome]; !ok {
+				selectedFields = append(selectedFields, job.FieldOutcome)
+				fieldSeen[job.FieldOutcome] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[job.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, job.FieldUpdatedAt)
+				fieldSeen[job.FieldUpdatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type jobPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []JobPaginateOption
+}
+
+func newJobPaginateArgs(rv map[string]any) *jobPaginateArgs {
+	args := &jobPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *JournalQuery) CollectFields(ctx context.Context, satisfies ...string) (*JournalQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -1036,6 +1447,16 @@ func (_q *PaymentQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[payment.FieldUpdatedAt]; !ok {
 				selectedFields = append(selectedFields, payment.FieldUpdatedAt)
 				fieldSeen[payment.FieldUpdatedAt] = struct{}{}
+			}
+		case "cardID":
+			if _, ok := fieldSeen[payment.FieldCardID]; !ok {
+				selectedFields = append(selectedFields, payment.FieldCardID)
+				fieldSeen[payment.FieldCardID] = struct{}{}
+			}
+		case "origin":
+			if _, ok := fieldSeen[payment.FieldOrigin]; !ok {
+				selectedFields = append(selectedFields, payment.FieldOrigin)
+				fieldSeen[payment.FieldOrigin] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -1305,6 +1726,190 @@ type servicePaginateArgs struct {
 
 func newServicePaginateArgs(rv map[string]any) *servicePaginateArgs {
 	args := &servicePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *TopUpRuleQuery) CollectFields(ctx context.Context, satisfies ...string) (*TopUpRuleQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *TopUpRuleQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(topuprule.Columns))
+		selectedFields = []string{topuprule.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "account":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AccountClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, accountImplementors)...); err != nil {
+				return err
+			}
+			_q.withAccount = query
+			if _, ok := fieldSeen[topuprule.FieldAccountID]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldAccountID)
+				fieldSeen[topuprule.FieldAccountID] = struct{}{}
+			}
+
+		case "card":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CardClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, cardImplementors)...); err != nil {
+				return err
+			}
+			_q.withCard = query
+			if _, ok := fieldSeen[topuprule.FieldCardID]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldCardID)
+				fieldSeen[topuprule.FieldCardID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[topuprule.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldCreatedAt)
+				fieldSeen[topuprule.FieldCreatedAt] = struct{}{}
+			}
+		case "agencyID":
+			if _, ok := fieldSeen[topuprule.FieldAgencyID]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldAgencyID)
+				fieldSeen[topuprule.FieldAgencyID] = struct{}{}
+			}
+		case "accountID":
+			if _, ok := fieldSeen[topuprule.FieldAccountID]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldAccountID)
+				fieldSeen[topuprule.FieldAccountID] = struct{}{}
+			}
+		case "currency":
+			if _, ok := fieldSeen[topuprule.FieldCurrency]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldCurrency)
+				fieldSeen[topuprule.FieldCurrency] = struct{}{}
+			}
+		case "enabled":
+			if _, ok := fieldSeen[topuprule.FieldEnabled]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldEnabled)
+				fieldSeen[topuprule.FieldEnabled] = struct{}{}
+			}
+		case "threshold":
+			if _, ok := fieldSeen[topuprule.FieldThreshold]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldThreshold)
+				fieldSeen[topuprule.FieldThreshold] = struct{}{}
+			}
+		case "mode":
+			if _, ok := fieldSeen[topuprule.FieldMode]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldMode)
+				fieldSeen[topuprule.FieldMode] = struct{}{}
+			}
+		case "amount":
+			if _, ok := fieldSeen[topuprule.FieldAmount]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldAmount)
+				fieldSeen[topuprule.FieldAmount] = struct{}{}
+			}
+		case "cardID":
+			if _, ok := fieldSeen[topuprule.FieldCardID]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldCardID)
+				fieldSeen[topuprule.FieldCardID] = struct{}{}
+			}
+		case "monthlyCap":
+			if _, ok := fieldSeen[topuprule.FieldMonthlyCap]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldMonthlyCap)
+				fieldSeen[topuprule.FieldMonthlyCap] = struct{}{}
+			}
+		case "consecutiveFailures":
+			if _, ok := fieldSeen[topuprule.FieldConsecutiveFailures]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldConsecutiveFailures)
+				fieldSeen[topuprule.FieldConsecutiveFailures] = struct{}{}
+			}
+		case "retryAfter":
+			if _, ok := fieldSeen[topuprule.FieldRetryAfter]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldRetryAfter)
+				fieldSeen[topuprule.FieldRetryAfter] = struct{}{}
+			}
+		case "pausedAt":
+			if _, ok := fieldSeen[topuprule.FieldPausedAt]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldPausedAt)
+				fieldSeen[topuprule.FieldPausedAt] = struct{}{}
+			}
+		case "pauseReason":
+			if _, ok := fieldSeen[topuprule.FieldPauseReason]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldPauseReason)
+				fieldSeen[topuprule.FieldPauseReason] = struct{}{}
+			}
+		case "lastFailureReason":
+			if _, ok := fieldSeen[topuprule.FieldLastFailureReason]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldLastFailureReason)
+				fieldSeen[topuprule.FieldLastFailureReason] = struct{}{}
+			}
+		case "lastFailureAt":
+			if _, ok := fieldSeen[topuprule.FieldLastFailureAt]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldLastFailureAt)
+				fieldSeen[topuprule.FieldLastFailureAt] = struct{}{}
+			}
+		case "lastTopupAt":
+			if _, ok := fieldSeen[topuprule.FieldLastTopupAt]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldLastTopupAt)
+				fieldSeen[topuprule.FieldLastTopupAt] = struct{}{}
+			}
+		case "updatedBy":
+			if _, ok := fieldSeen[topuprule.FieldUpdatedBy]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldUpdatedBy)
+				fieldSeen[topuprule.FieldUpdatedBy] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[topuprule.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, topuprule.FieldUpdatedAt)
+				fieldSeen[topuprule.FieldUpdatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type topuprulePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []TopUpRulePaginateOption
+}
+
+func newTopUpRulePaginateArgs(rv map[string]any) *topuprulePaginateArgs {
+	args := &topuprulePaginateArgs{}
 	if rv == nil {
 		return args
 	}

@@ -64,7 +64,23 @@ func (_m *Agency) Packages(ctx context.Context) (result []*CreditPackage, err er
 	return result, err
 }
 
+func (_m *AlertRule) Account(ctx context.Context) (*Account, error) {
+	result, err := _m.Edges.AccountOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAccount().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Balance) Account(ctx context.Context) (*Account, error) {
+	result, err := _m.Edges.AccountOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAccount().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Card) Account(ctx context.Context) (*Account, error) {
 	result, err := _m.Edges.AccountOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryAccount().Only(ctx)
@@ -162,4 +178,20 @@ func (_m *Service) Agency(ctx context.Context) (*Agency, error) {
 		result, err = _m.QueryAgency().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *TopUpRule) Account(ctx context.Context) (*Account, error) {
+	result, err := _m.Edges.AccountOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAccount().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *TopUpRule) Card(ctx context.Context) (*Card, error) {
+	result, err := _m.Edges.CardOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCard().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }

@@ -6,15 +6,19 @@ import (
 	"context"
 	"creditgate/ent/account"
 	"creditgate/ent/agency"
+	"creditgate/ent/alertrule"
 	"creditgate/ent/balance"
+	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/idempotencykey"
 	"creditgate/ent/invoice"
+	"creditgate/ent/job"
 	"creditgate/ent/journal"
 	"creditgate/ent/payment"
 	"creditgate/ent/posting"
 	"creditgate/ent/service"
+	"creditgate/ent/topuprule"
 	"creditgate/gid"
 	"fmt"
 
@@ -38,10 +42,20 @@ var agencyImplementors = []string{"Agency", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Agency) IsNode() {}
 
+var alertruleImplementors = []string{"AlertRule", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AlertRule) IsNode() {}
+
 var balanceImplementors = []string{"Balance", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Balance) IsNode() {}
+
+var cardImplementors = []string{"Card", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Card) IsNode() {}
 
 var creditpackageImplementors = []string{"CreditPackage", "Node"}
 
@@ -63,6 +77,11 @@ var invoiceImplementors = []string{"Invoice", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Invoice) IsNode() {}
 
+var jobImplementors = []string{"Job", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Job) IsNode() {}
+
 var journalImplementors = []string{"Journal", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -82,6 +101,11 @@ var serviceImplementors = []string{"Service", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Service) IsNode() {}
+
+var topupruleImplementors = []string{"TopUpRule", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*TopUpRule) IsNode() {}
 
 var errNodeInvalidID = &NotFoundError{"node"}
 
@@ -167,6 +191,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			}
 		}
 		return query.Only(ctx)
+	case alertrule.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.AlertRule.Query().
+			Where(alertrule.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, alertruleImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case balance.Table:
 		var uid gid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -176,6 +213,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			Where(balance.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, balanceImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case card.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Card.Query().
+			Where(card.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, cardImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -232,6 +282,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			}
 		}
 		return query.Only(ctx)
+	case job.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Job.Query().
+			Where(job.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, jobImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case journal.Table:
 		var uid gid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -280,6 +343,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			Where(service.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, serviceImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case topuprule.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.TopUpRule.Query().
+			Where(topuprule.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, topupruleImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -389,10 +465,42 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 				*noder = node
 			}
 		}
+	case alertrule.Table:
+		query := c.AlertRule.Query().
+			Where(alertrule.IDIn(ids...))
+		query, err := query.CollectFields(ctx, alertruleImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case balance.Table:
 		query := c.Balance.Query().
 			Where(balance.IDIn(ids...))
 		query, err := query.CollectFields(ctx, balanceImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case card.Table:
+		query := c.Card.Query().
+			Where(card.IDIn(ids...))
+		query, err := query.CollectFields(ctx, cardImplementors...)
 		if err != nil {
 			return nil, err
 		}
@@ -469,6 +577,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 				*noder = node
 			}
 		}
+	case job.Table:
+		query := c.Job.Query().
+			Where(job.IDIn(ids...))
+		query, err := query.CollectFields(ctx, jobImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case journal.Table:
 		query := c.Journal.Query().
 			Where(journal.IDIn(ids...))
@@ -521,6 +645,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 		query := c.Service.Query().
 			Where(service.IDIn(ids...))
 		query, err := query.CollectFields(ctx, serviceImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case topuprule.Table:
+		query := c.TopUpRule.Query().
+			Where(topuprule.IDIn(ids...))
+		query, err := query.CollectFields(ctx, topupruleImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -6,15 +6,19 @@ import (
 	"context"
 	"creditgate/ent/account"
 	"creditgate/ent/agency"
+	"creditgate/ent/alertrule"
 	"creditgate/ent/balance"
+	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/idempotencykey"
 	"creditgate/ent/invoice"
+	"creditgate/ent/job"
 	"creditgate/ent/journal"
 	"creditgate/ent/payment"
 	"creditgate/ent/posting"
 	"creditgate/ent/service"
+	"creditgate/ent/topuprule"
 	"creditgate/gid"
 	"errors"
 
@@ -604,6 +608,255 @@ func (_m *Agency) ToEdge(order *AgencyOrder) *AgencyEdge {
 	}
 }
 
+// AlertRuleEdge is the edge representation of AlertRule.
+type AlertRuleEdge struct {
+	Node   *AlertRule `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// AlertRuleConnection is the connection containing edges to AlertRule.
+type AlertRuleConnection struct {
+	Edges      []*AlertRuleEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *AlertRuleConnection) build(nodes []*AlertRule, pager *alertrulePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *AlertRule
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *AlertRule {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *AlertRule {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AlertRuleEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AlertRuleEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AlertRulePaginateOption enables pagination customization.
+type AlertRulePaginateOption func(*alertrulePager) error
+
+// WithAlertRuleOrder configures pagination ordering.
+func WithAlertRuleOrder(order *AlertRuleOrder) AlertRulePaginateOption {
+	if order == nil {
+		order = DefaultAlertRuleOrder
+	}
+	o := *order
+	return func(pager *alertrulePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAlertRuleOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAlertRuleFilter configures pagination filter.
+func WithAlertRuleFilter(filter func(*AlertRuleQuery) (*AlertRuleQuery, error)) AlertRulePaginateOption {
+	return func(pager *alertrulePager) error {
+		if filter == nil {
+			return errors.New("AlertRuleQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type alertrulePager struct {
+	reverse bool
+	order   *AlertRuleOrder
+	filter  func(*AlertRuleQuery) (*AlertRuleQuery, error)
+}
+
+func newAlertRulePager(opts []AlertRulePaginateOption, reverse bool) (*alertrulePager, error) {
+	pager := &alertrulePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAlertRuleOrder
+	}
+	return pager, nil
+}
+
+func (p *alertrulePager) applyFilter(query *AlertRuleQuery) (*AlertRuleQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *alertrulePager) toCursor(_m *AlertRule) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *alertrulePager) applyCursors(query *AlertRuleQuery, after, before *Cursor) (*AlertRuleQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAlertRuleOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *alertrulePager) applyOrder(query *AlertRuleQuery) *AlertRuleQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAlertRuleOrder.Field {
+		query = query.Order(DefaultAlertRuleOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *alertrulePager) orderExpr(query *AlertRuleQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAlertRuleOrder.Field {
+			b.Comma().Ident(DefaultAlertRuleOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to AlertRule.
+func (_m *AlertRuleQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AlertRulePaginateOption,
+) (*AlertRuleConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAlertRulePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AlertRuleConnection{Edges: []*AlertRuleEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// AlertRuleOrderField defines the ordering field of AlertRule.
+type AlertRuleOrderField struct {
+	// Value extracts the ordering value from the given AlertRule.
+	Value    func(*AlertRule) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) alertrule.OrderOption
+	toCursor func(*AlertRule) Cursor
+}
+
+// AlertRuleOrder defines the ordering of AlertRule.
+type AlertRuleOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *AlertRuleOrderField `json:"field"`
+}
+
+// DefaultAlertRuleOrder is the default ordering of AlertRule.
+var DefaultAlertRuleOrder = &AlertRuleOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AlertRuleOrderField{
+		Value: func(_m *AlertRule) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: alertrule.FieldID,
+		toTerm: alertrule.ByID,
+		toCursor: func(_m *AlertRule) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts AlertRule into AlertRuleEdge.
+func (_m *AlertRule) ToEdge(order *AlertRuleOrder) *AlertRuleEdge {
+	if order == nil {
+		order = DefaultAlertRuleOrder
+	}
+	return &AlertRuleEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // BalanceEdge is the edge representation of Balance.
 type BalanceEdge struct {
 	Node   *Balance `json:"node"`
@@ -848,6 +1101,255 @@ func (_m *Balance) ToEdge(order *BalanceOrder) *BalanceEdge {
 		order = DefaultBalanceOrder
 	}
 	return &BalanceEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// CardEdge is the edge representation of Card.
+type CardEdge struct {
+	Node   *Card  `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// CardConnection is the connection containing edges to Card.
+type CardConnection struct {
+	Edges      []*CardEdge `json:"edges"`
+	PageInfo   PageInfo    `json:"pageInfo"`
+	TotalCount int         `json:"totalCount"`
+}
+
+func (c *CardConnection) build(nodes []*Card, pager *cardPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Card
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Card {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Card {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CardEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CardEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CardPaginateOption enables pagination customization.
+type CardPaginateOption func(*cardPager) error
+
+// WithCardOrder configures pagination ordering.
+func WithCardOrder(order *CardOrder) CardPaginateOption {
+	if order == nil {
+		order = DefaultCardOrder
+	}
+	o := *order
+	return func(pager *cardPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCardOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCardFilter configures pagination filter.
+func WithCardFilter(filter func(*CardQuery) (*CardQuery, error)) CardPaginateOption {
+	return func(pager *cardPager) error {
+		if filter == nil {
+			return errors.New("CardQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type cardPager struct {
+	reverse bool
+	order   *CardOrder
+	filter  func(*CardQuery) (*CardQuery, error)
+}
+
+func newCardPager(opts []CardPaginateOption, reverse bool) (*cardPager, error) {
+	pager := &cardPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCardOrder
+	}
+	return pager, nil
+}
+
+func (p *cardPager) applyFilter(query *CardQuery) (*CardQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *cardPager) toCursor(_m *Card) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *cardPager) applyCursors(query *CardQuery, after, before *Cursor) (*CardQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCardOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *cardPager) applyOrder(query *CardQuery) *CardQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCardOrder.Field {
+		query = query.Order(DefaultCardOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *cardPager) orderExpr(query *CardQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCardOrder.Field {
+			b.Comma().Ident(DefaultCardOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Card.
+func (_m *CardQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CardPaginateOption,
+) (*CardConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCardPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CardConnection{Edges: []*CardEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// CardOrderField defines the ordering field of Card.
+type CardOrderField struct {
+	// Value extracts the ordering value from the given Card.
+	Value    func(*Card) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) card.OrderOption
+	toCursor func(*Card) Cursor
+}
+
+// CardOrder defines the ordering of Card.
+type CardOrder struct {
+	Direction OrderDirection  `json:"direction"`
+	Field     *CardOrderField `json:"field"`
+}
+
+// DefaultCardOrder is the default ordering of Card.
+var DefaultCardOrder = &CardOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CardOrderField{
+		Value: func(_m *Card) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: card.FieldID,
+		toTerm: card.ByID,
+		toCursor: func(_m *Card) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Card into CardEdge.
+func (_m *Card) ToEdge(order *CardOrder) *CardEdge {
+	if order == nil {
+		order = DefaultCardOrder
+	}
+	return &CardEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -1849,6 +2351,255 @@ func (_m *Invoice) ToEdge(order *InvoiceOrder) *InvoiceEdge {
 	}
 }
 
+// JobEdge is the edge representation of Job.
+type JobEdge struct {
+	Node   *Job   `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// JobConnection is the connection containing edges to Job.
+type JobConnection struct {
+	Edges      []*JobEdge `json:"edges"`
+	PageInfo   PageInfo   `json:"pageInfo"`
+	TotalCount int        `json:"totalCount"`
+}
+
+func (c *JobConnection) build(nodes []*Job, pager *jobPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Job
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Job {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Job {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*JobEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &JobEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// JobPaginateOption enables pagination customization.
+type JobPaginateOption func(*jobPager) error
+
+// WithJobOrder configures pagination ordering.
+func WithJobOrder(order *JobOrder) JobPaginateOption {
+	if order == nil {
+		order = DefaultJobOrder
+	}
+	o := *order
+	return func(pager *jobPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultJobOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithJobFilter configures pagination filter.
+func WithJobFilter(filter func(*JobQuery) (*JobQuery, error)) JobPaginateOption {
+	return func(pager *jobPager) error {
+		if filter == nil {
+			return errors.New("JobQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type jobPager struct {
+	reverse bool
+	order   *JobOrder
+	filter  func(*JobQuery) (*JobQuery, error)
+}
+
+func newJobPager(opts []JobPaginateOption, reverse bool) (*jobPager, error) {
+	pager := &jobPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultJobOrder
+	}
+	return pager, nil
+}
+
+func (p *jobPager) applyFilter(query *JobQuery) (*JobQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *jobPager) toCursor(_m *Job) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *jobPager) applyCursors(query *JobQuery, after, before *Cursor) (*JobQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultJobOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *jobPager) applyOrder(query *JobQuery) *JobQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultJobOrder.Field {
+		query = query.Order(DefaultJobOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *jobPager) orderExpr(query *JobQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultJobOrder.Field {
+			b.Comma().Ident(DefaultJobOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Job.
+func (_m *JobQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...JobPaginateOption,
+) (*JobConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newJobPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &JobConnection{Edges: []*JobEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// JobOrderField defines the ordering field of Job.
+type JobOrderField struct {
+	// Value extracts the ordering value from the given Job.
+	Value    func(*Job) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) job.OrderOption
+	toCursor func(*Job) Cursor
+}
+
+// JobOrder defines the ordering of Job.
+type JobOrder struct {
+	Direction OrderDirection `json:"direction"`
+	Field     *JobOrderField `json:"field"`
+}
+
+// DefaultJobOrder is the default ordering of Job.
+var DefaultJobOrder = &JobOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &JobOrderField{
+		Value: func(_m *Job) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: job.FieldID,
+		toTerm: job.ByID,
+		toCursor: func(_m *Job) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Job into JobEdge.
+func (_m *Job) ToEdge(order *JobOrder) *JobEdge {
+	if order == nil {
+		order = DefaultJobOrder
+	}
+	return &JobEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // JournalEdge is the edge representation of Journal.
 type JournalEdge struct {
 	Node   *Journal `json:"node"`
@@ -2840,6 +3591,255 @@ func (_m *Service) ToEdge(order *ServiceOrder) *ServiceEdge {
 		order = DefaultServiceOrder
 	}
 	return &ServiceEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// TopUpRuleEdge is the edge representation of TopUpRule.
+type TopUpRuleEdge struct {
+	Node   *TopUpRule `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// TopUpRuleConnection is the connection containing edges to TopUpRule.
+type TopUpRuleConnection struct {
+	Edges      []*TopUpRuleEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *TopUpRuleConnection) build(nodes []*TopUpRule, pager *topuprulePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *TopUpRule
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *TopUpRule {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *TopUpRule {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*TopUpRuleEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &TopUpRuleEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// TopUpRulePaginateOption enables pagination customization.
+type TopUpRulePaginateOption func(*topuprulePager) error
+
+// WithTopUpRuleOrder configures pagination ordering.
+func WithTopUpRuleOrder(order *TopUpRuleOrder) TopUpRulePaginateOption {
+	if order == nil {
+		order = DefaultTopUpRuleOrder
+	}
+	o := *order
+	return func(pager *topuprulePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultTopUpRuleOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithTopUpRuleFilter configures pagination filter.
+func WithTopUpRuleFilter(filter func(*TopUpRuleQuery) (*TopUpRuleQuery, error)) TopUpRulePaginateOption {
+	return func(pager *topuprulePager) error {
+		if filter == nil {
+			return errors.New("TopUpRuleQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type topuprulePager struct {
+	reverse bool
+	order   *TopUpRuleOrder
+	filter  func(*TopUpRuleQuery) (*TopUpRuleQuery, error)
+}
+
+func newTopUpRulePager(opts []TopUpRulePaginateOption, reverse bool) (*topuprulePager, error) {
+	pager := &topuprulePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultTopUpRuleOrder
+	}
+	return pager, nil
+}
+
+func (p *topuprulePager) applyFilter(query *TopUpRuleQuery) (*TopUpRuleQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *topuprulePager) toCursor(_m *TopUpRule) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *topuprulePager) applyCursors(query *TopUpRuleQuery, after, before *Cursor) (*TopUpRuleQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultTopUpRuleOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *topuprulePager) applyOrder(query *TopUpRuleQuery) *TopUpRuleQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultTopUpRuleOrder.Field {
+		query = query.Order(DefaultTopUpRuleOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *topuprulePager) orderExpr(query *TopUpRuleQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultTopUpRuleOrder.Field {
+			b.Comma().Ident(DefaultTopUpRuleOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to TopUpRule.
+func (_m *TopUpRuleQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...TopUpRulePaginateOption,
+) (*TopUpRuleConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newTopUpRulePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &TopUpRuleConnection{Edges: []*TopUpRuleEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// TopUpRuleOrderField defines the ordering field of TopUpRule.
+type TopUpRuleOrderField struct {
+	// Value extracts the ordering value from the given TopUpRule.
+	Value    func(*TopUpRule) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) topuprule.OrderOption
+	toCursor func(*TopUpRule) Cursor
+}
+
+// TopUpRuleOrder defines the ordering of TopUpRule.
+type TopUpRuleOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *TopUpRuleOrderField `json:"field"`
+}
+
+// DefaultTopUpRuleOrder is the default ordering of TopUpRule.
+var DefaultTopUpRuleOrder = &TopUpRuleOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &TopUpRuleOrderField{
+		Value: func(_m *TopUpRule) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: topuprule.FieldID,
+		toTerm: topuprule.ByID,
+		toCursor: func(_m *TopUpRule) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts TopUpRule into TopUpRuleEdge.
+func (_m *TopUpRule) ToEdge(order *TopUpRuleOrder) *TopUpRuleEdge {
+	if order == nil {
+		order = DefaultTopUpRuleOrder
+	}
+	return &TopUpRuleEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -6,16 +6,20 @@ import (
 	"context"
 	"creditgate/ent/account"
 	"creditgate/ent/agency"
+	"creditgate/ent/alertrule"
 	"creditgate/ent/balance"
+	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/idempotencykey"
 	"creditgate/ent/invoice"
+	"creditgate/ent/job"
 	"creditgate/ent/journal"
 	"creditgate/ent/payment"
 	"creditgate/ent/posting"
 	"creditgate/ent/predicate"
 	"creditgate/ent/service"
+	"creditgate/ent/topuprule"
 	"creditgate/gid"
 	"errors"
 	"fmt"
@@ -37,35 +41,40 @@ const (
 	// Node types.
 	TypeAccount        = "Account"
 	TypeAgency         = "Agency"
+	TypeAlertRule      = "AlertRule"
 	TypeBalance        = "Balance"
+	TypeCard           = "Card"
 	TypeCreditPackage  = "CreditPackage"
 	TypeCreditRequest  = "CreditRequest"
 	TypeIdempotencyKey = "IdempotencyKey"
 	TypeInvoice        = "Invoice"
+	TypeJob            = "Job"
 	TypeJournal        = "Journal"
 	TypePayment        = "Payment"
 	TypePosting        = "Posting"
 	TypeService        = "Service"
+	TypeTopUpRule      = "TopUpRule"
 )
 
 // AccountMutation represents an operation that mutates the Account nodes in the graph.
 type AccountMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *gid.ID
-	created_at      *time.Time
-	name            *string
-	kind            *account.Kind
-	clearedFields   map[string]struct{}
-	agency          *gid.ID
-	clearedagency   bool
-	balances        map[gid.ID]struct{}
-	removedbalances map[gid.ID]struct{}
-	clearedbalances bool
-	done            bool
-	oldValue        func(context.Context) (*Account, error)
-	predicates      []predicate.Account
+	op               Op
+	typ              string
+	id               *gid.ID
+	created_at       *time.Time
+	name             *string
+	kind             *account.Kind
+	payment_customer *string
+	clearedFields    map[string]struct{}
+	agency           *gid.ID
+	clearedagency    bool
+	balances         map[gid.ID]struct{}
+	removedbalances  map[gid.ID]struct{}
+	clearedbalances  bool
+	done             bool
+	oldValue         func(context.Context) (*Account, error)
+	predicates       []predicate.Account
 }
 
 var _ ent.Mutation = (*AccountMutation)(nil)
@@ -316,6 +325,55 @@ func (m *AccountMutation) ResetKind() {
 	m.kind = nil
 }
 
+// SetPaymentCustomer sets the "payment_customer" field.
+func (m *AccountMutation) SetPaymentCustomer(s string) {
+	m.payment_customer = &s
+}
+
+// PaymentCustomer returns the value of the "payment_customer" field in the mutation.
+func (m *AccountMutation) PaymentCustomer() (r string, exists bool) {
+	v := m.payment_customer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPaymentCustomer returns the old "payment_customer" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldPaymentCustomer(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPaymentCustomer is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPaymentCustomer requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPaymentCustomer: %w", err)
+	}
+	return oldValue.PaymentCustomer, nil
+}
+
+// ClearPaymentCustomer clears the value of the "payment_customer" field.
+func (m *AccountMutation) ClearPaymentCustomer() {
+	m.payment_customer = nil
+	m.clearedFields[account.FieldPaymentCustomer] = struct{}{}
+}
+
+// PaymentCustomerCleared returns if the "payment_customer" field was cleared in this mutation.
+func (m *AccountMutation) PaymentCustomerCleared() bool {
+	_, ok := m.clearedFields[account.FieldPaymentCustomer]
+	return ok
+}
+
+// ResetPaymentCustomer resets all changes to the "payment_customer" field.
+func (m *AccountMutation) ResetPaymentCustomer() {
+	m.payment_customer = nil
+	delete(m.clearedFields, account.FieldPaymentCustomer)
+}
+
 // ClearAgency clears the "agency" edge to the Agency entity.
 func (m *AccountMutation) ClearAgency() {
 	m.clearedagency = true
@@ -431,7 +489,7 @@ func (m *AccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AccountMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 5)
 	if m.created_at != nil {
 		fields = append(fields, account.FieldCreatedAt)
 	}
@@ -443,6 +501,9 @@ func (m *AccountMutation) Fields() []string {
 	}
 	if m.kind != nil {
 		fields = append(fields, account.FieldKind)
+	}
+	if m.payment_customer != nil {
+		fields = append(fields, account.FieldPaymentCustomer)
 	}
 	return fields
 }
@@ -460,6 +521,8 @@ func (m *AccountMutation) Field(name string) (ent.Value, bool) {
 		return m.Name()
 	case account.FieldKind:
 		return m.Kind()
+	case account.FieldPaymentCustomer:
+		return m.PaymentCustomer()
 	}
 	return nil, false
 }
@@ -477,6 +540,8 @@ func (m *AccountMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldName(ctx)
 	case account.FieldKind:
 		return m.OldKind(ctx)
+	case account.FieldPaymentCustomer:
+		return m.OldPaymentCustomer(ctx)
 	}
 	return nil, fmt.Errorf("unknown Account field %s", name)
 }
@@ -514,6 +579,13 @@ func (m *AccountMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetKind(v)
 		return nil
+	case account.FieldPaymentCustomer:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPaymentCustomer(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Account field %s", name)
 }
@@ -543,7 +615,11 @@ func (m *AccountMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *AccountMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(account.FieldPaymentCustomer) {
+		fields = append(fields, account.FieldPaymentCustomer)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -556,6 +632,11 @@ func (m *AccountMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *AccountMutation) ClearField(name string) error {
+	switch name {
+	case account.FieldPaymentCustomer:
+		m.ClearPaymentCustomer()
+		return nil
+	}
 	return fmt.Errorf("unknown Account nullable field %s", name)
 }
 
@@ -574,6 +655,9 @@ func (m *AccountMutation) ResetField(name string) error {
 		return nil
 	case account.FieldKind:
 		m.ResetKind()
+		return nil
+	case account.FieldPaymentCustomer:
+		m.ResetPaymentCustomer()
 		return nil
 	}
 	return fmt.Errorf("unknown Account field %s", name)
@@ -1434,6 +1518,1136 @@ func (m *AgencyMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Agency edge %s", name)
 }
 
+// AlertRuleMutation represents an operation that mutates the AlertRule nodes in the graph.
+type AlertRuleMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *gid.ID
+	created_at     *time.Time
+	agency_id      *gid.ID
+	currency       *string
+	enabled        *bool
+	threshold      *int64
+	addthreshold   *int64
+	email          *string
+	state          *alertrule.State
+	low_since      *time.Time
+	last_sent_at   *time.Time
+	recovered_at   *time.Time
+	updated_by     *string
+	updated_at     *time.Time
+	clearedFields  map[string]struct{}
+	account        *gid.ID
+	clearedaccount bool
+	done           bool
+	oldValue       func(context.Context) (*AlertRule, error)
+	predicates     []predicate.AlertRule
+}
+
+var _ ent.Mutation = (*AlertRuleMutation)(nil)
+
+// alertruleOption allows management of the mutation configuration using functional options.
+type alertruleOption func(*AlertRuleMutation)
+
+// newAlertRuleMutation creates new mutation for the AlertRule entity.
+func newAlertRuleMutation(c config, op Op, opts ...alertruleOption) *AlertRuleMutation {
+	m := &AlertRuleMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAlertRule,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAlertRuleID sets the ID field of the mutation.
+func withAlertRuleID(id gid.ID) alertruleOption {
+	return func(m *AlertRuleMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AlertRule
+		)
+		m.oldValue = func(ctx context.Context) (*AlertRule, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AlertRule.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAlertRule sets the old AlertRule of the mutation.
+func withAlertRule(node *AlertRule) alertruleOption {
+	return func(m *AlertRuleMutation) {
+		m.oldValue = func(context.Context) (*AlertRule, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AlertRuleMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AlertRuleMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AlertRule entities.
+func (m *AlertRuleMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AlertRuleMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AlertRuleMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AlertRule.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AlertRuleMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AlertRuleMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AlertRule entity.
+// If the AlertRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertRuleMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AlertRuleMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetAgencyID sets the "agency_id" field.
+func (m *AlertRuleMutation) SetAgencyID(gi gid.ID) {
+	m.agency_id = &gi
+}
+
+// AgencyID returns the value of the "agency_id" field in the mutation.
+func (m *AlertRuleMutation) AgencyID() (r gid.ID, exists bool) {
+	v := m.agency_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgencyID returns the old "agency_id" field's value of the AlertRule entity.
+// If the AlertRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertRuleMutation) OldAgencyID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgencyID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgencyID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgencyID: %w", err)
+	}
+	return oldValue.AgencyID, nil
+}
+
+// ResetAgencyID resets all changes to the "agency_id" field.
+func (m *AlertRuleMutation) ResetAgencyID() {
+	m.agency_id = nil
+}
+
+// SetAccountID sets the "account_id" field.
+func (m *AlertRuleMutation) SetAccountID(gi gid.ID) {
+	m.account = &gi
+}
+
+// AccountID returns the value of the "account_id" field in the mutation.
+func (m *AlertRuleMutation) AccountID() (r gid.ID, exists bool) {
+	v := m.account
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountID returns the old "account_id" field's value of the AlertRule entity.
+// If the AlertRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertRuleMutation) OldAccountID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountID: %w", err)
+	}
+	return oldValue.AccountID, nil
+}
+
+// ResetAccountID resets all changes to the "account_id" field.
+func (m *AlertRuleMutation) ResetAccountID() {
+	m.account = nil
+}
+
+// SetCurrency sets the "currency" field.
+func (m *AlertRuleMutation) SetCurrency(s string) {
+	m.currency = &s
+}
+
+// Currency returns the value of the "currency" field in the mutation.
+func (m *AlertRuleMutation) Currency() (r string, exists bool) {
+	v := m.currency
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCurrency returns the old "currency" field's value of the AlertRule entity.
+// If the AlertRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertRuleMutation) OldCurrency(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCurrency is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCurrency requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCurrency: %w", err)
+	}
+	return oldValue.Currency, nil
+}
+
+// ResetCurrency resets all changes to the "currency" field.
+func (m *AlertRuleMutation) ResetCurrency() {
+	m.currency = nil
+}
+
+// SetEnabled sets the "enabled" field.
+func (m *AlertRuleMutation) SetEnabled(b bool) {
+	m.enabled = &b
+}
+
+// Enabled returns the value of the "enabled" field in the mutation.
+func (m *AlertRuleMutation) Enabled() (r bool, exists bool) {
+	v := m.enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnabled returns the old "enabled" field's value of the AlertRule entity.
+// If the AlertRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertRuleMutation) OldEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnabled: %w", err)
+	}
+	return oldValue.Enabled, nil
+}
+
+// ResetEnabled resets all changes to the "enabled" field.
+func (m *AlertRuleMutation) ResetEnabled() {
+	m.enabled = nil
+}
+
+// SetThreshold sets the "threshold" field.
+func (m *AlertRuleMutation) SetThreshold(i int64) {
+	m.threshold = &i
+	m.addthreshold = nil
+}
+
+// Threshold returns the value of the "threshold" field in the mutation.
+func (m *AlertRuleMutation) Threshold() (r int64, exists bool) {
+	v := m.threshold
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldThreshold returns the old "threshold" field's value of the AlertRule entity.
+// If the AlertRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertRuleMutation) OldThreshold(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldThreshold is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldThreshold requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldThreshold: %w", err)
+	}
+	return oldValue.Threshold, nil
+}
+
+// AddThreshold adds i to the "threshold" field.
+func (m *AlertRuleMutation) AddThreshold(i int64) {
+	if m.addthreshold != nil {
+		*m.addthreshold += i
+	} else {
+		m.addthreshold = &i
+	}
+}
+
+// AddedThreshold returns the value that was added to the "threshold" field in this mutation.
+func (m *AlertRuleMutation) AddedThreshold() (r int64, exists bool) {
+	v := m.addthreshold
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetThreshold resets all changes to the "threshold" field.
+func (m *AlertRuleMutation) ResetThreshold() {
+	m.threshold = nil
+	m.addthreshold = nil
+}
+
+// SetEmail sets the "email" field.
+func (m *AlertRuleMutation) SetEmail(s string) {
+	m.email = &s
+}
+
+// Email returns the value of the "email" field in the mutation.
+func (m *AlertRuleMutation) Email() (r string, exists bool) {
+	v := m.email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmail returns the old "email" field's value of the AlertRule entity.
+// If the AlertRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertRuleMutation) OldEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmail: %w", err)
+	}
+	return oldValue.Email, nil
+}
+
+// ResetEmail resets all changes to the "email" field.
+func (m *AlertRuleMutation) ResetEmail() {
+	m.email = nil
+}
+
+// SetState sets the "state" field.
+func (m *AlertRuleMutation) SetState(a alertrule.State) {
+	m.state = &a
+}
+
+// State returns the value of the "state" field in the mutation.
+func (m *AlertRuleMutation) State() (r alertrule.State, exists bool) {
+	v := m.state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldState returns the old "state" field's value of the AlertRule entity.
+// If the AlertRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertRuleMutation) OldState(ctx context.Context) (v alertrule.State, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldState: %w", err)
+	}
+	return oldValue.State, nil
+}
+
+// ResetState resets all changes to the "state" field.
+func (m *AlertRuleMutation) ResetState() {
+	m.state = nil
+}
+
+// SetLowSince sets the "low_since" field.
+func (m *AlertRuleMutation) SetLowSince(t time.Time) {
+	m.low_since = &t
+}
+
+// LowSince returns the value of the "low_since" field in the mutation.
+func (m *AlertRuleMutation) LowSince() (r time.Time, exists bool) {
+	v := m.low_since
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLowSince returns the old "low_since" field's value of the AlertRule entity.
+// If the AlertRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertRuleMutation) OldLowSince(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLowSince is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLowSince requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLowSince: %w", err)
+	}
+	return oldValue.LowSince, nil
+}
+
+// ClearLowSince clears the value of the "low_since" field.
+func (m *AlertRuleMutation) ClearLowSince() {
+	m.low_since = nil
+	m.clearedFields[alertrule.FieldLowSince] = struct{}{}
+}
+
+// LowSinceCleared returns if the "low_since" field was cleared in this mutation.
+func (m *AlertRuleMutation) LowSinceCleared() bool {
+	_, ok := m.clearedFields[alertrule.FieldLowSince]
+	return ok
+}
+
+// ResetLowSince resets all changes to the "low_since" field.
+func (m *AlertRuleMutation) ResetLowSince() {
+	m.low_since = nil
+	delete(m.clearedFields, alertrule.FieldLowSince)
+}
+
+// SetLastSentAt sets the "last_sent_at" field.
+func (m *AlertRuleMutation) SetLastSentAt(t time.Time) {
+	m.last_sent_at = &t
+}
+
+// LastSentAt returns the value of the "last_sent_at" field in the mutation.
+func (m *AlertRuleMutation) LastSentAt() (r time.Time, exists bool) {
+	v := m.last_sent_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastSentAt returns the old "last_sent_at" field's value of the AlertRule entity.
+// If the AlertRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertRuleMutation) OldLastSentAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastSentAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastSentAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastSentAt: %w", err)
+	}
+	return oldValue.LastSentAt, nil
+}
+
+// ClearLastSentAt clears the value of the "last_sent_at" field.
+func (m *AlertRuleMutation) ClearLastSentAt() {
+	m.last_sent_at = nil
+	m.clearedFields[alertrule.FieldLastSentAt] = struct{}{}
+}
+
+// LastSentAtCleared returns if the "last_sent_at" field was cleared in this mutation.
+func (m *AlertRuleMutation) LastSentAtCleared() bool {
+	_, ok := m.clearedFields[alertrule.FieldLastSentAt]
+	return ok
+}
+
+// ResetLastSentAt resets all changes to the "last_sent_at" field.
+func (m *AlertRuleMutation) ResetLastSentAt() {
+	m.last_sent_at = nil
+	delete(m.clearedFields, alertrule.FieldLastSentAt)
+}
+
+// SetRecoveredAt sets the "recovered_at" field.
+func (m *AlertRuleMutation) SetRecoveredAt(t time.Time) {
+	m.recovered_at = &t
+}
+
+// RecoveredAt returns the value of the "recovered_at" field in the mutation.
+func (m *AlertRuleMutation) RecoveredAt() (r time.Time, exists bool) {
+	v := m.recovered_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecoveredAt returns the old "recovered_at" field's value of the AlertRule entity.
+// If the AlertRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertRuleMutation) OldRecoveredAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecoveredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecoveredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecoveredAt: %w", err)
+	}
+	return oldValue.RecoveredAt, nil
+}
+
+// ClearRecoveredAt clears the value of the "recovered_at" field.
+func (m *AlertRuleMutation) ClearRecoveredAt() {
+	m.recovered_at = nil
+	m.clearedFields[alertrule.FieldRecoveredAt] = struct{}{}
+}
+
+// RecoveredAtCleared returns if the "recovered_at" field was cleared in this mutation.
+func (m *AlertRuleMutation) RecoveredAtCleared() bool {
+	_, ok := m.clearedFields[alertrule.FieldRecoveredAt]
+	return ok
+}
+
+// ResetRecoveredAt resets all changes to the "recovered_at" field.
+func (m *AlertRuleMutation) ResetRecoveredAt() {
+	m.recovered_at = nil
+	delete(m.clearedFields, alertrule.FieldRecoveredAt)
+}
+
+// SetUpdatedBy sets the "updated_by" field.
+func (m *AlertRuleMutation) SetUpdatedBy(s string) {
+	m.updated_by = &s
+}
+
+// UpdatedBy returns the value of the "updated_by" field in the mutation.
+func (m *AlertRuleMutation) UpdatedBy() (r string, exists bool) {
+	v := m.updated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedBy returns the old "updated_by" field's value of the AlertRule entity.
+// If the AlertRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertRuleMutation) OldUpdatedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedBy: %w", err)
+	}
+	return oldValue.UpdatedBy, nil
+}
+
+// ResetUpdatedBy resets all changes to the "updated_by" field.
+func (m *AlertRuleMutation) ResetUpdatedBy() {
+	m.updated_by = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AlertRuleMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AlertRuleMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AlertRule entity.
+// If the AlertRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertRuleMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AlertRuleMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// ClearAccount clears the "account" edge to the Account entity.
+func (m *AlertRuleMutation) ClearAccount() {
+	m.clearedaccount = true
+	m.clearedFields[alertrule.FieldAccountID] = struct{}{}
+}
+
+// AccountCleared reports if the "account" edge to the Account entity was cleared.
+func (m *AlertRuleMutation) AccountCleared() bool {
+	return m.clearedaccount
+}
+
+// AccountIDs returns the "account" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AccountID instead. It exists only for internal usage by the builders.
+func (m *AlertRuleMutation) AccountIDs() (ids []gid.ID) {
+	if id := m.account; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAccount resets all changes to the "account" edge.
+func (m *AlertRuleMutation) ResetAccount() {
+	m.account = nil
+	m.clearedaccount = false
+}
+
+// Where appends a list predicates to the AlertRuleMutation builder.
+func (m *AlertRuleMutation) Where(ps ...predicate.AlertRule) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AlertRuleMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AlertRuleMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AlertRule, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AlertRuleMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AlertRuleMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AlertRule).
+func (m *AlertRuleMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AlertRuleMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.created_at != nil {
+		fields = append(fields, alertrule.FieldCreatedAt)
+	}
+	if m.agency_id != nil {
+		fields = append(fields, alertrule.FieldAgencyID)
+	}
+	if m.account != nil {
+		fields = append(fields, alertrule.FieldAccountID)
+	}
+	if m.currency != nil {
+		fields = append(fields, alertrule.FieldCurrency)
+	}
+	if m.enabled != nil {
+		fields = append(fields, alertrule.FieldEnabled)
+	}
+	if m.threshold != nil {
+		fields = append(fields, alertrule.FieldThreshold)
+	}
+	if m.email != nil {
+		fields = append(fields, alertrule.FieldEmail)
+	}
+	if m.state != nil {
+		fields = append(fields, alertrule.FieldState)
+	}
+	if m.low_since != nil {
+		fields = append(fields, alertrule.FieldLowSince)
+	}
+	if m.last_sent_at != nil {
+		fields = append(fields, alertrule.FieldLastSentAt)
+	}
+	if m.recovered_at != nil {
+		fields = append(fields, alertrule.FieldRecoveredAt)
+	}
+	if m.updated_by != nil {
+		fields = append(fields, alertrule.FieldUpdatedBy)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, alertrule.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AlertRuleMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case alertrule.FieldCreatedAt:
+		return m.CreatedAt()
+	case alertrule.FieldAgencyID:
+		return m.AgencyID()
+	case alertrule.FieldAccountID:
+		return m.AccountID()
+	case alertrule.FieldCurrency:
+		return m.Currency()
+	case alertrule.FieldEnabled:
+		return m.Enabled()
+	case alertrule.FieldThreshold:
+		return m.Threshold()
+	case alertrule.FieldEmail:
+		return m.Email()
+	case alertrule.FieldState:
+		return m.State()
+	case alertrule.FieldLowSince:
+		return m.LowSince()
+	case alertrule.FieldLastSentAt:
+		return m.LastSentAt()
+	case alertrule.FieldRecoveredAt:
+		return m.RecoveredAt()
+	case alertrule.FieldUpdatedBy:
+		return m.UpdatedBy()
+	case alertrule.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AlertRuleMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case alertrule.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case alertrule.FieldAgencyID:
+		return m.OldAgencyID(ctx)
+	case alertrule.FieldAccountID:
+		return m.OldAccountID(ctx)
+	case alertrule.FieldCurrency:
+		return m.OldCurrency(ctx)
+	case alertrule.FieldEnabled:
+		return m.OldEnabled(ctx)
+	case alertrule.FieldThreshold:
+		return m.OldThreshold(ctx)
+	case alertrule.FieldEmail:
+		return m.OldEmail(ctx)
+	case alertrule.FieldState:
+		return m.OldState(ctx)
+	case alertrule.FieldLowSince:
+		return m.OldLowSince(ctx)
+	case alertrule.FieldLastSentAt:
+		return m.OldLastSentAt(ctx)
+	case alertrule.FieldRecoveredAt:
+		return m.OldRecoveredAt(ctx)
+	case alertrule.FieldUpdatedBy:
+		return m.OldUpdatedBy(ctx)
+	case alertrule.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown AlertRule field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AlertRuleMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case alertrule.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case alertrule.FieldAgencyID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgencyID(v)
+		return nil
+	case alertrule.FieldAccountID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountID(v)
+		return nil
+	case alertrule.FieldCurrency:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCurrency(v)
+		return nil
+	case alertrule.FieldEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnabled(v)
+		return nil
+	case alertrule.FieldThreshold:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetThreshold(v)
+		return nil
+	case alertrule.FieldEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmail(v)
+		return nil
+	case alertrule.FieldState:
+		v, ok := value.(alertrule.State)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetState(v)
+		return nil
+	case alertrule.FieldLowSince:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLowSince(v)
+		return nil
+	case alertrule.FieldLastSentAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastSentAt(v)
+		return nil
+	case alertrule.FieldRecoveredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecoveredAt(v)
+		return nil
+	case alertrule.FieldUpdatedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedBy(v)
+		return nil
+	case alertrule.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AlertRule field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AlertRuleMutation) AddedFields() []string {
+	var fields []string
+	if m.addthreshold != nil {
+		fields = append(fields, alertrule.FieldThreshold)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AlertRuleMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case alertrule.FieldThreshold:
+		return m.AddedThreshold()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AlertRuleMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case alertrule.FieldThreshold:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddThreshold(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AlertRule numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AlertRuleMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(alertrule.FieldLowSince) {
+		fields = append(fields, alertrule.FieldLowSince)
+	}
+	if m.FieldCleared(alertrule.FieldLastSentAt) {
+		fields = append(fields, alertrule.FieldLastSentAt)
+	}
+	if m.FieldCleared(alertrule.FieldRecoveredAt) {
+		fields = append(fields, alertrule.FieldRecoveredAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AlertRuleMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AlertRuleMutation) ClearField(name string) error {
+	switch name {
+	case alertrule.FieldLowSince:
+		m.ClearLowSince()
+		return nil
+	case alertrule.FieldLastSentAt:
+		m.ClearLastSentAt()
+		return nil
+	case alertrule.FieldRecoveredAt:
+		m.ClearRecoveredAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AlertRule nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AlertRuleMutation) ResetField(name string) error {
+	switch name {
+	case alertrule.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case alertrule.FieldAgencyID:
+		m.ResetAgencyID()
+		return nil
+	case alertrule.FieldAccountID:
+		m.ResetAccountID()
+		return nil
+	case alertrule.FieldCurrency:
+		m.ResetCurrency()
+		return nil
+	case alertrule.FieldEnabled:
+		m.ResetEnabled()
+		return nil
+	case alertrule.FieldThreshold:
+		m.ResetThreshold()
+		return nil
+	case alertrule.FieldEmail:
+		m.ResetEmail()
+		return nil
+	case alertrule.FieldState:
+		m.ResetState()
+		return nil
+	case alertrule.FieldLowSince:
+		m.ResetLowSince()
+		return nil
+	case alertrule.FieldLastSentAt:
+		m.ResetLastSentAt()
+		return nil
+	case alertrule.FieldRecoveredAt:
+		m.ResetRecoveredAt()
+		return nil
+	case alertrule.FieldUpdatedBy:
+		m.ResetUpdatedBy()
+		return nil
+	case alertrule.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AlertRule field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AlertRuleMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.account != nil {
+		edges = append(edges, alertrule.EdgeAccount)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AlertRuleMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case alertrule.EdgeAccount:
+		if id := m.account; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AlertRuleMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AlertRuleMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AlertRuleMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedaccount {
+		edges = append(edges, alertrule.EdgeAccount)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AlertRuleMutation) EdgeCleared(name string) bool {
+	switch name {
+	case alertrule.EdgeAccount:
+		return m.clearedaccount
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AlertRuleMutation) ClearEdge(name string) error {
+	switch name {
+	case alertrule.EdgeAccount:
+		m.ClearAccount()
+		return nil
+	}
+	return fmt.Errorf("unknown AlertRule unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AlertRuleMutation) ResetEdge(name string) error {
+	switch name {
+	case alertrule.EdgeAccount:
+		m.ResetAccount()
+		return nil
+	}
+	return fmt.Errorf("unknown AlertRule edge %s", name)
+}
+
 // BalanceMutation represents an operation that mutates the Balance nodes in the graph.
 type BalanceMutation struct {
 	config
@@ -1447,6 +2661,11 @@ type BalanceMutation struct {
 	seq            *int64
 	addseq         *int64
 	updated_at     *time.Time
+	topup_below    *int64
+	addtopup_below *int64
+	alert_below    *int64
+	addalert_below *int64
+	alert_low      *bool
 	clearedFields  map[string]struct{}
 	account        *gid.ID
 	clearedaccount bool
@@ -1815,6 +3034,182 @@ func (m *BalanceMutation) ResetUpdatedAt() {
 	m.updated_at = nil
 }
 
+// SetTopupBelow sets the "topup_below" field.
+func (m *BalanceMutation) SetTopupBelow(i int64) {
+	m.topup_below = &i
+	m.addtopup_below = nil
+}
+
+// TopupBelow returns the value of the "topup_below" field in the mutation.
+func (m *BalanceMutation) TopupBelow() (r int64, exists bool) {
+	v := m.topup_below
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTopupBelow returns the old "topup_below" field's value of the Balance entity.
+// If the Balance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BalanceMutation) OldTopupBelow(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTopupBelow is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTopupBelow requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTopupBelow: %w", err)
+	}
+	return oldValue.TopupBelow, nil
+}
+
+// AddTopupBelow adds i to the "topup_below" field.
+func (m *BalanceMutation) AddTopupBelow(i int64) {
+	if m.addtopup_below != nil {
+		*m.addtopup_below += i
+	} else {
+		m.addtopup_below = &i
+	}
+}
+
+// AddedTopupBelow returns the value that was added to the "topup_below" field in this mutation.
+func (m *BalanceMutation) AddedTopupBelow() (r int64, exists bool) {
+	v := m.addtopup_below
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearTopupBelow clears the value of the "topup_below" field.
+func (m *BalanceMutation) ClearTopupBelow() {
+	m.topup_below = nil
+	m.addtopup_below = nil
+	m.clearedFields[balance.FieldTopupBelow] = struct{}{}
+}
+
+// TopupBelowCleared returns if the "topup_below" field was cleared in this mutation.
+func (m *BalanceMutation) TopupBelowCleared() bool {
+	_, ok := m.clearedFields[balance.FieldTopupBelow]
+	return ok
+}
+
+// ResetTopupBelow resets all changes to the "topup_below" field.
+func (m *BalanceMutation) ResetTopupBelow() {
+	m.topup_below = nil
+	m.addtopup_below = nil
+	delete(m.clearedFields, balance.FieldTopupBelow)
+}
+
+// SetAlertBelow sets the "alert_below" field.
+func (m *BalanceMutation) SetAlertBelow(i int64) {
+	m.alert_below = &i
+	m.addalert_below = nil
+}
+
+// AlertBelow returns the value of the "alert_below" field in the mutation.
+func (m *BalanceMutation) AlertBelow() (r int64, exists bool) {
+	v := m.alert_below
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAlertBelow returns the old "alert_below" field's value of the Balance entity.
+// If the Balance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BalanceMutation) OldAlertBelow(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAlertBelow is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAlertBelow requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAlertBelow: %w", err)
+	}
+	return oldValue.AlertBelow, nil
+}
+
+// AddAlertBelow adds i to the "alert_below" field.
+func (m *BalanceMutation) AddAlertBelow(i int64) {
+	if m.addalert_below != nil {
+		*m.addalert_below += i
+	} else {
+		m.addalert_below = &i
+	}
+}
+
+// AddedAlertBelow returns the value that was added to the "alert_below" field in this mutation.
+func (m *BalanceMutation) AddedAlertBelow() (r int64, exists bool) {
+	v := m.addalert_below
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearAlertBelow clears the value of the "alert_below" field.
+func (m *BalanceMutation) ClearAlertBelow() {
+	m.alert_below = nil
+	m.addalert_below = nil
+	m.clearedFields[balance.FieldAlertBelow] = struct{}{}
+}
+
+// AlertBelowCleared returns if the "alert_below" field was cleared in this mutation.
+func (m *BalanceMutation) AlertBelowCleared() bool {
+	_, ok := m.clearedFields[balance.FieldAlertBelow]
+	return ok
+}
+
+// ResetAlertBelow resets all changes to the "alert_below" field.
+func (m *BalanceMutation) ResetAlertBelow() {
+	m.alert_below = nil
+	m.addalert_below = nil
+	delete(m.clearedFields, balance.FieldAlertBelow)
+}
+
+// SetAlertLow sets the "alert_low" field.
+func (m *BalanceMutation) SetAlertLow(b bool) {
+	m.alert_low = &b
+}
+
+// AlertLow returns the value of the "alert_low" field in the mutation.
+func (m *BalanceMutation) AlertLow() (r bool, exists bool) {
+	v := m.alert_low
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAlertLow returns the old "alert_low" field's value of the Balance entity.
+// If the Balance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BalanceMutation) OldAlertLow(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAlertLow is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAlertLow requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAlertLow: %w", err)
+	}
+	return oldValue.AlertLow, nil
+}
+
+// ResetAlertLow resets all changes to the "alert_low" field.
+func (m *BalanceMutation) ResetAlertLow() {
+	m.alert_low = nil
+}
+
 // ClearAccount clears the "account" edge to the Account entity.
 func (m *BalanceMutation) ClearAccount() {
 	m.clearedaccount = true
@@ -1876,7 +3271,7 @@ func (m *BalanceMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *BalanceMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 9)
 	if m.account != nil {
 		fields = append(fields, balance.FieldAccountID)
 	}
@@ -1894,6 +3289,15 @@ func (m *BalanceMutation) Fields() []string {
 	}
 	if m.updated_at != nil {
 		fields = append(fields, balance.FieldUpdatedAt)
+	}
+	if m.topup_below != nil {
+		fields = append(fields, balance.FieldTopupBelow)
+	}
+	if m.alert_below != nil {
+		fields = append(fields, balance.FieldAlertBelow)
+	}
+	if m.alert_low != nil {
+		fields = append(fields, balance.FieldAlertLow)
 	}
 	return fields
 }
@@ -1915,6 +3319,12 @@ func (m *BalanceMutation) Field(name string) (ent.Value, bool) {
 		return m.Seq()
 	case balance.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case balance.FieldTopupBelow:
+		return m.TopupBelow()
+	case balance.FieldAlertBelow:
+		return m.AlertBelow()
+	case balance.FieldAlertLow:
+		return m.AlertLow()
 	}
 	return nil, false
 }
@@ -1936,6 +3346,12 @@ func (m *BalanceMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldSeq(ctx)
 	case balance.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case balance.FieldTopupBelow:
+		return m.OldTopupBelow(ctx)
+	case balance.FieldAlertBelow:
+		return m.OldAlertBelow(ctx)
+	case balance.FieldAlertLow:
+		return m.OldAlertLow(ctx)
 	}
 	return nil, fmt.Errorf("unknown Balance field %s", name)
 }
@@ -1987,6 +3403,27 @@ func (m *BalanceMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetUpdatedAt(v)
 		return nil
+	case balance.FieldTopupBelow:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTopupBelow(v)
+		return nil
+	case balance.FieldAlertBelow:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAlertBelow(v)
+		return nil
+	case balance.FieldAlertLow:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAlertLow(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Balance field %s", name)
 }
@@ -2001,6 +3438,12 @@ func (m *BalanceMutation) AddedFields() []string {
 	if m.addseq != nil {
 		fields = append(fields, balance.FieldSeq)
 	}
+	if m.addtopup_below != nil {
+		fields = append(fields, balance.FieldTopupBelow)
+	}
+	if m.addalert_below != nil {
+		fields = append(fields, balance.FieldAlertBelow)
+	}
 	return fields
 }
 
@@ -2013,6 +3456,10 @@ func (m *BalanceMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedAvailable()
 	case balance.FieldSeq:
 		return m.AddedSeq()
+	case balance.FieldTopupBelow:
+		return m.AddedTopupBelow()
+	case balance.FieldAlertBelow:
+		return m.AddedAlertBelow()
 	}
 	return nil, false
 }
@@ -2036,6 +3483,20 @@ func (m *BalanceMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddSeq(v)
 		return nil
+	case balance.FieldTopupBelow:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTopupBelow(v)
+		return nil
+	case balance.FieldAlertBelow:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAlertBelow(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Balance numeric field %s", name)
 }
@@ -2043,7 +3504,14 @@ func (m *BalanceMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *BalanceMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(balance.FieldTopupBelow) {
+		fields = append(fields, balance.FieldTopupBelow)
+	}
+	if m.FieldCleared(balance.FieldAlertBelow) {
+		fields = append(fields, balance.FieldAlertBelow)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -2056,6 +3524,14 @@ func (m *BalanceMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *BalanceMutation) ClearField(name string) error {
+	switch name {
+	case balance.FieldTopupBelow:
+		m.ClearTopupBelow()
+		return nil
+	case balance.FieldAlertBelow:
+		m.ClearAlertBelow()
+		return nil
+	}
 	return fmt.Errorf("unknown Balance nullable field %s", name)
 }
 
@@ -2080,6 +3556,15 @@ func (m *BalanceMutation) ResetField(name string) error {
 		return nil
 	case balance.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case balance.FieldTopupBelow:
+		m.ResetTopupBelow()
+		return nil
+	case balance.FieldAlertBelow:
+		m.ResetAlertBelow()
+		return nil
+	case balance.FieldAlertLow:
+		m.ResetAlertLow()
 		return nil
 	}
 	return fmt.Errorf("unknown Balance field %s", name)
@@ -2157,6 +3642,947 @@ func (m *BalanceMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Balance edge %s", name)
+}
+
+// CardMutation represents an operation that mutates the Card nodes in the graph.
+type CardMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *gid.ID
+	created_at     *time.Time
+	agency_id      *gid.ID
+	provider       *string
+	ref            *string
+	customer_ref   *string
+	brand          *string
+	last4          *string
+	exp_month      *int
+	addexp_month   *int
+	exp_year       *int
+	addexp_year    *int
+	clearedFields  map[string]struct{}
+	account        *gid.ID
+	clearedaccount bool
+	done           bool
+	oldValue       func(context.Context) (*Card, error)
+	predicates     []predicate.Card
+}
+
+var _ ent.Mutation = (*CardMutation)(nil)
+
+// cardOption allows management of the mutation configuration using functional options.
+type cardOption func(*CardMutation)
+
+// newCardMutation creates new mutation for the Card entity.
+func newCardMutation(c config, op Op, opts ...cardOption) *CardMutation {
+	m := &CardMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCard,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCardID sets the ID field of the mutation.
+func withCardID(id gid.ID) cardOption {
+	return func(m *CardMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Card
+		)
+		m.oldValue = func(ctx context.Context) (*Card, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Card.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCard sets the old Card of the mutation.
+func withCard(node *Card) cardOption {
+	return func(m *CardMutation) {
+		m.oldValue = func(context.Context) (*Card, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CardMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CardMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Card entities.
+func (m *CardMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CardMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CardMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Card.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CardMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CardMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CardMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetAgencyID sets the "agency_id" field.
+func (m *CardMutation) SetAgencyID(gi gid.ID) {
+	m.agency_id = &gi
+}
+
+// AgencyID returns the value of the "agency_id" field in the mutation.
+func (m *CardMutation) AgencyID() (r gid.ID, exists bool) {
+	v := m.agency_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgencyID returns the old "agency_id" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldAgencyID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgencyID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgencyID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgencyID: %w", err)
+	}
+	return oldValue.AgencyID, nil
+}
+
+// ResetAgencyID resets all changes to the "agency_id" field.
+func (m *CardMutation) ResetAgencyID() {
+	m.agency_id = nil
+}
+
+// SetAccountID sets the "account_id" field.
+func (m *CardMutation) SetAccountID(gi gid.ID) {
+	m.account = &gi
+}
+
+// AccountID returns the value of the "account_id" field in the mutation.
+func (m *CardMutation) AccountID() (r gid.ID, exists bool) {
+	v := m.account
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountID returns the old "account_id" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldAccountID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountID: %w", err)
+	}
+	return oldValue.AccountID, nil
+}
+
+// ResetAccountID resets all changes to the "account_id" field.
+func (m *CardMutation) ResetAccountID() {
+	m.account = nil
+}
+
+// SetProvider sets the "provider" field.
+func (m *CardMutation) SetProvider(s string) {
+	m.provider = &s
+}
+
+// Provider returns the value of the "provider" field in the mutation.
+func (m *CardMutation) Provider() (r string, exists bool) {
+	v := m.provider
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProvider returns the old "provider" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldProvider(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProvider is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProvider requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProvider: %w", err)
+	}
+	return oldValue.Provider, nil
+}
+
+// ResetProvider resets all changes to the "provider" field.
+func (m *CardMutation) ResetProvider() {
+	m.provider = nil
+}
+
+// SetRef sets the "ref" field.
+func (m *CardMutation) SetRef(s string) {
+	m.ref = &s
+}
+
+// Ref returns the value of the "ref" field in the mutation.
+func (m *CardMutation) Ref() (r string, exists bool) {
+	v := m.ref
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRef returns the old "ref" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldRef(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRef is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRef requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRef: %w", err)
+	}
+	return oldValue.Ref, nil
+}
+
+// ResetRef resets all changes to the "ref" field.
+func (m *CardMutation) ResetRef() {
+	m.ref = nil
+}
+
+// SetCustomerRef sets the "customer_ref" field.
+func (m *CardMutation) SetCustomerRef(s string) {
+	m.customer_ref = &s
+}
+
+// CustomerRef returns the value of the "customer_ref" field in the mutation.
+func (m *CardMutation) CustomerRef() (r string, exists bool) {
+	v := m.customer_ref
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerRef returns the old "customer_ref" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldCustomerRef(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerRef is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerRef requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerRef: %w", err)
+	}
+	return oldValue.CustomerRef, nil
+}
+
+// ResetCustomerRef resets all changes to the "customer_ref" field.
+func (m *CardMutation) ResetCustomerRef() {
+	m.customer_ref = nil
+}
+
+// SetBrand sets the "brand" field.
+func (m *CardMutation) SetBrand(s string) {
+	m.brand = &s
+}
+
+// Brand returns the value of the "brand" field in the mutation.
+func (m *CardMutation) Brand() (r string, exists bool) {
+	v := m.brand
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBrand returns the old "brand" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldBrand(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBrand is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBrand requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBrand: %w", err)
+	}
+	return oldValue.Brand, nil
+}
+
+// ResetBrand resets all changes to the "brand" field.
+func (m *CardMutation) ResetBrand() {
+	m.brand = nil
+}
+
+// SetLast4 sets the "last4" field.
+func (m *CardMutation) SetLast4(s string) {
+	m.last4 = &s
+}
+
+// Last4 returns the value of the "last4" field in the mutation.
+func (m *CardMutation) Last4() (r string, exists bool) {
+	v := m.last4
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLast4 returns the old "last4" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldLast4(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLast4 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLast4 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLast4: %w", err)
+	}
+	return oldValue.Last4, nil
+}
+
+// ResetLast4 resets all changes to the "last4" field.
+func (m *CardMutation) ResetLast4() {
+	m.last4 = nil
+}
+
+// SetExpMonth sets the "exp_month" field.
+func (m *CardMutation) SetExpMonth(i int) {
+	m.exp_month = &i
+	m.addexp_month = nil
+}
+
+// ExpMonth returns the value of the "exp_month" field in the mutation.
+func (m *CardMutation) ExpMonth() (r int, exists bool) {
+	v := m.exp_month
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpMonth returns the old "exp_month" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldExpMonth(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpMonth is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpMonth requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpMonth: %w", err)
+	}
+	return oldValue.ExpMonth, nil
+}
+
+// AddExpMonth adds i to the "exp_month" field.
+func (m *CardMutation) AddExpMonth(i int) {
+	if m.addexp_month != nil {
+		*m.addexp_month += i
+	} else {
+		m.addexp_month = &i
+	}
+}
+
+// AddedExpMonth returns the value that was added to the "exp_month" field in this mutation.
+func (m *CardMutation) AddedExpMonth() (r int, exists bool) {
+	v := m.addexp_month
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetExpMonth resets all changes to the "exp_month" field.
+func (m *CardMutation) ResetExpMonth() {
+	m.exp_month = nil
+	m.addexp_month = nil
+}
+
+// SetExpYear sets the "exp_year" field.
+func (m *CardMutation) SetExpYear(i int) {
+	m.exp_year = &i
+	m.addexp_year = nil
+}
+
+// ExpYear returns the value of the "exp_year" field in the mutation.
+func (m *CardMutation) ExpYear() (r int, exists bool) {
+	v := m.exp_year
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpYear returns the old "exp_year" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldExpYear(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpYear is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpYear requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpYear: %w", err)
+	}
+	return oldValue.ExpYear, nil
+}
+
+// AddExpYear adds i to the "exp_year" field.
+func (m *CardMutation) AddExpYear(i int) {
+	if m.addexp_year != nil {
+		*m.addexp_year += i
+	} else {
+		m.addexp_year = &i
+	}
+}
+
+// AddedExpYear returns the value that was added to the "exp_year" field in this mutation.
+func (m *CardMutation) AddedExpYear() (r int, exists bool) {
+	v := m.addexp_year
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetExpYear resets all changes to the "exp_year" field.
+func (m *CardMutation) ResetExpYear() {
+	m.exp_year = nil
+	m.addexp_year = nil
+}
+
+// ClearAccount clears the "account" edge to the Account entity.
+func (m *CardMutation) ClearAccount() {
+	m.clearedaccount = true
+	m.clearedFields[card.FieldAccountID] = struct{}{}
+}
+
+// AccountCleared reports if the "account" edge to the Account entity was cleared.
+func (m *CardMutation) AccountCleared() bool {
+	return m.clearedaccount
+}
+
+// AccountIDs returns the "account" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AccountID instead. It exists only for internal usage by the builders.
+func (m *CardMutation) AccountIDs() (ids []gid.ID) {
+	if id := m.account; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAccount resets all changes to the "account" edge.
+func (m *CardMutation) ResetAccount() {
+	m.account = nil
+	m.clearedaccount = false
+}
+
+// Where appends a list predicates to the CardMutation builder.
+func (m *CardMutation) Where(ps ...predicate.Card) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CardMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CardMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Card, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CardMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CardMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Card).
+func (m *CardMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CardMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.created_at != nil {
+		fields = append(fields, card.FieldCreatedAt)
+	}
+	if m.agency_id != nil {
+		fields = append(fields, card.FieldAgencyID)
+	}
+	if m.account != nil {
+		fields = append(fields, card.FieldAccountID)
+	}
+	if m.provider != nil {
+		fields = append(fields, card.FieldProvider)
+	}
+	if m.ref != nil {
+		fields = append(fields, card.FieldRef)
+	}
+	if m.customer_ref != nil {
+		fields = append(fields, card.FieldCustomerRef)
+	}
+	if m.brand != nil {
+		fields = append(fields, card.FieldBrand)
+	}
+	if m.last4 != nil {
+		fields = append(fields, card.FieldLast4)
+	}
+	if m.exp_month != nil {
+		fields = append(fields, card.FieldExpMonth)
+	}
+	if m.exp_year != nil {
+		fields = append(fields, card.FieldExpYear)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CardMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case card.FieldCreatedAt:
+		return m.CreatedAt()
+	case card.FieldAgencyID:
+		return m.AgencyID()
+	case card.FieldAccountID:
+		return m.AccountID()
+	case card.FieldProvider:
+		return m.Provider()
+	case card.FieldRef:
+		return m.Ref()
+	case card.FieldCustomerRef:
+		return m.CustomerRef()
+	case card.FieldBrand:
+		return m.Brand()
+	case card.FieldLast4:
+		return m.Last4()
+	case card.FieldExpMonth:
+		return m.ExpMonth()
+	case card.FieldExpYear:
+		return m.ExpYear()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CardMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case card.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case card.FieldAgencyID:
+		return m.OldAgencyID(ctx)
+	case card.FieldAccountID:
+		return m.OldAccountID(ctx)
+	case card.FieldProvider:
+		return m.OldProvider(ctx)
+	case card.FieldRef:
+		return m.OldRef(ctx)
+	case card.FieldCustomerRef:
+		return m.OldCustomerRef(ctx)
+	case card.FieldBrand:
+		return m.OldBrand(ctx)
+	case card.FieldLast4:
+		return m.OldLast4(ctx)
+	case card.FieldExpMonth:
+		return m.OldExpMonth(ctx)
+	case card.FieldExpYear:
+		return m.OldExpYear(ctx)
+	}
+	return nil, fmt.Errorf("unknown Card field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CardMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case card.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case card.FieldAgencyID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgencyID(v)
+		return nil
+	case card.FieldAccountID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountID(v)
+		return nil
+	case card.FieldProvider:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProvider(v)
+		return nil
+	case card.FieldRef:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRef(v)
+		return nil
+	case card.FieldCustomerRef:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerRef(v)
+		return nil
+	case card.FieldBrand:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBrand(v)
+		return nil
+	case card.FieldLast4:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLast4(v)
+		return nil
+	case card.FieldExpMonth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpMonth(v)
+		return nil
+	case card.FieldExpYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpYear(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Card field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CardMutation) AddedFields() []string {
+	var fields []string
+	if m.addexp_month != nil {
+		fields = append(fields, card.FieldExpMonth)
+	}
+	if m.addexp_year != nil {
+		fields = append(fields, card.FieldExpYear)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CardMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case card.FieldExpMonth:
+		return m.AddedExpMonth()
+	case card.FieldExpYear:
+		return m.AddedExpYear()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CardMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case card.FieldExpMonth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddExpMonth(v)
+		return nil
+	case card.FieldExpYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddExpYear(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Card numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CardMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CardMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CardMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Card nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CardMutation) ResetField(name string) error {
+	switch name {
+	case card.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case card.FieldAgencyID:
+		m.ResetAgencyID()
+		return nil
+	case card.FieldAccountID:
+		m.ResetAccountID()
+		return nil
+	case card.FieldProvider:
+		m.ResetProvider()
+		return nil
+	case card.FieldRef:
+		m.ResetRef()
+		return nil
+	case card.FieldCustomerRef:
+		m.ResetCustomerRef()
+		return nil
+	case card.FieldBrand:
+		m.ResetBrand()
+		return nil
+	case card.FieldLast4:
+		m.ResetLast4()
+		return nil
+	case card.FieldExpMonth:
+		m.ResetExpMonth()
+		return nil
+	case card.FieldExpYear:
+		m.ResetExpYear()
+		return nil
+	}
+	return fmt.Errorf("unknown Card field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CardMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.account != nil {
+		edges = append(edges, card.EdgeAccount)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CardMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case card.EdgeAccount:
+		if id := m.account; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CardMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CardMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CardMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedaccount {
+		edges = append(edges, card.EdgeAccount)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CardMutation) EdgeCleared(name string) bool {
+	switch name {
+	case card.EdgeAccount:
+		return m.clearedaccount
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CardMutation) ClearEdge(name string) error {
+	switch name {
+	case card.EdgeAccount:
+		m.ClearAccount()
+		return nil
+	}
+	return fmt.Errorf("unknown Card unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CardMutation) ResetEdge(name string) error {
+	switch name {
+	case card.EdgeAccount:
+		m.ResetAccount()
+		return nil
+	}
+	return fmt.Errorf("unknown Card edge %s", name)
 }
 
 // CreditPackageMutation represents an operation that mutates the CreditPackage nodes in the graph.
@@ -5695,6 +8121,1101 @@ func (m *InvoiceMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Invoice edge %s", name)
 }
 
+// JobMutation represents an operation that mutates the Job nodes in the graph.
+type JobMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *gid.ID
+	created_at    *time.Time
+	kind          *job.Kind
+	agency_id     *gid.ID
+	account_id    *gid.ID
+	currency      *string
+	status        *job.Status
+	run_at        *time.Time
+	attempts      *int
+	addattempts   *int
+	locked_until  *time.Time
+	locked_by     *string
+	payment_id    *gid.ID
+	outcome       *string
+	updated_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*Job, error)
+	predicates    []predicate.Job
+}
+
+var _ ent.Mutation = (*JobMutation)(nil)
+
+// jobOption allows management of the mutation configuration using functional options.
+type jobOption func(*JobMutation)
+
+// newJobMutation creates new mutation for the Job entity.
+func newJobMutation(c config, op Op, opts ...jobOption) *JobMutation {
+	m := &JobMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeJob,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withJobID sets the ID field of the mutation.
+func withJobID(id gid.ID) jobOption {
+	return func(m *JobMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Job
+		)
+		m.oldValue = func(ctx context.Context) (*Job, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Job.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withJob sets the old Job of the mutation.
+func withJob(node *Job) jobOption {
+	return func(m *JobMutation) {
+		m.oldValue = func(context.Context) (*Job, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m JobMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m JobMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Job entities.
+func (m *JobMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *JobMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *JobMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Job.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *JobMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *JobMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Job entity.
+// If the Job object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *JobMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *JobMutation) SetKind(j job.Kind) {
+	m.kind = &j
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *JobMutation) Kind() (r job.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Job entity.
+// If the Job object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobMutation) OldKind(ctx context.Context) (v job.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *JobMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetAgencyID sets the "agency_id" field.
+func (m *JobMutation) SetAgencyID(gi gid.ID) {
+	m.agency_id = &gi
+}
+
+// AgencyID returns the value of the "agency_id" field in the mutation.
+func (m *JobMutation) AgencyID() (r gid.ID, exists bool) {
+	v := m.agency_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgencyID returns the old "agency_id" field's value of the Job entity.
+// If the Job object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobMutation) OldAgencyID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgencyID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgencyID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgencyID: %w", err)
+	}
+	return oldValue.AgencyID, nil
+}
+
+// ResetAgencyID resets all changes to the "agency_id" field.
+func (m *JobMutation) ResetAgencyID() {
+	m.agency_id = nil
+}
+
+// SetAccountID sets the "account_id" field.
+func (m *JobMutation) SetAccountID(gi gid.ID) {
+	m.account_id = &gi
+}
+
+// AccountID returns the value of the "account_id" field in the mutation.
+func (m *JobMutation) AccountID() (r gid.ID, exists bool) {
+	v := m.account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountID returns the old "account_id" field's value of the Job entity.
+// If the Job object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobMutation) OldAccountID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountID: %w", err)
+	}
+	return oldValue.AccountID, nil
+}
+
+// ResetAccountID resets all changes to the "account_id" field.
+func (m *JobMutation) ResetAccountID() {
+	m.account_id = nil
+}
+
+// SetCurrency sets the "currency" field.
+func (m *JobMutation) SetCurrency(s string) {
+	m.currency = &s
+}
+
+// Currency returns the value of the "currency" field in the mutation.
+func (m *JobMutation) Currency() (r string, exists bool) {
+	v := m.currency
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCurrency returns the old "currency" field's value of the Job entity.
+// If the Job object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobMutation) OldCurrency(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCurrency is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCurrency requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCurrency: %w", err)
+	}
+	return oldValue.Currency, nil
+}
+
+// ResetCurrency resets all changes to the "currency" field.
+func (m *JobMutation) ResetCurrency() {
+	m.currency = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *JobMutation) SetStatus(j job.Status) {
+	m.status = &j
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *JobMutation) Status() (r job.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Job entity.
+// If the Job object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobMutation) OldStatus(ctx context.Context) (v job.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *JobMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetRunAt sets the "run_at" field.
+func (m *JobMutation) SetRunAt(t time.Time) {
+	m.run_at = &t
+}
+
+// RunAt returns the value of the "run_at" field in the mutation.
+func (m *JobMutation) RunAt() (r time.Time, exists bool) {
+	v := m.run_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRunAt returns the old "run_at" field's value of the Job entity.
+// If the Job object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobMutation) OldRunAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRunAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRunAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRunAt: %w", err)
+	}
+	return oldValue.RunAt, nil
+}
+
+// ResetRunAt resets all changes to the "run_at" field.
+func (m *JobMutation) ResetRunAt() {
+	m.run_at = nil
+}
+
+// SetAttempts sets the "attempts" field.
+func (m *JobMutation) SetAttempts(i int) {
+	m.attempts = &i
+	m.addattempts = nil
+}
+
+// Attempts returns the value of the "attempts" field in the mutation.
+func (m *JobMutation) Attempts() (r int, exists bool) {
+	v := m.attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempts returns the old "attempts" field's value of the Job entity.
+// If the Job object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobMutation) OldAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempts: %w", err)
+	}
+	return oldValue.Attempts, nil
+}
+
+// AddAttempts adds i to the "attempts" field.
+func (m *JobMutation) AddAttempts(i int) {
+	if m.addattempts != nil {
+		*m.addattempts += i
+	} else {
+		m.addattempts = &i
+	}
+}
+
+// AddedAttempts returns the value that was added to the "attempts" field in this mutation.
+func (m *JobMutation) AddedAttempts() (r int, exists bool) {
+	v := m.addattempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempts resets all changes to the "attempts" field.
+func (m *JobMutation) ResetAttempts() {
+	m.attempts = nil
+	m.addattempts = nil
+}
+
+// SetLockedUntil sets the "locked_until" field.
+func (m *JobMutation) SetLockedUntil(t time.Time) {
+	m.locked_until = &t
+}
+
+// LockedUntil returns the value of the "locked_until" field in the mutation.
+func (m *JobMutation) LockedUntil() (r time.Time, exists bool) {
+	v := m.locked_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLockedUntil returns the old "locked_until" field's value of the Job entity.
+// If the Job object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobMutation) OldLockedUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLockedUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLockedUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLockedUntil: %w", err)
+	}
+	return oldValue.LockedUntil, nil
+}
+
+// ClearLockedUntil clears the value of the "locked_until" field.
+func (m *JobMutation) ClearLockedUntil() {
+	m.locked_until = nil
+	m.clearedFields[job.FieldLockedUntil] = struct{}{}
+}
+
+// LockedUntilCleared returns if the "locked_until" field was cleared in this mutation.
+func (m *JobMutation) LockedUntilCleared() bool {
+	_, ok := m.clearedFields[job.FieldLockedUntil]
+	return ok
+}
+
+// ResetLockedUntil resets all changes to the "locked_until" field.
+func (m *JobMutation) ResetLockedUntil() {
+	m.locked_until = nil
+	delete(m.clearedFields, job.FieldLockedUntil)
+}
+
+// SetLockedBy sets the "locked_by" field.
+func (m *JobMutation) SetLockedBy(s string) {
+	m.locked_by = &s
+}
+
+// LockedBy returns the value of the "locked_by" field in the mutation.
+func (m *JobMutation) LockedBy() (r string, exists bool) {
+	v := m.locked_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLockedBy returns the old "locked_by" field's value of the Job entity.
+// If the Job object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobMutation) OldLockedBy(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLockedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLockedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLockedBy: %w", err)
+	}
+	return oldValue.LockedBy, nil
+}
+
+// ClearLockedBy clears the value of the "locked_by" field.
+func (m *JobMutation) ClearLockedBy() {
+	m.locked_by = nil
+	m.clearedFields[job.FieldLockedBy] = struct{}{}
+}
+
+// LockedByCleared returns if the "locked_by" field was cleared in this mutation.
+func (m *JobMutation) LockedByCleared() bool {
+	_, ok := m.clearedFields[job.FieldLockedBy]
+	return ok
+}
+
+// ResetLockedBy resets all changes to the "locked_by" field.
+func (m *JobMutation) ResetLockedBy() {
+	m.locked_by = nil
+	delete(m.clearedFields, job.FieldLockedBy)
+}
+
+// SetPaymentID sets the "payment_id" field.
+func (m *JobMutation) SetPaymentID(gi gid.ID) {
+	m.payment_id = &gi
+}
+
+// PaymentID returns the value of the "payment_id" field in the mutation.
+func (m *JobMutation) PaymentID() (r gid.ID, exists bool) {
+	v := m.payment_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPaymentID returns the old "payment_id" field's value of the Job entity.
+// If the Job object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobMutation) OldPaymentID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPaymentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPaymentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPaymentID: %w", err)
+	}
+	return oldValue.PaymentID, nil
+}
+
+// ClearPaymentID clears the value of the "payment_id" field.
+func (m *JobMutation) ClearPaymentID() {
+	m.payment_id = nil
+	m.clearedFields[job.FieldPaymentID] = struct{}{}
+}
+
+// PaymentIDCleared returns if the "payment_id" field was cleared in this mutation.
+func (m *JobMutation) PaymentIDCleared() bool {
+	_, ok := m.clearedFields[job.FieldPaymentID]
+	return ok
+}
+
+// ResetPaymentID resets all changes to the "payment_id" field.
+func (m *JobMutation) ResetPaymentID() {
+	m.payment_id = nil
+	delete(m.clearedFields, job.FieldPaymentID)
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *JobMutation) SetOutcome(s string) {
+	m.outcome = &s
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *JobMutation) Outcome() (r string, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the Job entity.
+// If the Job object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobMutation) OldOutcome(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ClearOutcome clears the value of the "outcome" field.
+func (m *JobMutation) ClearOutcome() {
+	m.outcome = nil
+	m.clearedFields[job.FieldOutcome] = struct{}{}
+}
+
+// OutcomeCleared returns if the "outcome" field was cleared in this mutation.
+func (m *JobMutation) OutcomeCleared() bool {
+	_, ok := m.clearedFields[job.FieldOutcome]
+	return ok
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *JobMutation) ResetOutcome() {
+	m.outcome = nil
+	delete(m.clearedFields, job.FieldOutcome)
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *JobMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *JobMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Job entity.
+// If the Job object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *JobMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the JobMutation builder.
+func (m *JobMutation) Where(ps ...predicate.Job) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the JobMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *JobMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Job, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *JobMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *JobMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Job).
+func (m *JobMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *JobMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.created_at != nil {
+		fields = append(fields, job.FieldCreatedAt)
+	}
+	if m.kind != nil {
+		fields = append(fields, job.FieldKind)
+	}
+	if m.agency_id != nil {
+		fields = append(fields, job.FieldAgencyID)
+	}
+	if m.account_id != nil {
+		fields = append(fields, job.FieldAccountID)
+	}
+	if m.currency != nil {
+		fields = append(fields, job.FieldCurrency)
+	}
+	if m.status != nil {
+		fields = append(fields, job.FieldStatus)
+	}
+	if m.run_at != nil {
+		fields = append(fields, job.FieldRunAt)
+	}
+	if m.attempts != nil {
+		fields = append(fields, job.FieldAttempts)
+	}
+	if m.locked_until != nil {
+		fields = append(fields, job.FieldLockedUntil)
+	}
+	if m.locked_by != nil {
+		fields = append(fields, job.FieldLockedBy)
+	}
+	if m.payment_id != nil {
+		fields = append(fields, job.FieldPaymentID)
+	}
+	if m.outcome != nil {
+		fields = append(fields, job.FieldOutcome)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, job.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *JobMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case job.FieldCreatedAt:
+		return m.CreatedAt()
+	case job.FieldKind:
+		return m.Kind()
+	case job.FieldAgencyID:
+		return m.AgencyID()
+	case job.FieldAccountID:
+		return m.AccountID()
+	case job.FieldCurrency:
+		return m.Currency()
+	case job.FieldStatus:
+		return m.Status()
+	case job.FieldRunAt:
+		return m.RunAt()
+	case job.FieldAttempts:
+		return m.Attempts()
+	case job.FieldLockedUntil:
+		return m.LockedUntil()
+	case job.FieldLockedBy:
+		return m.LockedBy()
+	case job.FieldPaymentID:
+		return m.PaymentID()
+	case job.FieldOutcome:
+		return m.Outcome()
+	case job.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *JobMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case job.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case job.FieldKind:
+		return m.OldKind(ctx)
+	case job.FieldAgencyID:
+		return m.OldAgencyID(ctx)
+	case job.FieldAccountID:
+		return m.OldAccountID(ctx)
+	case job.FieldCurrency:
+		return m.OldCurrency(ctx)
+	case job.FieldStatus:
+		return m.OldStatus(ctx)
+	case job.FieldRunAt:
+		return m.OldRunAt(ctx)
+	case job.FieldAttempts:
+		return m.OldAttempts(ctx)
+	case job.FieldLockedUntil:
+		return m.OldLockedUntil(ctx)
+	case job.FieldLockedBy:
+		return m.OldLockedBy(ctx)
+	case job.FieldPaymentID:
+		return m.OldPaymentID(ctx)
+	case job.FieldOutcome:
+		return m.OldOutcome(ctx)
+	case job.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Job field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *JobMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case job.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case job.FieldKind:
+		v, ok := value.(job.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case job.FieldAgencyID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgencyID(v)
+		return nil
+	case job.FieldAccountID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountID(v)
+		return nil
+	case job.FieldCurrency:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCurrency(v)
+		return nil
+	case job.FieldStatus:
+		v, ok := value.(job.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case job.FieldRunAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRunAt(v)
+		return nil
+	case job.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempts(v)
+		return nil
+	case job.FieldLockedUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLockedUntil(v)
+		return nil
+	case job.FieldLockedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLockedBy(v)
+		return nil
+	case job.FieldPaymentID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPaymentID(v)
+		return nil
+	case job.FieldOutcome:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	case job.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Job field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *JobMutation) AddedFields() []string {
+	var fields []string
+	if m.addattempts != nil {
+		fields = append(fields, job.FieldAttempts)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *JobMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case job.FieldAttempts:
+		return m.AddedAttempts()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *JobMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case job.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempts(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Job numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *JobMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(job.FieldLockedUntil) {
+		fields = append(fields, job.FieldLockedUntil)
+	}
+	if m.FieldCleared(job.FieldLockedBy) {
+		fields = append(fields, job.FieldLockedBy)
+	}
+	if m.FieldCleared(job.FieldPaymentID) {
+		fields = append(fields, job.FieldPaymentID)
+	}
+	if m.FieldCleared(job.FieldOutcome) {
+		fields = append(fields, job.FieldOutcome)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *JobMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *JobMutation) ClearField(name string) error {
+	switch name {
+	case job.FieldLockedUntil:
+		m.ClearLockedUntil()
+		return nil
+	case job.FieldLockedBy:
+		m.ClearLockedBy()
+		return nil
+	case job.FieldPaymentID:
+		m.ClearPaymentID()
+		return nil
+	case job.FieldOutcome:
+		m.ClearOutcome()
+		return nil
+	}
+	return fmt.Errorf("unknown Job nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *JobMutation) ResetField(name string) error {
+	switch name {
+	case job.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case job.FieldKind:
+		m.ResetKind()
+		return nil
+	case job.FieldAgencyID:
+		m.ResetAgencyID()
+		return nil
+	case job.FieldAccountID:
+		m.ResetAccountID()
+		return nil
+	case job.FieldCurrency:
+		m.ResetCurrency()
+		return nil
+	case job.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case job.FieldRunAt:
+		m.ResetRunAt()
+		return nil
+	case job.FieldAttempts:
+		m.ResetAttempts()
+		return nil
+	case job.FieldLockedUntil:
+		m.ResetLockedUntil()
+		return nil
+	case job.FieldLockedBy:
+		m.ResetLockedBy()
+		return nil
+	case job.FieldPaymentID:
+		m.ResetPaymentID()
+		return nil
+	case job.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	case job.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Job field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *JobMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *JobMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *JobMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *JobMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *JobMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *JobMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *JobMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Job unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *JobMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Job edge %s", name)
+}
+
 // JournalMutation represents an operation that mutates the Journal nodes in the graph.
 type JournalMutation struct {
 	config
@@ -6217,6 +9738,8 @@ type PaymentMutation struct {
 	approval_url       *string
 	failure_reason     *string
 	updated_at         *time.Time
+	card_id            *gid.ID
+	origin             *payment.Origin
 	clearedFields      map[string]struct{}
 	account            *gid.ID
 	clearedaccount     bool
@@ -6963,6 +10486,91 @@ func (m *PaymentMutation) ResetUpdatedAt() {
 	m.updated_at = nil
 }
 
+// SetCardID sets the "card_id" field.
+func (m *PaymentMutation) SetCardID(gi gid.ID) {
+	m.card_id = &gi
+}
+
+// CardID returns the value of the "card_id" field in the mutation.
+func (m *PaymentMutation) CardID() (r gid.ID, exists bool) {
+	v := m.card_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCardID returns the old "card_id" field's value of the Payment entity.
+// If the Payment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PaymentMutation) OldCardID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCardID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCardID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCardID: %w", err)
+	}
+	return oldValue.CardID, nil
+}
+
+// ClearCardID clears the value of the "card_id" field.
+func (m *PaymentMutation) ClearCardID() {
+	m.card_id = nil
+	m.clearedFields[payment.FieldCardID] = struct{}{}
+}
+
+// CardIDCleared returns if the "card_id" field was cleared in this mutation.
+func (m *PaymentMutation) CardIDCleared() bool {
+	_, ok := m.clearedFields[payment.FieldCardID]
+	return ok
+}
+
+// ResetCardID resets all changes to the "card_id" field.
+func (m *PaymentMutation) ResetCardID() {
+	m.card_id = nil
+	delete(m.clearedFields, payment.FieldCardID)
+}
+
+// SetOrigin sets the "origin" field.
+func (m *PaymentMutation) SetOrigin(pa payment.Origin) {
+	m.origin = &pa
+}
+
+// Origin returns the value of the "origin" field in the mutation.
+func (m *PaymentMutation) Origin() (r payment.Origin, exists bool) {
+	v := m.origin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrigin returns the old "origin" field's value of the Payment entity.
+// If the Payment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PaymentMutation) OldOrigin(ctx context.Context) (v payment.Origin, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrigin is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrigin requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrigin: %w", err)
+	}
+	return oldValue.Origin, nil
+}
+
+// ResetOrigin resets all changes to the "origin" field.
+func (m *PaymentMutation) ResetOrigin() {
+	m.origin = nil
+}
+
 // ClearAccount clears the "account" edge to the Account entity.
 func (m *PaymentMutation) ClearAccount() {
 	m.clearedaccount = true
@@ -7051,7 +10659,7 @@ func (m *PaymentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PaymentMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, payment.FieldCreatedAt)
 	}
@@ -7097,6 +10705,12 @@ func (m *PaymentMutation) Fields() []string {
 	if m.updated_at != nil {
 		fields = append(fields, payment.FieldUpdatedAt)
 	}
+	if m.card_id != nil {
+		fields = append(fields, payment.FieldCardID)
+	}
+	if m.origin != nil {
+		fields = append(fields, payment.FieldOrigin)
+	}
 	return fields
 }
 
@@ -7135,6 +10749,10 @@ func (m *PaymentMutation) Field(name string) (ent.Value, bool) {
 		return m.TransactionID()
 	case payment.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case payment.FieldCardID:
+		return m.CardID()
+	case payment.FieldOrigin:
+		return m.Origin()
 	}
 	return nil, false
 }
@@ -7174,6 +10792,10 @@ func (m *PaymentMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldTransactionID(ctx)
 	case payment.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case payment.FieldCardID:
+		return m.OldCardID(ctx)
+	case payment.FieldOrigin:
+		return m.OldOrigin(ctx)
 	}
 	return nil, fmt.Errorf("unknown Payment field %s", name)
 }
@@ -7288,6 +10910,20 @@ func (m *PaymentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetUpdatedAt(v)
 		return nil
+	case payment.FieldCardID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCardID(v)
+		return nil
+	case payment.FieldOrigin:
+		v, ok := value.(payment.Origin)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrigin(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Payment field %s", name)
 }
@@ -7357,6 +10993,9 @@ func (m *PaymentMutation) ClearedFields() []string {
 	if m.FieldCleared(payment.FieldTransactionID) {
 		fields = append(fields, payment.FieldTransactionID)
 	}
+	if m.FieldCleared(payment.FieldCardID) {
+		fields = append(fields, payment.FieldCardID)
+	}
 	return fields
 }
 
@@ -7382,6 +11021,9 @@ func (m *PaymentMutation) ClearField(name string) error {
 		return nil
 	case payment.FieldTransactionID:
 		m.ClearTransactionID()
+		return nil
+	case payment.FieldCardID:
+		m.ClearCardID()
 		return nil
 	}
 	return fmt.Errorf("unknown Payment nullable field %s", name)
@@ -7435,6 +11077,12 @@ func (m *PaymentMutation) ResetField(name string) error {
 		return nil
 	case payment.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case payment.FieldCardID:
+		m.ResetCardID()
+		return nil
+	case payment.FieldOrigin:
+		m.ResetOrigin()
 		return nil
 	}
 	return fmt.Errorf("unknown Payment field %s", name)
@@ -9377,4 +13025,1699 @@ func (m *ServiceMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Service edge %s", name)
+}
+
+// TopUpRuleMutation represents an operation that mutates the TopUpRule nodes in the graph.
+type TopUpRuleMutation struct {
+	config
+	op                      Op
+	typ                     string
+	id                      *gid.ID
+	created_at              *time.Time
+	agency_id               *gid.ID
+	currency                *string
+	enabled                 *bool
+	threshold               *int64
+	addthreshold            *int64
+	mode                    *topuprule.Mode
+	amount                  *int64
+	addamount               *int64
+	monthly_cap             *int64
+	addmonthly_cap          *int64
+	consecutive_failures    *int
+	addconsecutive_failures *int
+	retry_after             *time.Time
+	paused_at               *time.Time
+	pause_reason            *string
+	last_failure_reason     *string
+	last_failure_at         *time.Time
+	last_topup_at           *time.Time
+	updated_by              *string
+	updated_at              *time.Time
+	clearedFields           map[string]struct{}
+	account                 *gid.ID
+	clearedaccount          bool
+	card                    *gid.ID
+	clearedcard             bool
+	done                    bool
+	oldValue                func(context.Context) (*TopUpRule, error)
+	predicates              []predicate.TopUpRule
+}
+
+var _ ent.Mutation = (*TopUpRuleMutation)(nil)
+
+// topupruleOption allows management of the mutation configuration using functional options.
+type topupruleOption func(*TopUpRuleMutation)
+
+// newTopUpRuleMutation creates new mutation for the TopUpRule entity.
+func newTopUpRuleMutation(c config, op Op, opts ...topupruleOption) *TopUpRuleMutation {
+	m := &TopUpRuleMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeTopUpRule,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withTopUpRuleID sets the ID field of the mutation.
+func withTopUpRuleID(id gid.ID) topupruleOption {
+	return func(m *TopUpRuleMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *TopUpRule
+		)
+		m.oldValue = func(ctx context.Context) (*TopUpRule, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().TopUpRule.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withTopUpRule sets the old TopUpRule of the mutation.
+func withTopUpRule(node *TopUpRule) topupruleOption {
+	return func(m *TopUpRuleMutation) {
+		m.oldValue = func(context.Context) (*TopUpRule, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m TopUpRuleMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m TopUpRuleMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of TopUpRule entities.
+func (m *TopUpRuleMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *TopUpRuleMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *TopUpRuleMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().TopUpRule.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *TopUpRuleMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *TopUpRuleMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *TopUpRuleMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetAgencyID sets the "agency_id" field.
+func (m *TopUpRuleMutation) SetAgencyID(gi gid.ID) {
+	m.agency_id = &gi
+}
+
+// AgencyID returns the value of the "agency_id" field in the mutation.
+func (m *TopUpRuleMutation) AgencyID() (r gid.ID, exists bool) {
+	v := m.agency_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgencyID returns the old "agency_id" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldAgencyID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgencyID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgencyID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgencyID: %w", err)
+	}
+	return oldValue.AgencyID, nil
+}
+
+// ResetAgencyID resets all changes to the "agency_id" field.
+func (m *TopUpRuleMutation) ResetAgencyID() {
+	m.agency_id = nil
+}
+
+// SetAccountID sets the "account_id" field.
+func (m *TopUpRuleMutation) SetAccountID(gi gid.ID) {
+	m.account = &gi
+}
+
+// AccountID returns the value of the "account_id" field in the mutation.
+func (m *TopUpRuleMutation) AccountID() (r gid.ID, exists bool) {
+	v := m.account
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountID returns the old "account_id" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldAccountID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountID: %w", err)
+	}
+	return oldValue.AccountID, nil
+}
+
+// ResetAccountID resets all changes to the "account_id" field.
+func (m *TopUpRuleMutation) ResetAccountID() {
+	m.account = nil
+}
+
+// SetCurrency sets the "currency" field.
+func (m *TopUpRuleMutation) SetCurrency(s string) {
+	m.currency = &s
+}
+
+// Currency returns the value of the "currency" field in the mutation.
+func (m *TopUpRuleMutation) Currency() (r string, exists bool) {
+	v := m.currency
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCurrency returns the old "currency" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldCurrency(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCurrency is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCurrency requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCurrency: %w", err)
+	}
+	return oldValue.Currency, nil
+}
+
+// ResetCurrency resets all changes to the "currency" field.
+func (m *TopUpRuleMutation) ResetCurrency() {
+	m.currency = nil
+}
+
+// SetEnabled sets the "enabled" field.
+func (m *TopUpRuleMutation) SetEnabled(b bool) {
+	m.enabled = &b
+}
+
+// Enabled returns the value of the "enabled" field in the mutation.
+func (m *TopUpRuleMutation) Enabled() (r bool, exists bool) {
+	v := m.enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnabled returns the old "enabled" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnabled: %w", err)
+	}
+	return oldValue.Enabled, nil
+}
+
+// ResetEnabled resets all changes to the "enabled" field.
+func (m *TopUpRuleMutation) ResetEnabled() {
+	m.enabled = nil
+}
+
+// SetThreshold sets the "threshold" field.
+func (m *TopUpRuleMutation) SetThreshold(i int64) {
+	m.threshold = &i
+	m.addthreshold = nil
+}
+
+// Threshold returns the value of the "threshold" field in the mutation.
+func (m *TopUpRuleMutation) Threshold() (r int64, exists bool) {
+	v := m.threshold
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldThreshold returns the old "threshold" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldThreshold(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldThreshold is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldThreshold requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldThreshold: %w", err)
+	}
+	return oldValue.Threshold, nil
+}
+
+// AddThreshold adds i to the "threshold" field.
+func (m *TopUpRuleMutation) AddThreshold(i int64) {
+	if m.addthreshold != nil {
+		*m.addthreshold += i
+	} else {
+		m.addthreshold = &i
+	}
+}
+
+// AddedThreshold returns the value that was added to the "threshold" field in this mutation.
+func (m *TopUpRuleMutation) AddedThreshold() (r int64, exists bool) {
+	v := m.addthreshold
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetThreshold resets all changes to the "threshold" field.
+func (m *TopUpRuleMutation) ResetThreshold() {
+	m.threshold = nil
+	m.addthreshold = nil
+}
+
+// SetMode sets the "mode" field.
+func (m *TopUpRuleMutation) SetMode(t topuprule.Mode) {
+	m.mode = &t
+}
+
+// Mode returns the value of the "mode" field in the mutation.
+func (m *TopUpRuleMutation) Mode() (r topuprule.Mode, exists bool) {
+	v := m.mode
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMode returns the old "mode" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldMode(ctx context.Context) (v topuprule.Mode, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMode: %w", err)
+	}
+	return oldValue.Mode, nil
+}
+
+// ResetMode resets all changes to the "mode" field.
+func (m *TopUpRuleMutation) ResetMode() {
+	m.mode = nil
+}
+
+// SetAmount sets the "amount" field.
+func (m *TopUpRuleMutation) SetAmount(i int64) {
+	m.amount = &i
+	m.addamount = nil
+}
+
+// Amount returns the value of the "amount" field in the mutation.
+func (m *TopUpRuleMutation) Amount() (r int64, exists bool) {
+	v := m.amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAmount returns the old "amount" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldAmount(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAmount: %w", err)
+	}
+	return oldValue.Amount, nil
+}
+
+// AddAmount adds i to the "amount" field.
+func (m *TopUpRuleMutation) AddAmount(i int64) {
+	if m.addamount != nil {
+		*m.addamount += i
+	} else {
+		m.addamount = &i
+	}
+}
+
+// AddedAmount returns the value that was added to the "amount" field in this mutation.
+func (m *TopUpRuleMutation) AddedAmount() (r int64, exists bool) {
+	v := m.addamount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAmount resets all changes to the "amount" field.
+func (m *TopUpRuleMutation) ResetAmount() {
+	m.amount = nil
+	m.addamount = nil
+}
+
+// SetCardID sets the "card_id" field.
+func (m *TopUpRuleMutation) SetCardID(gi gid.ID) {
+	m.card = &gi
+}
+
+// CardID returns the value of the "card_id" field in the mutation.
+func (m *TopUpRuleMutation) CardID() (r gid.ID, exists bool) {
+	v := m.card
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCardID returns the old "card_id" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldCardID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCardID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCardID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCardID: %w", err)
+	}
+	return oldValue.CardID, nil
+}
+
+// ClearCardID clears the value of the "card_id" field.
+func (m *TopUpRuleMutation) ClearCardID() {
+	m.card = nil
+	m.clearedFields[topuprule.FieldCardID] = struct{}{}
+}
+
+// CardIDCleared returns if the "card_id" field was cleared in this mutation.
+func (m *TopUpRuleMutation) CardIDCleared() bool {
+	_, ok := m.clearedFields[topuprule.FieldCardID]
+	return ok
+}
+
+// ResetCardID resets all changes to the "card_id" field.
+func (m *TopUpRuleMutation) ResetCardID() {
+	m.card = nil
+	delete(m.clearedFields, topuprule.FieldCardID)
+}
+
+// SetMonthlyCap sets the "monthly_cap" field.
+func (m *TopUpRuleMutation) SetMonthlyCap(i int64) {
+	m.monthly_cap = &i
+	m.addmonthly_cap = nil
+}
+
+// MonthlyCap returns the value of the "monthly_cap" field in the mutation.
+func (m *TopUpRuleMutation) MonthlyCap() (r int64, exists bool) {
+	v := m.monthly_cap
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMonthlyCap returns the old "monthly_cap" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldMonthlyCap(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMonthlyCap is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMonthlyCap requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMonthlyCap: %w", err)
+	}
+	return oldValue.MonthlyCap, nil
+}
+
+// AddMonthlyCap adds i to the "monthly_cap" field.
+func (m *TopUpRuleMutation) AddMonthlyCap(i int64) {
+	if m.addmonthly_cap != nil {
+		*m.addmonthly_cap += i
+	} else {
+		m.addmonthly_cap = &i
+	}
+}
+
+// AddedMonthlyCap returns the value that was added to the "monthly_cap" field in this mutation.
+func (m *TopUpRuleMutation) AddedMonthlyCap() (r int64, exists bool) {
+	v := m.addmonthly_cap
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMonthlyCap clears the value of the "monthly_cap" field.
+func (m *TopUpRuleMutation) ClearMonthlyCap() {
+	m.monthly_cap = nil
+	m.addmonthly_cap = nil
+	m.clearedFields[topuprule.FieldMonthlyCap] = struct{}{}
+}
+
+// MonthlyCapCleared returns if the "monthly_cap" field was cleared in this mutation.
+func (m *TopUpRuleMutation) MonthlyCapCleared() bool {
+	_, ok := m.clearedFields[topuprule.FieldMonthlyCap]
+	return ok
+}
+
+// ResetMonthlyCap resets all changes to the "monthly_cap" field.
+func (m *TopUpRuleMutation) ResetMonthlyCap() {
+	m.monthly_cap = nil
+	m.addmonthly_cap = nil
+	delete(m.clearedFields, topuprule.FieldMonthlyCap)
+}
+
+// SetConsecutiveFailures sets the "consecutive_failures" field.
+func (m *TopUpRuleMutation) SetConsecutiveFailures(i int) {
+	m.consecutive_failures = &i
+	m.addconsecutive_failures = nil
+}
+
+// ConsecutiveFailures returns the value of the "consecutive_failures" field in the mutation.
+func (m *TopUpRuleMutation) ConsecutiveFailures() (r int, exists bool) {
+	v := m.consecutive_failures
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConsecutiveFailures returns the old "consecutive_failures" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldConsecutiveFailures(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConsecutiveFailures is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConsecutiveFailures requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConsecutiveFailures: %w", err)
+	}
+	return oldValue.ConsecutiveFailures, nil
+}
+
+// AddConsecutiveFailures adds i to the "consecutive_failures" field.
+func (m *TopUpRuleMutation) AddConsecutiveFailures(i int) {
+	if m.addconsecutive_failures != nil {
+		*m.addconsecutive_failures += i
+	} else {
+		m.addconsecutive_failures = &i
+	}
+}
+
+// AddedConsecutiveFailures returns the value that was added to the "consecutive_failures" field in this mutation.
+func (m *TopUpRuleMutation) AddedConsecutiveFailures() (r int, exists bool) {
+	v := m.addconsecutive_failures
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetConsecutiveFailures resets all changes to the "consecutive_failures" field.
+func (m *TopUpRuleMutation) ResetConsecutiveFailures() {
+	m.consecutive_failures = nil
+	m.addconsecutive_failures = nil
+}
+
+// SetRetryAfter sets the "retry_after" field.
+func (m *TopUpRuleMutation) SetRetryAfter(t time.Time) {
+	m.retry_after = &t
+}
+
+// RetryAfter returns the value of the "retry_after" field in the mutation.
+func (m *TopUpRuleMutation) RetryAfter() (r time.Time, exists bool) {
+	v := m.retry_after
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetryAfter returns the old "retry_after" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldRetryAfter(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetryAfter is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetryAfter requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetryAfter: %w", err)
+	}
+	return oldValue.RetryAfter, nil
+}
+
+// ClearRetryAfter clears the value of the "retry_after" field.
+func (m *TopUpRuleMutation) ClearRetryAfter() {
+	m.retry_after = nil
+	m.clearedFields[topuprule.FieldRetryAfter] = struct{}{}
+}
+
+// RetryAfterCleared returns if the "retry_after" field was cleared in this mutation.
+func (m *TopUpRuleMutation) RetryAfterCleared() bool {
+	_, ok := m.clearedFields[topuprule.FieldRetryAfter]
+	return ok
+}
+
+// ResetRetryAfter resets all changes to the "retry_after" field.
+func (m *TopUpRuleMutation) ResetRetryAfter() {
+	m.retry_after = nil
+	delete(m.clearedFields, topuprule.FieldRetryAfter)
+}
+
+// SetPausedAt sets the "paused_at" field.
+func (m *TopUpRuleMutation) SetPausedAt(t time.Time) {
+	m.paused_at = &t
+}
+
+// PausedAt returns the value of the "paused_at" field in the mutation.
+func (m *TopUpRuleMutation) PausedAt() (r time.Time, exists bool) {
+	v := m.paused_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPausedAt returns the old "paused_at" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldPausedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPausedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPausedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPausedAt: %w", err)
+	}
+	return oldValue.PausedAt, nil
+}
+
+// ClearPausedAt clears the value of the "paused_at" field.
+func (m *TopUpRuleMutation) ClearPausedAt() {
+	m.paused_at = nil
+	m.clearedFields[topuprule.FieldPausedAt] = struct{}{}
+}
+
+// PausedAtCleared returns if the "paused_at" field was cleared in this mutation.
+func (m *TopUpRuleMutation) PausedAtCleared() bool {
+	_, ok := m.clearedFields[topuprule.FieldPausedAt]
+	return ok
+}
+
+// ResetPausedAt resets all changes to the "paused_at" field.
+func (m *TopUpRuleMutation) ResetPausedAt() {
+	m.paused_at = nil
+	delete(m.clearedFields, topuprule.FieldPausedAt)
+}
+
+// SetPauseReason sets the "pause_reason" field.
+func (m *TopUpRuleMutation) SetPauseReason(s string) {
+	m.pause_reason = &s
+}
+
+// PauseReason returns the value of the "pause_reason" field in the mutation.
+func (m *TopUpRuleMutation) PauseReason() (r string, exists bool) {
+	v := m.pause_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPauseReason returns the old "pause_reason" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldPauseReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPauseReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPauseReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPauseReason: %w", err)
+	}
+	return oldValue.PauseReason, nil
+}
+
+// ClearPauseReason clears the value of the "pause_reason" field.
+func (m *TopUpRuleMutation) ClearPauseReason() {
+	m.pause_reason = nil
+	m.clearedFields[topuprule.FieldPauseReason] = struct{}{}
+}
+
+// PauseReasonCleared returns if the "pause_reason" field was cleared in this mutation.
+func (m *TopUpRuleMutation) PauseReasonCleared() bool {
+	_, ok := m.clearedFields[topuprule.FieldPauseReason]
+	return ok
+}
+
+// ResetPauseReason resets all changes to the "pause_reason" field.
+func (m *TopUpRuleMutation) ResetPauseReason() {
+	m.pause_reason = nil
+	delete(m.clearedFields, topuprule.FieldPauseReason)
+}
+
+// SetLastFailureReason sets the "last_failure_reason" field.
+func (m *TopUpRuleMutation) SetLastFailureReason(s string) {
+	m.last_failure_reason = &s
+}
+
+// LastFailureReason returns the value of the "last_failure_reason" field in the mutation.
+func (m *TopUpRuleMutation) LastFailureReason() (r string, exists bool) {
+	v := m.last_failure_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastFailureReason returns the old "last_failure_reason" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldLastFailureReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastFailureReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastFailureReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastFailureReason: %w", err)
+	}
+	return oldValue.LastFailureReason, nil
+}
+
+// ClearLastFailureReason clears the value of the "last_failure_reason" field.
+func (m *TopUpRuleMutation) ClearLastFailureReason() {
+	m.last_failure_reason = nil
+	m.clearedFields[topuprule.FieldLastFailureReason] = struct{}{}
+}
+
+// LastFailureReasonCleared returns if the "last_failure_reason" field was cleared in this mutation.
+func (m *TopUpRuleMutation) LastFailureReasonCleared() bool {
+	_, ok := m.clearedFields[topuprule.FieldLastFailureReason]
+	return ok
+}
+
+// ResetLastFailureReason resets all changes to the "last_failure_reason" field.
+func (m *TopUpRuleMutation) ResetLastFailureReason() {
+	m.last_failure_reason = nil
+	delete(m.clearedFields, topuprule.FieldLastFailureReason)
+}
+
+// SetLastFailureAt sets the "last_failure_at" field.
+func (m *TopUpRuleMutation) SetLastFailureAt(t time.Time) {
+	m.last_failure_at = &t
+}
+
+// LastFailureAt returns the value of the "last_failure_at" field in the mutation.
+func (m *TopUpRuleMutation) LastFailureAt() (r time.Time, exists bool) {
+	v := m.last_failure_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastFailureAt returns the old "last_failure_at" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldLastFailureAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastFailureAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastFailureAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastFailureAt: %w", err)
+	}
+	return oldValue.LastFailureAt, nil
+}
+
+// ClearLastFailureAt clears the value of the "last_failure_at" field.
+func (m *TopUpRuleMutation) ClearLastFailureAt() {
+	m.last_failure_at = nil
+	m.clearedFields[topuprule.FieldLastFailureAt] = struct{}{}
+}
+
+// LastFailureAtCleared returns if the "last_failure_at" field was cleared in this mutation.
+func (m *TopUpRuleMutation) LastFailureAtCleared() bool {
+	_, ok := m.clearedFields[topuprule.FieldLastFailureAt]
+	return ok
+}
+
+// ResetLastFailureAt resets all changes to the "last_failure_at" field.
+func (m *TopUpRuleMutation) ResetLastFailureAt() {
+	m.last_failure_at = nil
+	delete(m.clearedFields, topuprule.FieldLastFailureAt)
+}
+
+// SetLastTopupAt sets the "last_topup_at" field.
+func (m *TopUpRuleMutation) SetLastTopupAt(t time.Time) {
+	m.last_topup_at = &t
+}
+
+// LastTopupAt returns the value of the "last_topup_at" field in the mutation.
+func (m *TopUpRuleMutation) LastTopupAt() (r time.Time, exists bool) {
+	v := m.last_topup_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastTopupAt returns the old "last_topup_at" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldLastTopupAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastTopupAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastTopupAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastTopupAt: %w", err)
+	}
+	return oldValue.LastTopupAt, nil
+}
+
+// ClearLastTopupAt clears the value of the "last_topup_at" field.
+func (m *TopUpRuleMutation) ClearLastTopupAt() {
+	m.last_topup_at = nil
+	m.clearedFields[topuprule.FieldLastTopupAt] = struct{}{}
+}
+
+// LastTopupAtCleared returns if the "last_topup_at" field was cleared in this mutation.
+func (m *TopUpRuleMutation) LastTopupAtCleared() bool {
+	_, ok := m.clearedFields[topuprule.FieldLastTopupAt]
+	return ok
+}
+
+// ResetLastTopupAt resets all changes to the "last_topup_at" field.
+func (m *TopUpRuleMutation) ResetLastTopupAt() {
+	m.last_topup_at = nil
+	delete(m.clearedFields, topuprule.FieldLastTopupAt)
+}
+
+// SetUpdatedBy sets the "updated_by" field.
+func (m *TopUpRuleMutation) SetUpdatedBy(s string) {
+	m.updated_by = &s
+}
+
+// UpdatedBy returns the value of the "updated_by" field in the mutation.
+func (m *TopUpRuleMutation) UpdatedBy() (r string, exists bool) {
+	v := m.updated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedBy returns the old "updated_by" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldUpdatedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedBy: %w", err)
+	}
+	return oldValue.UpdatedBy, nil
+}
+
+// ResetUpdatedBy resets all changes to the "updated_by" field.
+func (m *TopUpRuleMutation) ResetUpdatedBy() {
+	m.updated_by = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *TopUpRuleMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *TopUpRuleMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the TopUpRule entity.
+// If the TopUpRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopUpRuleMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *TopUpRuleMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// ClearAccount clears the "account" edge to the Account entity.
+func (m *TopUpRuleMutation) ClearAccount() {
+	m.clearedaccount = true
+	m.clearedFields[topuprule.FieldAccountID] = struct{}{}
+}
+
+// AccountCleared reports if the "account" edge to the Account entity was cleared.
+func (m *TopUpRuleMutation) AccountCleared() bool {
+	return m.clearedaccount
+}
+
+// AccountIDs returns the "account" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AccountID instead. It exists only for internal usage by the builders.
+func (m *TopUpRuleMutation) AccountIDs() (ids []gid.ID) {
+	if id := m.account; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAccount resets all changes to the "account" edge.
+func (m *TopUpRuleMutation) ResetAccount() {
+	m.account = nil
+	m.clearedaccount = false
+}
+
+// ClearCard clears the "card" edge to the Card entity.
+func (m *TopUpRuleMutation) ClearCard() {
+	m.clearedcard = true
+	m.clearedFields[topuprule.FieldCardID] = struct{}{}
+}
+
+// CardCleared reports if the "card" edge to the Card entity was cleared.
+func (m *TopUpRuleMutation) CardCleared() bool {
+	return m.CardIDCleared() || m.clearedcard
+}
+
+// CardIDs returns the "card" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CardID instead. It exists only for internal usage by the builders.
+func (m *TopUpRuleMutation) CardIDs() (ids []gid.ID) {
+	if id := m.card; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCard resets all changes to the "card" edge.
+func (m *TopUpRuleMutation) ResetCard() {
+	m.card = nil
+	m.clearedcard = false
+}
+
+// Where appends a list predicates to the TopUpRuleMutation builder.
+func (m *TopUpRuleMutation) Where(ps ...predicate.TopUpRule) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the TopUpRuleMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *TopUpRuleMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.TopUpRule, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *TopUpRuleMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *TopUpRuleMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (TopUpRule).
+func (m *TopUpRuleMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *TopUpRuleMutation) Fields() []string {
+	fields := make([]string, 0, 19)
+	if m.created_at != nil {
+		fields = append(fields, topuprule.FieldCreatedAt)
+	}
+	if m.agency_id != nil {
+		fields = append(fields, topuprule.FieldAgencyID)
+	}
+	if m.account != nil {
+		fields = append(fields, topuprule.FieldAccountID)
+	}
+	if m.currency != nil {
+		fields = append(fields, topuprule.FieldCurrency)
+	}
+	if m.enabled != nil {
+		fields = append(fields, topuprule.FieldEnabled)
+	}
+	if m.threshold != nil {
+		fields = append(fields, topuprule.FieldThreshold)
+	}
+	if m.mode != nil {
+		fields = append(fields, topuprule.FieldMode)
+	}
+	if m.amount != nil {
+		fields = append(fields, topuprule.FieldAmount)
+	}
+	if m.card != nil {
+		fields = append(fields, topuprule.FieldCardID)
+	}
+	if m.monthly_cap != nil {
+		fields = append(fields, topuprule.FieldMonthlyCap)
+	}
+	if m.consecutive_failures != nil {
+		fields = append(fields, topuprule.FieldConsecutiveFailures)
+	}
+	if m.retry_after != nil {
+		fields = append(fields, topuprule.FieldRetryAfter)
+	}
+	if m.paused_at != nil {
+		fields = append(fields, topuprule.FieldPausedAt)
+	}
+	if m.pause_reason != nil {
+		fields = append(fields, topuprule.FieldPauseReason)
+	}
+	if m.last_failure_reason != nil {
+		fields = append(fields, topuprule.FieldLastFailureReason)
+	}
+	if m.last_failure_at != nil {
+		fields = append(fields, topuprule.FieldLastFailureAt)
+	}
+	if m.last_topup_at != nil {
+		fields = append(fields, topuprule.FieldLastTopupAt)
+	}
+	if m.updated_by != nil {
+		fields = append(fields, topuprule.FieldUpdatedBy)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, topuprule.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *TopUpRuleMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case topuprule.FieldCreatedAt:
+		return m.CreatedAt()
+	case topuprule.FieldAgencyID:
+		return m.AgencyID()
+	case topuprule.FieldAccountID:
+		return m.AccountID()
+	case topuprule.FieldCurrency:
+		return m.Currency()
+	case topuprule.FieldEnabled:
+		return m.Enabled()
+	case topuprule.FieldThreshold:
+		return m.Threshold()
+	case topuprule.FieldMode:
+		return m.Mode()
+	case topuprule.FieldAmount:
+		return m.Amount()
+	case topuprule.FieldCardID:
+		return m.CardID()
+	case topuprule.FieldMonthlyCap:
+		return m.MonthlyCap()
+	case topuprule.FieldConsecutiveFailures:
+		return m.ConsecutiveFailures()
+	case topuprule.FieldRetryAfter:
+		return m.RetryAfter()
+	case topuprule.FieldPausedAt:
+		return m.PausedAt()
+	case topuprule.FieldPauseReason:
+		return m.PauseReason()
+	case topuprule.FieldLastFailureReason:
+		return m.LastFailureReason()
+	case topuprule.FieldLastFailureAt:
+		return m.LastFailureAt()
+	case topuprule.FieldLastTopupAt:
+		return m.LastTopupAt()
+	case topuprule.FieldUpdatedBy:
+		return m.UpdatedBy()
+	case topuprule.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *TopUpRuleMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case topuprule.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case topuprule.FieldAgencyID:
+		return m.OldAgencyID(ctx)
+	case topuprule.FieldAccountID:
+		return m.OldAccountID(ctx)
+	case topuprule.FieldCurrency:
+		return m.OldCurrency(ctx)
+	case topuprule.FieldEnabled:
+		return m.OldEnabled(ctx)
+	case topuprule.FieldThreshold:
+		return m.OldThreshold(ctx)
+	case topuprule.FieldMode:
+		return m.OldMode(ctx)
+	case topuprule.FieldAmount:
+		return m.OldAmount(ctx)
+	case topuprule.FieldCardID:
+		return m.OldCardID(ctx)
+	case topuprule.FieldMonthlyCap:
+		return m.OldMonthlyCap(ctx)
+	case topuprule.FieldConsecutiveFailures:
+		return m.OldConsecutiveFailures(ctx)
+	case topuprule.FieldRetryAfter:
+		return m.OldRetryAfter(ctx)
+	case topuprule.FieldPausedAt:
+		return m.OldPausedAt(ctx)
+	case topuprule.FieldPauseReason:
+		return m.OldPauseReason(ctx)
+	case topuprule.FieldLastFailureReason:
+		return m.OldLastFailureReason(ctx)
+	case topuprule.FieldLastFailureAt:
+		return m.OldLastFailureAt(ctx)
+	case topuprule.FieldLastTopupAt:
+		return m.OldLastTopupAt(ctx)
+	case topuprule.FieldUpdatedBy:
+		return m.OldUpdatedBy(ctx)
+	case topuprule.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown TopUpRule field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TopUpRuleMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case topuprule.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case topuprule.FieldAgencyID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgencyID(v)
+		return nil
+	case topuprule.FieldAccountID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountID(v)
+		return nil
+	case topuprule.FieldCurrency:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCurrency(v)
+		return nil
+	case topuprule.FieldEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnabled(v)
+		return nil
+	case topuprule.FieldThreshold:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetThreshold(v)
+		return nil
+	case topuprule.FieldMode:
+		v, ok := value.(topuprule.Mode)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMode(v)
+		return nil
+	case topuprule.FieldAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAmount(v)
+		return nil
+	case topuprule.FieldCardID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCardID(v)
+		return nil
+	case topuprule.FieldMonthlyCap:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMonthlyCap(v)
+		return nil
+	case topuprule.FieldConsecutiveFailures:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConsecutiveFailures(v)
+		return nil
+	case topuprule.FieldRetryAfter:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetryAfter(v)
+		return nil
+	case topuprule.FieldPausedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPausedAt(v)
+		return nil
+	case topuprule.FieldPauseReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPauseReason(v)
+		return nil
+	case topuprule.FieldLastFailureReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastFailureReason(v)
+		return nil
+	case topuprule.FieldLastFailureAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastFailureAt(v)
+		return nil
+	case topuprule.FieldLastTopupAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastTopupAt(v)
+		return nil
+	case topuprule.FieldUpdatedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedBy(v)
+		return nil
+	case topuprule.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TopUpRule field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *TopUpRuleMutation) AddedFields() []string {
+	var fields []string
+	if m.addthreshold != nil {
+		fields = append(fields, topuprule.FieldThreshold)
+	}
+	if m.addamount != nil {
+		fields = append(fields, topuprule.FieldAmount)
+	}
+	if m.addmonthly_cap != nil {
+		fields = append(fields, topuprule.FieldMonthlyCap)
+	}
+	if m.addconsecutive_failures != nil {
+		fields = append(fields, topuprule.FieldConsecutiveFailures)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *TopUpRuleMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case topuprule.FieldThreshold:
+		return m.AddedThreshold()
+	case topuprule.FieldAmount:
+		return m.AddedAmount()
+	case topuprule.FieldMonthlyCap:
+		return m.AddedMonthlyCap()
+	case topuprule.FieldConsecutiveFailures:
+		return m.AddedConsecutiveFailures()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TopUpRuleMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case topuprule.FieldThreshold:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddThreshold(v)
+		return nil
+	case topuprule.FieldAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAmount(v)
+		return nil
+	case topuprule.FieldMonthlyCap:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMonthlyCap(v)
+		return nil
+	case topuprule.FieldConsecutiveFailures:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddConsecutiveFailures(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TopUpRule numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *TopUpRuleMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(topuprule.FieldCardID) {
+		fields = append(fields, topuprule.FieldCardID)
+	}
+	if m.FieldCleared(topuprule.FieldMonthlyCap) {
+		fields = append(fields, topuprule.FieldMonthlyCap)
+	}
+	if m.FieldCleared(topuprule.FieldRetryAfter) {
+		fields = append(fields, topuprule.FieldRetryAfter)
+	}
+	if m.FieldCleared(topuprule.FieldPausedAt) {
+		fields = append(fields, topuprule.FieldPausedAt)
+	}
+	if m.FieldCleared(topuprule.FieldPauseReason) {
+		fields = append(fields, topuprule.FieldPauseReason)
+	}
+	if m.FieldCleared(topuprule.FieldLastFailureReason) {
+		fields = append(fields, topuprule.FieldLastFailureReason)
+	}
+	if m.FieldCleared(topuprule.FieldLastFailureAt) {
+		fields = append(fields, topuprule.FieldLastFailureAt)
+	}
+	if m.FieldCleared(topuprule.FieldLastTopupAt) {
+		fields = append(fields, topuprule.FieldLastTopupAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *TopUpRuleMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *TopUpRuleMutation) ClearField(name string) error {
+	switch name {
+	case topuprule.FieldCardID:
+		m.ClearCardID()
+		return nil
+	case topuprule.FieldMonthlyCap:
+		m.ClearMonthlyCap()
+		return nil
+	case topuprule.FieldRetryAfter:
+		m.ClearRetryAfter()
+		return nil
+	case topuprule.FieldPausedAt:
+		m.ClearPausedAt()
+		return nil
+	case topuprule.FieldPauseReason:
+		m.ClearPauseReason()
+		return nil
+	case topuprule.FieldLastFailureReason:
+		m.ClearLastFailureReason()
+		return nil
+	case topuprule.FieldLastFailureAt:
+		m.ClearLastFailureAt()
+		return nil
+	case topuprule.FieldLastTopupAt:
+		m.ClearLastTopupAt()
+		return nil
+	}
+	return fmt.Errorf("unknown TopUpRule nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *TopUpRuleMutation) ResetField(name string) error {
+	switch name {
+	case topuprule.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case topuprule.FieldAgencyID:
+		m.ResetAgencyID()
+		return nil
+	case topuprule.FieldAccountID:
+		m.ResetAccountID()
+		return nil
+	case topuprule.FieldCurrency:
+		m.ResetCurrency()
+		return nil
+	case topuprule.FieldEnabled:
+		m.ResetEnabled()
+		return nil
+	case topuprule.FieldThreshold:
+		m.ResetThreshold()
+		return nil
+	case topuprule.FieldMode:
+		m.ResetMode()
+		return nil
+	case topuprule.FieldAmount:
+		m.ResetAmount()
+		return nil
+	case topuprule.FieldCardID:
+		m.ResetCardID()
+		return nil
+	case topuprule.FieldMonthlyCap:
+		m.ResetMonthlyCap()
+		return nil
+	case topuprule.FieldConsecutiveFailures:
+		m.ResetConsecutiveFailures()
+		return nil
+	case topuprule.FieldRetryAfter:
+		m.ResetRetryAfter()
+		return nil
+	case topuprule.FieldPausedAt:
+		m.ResetPausedAt()
+		return nil
+	case topuprule.FieldPauseReason:
+		m.ResetPauseReason()
+		return nil
+	case topuprule.FieldLastFailureReason:
+		m.ResetLastFailureReason()
+		return nil
+	case topuprule.FieldLastFailureAt:
+		m.ResetLastFailureAt()
+		return nil
+	case topuprule.FieldLastTopupAt:
+		m.ResetLastTopupAt()
+		return nil
+	case topuprule.FieldUpdatedBy:
+		m.ResetUpdatedBy()
+		return nil
+	case topuprule.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown TopUpRule field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *TopUpRuleMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.account != nil {
+		edges = append(edges, topuprule.EdgeAccount)
+	}
+	if m.card != nil {
+		edges = append(edges, topuprule.EdgeCard)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *TopUpRuleMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case topuprule.EdgeAccount:
+		if id := m.account; id != nil {
+			return []ent.Value{*id}
+		}
+	case topuprule.EdgeCard:
+		if id := m.card; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *TopUpRuleMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *TopUpRuleMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *TopUpRuleMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedaccount {
+		edges = append(edges, topuprule.EdgeAccount)
+	}
+	if m.clearedcard {
+		edges = append(edges, topuprule.EdgeCard)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *TopUpRuleMutation) EdgeCleared(name string) bool {
+	switch name {
+	case topuprule.EdgeAccount:
+		return m.clearedaccount
+	case topuprule.EdgeCard:
+		return m.clearedcard
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *TopUpRuleMutation) ClearEdge(name string) error {
+	switch name {
+	case topuprule.EdgeAccount:
+		m.ClearAccount()
+		return nil
+	case topuprule.EdgeCard:
+		m.ClearCard()
+		return nil
+	}
+	return fmt.Errorf("unknown TopUpRule unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *TopUpRuleMutation) ResetEdge(name string) error {
+	switch name {
+	case topuprule.EdgeAccount:
+		m.ResetAccount()
+		return nil
+	case topuprule.EdgeCard:
+		m.ResetCard()
+		return nil
+	}
+	return fmt.Errorf("unknown TopUpRule edge %s", name)
 }

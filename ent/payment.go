@@ -50,6 +50,10 @@ type Payment struct {
 	TransactionID *gid.ID `json:"transaction_id,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// CardID holds the value of the "card_id" field.
+	CardID *gid.ID `json:"card_id,omitempty"`
+	// Origin holds the value of the "origin" field.
+	Origin payment.Origin `json:"origin,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PaymentQuery when eager-loading is set.
 	Edges        PaymentEdges `json:"edges"`
@@ -96,13 +100,13 @@ func (*Payment) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case payment.FieldTransactionID:
+		case payment.FieldTransactionID, payment.FieldCardID:
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
 		case payment.FieldID, payment.FieldAgencyID, payment.FieldAccountID:
 			values[i] = new(gid.ID)
 		case payment.FieldAmount, payment.FieldCredits:
 			values[i] = new(sql.NullInt64)
-		case payment.FieldProvider, payment.FieldProviderRef, payment.FieldMethod, payment.FieldStatus, payment.FieldCurrency, payment.FieldClientSecret, payment.FieldApprovalURL, payment.FieldFailureReason:
+		case payment.FieldProvider, payment.FieldProviderRef, payment.FieldMethod, payment.FieldStatus, payment.FieldCurrency, payment.FieldClientSecret, payment.FieldApprovalURL, payment.FieldFailureReason, payment.FieldOrigin:
 			values[i] = new(sql.NullString)
 		case payment.FieldCreatedAt, payment.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -221,6 +225,19 @@ func (_m *Payment) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
 			}
+		case payment.FieldCardID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field card_id", values[i])
+			} else if value.Valid {
+				_m.CardID = new(gid.ID)
+				*_m.CardID = *value.S.(*gid.ID)
+			}
+		case payment.FieldOrigin:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field origin", values[i])
+			} else if value.Valid {
+				_m.Origin = payment.Origin(value.String)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -316,6 +333,14 @@ func (_m *Payment) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	if v := _m.CardID; v != nil {
+		builder.WriteString("card_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("origin=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Origin))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -180,6 +180,34 @@ func (_c *PaymentCreate) SetNillableUpdatedAt(v *time.Time) *PaymentCreate {
 	return _c
 }
 
+// SetCardID sets the "card_id" field.
+func (_c *PaymentCreate) SetCardID(v gid.ID) *PaymentCreate {
+	_c.mutation.SetCardID(v)
+	return _c
+}
+
+// SetNillableCardID sets the "card_id" field if the given value is not nil.
+func (_c *PaymentCreate) SetNillableCardID(v *gid.ID) *PaymentCreate {
+	if v != nil {
+		_c.SetCardID(*v)
+	}
+	return _c
+}
+
+// SetOrigin sets the "origin" field.
+func (_c *PaymentCreate) SetOrigin(v payment.Origin) *PaymentCreate {
+	_c.mutation.SetOrigin(v)
+	return _c
+}
+
+// SetNillableOrigin sets the "origin" field if the given value is not nil.
+func (_c *PaymentCreate) SetNillableOrigin(v *payment.Origin) *PaymentCreate {
+	if v != nil {
+		_c.SetOrigin(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *PaymentCreate) SetID(v gid.ID) *PaymentCreate {
 	_c.mutation.SetID(v)
@@ -255,6 +283,10 @@ func (_c *PaymentCreate) defaults() {
 		v := payment.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.Origin(); !ok {
+		v := payment.DefaultOrigin
+		_c.mutation.SetOrigin(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := payment.DefaultID()
 		_c.mutation.SetID(v)
@@ -310,6 +342,14 @@ func (_c *PaymentCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "Payment.updated_at"`)}
+	}
+	if _, ok := _c.mutation.Origin(); !ok {
+		return &ValidationError{Name: "origin", err: errors.New(`ent: missing required field "Payment.origin"`)}
+	}
+	if v, ok := _c.mutation.Origin(); ok {
+		if err := payment.OriginValidator(v); err != nil {
+			return &ValidationError{Name: "origin", err: fmt.Errorf(`ent: validator failed for field "Payment.origin": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := payment.IDValidator(string(v)); err != nil {
@@ -406,6 +446,14 @@ func (_c *PaymentCreate) createSpec() (*Payment, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(payment.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.CardID(); ok {
+		_spec.SetField(payment.FieldCardID, field.TypeString, value)
+		_node.CardID = &value
+	}
+	if value, ok := _c.mutation.Origin(); ok {
+		_spec.SetField(payment.FieldOrigin, field.TypeEnum, value)
+		_node.Origin = value
 	}
 	if nodes := _c.mutation.AccountIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -641,6 +689,12 @@ func (u *PaymentUpsertOne) UpdateNewValues() *PaymentUpsertOne {
 		}
 		if _, exists := u.create.mutation.Currency(); exists {
 			s.SetIgnore(payment.FieldCurrency)
+		}
+		if _, exists := u.create.mutation.CardID(); exists {
+			s.SetIgnore(payment.FieldCardID)
+		}
+		if _, exists := u.create.mutation.Origin(); exists {
+			s.SetIgnore(payment.FieldOrigin)
 		}
 	}))
 	return u
@@ -1005,6 +1059,12 @@ func (u *PaymentUpsertBulk) UpdateNewValues() *PaymentUpsertBulk {
 			}
 			if _, exists := b.mutation.Currency(); exists {
 				s.SetIgnore(payment.FieldCurrency)
+			}
+			if _, exists := b.mutation.CardID(); exists {
+				s.SetIgnore(payment.FieldCardID)
+			}
+			if _, exists := b.mutation.Origin(); exists {
+				s.SetIgnore(payment.FieldOrigin)
 			}
 		}
 	}))

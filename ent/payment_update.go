@@ -248,6 +248,9 @@ func (_u *PaymentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(payment.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if _u.mutation.CardIDCleared() {
+		_spec.ClearField(payment.FieldCardID, field.TypeString)
+	}
 	if _u.mutation.TransactionCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -544,6 +547,9 @@ func (_u *PaymentUpdateOne) sqlSave(ctx context.Context) (_node *Payment, err er
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(payment.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.CardIDCleared() {
+		_spec.ClearField(payment.FieldCardID, field.TypeString)
 	}
 	if _u.mutation.TransactionCleared() {
 		edge := &sqlgraph.EdgeSpec{

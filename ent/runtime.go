@@ -5,16 +5,20 @@ package ent
 import (
 	"creditgate/ent/account"
 	"creditgate/ent/agency"
+	"creditgate/ent/alertrule"
 	"creditgate/ent/balance"
+	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/idempotencykey"
 	"creditgate/ent/invoice"
+	"creditgate/ent/job"
 	"creditgate/ent/journal"
 	"creditgate/ent/payment"
 	"creditgate/ent/posting"
 	"creditgate/ent/schema"
 	"creditgate/ent/service"
+	"creditgate/ent/topuprule"
 	"creditgate/gid"
 	"time"
 )
@@ -117,6 +121,55 @@ func init() {
 	agency.DefaultID = agencyDescID.Default.(func() gid.ID)
 	// agency.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	agency.IDValidator = agencyDescID.Validators[0].(func(string) error)
+	alertruleMixin := schema.AlertRule{}.Mixin()
+	alertruleMixinFields0 := alertruleMixin[0].Fields()
+	_ = alertruleMixinFields0
+	alertruleMixinFields1 := alertruleMixin[1].Fields()
+	_ = alertruleMixinFields1
+	alertruleFields := schema.AlertRule{}.Fields()
+	_ = alertruleFields
+	// alertruleDescCreatedAt is the schema descriptor for created_at field.
+	alertruleDescCreatedAt := alertruleMixinFields1[0].Descriptor()
+	// alertrule.DefaultCreatedAt holds the default value on creation for the created_at field.
+	alertrule.DefaultCreatedAt = alertruleDescCreatedAt.Default.(func() time.Time)
+	// alertruleDescCurrency is the schema descriptor for currency field.
+	alertruleDescCurrency := alertruleFields[2].Descriptor()
+	// alertrule.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
+	alertrule.CurrencyValidator = func() func(string) error {
+		validators := alertruleDescCurrency.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(currency string) error {
+			for _, fn := range fns {
+				if err := fn(currency); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// alertruleDescEnabled is the schema descriptor for enabled field.
+	alertruleDescEnabled := alertruleFields[3].Descriptor()
+	// alertrule.DefaultEnabled holds the default value on creation for the enabled field.
+	alertrule.DefaultEnabled = alertruleDescEnabled.Default.(bool)
+	// alertruleDescEmail is the schema descriptor for email field.
+	alertruleDescEmail := alertruleFields[5].Descriptor()
+	// alertrule.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	alertrule.EmailValidator = alertruleDescEmail.Validators[0].(func(string) error)
+	// alertruleDescUpdatedAt is the schema descriptor for updated_at field.
+	alertruleDescUpdatedAt := alertruleFields[11].Descriptor()
+	// alertrule.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	alertrule.DefaultUpdatedAt = alertruleDescUpdatedAt.Default.(func() time.Time)
+	// alertrule.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	alertrule.UpdateDefaultUpdatedAt = alertruleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// alertruleDescID is the schema descriptor for id field.
+	alertruleDescID := alertruleMixinFields0[0].Descriptor()
+	// alertrule.DefaultID holds the default value on creation for the id field.
+	alertrule.DefaultID = alertruleDescID.Default.(func() gid.ID)
+	// alertrule.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	alertrule.IDValidator = alertruleDescID.Validators[0].(func(string) error)
 	balanceMixin := schema.Balance{}.Mixin()
 	balanceMixinFields0 := balanceMixin[0].Fields()
 	_ = balanceMixinFields0
@@ -152,12 +205,37 @@ func init() {
 	balanceDescUpdatedAt := balanceFields[5].Descriptor()
 	// balance.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	balance.DefaultUpdatedAt = balanceDescUpdatedAt.Default.(func() time.Time)
+	// balanceDescAlertLow is the schema descriptor for alert_low field.
+	balanceDescAlertLow := balanceFields[8].Descriptor()
+	// balance.DefaultAlertLow holds the default value on creation for the alert_low field.
+	balance.DefaultAlertLow = balanceDescAlertLow.Default.(bool)
 	// balanceDescID is the schema descriptor for id field.
 	balanceDescID := balanceMixinFields0[0].Descriptor()
 	// balance.DefaultID holds the default value on creation for the id field.
 	balance.DefaultID = balanceDescID.Default.(func() gid.ID)
 	// balance.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	balance.IDValidator = balanceDescID.Validators[0].(func(string) error)
+	cardMixin := schema.Card{}.Mixin()
+	cardMixinFields0 := cardMixin[0].Fields()
+	_ = cardMixinFields0
+	cardMixinFields1 := cardMixin[1].Fields()
+	_ = cardMixinFields1
+	cardFields := schema.Card{}.Fields()
+	_ = cardFields
+	// cardDescCreatedAt is the schema descriptor for created_at field.
+	cardDescCreatedAt := cardMixinFields1[0].Descriptor()
+	// card.DefaultCreatedAt holds the default value on creation for the created_at field.
+	card.DefaultCreatedAt = cardDescCreatedAt.Default.(func() time.Time)
+	// cardDescLast4 is the schema descriptor for last4 field.
+	cardDescLast4 := cardFields[6].Descriptor()
+	// card.Last4Validator is a validator for the "last4" field. It is called by the builders before save.
+	card.Last4Validator = cardDescLast4.Validators[0].(func(string) error)
+	// cardDescID is the schema descriptor for id field.
+	cardDescID := cardMixinFields0[0].Descriptor()
+	// card.DefaultID holds the default value on creation for the id field.
+	card.DefaultID = cardDescID.Default.(func() gid.ID)
+	// card.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	card.IDValidator = cardDescID.Validators[0].(func(string) error)
 	creditpackageMixin := schema.CreditPackage{}.Mixin()
 	creditpackageMixinFields0 := creditpackageMixin[0].Fields()
 	_ = creditpackageMixinFields0
@@ -344,6 +422,55 @@ func init() {
 	invoice.DefaultID = invoiceDescID.Default.(func() gid.ID)
 	// invoice.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	invoice.IDValidator = invoiceDescID.Validators[0].(func(string) error)
+	jobMixin := schema.Job{}.Mixin()
+	jobMixinFields0 := jobMixin[0].Fields()
+	_ = jobMixinFields0
+	jobMixinFields1 := jobMixin[1].Fields()
+	_ = jobMixinFields1
+	jobFields := schema.Job{}.Fields()
+	_ = jobFields
+	// jobDescCreatedAt is the schema descriptor for created_at field.
+	jobDescCreatedAt := jobMixinFields1[0].Descriptor()
+	// job.DefaultCreatedAt holds the default value on creation for the created_at field.
+	job.DefaultCreatedAt = jobDescCreatedAt.Default.(func() time.Time)
+	// jobDescCurrency is the schema descriptor for currency field.
+	jobDescCurrency := jobFields[3].Descriptor()
+	// job.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
+	job.CurrencyValidator = func() func(string) error {
+		validators := jobDescCurrency.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(currency string) error {
+			for _, fn := range fns {
+				if err := fn(currency); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// jobDescRunAt is the schema descriptor for run_at field.
+	jobDescRunAt := jobFields[5].Descriptor()
+	// job.DefaultRunAt holds the default value on creation for the run_at field.
+	job.DefaultRunAt = jobDescRunAt.Default.(func() time.Time)
+	// jobDescAttempts is the schema descriptor for attempts field.
+	jobDescAttempts := jobFields[6].Descriptor()
+	// job.DefaultAttempts holds the default value on creation for the attempts field.
+	job.DefaultAttempts = jobDescAttempts.Default.(int)
+	// jobDescUpdatedAt is the schema descriptor for updated_at field.
+	jobDescUpdatedAt := jobFields[11].Descriptor()
+	// job.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	job.DefaultUpdatedAt = jobDescUpdatedAt.Default.(func() time.Time)
+	// job.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	job.UpdateDefaultUpdatedAt = jobDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// jobDescID is the schema descriptor for id field.
+	jobDescID := jobMixinFields0[0].Descriptor()
+	// job.DefaultID holds the default value on creation for the id field.
+	job.DefaultID = jobDescID.Default.(func() gid.ID)
+	// job.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	job.IDValidator = jobDescID.Validators[0].(func(string) error)
 	journalMixin := schema.Journal{}.Mixin()
 	journalMixinFields0 := journalMixin[0].Fields()
 	_ = journalMixinFields0
@@ -508,4 +635,53 @@ func init() {
 	service.DefaultID = serviceDescID.Default.(func() gid.ID)
 	// service.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	service.IDValidator = serviceDescID.Validators[0].(func(string) error)
+	topupruleMixin := schema.TopUpRule{}.Mixin()
+	topupruleMixinFields0 := topupruleMixin[0].Fields()
+	_ = topupruleMixinFields0
+	topupruleMixinFields1 := topupruleMixin[1].Fields()
+	_ = topupruleMixinFields1
+	topupruleFields := schema.TopUpRule{}.Fields()
+	_ = topupruleFields
+	// topupruleDescCreatedAt is the schema descriptor for created_at field.
+	topupruleDescCreatedAt := topupruleMixinFields1[0].Descriptor()
+	// topuprule.DefaultCreatedAt holds the default value on creation for the created_at field.
+	topuprule.DefaultCreatedAt = topupruleDescCreatedAt.Default.(func() time.Time)
+	// topupruleDescCurrency is the schema descriptor for currency field.
+	topupruleDescCurrency := topupruleFields[2].Descriptor()
+	// topuprule.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
+	topuprule.CurrencyValidator = func() func(string) error {
+		validators := topupruleDescCurrency.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(currency string) error {
+			for _, fn := range fns {
+				if err := fn(currency); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// topupruleDescEnabled is the schema descriptor for enabled field.
+	topupruleDescEnabled := topupruleFields[3].Descriptor()
+	// topuprule.DefaultEnabled holds the default value on creation for the enabled field.
+	topuprule.DefaultEnabled = topupruleDescEnabled.Default.(bool)
+	// topupruleDescConsecutiveFailures is the schema descriptor for consecutive_failures field.
+	topupruleDescConsecutiveFailures := topupruleFields[9].Descriptor()
+	// topuprule.DefaultConsecutiveFailures holds the default value on creation for the consecutive_failures field.
+	topuprule.DefaultConsecutiveFailures = topupruleDescConsecutiveFailures.Default.(int)
+	// topupruleDescUpdatedAt is the schema descriptor for updated_at field.
+	topupruleDescUpdatedAt := topupruleFields[17].Descriptor()
+	// topuprule.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	topuprule.DefaultUpdatedAt = topupruleDescUpdatedAt.Default.(func() time.Time)
+	// topuprule.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	topuprule.UpdateDefaultUpdatedAt = topupruleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// topupruleDescID is the schema descriptor for id field.
+	topupruleDescID := topupruleMixinFields0[0].Descriptor()
+	// topuprule.DefaultID holds the default value on creation for the id field.
+	topuprule.DefaultID = topupruleDescID.Default.(func() gid.ID)
+	// topuprule.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	topuprule.IDValidator = topupruleDescID.Validators[0].(func(string) error)
 }

@@ -18,8 +18,12 @@ type Tx struct {
 	Account *AccountClient
 	// Agency is the client for interacting with the Agency builders.
 	Agency *AgencyClient
+	// AlertRule is the client for interacting with the AlertRule builders.
+	AlertRule *AlertRuleClient
 	// Balance is the client for interacting with the Balance builders.
 	Balance *BalanceClient
+	// Card is the client for interacting with the Card builders.
+	Card *CardClient
 	// CreditPackage is the client for interacting with the CreditPackage builders.
 	CreditPackage *CreditPackageClient
 	// CreditRequest is the client for interacting with the CreditRequest builders.
@@ -28,6 +32,8 @@ type Tx struct {
 	IdempotencyKey *IdempotencyKeyClient
 	// Invoice is the client for interacting with the Invoice builders.
 	Invoice *InvoiceClient
+	// Job is the client for interacting with the Job builders.
+	Job *JobClient
 	// Journal is the client for interacting with the Journal builders.
 	Journal *JournalClient
 	// Payment is the client for interacting with the Payment builders.
@@ -36,6 +42,8 @@ type Tx struct {
 	Posting *PostingClient
 	// Service is the client for interacting with the Service builders.
 	Service *ServiceClient
+	// TopUpRule is the client for interacting with the TopUpRule builders.
+	TopUpRule *TopUpRuleClient
 
 	// lazily loaded.
 	client     *Client
@@ -169,15 +177,19 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.Account = NewAccountClient(tx.config)
 	tx.Agency = NewAgencyClient(tx.config)
+	tx.AlertRule = NewAlertRuleClient(tx.config)
 	tx.Balance = NewBalanceClient(tx.config)
+	tx.Card = NewCardClient(tx.config)
 	tx.CreditPackage = NewCreditPackageClient(tx.config)
 	tx.CreditRequest = NewCreditRequestClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Invoice = NewInvoiceClient(tx.config)
+	tx.Job = NewJobClient(tx.config)
 	tx.Journal = NewJournalClient(tx.config)
 	tx.Payment = NewPaymentClient(tx.config)
 	tx.Posting = NewPostingClient(tx.config)
 	tx.Service = NewServiceClient(tx.config)
+	tx.TopUpRule = NewTopUpRuleClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

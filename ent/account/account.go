@@ -26,6 +26,8 @@ const (
 	FieldName = "name"
 	// FieldKind holds the string denoting the kind field in the database.
 	FieldKind = "kind"
+	// FieldPaymentCustomer holds the string denoting the payment_customer field in the database.
+	FieldPaymentCustomer = "payment_customer"
 	// EdgeAgency holds the string denoting the agency edge name in mutations.
 	EdgeAgency = "agency"
 	// EdgeBalances holds the string denoting the balances edge name in mutations.
@@ -55,6 +57,7 @@ var Columns = []string{
 	FieldAgencyID,
 	FieldName,
 	FieldKind,
+	FieldPaymentCustomer,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -127,6 +130,11 @@ func ByName(opts ...sql.OrderTermOption) OrderOption {
 // ByKind orders the results by the kind field.
 func ByKind(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldKind, opts...).ToFunc()
+}
+
+// ByPaymentCustomer orders the results by the payment_customer field.
+func ByPaymentCustomer(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPaymentCustomer, opts...).ToFunc()
 }
 
 // ByAgencyField orders the results by agency field.

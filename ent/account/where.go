@@ -71,6 +71,11 @@ func Name(v string) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldName, v))
 }
 
+// PaymentCustomer applies equality check predicate on the "payment_customer" field. It's identical to PaymentCustomerEQ.
+func PaymentCustomer(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldPaymentCustomer, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldCreatedAt, v))
@@ -264,6 +269,81 @@ func KindIn(vs ...Kind) predicate.Account {
 // KindNotIn applies the NotIn predicate on the "kind" field.
 func KindNotIn(vs ...Kind) predicate.Account {
 	return predicate.Account(sql.FieldNotIn(FieldKind, vs...))
+}
+
+// PaymentCustomerEQ applies the EQ predicate on the "payment_customer" field.
+func PaymentCustomerEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldPaymentCustomer, v))
+}
+
+// PaymentCustomerNEQ applies the NEQ predicate on the "payment_customer" field.
+func PaymentCustomerNEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldPaymentCustomer, v))
+}
+
+// PaymentCustomerIn applies the In predicate on the "payment_customer" field.
+func PaymentCustomerIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldPaymentCustomer, vs...))
+}
+
+// PaymentCustomerNotIn applies the NotIn predicate on the "payment_customer" field.
+func PaymentCustomerNotIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldPaymentCustomer, vs...))
+}
+
+// PaymentCustomerGT applies the GT predicate on the "payment_customer" field.
+func PaymentCustomerGT(v string) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldPaymentCustomer, v))
+}
+
+// PaymentCustomerGTE applies the GTE predicate on the "payment_customer" field.
+func PaymentCustomerGTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldPaymentCustomer, v))
+}
+
+// PaymentCustomerLT applies the LT predicate on the "payment_customer" field.
+func PaymentCustomerLT(v string) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldPaymentCustomer, v))
+}
+
+// PaymentCustomerLTE applies the LTE predicate on the "payment_customer" field.
+func PaymentCustomerLTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldPaymentCustomer, v))
+}
+
+// PaymentCustomerContains applies the Contains predicate on the "payment_customer" field.
+func PaymentCustomerContains(v string) predicate.Account {
+	return predicate.Account(sql.FieldContains(FieldPaymentCustomer, v))
+}
+
+// PaymentCustomerHasPrefix applies the HasPrefix predicate on the "payment_customer" field.
+func PaymentCustomerHasPrefix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasPrefix(FieldPaymentCustomer, v))
+}
+
+// PaymentCustomerHasSuffix applies the HasSuffix predicate on the "payment_customer" field.
+func PaymentCustomerHasSuffix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasSuffix(FieldPaymentCustomer, v))
+}
+
+// PaymentCustomerIsNil applies the IsNil predicate on the "payment_customer" field.
+func PaymentCustomerIsNil() predicate.Account {
+	return predicate.Account(sql.FieldIsNull(FieldPaymentCustomer))
+}
+
+// PaymentCustomerNotNil applies the NotNil predicate on the "payment_customer" field.
+func PaymentCustomerNotNil() predicate.Account {
+	return predicate.Account(sql.FieldNotNull(FieldPaymentCustomer))
+}
+
+// PaymentCustomerEqualFold applies the EqualFold predicate on the "payment_customer" field.
+func PaymentCustomerEqualFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldEqualFold(FieldPaymentCustomer, v))
+}
+
+// PaymentCustomerContainsFold applies the ContainsFold predicate on the "payment_customer" field.
+func PaymentCustomerContainsFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldContainsFold(FieldPaymentCustomer, v))
 }
 
 // HasAgency applies the HasEdge predicate on the "agency" edge.

@@ -27,6 +27,12 @@ const (
 	FieldSeq = "seq"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
 	FieldUpdatedAt = "updated_at"
+	// FieldTopupBelow holds the string denoting the topup_below field in the database.
+	FieldTopupBelow = "topup_below"
+	// FieldAlertBelow holds the string denoting the alert_below field in the database.
+	FieldAlertBelow = "alert_below"
+	// FieldAlertLow holds the string denoting the alert_low field in the database.
+	FieldAlertLow = "alert_low"
 	// EdgeAccount holds the string denoting the account edge name in mutations.
 	EdgeAccount = "account"
 	// Table holds the table name of the balance in the database.
@@ -49,6 +55,9 @@ var Columns = []string{
 	FieldAvailable,
 	FieldSeq,
 	FieldUpdatedAt,
+	FieldTopupBelow,
+	FieldAlertBelow,
+	FieldAlertLow,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -70,6 +79,8 @@ var (
 	DefaultSeq int64
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
 	DefaultUpdatedAt func() time.Time
+	// DefaultAlertLow holds the default value on creation for the "alert_low" field.
+	DefaultAlertLow bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -112,6 +123,21 @@ func BySeq(opts ...sql.OrderTermOption) OrderOption {
 // ByUpdatedAt orders the results by the updated_at field.
 func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUpdatedAt, opts...).ToFunc()
+}
+
+// ByTopupBelow orders the results by the topup_below field.
+func ByTopupBelow(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTopupBelow, opts...).ToFunc()
+}
+
+// ByAlertBelow orders the results by the alert_below field.
+func ByAlertBelow(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAlertBelow, opts...).ToFunc()
+}
+
+// ByAlertLow orders the results by the alert_low field.
+func ByAlertLow(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAlertLow, opts...).ToFunc()
 }
 
 // ByAccountField orders the results by account field.

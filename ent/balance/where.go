@@ -86,6 +86,21 @@ func UpdatedAt(v time.Time) predicate.Balance {
 	return predicate.Balance(sql.FieldEQ(FieldUpdatedAt, v))
 }
 
+// TopupBelow applies equality check predicate on the "topup_below" field. It's identical to TopupBelowEQ.
+func TopupBelow(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldEQ(FieldTopupBelow, v))
+}
+
+// AlertBelow applies equality check predicate on the "alert_below" field. It's identical to AlertBelowEQ.
+func AlertBelow(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldEQ(FieldAlertBelow, v))
+}
+
+// AlertLow applies equality check predicate on the "alert_low" field. It's identical to AlertLowEQ.
+func AlertLow(v bool) predicate.Balance {
+	return predicate.Balance(sql.FieldEQ(FieldAlertLow, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v gid.ID) predicate.Balance {
 	return predicate.Balance(sql.FieldEQ(FieldAccountID, v))
@@ -409,6 +424,116 @@ func UpdatedAtLT(v time.Time) predicate.Balance {
 // UpdatedAtLTE applies the LTE predicate on the "updated_at" field.
 func UpdatedAtLTE(v time.Time) predicate.Balance {
 	return predicate.Balance(sql.FieldLTE(FieldUpdatedAt, v))
+}
+
+// TopupBelowEQ applies the EQ predicate on the "topup_below" field.
+func TopupBelowEQ(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldEQ(FieldTopupBelow, v))
+}
+
+// TopupBelowNEQ applies the NEQ predicate on the "topup_below" field.
+func TopupBelowNEQ(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldNEQ(FieldTopupBelow, v))
+}
+
+// TopupBelowIn applies the In predicate on the "topup_below" field.
+func TopupBelowIn(vs ...int64) predicate.Balance {
+	return predicate.Balance(sql.FieldIn(FieldTopupBelow, vs...))
+}
+
+// TopupBelowNotIn applies the NotIn predicate on the "topup_below" field.
+func TopupBelowNotIn(vs ...int64) predicate.Balance {
+	return predicate.Balance(sql.FieldNotIn(FieldTopupBelow, vs...))
+}
+
+// TopupBelowGT applies the GT predicate on the "topup_below" field.
+func TopupBelowGT(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldGT(FieldTopupBelow, v))
+}
+
+// TopupBelowGTE applies the GTE predicate on the "topup_below" field.
+func TopupBelowGTE(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldGTE(FieldTopupBelow, v))
+}
+
+// TopupBelowLT applies the LT predicate on the "topup_below" field.
+func TopupBelowLT(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldLT(FieldTopupBelow, v))
+}
+
+// TopupBelowLTE applies the LTE predicate on the "topup_below" field.
+func TopupBelowLTE(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldLTE(FieldTopupBelow, v))
+}
+
+// TopupBelowIsNil applies the IsNil predicate on the "topup_below" field.
+func TopupBelowIsNil() predicate.Balance {
+	return predicate.Balance(sql.FieldIsNull(FieldTopupBelow))
+}
+
+// TopupBelowNotNil applies the NotNil predicate on the "topup_below" field.
+func TopupBelowNotNil() predicate.Balance {
+	return predicate.Balance(sql.FieldNotNull(FieldTopupBelow))
+}
+
+// AlertBelowEQ applies the EQ predicate on the "alert_below" field.
+func AlertBelowEQ(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldEQ(FieldAlertBelow, v))
+}
+
+// AlertBelowNEQ applies the NEQ predicate on the "alert_below" field.
+func AlertBelowNEQ(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldNEQ(FieldAlertBelow, v))
+}
+
+// AlertBelowIn applies the In predicate on the "alert_below" field.
+func AlertBelowIn(vs ...int64) predicate.Balance {
+	return predicate.Balance(sql.FieldIn(FieldAlertBelow, vs...))
+}
+
+// AlertBelowNotIn applies the NotIn predicate on the "alert_below" field.
+func AlertBelowNotIn(vs ...int64) predicate.Balance {
+	return predicate.Balance(sql.FieldNotIn(FieldAlertBelow, vs...))
+}
+
+// AlertBelowGT applies the GT predicate on the "alert_below" field.
+func AlertBelowGT(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldGT(FieldAlertBelow, v))
+}
+
+// AlertBelowGTE applies the GTE predicate on the "alert_below" field.
+func AlertBelowGTE(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldGTE(FieldAlertBelow, v))
+}
+
+// AlertBelowLT applies the LT predicate on the "alert_below" field.
+func AlertBelowLT(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldLT(FieldAlertBelow, v))
+}
+
+// AlertBelowLTE applies the LTE predicate on the "alert_below" field.
+func AlertBelowLTE(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldLTE(FieldAlertBelow, v))
+}
+
+// AlertBelowIsNil applies the IsNil predicate on the "alert_below" field.
+func AlertBelowIsNil() predicate.Balance {
+	return predicate.Balance(sql.FieldIsNull(FieldAlertBelow))
+}
+
+// AlertBelowNotNil applies the NotNil predicate on the "alert_below" field.
+func AlertBelowNotNil() predicate.Balance {
+	return predicate.Balance(sql.FieldNotNull(FieldAlertBelow))
+}
+
+// AlertLowEQ applies the EQ predicate on the "alert_low" field.
+func AlertLowEQ(v bool) predicate.Balance {
+	return predicate.Balance(sql.FieldEQ(FieldAlertLow, v))
+}
+
+// AlertLowNEQ applies the NEQ predicate on the "alert_low" field.
+func AlertLowNEQ(v bool) predicate.Balance {
+	return predicate.Balance(sql.FieldNEQ(FieldAlertLow, v))
 }
 
 // HasAccount applies the HasEdge predicate on the "account" edge.

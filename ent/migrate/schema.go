@@ -15,6 +15,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"CLIENT", "AGENCY"}},
+		{Name: "payment_customer", Type: field.TypeString, Nullable: true},
 		{Name: "agency_id", Type: field.TypeString, Size: 40},
 	}
 	// AccountsTable holds the schema information for the "accounts" table.
@@ -25,7 +26,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "accounts_agencies_accounts",
-				Columns:    []*schema.Column{AccountsColumns[4]},
+				Columns:    []*schema.Column{AccountsColumns[5]},
 				RefColumns: []*schema.Column{AgenciesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -34,12 +35,12 @@ var (
 			{
 				Name:    "account_agency_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[4], AccountsColumns[1], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[5], AccountsColumns[1], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_agency_id",
 				Unique:  true,
-				Columns: []*schema.Column{AccountsColumns[4]},
+				Columns: []*schema.Column{AccountsColumns[5]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "kind = 'AGENCY'",
 				},
@@ -60,6 +61,44 @@ var (
 		Columns:    AgenciesColumns,
 		PrimaryKey: []*schema.Column{AgenciesColumns[0]},
 	}
+	// AlertRulesColumns holds the columns for the "alert_rules" table.
+	AlertRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "agency_id", Type: field.TypeString},
+		{Name: "currency", Type: field.TypeString, Size: 3},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "threshold", Type: field.TypeInt64},
+		{Name: "email", Type: field.TypeString, Size: 254},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"OK", "LOW", "RECOVERED"}, Default: "OK"},
+		{Name: "low_since", Type: field.TypeTime, Nullable: true},
+		{Name: "last_sent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "recovered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "updated_by", Type: field.TypeString},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "account_id", Type: field.TypeString, Size: 40},
+	}
+	// AlertRulesTable holds the schema information for the "alert_rules" table.
+	AlertRulesTable = &schema.Table{
+		Name:       "alert_rules",
+		Columns:    AlertRulesColumns,
+		PrimaryKey: []*schema.Column{AlertRulesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "alert_rules_accounts_account",
+				Columns:    []*schema.Column{AlertRulesColumns[13]},
+				RefColumns: []*schema.Column{AccountsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "alertrule_account_id_currency",
+				Unique:  true,
+				Columns: []*schema.Column{AlertRulesColumns[13], AlertRulesColumns[3]},
+			},
+		},
+	}
 	// BalancesColumns holds the columns for the "balances" table.
 	BalancesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -68,6 +107,9 @@ var (
 		{Name: "available", Type: field.TypeInt64, Default: 0},
 		{Name: "seq", Type: field.TypeInt64, Default: 0},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "topup_below", Type: field.TypeInt64, Nullable: true},
+		{Name: "alert_below", Type: field.TypeInt64, Nullable: true},
+		{Name: "alert_low", Type: field.TypeBool, Default: false},
 		{Name: "account_id", Type: field.TypeString, Size: 40},
 	}
 	// BalancesTable holds the schema information for the "balances" table.
@@ -78,7 +120,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "balances_accounts_balances",
-				Columns:    []*schema.Column{BalancesColumns[6]},
+				Columns:    []*schema.Column{BalancesColumns[9]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -87,7 +129,42 @@ var (
 			{
 				Name:    "balance_account_id_currency",
 				Unique:  true,
-				Columns: []*schema.Column{BalancesColumns[6], BalancesColumns[2]},
+				Columns: []*schema.Column{BalancesColumns[9], BalancesColumns[2]},
+			},
+		},
+	}
+	// CardsColumns holds the columns for the "cards" table.
+	CardsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "agency_id", Type: field.TypeString},
+		{Name: "provider", Type: field.TypeString},
+		{Name: "ref", Type: field.TypeString},
+		{Name: "customer_ref", Type: field.TypeString},
+		{Name: "brand", Type: field.TypeString},
+		{Name: "last4", Type: field.TypeString, Size: 4},
+		{Name: "exp_month", Type: field.TypeInt},
+		{Name: "exp_year", Type: field.TypeInt},
+		{Name: "account_id", Type: field.TypeString, Size: 40},
+	}
+	// CardsTable holds the schema information for the "cards" table.
+	CardsTable = &schema.Table{
+		Name:       "cards",
+		Columns:    CardsColumns,
+		PrimaryKey: []*schema.Column{CardsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "cards_accounts_account",
+				Columns:    []*schema.Column{CardsColumns[10]},
+				RefColumns: []*schema.Column{AccountsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "card_account_id_provider_ref",
+				Unique:  true,
+				Columns: []*schema.Column{CardsColumns[10], CardsColumns[3], CardsColumns[4]},
 			},
 		},
 	}
@@ -250,6 +327,44 @@ var (
 			},
 		},
 	}
+	// JobsColumns holds the columns for the "jobs" table.
+	JobsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"TOPUP", "ALERT"}},
+		{Name: "agency_id", Type: field.TypeString},
+		{Name: "account_id", Type: field.TypeString},
+		{Name: "currency", Type: field.TypeString, Size: 3},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"QUEUED", "RUNNING", "DONE"}, Default: "QUEUED"},
+		{Name: "run_at", Type: field.TypeTime},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "locked_until", Type: field.TypeTime, Nullable: true},
+		{Name: "locked_by", Type: field.TypeString, Nullable: true},
+		{Name: "payment_id", Type: field.TypeString, Nullable: true},
+		{Name: "outcome", Type: field.TypeString, Nullable: true},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// JobsTable holds the schema information for the "jobs" table.
+	JobsTable = &schema.Table{
+		Name:       "jobs",
+		Columns:    JobsColumns,
+		PrimaryKey: []*schema.Column{JobsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "job_status_run_at",
+				Unique:  false,
+				Columns: []*schema.Column{JobsColumns[6], JobsColumns[7]},
+			},
+			{
+				Name:    "jobs_one_in_flight",
+				Unique:  true,
+				Columns: []*schema.Column{JobsColumns[2], JobsColumns[4], JobsColumns[5]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "status IN ('QUEUED', 'RUNNING')",
+				},
+			},
+		},
+	}
 	// JournalsColumns holds the columns for the "journals" table.
 	JournalsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -278,6 +393,8 @@ var (
 		{Name: "approval_url", Type: field.TypeString, Nullable: true},
 		{Name: "failure_reason", Type: field.TypeString, Nullable: true},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "card_id", Type: field.TypeString, Nullable: true},
+		{Name: "origin", Type: field.TypeEnum, Enums: []string{"PURCHASE", "AUTO_TOPUP"}, Default: "PURCHASE"},
 		{Name: "account_id", Type: field.TypeString, Size: 40},
 		{Name: "transaction_id", Type: field.TypeString, Nullable: true, Size: 40},
 	}
@@ -289,13 +406,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "payments_accounts_account",
-				Columns:    []*schema.Column{PaymentsColumns[14]},
+				Columns:    []*schema.Column{PaymentsColumns[16]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "payments_postings_transaction",
-				Columns:    []*schema.Column{PaymentsColumns[15]},
+				Columns:    []*schema.Column{PaymentsColumns[17]},
 				RefColumns: []*schema.Column{PostingsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -309,7 +426,7 @@ var (
 			{
 				Name:    "payment_account_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{PaymentsColumns[14], PaymentsColumns[1]},
+				Columns: []*schema.Column{PaymentsColumns[16], PaymentsColumns[1]},
 			},
 		},
 	}
@@ -386,29 +503,85 @@ var (
 			},
 		},
 	}
+	// TopUpRulesColumns holds the columns for the "top_up_rules" table.
+	TopUpRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "agency_id", Type: field.TypeString},
+		{Name: "currency", Type: field.TypeString, Size: 3},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "threshold", Type: field.TypeInt64},
+		{Name: "mode", Type: field.TypeEnum, Enums: []string{"FIXED", "TOP_UP_TO"}},
+		{Name: "amount", Type: field.TypeInt64},
+		{Name: "monthly_cap", Type: field.TypeInt64, Nullable: true},
+		{Name: "consecutive_failures", Type: field.TypeInt, Default: 0},
+		{Name: "retry_after", Type: field.TypeTime, Nullable: true},
+		{Name: "paused_at", Type: field.TypeTime, Nullable: true},
+		{Name: "pause_reason", Type: field.TypeString, Nullable: true},
+		{Name: "last_failure_reason", Type: field.TypeString, Nullable: true},
+		{Name: "last_failure_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_topup_at", Type: field.TypeTime, Nullable: true},
+		{Name: "updated_by", Type: field.TypeString},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "account_id", Type: field.TypeString, Size: 40},
+		{Name: "card_id", Type: field.TypeString, Nullable: true, Size: 40},
+	}
+	// TopUpRulesTable holds the schema information for the "top_up_rules" table.
+	TopUpRulesTable = &schema.Table{
+		Name:       "top_up_rules",
+		Columns:    TopUpRulesColumns,
+		PrimaryKey: []*schema.Column{TopUpRulesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "top_up_rules_accounts_account",
+				Columns:    []*schema.Column{TopUpRulesColumns[18]},
+				RefColumns: []*schema.Column{AccountsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "top_up_rules_cards_card",
+				Columns:    []*schema.Column{TopUpRulesColumns[19]},
+				RefColumns: []*schema.Column{CardsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "topuprule_account_id_currency",
+				Unique:  true,
+				Columns: []*schema.Column{TopUpRulesColumns[18], TopUpRulesColumns[3]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AccountsTable,
 		AgenciesTable,
+		AlertRulesTable,
 		BalancesTable,
+		CardsTable,
 		CreditPackagesTable,
 		CreditRequestsTable,
 		IdempotencyKeysTable,
 		InvoicesTable,
+		JobsTable,
 		JournalsTable,
 		PaymentsTable,
 		PostingsTable,
 		ServicesTable,
+		TopUpRulesTable,
 	}
 )
 
 func init() {
 	AccountsTable.ForeignKeys[0].RefTable = AgenciesTable
+	AlertRulesTable.ForeignKeys[0].RefTable = AccountsTable
 	BalancesTable.ForeignKeys[0].RefTable = AccountsTable
 	BalancesTable.Annotation = &entsql.Annotation{}
 	BalancesTable.Annotation.Checks = map[string]string{
 		"balance_available_non_negative": "available >= 0",
 	}
+	CardsTable.ForeignKeys[0].RefTable = AccountsTable
 	CreditPackagesTable.ForeignKeys[0].RefTable = AgenciesTable
 	CreditRequestsTable.ForeignKeys[0].RefTable = AccountsTable
 	CreditRequestsTable.ForeignKeys[1].RefTable = PostingsTable
@@ -419,4 +592,6 @@ func init() {
 	PostingsTable.ForeignKeys[0].RefTable = JournalsTable
 	PostingsTable.ForeignKeys[1].RefTable = AccountsTable
 	ServicesTable.ForeignKeys[0].RefTable = AgenciesTable
+	TopUpRulesTable.ForeignKeys[0].RefTable = AccountsTable
+	TopUpRulesTable.ForeignKeys[1].RefTable = CardsTable
 }

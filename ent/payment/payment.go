@@ -48,6 +48,10 @@ const (
 	FieldTransactionID = "transaction_id"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
 	FieldUpdatedAt = "updated_at"
+	// FieldCardID holds the string denoting the card_id field in the database.
+	FieldCardID = "card_id"
+	// FieldOrigin holds the string denoting the origin field in the database.
+	FieldOrigin = "origin"
 	// EdgeAccount holds the string denoting the account edge name in mutations.
 	EdgeAccount = "account"
 	// EdgeTransaction holds the string denoting the transaction edge name in mutations.
@@ -88,6 +92,8 @@ var Columns = []string{
 	FieldFailureReason,
 	FieldTransactionID,
 	FieldUpdatedAt,
+	FieldCardID,
+	FieldOrigin,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -164,6 +170,32 @@ func StatusValidator(s Status) error {
 		return nil
 	default:
 		return fmt.Errorf("payment: invalid enum value for status field: %q", s)
+	}
+}
+
+// Origin defines the type for the "origin" enum field.
+type Origin string
+
+// OriginPURCHASE is the default value of the Origin enum.
+const DefaultOrigin = OriginPURCHASE
+
+// Origin values.
+const (
+	OriginPURCHASE   Origin = "PURCHASE"
+	OriginAUTO_TOPUP Origin = "AUTO_TOPUP"
+)
+
+func (o Origin) String() string {
+	return string(o)
+}
+
+// OriginValidator is a validator for the "origin" field enum values. It is called by the builders before save.
+func OriginValidator(o Origin) error {
+	switch o {
+	case OriginPURCHASE, OriginAUTO_TOPUP:
+		return nil
+	default:
+		return fmt.Errorf("payment: invalid enum value for origin field: %q", o)
 	}
 }
 
@@ -250,6 +282,16 @@ func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUpdatedAt, opts...).ToFunc()
 }
 
+// ByCardID orders the results by the card_id field.
+func ByCardID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCardID, opts...).ToFunc()
+}
+
+// ByOrigin orders the results by the origin field.
+func ByOrigin(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOrigin, opts...).ToFunc()
+}
+
 // ByAccountField orders the results by account field.
 func ByAccountField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -310,6 +352,24 @@ func (e *Status) UnmarshalGQL(val interface{}) error {
 	*e = Status(str)
 	if err := StatusValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid Status", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Origin) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Origin) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Origin(str)
+	if err := OriginValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Origin", str)
 	}
 	return nil
 }

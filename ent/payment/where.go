@@ -121,6 +121,11 @@ func UpdatedAt(v time.Time) predicate.Payment {
 	return predicate.Payment(sql.FieldEQ(FieldUpdatedAt, v))
 }
 
+// CardID applies equality check predicate on the "card_id" field. It's identical to CardIDEQ.
+func CardID(v gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldEQ(FieldCardID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Payment {
 	return predicate.Payment(sql.FieldEQ(FieldCreatedAt, v))
@@ -959,6 +964,106 @@ func UpdatedAtLT(v time.Time) predicate.Payment {
 // UpdatedAtLTE applies the LTE predicate on the "updated_at" field.
 func UpdatedAtLTE(v time.Time) predicate.Payment {
 	return predicate.Payment(sql.FieldLTE(FieldUpdatedAt, v))
+}
+
+// CardIDEQ applies the EQ predicate on the "card_id" field.
+func CardIDEQ(v gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldEQ(FieldCardID, v))
+}
+
+// CardIDNEQ applies the NEQ predicate on the "card_id" field.
+func CardIDNEQ(v gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldNEQ(FieldCardID, v))
+}
+
+// CardIDIn applies the In predicate on the "card_id" field.
+func CardIDIn(vs ...gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldIn(FieldCardID, vs...))
+}
+
+// CardIDNotIn applies the NotIn predicate on the "card_id" field.
+func CardIDNotIn(vs ...gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldNotIn(FieldCardID, vs...))
+}
+
+// CardIDGT applies the GT predicate on the "card_id" field.
+func CardIDGT(v gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldGT(FieldCardID, v))
+}
+
+// CardIDGTE applies the GTE predicate on the "card_id" field.
+func CardIDGTE(v gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldGTE(FieldCardID, v))
+}
+
+// CardIDLT applies the LT predicate on the "card_id" field.
+func CardIDLT(v gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldLT(FieldCardID, v))
+}
+
+// CardIDLTE applies the LTE predicate on the "card_id" field.
+func CardIDLTE(v gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldLTE(FieldCardID, v))
+}
+
+// CardIDContains applies the Contains predicate on the "card_id" field.
+func CardIDContains(v gid.ID) predicate.Payment {
+	vc := string(v)
+	return predicate.Payment(sql.FieldContains(FieldCardID, vc))
+}
+
+// CardIDHasPrefix applies the HasPrefix predicate on the "card_id" field.
+func CardIDHasPrefix(v gid.ID) predicate.Payment {
+	vc := string(v)
+	return predicate.Payment(sql.FieldHasPrefix(FieldCardID, vc))
+}
+
+// CardIDHasSuffix applies the HasSuffix predicate on the "card_id" field.
+func CardIDHasSuffix(v gid.ID) predicate.Payment {
+	vc := string(v)
+	return predicate.Payment(sql.FieldHasSuffix(FieldCardID, vc))
+}
+
+// CardIDIsNil applies the IsNil predicate on the "card_id" field.
+func CardIDIsNil() predicate.Payment {
+	return predicate.Payment(sql.FieldIsNull(FieldCardID))
+}
+
+// CardIDNotNil applies the NotNil predicate on the "card_id" field.
+func CardIDNotNil() predicate.Payment {
+	return predicate.Payment(sql.FieldNotNull(FieldCardID))
+}
+
+// CardIDEqualFold applies the EqualFold predicate on the "card_id" field.
+func CardIDEqualFold(v gid.ID) predicate.Payment {
+	vc := string(v)
+	return predicate.Payment(sql.FieldEqualFold(FieldCardID, vc))
+}
+
+// CardIDContainsFold applies the ContainsFold predicate on the "card_id" field.
+func CardIDContainsFold(v gid.ID) predicate.Payment {
+	vc := string(v)
+	return predicate.Payment(sql.FieldContainsFold(FieldCardID, vc))
+}
+
+// OriginEQ applies the EQ predicate on the "origin" field.
+func OriginEQ(v Origin) predicate.Payment {
+	return predicate.Payment(sql.FieldEQ(FieldOrigin, v))
+}
+
+// OriginNEQ applies the NEQ predicate on the "origin" field.
+func OriginNEQ(v Origin) predicate.Payment {
+	return predicate.Payment(sql.FieldNEQ(FieldOrigin, v))
+}
+
+// OriginIn applies the In predicate on the "origin" field.
+func OriginIn(vs ...Origin) predicate.Payment {
+	return predicate.Payment(sql.FieldIn(FieldOrigin, vs...))
+}
+
+// OriginNotIn applies the NotIn predicate on the "origin" field.
+func OriginNotIn(vs ...Origin) predicate.Payment {
+	return predicate.Payment(sql.FieldNotIn(FieldOrigin, vs...))
 }
 
 // HasAccount applies the HasEdge predicate on the "account" edge.

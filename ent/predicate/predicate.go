@@ -12,8 +12,14 @@ type Account func(*sql.Selector)
 // Agency is the predicate function for agency builders.
 type Agency func(*sql.Selector)
 
+// AlertRule is the predicate function for alertrule builders.
+type AlertRule func(*sql.Selector)
+
 // Balance is the predicate function for balance builders.
 type Balance func(*sql.Selector)
+
+// Card is the predicate function for card builders.
+type Card func(*sql.Selector)
 
 // CreditPackage is the predicate function for creditpackage builders.
 type CreditPackage func(*sql.Selector)
@@ -27,6 +33,9 @@ type IdempotencyKey func(*sql.Selector)
 // Invoice is the predicate function for invoice builders.
 type Invoice func(*sql.Selector)
 
+// Job is the predicate function for job builders.
+type Job func(*sql.Selector)
+
 // Journal is the predicate function for journal builders.
 type Journal func(*sql.Selector)
 
@@ -38,3 +47,6 @@ type Posting func(*sql.Selector)
 
 // Service is the predicate function for service builders.
 type Service func(*sql.Selector)
+
+// TopUpRule is the predicate function for topuprule builders.
+type TopUpRule func(*sql.Selector)

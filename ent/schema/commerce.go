@@ -165,6 +165,10 @@ func (Payment) Fields() []ent.Field {
 		field.String("failure_reason").Optional().Nillable(),
 		field.String("transaction_id").GoType(gid.ID("")).Optional().Nillable(),
 		field.Time("updated_at").Default(now).UpdateDefault(now),
+		// A saved card charged off-session (auto top-up); no foreign key, so
+		// removing the card keeps the payment's record.
+		field.String("card_id").GoType(gid.ID("")).Optional().Nillable().Immutable(),
+		field.Enum("origin").Values("PURCHASE", "AUTO_TOPUP").Default("PURCHASE").Immutable(),
 	}
 }
 

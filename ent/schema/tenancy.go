@@ -47,6 +47,9 @@ func (Account) Fields() []ent.Field {
 		field.String("agency_id").GoType(gid.ID("")).Immutable(),
 		field.String("name").NotEmpty().MaxLen(200),
 		field.Enum("kind").Values("CLIENT", "AGENCY").Immutable(),
+		// The card provider's customer (Stripe cus_…), made when the first
+		// card is saved.
+		field.String("payment_customer").Optional().Nillable(),
 	}
 }
 
@@ -83,6 +86,14 @@ func (Balance) Fields() []ent.Field {
 		field.Int64("available").Default(0),
 		field.Int64("seq").Default(0),
 		field.Time("updated_at").Default(now),
+		// Triggers mirrored from the account's rules onto the row a debit
+		// updates anyway, so checking them costs no extra statement: a debit
+		// ending below topup_below queues a top-up, below alert_below (while
+		// not alert_low) an alert; a credit back to alert_below while
+		// alert_low queues the recovery.
+		field.Int64("topup_below").Optional().Nillable(),
+		field.Int64("alert_below").Optional().Nillable(),
+		field.Bool("alert_low").Default(false),
 	}
 }
 
