@@ -410,3 +410,32 @@ func deref(p *string) string {
 	}
 	return *p
 }
+
+// TopUpStatus is where a rule stands: ACTIVE, BACKING_OFF, PAUSED or DISABLED.
+func (s *Service) TopUpStatus(r *ent.TopUpRule) string {
+	switch {
+	case !r.Enabled:
+		return "DISABLED"
+	case r.PausedAt != nil:
+		return "PAUSED"
+	case r.RetryAfter != nil && s.clock().Before(*r.RetryAfter):
+		return "BACKING_OFF"
+	default:
+		return "ACTIVE"
+	}
+}
+
+// TopUpCard is the card a rule charges, in the viewer's scope.
+func (s *Service) TopUpCard(ctx context.Context, r *ent.TopUpRule) (*ent.Card, error) {
+	if r.Edges.Card != nil || r.CardID == nil {
+		return r.Edges.Card, nil
+	}
+	c, err := s.db.Card.Query().Where(card.ID(*r.CardID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// VaultName names the provider that keeps cards.
+func (s *Service) VaultName() string { return s.vault.Name() }

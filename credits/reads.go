@@ -367,6 +367,19 @@ func (s *Service) Node(ctx context.Context, id gid.ID) (any, error) {
 		n, err = s.db.CreditPackage.Get(ctx, id)
 	case gid.Payment:
 		n, err = s.db.Payment.Query().Where(payment.ID(id)).Only(ctx)
+	case gid.Card, gid.TopUpRule, gid.AlertRule:
+		// Settings of the account: its owner's, like the fields that list them.
+		if _, rerr := requireRole(ctx, rolesThatConfigure...); rerr != nil {
+			return nil, notFound("object")
+		}
+		switch id.Prefix() {
+		case gid.Card:
+			n, err = s.db.Card.Get(ctx, id)
+		case gid.TopUpRule:
+			n, err = s.db.TopUpRule.Get(ctx, id)
+		default:
+			n, err = s.db.AlertRule.Get(ctx, id)
+		}
 	default:
 		return nil, notFound("object")
 	}

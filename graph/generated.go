@@ -7,9 +7,11 @@ import (
 	"context"
 	"creditgate/ent"
 	"creditgate/ent/account"
+	"creditgate/ent/alertrule"
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/invoice"
 	"creditgate/ent/posting"
+	"creditgate/ent/topuprule"
 	"creditgate/gid"
 	"creditgate/graph/model"
 	"creditgate/money"
@@ -38,11 +40,13 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Account() AccountResolver
 	Agency() AgencyResolver
+	AutoTopUp() AutoTopUpResolver
 	Balance() BalanceResolver
 	CreditPackage() CreditPackageResolver
 	CreditRequest() CreditRequestResolver
 	CreditTransaction() CreditTransactionResolver
 	Invoice() InvoiceResolver
+	LowBalanceAlert() LowBalanceAlertResolver
 	Mutation() MutationResolver
 	Payment() PaymentResolver
 	Query() QueryResolver
@@ -56,12 +60,15 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Account struct {
-		Agency   func(childComplexity int) int
-		Balance  func(childComplexity int, currency *string) int
-		Balances func(childComplexity int) int
-		ID       func(childComplexity int) int
-		Kind     func(childComplexity int) int
-		Name     func(childComplexity int) int
+		Agency           func(childComplexity int) int
+		AutoTopUps       func(childComplexity int) int
+		Balance          func(childComplexity int, currency *string) int
+		Balances         func(childComplexity int) int
+		Cards            func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Kind             func(childComplexity int) int
+		LowBalanceAlerts func(childComplexity int) int
+		Name             func(childComplexity int) int
 	}
 
 	AccountConnection struct {
@@ -73,6 +80,10 @@ type ComplexityRoot struct {
 	AccountEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	AddCardPayload struct {
+		Card func(childComplexity int) int
 	}
 
 	Agency struct {
@@ -88,6 +99,31 @@ type ComplexityRoot struct {
 		Balance     func(childComplexity int) int
 		PoolBalance func(childComplexity int) int
 		Transaction func(childComplexity int) int
+	}
+
+	AutoTopUp struct {
+		Amount              func(childComplexity int) int
+		Card                func(childComplexity int) int
+		ConsecutiveFailures func(childComplexity int) int
+		Currency            func(childComplexity int) int
+		Enabled             func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		LastFailure         func(childComplexity int) int
+		LastTopupAt         func(childComplexity int) int
+		Mode                func(childComplexity int) int
+		MonthlyCap          func(childComplexity int) int
+		PauseReason         func(childComplexity int) int
+		PausedAt            func(childComplexity int) int
+		RetryAfter          func(childComplexity int) int
+		SpentThisMonth      func(childComplexity int) int
+		Status              func(childComplexity int) int
+		Threshold           func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
+	}
+
+	AutoTopUpFailure struct {
+		At     func(childComplexity int) int
+		Reason func(childComplexity int) int
 	}
 
 	Balance struct {
@@ -108,6 +144,22 @@ type ComplexityRoot struct {
 	BuyServiceWithCreditPayload struct {
 		Balance     func(childComplexity int) int
 		Transaction func(childComplexity int) int
+	}
+
+	Card struct {
+		Brand     func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ExpMonth  func(childComplexity int) int
+		ExpYear   func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Last4     func(childComplexity int) int
+		Provider  func(childComplexity int) int
+	}
+
+	CardSetup struct {
+		ClientSecret  func(childComplexity int) int
+		Provider      func(childComplexity int) int
+		SetupIntentID func(childComplexity int) int
 	}
 
 	CreditAvailability struct {
@@ -202,7 +254,21 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	LowBalanceAlert struct {
+		Currency    func(childComplexity int) int
+		Email       func(childComplexity int) int
+		Enabled     func(childComplexity int) int
+		ID          func(childComplexity int) int
+		LastSentAt  func(childComplexity int) int
+		LowSince    func(childComplexity int) int
+		RecoveredAt func(childComplexity int) int
+		State       func(childComplexity int) int
+		Threshold   func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
 	Mutation struct {
+		AddCard              func(childComplexity int, input model.AddCardInput) int
 		AllocateCredits      func(childComplexity int, input model.AllocateCreditsInput) int
 		ApproveRequest       func(childComplexity int, input model.ReviewRequestInput) int
 		BuyCredits           func(childComplexity int, input model.BuyCreditsInput) int
@@ -215,6 +281,10 @@ type ComplexityRoot struct {
 		MarkRequestPaid      func(childComplexity int, input model.MarkRequestPaidInput) int
 		PayInvoiceWithCredit func(childComplexity int, input model.PayInvoiceWithCreditInput) int
 		RejectRequest        func(childComplexity int, input model.ReviewRequestInput) int
+		RemoveCard           func(childComplexity int, input model.RemoveCardInput) int
+		SetAutoTopUp         func(childComplexity int, input model.SetAutoTopUpInput) int
+		SetLowBalanceAlert   func(childComplexity int, input model.SetLowBalanceAlertInput) int
+		StartCardSetup       func(childComplexity int, input model.StartCardSetupInput) int
 		UpdateAgencySettings func(childComplexity int, input model.UpdateAgencySettingsInput) int
 	}
 
@@ -243,16 +313,23 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Agency         func(childComplexity int, id *gid.ID) int
-		Balance        func(childComplexity int, accountID *gid.ID, currency *string) int
-		Balances       func(childComplexity int, accountID *gid.ID) int
-		CreditPackages func(childComplexity int, currency *string) int
-		History        func(childComplexity int, accountID *gid.ID, currency *string, typeArg *model.TransactionType, first *int, after *string) int
-		Invoices       func(childComplexity int, accountID *gid.ID, status *invoice.Status, first *int, after *string) int
-		Node           func(childComplexity int, id gid.ID) int
-		Requests       func(childComplexity int, accountID *gid.ID, status *creditrequest.Status, first *int, after *string) int
-		Services       func(childComplexity int, accountID *gid.ID) int
-		Viewer         func(childComplexity int) int
+		Agency           func(childComplexity int, id *gid.ID) int
+		AutoTopUps       func(childComplexity int, accountID *gid.ID) int
+		Balance          func(childComplexity int, accountID *gid.ID, currency *string) int
+		Balances         func(childComplexity int, accountID *gid.ID) int
+		Cards            func(childComplexity int, accountID *gid.ID) int
+		CreditPackages   func(childComplexity int, currency *string) int
+		History          func(childComplexity int, accountID *gid.ID, currency *string, typeArg *model.TransactionType, first *int, after *string) int
+		Invoices         func(childComplexity int, accountID *gid.ID, status *invoice.Status, first *int, after *string) int
+		LowBalanceAlerts func(childComplexity int, accountID *gid.ID) int
+		Node             func(childComplexity int, id gid.ID) int
+		Requests         func(childComplexity int, accountID *gid.ID, status *creditrequest.Status, first *int, after *string) int
+		Services         func(childComplexity int, accountID *gid.ID) int
+		Viewer           func(childComplexity int) int
+	}
+
+	RemoveCardPayload struct {
+		RemovedCardID func(childComplexity int) int
 	}
 
 	Service struct {
@@ -263,6 +340,14 @@ type ComplexityRoot struct {
 		ID                 func(childComplexity int) int
 		Name               func(childComplexity int) int
 		Price              func(childComplexity int) int
+	}
+
+	SetAutoTopUpPayload struct {
+		AutoTopUp func(childComplexity int) int
+	}
+
+	SetLowBalanceAlertPayload struct {
+		Alert func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -285,10 +370,24 @@ type ComplexityRoot struct {
 type AccountResolver interface {
 	Balances(ctx context.Context, obj *ent.Account) ([]*ent.Balance, error)
 	Balance(ctx context.Context, obj *ent.Account, currency *string) (*ent.Balance, error)
+	Cards(ctx context.Context, obj *ent.Account) ([]*ent.Card, error)
+	AutoTopUps(ctx context.Context, obj *ent.Account) ([]*ent.TopUpRule, error)
+	LowBalanceAlerts(ctx context.Context, obj *ent.Account) ([]*ent.AlertRule, error)
 }
 type AgencyResolver interface {
 	PoolAccount(ctx context.Context, obj *ent.Agency) (*ent.Account, error)
 	Accounts(ctx context.Context, obj *ent.Agency, first *int, after *string) (*model.AccountConnection, error)
+}
+type AutoTopUpResolver interface {
+	Status(ctx context.Context, obj *ent.TopUpRule) (model.AutoTopUpStatus, error)
+	Threshold(ctx context.Context, obj *ent.TopUpRule) (money.Decimal, error)
+
+	Amount(ctx context.Context, obj *ent.TopUpRule) (money.Decimal, error)
+	Card(ctx context.Context, obj *ent.TopUpRule) (*ent.Card, error)
+	MonthlyCap(ctx context.Context, obj *ent.TopUpRule) (*money.Decimal, error)
+	SpentThisMonth(ctx context.Context, obj *ent.TopUpRule) (money.Decimal, error)
+
+	LastFailure(ctx context.Context, obj *ent.TopUpRule) (*model.AutoTopUpFailure, error)
 }
 type BalanceResolver interface {
 	Account(ctx context.Context, obj *ent.Balance) (*ent.Account, error)
@@ -314,6 +413,9 @@ type InvoiceResolver interface {
 
 	PayWithCredit(ctx context.Context, obj *ent.Invoice) (*model.CreditAvailability, error)
 }
+type LowBalanceAlertResolver interface {
+	Threshold(ctx context.Context, obj *ent.AlertRule) (money.Decimal, error)
+}
 type MutationResolver interface {
 	BuyCredits(ctx context.Context, input model.BuyCreditsInput) (*model.BuyCreditsPayload, error)
 	PayInvoiceWithCredit(ctx context.Context, input model.PayInvoiceWithCreditInput) (*model.PayInvoiceWithCreditPayload, error)
@@ -328,6 +430,11 @@ type MutationResolver interface {
 	CreateInvoice(ctx context.Context, input model.CreateInvoiceInput) (*ent.Invoice, error)
 	CreateService(ctx context.Context, input model.CreateServiceInput) (*ent.Service, error)
 	CreateCreditPackage(ctx context.Context, input model.CreateCreditPackageInput) (*ent.CreditPackage, error)
+	StartCardSetup(ctx context.Context, input model.StartCardSetupInput) (*model.CardSetup, error)
+	AddCard(ctx context.Context, input model.AddCardInput) (*model.AddCardPayload, error)
+	RemoveCard(ctx context.Context, input model.RemoveCardInput) (*model.RemoveCardPayload, error)
+	SetAutoTopUp(ctx context.Context, input model.SetAutoTopUpInput) (*model.SetAutoTopUpPayload, error)
+	SetLowBalanceAlert(ctx context.Context, input model.SetLowBalanceAlertInput) (*model.SetLowBalanceAlertPayload, error)
 }
 type PaymentResolver interface {
 	Status(ctx context.Context, obj *ent.Payment) (string, error)
@@ -344,6 +451,9 @@ type QueryResolver interface {
 	Services(ctx context.Context, accountID *gid.ID) ([]*ent.Service, error)
 	CreditPackages(ctx context.Context, currency *string) ([]*ent.CreditPackage, error)
 	Agency(ctx context.Context, id *gid.ID) (*ent.Agency, error)
+	Cards(ctx context.Context, accountID *gid.ID) ([]*ent.Card, error)
+	AutoTopUps(ctx context.Context, accountID *gid.ID) ([]*ent.TopUpRule, error)
+	LowBalanceAlerts(ctx context.Context, accountID *gid.ID) ([]*ent.AlertRule, error)
 }
 type ServiceResolver interface {
 	Price(ctx context.Context, obj *ent.Service) (money.Decimal, error)
@@ -380,6 +490,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.Agency(childComplexity), true
+	case "Account.autoTopUps":
+		if e.ComplexityRoot.Account.AutoTopUps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.AutoTopUps(childComplexity), true
 	case "Account.balance":
 		if e.ComplexityRoot.Account.Balance == nil {
 			break
@@ -397,6 +513,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.Balances(childComplexity), true
+	case "Account.cards":
+		if e.ComplexityRoot.Account.Cards == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.Cards(childComplexity), true
 	case "Account.id":
 		if e.ComplexityRoot.Account.ID == nil {
 			break
@@ -409,6 +531,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.Kind(childComplexity), true
+	case "Account.lowBalanceAlerts":
+		if e.ComplexityRoot.Account.LowBalanceAlerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.LowBalanceAlerts(childComplexity), true
 	case "Account.name":
 		if e.ComplexityRoot.Account.Name == nil {
 			break
@@ -447,6 +575,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccountEdge.Node(childComplexity), true
+
+	case "AddCardPayload.card":
+		if e.ComplexityRoot.AddCardPayload.Card == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddCardPayload.Card(childComplexity), true
 
 	case "Agency.accounts":
 		if e.ComplexityRoot.Agency.Accounts == nil {
@@ -508,6 +643,122 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AllocateCreditsPayload.Transaction(childComplexity), true
+
+	case "AutoTopUp.amount":
+		if e.ComplexityRoot.AutoTopUp.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.Amount(childComplexity), true
+	case "AutoTopUp.card":
+		if e.ComplexityRoot.AutoTopUp.Card == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.Card(childComplexity), true
+	case "AutoTopUp.consecutiveFailures":
+		if e.ComplexityRoot.AutoTopUp.ConsecutiveFailures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.ConsecutiveFailures(childComplexity), true
+	case "AutoTopUp.currency":
+		if e.ComplexityRoot.AutoTopUp.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.Currency(childComplexity), true
+	case "AutoTopUp.enabled":
+		if e.ComplexityRoot.AutoTopUp.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.Enabled(childComplexity), true
+	case "AutoTopUp.id":
+		if e.ComplexityRoot.AutoTopUp.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.ID(childComplexity), true
+	case "AutoTopUp.lastFailure":
+		if e.ComplexityRoot.AutoTopUp.LastFailure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.LastFailure(childComplexity), true
+	case "AutoTopUp.lastTopUpAt":
+		if e.ComplexityRoot.AutoTopUp.LastTopupAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.LastTopupAt(childComplexity), true
+	case "AutoTopUp.mode":
+		if e.ComplexityRoot.AutoTopUp.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.Mode(childComplexity), true
+	case "AutoTopUp.monthlyCap":
+		if e.ComplexityRoot.AutoTopUp.MonthlyCap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.MonthlyCap(childComplexity), true
+	case "AutoTopUp.pauseReason":
+		if e.ComplexityRoot.AutoTopUp.PauseReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.PauseReason(childComplexity), true
+	case "AutoTopUp.pausedAt":
+		if e.ComplexityRoot.AutoTopUp.PausedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.PausedAt(childComplexity), true
+	case "AutoTopUp.retryAfter":
+		if e.ComplexityRoot.AutoTopUp.RetryAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.RetryAfter(childComplexity), true
+	case "AutoTopUp.spentThisMonth":
+		if e.ComplexityRoot.AutoTopUp.SpentThisMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.SpentThisMonth(childComplexity), true
+	case "AutoTopUp.status":
+		if e.ComplexityRoot.AutoTopUp.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.Status(childComplexity), true
+	case "AutoTopUp.threshold":
+		if e.ComplexityRoot.AutoTopUp.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.Threshold(childComplexity), true
+	case "AutoTopUp.updatedAt":
+		if e.ComplexityRoot.AutoTopUp.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUp.UpdatedAt(childComplexity), true
+
+	case "AutoTopUpFailure.at":
+		if e.ComplexityRoot.AutoTopUpFailure.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUpFailure.At(childComplexity), true
+	case "AutoTopUpFailure.reason":
+		if e.ComplexityRoot.AutoTopUpFailure.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoTopUpFailure.Reason(childComplexity), true
 
 	case "Balance.account":
 		if e.ComplexityRoot.Balance.Account == nil {
@@ -577,6 +828,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BuyServiceWithCreditPayload.Transaction(childComplexity), true
+
+	case "Card.brand":
+		if e.ComplexityRoot.Card.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Card.Brand(childComplexity), true
+	case "Card.createdAt":
+		if e.ComplexityRoot.Card.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Card.CreatedAt(childComplexity), true
+	case "Card.expMonth":
+		if e.ComplexityRoot.Card.ExpMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Card.ExpMonth(childComplexity), true
+	case "Card.expYear":
+		if e.ComplexityRoot.Card.ExpYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Card.ExpYear(childComplexity), true
+	case "Card.id":
+		if e.ComplexityRoot.Card.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Card.ID(childComplexity), true
+	case "Card.last4":
+		if e.ComplexityRoot.Card.Last4 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Card.Last4(childComplexity), true
+	case "Card.provider":
+		if e.ComplexityRoot.Card.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Card.Provider(childComplexity), true
+
+	case "CardSetup.clientSecret":
+		if e.ComplexityRoot.CardSetup.ClientSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CardSetup.ClientSecret(childComplexity), true
+	case "CardSetup.provider":
+		if e.ComplexityRoot.CardSetup.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CardSetup.Provider(childComplexity), true
+	case "CardSetup.setupIntentId":
+		if e.ComplexityRoot.CardSetup.SetupIntentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CardSetup.SetupIntentID(childComplexity), true
 
 	case "CreditAvailability.available":
 		if e.ComplexityRoot.CreditAvailability.Available == nil {
@@ -926,6 +1239,78 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InvoiceEdge.Node(childComplexity), true
 
+	case "LowBalanceAlert.currency":
+		if e.ComplexityRoot.LowBalanceAlert.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LowBalanceAlert.Currency(childComplexity), true
+	case "LowBalanceAlert.email":
+		if e.ComplexityRoot.LowBalanceAlert.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LowBalanceAlert.Email(childComplexity), true
+	case "LowBalanceAlert.enabled":
+		if e.ComplexityRoot.LowBalanceAlert.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LowBalanceAlert.Enabled(childComplexity), true
+	case "LowBalanceAlert.id":
+		if e.ComplexityRoot.LowBalanceAlert.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LowBalanceAlert.ID(childComplexity), true
+	case "LowBalanceAlert.lastSentAt":
+		if e.ComplexityRoot.LowBalanceAlert.LastSentAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LowBalanceAlert.LastSentAt(childComplexity), true
+	case "LowBalanceAlert.lowSince":
+		if e.ComplexityRoot.LowBalanceAlert.LowSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LowBalanceAlert.LowSince(childComplexity), true
+	case "LowBalanceAlert.recoveredAt":
+		if e.ComplexityRoot.LowBalanceAlert.RecoveredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LowBalanceAlert.RecoveredAt(childComplexity), true
+	case "LowBalanceAlert.state":
+		if e.ComplexityRoot.LowBalanceAlert.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LowBalanceAlert.State(childComplexity), true
+	case "LowBalanceAlert.threshold":
+		if e.ComplexityRoot.LowBalanceAlert.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LowBalanceAlert.Threshold(childComplexity), true
+	case "LowBalanceAlert.updatedAt":
+		if e.ComplexityRoot.LowBalanceAlert.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LowBalanceAlert.UpdatedAt(childComplexity), true
+
+	case "Mutation.addCard":
+		if e.ComplexityRoot.Mutation.AddCard == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addCard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddCard(childComplexity, args["input"].(model.AddCardInput)), true
 	case "Mutation.allocateCredits":
 		if e.ComplexityRoot.Mutation.AllocateCredits == nil {
 			break
@@ -1058,6 +1443,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RejectRequest(childComplexity, args["input"].(model.ReviewRequestInput)), true
+	case "Mutation.removeCard":
+		if e.ComplexityRoot.Mutation.RemoveCard == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeCard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveCard(childComplexity, args["input"].(model.RemoveCardInput)), true
+	case "Mutation.setAutoTopUp":
+		if e.ComplexityRoot.Mutation.SetAutoTopUp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAutoTopUp_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAutoTopUp(childComplexity, args["input"].(model.SetAutoTopUpInput)), true
+	case "Mutation.setLowBalanceAlert":
+		if e.ComplexityRoot.Mutation.SetLowBalanceAlert == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setLowBalanceAlert_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetLowBalanceAlert(childComplexity, args["input"].(model.SetLowBalanceAlertInput)), true
+	case "Mutation.startCardSetup":
+		if e.ComplexityRoot.Mutation.StartCardSetup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startCardSetup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartCardSetup(childComplexity, args["input"].(model.StartCardSetupInput)), true
 	case "Mutation.updateAgencySettings":
 		if e.ComplexityRoot.Mutation.UpdateAgencySettings == nil {
 			break
@@ -1174,6 +1603,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Agency(childComplexity, args["id"].(*gid.ID)), true
+	case "Query.autoTopUps":
+		if e.ComplexityRoot.Query.AutoTopUps == nil {
+			break
+		}
+
+		args, err := ec.field_Query_autoTopUps_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AutoTopUps(childComplexity, args["accountId"].(*gid.ID)), true
 	case "Query.balance":
 		if e.ComplexityRoot.Query.Balance == nil {
 			break
@@ -1196,6 +1636,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Balances(childComplexity, args["accountId"].(*gid.ID)), true
+	case "Query.cards":
+		if e.ComplexityRoot.Query.Cards == nil {
+			break
+		}
+
+		args, err := ec.field_Query_cards_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Cards(childComplexity, args["accountId"].(*gid.ID)), true
 	case "Query.creditPackages":
 		if e.ComplexityRoot.Query.CreditPackages == nil {
 			break
@@ -1230,6 +1681,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Invoices(childComplexity, args["accountId"].(*gid.ID), args["status"].(*invoice.Status), args["first"].(*int), args["after"].(*string)), true
+	case "Query.lowBalanceAlerts":
+		if e.ComplexityRoot.Query.LowBalanceAlerts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_lowBalanceAlerts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.LowBalanceAlerts(childComplexity, args["accountId"].(*gid.ID)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -1269,6 +1731,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "RemoveCardPayload.removedCardId":
+		if e.ComplexityRoot.RemoveCardPayload.RemovedCardID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveCardPayload.RemovedCardID(childComplexity), true
 
 	case "Service.buyWithCredit":
 		if e.ComplexityRoot.Service.BuyWithCredit == nil {
@@ -1312,6 +1781,20 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Service.Price(childComplexity), true
+
+	case "SetAutoTopUpPayload.autoTopUp":
+		if e.ComplexityRoot.SetAutoTopUpPayload.AutoTopUp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetAutoTopUpPayload.AutoTopUp(childComplexity), true
+
+	case "SetLowBalanceAlertPayload.alert":
+		if e.ComplexityRoot.SetLowBalanceAlertPayload.Alert == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetLowBalanceAlertPayload.Alert(childComplexity), true
 
 	case "Subscription.balanceUpdated":
 		if e.ComplexityRoot.Subscription.BalanceUpdated == nil {
@@ -1369,6 +1852,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputAddCardInput,
 		ec.unmarshalInputAllocateCreditsInput,
 		ec.unmarshalInputBuyCreditsInput,
 		ec.unmarshalInputBuyServiceWithCreditInput,
@@ -1379,7 +1863,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateServiceInput,
 		ec.unmarshalInputMarkRequestPaidInput,
 		ec.unmarshalInputPayInvoiceWithCreditInput,
+		ec.unmarshalInputRemoveCardInput,
 		ec.unmarshalInputReviewRequestInput,
+		ec.unmarshalInputSetAutoTopUpInput,
+		ec.unmarshalInputSetLowBalanceAlertInput,
+		ec.unmarshalInputStartCardSetupInput,
 		ec.unmarshalInputUpdateAgencySettingsInput,
 	)
 	first := true
@@ -1531,6 +2019,10 @@ type Account implements Node {
   agency: Agency!
   balances: [Balance!]!
   balance(currency: String): Balance!
+  # Client accounts only (empty on a pool); owners, their agency, the operator.
+  cards: [Card!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  autoTopUps: [AutoTopUp!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  lowBalanceAlerts: [LowBalanceAlert!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
 }
 
 type AccountConnection {
@@ -1826,6 +2318,137 @@ input CreateCreditPackageInput {
   currency: String
 }
 
+# ---------------------------------------------------------------- automation
+
+# A card on file, kept by the provider (Stripe: a PaymentMethod on a
+# Customer). Only what identifies it to its owner is stored.
+type Card implements Node {
+  id: ID!
+  provider: String!
+  brand: String!
+  last4: String!
+  expMonth: Int!
+  expYear: Int!
+  createdAt: Time!
+}
+
+# What the browser needs to confirm a new card with the provider (Stripe.js
+# confirmCardSetup with clientSecret), before addCard saves it.
+type CardSetup {
+  provider: String!
+  setupIntentId: String!
+  clientSecret: String!
+}
+
+input StartCardSetupInput {
+  accountId: ID
+}
+
+input AddCardInput {
+  accountId: ID
+  # The confirmed payment method: Stripe pm_…; the sandbox's test cards are
+  # pm_card_visa, pm_card_mastercard, pm_card_chargeDeclined (always declines)
+  # and pm_card_chargeDeclinedInsufficientFunds.
+  paymentMethodId: String!
+}
+
+type AddCardPayload {
+  card: Card!
+}
+
+input RemoveCardInput {
+  cardId: ID!
+}
+
+type RemoveCardPayload {
+  removedCardId: ID!
+}
+
+enum AutoTopUpMode {
+  FIXED      # buy ` + "`" + `amount` + "`" + ` each time
+  TOP_UP_TO  # buy what lifts the balance to ` + "`" + `amount` + "`" + `
+}
+
+enum AutoTopUpStatus {
+  ACTIVE    # armed: a debit below the threshold starts a top-up
+  BACKING_OFF  # the last charge was declined; the next try is at retryAfter
+  PAUSED    # stopped after repeated declines, a runaway or a removed card; saving the rule again resumes it
+  DISABLED  # turned off by its owner
+}
+
+type AutoTopUpFailure {
+  reason: String!
+  at: Time!
+}
+
+# Buys credits with a saved card when a debit takes the balance of one
+# currency below the threshold. Each top-up is an AUTO_TOPUP transaction.
+type AutoTopUp implements Node {
+  id: ID!
+  currency: String!
+  enabled: Boolean!
+  status: AutoTopUpStatus!
+  threshold: Decimal!
+  mode: AutoTopUpMode!
+  amount: Decimal!
+  card: Card
+  monthlyCap: Decimal
+  spentThisMonth: Decimal!
+  consecutiveFailures: Int!
+  retryAfter: Time
+  pausedAt: Time
+  pauseReason: String
+  lastFailure: AutoTopUpFailure
+  lastTopUpAt: Time
+  updatedAt: Time!
+}
+
+input SetAutoTopUpInput {
+  accountId: ID
+  currency: String          # default: the agency's
+  enabled: Boolean!
+  threshold: Decimal!
+  mode: AutoTopUpMode!
+  amount: Decimal!
+  cardId: ID!
+  monthlyCap: Decimal       # at most this much auto top-up per calendar month (UTC)
+}
+
+type SetAutoTopUpPayload {
+  autoTopUp: AutoTopUp!
+}
+
+enum LowBalanceAlertState {
+  OK         # not below the threshold since the alert was set
+  LOW        # below it: emailed, and again once a day while it stays low
+  RECOVERED  # back at or above it after being low
+}
+
+type LowBalanceAlert implements Node {
+  id: ID!
+  currency: String!
+  enabled: Boolean!
+  threshold: Decimal!
+  email: String!
+  state: LowBalanceAlertState!
+  lowSince: Time
+  lastSentAt: Time
+  recoveredAt: Time
+  updatedAt: Time!
+}
+
+input SetLowBalanceAlertInput {
+  accountId: ID
+  currency: String
+  enabled: Boolean!
+  threshold: Decimal!
+  email: String!
+}
+
+type SetLowBalanceAlertPayload {
+  alert: LowBalanceAlert!
+}
+
 # ---------------------------------------------------------------- operations
 
 type Query {
@@ -1839,6 +2462,9 @@ type Query {
   services(accountId: ID): [Service!]!
   creditPackages(currency: String): [CreditPackage!]!
   agency(id: ID): Agency
+  cards(accountId: ID): [Card!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  autoTopUps(accountId: ID): [AutoTopUp!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  lowBalanceAlerts(accountId: ID): [LowBalanceAlert!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
 }
 
 # Settles an accepted POSTPAID request: the agency received the money.
@@ -1861,6 +2487,12 @@ type Mutation {
   createInvoice(input: CreateInvoiceInput!): Invoice! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
   createService(input: CreateServiceInput!): Service! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
   createCreditPackage(input: CreateCreditPackageInput!): CreditPackage! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+
+  startCardSetup(input: StartCardSetupInput!): CardSetup! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
+  addCard(input: AddCardInput!): AddCardPayload! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
+  removeCard(input: RemoveCardInput!): RemoveCardPayload! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
+  setAutoTopUp(input: SetAutoTopUpInput!): SetAutoTopUpPayload! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  setLowBalanceAlert(input: SetLowBalanceAlertInput!): SetLowBalanceAlertPayload! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
 }
 
 type Subscription {
@@ -1893,6 +2525,12 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 		return ec.fieldContext_Account_balances(ctx, field)
 	case "balance":
 		return ec.fieldContext_Account_balance(ctx, field)
+	case "cards":
+		return ec.fieldContext_Account_cards(ctx, field)
+	case "autoTopUps":
+		return ec.fieldContext_Account_autoTopUps(ctx, field)
+	case "lowBalanceAlerts":
+		return ec.fieldContext_Account_lowBalanceAlerts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Account", field.Name)
 }
@@ -1917,6 +2555,14 @@ func (ec *executionContext) childFields_AccountEdge(ctx context.Context, field g
 		return ec.fieldContext_AccountEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccountEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AddCardPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "card":
+		return ec.fieldContext_AddCardPayload_card(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AddCardPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Agency(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1947,6 +2593,56 @@ func (ec *executionContext) childFields_AllocateCreditsPayload(ctx context.Conte
 		return ec.fieldContext_AllocateCreditsPayload_poolBalance(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AllocateCreditsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AutoTopUp(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AutoTopUp_id(ctx, field)
+	case "currency":
+		return ec.fieldContext_AutoTopUp_currency(ctx, field)
+	case "enabled":
+		return ec.fieldContext_AutoTopUp_enabled(ctx, field)
+	case "status":
+		return ec.fieldContext_AutoTopUp_status(ctx, field)
+	case "threshold":
+		return ec.fieldContext_AutoTopUp_threshold(ctx, field)
+	case "mode":
+		return ec.fieldContext_AutoTopUp_mode(ctx, field)
+	case "amount":
+		return ec.fieldContext_AutoTopUp_amount(ctx, field)
+	case "card":
+		return ec.fieldContext_AutoTopUp_card(ctx, field)
+	case "monthlyCap":
+		return ec.fieldContext_AutoTopUp_monthlyCap(ctx, field)
+	case "spentThisMonth":
+		return ec.fieldContext_AutoTopUp_spentThisMonth(ctx, field)
+	case "consecutiveFailures":
+		return ec.fieldContext_AutoTopUp_consecutiveFailures(ctx, field)
+	case "retryAfter":
+		return ec.fieldContext_AutoTopUp_retryAfter(ctx, field)
+	case "pausedAt":
+		return ec.fieldContext_AutoTopUp_pausedAt(ctx, field)
+	case "pauseReason":
+		return ec.fieldContext_AutoTopUp_pauseReason(ctx, field)
+	case "lastFailure":
+		return ec.fieldContext_AutoTopUp_lastFailure(ctx, field)
+	case "lastTopUpAt":
+		return ec.fieldContext_AutoTopUp_lastTopUpAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_AutoTopUp_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutoTopUp", field.Name)
+}
+
+func (ec *executionContext) childFields_AutoTopUpFailure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reason":
+		return ec.fieldContext_AutoTopUpFailure_reason(ctx, field)
+	case "at":
+		return ec.fieldContext_AutoTopUpFailure_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutoTopUpFailure", field.Name)
 }
 
 func (ec *executionContext) childFields_Balance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1987,6 +2683,38 @@ func (ec *executionContext) childFields_BuyServiceWithCreditPayload(ctx context.
 		return ec.fieldContext_BuyServiceWithCreditPayload_balance(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BuyServiceWithCreditPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Card(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Card_id(ctx, field)
+	case "provider":
+		return ec.fieldContext_Card_provider(ctx, field)
+	case "brand":
+		return ec.fieldContext_Card_brand(ctx, field)
+	case "last4":
+		return ec.fieldContext_Card_last4(ctx, field)
+	case "expMonth":
+		return ec.fieldContext_Card_expMonth(ctx, field)
+	case "expYear":
+		return ec.fieldContext_Card_expYear(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Card_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Card", field.Name)
+}
+
+func (ec *executionContext) childFields_CardSetup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_CardSetup_provider(ctx, field)
+	case "setupIntentId":
+		return ec.fieldContext_CardSetup_setupIntentId(ctx, field)
+	case "clientSecret":
+		return ec.fieldContext_CardSetup_clientSecret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CardSetup", field.Name)
 }
 
 func (ec *executionContext) childFields_CreditAvailability(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2173,6 +2901,32 @@ func (ec *executionContext) childFields_InvoiceEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type InvoiceEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_LowBalanceAlert(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_LowBalanceAlert_id(ctx, field)
+	case "currency":
+		return ec.fieldContext_LowBalanceAlert_currency(ctx, field)
+	case "enabled":
+		return ec.fieldContext_LowBalanceAlert_enabled(ctx, field)
+	case "threshold":
+		return ec.fieldContext_LowBalanceAlert_threshold(ctx, field)
+	case "email":
+		return ec.fieldContext_LowBalanceAlert_email(ctx, field)
+	case "state":
+		return ec.fieldContext_LowBalanceAlert_state(ctx, field)
+	case "lowSince":
+		return ec.fieldContext_LowBalanceAlert_lowSince(ctx, field)
+	case "lastSentAt":
+		return ec.fieldContext_LowBalanceAlert_lastSentAt(ctx, field)
+	case "recoveredAt":
+		return ec.fieldContext_LowBalanceAlert_recoveredAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_LowBalanceAlert_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LowBalanceAlert", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -2221,6 +2975,14 @@ func (ec *executionContext) childFields_Payment(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Payment", field.Name)
 }
 
+func (ec *executionContext) childFields_RemoveCardPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "removedCardId":
+		return ec.fieldContext_RemoveCardPayload_removedCardId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemoveCardPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Service(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2239,6 +3001,22 @@ func (ec *executionContext) childFields_Service(ctx context.Context, field graph
 		return ec.fieldContext_Service_estimatedUnitsLeft(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Service", field.Name)
+}
+
+func (ec *executionContext) childFields_SetAutoTopUpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "autoTopUp":
+		return ec.fieldContext_SetAutoTopUpPayload_autoTopUp(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetAutoTopUpPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SetLowBalanceAlertPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "alert":
+		return ec.fieldContext_SetLowBalanceAlertPayload_alert(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetLowBalanceAlertPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2421,6 +3199,20 @@ func (ec *executionContext) field_Agency_accounts_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addCard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddCardInput, error) {
+			return ec.unmarshalNAddCardInput2creditgateᚋgraphᚋmodelᚐAddCardInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_allocateCredits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2589,6 +3381,62 @@ func (ec *executionContext) field_Mutation_rejectRequest_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_removeCard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RemoveCardInput, error) {
+			return ec.unmarshalNRemoveCardInput2creditgateᚋgraphᚋmodelᚐRemoveCardInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setAutoTopUp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetAutoTopUpInput, error) {
+			return ec.unmarshalNSetAutoTopUpInput2creditgateᚋgraphᚋmodelᚐSetAutoTopUpInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setLowBalanceAlert_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetLowBalanceAlertInput, error) {
+			return ec.unmarshalNSetLowBalanceAlertInput2creditgateᚋgraphᚋmodelᚐSetLowBalanceAlertInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startCardSetup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StartCardSetupInput, error) {
+			return ec.unmarshalNStartCardSetupInput2creditgateᚋgraphᚋmodelᚐStartCardSetupInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateAgencySettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2631,6 +3479,20 @@ func (ec *executionContext) field_Query_agency_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_autoTopUps_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (*gid.ID, error) {
+			return ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_balance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2654,6 +3516,20 @@ func (ec *executionContext) field_Query_balance_args(ctx context.Context, rawArg
 }
 
 func (ec *executionContext) field_Query_balances_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (*gid.ID, error) {
+			return ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_cards_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
@@ -2762,6 +3638,20 @@ func (ec *executionContext) field_Query_invoices_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_lowBalanceAlerts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (*gid.ID, error) {
+			return ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg0
 	return args, nil
 }
 
@@ -3104,6 +3994,156 @@ func (ec *executionContext) fieldContext_Account_balance(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Account_cards(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Account_cards(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Account().Cards(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal []*ent.Card
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*ent.Card
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Card) graphql.Marshaler {
+			return ec.marshalNCard2ᚕᚖcreditgateᚋentᚐCardᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Account_cards(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Account",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Card(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Account_autoTopUps(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Account_autoTopUps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Account().AutoTopUps(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal []*ent.TopUpRule
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*ent.TopUpRule
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.TopUpRule) graphql.Marshaler {
+			return ec.marshalNAutoTopUp2ᚕᚖcreditgateᚋentᚐTopUpRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Account_autoTopUps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Account",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutoTopUp(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Account_lowBalanceAlerts(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Account_lowBalanceAlerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Account().LowBalanceAlerts(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal []*ent.AlertRule
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*ent.AlertRule
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AlertRule) graphql.Marshaler {
+			return ec.marshalNLowBalanceAlert2ᚕᚖcreditgateᚋentᚐAlertRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Account_lowBalanceAlerts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Account",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LowBalanceAlert(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AccountConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AccountConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3241,6 +4281,38 @@ func (ec *executionContext) fieldContext_AccountEdge_node(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddCardPayload_card(ctx context.Context, field graphql.CollectedField, obj *model.AddCardPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddCardPayload_card(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Card, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Card) graphql.Marshaler {
+			return ec.marshalNCard2ᚖcreditgateᚋentᚐCard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddCardPayload_card(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddCardPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Card(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3508,6 +4580,461 @@ func (ec *executionContext) fieldContext_AllocateCreditsPayload_poolBalance(_ co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AutoTopUp_id(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2creditgateᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUp", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AutoTopUp_currency(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUp", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AutoTopUp_enabled(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUp", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _AutoTopUp_status(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AutoTopUp().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AutoTopUpStatus) graphql.Marshaler {
+			return ec.marshalNAutoTopUpStatus2creditgateᚋgraphᚋmodelᚐAutoTopUpStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUp", field, true, true, errors.New("field of type AutoTopUpStatus does not have child fields"))
+}
+
+func (ec *executionContext) _AutoTopUp_threshold(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AutoTopUp().Threshold(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUp", field, true, true, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _AutoTopUp_mode(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_mode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v topuprule.Mode) graphql.Marshaler {
+			return ec.marshalNAutoTopUpMode2creditgateᚋentᚋtopupruleᚐMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUp", field, false, false, errors.New("field of type AutoTopUpMode does not have child fields"))
+}
+
+func (ec *executionContext) _AutoTopUp_amount(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AutoTopUp().Amount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUp", field, true, true, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _AutoTopUp_card(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_card(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AutoTopUp().Card(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Card) graphql.Marshaler {
+			return ec.marshalOCard2ᚖcreditgateᚋentᚐCard(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_card(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutoTopUp",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Card(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutoTopUp_monthlyCap(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_monthlyCap(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AutoTopUp().MonthlyCap(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖcreditgateᚋmoneyᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_monthlyCap(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUp", field, true, true, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _AutoTopUp_spentThisMonth(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_spentThisMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AutoTopUp().SpentThisMonth(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_spentThisMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUp", field, true, true, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _AutoTopUp_consecutiveFailures(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_consecutiveFailures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConsecutiveFailures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_consecutiveFailures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUp", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _AutoTopUp_retryAfter(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_retryAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetryAfter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_retryAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUp", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _AutoTopUp_pausedAt(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_pausedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PausedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_pausedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUp", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _AutoTopUp_pauseReason(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_pauseReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PauseReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_pauseReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUp", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AutoTopUp_lastFailure(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_lastFailure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AutoTopUp().LastFailure(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AutoTopUpFailure) graphql.Marshaler {
+			return ec.marshalOAutoTopUpFailure2ᚖcreditgateᚋgraphᚋmodelᚐAutoTopUpFailure(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_lastFailure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutoTopUp",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutoTopUpFailure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutoTopUp_lastTopUpAt(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_lastTopUpAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastTopupAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_lastTopUpAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUp", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _AutoTopUp_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUp_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUp_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUp", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _AutoTopUpFailure_reason(ctx context.Context, field graphql.CollectedField, obj *model.AutoTopUpFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUpFailure_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUpFailure_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUpFailure", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AutoTopUpFailure_at(ctx context.Context, field graphql.CollectedField, obj *model.AutoTopUpFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoTopUpFailure_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoTopUpFailure_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoTopUpFailure", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Balance_account(ctx context.Context, field graphql.CollectedField, obj *ent.Balance) (ret graphql.Marshaler) {
@@ -3824,6 +5351,236 @@ func (ec *executionContext) fieldContext_BuyServiceWithCreditPayload_balance(_ c
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Card_id(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Card_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2creditgateᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Card_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Card_provider(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Card_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Card_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Card_brand(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Card_brand(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Brand, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Card_brand(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Card_last4(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Card_last4(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Last4, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Card_last4(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Card_expMonth(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Card_expMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpMonth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Card_expMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Card_expYear(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Card_expYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Card_expYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Card_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Card_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Card_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CardSetup_provider(ctx context.Context, field graphql.CollectedField, obj *model.CardSetup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CardSetup_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CardSetup_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CardSetup", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CardSetup_setupIntentId(ctx context.Context, field graphql.CollectedField, obj *model.CardSetup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CardSetup_setupIntentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SetupIntentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CardSetup_setupIntentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CardSetup", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CardSetup_clientSecret(ctx context.Context, field graphql.CollectedField, obj *model.CardSetup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CardSetup_clientSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientSecret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CardSetup_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CardSetup", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CreditAvailability_available(ctx context.Context, field graphql.CollectedField, obj *model.CreditAvailability) (ret graphql.Marshaler) {
@@ -5267,6 +7024,236 @@ func (ec *executionContext) fieldContext_InvoiceEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _LowBalanceAlert_id(ctx context.Context, field graphql.CollectedField, obj *ent.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LowBalanceAlert_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2creditgateᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LowBalanceAlert_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LowBalanceAlert", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _LowBalanceAlert_currency(ctx context.Context, field graphql.CollectedField, obj *ent.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LowBalanceAlert_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LowBalanceAlert_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LowBalanceAlert", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LowBalanceAlert_enabled(ctx context.Context, field graphql.CollectedField, obj *ent.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LowBalanceAlert_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LowBalanceAlert_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LowBalanceAlert", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _LowBalanceAlert_threshold(ctx context.Context, field graphql.CollectedField, obj *ent.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LowBalanceAlert_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LowBalanceAlert().Threshold(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LowBalanceAlert_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LowBalanceAlert", field, true, true, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _LowBalanceAlert_email(ctx context.Context, field graphql.CollectedField, obj *ent.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LowBalanceAlert_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LowBalanceAlert_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LowBalanceAlert", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LowBalanceAlert_state(ctx context.Context, field graphql.CollectedField, obj *ent.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LowBalanceAlert_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v alertrule.State) graphql.Marshaler {
+			return ec.marshalNLowBalanceAlertState2creditgateᚋentᚋalertruleᚐState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LowBalanceAlert_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LowBalanceAlert", field, false, false, errors.New("field of type LowBalanceAlertState does not have child fields"))
+}
+
+func (ec *executionContext) _LowBalanceAlert_lowSince(ctx context.Context, field graphql.CollectedField, obj *ent.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LowBalanceAlert_lowSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LowSince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LowBalanceAlert_lowSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LowBalanceAlert", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _LowBalanceAlert_lastSentAt(ctx context.Context, field graphql.CollectedField, obj *ent.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LowBalanceAlert_lastSentAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSentAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LowBalanceAlert_lastSentAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LowBalanceAlert", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _LowBalanceAlert_recoveredAt(ctx context.Context, field graphql.CollectedField, obj *ent.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LowBalanceAlert_recoveredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecoveredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LowBalanceAlert_recoveredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LowBalanceAlert", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _LowBalanceAlert_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LowBalanceAlert_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LowBalanceAlert_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LowBalanceAlert", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
 func (ec *executionContext) _Mutation_buyCredits(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6073,6 +8060,316 @@ func (ec *executionContext) fieldContext_Mutation_createCreditPackage(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_startCardSetup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startCardSetup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartCardSetup(ctx, fc.Args["input"].(model.StartCardSetupInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT_OWNER", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.CardSetup
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CardSetup
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CardSetup) graphql.Marshaler {
+			return ec.marshalNCardSetup2ᚖcreditgateᚋgraphᚋmodelᚐCardSetup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startCardSetup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CardSetup(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startCardSetup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addCard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addCard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddCard(ctx, fc.Args["input"].(model.AddCardInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT_OWNER", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.AddCardPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AddCardPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddCardPayload) graphql.Marshaler {
+			return ec.marshalNAddCardPayload2ᚖcreditgateᚋgraphᚋmodelᚐAddCardPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addCard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AddCardPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addCard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeCard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeCard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveCard(ctx, fc.Args["input"].(model.RemoveCardInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT_OWNER", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.RemoveCardPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RemoveCardPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemoveCardPayload) graphql.Marshaler {
+			return ec.marshalNRemoveCardPayload2ᚖcreditgateᚋgraphᚋmodelᚐRemoveCardPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeCard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemoveCardPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeCard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setAutoTopUp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setAutoTopUp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetAutoTopUp(ctx, fc.Args["input"].(model.SetAutoTopUpInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.SetAutoTopUpPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.SetAutoTopUpPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetAutoTopUpPayload) graphql.Marshaler {
+			return ec.marshalNSetAutoTopUpPayload2ᚖcreditgateᚋgraphᚋmodelᚐSetAutoTopUpPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setAutoTopUp(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetAutoTopUpPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setAutoTopUp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setLowBalanceAlert(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setLowBalanceAlert(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetLowBalanceAlert(ctx, fc.Args["input"].(model.SetLowBalanceAlertInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.SetLowBalanceAlertPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.SetLowBalanceAlertPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetLowBalanceAlertPayload) graphql.Marshaler {
+			return ec.marshalNSetLowBalanceAlertPayload2ᚖcreditgateᚋgraphᚋmodelᚐSetLowBalanceAlertPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setLowBalanceAlert(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetLowBalanceAlertPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setLowBalanceAlert_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6873,6 +9170,192 @@ func (ec *executionContext) fieldContext_Query_agency(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_cards(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cards(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Cards(ctx, fc.Args["accountId"].(*gid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal []*ent.Card
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*ent.Card
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Card) graphql.Marshaler {
+			return ec.marshalNCard2ᚕᚖcreditgateᚋentᚐCardᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cards(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Card(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_cards_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_autoTopUps(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_autoTopUps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AutoTopUps(ctx, fc.Args["accountId"].(*gid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal []*ent.TopUpRule
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*ent.TopUpRule
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.TopUpRule) graphql.Marshaler {
+			return ec.marshalNAutoTopUp2ᚕᚖcreditgateᚋentᚐTopUpRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_autoTopUps(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutoTopUp(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_autoTopUps_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_lowBalanceAlerts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_lowBalanceAlerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().LowBalanceAlerts(ctx, fc.Args["accountId"].(*gid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal []*ent.AlertRule
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*ent.AlertRule
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AlertRule) graphql.Marshaler {
+			return ec.marshalNLowBalanceAlert2ᚕᚖcreditgateᚋentᚐAlertRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_lowBalanceAlerts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LowBalanceAlert(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_lowBalanceAlerts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6947,6 +9430,29 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RemoveCardPayload_removedCardId(ctx context.Context, field graphql.CollectedField, obj *model.RemoveCardPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveCardPayload_removedCardId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedCardID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2creditgateᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveCardPayload_removedCardId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoveCardPayload", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Service_id(ctx context.Context, field graphql.CollectedField, obj *ent.Service) (ret graphql.Marshaler) {
@@ -7117,6 +9623,70 @@ func (ec *executionContext) _Service_estimatedUnitsLeft(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_Service_estimatedUnitsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Service", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SetAutoTopUpPayload_autoTopUp(ctx context.Context, field graphql.CollectedField, obj *model.SetAutoTopUpPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetAutoTopUpPayload_autoTopUp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AutoTopUp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.TopUpRule) graphql.Marshaler {
+			return ec.marshalNAutoTopUp2ᚖcreditgateᚋentᚐTopUpRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetAutoTopUpPayload_autoTopUp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetAutoTopUpPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutoTopUp(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetLowBalanceAlertPayload_alert(ctx context.Context, field graphql.CollectedField, obj *model.SetLowBalanceAlertPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetLowBalanceAlertPayload_alert(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alert, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AlertRule) graphql.Marshaler {
+			return ec.marshalNLowBalanceAlert2ᚖcreditgateᚋentᚐAlertRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetLowBalanceAlertPayload_alert(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetLowBalanceAlertPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LowBalanceAlert(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Subscription_balanceUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -8376,6 +10946,43 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAddCardInput(ctx context.Context, obj any) (model.AddCardInput, error) {
+	var it model.AddCardInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"accountId", "paymentMethodId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "accountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+			data, err := ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountID = data
+		case "paymentMethodId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paymentMethodId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaymentMethodID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputAllocateCreditsInput(ctx context.Context, obj any) (model.AllocateCreditsInput, error) {
 	var it model.AllocateCreditsInput
 	if obj == nil {
@@ -8898,6 +11505,36 @@ func (ec *executionContext) unmarshalInputPayInvoiceWithCreditInput(ctx context.
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputRemoveCardInput(ctx context.Context, obj any) (model.RemoveCardInput, error) {
+	var it model.RemoveCardInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"cardId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "cardId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cardId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CardID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputReviewRequestInput(ctx context.Context, obj any) (model.ReviewRequestInput, error) {
 	var it model.ReviewRequestInput
 	if obj == nil {
@@ -8930,6 +11567,173 @@ func (ec *executionContext) unmarshalInputReviewRequestInput(ctx context.Context
 				return it, err
 			}
 			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSetAutoTopUpInput(ctx context.Context, obj any) (model.SetAutoTopUpInput, error) {
+	var it model.SetAutoTopUpInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"accountId", "currency", "enabled", "threshold", "mode", "amount", "cardId", "monthlyCap"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "accountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+			data, err := ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountID = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "threshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("threshold"))
+			data, err := ec.unmarshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Threshold = data
+		case "mode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mode"))
+			data, err := ec.unmarshalNAutoTopUpMode2creditgateᚋentᚋtopupruleᚐMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mode = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "cardId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cardId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CardID = data
+		case "monthlyCap":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("monthlyCap"))
+			data, err := ec.unmarshalODecimal2ᚖcreditgateᚋmoneyᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MonthlyCap = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSetLowBalanceAlertInput(ctx context.Context, obj any) (model.SetLowBalanceAlertInput, error) {
+	var it model.SetLowBalanceAlertInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"accountId", "currency", "enabled", "threshold", "email"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "accountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+			data, err := ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountID = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "threshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("threshold"))
+			data, err := ec.unmarshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Threshold = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputStartCardSetupInput(ctx context.Context, obj any) (model.StartCardSetupInput, error) {
+	var it model.StartCardSetupInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"accountId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "accountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+			data, err := ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountID = data
 		}
 	}
 	return it, nil
@@ -8997,6 +11801,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Payment(ctx, sel, obj)
+	case *ent.AlertRule:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._LowBalanceAlert(ctx, sel, obj)
 	case *ent.Invoice:
 		if obj == nil {
 			return graphql.Null
@@ -9017,6 +11826,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._CreditPackage(ctx, sel, obj)
+	case *ent.Card:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Card(ctx, sel, obj)
+	case *ent.TopUpRule:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AutoTopUp(ctx, sel, obj)
 	case *ent.Agency:
 		if obj == nil {
 			return graphql.Null
@@ -9181,6 +12000,120 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "cards":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Account_cards(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "autoTopUps":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Account_autoTopUps(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "lowBalanceAlerts":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Account_lowBalanceAlerts(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9269,6 +12202,44 @@ func (ec *executionContext) _AccountEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "node":
 			out.Values[i] = ec._AccountEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var addCardPayloadImplementors = []string{"AddCardPayload"}
+
+func (ec *executionContext) _AddCardPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddCardPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addCardPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AddCardPayload")
+		case "card":
+			out.Values[i] = ec._AddCardPayload_card(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9446,6 +12417,398 @@ func (ec *executionContext) _AllocateCreditsPayload(ctx context.Context, sel ast
 			}
 		case "poolBalance":
 			out.Values[i] = ec._AllocateCreditsPayload_poolBalance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var autoTopUpImplementors = []string{"AutoTopUp", "Node"}
+
+func (ec *executionContext) _AutoTopUp(ctx context.Context, sel ast.SelectionSet, obj *ent.TopUpRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, autoTopUpImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutoTopUp")
+		case "id":
+			out.Values[i] = ec._AutoTopUp_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "currency":
+			out.Values[i] = ec._AutoTopUp_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "enabled":
+			out.Values[i] = ec._AutoTopUp_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AutoTopUp_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "threshold":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AutoTopUp_threshold(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "mode":
+			out.Values[i] = ec._AutoTopUp_mode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "amount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AutoTopUp_amount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "card":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AutoTopUp_card(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "monthlyCap":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AutoTopUp_monthlyCap(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "spentThisMonth":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AutoTopUp_spentThisMonth(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "consecutiveFailures":
+			out.Values[i] = ec._AutoTopUp_consecutiveFailures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "retryAfter":
+			out.Values[i] = ec._AutoTopUp_retryAfter(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pausedAt":
+			out.Values[i] = ec._AutoTopUp_pausedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pauseReason":
+			out.Values[i] = ec._AutoTopUp_pauseReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastFailure":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AutoTopUp_lastFailure(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "lastTopUpAt":
+			out.Values[i] = ec._AutoTopUp_lastTopUpAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._AutoTopUp_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var autoTopUpFailureImplementors = []string{"AutoTopUpFailure"}
+
+func (ec *executionContext) _AutoTopUpFailure(ctx context.Context, sel ast.SelectionSet, obj *model.AutoTopUpFailure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, autoTopUpFailureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutoTopUpFailure")
+		case "reason":
+			out.Values[i] = ec._AutoTopUpFailure_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._AutoTopUpFailure_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9666,6 +13029,122 @@ func (ec *executionContext) _BuyServiceWithCreditPayload(ctx context.Context, se
 			}
 		case "balance":
 			out.Values[i] = ec._BuyServiceWithCreditPayload_balance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cardImplementors = []string{"Card", "Node"}
+
+func (ec *executionContext) _Card(ctx context.Context, sel ast.SelectionSet, obj *ent.Card) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cardImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Card")
+		case "id":
+			out.Values[i] = ec._Card_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "provider":
+			out.Values[i] = ec._Card_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "brand":
+			out.Values[i] = ec._Card_brand(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "last4":
+			out.Values[i] = ec._Card_last4(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expMonth":
+			out.Values[i] = ec._Card_expMonth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expYear":
+			out.Values[i] = ec._Card_expYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Card_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cardSetupImplementors = []string{"CardSetup"}
+
+func (ec *executionContext) _CardSetup(ctx context.Context, sel ast.SelectionSet, obj *model.CardSetup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cardSetupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CardSetup")
+		case "provider":
+			out.Values[i] = ec._CardSetup_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setupIntentId":
+			out.Values[i] = ec._CardSetup_setupIntentId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientSecret":
+			out.Values[i] = ec._CardSetup_clientSecret(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10795,6 +14274,122 @@ func (ec *executionContext) _InvoiceEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var lowBalanceAlertImplementors = []string{"LowBalanceAlert", "Node"}
+
+func (ec *executionContext) _LowBalanceAlert(ctx context.Context, sel ast.SelectionSet, obj *ent.AlertRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, lowBalanceAlertImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LowBalanceAlert")
+		case "id":
+			out.Values[i] = ec._LowBalanceAlert_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "currency":
+			out.Values[i] = ec._LowBalanceAlert_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "enabled":
+			out.Values[i] = ec._LowBalanceAlert_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "threshold":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._LowBalanceAlert_threshold(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "email":
+			out.Values[i] = ec._LowBalanceAlert_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._LowBalanceAlert_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lowSince":
+			out.Values[i] = ec._LowBalanceAlert_lowSince(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastSentAt":
+			out.Values[i] = ec._LowBalanceAlert_lastSentAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recoveredAt":
+			out.Values[i] = ec._LowBalanceAlert_recoveredAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._LowBalanceAlert_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -10902,6 +14497,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "createCreditPackage":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createCreditPackage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCardSetup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startCardSetup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addCard":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addCard(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeCard":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeCard(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setAutoTopUp":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setAutoTopUp(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setLowBalanceAlert":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setLowBalanceAlert(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -11407,6 +15037,72 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "cards":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_cards(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "autoTopUps":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_autoTopUps(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "lowBalanceAlerts":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_lowBalanceAlerts(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -11420,6 +15116,44 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var removeCardPayloadImplementors = []string{"RemoveCardPayload"}
+
+func (ec *executionContext) _RemoveCardPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemoveCardPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removeCardPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemoveCardPayload")
+		case "removedCardId":
+			out.Values[i] = ec._RemoveCardPayload_removedCardId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -11588,6 +15322,82 @@ func (ec *executionContext) _Service(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var setAutoTopUpPayloadImplementors = []string{"SetAutoTopUpPayload"}
+
+func (ec *executionContext) _SetAutoTopUpPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetAutoTopUpPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setAutoTopUpPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetAutoTopUpPayload")
+		case "autoTopUp":
+			out.Values[i] = ec._SetAutoTopUpPayload_autoTopUp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var setLowBalanceAlertPayloadImplementors = []string{"SetLowBalanceAlertPayload"}
+
+func (ec *executionContext) _SetLowBalanceAlertPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetLowBalanceAlertPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setLowBalanceAlertPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetLowBalanceAlertPayload")
+		case "alert":
+			out.Values[i] = ec._SetLowBalanceAlertPayload_alert(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12132,6 +15942,21 @@ func (ec *executionContext) marshalNAccountKind2creditgateᚋentᚋaccountᚐKin
 	return v
 }
 
+func (ec *executionContext) unmarshalNAddCardInput2creditgateᚋgraphᚋmodelᚐAddCardInput(ctx context.Context, v any) (model.AddCardInput, error) {
+	res, err := ec.unmarshalInputAddCardInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAddCardPayload2ᚖcreditgateᚋgraphᚋmodelᚐAddCardPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddCardPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AddCardPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAgency2ᚖcreditgateᚋentᚐAgency(ctx context.Context, sel ast.SelectionSet, v *ent.Agency) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -12155,6 +15980,52 @@ func (ec *executionContext) marshalNAllocateCreditsPayload2ᚖcreditgateᚋgraph
 		return graphql.Null
 	}
 	return ec._AllocateCreditsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAutoTopUp2ᚕᚖcreditgateᚋentᚐTopUpRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.TopUpRule) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAutoTopUp2ᚖcreditgateᚋentᚐTopUpRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAutoTopUp2ᚖcreditgateᚋentᚐTopUpRule(ctx context.Context, sel ast.SelectionSet, v *ent.TopUpRule) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AutoTopUp(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAutoTopUpMode2creditgateᚋentᚋtopupruleᚐMode(ctx context.Context, v any) (topuprule.Mode, error) {
+	var res topuprule.Mode
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAutoTopUpMode2creditgateᚋentᚋtopupruleᚐMode(ctx context.Context, sel ast.SelectionSet, v topuprule.Mode) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAutoTopUpStatus2creditgateᚋgraphᚋmodelᚐAutoTopUpStatus(ctx context.Context, v any) (model.AutoTopUpStatus, error) {
+	var res model.AutoTopUpStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAutoTopUpStatus2creditgateᚋgraphᚋmodelᚐAutoTopUpStatus(ctx context.Context, sel ast.SelectionSet, v model.AutoTopUpStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNBalance2ᚕᚖcreditgateᚋentᚐBalanceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Balance) graphql.Marshaler {
@@ -12227,6 +16098,42 @@ func (ec *executionContext) marshalNBuyServiceWithCreditPayload2ᚖcreditgateᚋ
 		return graphql.Null
 	}
 	return ec._BuyServiceWithCreditPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCard2ᚕᚖcreditgateᚋentᚐCardᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Card) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCard2ᚖcreditgateᚋentᚐCard(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCard2ᚖcreditgateᚋentᚐCard(ctx context.Context, sel ast.SelectionSet, v *ent.Card) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Card(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCardSetup2ᚖcreditgateᚋgraphᚋmodelᚐCardSetup(ctx context.Context, sel ast.SelectionSet, v *model.CardSetup) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CardSetup(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateAccountInput2creditgateᚋgraphᚋmodelᚐCreateAccountInput(ctx context.Context, v any) (model.CreateAccountInput, error) {
@@ -12494,6 +16401,42 @@ func (ec *executionContext) marshalNInvoiceStatus2creditgateᚋentᚋinvoiceᚐS
 	return v
 }
 
+func (ec *executionContext) marshalNLowBalanceAlert2ᚕᚖcreditgateᚋentᚐAlertRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AlertRule) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLowBalanceAlert2ᚖcreditgateᚋentᚐAlertRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLowBalanceAlert2ᚖcreditgateᚋentᚐAlertRule(ctx context.Context, sel ast.SelectionSet, v *ent.AlertRule) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._LowBalanceAlert(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNLowBalanceAlertState2creditgateᚋentᚋalertruleᚐState(ctx context.Context, v any) (alertrule.State, error) {
+	var res alertrule.State
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLowBalanceAlertState2creditgateᚋentᚋalertruleᚐState(ctx context.Context, sel ast.SelectionSet, v alertrule.State) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNMarkRequestPaidInput2creditgateᚋgraphᚋmodelᚐMarkRequestPaidInput(ctx context.Context, v any) (model.MarkRequestPaidInput, error) {
 	res, err := ec.unmarshalInputMarkRequestPaidInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -12542,6 +16485,21 @@ func (ec *executionContext) unmarshalNPurchaseStatus2creditgateᚋgraphᚋmodel�
 
 func (ec *executionContext) marshalNPurchaseStatus2creditgateᚋgraphᚋmodelᚐPurchaseStatus(ctx context.Context, sel ast.SelectionSet, v model.PurchaseStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNRemoveCardInput2creditgateᚋgraphᚋmodelᚐRemoveCardInput(ctx context.Context, v any) (model.RemoveCardInput, error) {
+	res, err := ec.unmarshalInputRemoveCardInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRemoveCardPayload2ᚖcreditgateᚋgraphᚋmodelᚐRemoveCardPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemoveCardPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RemoveCardPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNReviewRequestInput2creditgateᚋgraphᚋmodelᚐReviewRequestInput(ctx context.Context, v any) (model.ReviewRequestInput, error) {
@@ -12613,6 +16571,41 @@ func (ec *executionContext) marshalNService2ᚖcreditgateᚋentᚐService(ctx co
 		return graphql.Null
 	}
 	return ec._Service(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSetAutoTopUpInput2creditgateᚋgraphᚋmodelᚐSetAutoTopUpInput(ctx context.Context, v any) (model.SetAutoTopUpInput, error) {
+	res, err := ec.unmarshalInputSetAutoTopUpInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetAutoTopUpPayload2ᚖcreditgateᚋgraphᚋmodelᚐSetAutoTopUpPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetAutoTopUpPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SetAutoTopUpPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSetLowBalanceAlertInput2creditgateᚋgraphᚋmodelᚐSetLowBalanceAlertInput(ctx context.Context, v any) (model.SetLowBalanceAlertInput, error) {
+	res, err := ec.unmarshalInputSetLowBalanceAlertInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetLowBalanceAlertPayload2ᚖcreditgateᚋgraphᚋmodelᚐSetLowBalanceAlertPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetLowBalanceAlertPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SetLowBalanceAlertPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStartCardSetupInput2creditgateᚋgraphᚋmodelᚐStartCardSetupInput(ctx context.Context, v any) (model.StartCardSetupInput, error) {
+	res, err := ec.unmarshalInputStartCardSetupInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -12836,6 +16829,13 @@ func (ec *executionContext) marshalOAgency2ᚖcreditgateᚋentᚐAgency(ctx cont
 	return ec._Agency(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOAutoTopUpFailure2ᚖcreditgateᚋgraphᚋmodelᚐAutoTopUpFailure(ctx context.Context, sel ast.SelectionSet, v *model.AutoTopUpFailure) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AutoTopUpFailure(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -12864,6 +16864,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOCard2ᚖcreditgateᚋentᚐCard(ctx context.Context, sel ast.SelectionSet, v *ent.Card) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Card(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOCreditRequest2ᚖcreditgateᚋentᚐCreditRequest(ctx context.Context, sel ast.SelectionSet, v *ent.CreditRequest) graphql.Marshaler {

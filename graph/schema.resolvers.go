@@ -34,6 +34,33 @@ func (r *accountResolver) Balance(ctx context.Context, obj *ent.Account, currenc
 	return r.Credits.Balance(ctx, acc, currency)
 }
 
+// Cards is the resolver for the cards field.
+func (r *accountResolver) Cards(ctx context.Context, obj *ent.Account) ([]*ent.Card, error) {
+	acc, err := r.withAgency(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	return r.Credits.Cards(ctx, acc)
+}
+
+// AutoTopUps is the resolver for the autoTopUps field.
+func (r *accountResolver) AutoTopUps(ctx context.Context, obj *ent.Account) ([]*ent.TopUpRule, error) {
+	acc, err := r.withAgency(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	return r.Credits.AutoTopUps(ctx, acc)
+}
+
+// LowBalanceAlerts is the resolver for the lowBalanceAlerts field.
+func (r *accountResolver) LowBalanceAlerts(ctx context.Context, obj *ent.Account) ([]*ent.AlertRule, error) {
+	acc, err := r.withAgency(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	return r.Credits.LowBalanceAlerts(ctx, acc)
+}
+
 // PoolAccount is the resolver for the poolAccount field.
 func (r *agencyResolver) PoolAccount(ctx context.Context, obj *ent.Agency) (*ent.Account, error) {
 	return r.Credits.PoolAccount(ctx, obj)
@@ -50,6 +77,52 @@ func (r *agencyResolver) Accounts(ctx context.Context, obj *ent.Agency, first *i
 		c.Edges[i] = &model.AccountEdge{Cursor: p.Cursors[i], Node: n}
 	}
 	return c, nil
+}
+
+// Status is the resolver for the status field.
+func (r *autoTopUpResolver) Status(ctx context.Context, obj *ent.TopUpRule) (model.AutoTopUpStatus, error) {
+	return model.AutoTopUpStatus(r.Credits.TopUpStatus(obj)), nil
+}
+
+// Threshold is the resolver for the threshold field.
+func (r *autoTopUpResolver) Threshold(ctx context.Context, obj *ent.TopUpRule) (money.Decimal, error) {
+	return money.Format(obj.Threshold, obj.Currency), nil
+}
+
+// Amount is the resolver for the amount field.
+func (r *autoTopUpResolver) Amount(ctx context.Context, obj *ent.TopUpRule) (money.Decimal, error) {
+	return money.Format(obj.Amount, obj.Currency), nil
+}
+
+// Card is the resolver for the card field.
+func (r *autoTopUpResolver) Card(ctx context.Context, obj *ent.TopUpRule) (*ent.Card, error) {
+	return r.Credits.TopUpCard(ctx, obj)
+}
+
+// MonthlyCap is the resolver for the monthlyCap field.
+func (r *autoTopUpResolver) MonthlyCap(ctx context.Context, obj *ent.TopUpRule) (*money.Decimal, error) {
+	if obj.MonthlyCap == nil {
+		return nil, nil
+	}
+	d := money.Format(*obj.MonthlyCap, obj.Currency)
+	return &d, nil
+}
+
+// SpentThisMonth is the resolver for the spentThisMonth field.
+func (r *autoTopUpResolver) SpentThisMonth(ctx context.Context, obj *ent.TopUpRule) (money.Decimal, error) {
+	n, err := r.Credits.TopUpSpentThisMonth(ctx, obj)
+	if err != nil {
+		return "", err
+	}
+	return money.Format(n, obj.Currency), nil
+}
+
+// LastFailure is the resolver for the lastFailure field.
+func (r *autoTopUpResolver) LastFailure(ctx context.Context, obj *ent.TopUpRule) (*model.AutoTopUpFailure, error) {
+	if obj.LastFailureReason == nil || obj.LastFailureAt == nil {
+		return nil, nil
+	}
+	return &model.AutoTopUpFailure{Reason: *obj.LastFailureReason, At: *obj.LastFailureAt}, nil
 }
 
 // Account is the resolver for the account field.
@@ -118,6 +191,11 @@ func (r *invoiceResolver) PayWithCredit(ctx context.Context, obj *ent.Invoice) (
 		return nil, err
 	}
 	return availability(a), nil
+}
+
+// Threshold is the resolver for the threshold field.
+func (r *lowBalanceAlertResolver) Threshold(ctx context.Context, obj *ent.AlertRule) (money.Decimal, error) {
+	return money.Format(obj.Threshold, obj.Currency), nil
 }
 
 // BuyCredits is the resolver for the buyCredits field.
@@ -230,6 +308,55 @@ func (r *mutationResolver) CreateCreditPackage(ctx context.Context, input model.
 		Price:    input.Price,
 		Currency: input.Currency,
 	})
+}
+
+// StartCardSetup is the resolver for the startCardSetup field.
+func (r *mutationResolver) StartCardSetup(ctx context.Context, input model.StartCardSetupInput) (*model.CardSetup, error) {
+	setup, err := r.Credits.StartCardSetup(ctx, input.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CardSetup{Provider: r.Credits.VaultName(), SetupIntentID: setup.SetupRef, ClientSecret: setup.ClientSecret}, nil
+}
+
+// AddCard is the resolver for the addCard field.
+func (r *mutationResolver) AddCard(ctx context.Context, input model.AddCardInput) (*model.AddCardPayload, error) {
+	c, err := r.Credits.AddCard(ctx, input.AccountID, input.PaymentMethodID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AddCardPayload{Card: c}, nil
+}
+
+// RemoveCard is the resolver for the removeCard field.
+func (r *mutationResolver) RemoveCard(ctx context.Context, input model.RemoveCardInput) (*model.RemoveCardPayload, error) {
+	if err := r.Credits.RemoveCard(ctx, input.CardID); err != nil {
+		return nil, err
+	}
+	return &model.RemoveCardPayload{RemovedCardID: input.CardID}, nil
+}
+
+// SetAutoTopUp is the resolver for the setAutoTopUp field.
+func (r *mutationResolver) SetAutoTopUp(ctx context.Context, input model.SetAutoTopUpInput) (*model.SetAutoTopUpPayload, error) {
+	rule, err := r.Credits.SetAutoTopUp(ctx, credits.TopUpSettings{
+		AccountID: input.AccountID, Currency: input.Currency, Enabled: input.Enabled, Threshold: input.Threshold,
+		Mode: input.Mode, Amount: input.Amount, CardID: input.CardID, MonthlyCap: input.MonthlyCap,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.SetAutoTopUpPayload{AutoTopUp: rule}, nil
+}
+
+// SetLowBalanceAlert is the resolver for the setLowBalanceAlert field.
+func (r *mutationResolver) SetLowBalanceAlert(ctx context.Context, input model.SetLowBalanceAlertInput) (*model.SetLowBalanceAlertPayload, error) {
+	a, err := r.Credits.SetLowBalanceAlert(ctx, credits.AlertSettings{
+		AccountID: input.AccountID, Currency: input.Currency, Enabled: input.Enabled, Threshold: input.Threshold, Email: input.Email,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.SetLowBalanceAlertPayload{Alert: a}, nil
 }
 
 // Status is the resolver for the status field.
@@ -354,6 +481,33 @@ func (r *queryResolver) Agency(ctx context.Context, id *gid.ID) (*ent.Agency, er
 	return r.Credits.Agency(ctx, id)
 }
 
+// Cards is the resolver for the cards field.
+func (r *queryResolver) Cards(ctx context.Context, accountID *gid.ID) ([]*ent.Card, error) {
+	acc, err := r.Credits.Account(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Credits.Cards(ctx, acc)
+}
+
+// AutoTopUps is the resolver for the autoTopUps field.
+func (r *queryResolver) AutoTopUps(ctx context.Context, accountID *gid.ID) ([]*ent.TopUpRule, error) {
+	acc, err := r.Credits.Account(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Credits.AutoTopUps(ctx, acc)
+}
+
+// LowBalanceAlerts is the resolver for the lowBalanceAlerts field.
+func (r *queryResolver) LowBalanceAlerts(ctx context.Context, accountID *gid.ID) ([]*ent.AlertRule, error) {
+	acc, err := r.Credits.Account(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Credits.LowBalanceAlerts(ctx, acc)
+}
+
 // Price is the resolver for the price field.
 func (r *serviceResolver) Price(ctx context.Context, obj *ent.Service) (money.Decimal, error) {
 	return money.Format(obj.Price, obj.Currency), nil
@@ -403,6 +557,9 @@ func (r *Resolver) Account() AccountResolver { return &accountResolver{r} }
 // Agency returns AgencyResolver implementation.
 func (r *Resolver) Agency() AgencyResolver { return &agencyResolver{r} }
 
+// AutoTopUp returns AutoTopUpResolver implementation.
+func (r *Resolver) AutoTopUp() AutoTopUpResolver { return &autoTopUpResolver{r} }
+
 // Balance returns BalanceResolver implementation.
 func (r *Resolver) Balance() BalanceResolver { return &balanceResolver{r} }
 
@@ -419,6 +576,9 @@ func (r *Resolver) CreditTransaction() CreditTransactionResolver {
 
 // Invoice returns InvoiceResolver implementation.
 func (r *Resolver) Invoice() InvoiceResolver { return &invoiceResolver{r} }
+
+// LowBalanceAlert returns LowBalanceAlertResolver implementation.
+func (r *Resolver) LowBalanceAlert() LowBalanceAlertResolver { return &lowBalanceAlertResolver{r} }
 
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
@@ -438,11 +598,13 @@ func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionRes
 type (
 	accountResolver           struct{ *Resolver }
 	agencyResolver            struct{ *Resolver }
+	autoTopUpResolver         struct{ *Resolver }
 	balanceResolver           struct{ *Resolver }
 	creditPackageResolver     struct{ *Resolver }
 	creditRequestResolver     struct{ *Resolver }
 	creditTransactionResolver struct{ *Resolver }
 	invoiceResolver           struct{ *Resolver }
+	lowBalanceAlertResolver   struct{ *Resolver }
 	mutationResolver          struct{ *Resolver }
 	paymentResolver           struct{ *Resolver }
 	queryResolver             struct{ *Resolver }

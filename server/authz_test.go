@@ -28,12 +28,15 @@ import (
 	"creditgate/ent"
 	"creditgate/ent/account"
 	"creditgate/ent/agency"
+	"creditgate/ent/alertrule"
 	"creditgate/ent/balance"
+	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/invoice"
 	"creditgate/ent/payment"
 	"creditgate/ent/service"
+	"creditgate/ent/topuprule"
 	"creditgate/gid"
 	"creditgate/money"
 )
@@ -66,6 +69,14 @@ const (
 	authzMInvoice   = `mutation($a: ID!, $n: String!, $amt: Decimal!){ createInvoice(input:{accountId: $a, number: $n, amount: $amt}) { id status account { id } } }`
 	authzMService2  = `mutation($ag: ID, $n: String!, $p: Decimal!){ createService(input:{agencyId: $ag, name: $n, price: $p}) { id name } }`
 	authzMPackage   = `mutation($ag: ID, $n: String!, $c: Decimal!, $p: Decimal!){ createCreditPackage(input:{agencyId: $ag, name: $n, credits: $c, price: $p}) { id name } }`
+	authzQCards     = `query($a: ID){ cards(accountId: $a) { id last4 } }`
+	authzQTopUps    = `query($a: ID){ autoTopUps(accountId: $a) { id status card { id } } }`
+	authzQAlerts    = `query($a: ID){ lowBalanceAlerts(accountId: $a) { id state } }`
+	authzMCardSetup = `mutation($a: ID){ startCardSetup(input:{accountId: $a}) { provider clientSecret } }`
+	authzMAddCard   = `mutation($a: ID, $pm: String!){ addCard(input:{accountId: $a, paymentMethodId: $pm}) { card { id brand last4 } } }`
+	authzMRmCard    = `mutation($c: ID!){ removeCard(input:{cardId: $c}) { removedCardId } }`
+	authzMSetTopUp  = `mutation($a: ID, $c: ID!){ setAutoTopUp(input:{accountId: $a, enabled: true, threshold: "10", mode: FIXED, amount: "50", cardId: $c}) { autoTopUp { id status card { id } } } }`
+	authzMSetAlert  = `mutation($a: ID){ setLowBalanceAlert(input:{accountId: $a, enabled: true, threshold: "10", email: "owner@example.com"}) { alert { id state } } }`
 	authzTypename   = `{ __typename }`
 	authzSchemaName = `{ __schema { queryType { name } mutationType { name } } }`
 )
@@ -79,6 +90,7 @@ var (
 	authzAllRoles = []auth.Role{authzClient, authzOwner, authzAdmin, authzSys}
 	authzBuyers   = []auth.Role{authzOwner, authzAdmin, authzSys}
 	authzAdmins   = []auth.Role{authzAdmin, authzSys}
+	authzOwners   = []auth.Role{authzOwner, authzSys}
 	authzSysOnly  = []auth.Role{authzSys}
 	// The roles of agency A that the tenant tests act with.
 	authzTenantRoles = []auth.Role{authzClient, authzOwner, authzAdmin}
@@ -306,6 +318,32 @@ func authzSnapshot(t testing.TB, a *testAPI) string {
 	for _, x := range pkgs {
 		fmt.Fprintf(&b, "package %s %s %q\n", x.ID, x.AgencyID, x.Name)
 	}
+	for _, x := range accs {
+		if x.PaymentCustomer != nil {
+			fmt.Fprintf(&b, "customer %s %s\n", x.ID, *x.PaymentCustomer)
+		}
+	}
+	for _, x := range bals {
+		fmt.Fprintf(&b, "triggers %s %s %v %v %t\n", x.AccountID, x.Currency, x.TopupBelow, x.AlertBelow, x.AlertLow)
+	}
+	cards, err := c.Card.Query().Order(ent.Asc(card.FieldID)).All(ctx)
+	check("cards", err)
+	for _, x := range cards {
+		fmt.Fprintf(&b, "card %s %s %s\n", x.ID, x.AccountID, x.Ref)
+	}
+	rules, err := c.TopUpRule.Query().Order(ent.Asc(topuprule.FieldID)).All(ctx)
+	check("auto top-ups", err)
+	for _, x := range rules {
+		fmt.Fprintf(&b, "auto top-up %s %s %t %d %d %v\n", x.ID, x.AccountID, x.Enabled, x.Threshold, x.Amount, x.CardID)
+	}
+	alerts, err := c.AlertRule.Query().Order(ent.Asc(alertrule.FieldID)).All(ctx)
+	check("alerts", err)
+	for _, x := range alerts {
+		fmt.Fprintf(&b, "alert %s %s %t %d %s %s\n", x.ID, x.AccountID, x.Enabled, x.Threshold, x.Email, x.State)
+	}
+	n, err = c.Job.Query().Count(ctx)
+	check("jobs", err)
+	fmt.Fprintf(&b, "jobs %d\n", n)
 	return b.String()
 }
 
@@ -382,6 +420,8 @@ type authzEnv struct {
 	ReqApprove  gid.ID // pending BANK_TRANSFER request of A1, 7.00
 	ReqReject   gid.ID // pending BANK_TRANSFER request of A1, 9.00
 	ReqPostpaid gid.ID // accepted unpaid POSTPAID request of A1, 4.00
+	CardRemove  gid.ID // a card of A1 to remove
+	CardRule    gid.ID // a card of A1 for an auto top-up rule
 }
 
 func authzNewEnv(t testing.TB, a *testAPI) authzEnv {
@@ -393,7 +433,19 @@ func authzNewEnv(t testing.TB, a *testAPI) authzEnv {
 		ReqApprove:  authzBuy(t, a, f.A1, "7", creditrequest.MethodBANK_TRANSFER).Request.ID,
 		ReqReject:   authzBuy(t, a, f.A1, "9", creditrequest.MethodBANK_TRANSFER).Request.ID,
 		ReqPostpaid: authzPostpaid(t, a, f.A1, "4"),
+		CardRemove:  authzCard(t, a, f.A1, "pm_card_mastercard"),
+		CardRule:    authzCard(t, a, f.A1, "pm_card_chargeDeclined"),
 	}
+}
+
+// authzCard saves a sandbox test card on acc.
+func authzCard(t testing.TB, a *testAPI, acc gid.ID, pm string) gid.ID {
+	t.Helper()
+	c, err := a.svc.AddCard(sys(), &acc, pm)
+	if err != nil {
+		t.Fatalf("fixture: card %s on %s: %v", pm, acc, err)
+	}
+	return c.ID
 }
 
 // authzView is what the matrix's allowed mutations are expected to change.
@@ -633,6 +685,48 @@ func authzMatrixCases(a *testAPI, env authzEnv) []authzMatrixCase {
 				authzWant(t, "createCreditPackage.name", authzGet(d, "createCreditPackage.name"), "Big")
 			},
 			effect: func(v *authzView) { v.Pkg++ }},
+
+		// ---- cards, auto top-up, alerts: the owner's settings.
+		{op: "cards", doc: authzQCards, allow: authzBuyers, vars: map[string]any{"a": f.A1},
+			check: func(t *testing.T, _ auth.Role, d map[string]any, _ authzView) {
+				contains(t, "cards", authzStrings(d, "cards", "id"), env.CardRule)
+			}},
+		{op: "autoTopUps", doc: authzQTopUps, allow: authzBuyers, vars: map[string]any{"a": f.A1},
+			check: func(t *testing.T, _ auth.Role, d map[string]any, _ authzView) {
+				if _, ok := authzGet(d, "autoTopUps").([]any); !ok {
+					t.Errorf("autoTopUps: want a list, got %v", d)
+				}
+			}},
+		{op: "lowBalanceAlerts", doc: authzQAlerts, allow: authzBuyers, vars: map[string]any{"a": f.A1},
+			check: func(t *testing.T, _ auth.Role, d map[string]any, _ authzView) {
+				if _, ok := authzGet(d, "lowBalanceAlerts").([]any); !ok {
+					t.Errorf("lowBalanceAlerts: want a list, got %v", d)
+				}
+			}},
+		{op: "startCardSetup", doc: authzMCardSetup, allow: authzOwners, vars: map[string]any{"a": f.A1},
+			check: func(t *testing.T, _ auth.Role, d map[string]any, _ authzView) {
+				authzWant(t, "provider", authzGet(d, "startCardSetup.provider"), "sandbox")
+				if s, _ := authzGet(d, "startCardSetup.clientSecret").(string); s == "" {
+					t.Error("startCardSetup: no client secret")
+				}
+			}},
+		{op: "addCard", doc: authzMAddCard, allow: authzOwners, vars: map[string]any{"a": f.A1, "pm": "pm_card_visa"},
+			check: func(t *testing.T, _ auth.Role, d map[string]any, _ authzView) {
+				authzWant(t, "addCard.card.last4", authzGet(d, "addCard.card.last4"), "4242")
+			}},
+		{op: "removeCard", doc: authzMRmCard, allow: authzOwners, vars: map[string]any{"c": env.CardRemove},
+			check: func(t *testing.T, _ auth.Role, d map[string]any, _ authzView) {
+				authzWant(t, "removedCardId", authzGet(d, "removeCard.removedCardId"), string(env.CardRemove))
+			}},
+		{op: "setAutoTopUp", doc: authzMSetTopUp, allow: authzBuyers, vars: map[string]any{"a": f.A1, "c": env.CardRule},
+			check: func(t *testing.T, _ auth.Role, d map[string]any, _ authzView) {
+				authzWant(t, "status", authzGet(d, "setAutoTopUp.autoTopUp.status"), "ACTIVE")
+				authzWant(t, "card", authzGet(d, "setAutoTopUp.autoTopUp.card.id"), string(env.CardRule))
+			}},
+		{op: "setLowBalanceAlert", doc: authzMSetAlert, allow: authzBuyers, vars: map[string]any{"a": f.A1},
+			check: func(t *testing.T, _ auth.Role, d map[string]any, _ authzView) {
+				authzWant(t, "state", authzGet(d, "setLowBalanceAlert.alert.state"), "OK")
+			}},
 	}
 }
 
@@ -786,6 +880,9 @@ func TestAuthzForeignTenant(t *testing.T) {
 		reqA2 := authzBuy(t, a, f.A2, "10", creditrequest.MethodBANK_TRANSFER).Request.ID
 		invA2 := authzInvoice(t, a, f.A2, "A2-001", "10")
 		balB1 := a.balance(f.B1) // 100 + 20 post-paid - 5 paid invoice
+		cardB := authzCard(t, a, f.B1, "pm_card_visa")
+		cardA1 := authzCard(t, a, f.A1, "pm_card_visa")
+		cardA2 := authzCard(t, a, f.A2, "pm_card_visa")
 
 		node := func(what string, id gid.ID, roles ...auth.Role) authzForeignCase {
 			return authzForeignCase{name: "node_" + what, doc: authzQNode, ids: map[string]gid.ID{"id": id}, allow: authzAllRoles, roles: roles}
@@ -830,6 +927,20 @@ func TestAuthzForeignTenant(t *testing.T) {
 			{name: "createService_in_B", doc: authzMService2, ids: map[string]gid.ID{"ag": f.AgencyB}, extra: map[string]any{"n": "Intruder", "p": "1"}, allow: authzAdmins},
 			{name: "createCreditPackage_in_B", doc: authzMPackage, ids: map[string]gid.ID{"ag": f.AgencyB}, extra: map[string]any{"n": "Intruder", "c": "1", "p": "1"}, allow: authzAdmins},
 			{name: "createInvoice_for_B1", doc: authzMInvoice, ids: map[string]gid.ID{"a": f.B1}, extra: map[string]any{"n": "X-1", "amt": "5"}, allow: authzAdmins},
+			node("Card_B", cardB, authzOwner, authzAdmin),
+			onAcc("cards", authzQCards, f.B1, "B1", authzOwner, authzAdmin),
+			onAcc("autoTopUps", authzQTopUps, f.B1, "B1", authzOwner, authzAdmin),
+			onAcc("lowBalanceAlerts", authzQAlerts, f.B1, "B1", authzOwner, authzAdmin),
+			{name: "startCardSetup_for_B1", doc: authzMCardSetup, ids: map[string]gid.ID{"a": f.B1}, allow: authzOwners, roles: []auth.Role{authzOwner}},
+			{name: "addCard_to_B1", doc: authzMAddCard, ids: map[string]gid.ID{"a": f.B1}, extra: map[string]any{"pm": "pm_card_mastercard"}, allow: authzOwners, roles: []auth.Role{authzOwner}},
+			{name: "removeCard_of_B", doc: authzMRmCard, ids: map[string]gid.ID{"c": cardB}, allow: authzOwners, roles: []auth.Role{authzOwner}},
+			{name: "setAutoTopUp_on_B1", doc: authzMSetTopUp, ids: map[string]gid.ID{"a": f.B1, "c": cardB}, allow: authzBuyers, roles: []auth.Role{authzOwner, authzAdmin}},
+			{name: "setAutoTopUp_on_A1_with_card_of_B", doc: authzMSetTopUp, ids: map[string]gid.ID{"c": cardB}, extra: map[string]any{"a": f.A1}, allow: authzBuyers, roles: []auth.Role{authzOwner, authzAdmin}},
+			{name: "setLowBalanceAlert_on_B1", doc: authzMSetAlert, ids: map[string]gid.ID{"a": f.B1}, allow: authzBuyers, roles: []auth.Role{authzOwner, authzAdmin}},
+			{name: "setAutoTopUp_on_A1_with_card_of_A2", doc: authzMSetTopUp, ids: map[string]gid.ID{"c": cardA2}, extra: map[string]any{"a": f.A1}, allow: authzBuyers, roles: []auth.Role{authzOwner, authzAdmin}},
+			{name: "setAutoTopUp_on_A2_with_card_of_A1", doc: authzMSetTopUp, ids: map[string]gid.ID{"a": f.A2}, extra: map[string]any{"c": cardA1}, allow: authzBuyers, roles: []auth.Role{authzOwner}},
+			{name: "removeCard_of_A2", doc: authzMRmCard, ids: map[string]gid.ID{"c": cardA2}, allow: authzOwners, roles: []auth.Role{authzOwner}},
+			onAcc("cards", authzQCards, f.A2, "A2", authzOwner),
 
 			// The sibling account A2 and agency A's pool, for the client roles of A1.
 			node("Account_A2", f.A2, clients...),

@@ -42,6 +42,10 @@ type Config struct {
 	// httpx.DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	LogLevel     slog.Level
+	// JobWorkers run auto top-ups and alert emails in this instance (0:
+	// none; another instance must run them); each polls every JobPoll.
+	JobWorkers int
+	JobPoll    time.Duration
 	// GraphQL limits: depth, complexity, fields, timeout, persisted
 	// queries, mutation rate limits; zero fields take graph's defaults.
 	GraphQL graph.Limits
@@ -116,6 +120,21 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			} else {
 				*dst = n
 			}
+		}
+	}
+	c.JobWorkers, c.JobPoll = 1, time.Second
+	if v := getenv("JOB_WORKERS"); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < 0 || n > 64 {
+			problems = append(problems, fmt.Sprintf("JOB_WORKERS=%q: want 0 to 64", v))
+		} else {
+			c.JobWorkers = n
+		}
+	}
+	if v := getenv("JOB_POLL"); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d < 10*time.Millisecond {
+			problems = append(problems, fmt.Sprintf("JOB_POLL=%q: want a duration of at least 10ms, e.g. 1s", v))
+		} else {
+			c.JobPoll = d
 		}
 	}
 	problems = append(problems, loadLimits(getenv, &c.GraphQL)...)

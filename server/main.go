@@ -112,6 +112,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		}
 	}
 
+	// Workers claim due jobs (auto top-ups, alert emails) from the database:
+	// any number of instances share them.
+	host, _ := os.Hostname()
+	for i := range cfg.JobWorkers {
+		go svc.RunWorker(ctx, fmt.Sprintf("%s-%d-%d", host, os.Getpid(), i), cfg.JobPoll)
+	}
+
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.ListenAddr, err)

@@ -6,11 +6,13 @@ import (
 	"bytes"
 	"creditgate/ent"
 	"creditgate/ent/creditrequest"
+	"creditgate/ent/topuprule"
 	"creditgate/gid"
 	"creditgate/money"
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 )
 
 type AccountConnection struct {
@@ -22,6 +24,15 @@ type AccountConnection struct {
 type AccountEdge struct {
 	Cursor string       `json:"cursor"`
 	Node   *ent.Account `json:"node"`
+}
+
+type AddCardInput struct {
+	AccountID       *gid.ID `json:"accountId,omitempty"`
+	PaymentMethodID string  `json:"paymentMethodId"`
+}
+
+type AddCardPayload struct {
+	Card *ent.Card `json:"card"`
 }
 
 type AllocateCreditsInput struct {
@@ -36,6 +47,11 @@ type AllocateCreditsPayload struct {
 	Transaction *ent.Posting `json:"transaction"`
 	Balance     *ent.Balance `json:"balance"`
 	PoolBalance *ent.Balance `json:"poolBalance"`
+}
+
+type AutoTopUpFailure struct {
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
 }
 
 type BuyCreditsInput struct {
@@ -66,6 +82,12 @@ type BuyServiceWithCreditInput struct {
 type BuyServiceWithCreditPayload struct {
 	Transaction *ent.Posting `json:"transaction"`
 	Balance     *ent.Balance `json:"balance"`
+}
+
+type CardSetup struct {
+	Provider      string `json:"provider"`
+	SetupIntentID string `json:"setupIntentId"`
+	ClientSecret  string `json:"clientSecret"`
 }
 
 type CreateAccountInput struct {
@@ -174,9 +196,48 @@ type PayInvoiceWithCreditPayload struct {
 type Query struct {
 }
 
+type RemoveCardInput struct {
+	CardID gid.ID `json:"cardId"`
+}
+
+type RemoveCardPayload struct {
+	RemovedCardID gid.ID `json:"removedCardId"`
+}
+
 type ReviewRequestInput struct {
 	RequestID gid.ID  `json:"requestId"`
 	Reason    *string `json:"reason,omitempty"`
+}
+
+type SetAutoTopUpInput struct {
+	AccountID  *gid.ID        `json:"accountId,omitempty"`
+	Currency   *string        `json:"currency,omitempty"`
+	Enabled    bool           `json:"enabled"`
+	Threshold  money.Decimal  `json:"threshold"`
+	Mode       topuprule.Mode `json:"mode"`
+	Amount     money.Decimal  `json:"amount"`
+	CardID     gid.ID         `json:"cardId"`
+	MonthlyCap *money.Decimal `json:"monthlyCap,omitempty"`
+}
+
+type SetAutoTopUpPayload struct {
+	AutoTopUp *ent.TopUpRule `json:"autoTopUp"`
+}
+
+type SetLowBalanceAlertInput struct {
+	AccountID *gid.ID       `json:"accountId,omitempty"`
+	Currency  *string       `json:"currency,omitempty"`
+	Enabled   bool          `json:"enabled"`
+	Threshold money.Decimal `json:"threshold"`
+	Email     string        `json:"email"`
+}
+
+type SetLowBalanceAlertPayload struct {
+	Alert *ent.AlertRule `json:"alert"`
+}
+
+type StartCardSetupInput struct {
+	AccountID *gid.ID `json:"accountId,omitempty"`
 }
 
 type Subscription struct {
@@ -193,6 +254,65 @@ type Viewer struct {
 	Role    Role         `json:"role"`
 	Agency  *ent.Agency  `json:"agency,omitempty"`
 	Account *ent.Account `json:"account,omitempty"`
+}
+
+type AutoTopUpStatus string
+
+const (
+	AutoTopUpStatusActive     AutoTopUpStatus = "ACTIVE"
+	AutoTopUpStatusBackingOff AutoTopUpStatus = "BACKING_OFF"
+	AutoTopUpStatusPaused     AutoTopUpStatus = "PAUSED"
+	AutoTopUpStatusDisabled   AutoTopUpStatus = "DISABLED"
+)
+
+var AllAutoTopUpStatus = []AutoTopUpStatus{
+	AutoTopUpStatusActive,
+	AutoTopUpStatusBackingOff,
+	AutoTopUpStatusPaused,
+	AutoTopUpStatusDisabled,
+}
+
+func (e AutoTopUpStatus) IsValid() bool {
+	switch e {
+	case AutoTopUpStatusActive, AutoTopUpStatusBackingOff, AutoTopUpStatusPaused, AutoTopUpStatusDisabled:
+		return true
+	}
+	return false
+}
+
+func (e AutoTopUpStatus) String() string {
+	return string(e)
+}
+
+func (e *AutoTopUpStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AutoTopUpStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AutoTopUpStatus", str)
+	}
+	return nil
+}
+
+func (e AutoTopUpStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AutoTopUpStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AutoTopUpStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type CreditUnavailableReason string
