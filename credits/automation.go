@@ -21,12 +21,13 @@ import (
 // Automation tunes auto top-up and alerts; the zero value is replaced by
 // DefaultAutomation.
 type Automation struct {
-	DeclineBackoff time.Duration // after a declined top-up, wait this long before trying again
-	MaxDeclines    int           // pause the rule after this many declines in a row
-	RunawayCount   int           // this many top-ups of one balance ...
-	RunawayWindow  time.Duration // ... within this window pause the rule: something spends in a loop
-	AlertEvery     time.Duration // while low, one alert email per this period
-	JobLease       time.Duration // a RUNNING job not finished within this was abandoned (crash)
+	DeclineBackoff time.Duration    // after a declined top-up, wait this long before trying again
+	MaxDeclines    int              // pause the rule after this many declines in a row
+	RunawayCount   int              // this many top-ups of one balance ...
+	RunawayWindow  time.Duration    // ... within this window pause the rule: something spends in a loop
+	AlertEvery     time.Duration    // while low, one alert email per this period
+	JobLease       time.Duration    // a RUNNING job not finished within this was abandoned (crash)
+	Clock          func() time.Time // nil: time.Now; tests move it to cross back-offs and days
 }
 
 // DefaultAutomation is what real systems settled on: an hour between tries
@@ -59,8 +60,30 @@ func (s *Service) UseVault(v CardVault) { s.vault = v }
 // UseMailer sets how alert emails leave (the log by default).
 func (s *Service) UseMailer(m Mailer) { s.mailer = m }
 
-// Configure replaces the automation settings (tests shorten them).
-func (s *Service) Configure(a Automation) { s.auto = a }
+// Configure replaces the automation settings; zero fields keep the defaults.
+func (s *Service) Configure(a Automation) {
+	d := DefaultAutomation
+	if a.DeclineBackoff > 0 {
+		d.DeclineBackoff = a.DeclineBackoff
+	}
+	if a.MaxDeclines > 0 {
+		d.MaxDeclines = a.MaxDeclines
+	}
+	if a.RunawayCount > 0 {
+		d.RunawayCount = a.RunawayCount
+	}
+	if a.RunawayWindow > 0 {
+		d.RunawayWindow = a.RunawayWindow
+	}
+	if a.AlertEvery > 0 {
+		d.AlertEvery = a.AlertEvery
+	}
+	if a.JobLease > 0 {
+		d.JobLease = a.JobLease
+	}
+	d.Clock = a.Clock
+	s.auto = d
+}
 
 // rolesThatConfigure may set up auto top-up and alerts: the account's owner,
 // its agency, the operator.

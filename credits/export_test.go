@@ -6,4 +6,4 @@ import "time"
 func (s *Service) SetBeforeCommit(f func() error) { s.beforeCommit = f }
 
 // SetClock moves the service's clock (tests only).
-func (s *Service) SetClock(now func() time.Time) { s.now = now }
+func (s *Service) SetClock(now func() time.Time) { s.auto.Clock = now }

@@ -215,8 +215,8 @@ func (s *Service) runJob(ctx context.Context, j *ent.Job, worker string) error {
 }
 
 func (s *Service) clock() time.Time {
-	if s.now != nil {
-		return s.now()
+	if s.auto.Clock != nil {
+		return s.auto.Clock()
 	}
 	return time.Now()
 }

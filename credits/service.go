@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -33,8 +32,7 @@ type Service struct {
 	vault     CardVault      // where cards are kept; the sandbox by default
 	mailer    Mailer         // alert emails; the log by default
 	auto      Automation
-	wake      chan struct{}    // a job was queued in this instance
-	now       func() time.Time // nil: time.Now; tests move it
+	wake      chan struct{} // a job was queued in this instance
 	// beforeCommit, set only by tests, fails a transaction after all its
 	// writes and just before COMMIT, to prove a failure there leaves no trace.
 	beforeCommit func() error

@@ -10,6 +10,7 @@ import (
 
 	"creditgate/graph"
 	"creditgate/httpx"
+	"creditgate/mail"
 )
 
 // devSecret signs tokens in development when JWT_SECRET is unset; production
@@ -46,6 +47,9 @@ type Config struct {
 	// none; another instance must run them); each polls every JobPoll.
 	JobWorkers int
 	JobPoll    time.Duration
+	// SMTPURL sends alert emails (smtp:// or smtps://); empty: to the log.
+	SMTPURL  string
+	MailFrom string
 	// GraphQL limits: depth, complexity, fields, timeout, persisted
 	// queries, mutation rate limits; zero fields take graph's defaults.
 	GraphQL graph.Limits
@@ -123,6 +127,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.JobWorkers, c.JobPoll = 1, time.Second
+	c.SMTPURL, c.MailFrom = getenv("SMTP_URL"), or(getenv("MAIL_FROM"), mail.DefaultFrom)
 	if v := getenv("JOB_WORKERS"); v != "" {
 		if n, err := strconv.Atoi(v); err != nil || n < 0 || n > 64 {
 			problems = append(problems, fmt.Sprintf("JOB_WORKERS=%q: want 0 to 64", v))

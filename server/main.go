@@ -29,6 +29,7 @@ import (
 	"creditgate/graph"
 	"creditgate/graphiql"
 	"creditgate/httpx"
+	"creditgate/mail"
 	"creditgate/reqid"
 )
 
@@ -98,6 +99,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		return fmt.Errorf("configuring JWT verification: %w", err)
 	}
 	svc := credits.New(database.Client, database.Dialect, log)
+	sender, err := mail.FromURL(cfg.SMTPURL, cfg.MailFrom, log)
+	if err != nil {
+		return fmt.Errorf("SMTP_URL: %w", err)
+	}
+	svc.UseMailer(mailer{sender})
 	broker := events.NewBroker()
 	svc.UseBroker(broker)
 	if database.Dialect == dialect.Postgres {
@@ -154,6 +160,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil
+}
+
+// mailer sends the domain's emails through package mail.
+type mailer struct{ mail.Sender }
+
+func (m mailer) Send(ctx context.Context, e credits.Email) error {
+	return m.Sender.Send(ctx, mail.Message{To: []string{e.To}, Subject: e.Subject, Text: e.Text})
 }
 
 // newHTTPServer is the gateway's http.Server around h, with its timeouts.
