@@ -2,8 +2,8 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -60,13 +60,19 @@ func TestAutoTopUpThroughTheAPI(t *testing.T) {
 	eachDB(t, func(t *testing.T, a *testAPI) {
 		f, owner := a.fx, a.owner()
 		a.fund(f.A1, "130") // the 120.00 invoice leaves 10.00
-		var added struct{ AddCard struct{ Card struct{ ID, Brand, Last4 string } } }
+		var added struct {
+			AddCard struct {
+				Card struct{ ID, Brand, Last4 string }
+			}
+		}
 		a.gql(owner, `mutation { addCard(input:{paymentMethodId: "pm_card_visa"}) { card { id brand last4 } } }`, nil).decode(t, &added)
 		if added.AddCard.Card.Last4 != "4242" || added.AddCard.Card.Brand != "visa" {
 			t.Fatalf("addCard: %+v", added)
 		}
 		var set struct {
-			SetAutoTopUp struct{ AutoTopUp struct{ Status, Threshold, Amount string } }
+			SetAutoTopUp struct {
+				AutoTopUp struct{ Status, Threshold, Amount string }
+			}
 		}
 		a.gql(owner, `mutation($c: ID!) { setAutoTopUp(input:{enabled: true, threshold: "25", mode: TOP_UP_TO, amount: "100", cardId: $c, monthlyCap: "500"}) {
 			autoTopUp { status threshold amount } } }`, map[string]any{"c": added.AddCard.Card.ID}).decode(t, &set)
@@ -131,7 +137,9 @@ func TestAutoTopUpDeclineShowsOnTheRule(t *testing.T) {
 		a.svc.Configure(credits.Automation{Clock: clk.now})
 		f, owner := a.fx, a.owner()
 		a.fund(f.A1, "130")
-		var added struct{ AddCard struct{ Card struct{ ID string } } }
+		var added struct {
+			AddCard struct{ Card struct{ ID string } }
+		}
 		a.gql(owner, `mutation { addCard(input:{paymentMethodId: "pm_card_chargeDeclined"}) { card { id } } }`, nil).decode(t, &added)
 		a.gql(a.agencyAdmin(), `mutation($a: ID, $c: ID!) { setAutoTopUp(input:{accountId: $a, enabled: true, threshold: "25", mode: FIXED, amount: "50", cardId: $c}) { autoTopUp { id } } }`,
 			map[string]any{"a": f.A1, "c": added.AddCard.Card.ID}).decode(t, &struct{}{})
@@ -191,7 +199,9 @@ func TestLowBalanceAlertEmail(t *testing.T) {
 		a.svc.Configure(credits.Automation{Clock: clk.now})
 		f, owner := a.fx, a.owner()
 		a.fund(f.A1, "40")
-		var set struct{ SetLowBalanceAlert struct{ Alert struct{ State string } } }
+		var set struct {
+			SetLowBalanceAlert struct{ Alert struct{ State string } }
+		}
 		a.gql(owner, `mutation { setLowBalanceAlert(input:{enabled: true, threshold: "15", email: "owner@client-a1.example"}) { alert { state } } }`, nil).decode(t, &set)
 		if set.SetLowBalanceAlert.Alert.State != "OK" {
 			t.Fatalf("setLowBalanceAlert: %+v", set)
