@@ -27,6 +27,7 @@ type Service struct {
 	log     *slog.Logger
 	// providers by payment method (CARD, PAYPAL); the sandbox by default.
 	providers map[string]Provider
+	vault     CardVault      // cards on file; nil: the sandbox
 	broker    *events.Broker // local subscribers; nil: nobody listens here
 	publishMu sync.Mutex     // SQLite: keeps local publishes in commit order
 	// beforeCommit, set only by tests, fails a transaction after all its
@@ -36,6 +37,9 @@ type Service struct {
 
 // UseProvider routes a payment method (CARD or PAYPAL) to p.
 func (s *Service) UseProvider(method string, p Provider) { s.providers[method] = p }
+
+// UseVault keeps cards on file with v (Stripe) instead of the sandbox.
+func (s *Service) UseVault(v CardVault) { s.vault = v }
 
 // New returns the domain service over db, whose client must carry the
 // Interceptors of this package (Open in package db installs them).
