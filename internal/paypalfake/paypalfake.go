@@ -228,7 +228,7 @@ func (f *Fake) CaptureEvent(t testing.TB, orderID, kind string) []byte {
 	status := map[string]string{"COMPLETED": "COMPLETED", "DENIED": "DECLINED", "DECLINED": "DECLINED"}[kind]
 	return event("PAYMENT.CAPTURE."+kind, "capture", map[string]any{
 		"id": "CAP-" + orderID, "status": status, "amount": pu["amount"], "custom_id": pu["custom_id"],
-		"final_capture": true,
+		"final_capture":      true,
 		"supplementary_data": map[string]any{"related_ids": map[string]any{"order_id": orderID}},
 	})
 }
