@@ -53,6 +53,8 @@ type Config struct {
 	// GraphQL limits: depth, complexity, fields, timeout, persisted
 	// queries, mutation rate limits; zero fields take graph's defaults.
 	GraphQL graph.Limits
+	// Payments: Stripe and PayPal (payments.go).
+	Payments PaymentsConfig
 }
 
 // loadConfig reads the environment through getenv and reports every
@@ -143,6 +145,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	problems = append(problems, loadLimits(getenv, &c.GraphQL)...)
+	var payProblems []string
+	c.Payments, payProblems = loadPayments(getenv, c.Production)
+	problems = append(problems, payProblems...)
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		problems = append(problems, "DATABASE_URL: want a postgres:// URL (unset it to use the embedded SQLite file)")
 	}

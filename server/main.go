@@ -217,6 +217,14 @@ func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Ve
 		Metrics: graph.NewMetrics(reg),
 	})
 	mux.Handle("/graphql", httpx.GraphQLGuard(graph.WithClientIP(verifier.Middleware(gql))))
+	// Providers' signed webhooks; an unconfigured provider's route is 404.
+	pay := usePayments(cfg.Payments, svc, log)
+	if pay.stripeHook != nil {
+		mux.Handle("POST /webhooks/stripe", pay.stripeHook)
+	}
+	if pay.paypalHook != nil {
+		mux.Handle("POST /webhooks/paypal", pay.paypalHook)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		Registry: reg, ErrorHandling: promhttp.ContinueOnError,
 	}))
@@ -245,7 +253,7 @@ func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Ve
 		reqid.Middleware, // outermost: every log line and error names the request
 		httpx.AccessLog(httpx.AccessLogOptions{
 			Logger:     log,
-			Routes:     []string{"/graphql", "/healthz", "/readyz", "/metrics", "/", graphiql.AssetsPrefix},
+			Routes:     []string{"/graphql", "/healthz", "/readyz", "/metrics", "/webhooks/stripe", "/webhooks/paypal", "/", graphiql.AssetsPrefix},
 			Quiet:      []string{"/healthz", "/readyz", "/metrics"},
 			Registerer: reg,
 		}),
