@@ -64,7 +64,7 @@ func (s *Service) runAlert(ctx context.Context, j *ent.Job) (jobResult, error) {
 		return jobResult{}, err
 	}
 	// A credit that landed while the email was on its way found alert_low
-	// still false and queued nothing: look again now rather than tomorrow.
+	// still false and queued nothing: look again in a moment, not tomorrow.
 	if after, err := s.available(ctx, j); err == nil && after >= rule.Threshold {
 		return jobResult{runAt: now, outcome: "emailed; balance already back up"}, nil
 	}

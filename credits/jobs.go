@@ -191,6 +191,11 @@ func (s *Service) runJob(ctx context.Context, j *ent.Job, worker string) error {
 		res = jobResult{runAt: s.clock().Add(backoff), outcome: "error: " + err.Error()}
 		s.log.WarnContext(ctx, "job failed; retrying", "job", j.ID, "kind", j.Kind, "attempt", j.Attempts, "retry_in", backoff, "error", err)
 	}
+	if next := s.clock().Add(time.Second); !res.done && res.runAt.Before(next) {
+		// Never straight back into the queue: a job that keeps asking to run
+		// now must not spin a worker.
+		res.runAt = next
+	}
 	upd := s.db.Job.Update().Where(job.ID(j.ID), job.StatusEQ(job.StatusRUNNING), job.LockedBy(worker)).
 		SetOutcome(truncate(res.outcome, 500)).ClearLockedUntil().ClearLockedBy()
 	if res.done {
@@ -214,11 +219,15 @@ func (s *Service) runJob(ctx context.Context, j *ent.Job, worker string) error {
 	return err
 }
 
+// clock is the time jobs and rules are judged by, in microseconds: what
+// PostgreSQL keeps. A finer time compared in Go with one rounded by the
+// database would disagree about whether a back-off has ended.
 func (s *Service) clock() time.Time {
+	now := time.Now
 	if s.auto.Clock != nil {
-		return s.auto.Clock()
+		now = s.auto.Clock
 	}
-	return time.Now()
+	return now().Truncate(time.Microsecond)
 }
 
 func monthStart(t time.Time) time.Time {
