@@ -81,7 +81,13 @@ func TestBrowser(t *testing.T) {
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
-	browser, cancelBrowser := chromedp.NewContext(allocCtx)
+	browser, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithErrorf(func(format string, args ...any) {
+		// cdproto predates some events of this Chromium; chromedp says
+		// so for each one. Everything else is worth reading.
+		if !strings.HasPrefix(format, "unhandled") {
+			t.Logf("chromedp: "+format, args...)
+		}
+	}))
 	t.Cleanup(cancelBrowser)
 	if err := chromedp.Run(browser); err != nil {
 		t.Fatalf("starting %s: %v", exe, err)
@@ -395,8 +401,13 @@ func browserScenario(t *testing.T, browser context.Context, kind string) {
 	client.shot("portal-credit-payments-off")
 
 	// A phone screen.
-	client.run("a phone viewport", chromedp.EmulateViewport(390, 844))
-	client.shot("portal-phone")
+	client.run("a phone viewport", chromedp.EmulateViewport(390, 844), chromedp.ScrollIntoView("body", chromedp.ByQuery))
+	client.shot("portal-phone-full")
+	var phone []byte
+	client.run("a screenful", chromedp.Evaluate(`window.scrollTo(0, 0)`, nil), chromedp.CaptureScreenshot(&phone))
+	if err := os.WriteFile(filepath.Join(dir, "portal-phone.png"), phone, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var wide bool
 	client.eval(`document.documentElement.scrollWidth > 390`, &wide)
 	if wide {

@@ -34,6 +34,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"regexp"
 	"strings"
 )
 
@@ -128,6 +129,7 @@ func Handler(opt Options) http.Handler {
 		files: http.StripPrefix(AssetsPrefix, http.FileServerFS(assetsFS)),
 		frame: "'none'",
 	}
+	opt.EmbedOrigins = validOrigins(opt.EmbedOrigins)
 	if len(opt.EmbedOrigins) > 0 {
 		h.frame = strings.Join(opt.EmbedOrigins, " ")
 	}
@@ -207,4 +209,20 @@ func (h *handler) servePage(w http.ResponseWriter, r *http.Request, body []byte)
 		return
 	}
 	_, _ = w.Write(body)
+}
+
+// originRE is an exact origin: scheme, host, optional port, nothing else
+// (these go into a CSP header and are compared with MessageEvent.origin).
+var originRE = regexp.MustCompile(`^https?://([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$`)
+
+// validOrigins keeps the exact origins of origins; the configuration has
+// refused anything else already, this is a second line.
+func validOrigins(origins []string) []string {
+	var out []string
+	for _, o := range origins {
+		if originRE.MatchString(o) {
+			out = append(out, o)
+		}
+	}
+	return out
 }

@@ -259,6 +259,7 @@ async function reject(r, button) {
     text: 'Nothing is credited. The client sees the reason.',
     reason: 'Reason',
     confirm: 'Reject request',
+    danger: true,
   });
   if (reason === null) return;
   await review(button, Q.reject, { requestId: r.id, reason }, (done) => {
