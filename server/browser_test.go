@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // Browser tests: the portal and the dashboard (package web) in headless
@@ -20,6 +22,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -78,6 +81,13 @@ func TestBrowser(t *testing.T) {
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 900),
+		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
+			// Its own process group, so that nothing Chromium signals to
+			// its group reaches the test binary and the cleanup can end
+			// every helper process; killed with the test binary (what
+			// chromedp does by default on Linux).
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		}),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
@@ -91,6 +101,16 @@ func TestBrowser(t *testing.T) {
 	t.Cleanup(cancelBrowser)
 	if err := chromedp.Run(browser); err != nil {
 		t.Fatalf("starting %s: %v", exe, err)
+	}
+	if p := chromedp.FromContext(browser).Browser.Process(); p != nil {
+		pgid := p.Pid
+		// Registered after cancelBrowser, so it runs before it (LIFO):
+		// close the browser politely, then end whatever is left.
+		t.Cleanup(func() {
+			cancelBrowser()
+			cancelAlloc()
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		})
 	}
 	for _, kind := range dbtest.Kinds {
 		t.Run(kind, func(t *testing.T) { browserScenario(t, browser, kind) })

@@ -5,7 +5,7 @@
 
 import { boot, showWho, guard } from './common.js';
 import {
-  $, el, replace, money, timeEl, methodLabels, statusLabels, label, badge,
+  $, el, replace, rerender, money, timeEl, methodLabels, statusLabels, label, badge,
   showError, alertError, toast, busy, confirmDialog, KeyRing,
 } from './ui.js';
 
@@ -201,10 +201,10 @@ function renderPending(newId) {
     el('td', { 'data-label': 'Method' }, label(methodLabels, r.method)),
     el('td', { 'data-label': 'Reference' }, r.reference || '—'),
     el('td', { 'data-label': 'Review' }, el('div', { class: 'actions' },
-      el('button', { type: 'button', class: 'primary small approve', 'aria-label': `Approve ${money(r.amount, r.currency)} for ${r.account.name}`, onclick: (ev) => approve(r, ev.currentTarget) }, 'Approve'),
-      el('button', { type: 'button', class: 'small danger reject', 'aria-label': `Reject ${money(r.amount, r.currency)} for ${r.account.name}`, onclick: (ev) => reject(r, ev.currentTarget) }, 'Reject'))),
+      el('button', { type: 'button', id: `approve-${r.id}`, class: 'primary small approve', 'aria-label': `Approve ${money(r.amount, r.currency)} for ${r.account.name}`, onclick: (ev) => approve(r, ev.currentTarget) }, 'Approve'),
+      el('button', { type: 'button', id: `reject-${r.id}`, class: 'small danger reject', 'aria-label': `Reject ${money(r.amount, r.currency)} for ${r.account.name}`, onclick: (ev) => reject(r, ev.currentTarget) }, 'Reject'))),
   ));
-  replace($('#pending-table tbody'), rows.length ? rows
+  rerender($('#pending-table tbody'), rows.length ? rows
     : el('tr', {}, el('td', { colspan: 6, class: 'empty' }, 'No pending requests. New ones appear here as they arrive.')));
 }
 

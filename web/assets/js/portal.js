@@ -4,7 +4,7 @@
 
 import { boot, showWho, debounce, guard } from './common.js';
 import {
-  $, el, replace, money, timeEl, kindLabels, methodLabels, statusLabels, label, badge,
+  $, el, replace, rerender, money, timeEl, kindLabels, methodLabels, statusLabels, label, badge,
   showError, alertError, toast, busy, confirmDialog, KeyRing, newKey,
 } from './ui.js';
 
@@ -434,7 +434,7 @@ function renderInvoices() {
     if (inv.status === 'PAID') action = el('span', { class: 'reason' }, 'Paid ', timeEl(inv.paidAt));
     else if (inv.status === 'VOID') action = el('span', { class: 'reason' }, 'Void');
     else if (inv.payWithCredit.available) {
-      action = el('button', { type: 'button', class: 'primary small pay-credit', 'aria-label': `Pay invoice ${inv.number} with credit`, onclick: (ev) => payInvoice(inv, ev.currentTarget) }, 'Pay with Credit');
+      action = el('button', { type: 'button', id: `pay-${inv.id}`, class: 'primary small pay-credit', 'aria-label': `Pay invoice ${inv.number} with credit`, onclick: (ev) => payInvoice(inv, ev.currentTarget) }, 'Pay with Credit');
     } else action = el('span', { class: 'reason', dataset: { reason: inv.payWithCredit.reason } }, reasonText(inv.payWithCredit.reason, 'invoice'));
     return el('tr', { dataset: { id: inv.id, number: inv.number, status: inv.status } },
       el('td', { 'data-label': 'Invoice', class: 'nowrap' }, inv.number),
@@ -442,7 +442,7 @@ function renderInvoices() {
       el('td', { 'data-label': 'Status' }, badge(label(statusLabels, inv.status), inv.status.toLowerCase())),
       el('td', { 'data-label': 'Pay' }, action));
   });
-  replace($('#invoices-table tbody'), rows.length ? rows
+  rerender($('#invoices-table tbody'), rows.length ? rows
     : el('tr', {}, el('td', { colspan: 4, class: 'empty' }, 'No invoices.')));
 }
 
@@ -487,7 +487,7 @@ function renderServices() {
       action = el('form', { class: 'actions buy-service', onsubmit: (ev) => { ev.preventDefault(); buyService(s, ev.currentTarget); } },
         el('label', { for: qtyId, class: 'visually-hidden' }, `Quantity of ${s.name}`),
         el('input', { type: 'number', id: qtyId, name: 'quantity', class: 'qty', min: 1, step: 1, value: 1, required: true, inputmode: 'numeric' }),
-        el('button', { type: 'submit', class: 'primary small' }, 'Buy with Credit'));
+        el('button', { type: 'submit', id: `buy-${s.id}`, class: 'primary small' }, 'Buy with Credit'));
     } else {
       action = el('span', { class: 'reason', dataset: { reason: s.buyWithCredit.reason } }, reasonText(s.buyWithCredit.reason, 'service'));
     }
@@ -497,7 +497,7 @@ function renderServices() {
       el('td', { 'data-label': 'Estimated units left', class: 'num' }, s.estimatedUnitsLeft.toLocaleString()),
       el('td', { 'data-label': 'Buy' }, action));
   });
-  replace($('#services-table tbody'), rows.length ? rows
+  rerender($('#services-table tbody'), rows.length ? rows
     : el('tr', {}, el('td', { colspan: 4, class: 'empty' }, 'No services.')));
 }
 

@@ -35,6 +35,25 @@ export function replace(node, ...children) {
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 
+// rerender replaces container's children with children but keeps what the
+// user is doing there: the values typed into fields and the focus (matched
+// by element id), so a live refresh never eats a half-typed quantity.
+export function rerender(container, ...children) {
+  const values = new Map();
+  for (const f of container.querySelectorAll('input[id], textarea[id], select[id]')) values.set(f.id, f.value);
+  const active = document.activeElement;
+  const focusId = active && active.id && container.contains(active) ? active.id : null;
+  replace(container, ...children);
+  for (const [id, v] of values) {
+    const f = document.getElementById(id);
+    if (f && container.contains(f)) f.value = v;
+  }
+  if (focusId) {
+    const f = document.getElementById(focusId);
+    if (f && container.contains(f)) f.focus();
+  }
+}
+
 // ------------------------------------------------------------ formatting
 
 // money("1234.50", "USD") is "1,234.50 USD". Amounts are decimal strings
