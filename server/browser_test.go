@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -119,9 +120,34 @@ func TestBrowser(t *testing.T) {
 
 // webAPI starts a gateway with the web pages on and the demo data loaded,
 // its demo users offered by the sign-in picker.
-func webAPI(t *testing.T, kind string) string {
+// webGateway is a gateway serving the pages, and an "embedding
+// application" on another origin allowed to frame them.
+type webGateway struct {
+	base   string            // the gateway's URL
+	embed  string            // the embedding application's URL
+	tokens map[string]string // demo role -> token
+}
+
+func webAPI(t *testing.T, kind string) webGateway {
+	var gw webGateway
+	// The embedding application frames the portal and hands it a token
+	// by postMessage once the portal says it is ready.
+	embed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>An embedding application</title>
+<iframe id="portal" src="%[1]s/portal/" style="width:1100px;height:700px"></iframe>
+<script>
+addEventListener('message', (ev) => {
+  if (ev.origin !== %[2]q || !ev.data || ev.data.type !== 'creditgate:ready') return;
+  document.getElementById('portal').contentWindow.postMessage({type: 'creditgate:token', token: %[3]q}, %[2]q);
+});
+</script>`, gw.base, gw.base, gw.tokens["client_owner"])
+	}))
+	t.Cleanup(embed.Close)
+	gw.embed = embed.URL
 	cfg := Config{
-		Introspect: true, WebUI: true, MaxConnsPerToken: 10, MaxSubsPerConn: 20,
+		WebEmbedOrigins: []string{embed.URL},
+		Introspect:      true, WebUI: true, MaxConnsPerToken: 10, MaxSubsPerConn: 20,
 		GraphQL: graph.Limits{RateLimit: graph.RateLimit{SubjectRate: -1, IPRate: -1}},
 	}
 	a := newAPIWith(t, kind, cfg)
@@ -136,6 +162,12 @@ func webAPI(t *testing.T, kind string) string {
 	// A second server over the same domain and broker, whose routes offer
 	// the demo users (they exist only once the data is loaded).
 	cfg.DemoUsers = demoUsers(toks)
+	gw.tokens = map[string]string{}
+	for _, u := range cfg.DemoUsers {
+		if _, ok := gw.tokens[u.Role]; !ok {
+			gw.tokens[u.Role] = u.Token
+		}
+	}
 	verifier, err := auth.NewVerifier(context.Background(), auth.Config{Secret: testSecret})
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +175,8 @@ func webAPI(t *testing.T, kind string) string {
 	sockets := graph.NewSockets()
 	srv := httptest.NewServer(routes(cfg, a.db, a.svc, verifier, sockets, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	t.Cleanup(func() { sockets.CloseAll(); srv.Close() })
-	return srv.URL
+	gw.base = srv.URL
+	return gw
 }
 
 // tab is one page in its own browser context (separate storage), with
@@ -271,7 +304,7 @@ func (tb *tab) shot(name string) string {
 	var png []byte
 	tb.run("screenshot "+name,
 		// The toast would hide part of the page.
-		chromedp.Evaluate(`document.querySelector('#toast').replaceChildren()`, nil),
+		chromedp.Evaluate(`document.querySelector('#toast')?.replaceChildren()`, nil),
 		chromedp.FullScreenshot(&png, 100))
 	path := filepath.Join(tb.dir, name+".png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
@@ -294,7 +327,8 @@ func rowText(sel string) string {
 }
 
 func browserScenario(t *testing.T, browser context.Context, kind string) {
-	base := webAPI(t, kind)
+	gw := webAPI(t, kind)
+	base := gw.base
 	dir := t.ArtifactDir()
 	client := newTab(t, browser, "portal", dir)
 	admin := newTab(t, browser, "dashboard", dir)
@@ -419,6 +453,27 @@ func browserScenario(t *testing.T, browser context.Context, kind string) {
 		rowText(`#invoices-table tr[data-number="INV-1002"]`)+`.includes('Credit payments are turned off by your agency')`)
 	client.wait("no Buy with Credit", `!document.querySelector('#services-table button')`)
 	client.shot("portal-credit-payments-off")
+
+	// Production sign-in, 1: a token in the URL fragment (a client user,
+	// who may not buy credits), taken and removed from the address bar.
+	link := newTab(t, browser, "fragment", dir)
+	link.run("opening the portal with #token", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(base+"/portal/#token="+gw.tokens["client"]))
+	link.wait("the signed-in client user", `document.querySelector('#who').textContent.includes('Client user') && location.hash === ''`)
+	link.wait("Buy Credits turned off for a client user", `!document.querySelector('#buy-forbidden').hidden && document.querySelector('#buy-submit').disabled`)
+
+	// 2: postMessage from an embedding application on another origin
+	// (WEB_EMBED_ORIGINS), the portal in its iframe.
+	host := newTab(t, browser, "embedded", dir)
+	host.run("opening the embedding application", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(gw.embed))
+	var frames []*cdp.Node
+	host.run("finding the iframe", chromedp.Nodes("iframe#portal", &frames, chromedp.ByQuery))
+	ctx, cancel := context.WithTimeout(host.ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Run(ctx, chromedp.Poll(`document.querySelector('#who')?.textContent.includes('Client owner') && !!document.querySelector('#big-balance-USD')`,
+		nil, chromedp.WithPollingInFrame(frames[0]), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		host.fail("the portal signed in by postMessage in its frame", err)
+	}
+	host.shot("portal-embedded")
 
 	// A phone screen.
 	client.run("a phone viewport", chromedp.EmulateViewport(390, 844), chromedp.ScrollIntoView("body", chromedp.ByQuery))
