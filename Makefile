@@ -4,9 +4,10 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run build test vet generate check-generated test-go fuzz audit bench verify clean
+.PHONY: run build test vet generate check-generated test-go fuzz audit bench verify clean web screenshots
 
 ## run: build and start the gateway on SQLite with demo data, printing tokens
+## and the portal and dashboard URLs
 run:
 	DEMO=1 $(GO) run ./server
 
@@ -51,6 +52,17 @@ bench:
 ## verify: check the ledger invariants of the configured database
 verify:
 	$(GO) run ./server verify
+
+## web: rebuild the one third-party file the portal and dashboard load (the
+## graphql-ws client, bundled by esbuild) from web/package-lock.json; needs
+## Node and npm. Commit the result: `go build` embeds it and needs no Node.
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
+
+## screenshots: run the browser tests (headless Chromium) and copy the
+## portal's and the dashboard's screenshots to docs/
+screenshots:
+	UPDATE_SCREENSHOTS=1 ./scripts/with-postgres.sh $(GO) test ./server -run '^TestBrowser$$' -count=1 -v
 
 clean:
 	rm -rf bin data

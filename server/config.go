@@ -11,6 +11,7 @@ import (
 	"creditgate/graph"
 	"creditgate/httpx"
 	"creditgate/mail"
+	"creditgate/web"
 )
 
 // devSecret signs tokens in development when JWT_SECRET is unset; production
@@ -55,6 +56,15 @@ type Config struct {
 	GraphQL graph.Limits
 	// Payments: Stripe and PayPal (payments.go).
 	Payments PaymentsConfig
+	// WebUI serves the portal and the dashboard (package web): on by
+	// default in development, off in production unless WEB_UI=on.
+	WebUI bool
+	// WebEmbedOrigins may frame the pages and hand them a token by
+	// postMessage (WEB_EMBED_ORIGINS).
+	WebEmbedOrigins []string
+	// DemoUsers are offered by the pages' sign-in picker; set by serve in
+	// demo mode with the development secret, never from the environment.
+	DemoUsers []web.DemoUser
 }
 
 // loadConfig reads the environment through getenv and reports every
@@ -148,6 +158,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	var payProblems []string
 	c.Payments, payProblems = loadPayments(getenv, c.Production)
 	problems = append(problems, payProblems...)
+	problems = append(problems, loadWeb(getenv, &c)...)
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		problems = append(problems, "DATABASE_URL: want a postgres:// URL (unset it to use the embedded SQLite file)")
 	}
@@ -287,6 +298,38 @@ func loadLimits(getenv func(string) string, l *graph.Limits) []string {
 			}
 			*r.rate, *r.burst = n, int(2*n)+1
 		}
+	}
+	return problems
+}
+
+// loadWeb reads WEB_UI (on, off, or a boolean; default on outside
+// production) and WEB_EMBED_ORIGINS (exact origins, no wildcards: each may
+// frame the pages and post them a token).
+func loadWeb(getenv func(string) string, c *Config) []string {
+	var problems []string
+	switch v := strings.ToLower(getenv("WEB_UI")); v {
+	case "":
+		c.WebUI = !c.Production
+	case "on":
+		c.WebUI = true
+	case "off":
+		c.WebUI = false
+	default:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("WEB_UI=%q: use on or off", v))
+		}
+		c.WebUI = b
+	}
+	for _, o := range strings.Split(getenv("WEB_EMBED_ORIGINS"), ",") {
+		if o = strings.TrimSuffix(strings.TrimSpace(o), "/"); o == "" {
+			continue
+		}
+		if !validOrigin(o) || strings.Contains(o, "*") {
+			problems = append(problems, fmt.Sprintf("WEB_EMBED_ORIGINS entry %q: want an exact origin such as https://app.example.com (no wildcards)", o))
+			continue
+		}
+		c.WebEmbedOrigins = append(c.WebEmbedOrigins, o)
 	}
 	return problems
 }

@@ -31,6 +31,7 @@ import (
 	"creditgate/httpx"
 	"creditgate/mail"
 	"creditgate/reqid"
+	"creditgate/web"
 )
 
 func main() {
@@ -137,7 +138,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		log.Warn("JWT_SECRET is not set: using the development secret; never do this in production")
 	}
 	if cfg.Demo {
-		if err := printDemo(ctx, svc, []byte(cfg.JWTSecret), cfg.DevSecretSet, base, stdout); err != nil {
+		if cfg.DemoUsers, err = printDemo(ctx, svc, []byte(cfg.JWTSecret), cfg.DevSecretSet, base, cfg.WebUI, stdout); err != nil {
 			return fmt.Errorf("loading demo data: %w", err)
 		}
 	}
@@ -145,6 +146,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 	sockets := graph.NewSockets()
 	srv := newHTTPServer(routes(cfg, database, svc, verifier, sockets, log))
 	log.Info("creditgate listening", "url", base, "database", database.Dialect)
+	if cfg.WebUI {
+		log.Info("web pages", "portal", base+"/portal/", "dashboard", base+"/dashboard/")
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -249,11 +253,17 @@ func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Ve
 		mux.Handle("GET /{$}", ui)
 		mux.Handle("/graphiql/assets/", ui)
 	}
+	if cfg.WebUI {
+		pages := web.Handler(web.Options{DemoUsers: cfg.DemoUsers, EmbedOrigins: cfg.WebEmbedOrigins})
+		for _, p := range web.Routes {
+			mux.Handle(p, pages)
+		}
+	}
 	return httpx.Chain(mux,
 		reqid.Middleware, // outermost: every log line and error names the request
 		httpx.AccessLog(httpx.AccessLogOptions{
 			Logger:     log,
-			Routes:     []string{"/graphql", "/healthz", "/readyz", "/metrics", "/webhooks/stripe", "/webhooks/paypal", "/", graphiql.AssetsPrefix},
+			Routes:     append([]string{"/graphql", "/healthz", "/readyz", "/metrics", "/webhooks/stripe", "/webhooks/paypal", "/", graphiql.AssetsPrefix}, web.Routes...),
 			Quiet:      []string{"/healthz", "/readyz", "/metrics"},
 			Registerer: reg,
 		}),
