@@ -45,6 +45,9 @@ type Config struct {
 	// GraphQL limits: depth, complexity, fields, timeout, persisted
 	// queries, mutation rate limits; zero fields take graph's defaults.
 	GraphQL graph.Limits
+	// PprofAddr, when set, serves net/http/pprof on its own listener (for
+	// profiling under load; never on the public address).
+	PprofAddr string
 }
 
 // loadConfig reads the environment through getenv and reports every
@@ -59,6 +62,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		JWTIssuer:   getenv("JWT_ISSUER"),
 		JWTAudience: getenv("JWT_AUDIENCE"),
 		PublicURL:   getenv("PUBLIC_URL"),
+		PprofAddr:   getenv("PPROF_ADDR"),
 	}
 	var problems []string
 	switch env := or(getenv("APP_ENV"), "development"); env {
