@@ -1,4 +1,30 @@
 package credits
 
+import "creditgate/gid"
+
 // SetBeforeCommit injects a failure just before COMMIT (tests only).
 func (s *Service) SetBeforeCommit(f func() error) { s.beforeCommit = f }
+
+// SetOnBatch observes the size of each batch of debits as it starts.
+func (s *Service) SetOnBatch(f func(size int)) { s.onBatch = f }
+
+// HoldDebits makes debits of (acc, cur) queue as if a transaction on the
+// balance were running: waiting says how many are queued, release hands
+// them on as one batch.
+func (s *Service) HoldDebits(acc gid.ID, cur string) (waiting func() int, release func()) {
+	hk := hotKey{acc, cur}
+	s.hotMu.Lock()
+	q := s.hot[hk]
+	if q == nil {
+		q = &hotQueue{}
+		s.hot[hk] = q
+	}
+	q.busy = true
+	s.hotMu.Unlock()
+	waiting = func() int {
+		s.hotMu.Lock()
+		defer s.hotMu.Unlock()
+		return len(q.pending)
+	}
+	return waiting, func() { s.lead(hk, q, nil) }
+}

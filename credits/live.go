@@ -22,9 +22,14 @@ import (
 func (s *Service) UseBroker(b *events.Broker) { s.broker = b }
 
 // announce makes evs known when tx commits, never before and never if it
-// rolls back.
-func (s *Service) announce(tx *ent.Tx, evs ...events.Event) {
+// rolls back. Inside a batch (group.go) they are held for the request, and
+// announced with the batch only if the request's savepoint survives.
+func (s *Service) announce(ctx context.Context, tx *ent.Tx, evs ...events.Event) {
 	if len(evs) == 0 {
+		return
+	}
+	if held, ok := ctx.Value(heldEventsKey{}).(*[]events.Event); ok {
+		*held = append(*held, evs...)
 		return
 	}
 	tx.OnCommit(func(next ent.Committer) ent.Committer {

@@ -32,6 +32,11 @@ type Service struct {
 	// beforeCommit, set only by tests, fails a transaction after all its
 	// writes and just before COMMIT, to prove a failure there leaves no trace.
 	beforeCommit func() error
+
+	onBatch func(size int) // tests: called as each batch of debits starts
+
+	hotMu sync.Mutex
+	hot   map[hotKey]*hotQueue // debits waiting for a balance (group.go)
 }
 
 // UseProvider routes a payment method (CARD or PAYPAL) to p.
@@ -43,7 +48,7 @@ func New(db *ent.Client, dialectName string, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{db: db, dialect: dialectName, log: log, providers: map[string]Provider{}}
+	return &Service{db: db, dialect: dialectName, log: log, providers: map[string]Provider{}, hot: map[hotKey]*hotQueue{}}
 }
 
 // DB exposes the client for wiring (health checks, verification).

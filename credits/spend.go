@@ -27,7 +27,8 @@ var spenders = []auth.Role{auth.RoleClient, auth.RoleClientOwner, auth.RoleAgenc
 
 // PayInvoiceWithCredit pays the whole invoice from the account's balance, or
 // nothing. Marking it PAID is a conditional update, so of two racing
-// payments the loser gets ALREADY_PAID and pays nothing.
+// payments the loser gets ALREADY_PAID and pays nothing. Payments from one
+// balance are grouped (group.go).
 func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *string) (*InvoicePayment, error) {
 	if _, err := requireRole(ctx, spenders...); err != nil {
 		return nil, err
@@ -36,52 +37,37 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 	if err != nil {
 		return nil, err
 	}
+	// The invoice in the viewer's scope names the balance to debit; the
+	// rules are applied in the transaction, by the conditional update.
+	inv, err := s.db.Invoice.Query().Where(invoice.ID(id)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, notFound("invoice")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading invoice: %w", err)
+	}
 	var (
-		inv *ent.Invoice
 		ps  []*ent.Posting
+		now time.Time
 	)
-	out, replay, err := s.once(ctx, key, func(tx *ent.Tx) (outcome, error) {
-		// The invoice (in the viewer's scope) and its agency's switch; the
-		// ledger needs no more of the account than the invoice names.
-		inv, err = tx.Invoice.Query().Where(invoice.ID(id)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return outcome{}, notFound("invoice")
-		}
-		if err != nil {
-			return outcome{}, fmt.Errorf("loading invoice: %w", err)
-		}
-		ag, err := tx.Agency.Query().Where(agency.ID(inv.AgencyID)).Select(agency.FieldCreditPaymentsEnabled).Only(System(ctx))
-		if err != nil {
-			return outcome{}, fmt.Errorf("loading agency: %w", err)
+	out, replay, err := s.debit(ctx, inv.AccountID, inv.Currency, key, func(ctx context.Context, tx *ent.Tx) (outcome, error) {
+		ps, now = nil, time.Now().UTC()
+		if err := s.markInvoicePaid(ctx, tx, id, now); err != nil {
+			return outcome{}, err
 		}
 		acc := &ent.Account{ID: inv.AccountID, AgencyID: inv.AgencyID}
-		if reason := invoiceGate(ag, inv); reason != "" {
-			return outcome{}, unavailable(reason)
-		}
-		now := time.Now().UTC()
-		n, err := tx.Invoice.Update().Where(invoice.ID(id), invoice.StatusEQ(invoice.StatusOPEN)).
-			SetStatus(invoice.StatusPAID).SetPaidAt(now).Save(ctx)
-		if err != nil {
-			return outcome{}, fmt.Errorf("marking invoice paid: %w", err)
-		}
-		if n == 0 {
-			return outcome{}, unavailable(CodeAlreadyPaid)
-		}
+		var err error
 		ps, err = s.post(ctx, tx, entry{
 			kind: posting.KindINVOICE_PAYMENT, reference: inv.Number, currency: inv.Currency, agencyID: inv.AgencyID,
 			legs: []leg{
 				{account: acc, amount: -inv.Amount},
 				{book: bookRevenue, amount: inv.Amount},
 			},
+			link: &link{table: invoice.Table, id: id},
 		})
 		if err != nil {
 			return outcome{}, err
 		}
-		if err := tx.Invoice.Update().Where(invoice.ID(id)).SetTransactionID(ps[0].ID).Exec(ctx); err != nil {
-			return outcome{}, fmt.Errorf("linking invoice transaction: %w", err)
-		}
-		inv.Status, inv.PaidAt, inv.TransactionID = invoice.StatusPAID, &now, &ps[0].ID
-		inv.Edges.Transaction = ps[0]
 		return outcome{Invoice: id, Transaction: ps[0].ID}, nil
 	})
 	if err != nil {
@@ -90,11 +76,44 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 	if replay {
 		return s.invoiceOutcome(ctx, out)
 	}
-	// Entities written in the transaction are detached from it; the account
-	// was only a stub for the ledger, so it is loaded if the client asks.
-	tx, bal := ps[0].Unwrap(), balanceAfter(ps[0])
-	tx.Edges.Account, bal.Edges.Account = nil, nil
-	return &InvoicePayment{Invoice: inv.Unwrap(), Transaction: tx, Balance: bal}, nil
+	// The account was only a stub for the ledger: the transaction's and the
+	// balance's account are loaded if the client asks.
+	t, bal := ps[0], balanceAfter(ps[0])
+	t.Edges.Account, bal.Edges.Account = nil, nil
+	inv.Status, inv.PaidAt, inv.TransactionID = invoice.StatusPAID, &now, &t.ID
+	inv.Edges.Transaction = t
+	return &InvoicePayment{Invoice: inv, Transaction: t, Balance: bal}, nil
+}
+
+// markInvoicePaid turns the OPEN, credit-eligible invoice of an agency that
+// takes credit payments PAID in one conditional statement; when it matches
+// nothing, the invoice is read to say why, in invoiceGate's order.
+func (s *Service) markInvoicePaid(ctx context.Context, tx *ent.Tx, id gid.ID, now time.Time) error {
+	res, err := tx.ExecContext(ctx, s.rebind(`UPDATE invoices SET status = ?, paid_at = ?
+		WHERE id = ? AND status = ? AND credit_eligible = ?
+		AND agency_id IN (SELECT id FROM agencies WHERE credit_payments_enabled = ?)`),
+		invoice.StatusPAID.String(), now, id, invoice.StatusOPEN.String(), true, true)
+	if err != nil {
+		return fmt.Errorf("marking invoice paid: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	inv, err := tx.Invoice.Query().Where(invoice.ID(id)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return notFound("invoice")
+	}
+	if err != nil {
+		return fmt.Errorf("loading invoice: %w", err)
+	}
+	ag, err := tx.Agency.Query().Where(agency.ID(inv.AgencyID)).Select(agency.FieldCreditPaymentsEnabled).Only(System(ctx))
+	if err != nil {
+		return fmt.Errorf("loading agency: %w", err)
+	}
+	if reason := invoiceGate(ag, inv); reason != "" {
+		return unavailable(reason)
+	}
+	return unavailable(CodeAlreadyPaid)
 }
 
 func (s *Service) invoiceOutcome(ctx context.Context, o outcome) (*InvoicePayment, error) {
@@ -153,7 +172,8 @@ func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, ac
 		return nil, err
 	}
 	var ps []*ent.Posting
-	out, replay, err := s.once(ctx, key, func(tx *ent.Tx) (outcome, error) {
+	out, replay, err := s.debit(ctx, acc.ID, svc.Currency, key, func(ctx context.Context, tx *ent.Tx) (outcome, error) {
+		var err error
 		ps, err = s.post(ctx, tx, entry{
 			kind: posting.KindSERVICE_PURCHASE, reference: fmt.Sprintf("%s x%d (%s)", svc.Name, quantity, svc.ID),
 			currency: svc.Currency, agencyID: svc.AgencyID,
@@ -173,7 +193,7 @@ func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, ac
 	if replay {
 		return s.transactionOutcome(ctx, out.Transaction)
 	}
-	return &ServicePurchase{Transaction: ps[0].Unwrap(), Balance: balanceAfter(ps[0])}, nil
+	return &ServicePurchase{Transaction: ps[0], Balance: balanceAfter(ps[0])}, nil
 }
 
 func (s *Service) transactionOutcome(ctx context.Context, id gid.ID) (*ServicePurchase, error) {
@@ -276,5 +296,5 @@ func (s *Service) AllocateCredits(ctx context.Context, to gid.ID, amount money.D
 		}
 		return &Allocation{Transaction: sp.Transaction, Balance: sp.Balance, PoolBalance: poolBal}, nil
 	}
-	return &Allocation{Transaction: ps[0].Unwrap(), Balance: balanceAfter(ps[0]), PoolBalance: balanceAfter(ps[1])}, nil
+	return &Allocation{Transaction: ps[0], Balance: balanceAfter(ps[0]), PoolBalance: balanceAfter(ps[1])}, nil
 }

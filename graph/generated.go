@@ -308,6 +308,7 @@ type CreditTransactionResolver interface {
 	Amount(ctx context.Context, obj *ent.Posting) (money.Decimal, error)
 
 	RunningBalance(ctx context.Context, obj *ent.Posting) (money.Decimal, error)
+	Account(ctx context.Context, obj *ent.Posting) (*ent.Account, error)
 }
 type InvoiceResolver interface {
 	Amount(ctx context.Context, obj *ent.Invoice) (money.Decimal, error)
@@ -4703,7 +4704,7 @@ func (ec *executionContext) _CreditTransaction_account(ctx context.Context, fiel
 			return ec.fieldContext_CreditTransaction_account(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Account(ctx)
+			return ec.Resolvers.CreditTransaction().Account(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Account) graphql.Marshaler {
@@ -4718,7 +4719,7 @@ func (ec *executionContext) fieldContext_CreditTransaction_account(_ context.Con
 		Object:     "CreditTransaction",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Account(ctx, field)
 		},

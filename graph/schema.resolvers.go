@@ -14,6 +14,7 @@ import (
 	"creditgate/gid"
 	"creditgate/graph/model"
 	"creditgate/money"
+	"fmt"
 )
 
 // Balances is the resolver for the balances field.
@@ -104,6 +105,17 @@ func (r *creditTransactionResolver) RunningBalance(ctx context.Context, obj *ent
 		rb = *obj.RunningBalance
 	}
 	return money.Format(rb, obj.Currency), nil
+}
+
+// Account is the resolver for the account field.
+func (r *creditTransactionResolver) Account(ctx context.Context, obj *ent.Posting) (*ent.Account, error) {
+	if obj.Edges.Account != nil {
+		return obj.Edges.Account, nil
+	}
+	if obj.AccountID == nil {
+		return nil, fmt.Errorf("transaction %s has no account", obj.ID)
+	}
+	return r.Credits.Account(ctx, obj.AccountID)
 }
 
 // Amount is the resolver for the amount field.
