@@ -8,11 +8,11 @@ func (s *Service) SetBeforeCommit(f func() error) { s.beforeCommit = f }
 // SetOnBatch observes the size of each batch of debits as it starts.
 func (s *Service) SetOnBatch(f func(size int)) { s.onBatch = f }
 
-// HoldDebits makes debits of (acc, cur) queue as if a transaction on the
+// HoldDebits makes debits of acc (and of its lane) queue as if a transaction on the
 // balance were running: waiting says how many are queued, release hands
 // them on as one batch.
-func (s *Service) HoldDebits(acc gid.ID, cur string) (waiting func() int, release func()) {
-	hk := hotKey{acc, cur}
+func (s *Service) HoldDebits(acc gid.ID) (waiting func() int, release func()) {
+	hk := s.lane(acc)
 	s.hotMu.Lock()
 	q := s.hot[hk]
 	if q == nil {

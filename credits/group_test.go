@@ -35,7 +35,7 @@ type result struct {
 }
 
 func newBatch(t *testing.T, w *world, acc *ent.Account) *batch {
-	waiting, release := w.svc.HoldDebits(acc.ID, "USD")
+	waiting, release := w.svc.HoldDebits(acc.ID)
 	return &batch{t: t, w: w, acc: acc, waiting: waiting, release: release}
 }
 

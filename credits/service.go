@@ -36,7 +36,8 @@ type Service struct {
 	onBatch func(size int) // tests: called as each batch of debits starts
 
 	hotMu sync.Mutex
-	hot   map[hotKey]*hotQueue // debits waiting for a balance (group.go)
+	hot   map[int]*hotQueue // debits waiting, by lane (group.go)
+	lanes int
 }
 
 // UseProvider routes a payment method (CARD or PAYPAL) to p.
@@ -48,7 +49,7 @@ func New(db *ent.Client, dialectName string, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{db: db, dialect: dialectName, log: log, providers: map[string]Provider{}, hot: map[hotKey]*hotQueue{}}
+	return &Service{db: db, dialect: dialectName, log: log, providers: map[string]Provider{}, hot: map[int]*hotQueue{}, lanes: defaultLanes}
 }
 
 // DB exposes the client for wiring (health checks, verification).

@@ -2,6 +2,7 @@ package credits
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -37,26 +38,36 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 	if err != nil {
 		return nil, err
 	}
-	// The invoice in the viewer's scope names the balance to debit; the
-	// rules are applied in the transaction, by the conditional update.
-	inv, err := s.db.Invoice.Query().Where(invoice.ID(id)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, notFound("invoice")
-	}
+	// The balance to debit: a client's own (an invoice of another account
+	// is NOT_FOUND below), else the account of the invoice, which must be
+	// in the viewer's scope. The rules are applied in the transaction, by
+	// the conditional update.
+	v, err := viewerOf(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("loading invoice: %w", err)
+		return nil, err
+	}
+	acct, agencyID := gid.ID(v.AccountID), gid.ID(v.AgencyID)
+	if !v.IsClient() {
+		pre, err := s.db.Invoice.Query().Where(invoice.ID(id)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, notFound("invoice")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("loading invoice: %w", err)
+		}
+		acct, agencyID = pre.AccountID, pre.AgencyID
 	}
 	var (
 		ps  []*ent.Posting
-		now time.Time
+		inv *ent.Invoice
 	)
-	out, replay, err := s.debit(ctx, inv.AccountID, inv.Currency, key, func(ctx context.Context, tx *ent.Tx) (outcome, error) {
-		ps, now = nil, time.Now().UTC()
-		if err := s.markInvoicePaid(ctx, tx, id, now); err != nil {
+	out, replay, err := s.debit(ctx, acct, key, func(ctx context.Context, tx *ent.Tx) (outcome, error) {
+		var err error
+		ps = nil
+		if inv, err = s.markInvoicePaid(ctx, tx, id, acct, agencyID); err != nil {
 			return outcome{}, err
 		}
 		acc := &ent.Account{ID: inv.AccountID, AgencyID: inv.AgencyID}
-		var err error
 		ps, err = s.post(ctx, tx, entry{
 			kind: posting.KindINVOICE_PAYMENT, reference: inv.Number, currency: inv.Currency, agencyID: inv.AgencyID,
 			legs: []leg{
@@ -76,44 +87,56 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 	if replay {
 		return s.invoiceOutcome(ctx, out)
 	}
-	// The account was only a stub for the ledger: the transaction's and the
-	// balance's account are loaded if the client asks.
+	// The account was only a stub for the ledger: the invoice's, the
+	// transaction's and the balance's account are loaded if the client asks.
 	t, bal := ps[0], balanceAfter(ps[0])
 	t.Edges.Account, bal.Edges.Account = nil, nil
-	inv.Status, inv.PaidAt, inv.TransactionID = invoice.StatusPAID, &now, &t.ID
+	inv.TransactionID = &t.ID
 	inv.Edges.Transaction = t
 	return &InvoicePayment{Invoice: inv, Transaction: t, Balance: bal}, nil
 }
 
-// markInvoicePaid turns the OPEN, credit-eligible invoice of an agency that
-// takes credit payments PAID in one conditional statement; when it matches
-// nothing, the invoice is read to say why, in invoiceGate's order.
-func (s *Service) markInvoicePaid(ctx context.Context, tx *ent.Tx, id gid.ID, now time.Time) error {
-	res, err := tx.ExecContext(ctx, s.rebind(`UPDATE invoices SET status = ?, paid_at = ?
-		WHERE id = ? AND status = ? AND credit_eligible = ?
-		AND agency_id IN (SELECT id FROM agencies WHERE credit_payments_enabled = ?)`),
-		invoice.StatusPAID.String(), now, id, invoice.StatusOPEN.String(), true, true)
+// markInvoicePaid turns the OPEN, credit-eligible invoice of account acct
+// of agency ag (the viewer's scope), which takes credit payments, PAID in one conditional
+// statement that returns it; when that matches nothing, the invoice is read
+// in the viewer's scope to say why, in invoiceGate's order.
+func (s *Service) markInvoicePaid(ctx context.Context, tx *ent.Tx, id, acct, ag gid.ID) (*ent.Invoice, error) {
+	now := time.Now().UTC()
+	rows, err := tx.QueryContext(ctx, s.rebind(`UPDATE invoices SET status = ?, paid_at = ?
+		WHERE id = ? AND account_id = ? AND agency_id = ? AND status = ? AND credit_eligible = ?
+		AND agency_id IN (SELECT id FROM agencies WHERE credit_payments_enabled = ?)
+		RETURNING created_at, number, amount, currency`),
+		invoice.StatusPAID.String(), now, id, acct, ag, invoice.StatusOPEN.String(), true, true)
 	if err != nil {
-		return fmt.Errorf("marking invoice paid: %w", err)
+		return nil, fmt.Errorf("marking invoice paid: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		return err
+	inv := &ent.Invoice{ID: id, AccountID: acct, AgencyID: ag, Status: invoice.StatusPAID, CreditEligible: true, PaidAt: &now}
+	found := rows.Next()
+	if found {
+		err = rows.Scan(&inv.CreatedAt, &inv.Number, &inv.Amount, &inv.Currency)
 	}
-	inv, err := tx.Invoice.Query().Where(invoice.ID(id)).Only(ctx)
+	if err = errors.Join(err, rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("marking invoice paid: %w", err)
+	}
+	if found {
+		inv.CreatedAt = inv.CreatedAt.UTC()
+		return inv, nil
+	}
+	cur, err := tx.Invoice.Query().Where(invoice.ID(id), invoice.AccountID(acct), invoice.AgencyID(ag)).Only(ctx)
 	if ent.IsNotFound(err) {
-		return notFound("invoice")
+		return nil, notFound("invoice")
 	}
 	if err != nil {
-		return fmt.Errorf("loading invoice: %w", err)
+		return nil, fmt.Errorf("loading invoice: %w", err)
 	}
-	ag, err := tx.Agency.Query().Where(agency.ID(inv.AgencyID)).Select(agency.FieldCreditPaymentsEnabled).Only(System(ctx))
+	agc, err := tx.Agency.Query().Where(agency.ID(cur.AgencyID)).Select(agency.FieldCreditPaymentsEnabled).Only(System(ctx))
 	if err != nil {
-		return fmt.Errorf("loading agency: %w", err)
+		return nil, fmt.Errorf("loading agency: %w", err)
 	}
-	if reason := invoiceGate(ag, inv); reason != "" {
-		return unavailable(reason)
+	if reason := invoiceGate(agc, cur); reason != "" {
+		return nil, unavailable(reason)
 	}
-	return unavailable(CodeAlreadyPaid)
+	return nil, unavailable(CodeAlreadyPaid)
 }
 
 func (s *Service) invoiceOutcome(ctx context.Context, o outcome) (*InvoicePayment, error) {
@@ -172,7 +195,7 @@ func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, ac
 		return nil, err
 	}
 	var ps []*ent.Posting
-	out, replay, err := s.debit(ctx, acc.ID, svc.Currency, key, func(ctx context.Context, tx *ent.Tx) (outcome, error) {
+	out, replay, err := s.debit(ctx, acc.ID, key, func(ctx context.Context, tx *ent.Tx) (outcome, error) {
 		var err error
 		ps, err = s.post(ctx, tx, entry{
 			kind: posting.KindSERVICE_PURCHASE, reference: fmt.Sprintf("%s x%d (%s)", svc.Name, quantity, svc.ID),

@@ -311,6 +311,7 @@ type CreditTransactionResolver interface {
 	Account(ctx context.Context, obj *ent.Posting) (*ent.Account, error)
 }
 type InvoiceResolver interface {
+	Account(ctx context.Context, obj *ent.Invoice) (*ent.Account, error)
 	Amount(ctx context.Context, obj *ent.Invoice) (money.Decimal, error)
 
 	PayWithCredit(ctx context.Context, obj *ent.Invoice) (*model.CreditAvailability, error)
@@ -4924,7 +4925,7 @@ func (ec *executionContext) _Invoice_account(ctx context.Context, field graphql.
 			return ec.fieldContext_Invoice_account(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Account(ctx)
+			return ec.Resolvers.Invoice().Account(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Account) graphql.Marshaler {
@@ -4939,7 +4940,7 @@ func (ec *executionContext) fieldContext_Invoice_account(_ context.Context, fiel
 		Object:     "Invoice",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Account(ctx, field)
 		},

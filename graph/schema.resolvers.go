@@ -118,6 +118,14 @@ func (r *creditTransactionResolver) Account(ctx context.Context, obj *ent.Postin
 	return r.Credits.Account(ctx, obj.AccountID)
 }
 
+// Account is the resolver for the account field.
+func (r *invoiceResolver) Account(ctx context.Context, obj *ent.Invoice) (*ent.Account, error) {
+	if obj.Edges.Account != nil {
+		return obj.Edges.Account, nil
+	}
+	return r.Credits.Account(ctx, &obj.AccountID)
+}
+
 // Amount is the resolver for the amount field.
 func (r *invoiceResolver) Amount(ctx context.Context, obj *ent.Invoice) (money.Decimal, error) {
 	return money.Format(obj.Amount, obj.Currency), nil
