@@ -260,6 +260,9 @@ func (e *env) startGateway(ctx context.Context) error {
 	if e.pprof != "" {
 		cmd.Env = append(cmd.Env, "PPROF_ADDR="+e.pprof)
 	}
+	if v := os.Getenv("BENCH_GATEWAY_ENV"); v != "" { // e.g. "DEBIT_LANES=8 DB_MAX_CONNS=16"
+		cmd.Env = append(cmd.Env, strings.Fields(v)...)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return err

@@ -53,6 +53,14 @@ const batchTimeout = 30 * time.Second
 // movements.
 const defaultLanes = 4
 
+// SetDebitLanes sets how many lanes (queues, each running one transaction
+// at a time) debits are spread over; n < 1 keeps the default.
+func (s *Service) SetDebitLanes(n int) {
+	if n >= 1 {
+		s.lanes = n
+	}
+}
+
 // lane is the queue of an account's debits (all its currencies).
 func (s *Service) lane(acc gid.ID) int {
 	h := fnv.New32a()
@@ -157,6 +165,7 @@ func (s *Service) runBatch(batch []*debitCall) {
 	if s.onBatch != nil {
 		s.onBatch(len(live))
 	}
+
 	multi := len(live) > 1
 	// Balance locks in account order; one balance's debits keep their
 	// order of arrival.

@@ -99,12 +99,15 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 // markInvoicePaid turns the OPEN, credit-eligible invoice of account acct
 // of agency ag (the viewer's scope), which takes credit payments, PAID in one conditional
 // statement that returns it; when that matches nothing, the invoice is read
-// in the viewer's scope to say why, in invoiceGate's order.
+// in the viewer's scope to say why, in invoiceGate's order. The rules are
+// one IS TRUE test, which no index can serve, so the row is always found
+// by its primary key: otherwise PostgreSQL may pick the (agency, status,
+// ...) index and walk every open invoice of the agency.
 func (s *Service) markInvoicePaid(ctx context.Context, tx *ent.Tx, id, acct, ag gid.ID) (*ent.Invoice, error) {
 	now := time.Now().UTC()
 	rows, err := tx.QueryContext(ctx, s.rebind(`UPDATE invoices SET status = ?, paid_at = ?
-		WHERE id = ? AND account_id = ? AND agency_id = ? AND status = ? AND credit_eligible = ?
-		AND agency_id IN (SELECT id FROM agencies WHERE credit_payments_enabled = ?)
+		WHERE id = ? AND (account_id = ? AND agency_id = ? AND status = ? AND credit_eligible = ?
+		AND EXISTS (SELECT 1 FROM agencies WHERE agencies.id = invoices.agency_id AND credit_payments_enabled = ?)) IS TRUE
 		RETURNING created_at, number, amount, currency`),
 		invoice.StatusPAID.String(), now, id, acct, ag, invoice.StatusOPEN.String(), true, true)
 	if err != nil {

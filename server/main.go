@@ -99,6 +99,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		return fmt.Errorf("configuring JWT verification: %w", err)
 	}
 	svc := credits.New(database.Client, database.Dialect, log)
+	svc.SetDebitLanes(cfg.DebitLanes)
 	broker := events.NewBroker()
 	svc.UseBroker(broker)
 	if database.Dialect == dialect.Postgres {
