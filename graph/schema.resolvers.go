@@ -291,11 +291,7 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 
 // Balance is the resolver for the balance field.
 func (r *queryResolver) Balance(ctx context.Context, accountID *gid.ID, currency *string) (*ent.Balance, error) {
-	acc, err := r.Credits.Account(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
-	return r.Credits.Balance(ctx, acc, currency)
+	return r.Credits.BalanceOf(ctx, accountID, currency)
 }
 
 // Balances is the resolver for the balances field.
@@ -309,16 +305,12 @@ func (r *queryResolver) Balances(ctx context.Context, accountID *gid.ID) ([]*ent
 
 // History is the resolver for the history field.
 func (r *queryResolver) History(ctx context.Context, accountID *gid.ID, currency *string, typeArg *model.TransactionType, first *int, after *string) (*model.CreditTransactionConnection, error) {
-	acc, err := r.Credits.Account(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
 	var dir *credits.Direction
 	if typeArg != nil {
 		d := credits.Direction(*typeArg)
 		dir = &d
 	}
-	p, err := r.Credits.History(ctx, acc, currency, dir, credits.PageArgs{First: first, After: after})
+	p, err := r.Credits.HistoryOf(ctx, accountID, currency, dir, credits.PageArgs{First: first, After: after})
 	if err != nil {
 		return nil, err
 	}
