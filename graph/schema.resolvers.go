@@ -89,24 +89,6 @@ func (r *creditTransactionResolver) Type(ctx context.Context, obj *ent.Posting) 
 	return model.TransactionTypeIn, nil
 }
 
-// Amount is the resolver for the amount field.
-func (r *creditTransactionResolver) Amount(ctx context.Context, obj *ent.Posting) (money.Decimal, error) {
-	a := obj.Amount
-	if a < 0 {
-		a = -a
-	}
-	return money.Format(a, obj.Currency), nil
-}
-
-// RunningBalance is the resolver for the runningBalance field.
-func (r *creditTransactionResolver) RunningBalance(ctx context.Context, obj *ent.Posting) (money.Decimal, error) {
-	var rb int64
-	if obj.RunningBalance != nil {
-		rb = *obj.RunningBalance
-	}
-	return money.Format(rb, obj.Currency), nil
-}
-
 // Account is the resolver for the account field.
 func (r *creditTransactionResolver) Account(ctx context.Context, obj *ent.Posting) (*ent.Account, error) {
 	if obj.Edges.Account != nil {
