@@ -172,16 +172,20 @@ func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, ac
 	if quantity < 1 {
 		return nil, badInput("quantity must be at least 1")
 	}
-	acc, err := s.Account(ctx, accountID)
-	if err != nil {
+	acc, svc, ok, err := s.ownAccountService(ctx, accountID, serviceID)
+	if !ok {
+		if acc, err = s.Account(ctx, accountID); err != nil {
+			return nil, err
+		}
+		svc, err = s.db.Service.Query().Where(service.ID(serviceID), service.AgencyID(acc.AgencyID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, notFound("service")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("loading service: %w", err)
+		}
+	} else if err != nil {
 		return nil, err
-	}
-	svc, err := s.db.Service.Query().Where(service.ID(serviceID), service.AgencyID(acc.AgencyID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, notFound("service")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("loading service: %w", err)
 	}
 	if reason := serviceGate(acc.Edges.Agency, svc); reason != "" {
 		return nil, unavailable(reason)
