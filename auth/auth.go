@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/MicahParks/jwkset"
@@ -152,6 +154,24 @@ type Verifier struct {
 	methods []string
 	issuer  string
 	aud     string
+
+	// verified remembers tokens that passed, so a client's next requests
+	// skip the signature and the claims' decoding: token -> verifiedToken.
+	verified sync.Map
+	nCached  atomic.Int64
+}
+
+// A verified token is remembered until it expires, and at most a minute
+// (so a key removed from a JWKS stops being honoured soon); at most
+// maxVerified tokens are kept (past that the cache starts over).
+const (
+	verifiedTTL = time.Minute
+	maxVerified = 10000
+)
+
+type verifiedToken struct {
+	viewer *Viewer
+	until  time.Time
 }
 
 // NewVerifier builds a Verifier from cfg. Exactly one of cfg.Secret and
@@ -220,12 +240,34 @@ func (v *Verifier) Verify(token string) (*Viewer, error) {
 	if len(token) > maxTokenLen {
 		return nil, errTokenTooLarge
 	}
+	now := time.Now()
+	if e, ok := v.verified.Load(token); ok {
+		if vt := e.(verifiedToken); now.Before(vt.until) {
+			viewer := *vt.viewer // a copy: callers may not share one
+			return &viewer, nil
+		}
+		v.verified.Delete(token)
+	}
 	var c Claims
 	t, err := v.parser.ParseWithClaims(token, &c, v.keyfunc)
 	if err != nil {
 		return nil, v.explain(t, &c, err)
 	}
-	return viewerFromClaims(&c)
+	viewer, err := viewerFromClaims(&c)
+	if err != nil {
+		return nil, err
+	}
+	until := now.Add(verifiedTTL)
+	if c.ExpiresAt != nil && c.ExpiresAt.Before(until) {
+		until = c.ExpiresAt.Time
+	}
+	if v.nCached.Add(1) > maxVerified {
+		v.verified.Clear()
+		v.nCached.Store(0)
+	}
+	cached := *viewer
+	v.verified.Store(token, verifiedToken{viewer: &cached, until: until})
+	return viewer, nil
 }
 
 // FromHeader verifies the token of an Authorization header value

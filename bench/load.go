@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -68,7 +70,7 @@ func (e *env) loadGateway(ctx context.Context, sc scenario, clients int, d time.
 			defer wg.Done()
 			local := make([]time.Duration, 0, 1024)
 			for time.Now().Before(deadline) && ctx.Err() == nil {
-				token, body, err := e.request(sc)
+				token, query, vars, err := e.request(sc)
 				if err != nil {
 					mu.Lock()
 					fatal = err
@@ -76,7 +78,7 @@ func (e *env) loadGateway(ctx context.Context, sc scenario, clients int, d time.
 					return
 				}
 				t0 := time.Now()
-				code, err := e.post(ctx, httpc, token, body)
+				code, err := e.send(ctx, httpc, token, query, vars)
 				local = append(local, time.Since(t0))
 				switch {
 				case err != nil:
@@ -112,7 +114,7 @@ var spreadNext, hotNext, accountNext atomic.Int64
 // request picks the next request of the scenario: a fresh invoice for
 // payments (round-robin over accounts when spread), the next account for
 // services and reads.
-func (e *env) request(sc scenario) (string, []byte, error) {
+func (e *env) request(sc scenario) (string, string, map[string]any, error) {
 	var (
 		token, query string
 		vars         map[string]any
@@ -125,7 +127,7 @@ func (e *env) request(sc scenario) (string, []byte, error) {
 		}
 		i := next.Add(1) - 1
 		if int(i) >= len(list) {
-			return "", nil, fmt.Errorf("ran out of seeded invoices (%d): use a shorter -duration", len(list))
+			return "", "", nil, fmt.Errorf("ran out of seeded invoices (%d): use a shorter -duration", len(list))
 		}
 		token, query, vars = list[i].token, payMutation, map[string]any{"i": list[i].id}
 	case "service":
@@ -139,8 +141,40 @@ func (e *env) request(sc scenario) (string, []byte, error) {
 	case "history":
 		token, query = e.hot.token, historyQuery
 	}
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	return token, body, err
+	return token, query, vars, nil
+}
+
+// apq is the automatic-persisted-query extension naming query by its hash.
+func apq(query string) map[string]any {
+	sum := sha256.Sum256([]byte(query))
+	return map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+}
+
+// send posts the request the way a mobile client with automatic persisted
+// queries does: the hash alone, and the full query only when the gateway
+// does not know the hash yet. With -apq=false every request carries the
+// query text.
+func (e *env) send(ctx context.Context, c *http.Client, token, query string, vars map[string]any) (string, error) {
+	if !e.apq {
+		body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+		if err != nil {
+			return "", err
+		}
+		return e.post(ctx, c, token, body)
+	}
+	ext := apq(query)
+	body, err := json.Marshal(map[string]any{"variables": vars, "extensions": ext})
+	if err != nil {
+		return "", err
+	}
+	code, err := e.post(ctx, c, token, body)
+	if err != nil || code != "PERSISTED_QUERY_NOT_FOUND" {
+		return code, err
+	}
+	if body, err = json.Marshal(map[string]any{"query": query, "variables": vars, "extensions": ext}); err != nil {
+		return "", err
+	}
+	return e.post(ctx, c, token, body)
 }
 
 // post sends one GraphQL request and returns the first error code, if any.

@@ -27,6 +27,8 @@ type options struct {
 	rounds    int
 	accounts  int
 	out       string
+	apq       bool   // send persisted query hashes, as mobile clients do
+	profile   string // directory for a gateway CPU profile of each figure's first round
 }
 
 func main() {
@@ -39,6 +41,8 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 3, "A/B rounds per figure (median reported)")
 	flag.IntVar(&o.accounts, "accounts", 10000, "funded client accounts for the spread scenarios")
 	flag.StringVar(&o.out, "out", "bench/results/latest.md", "Markdown report")
+	flag.BoolVar(&o.apq, "apq", true, "send automatic persisted query hashes instead of query text (as mobile clients do)")
+	flag.StringVar(&o.profile, "cpuprofile", "", "directory: write a gateway CPU profile (pprof) of each figure's first round there")
 	flag.Parse()
 	o.scenarios = strings.Split(scen, ",")
 	for _, c := range strings.Split(clients, ",") {
@@ -98,8 +102,18 @@ func run(ctx context.Context, o options) error {
 // measure alternates gateway and ceiling runs and keeps the medians.
 func measure(ctx context.Context, env *env, sc scenario, name string, clients int, o options) (row, error) {
 	r := row{scenario: name, clients: clients}
-	for range o.rounds {
+	for round := range o.rounds {
+		var prof chan error
+		if round == 0 && o.profile != "" {
+			prof = make(chan error, 1)
+			go func() { prof <- env.cpuProfile(ctx, o.profile, name, clients, o.duration) }()
+		}
 		g, err := env.loadGateway(ctx, sc, clients, o.duration)
+		if prof != nil {
+			if err := <-prof; err != nil {
+				log.Printf("profiling %s at %d clients: %v", name, clients, err)
+			}
+		}
 		if err != nil {
 			return r, err
 		}

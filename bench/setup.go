@@ -8,6 +8,8 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -38,6 +40,8 @@ type env struct {
 	gateway *exec.Cmd
 	url     string
 	tmp     string
+	apq     bool   // the load generator sends persisted query hashes
+	pprof   string // the gateway's pprof address, when profiling
 
 	spread     []*client // one per funded account
 	hot        *client
@@ -57,7 +61,7 @@ type invoiceRef struct {
 }
 
 func setup(ctx context.Context, o options) (*env, error) {
-	e := &env{}
+	e := &env{apq: o.apq}
 	var err error
 	if e.dsn, err = freshDatabase(ctx, o.adminURL); err != nil {
 		return nil, err
@@ -82,6 +86,16 @@ func setup(ctx context.Context, o options) (*env, error) {
 	e.sql.SetMaxIdleConns(1)
 	e.sql.SetMaxOpenConns(2)
 	log.Printf("seeded %d accounts, %d + %d invoices in %s", o.accounts, len(e.spreadInvs), len(e.hotInvs), time.Since(start).Round(time.Millisecond))
+	if o.profile != "" {
+		if err := os.MkdirAll(o.profile, 0o755); err != nil {
+			e.close()
+			return nil, err
+		}
+		if e.pprof, err = freeAddr(); err != nil {
+			e.close()
+			return nil, err
+		}
+	}
 	if err := e.startGateway(ctx); err != nil {
 		e.close()
 		return nil, err
@@ -243,6 +257,12 @@ func (e *env) startGateway(ctx context.Context) error {
 		// per-token limits would measure themselves, not the gateway.
 		"RATE_LIMIT_IP=off", "RATE_LIMIT_SUBJECT=off",
 	)
+	if e.pprof != "" {
+		cmd.Env = append(cmd.Env, "PPROF_ADDR="+e.pprof)
+	}
+	if v := os.Getenv("BENCH_GATEWAY_ENV"); v != "" { // e.g. "DEBIT_LANES=8 DB_MAX_CONNS=16"
+		cmd.Env = append(cmd.Env, strings.Fields(v)...)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return err
@@ -298,4 +318,40 @@ func (e *env) verify(ctx context.Context) error {
 	}
 	log.Printf("verify passed:\n%s", out.String())
 	return nil
+}
+
+// freeAddr picks a free local TCP address.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// cpuProfile records the gateway's CPU profile for about d into dir.
+func (e *env) cpuProfile(ctx context.Context, dir, scenario string, clients int, d time.Duration) error {
+	secs := max(1, int(d.Seconds())-1)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", e.pprof, secs), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("pprof: HTTP %d", resp.StatusCode)
+	}
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%d.pprof", scenario, clients)))
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

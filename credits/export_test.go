@@ -1,9 +1,37 @@
 package credits
 
-import "time"
+import (
+	"time"
+
+	"creditgate/gid"
+)
 
 // SetBeforeCommit injects a failure just before COMMIT (tests only).
 func (s *Service) SetBeforeCommit(f func() error) { s.beforeCommit = f }
 
 // SetClock moves the service's clock (tests only).
 func (s *Service) SetClock(now func() time.Time) { s.auto.Clock = now }
+
+// SetOnBatch observes the size of each batch of debits as it starts.
+func (s *Service) SetOnBatch(f func(size int)) { s.onBatch = f }
+
+// HoldDebits makes debits of acc (and of its lane) queue as if a transaction on the
+// balance were running: waiting says how many are queued, release hands
+// them on as one batch.
+func (s *Service) HoldDebits(acc gid.ID) (waiting func() int, release func()) {
+	hk := s.lane(acc)
+	s.hotMu.Lock()
+	q := s.hot[hk]
+	if q == nil {
+		q = &hotQueue{}
+		s.hot[hk] = q
+	}
+	q.busy = true
+	s.hotMu.Unlock()
+	waiting = func() int {
+		s.hotMu.Lock()
+		defer s.hotMu.Unlock()
+		return len(q.pending)
+	}
+	return waiting, func() { s.lead(hk, q, nil) }
+}

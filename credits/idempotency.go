@@ -150,15 +150,9 @@ func (s *Service) prior(ctx context.Context, k *idemKey) (outcome, error) {
 func (s *Service) once(ctx context.Context, k *idemKey, work func(tx *ent.Tx) (outcome, error)) (outcome, bool, error) {
 	var out outcome
 	err := s.inTx(ctx, func(tx *ent.Tx) error {
-		if err := s.claim(ctx, tx, k); err != nil {
-			return err
-		}
-		o, err := work(tx)
-		if err != nil {
-			return err
-		}
+		o, err := s.onceIn(ctx, tx, k, func(_ context.Context, tx *ent.Tx) (outcome, error) { return work(tx) })
 		out = o
-		return s.record(ctx, tx, k, o)
+		return err
 	})
 	var r *replayed
 	if errors.As(err, &r) {
@@ -166,4 +160,19 @@ func (s *Service) once(ctx context.Context, k *idemKey, work func(tx *ent.Tx) (o
 		return o, true, err
 	}
 	return out, false, err
+}
+
+// onceIn claims k, runs work and records its outcome under k, all in tx
+// (the caller's transaction, or a request's savepoint in a batch). A key
+// used before is a *replayed error: the caller undoes the work and answers
+// the prior outcome.
+func (s *Service) onceIn(ctx context.Context, tx *ent.Tx, k *idemKey, work func(ctx context.Context, tx *ent.Tx) (outcome, error)) (outcome, error) {
+	if err := s.claim(ctx, tx, k); err != nil {
+		return outcome{}, err
+	}
+	o, err := work(ctx, tx)
+	if err != nil {
+		return outcome{}, err
+	}
+	return o, s.record(ctx, tx, k, o)
 }

@@ -41,6 +41,7 @@ type entry struct {
 	currency  string
 	agencyID  gid.ID
 	legs      []leg
+	link      *link // optional: set transaction_id there to the first posting
 }
 
 // post writes e inside tx: for each account leg, in a fixed order (so two
@@ -48,9 +49,12 @@ type entry struct {
 // statement that returns the new balance and sequence (a debit that would go
 // below zero matches no row: INSUFFICIENT_CREDITS, and the CHECK constraint
 // backs it up); then the journal and its postings, each account posting with
-// its running balance. Nothing is read first and written later, so there is
-// no read-modify-write race; the caller commits it with its business change.
-// It returns the postings in the order of e.legs.
+// its running balance, in one statement on PostgreSQL (with e.link, if any).
+// Nothing is read first and written later, so there is no read-modify-write
+// race; the caller commits it with its business change. The balance rows
+// stay locked from their update to COMMIT: two round trips on PostgreSQL.
+// It returns the postings in the order of e.legs; they are built here, not
+// read back, so their account edge is the leg's account (nil for books).
 func (s *Service) post(ctx context.Context, tx *ent.Tx, e entry) ([]*ent.Posting, error) {
 	var sum int64
 	for _, l := range e.legs {
@@ -71,13 +75,18 @@ func (s *Service) post(ctx context.Context, tx *ent.Tx, e entry) ([]*ent.Posting
 	sort.Slice(order, func(a, b int) bool { return e.legs[order[a]].account.ID < e.legs[order[b]].account.ID })
 
 	now := time.Now().UTC()
-	// The journal first: it needs no lock, so the balance rows stay locked
-	// for as few round trips as possible (postings, business change, COMMIT).
-	j, err := tx.Journal.Create().SetAgencyID(e.agencyID).SetCreatedAt(now).Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: writing journal: %w", err)
+	ps := make([]*ent.Posting, len(e.legs))
+	for i, l := range e.legs {
+		p := &ent.Posting{
+			ID: gid.New(gid.Posting), CreatedAt: now, AgencyID: e.agencyID, Book: l.book, Kind: e.kind,
+			Reference: e.reference, Currency: e.currency, Amount: l.amount,
+		}
+		if l.account != nil {
+			p.AccountID = &l.account.ID
+			p.Edges.Account = l.account
+		}
+		ps[i] = p
 	}
-	after := make(map[int]moved, len(order))
 	for _, i := range order {
 		l := e.legs[i]
 		m, err := s.moveBalance(ctx, tx, l.account, e.currency, l.amount, now)
@@ -87,37 +96,21 @@ func (s *Service) post(ctx context.Context, tx *ent.Tx, e entry) ([]*ent.Posting
 		if err := s.queueTriggered(ctx, tx, l.account, e.currency, l.amount, m); err != nil {
 			return nil, err
 		}
-		after[i] = m
+		ps[i].RunningBalance, ps[i].Seq = &m.balance, &m.seq
 	}
-
-	creates := make([]*ent.PostingCreate, len(e.legs))
-	for i, l := range e.legs {
-		c := tx.Posting.Create().SetJournalID(j.ID).SetAgencyID(e.agencyID).SetKind(e.kind).
-			SetReference(e.reference).SetCurrency(e.currency).SetAmount(l.amount).SetCreatedAt(now)
-		if l.account != nil {
-			m := after[i]
-			c.SetAccountID(l.account.ID).SetRunningBalance(m.balance).SetSeq(m.seq)
-		} else {
-			c.SetBook(l.book)
-		}
-		creates[i] = c
-	}
-	ps, err := tx.Posting.CreateBulk(creates...).Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: writing postings: %w", err)
+	if err := s.writeJournal(ctx, tx, e, ps, now); err != nil {
+		return nil, err
 	}
 	var evs []events.Event
 	for i, l := range e.legs {
-		ps[i].Edges.Account = l.account
 		if l.account != nil && s.dialect != dialect.Postgres { // PostgreSQL: announced by moveBalance
-			m := after[i]
 			evs = append(evs, events.Event{Balance: &events.Balance{
 				AccountID: l.account.ID, AgencyID: l.account.AgencyID, Currency: e.currency,
-				Available: m.balance, Seq: m.seq, UpdatedAt: now,
+				Available: *ps[i].RunningBalance, Seq: *ps[i].Seq, UpdatedAt: now,
 			}})
 		}
 	}
-	s.announce(tx, evs...)
+	s.announce(ctx, tx, evs...)
 	return ps, nil
 }
 
@@ -129,9 +122,80 @@ type moved struct {
 	alertLow               bool
 }
 
+// link names a row whose transaction_id is set to an entry's first posting
+// in the statement that writes the entry.
+type link struct {
+	table string // "invoices"
+	id    gid.ID
+}
+
+const postingColumns = `id, created_at, journal_id, agency_id, account_id, book, kind, reference, currency, amount, running_balance, seq`
+
+// writeJournal inserts the journal of ps, its postings and e.link: one
+// statement on PostgreSQL (data-modifying CTEs; the foreign keys are
+// checked at the end of the statement), one each on SQLite.
+func (s *Service) writeJournal(ctx context.Context, tx *ent.Tx, e entry, ps []*ent.Posting, now time.Time) error {
+	jid := gid.New(gid.Journal)
+	jargs := []any{jid, now, e.agencyID}
+	var vals strings.Builder
+	pargs := make([]any, 0, 12*len(ps))
+	for i, p := range ps {
+		p.JournalID = jid
+		if i > 0 {
+			vals.WriteString(", ")
+		}
+		vals.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		var acc any
+		if p.AccountID != nil {
+			acc = *p.AccountID
+		}
+		var rb, seq any
+		if p.RunningBalance != nil {
+			rb, seq = *p.RunningBalance, *p.Seq
+		}
+		pargs = append(pargs, p.ID, now, jid, p.AgencyID, acc, p.Book, string(p.Kind), p.Reference, p.Currency, p.Amount, rb, seq)
+	}
+	const journal = `INSERT INTO journals (id, created_at, agency_id) VALUES (?, ?, ?)`
+	postings := `INSERT INTO postings (` + postingColumns + `) VALUES ` + vals.String()
+	var linkSQL string
+	var largs []any
+	if e.link != nil {
+		linkSQL = `UPDATE ` + e.link.table + ` SET transaction_id = ? WHERE id = ?`
+		largs = []any{ps[0].ID, e.link.id}
+	}
+	if s.dialect == dialect.Postgres {
+		q := `WITH j AS (` + journal + `)`
+		args := append(jargs, pargs...)
+		if linkSQL != "" {
+			q += `, p AS (` + postings + `) ` + linkSQL
+			args = append(args, largs...)
+		} else {
+			q += ` ` + postings
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
+			return fmt.Errorf("ledger: writing journal: %w", err)
+		}
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, journal, jargs...); err != nil {
+		return fmt.Errorf("ledger: writing journal: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, postings, pargs...); err != nil {
+		return fmt.Errorf("ledger: writing postings: %w", err)
+	}
+	if linkSQL != "" {
+		if _, err := tx.ExecContext(ctx, linkSQL, largs...); err != nil {
+			return fmt.Errorf("ledger: linking transaction: %w", err)
+		}
+	}
+	return nil
+}
+
 // moveBalance adds amount to the account's balance in cur in one statement
 // and returns the balance and sequence after it. A credit creates the row on
-// first use; a debit never does (no row means nothing to spend).
+// first use; a debit never does (no row means nothing to spend). Every
+// balance write goes through here, batched debits (group.go) included,
+// each inside the transaction and savepoint of its own request.
 func (s *Service) moveBalance(ctx context.Context, tx *ent.Tx, acc *ent.Account, cur string, amount int64, now time.Time) (moved, error) {
 	var m moved
 	var (

@@ -22,9 +22,14 @@ import (
 func (s *Service) UseBroker(b *events.Broker) { s.broker = b }
 
 // announce makes evs known when tx commits, never before and never if it
-// rolls back.
-func (s *Service) announce(tx *ent.Tx, evs ...events.Event) {
+// rolls back. Inside a batch (group.go) they are held for the request, and
+// announced with the batch only if the request's savepoint survives.
+func (s *Service) announce(ctx context.Context, tx *ent.Tx, evs ...events.Event) {
 	if len(evs) == 0 {
+		return
+	}
+	if held, ok := ctx.Value(heldEventsKey{}).(*[]events.Event); ok {
+		*held = append(*held, evs...)
 		return
 	}
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
@@ -91,45 +96,62 @@ func (s *Service) WatchBalance(ctx context.Context, accountID *gid.ID, cur *stri
 		return nil, badInput("currency: %v", err)
 	}
 	// Subscribe first, then read the current sequence: a change committed
-	// in between is delivered, never lost; older ones are skipped.
-	sub := s.broker.SubscribeBalance(acc.ID, c, 0)
+	// in between is delivered, never lost; older ones are skipped. Changes
+	// are handed over by the broker's publisher itself (no goroutine per
+	// subscription); a subscriber that falls behind by more than the buffer
+	// loses the oldest undelivered balances, never the newest.
+	out := make(chan *ent.Balance, balanceBuffer)
+	push := func(v *ent.Balance) {
+		for {
+			select {
+			case out <- v:
+				return
+			default:
+				select {
+				case <-out:
+				default:
+				}
+			}
+		}
+	}
+	sub := s.broker.SubscribeBalanceFunc(acc.ID, c, 0, func(b *events.Balance) {
+		push(&ent.Balance{
+			AccountID: b.AccountID, AgencyID: b.AgencyID, Currency: b.Currency,
+			Available: b.Available, Seq: b.Seq, UpdatedAt: b.UpdatedAt,
+			Edges: ent.BalanceEdges{Account: acc},
+		})
+	})
 	current, err := s.balanceIn(ctx, acc, c)
 	if err != nil {
 		s.broker.UnsubscribeBalance(sub)
 		return nil, err
 	}
-	out := make(chan *ent.Balance, 1)
-	go func() {
-		defer close(out)
-		defer s.broker.UnsubscribeBalance(sub)
-		last := current.Seq
+	sub.Skip(current.Seq, func() {
+		var keep []*ent.Balance
+	drain:
 		for {
 			select {
-			case <-ctx.Done():
-				return
-			case b, ok := <-sub.C():
-				if !ok {
-					return
+			case v := <-out:
+				if v.Seq > current.Seq {
+					keep = append(keep, v)
 				}
-				if b.Seq <= last {
-					continue
-				}
-				last = b.Seq
-				v := &ent.Balance{
-					AccountID: b.AccountID, AgencyID: b.AgencyID, Currency: b.Currency,
-					Available: b.Available, Seq: b.Seq, UpdatedAt: b.UpdatedAt,
-					Edges: ent.BalanceEdges{Account: acc},
-				}
-				select {
-				case out <- v:
-				case <-ctx.Done():
-					return
-				}
+			default:
+				break drain
 			}
 		}
-	}()
+		for _, v := range keep {
+			push(v)
+		}
+	})
+	context.AfterFunc(ctx, func() {
+		s.broker.UnsubscribeBalance(sub) // no delivery after it returns
+		close(out)
+	})
 	return out, nil
 }
+
+// balanceBuffer is how many balance changes a slow subscriber may lag.
+const balanceBuffer = 16
 
 // WatchRequests streams every change to a credit request the viewer may
 // see (agency admins: their agency's; clients: their account's; system

@@ -143,7 +143,7 @@ func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purcha
 		if err != nil {
 			return outcome{}, fmt.Errorf("creating credit request: %w", err)
 		}
-		s.announce(tx, requestEvent(req))
+		s.announce(ctx, tx, requestEvent(req))
 		return outcome{Request: req.ID}, nil
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package credits
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 
@@ -78,6 +79,12 @@ func (s *Service) History(ctx context.Context, acc *ent.Account, cur *string, di
 	if err != nil {
 		return nil, badInput("currency: %v", err)
 	}
+	return s.history(ctx, acc, c, dir, page, nil)
+}
+
+// history is History in currency c; b, when given, is the balance already
+// read (it bounds the page when dir is nil).
+func (s *Service) history(ctx context.Context, acc *ent.Account, c string, dir *Direction, page PageArgs, b *ent.Balance) (*Page[*ent.Posting], error) {
 	limit, err := page.limit()
 	if err != nil {
 		return nil, err
@@ -104,9 +111,10 @@ func (s *Service) History(ctx context.Context, acc *ent.Account, cur *string, di
 		// Sequence numbers run 1..seq without gaps on each balance, so the
 		// count is the balance's seq, and a page is an exact seq range: one
 		// short index range whatever the planner believes about a busy account.
-		b, err := s.balanceIn(ctx, acc, c)
-		if err != nil {
-			return nil, err
+		if b == nil {
+			if b, err = s.balanceIn(ctx, acc, c); err != nil {
+				return nil, err
+			}
 		}
 		total = int(b.Seq)
 		top := b.Seq
@@ -485,4 +493,142 @@ func (s *Service) ServiceAvailability(ctx context.Context, svc *ent.Service, acc
 		return ServiceOffer{Availability: Availability{Reason: CodeInsufficientCredits}}, nil
 	}
 	return ServiceOffer{Availability: Availability{Available: true}, UnitsLeft: int(units)}, nil
+}
+
+// ownBalance is Account(ctx, id) and its balance in cur (default: the
+// agency's currency) in ONE query, for the commonest read of all: a
+// client reading its own account (id nil or its own). ok is false for any
+// other viewer or account: the caller takes the general path. The account
+// and agency are built from the row (the scope is the token's account and
+// agency, as the interceptors would apply); their edges are resolved
+// through the domain, never through ent.
+func (s *Service) ownBalance(ctx context.Context, id *gid.ID, cur *string) (acc *ent.Account, b *ent.Balance, ok bool, err error) {
+	v, err := viewerOf(ctx)
+	if err != nil || !v.IsClient() || isSystem(ctx) || (id != nil && string(*id) != v.AccountID) {
+		return nil, nil, false, nil
+	}
+	var want any // NULL: the agency's default currency
+	if cur != nil {
+		c, err := currencyFor(nil, cur)
+		if err != nil {
+			return nil, nil, false, nil // the general path says which error comes first
+		}
+		want = c
+	}
+	rows, err := s.db.QueryContext(ctx, s.rebind(`
+		SELECT a.created_at, a.name, a.kind, ag.created_at, ag.name, ag.default_currency, ag.credit_payments_enabled,
+			COALESCE(?, ag.default_currency), b.id, b.available, b.seq, b.updated_at
+		FROM accounts a JOIN agencies ag ON ag.id = a.agency_id
+		LEFT JOIN balances b ON b.account_id = a.id AND b.currency = COALESCE(?, ag.default_currency)
+		WHERE a.id = ? AND a.agency_id = ?`), want, want, v.AccountID, v.AgencyID)
+	if err != nil {
+		return nil, nil, true, fmt.Errorf("loading balance: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, nil, true, fmt.Errorf("loading balance: %w", err)
+		}
+		return nil, nil, true, notFound("account")
+	}
+	acc = &ent.Account{ID: gid.ID(v.AccountID), AgencyID: gid.ID(v.AgencyID)}
+	ag := &ent.Agency{ID: gid.ID(v.AgencyID)}
+	var (
+		currency  string
+		bid       sql.NullString
+		avail     sql.NullInt64
+		seq       sql.NullInt64
+		updatedAt sql.NullTime
+	)
+	if err := rows.Scan(&acc.CreatedAt, &acc.Name, &acc.Kind, &ag.CreatedAt, &ag.Name, &ag.DefaultCurrency, &ag.CreditPaymentsEnabled,
+		&currency, &bid, &avail, &seq, &updatedAt); err != nil {
+		return nil, nil, true, fmt.Errorf("reading balance: %w", err)
+	}
+	acc.CreatedAt, ag.CreatedAt = acc.CreatedAt.UTC(), ag.CreatedAt.UTC()
+	acc.Edges.Agency = ag
+	b = &ent.Balance{AccountID: acc.ID, AgencyID: acc.AgencyID, Currency: currency, UpdatedAt: acc.CreatedAt}
+	if bid.Valid {
+		b.ID, b.Available, b.Seq, b.UpdatedAt = gid.ID(bid.String), avail.Int64, seq.Int64, updatedAt.Time.UTC()
+	}
+	b.Edges.Account = acc
+	return acc, b, true, rows.Close()
+}
+
+// BalanceOf is the balance query: the account named (or the viewer's) in
+// cur (default: the agency's currency).
+func (s *Service) BalanceOf(ctx context.Context, id *gid.ID, cur *string) (*ent.Balance, error) {
+	if _, b, ok, err := s.ownBalance(ctx, id, cur); ok {
+		return b, err
+	}
+	acc, err := s.Account(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.Balance(ctx, acc, cur)
+}
+
+// HistoryOf is the history query: the account named (or the viewer's);
+// see History.
+func (s *Service) HistoryOf(ctx context.Context, id *gid.ID, cur *string, dir *Direction, page PageArgs) (*Page[*ent.Posting], error) {
+	if dir == nil {
+		if acc, b, ok, err := s.ownBalance(ctx, id, cur); ok {
+			if err != nil {
+				return nil, err
+			}
+			return s.history(ctx, acc, b.Currency, dir, page, b)
+		}
+	}
+	acc, err := s.Account(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.History(ctx, acc, cur, dir, page)
+}
+
+// ownAccountService is Account(ctx, id) and the agency's service svcID in
+// one query, for a client spending from its own account (id nil or its
+// own); ok is false otherwise (the caller takes the general path). As in
+// ownBalance, the entities are built from the row.
+func (s *Service) ownAccountService(ctx context.Context, id *gid.ID, svcID gid.ID) (acc *ent.Account, svc *ent.Service, ok bool, err error) {
+	v, err := viewerOf(ctx)
+	if err != nil || !v.IsClient() || isSystem(ctx) || (id != nil && string(*id) != v.AccountID) {
+		return nil, nil, false, nil
+	}
+	rows, err := s.db.QueryContext(ctx, s.rebind(`
+		SELECT a.created_at, a.name, a.kind, ag.created_at, ag.name, ag.default_currency, ag.credit_payments_enabled,
+			sv.id, sv.created_at, sv.name, sv.price, sv.currency, sv.credit_eligible
+		FROM accounts a JOIN agencies ag ON ag.id = a.agency_id
+		LEFT JOIN services sv ON sv.id = ? AND sv.agency_id = a.agency_id
+		WHERE a.id = ? AND a.agency_id = ?`), svcID, v.AccountID, v.AgencyID)
+	if err != nil {
+		return nil, nil, true, fmt.Errorf("loading account: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, nil, true, fmt.Errorf("loading account: %w", err)
+		}
+		return nil, nil, true, notFound("account")
+	}
+	acc = &ent.Account{ID: gid.ID(v.AccountID), AgencyID: gid.ID(v.AgencyID)}
+	ag := &ent.Agency{ID: gid.ID(v.AgencyID)}
+	var (
+		sid, name, cur sql.NullString
+		created        sql.NullTime
+		price          sql.NullInt64
+		eligible       sql.NullBool
+	)
+	if err := rows.Scan(&acc.CreatedAt, &acc.Name, &acc.Kind, &ag.CreatedAt, &ag.Name, &ag.DefaultCurrency, &ag.CreditPaymentsEnabled,
+		&sid, &created, &name, &price, &cur, &eligible); err != nil {
+		return nil, nil, true, fmt.Errorf("reading account: %w", err)
+	}
+	acc.CreatedAt, ag.CreatedAt = acc.CreatedAt.UTC(), ag.CreatedAt.UTC()
+	acc.Edges.Agency = ag
+	if !sid.Valid {
+		return nil, nil, true, notFound("service")
+	}
+	svc = &ent.Service{ID: gid.ID(sid.String), CreatedAt: created.Time.UTC(), AgencyID: ag.ID, Name: name.String,
+		Price: price.Int64, Currency: cur.String, CreditEligible: eligible.Bool}
+	svc.Edges.Agency = ag
+	return acc, svc, true, rows.Close()
 }

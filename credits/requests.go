@@ -75,14 +75,14 @@ func (s *Service) ApproveRequest(ctx context.Context, id gid.ID) (*Review, error
 			return err
 		}
 		req.Edges.Account = acc
-		s.announce(tx, requestEvent(req))
+		s.announce(ctx, tx, requestEvent(req))
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	req = req.Unwrap()
-	req.Edges.Transaction = ps[0].Unwrap()
+	req.Edges.Transaction = ps[0]
 	return &Review{Request: req, Balance: balanceAfter(ps[0])}, nil
 }
 
@@ -123,7 +123,7 @@ func (s *Service) RejectRequest(ctx context.Context, id gid.ID, reason *string) 
 			return err
 		}
 		req.Edges.Account = acc
-		s.announce(tx, requestEvent(req))
+		s.announce(ctx, tx, requestEvent(req))
 		return nil
 	})
 	if err != nil {
@@ -167,7 +167,7 @@ func (s *Service) MarkRequestPaid(ctx context.Context, id gid.ID) (*Review, erro
 			},
 		})
 		req.Paid = true
-		s.announce(tx, requestEvent(req))
+		s.announce(ctx, tx, requestEvent(req))
 		return err
 	})
 	if err != nil {

@@ -36,6 +36,12 @@ type Service struct {
 	// beforeCommit, set only by tests, fails a transaction after all its
 	// writes and just before COMMIT, to prove a failure there leaves no trace.
 	beforeCommit func() error
+
+	onBatch func(size int) // tests: called as each batch of debits starts
+
+	hotMu sync.Mutex
+	hot   map[int]*hotQueue // debits waiting, by lane (group.go)
+	lanes int
 }
 
 // UseProvider routes a payment method (CARD or PAYPAL) to p.
@@ -50,6 +56,7 @@ func New(db *ent.Client, dialectName string, log *slog.Logger) *Service {
 	return &Service{
 		db: db, dialect: dialectName, log: log, providers: map[string]Provider{},
 		vault: Sandbox{}, mailer: logMailer{log}, auto: DefaultAutomation, wake: make(chan struct{}, 1),
+		hot: map[int]*hotQueue{}, lanes: defaultLanes,
 	}
 }
 

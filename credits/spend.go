@@ -2,6 +2,7 @@ package credits
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,7 +28,8 @@ var spenders = []auth.Role{auth.RoleClient, auth.RoleClientOwner, auth.RoleAgenc
 
 // PayInvoiceWithCredit pays the whole invoice from the account's balance, or
 // nothing. Marking it PAID is a conditional update, so of two racing
-// payments the loser gets ALREADY_PAID and pays nothing.
+// payments the loser gets ALREADY_PAID and pays nothing. Payments from one
+// balance are grouped (group.go).
 func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *string) (*InvoicePayment, error) {
 	if _, err := requireRole(ctx, spenders...); err != nil {
 		return nil, err
@@ -36,52 +38,47 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 	if err != nil {
 		return nil, err
 	}
-	var (
-		inv *ent.Invoice
-		ps  []*ent.Posting
-	)
-	out, replay, err := s.once(ctx, key, func(tx *ent.Tx) (outcome, error) {
-		// The invoice (in the viewer's scope) and its agency's switch; the
-		// ledger needs no more of the account than the invoice names.
-		inv, err = tx.Invoice.Query().Where(invoice.ID(id)).Only(ctx)
+	// The balance to debit: a client's own (an invoice of another account
+	// is NOT_FOUND below), else the account of the invoice, which must be
+	// in the viewer's scope. The rules are applied in the transaction, by
+	// the conditional update.
+	v, err := viewerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	acct, agencyID := gid.ID(v.AccountID), gid.ID(v.AgencyID)
+	if !v.IsClient() {
+		pre, err := s.db.Invoice.Query().Where(invoice.ID(id)).Only(ctx)
 		if ent.IsNotFound(err) {
-			return outcome{}, notFound("invoice")
+			return nil, notFound("invoice")
 		}
 		if err != nil {
-			return outcome{}, fmt.Errorf("loading invoice: %w", err)
+			return nil, fmt.Errorf("loading invoice: %w", err)
 		}
-		ag, err := tx.Agency.Query().Where(agency.ID(inv.AgencyID)).Select(agency.FieldCreditPaymentsEnabled).Only(System(ctx))
-		if err != nil {
-			return outcome{}, fmt.Errorf("loading agency: %w", err)
+		acct, agencyID = pre.AccountID, pre.AgencyID
+	}
+	var (
+		ps  []*ent.Posting
+		inv *ent.Invoice
+	)
+	out, replay, err := s.debit(ctx, acct, key, func(ctx context.Context, tx *ent.Tx) (outcome, error) {
+		var err error
+		ps = nil
+		if inv, err = s.markInvoicePaid(ctx, tx, id, acct, agencyID); err != nil {
+			return outcome{}, err
 		}
 		acc := &ent.Account{ID: inv.AccountID, AgencyID: inv.AgencyID}
-		if reason := invoiceGate(ag, inv); reason != "" {
-			return outcome{}, unavailable(reason)
-		}
-		now := time.Now().UTC()
-		n, err := tx.Invoice.Update().Where(invoice.ID(id), invoice.StatusEQ(invoice.StatusOPEN)).
-			SetStatus(invoice.StatusPAID).SetPaidAt(now).Save(ctx)
-		if err != nil {
-			return outcome{}, fmt.Errorf("marking invoice paid: %w", err)
-		}
-		if n == 0 {
-			return outcome{}, unavailable(CodeAlreadyPaid)
-		}
 		ps, err = s.post(ctx, tx, entry{
 			kind: posting.KindINVOICE_PAYMENT, reference: inv.Number, currency: inv.Currency, agencyID: inv.AgencyID,
 			legs: []leg{
 				{account: acc, amount: -inv.Amount},
 				{book: bookRevenue, amount: inv.Amount},
 			},
+			link: &link{table: invoice.Table, id: id},
 		})
 		if err != nil {
 			return outcome{}, err
 		}
-		if err := tx.Invoice.Update().Where(invoice.ID(id)).SetTransactionID(ps[0].ID).Exec(ctx); err != nil {
-			return outcome{}, fmt.Errorf("linking invoice transaction: %w", err)
-		}
-		inv.Status, inv.PaidAt, inv.TransactionID = invoice.StatusPAID, &now, &ps[0].ID
-		inv.Edges.Transaction = ps[0]
 		return outcome{Invoice: id, Transaction: ps[0].ID}, nil
 	})
 	if err != nil {
@@ -90,11 +87,59 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 	if replay {
 		return s.invoiceOutcome(ctx, out)
 	}
-	// Entities written in the transaction are detached from it; the account
-	// was only a stub for the ledger, so it is loaded if the client asks.
-	tx, bal := ps[0].Unwrap(), balanceAfter(ps[0])
-	tx.Edges.Account, bal.Edges.Account = nil, nil
-	return &InvoicePayment{Invoice: inv.Unwrap(), Transaction: tx, Balance: bal}, nil
+	// The account was only a stub for the ledger: the invoice's, the
+	// transaction's and the balance's account are loaded if the client asks.
+	t, bal := ps[0], balanceAfter(ps[0])
+	t.Edges.Account, bal.Edges.Account = nil, nil
+	inv.TransactionID = &t.ID
+	inv.Edges.Transaction = t
+	return &InvoicePayment{Invoice: inv, Transaction: t, Balance: bal}, nil
+}
+
+// markInvoicePaid turns the OPEN, credit-eligible invoice of account acct
+// of agency ag (the viewer's scope), which takes credit payments, PAID in one conditional
+// statement that returns it; when that matches nothing, the invoice is read
+// in the viewer's scope to say why, in invoiceGate's order. The rules are
+// one IS TRUE test, which no index can serve, so the row is always found
+// by its primary key: otherwise PostgreSQL may pick the (agency, status,
+// ...) index and walk every open invoice of the agency.
+func (s *Service) markInvoicePaid(ctx context.Context, tx *ent.Tx, id, acct, ag gid.ID) (*ent.Invoice, error) {
+	now := time.Now().UTC()
+	rows, err := tx.QueryContext(ctx, s.rebind(`UPDATE invoices SET status = ?, paid_at = ?
+		WHERE id = ? AND (account_id = ? AND agency_id = ? AND status = ? AND credit_eligible = ?
+		AND EXISTS (SELECT 1 FROM agencies WHERE agencies.id = invoices.agency_id AND credit_payments_enabled = ?)) IS TRUE
+		RETURNING created_at, number, amount, currency`),
+		invoice.StatusPAID.String(), now, id, acct, ag, invoice.StatusOPEN.String(), true, true)
+	if err != nil {
+		return nil, fmt.Errorf("marking invoice paid: %w", err)
+	}
+	inv := &ent.Invoice{ID: id, AccountID: acct, AgencyID: ag, Status: invoice.StatusPAID, CreditEligible: true, PaidAt: &now}
+	found := rows.Next()
+	if found {
+		err = rows.Scan(&inv.CreatedAt, &inv.Number, &inv.Amount, &inv.Currency)
+	}
+	if err = errors.Join(err, rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("marking invoice paid: %w", err)
+	}
+	if found {
+		inv.CreatedAt = inv.CreatedAt.UTC()
+		return inv, nil
+	}
+	cur, err := tx.Invoice.Query().Where(invoice.ID(id), invoice.AccountID(acct), invoice.AgencyID(ag)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, notFound("invoice")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading invoice: %w", err)
+	}
+	agc, err := tx.Agency.Query().Where(agency.ID(cur.AgencyID)).Select(agency.FieldCreditPaymentsEnabled).Only(System(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("loading agency: %w", err)
+	}
+	if reason := invoiceGate(agc, cur); reason != "" {
+		return nil, unavailable(reason)
+	}
+	return nil, unavailable(CodeAlreadyPaid)
 }
 
 func (s *Service) invoiceOutcome(ctx context.Context, o outcome) (*InvoicePayment, error) {
@@ -127,16 +172,20 @@ func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, ac
 	if quantity < 1 {
 		return nil, badInput("quantity must be at least 1")
 	}
-	acc, err := s.Account(ctx, accountID)
-	if err != nil {
+	acc, svc, ok, err := s.ownAccountService(ctx, accountID, serviceID)
+	if !ok {
+		if acc, err = s.Account(ctx, accountID); err != nil {
+			return nil, err
+		}
+		svc, err = s.db.Service.Query().Where(service.ID(serviceID), service.AgencyID(acc.AgencyID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, notFound("service")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("loading service: %w", err)
+		}
+	} else if err != nil {
 		return nil, err
-	}
-	svc, err := s.db.Service.Query().Where(service.ID(serviceID), service.AgencyID(acc.AgencyID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, notFound("service")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("loading service: %w", err)
 	}
 	if reason := serviceGate(acc.Edges.Agency, svc); reason != "" {
 		return nil, unavailable(reason)
@@ -153,7 +202,8 @@ func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, ac
 		return nil, err
 	}
 	var ps []*ent.Posting
-	out, replay, err := s.once(ctx, key, func(tx *ent.Tx) (outcome, error) {
+	out, replay, err := s.debit(ctx, acc.ID, key, func(ctx context.Context, tx *ent.Tx) (outcome, error) {
+		var err error
 		ps, err = s.post(ctx, tx, entry{
 			kind: posting.KindSERVICE_PURCHASE, reference: fmt.Sprintf("%s x%d (%s)", svc.Name, quantity, svc.ID),
 			currency: svc.Currency, agencyID: svc.AgencyID,
@@ -173,7 +223,7 @@ func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, ac
 	if replay {
 		return s.transactionOutcome(ctx, out.Transaction)
 	}
-	return &ServicePurchase{Transaction: ps[0].Unwrap(), Balance: balanceAfter(ps[0])}, nil
+	return &ServicePurchase{Transaction: ps[0], Balance: balanceAfter(ps[0])}, nil
 }
 
 func (s *Service) transactionOutcome(ctx context.Context, id gid.ID) (*ServicePurchase, error) {
@@ -276,5 +326,5 @@ func (s *Service) AllocateCredits(ctx context.Context, to gid.ID, amount money.D
 		}
 		return &Allocation{Transaction: sp.Transaction, Balance: sp.Balance, PoolBalance: poolBal}, nil
 	}
-	return &Allocation{Transaction: ps[0].Unwrap(), Balance: balanceAfter(ps[0]), PoolBalance: balanceAfter(ps[1])}, nil
+	return &Allocation{Transaction: ps[0], Balance: balanceAfter(ps[0]), PoolBalance: balanceAfter(ps[1])}, nil
 }

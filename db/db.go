@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 	_ "github.com/lib/pq"  // PostgreSQL driver
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
 
@@ -65,7 +64,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 }
 
 func openPostgres(dsn string, opt Options) (*DB, error) {
-	sqldb, err := sql.Open("postgres", dsn)
+	sqldb, err := sql.Open("postgres", withBinaryParameters(dsn))
 	if err != nil {
 		return nil, fmt.Errorf("opening PostgreSQL: %w", err)
 	}
@@ -83,6 +82,24 @@ func openPostgres(dsn string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("connecting to PostgreSQL at %s: %w", redact(dsn), err)
 	}
 	return newDB(sqldb, dialect.Postgres), nil
+}
+
+// withBinaryParameters asks lib/pq to send a one-shot statement's
+// arguments with the statement (Parse, Bind, Execute in one round trip)
+// instead of preparing it first (two round trips), unless the URL says
+// otherwise.
+func withBinaryParameters(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	q := u.Query()
+	if q.Get("binary_parameters") != "" {
+		return dsn
+	}
+	q.Set("binary_parameters", "yes")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 func openSQLite(path string, opt Options) (*DB, error) {
@@ -121,8 +138,7 @@ func openSQLite(path string, opt Options) (*DB, error) {
 }
 
 func newDB(sqldb *sql.DB, name string) *DB {
-	drv := entsql.OpenDB(name, sqldb)
-	client := ent.NewClient(ent.Driver(drv))
+	client := ent.NewClient(ent.Driver(newPreparingDriver(name, sqldb)))
 	credits.InstallScope(client)
 	return &DB{Client: client, SQL: sqldb, Dialect: name}
 }

@@ -38,7 +38,8 @@ type BalanceSub struct {
 	currency string
 	mu       sync.Mutex
 	lastSeq  int64
-	ch       chan *Balance // never reassigned: C may be read without the lock
+	ch       chan *Balance // never reassigned: C may be read without the lock; nil with deliver
+	deliver  func(*Balance)
 	closed   bool
 }
 
@@ -54,6 +55,10 @@ func (s *BalanceSub) offer(b *Balance) {
 		return
 	}
 	s.lastSeq = b.Seq
+	if s.deliver != nil {
+		s.deliver(b)
+		return
+	}
 	for {
 		select {
 		case s.ch <- b:
@@ -83,6 +88,35 @@ func (b *Broker) SubscribeBalance(account gid.ID, currency string, lastSeq int64
 }
 
 // UnsubscribeBalance stops s and closes its channel.
+// SubscribeBalanceFunc is SubscribeBalance delivering through deliver
+// instead of a channel: deliver runs in the publisher's goroutine, under
+// the subscription's lock, must not block, and is never called again once
+// UnsubscribeBalance has returned. It spares the subscriber a goroutine
+// that would only forward from one channel to another.
+func (b *Broker) SubscribeBalanceFunc(account gid.ID, currency string, lastSeq int64, deliver func(*Balance)) *BalanceSub {
+	s := &BalanceSub{account: account, currency: currency, lastSeq: lastSeq, deliver: deliver}
+	b.mu.Lock()
+	subs := b.balances[account]
+	if subs == nil {
+		subs = map[*BalanceSub]struct{}{}
+		b.balances[account] = subs
+	}
+	subs[s] = struct{}{}
+	b.mu.Unlock()
+	return s
+}
+
+// Skip raises the sequence below which changes are not delivered, and runs
+// then (if not nil) under the subscription's lock, so no delivery interleaves.
+func (s *BalanceSub) Skip(seq int64, then func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastSeq = max(s.lastSeq, seq)
+	if then != nil {
+		then()
+	}
+}
+
 func (b *Broker) UnsubscribeBalance(s *BalanceSub) {
 	b.mu.Lock()
 	if subs := b.balances[s.account]; subs != nil {
@@ -94,7 +128,9 @@ func (b *Broker) UnsubscribeBalance(s *BalanceSub) {
 	b.mu.Unlock()
 	s.mu.Lock()
 	if !s.closed {
-		close(s.ch)
+		if s.ch != nil {
+			close(s.ch)
+		}
 		s.closed = true
 	}
 	s.mu.Unlock()

@@ -208,15 +208,15 @@ type ComplexityRoot struct {
 	}
 
 	CreditTransaction struct {
-		Account        func(childComplexity int) int
-		Amount         func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		Currency       func(childComplexity int) int
-		ID             func(childComplexity int) int
-		Kind           func(childComplexity int) int
-		Reference      func(childComplexity int) int
-		RunningBalance func(childComplexity int) int
-		Type           func(childComplexity int) int
+		Account               func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		Currency              func(childComplexity int) int
+		DecimalAmount         func(childComplexity int) int
+		DecimalRunningBalance func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		Kind                  func(childComplexity int) int
+		Reference             func(childComplexity int) int
+		Type                  func(childComplexity int) int
 	}
 
 	CreditTransactionConnection struct {
@@ -404,11 +404,10 @@ type CreditRequestResolver interface {
 type CreditTransactionResolver interface {
 	Type(ctx context.Context, obj *ent.Posting) (model.TransactionType, error)
 
-	Amount(ctx context.Context, obj *ent.Posting) (money.Decimal, error)
-
-	RunningBalance(ctx context.Context, obj *ent.Posting) (money.Decimal, error)
+	Account(ctx context.Context, obj *ent.Posting) (*ent.Account, error)
 }
 type InvoiceResolver interface {
+	Account(ctx context.Context, obj *ent.Invoice) (*ent.Account, error)
 	Amount(ctx context.Context, obj *ent.Invoice) (money.Decimal, error)
 
 	PayWithCredit(ctx context.Context, obj *ent.Invoice) (*model.CreditAvailability, error)
@@ -1065,12 +1064,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditTransaction.Account(childComplexity), true
-	case "CreditTransaction.amount":
-		if e.ComplexityRoot.CreditTransaction.Amount == nil {
-			break
-		}
-
-		return e.ComplexityRoot.CreditTransaction.Amount(childComplexity), true
 	case "CreditTransaction.createdAt":
 		if e.ComplexityRoot.CreditTransaction.CreatedAt == nil {
 			break
@@ -1083,6 +1076,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditTransaction.Currency(childComplexity), true
+	case "CreditTransaction.amount":
+		if e.ComplexityRoot.CreditTransaction.DecimalAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditTransaction.DecimalAmount(childComplexity), true
+	case "CreditTransaction.runningBalance":
+		if e.ComplexityRoot.CreditTransaction.DecimalRunningBalance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditTransaction.DecimalRunningBalance(childComplexity), true
 	case "CreditTransaction.id":
 		if e.ComplexityRoot.CreditTransaction.ID == nil {
 			break
@@ -1101,12 +1106,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditTransaction.Reference(childComplexity), true
-	case "CreditTransaction.runningBalance":
-		if e.ComplexityRoot.CreditTransaction.RunningBalance == nil {
-			break
-		}
-
-		return e.ComplexityRoot.CreditTransaction.RunningBalance(childComplexity), true
 	case "CreditTransaction.type":
 		if e.ComplexityRoot.CreditTransaction.Type == nil {
 			break
@@ -6391,7 +6390,7 @@ func (ec *executionContext) _CreditTransaction_amount(ctx context.Context, field
 			return ec.fieldContext_CreditTransaction_amount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CreditTransaction().Amount(ctx, obj)
+			return obj.DecimalAmount(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
@@ -6402,7 +6401,7 @@ func (ec *executionContext) _CreditTransaction_amount(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CreditTransaction_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditTransaction", field, true, true, errors.New("field of type Decimal does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditTransaction", field, true, false, errors.New("field of type Decimal does not have child fields"))
 }
 
 func (ec *executionContext) _CreditTransaction_currency(ctx context.Context, field graphql.CollectedField, obj *ent.Posting) (ret graphql.Marshaler) {
@@ -6437,7 +6436,7 @@ func (ec *executionContext) _CreditTransaction_runningBalance(ctx context.Contex
 			return ec.fieldContext_CreditTransaction_runningBalance(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CreditTransaction().RunningBalance(ctx, obj)
+			return obj.DecimalRunningBalance(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
@@ -6448,7 +6447,7 @@ func (ec *executionContext) _CreditTransaction_runningBalance(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_CreditTransaction_runningBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditTransaction", field, true, true, errors.New("field of type Decimal does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditTransaction", field, true, false, errors.New("field of type Decimal does not have child fields"))
 }
 
 func (ec *executionContext) _CreditTransaction_account(ctx context.Context, field graphql.CollectedField, obj *ent.Posting) (ret graphql.Marshaler) {
@@ -6460,7 +6459,7 @@ func (ec *executionContext) _CreditTransaction_account(ctx context.Context, fiel
 			return ec.fieldContext_CreditTransaction_account(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Account(ctx)
+			return ec.Resolvers.CreditTransaction().Account(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Account) graphql.Marshaler {
@@ -6475,7 +6474,7 @@ func (ec *executionContext) fieldContext_CreditTransaction_account(_ context.Con
 		Object:     "CreditTransaction",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Account(ctx, field)
 		},
@@ -6680,7 +6679,7 @@ func (ec *executionContext) _Invoice_account(ctx context.Context, field graphql.
 			return ec.fieldContext_Invoice_account(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Account(ctx)
+			return ec.Resolvers.Invoice().Account(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Account) graphql.Marshaler {
@@ -6695,7 +6694,7 @@ func (ec *executionContext) fieldContext_Invoice_account(_ context.Context, fiel
 		Object:     "Invoice",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Account(ctx, field)
 		},
@@ -13738,86 +13737,20 @@ func (ec *executionContext) _CreditTransaction(ctx context.Context, sel ast.Sele
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "amount":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CreditTransaction_amount(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._CreditTransaction_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "currency":
 			out.Values[i] = ec._CreditTransaction_currency(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "runningBalance":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CreditTransaction_runningBalance(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._CreditTransaction_runningBalance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "account":
 			field := field
 

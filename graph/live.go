@@ -61,35 +61,18 @@ func acquireSubscription(ctx context.Context) (func(), error) {
 	}, nil
 }
 
-// relay releases the subscription slot when the stream ends.
-// It stops when the operation's context ends (the client completed the
-// subscription or left), even if nobody reads out any more.
+// relay releases the subscription slot when the stream ends: when the
+// operation's context ends (the client completed the subscription or left,
+// or the stream closed and the transport finished the operation).
 func relay[T any](ctx context.Context, ch <-chan T, err error, release func()) (<-chan T, error) {
 	if err != nil {
 		release()
 		return nil, err
 	}
-	out := make(chan T)
-	go func() {
-		defer close(out)
-		defer release()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case v, ok := <-ch:
-				if !ok {
-					return
-				}
-				select {
-				case out <- v:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
-	return out, nil
+	// No goroutine per subscription for this: the transports cancel the
+	// operation's context when the stream ends, whichever side ends it.
+	context.AfterFunc(ctx, release)
+	return ch, nil
 }
 
 // Sockets tracks open WebSockets: how many each token subject holds, and

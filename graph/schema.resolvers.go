@@ -14,6 +14,7 @@ import (
 	"creditgate/gid"
 	"creditgate/graph/model"
 	"creditgate/money"
+	"fmt"
 )
 
 // Balances is the resolver for the balances field.
@@ -161,22 +162,23 @@ func (r *creditTransactionResolver) Type(ctx context.Context, obj *ent.Posting) 
 	return model.TransactionTypeIn, nil
 }
 
-// Amount is the resolver for the amount field.
-func (r *creditTransactionResolver) Amount(ctx context.Context, obj *ent.Posting) (money.Decimal, error) {
-	a := obj.Amount
-	if a < 0 {
-		a = -a
+// Account is the resolver for the account field.
+func (r *creditTransactionResolver) Account(ctx context.Context, obj *ent.Posting) (*ent.Account, error) {
+	if obj.Edges.Account != nil {
+		return obj.Edges.Account, nil
 	}
-	return money.Format(a, obj.Currency), nil
+	if obj.AccountID == nil {
+		return nil, fmt.Errorf("transaction %s has no account", obj.ID)
+	}
+	return r.Credits.Account(ctx, obj.AccountID)
 }
 
-// RunningBalance is the resolver for the runningBalance field.
-func (r *creditTransactionResolver) RunningBalance(ctx context.Context, obj *ent.Posting) (money.Decimal, error) {
-	var rb int64
-	if obj.RunningBalance != nil {
-		rb = *obj.RunningBalance
+// Account is the resolver for the account field.
+func (r *invoiceResolver) Account(ctx context.Context, obj *ent.Invoice) (*ent.Account, error) {
+	if obj.Edges.Account != nil {
+		return obj.Edges.Account, nil
 	}
-	return money.Format(rb, obj.Currency), nil
+	return r.Credits.Account(ctx, &obj.AccountID)
 }
 
 // Amount is the resolver for the amount field.
@@ -398,11 +400,7 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 
 // Balance is the resolver for the balance field.
 func (r *queryResolver) Balance(ctx context.Context, accountID *gid.ID, currency *string) (*ent.Balance, error) {
-	acc, err := r.Credits.Account(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
-	return r.Credits.Balance(ctx, acc, currency)
+	return r.Credits.BalanceOf(ctx, accountID, currency)
 }
 
 // Balances is the resolver for the balances field.
@@ -416,16 +414,12 @@ func (r *queryResolver) Balances(ctx context.Context, accountID *gid.ID) ([]*ent
 
 // History is the resolver for the history field.
 func (r *queryResolver) History(ctx context.Context, accountID *gid.ID, currency *string, typeArg *model.TransactionType, first *int, after *string) (*model.CreditTransactionConnection, error) {
-	acc, err := r.Credits.Account(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
 	var dir *credits.Direction
 	if typeArg != nil {
 		d := credits.Direction(*typeArg)
 		dir = &d
 	}
-	p, err := r.Credits.History(ctx, acc, currency, dir, credits.PageArgs{First: first, After: after})
+	p, err := r.Credits.HistoryOf(ctx, accountID, currency, dir, credits.PageArgs{First: first, After: after})
 	if err != nil {
 		return nil, err
 	}

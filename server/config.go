@@ -65,6 +65,11 @@ type Config struct {
 	// DemoUsers are offered by the pages' sign-in picker; set by serve in
 	// demo mode with the development secret, never from the environment.
 	DemoUsers []web.DemoUser
+	// PprofAddr, when set, serves net/http/pprof on its own listener (for
+	// profiling under load; never on the public address).
+	PprofAddr string
+	// DebitLanes: queues of grouped debits (credits.SetDebitLanes); 0: the default.
+	DebitLanes int
 }
 
 // loadConfig reads the environment through getenv and reports every
@@ -79,6 +84,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		JWTIssuer:   getenv("JWT_ISSUER"),
 		JWTAudience: getenv("JWT_AUDIENCE"),
 		PublicURL:   getenv("PUBLIC_URL"),
+		PprofAddr:   getenv("PPROF_ADDR"),
 	}
 	var problems []string
 	switch env := or(getenv("APP_ENV"), "development"); env {
@@ -94,6 +100,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.Introspect, err = boolEnv(getenv, "GRAPHQL_INTROSPECTION", !c.Production); err != nil {
 		problems = append(problems, err.Error())
+	}
+	if v := getenv("DEBIT_LANES"); v != "" {
+		if c.DebitLanes, err = strconv.Atoi(v); err != nil || c.DebitLanes < 1 {
+			problems = append(problems, fmt.Sprintf("DEBIT_LANES=%q: want a positive integer", v))
+		}
 	}
 	if v := getenv("DB_MAX_CONNS"); v != "" {
 		if c.DBMaxConns, err = strconv.Atoi(v); err != nil || c.DBMaxConns < 1 {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -105,6 +106,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		return fmt.Errorf("SMTP_URL: %w", err)
 	}
 	svc.UseMailer(mailer{sender})
+	svc.SetDebitLanes(cfg.DebitLanes)
 	broker := events.NewBroker()
 	svc.UseBroker(broker)
 	if database.Dialect == dialect.Postgres {
@@ -143,6 +145,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		}
 	}
 
+	if cfg.PprofAddr != "" {
+		go servePprof(cfg.PprofAddr, log)
+	}
 	sockets := graph.NewSockets()
 	srv := newHTTPServer(routes(cfg, database, svc, verifier, sockets, log))
 	log.Info("creditgate listening", "url", base, "database", database.Dialect)
@@ -281,4 +286,17 @@ func displayAddr(a net.Addr) string {
 		}
 	}
 	return a.String()
+}
+
+// servePprof serves the runtime profiles on addr, apart from the API.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	log.Info("pprof listening", "addr", addr)
+	if err := http.ListenAndServe(addr, mux); err != nil {
+		log.Warn("pprof listener stopped", "error", err)
+	}
 }

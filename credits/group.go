@@ -1,0 +1,228 @@
+package credits
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strconv"
+	"time"
+
+	"creditgate/ent"
+	"creditgate/events"
+	"creditgate/gid"
+)
+
+// Group commit for hot balances.
+//
+// A debit locks its balance row from its UPDATE until COMMIT, so debits of
+// one balance run one transaction at a time, each paying for its own round
+// trips and its own COMMIT. Concurrent debits of the same (account,
+// currency) in this process are therefore queued: while one transaction
+// runs, the requests that arrive wait, and when it ends the first of them
+// leads them all (up to maxBatch) through ONE transaction, each request in
+// its own SAVEPOINT, then COMMITs once and answers each caller with its own
+// result. A request that fails (INSUFFICIENT_CREDITS, ALREADY_PAID, a
+// replayed idempotency key, any error) rolls back to its savepoint and
+// undoes only its own work; the others still commit, each with its own
+// posting, running balance, idempotency record and notification. If the
+// COMMIT fails, nothing of the batch is written and every request that had
+// succeeded in it gets the error. A lone request runs at once in its own
+// transaction, without savepoints: no latency is added when nobody waits.
+//
+// Every debit still goes through post and moveBalance inside the request's
+// work, with the transaction at hand, so a per-debit hook can follow it.
+
+// maxBatch bounds a batch. PostgreSQL keeps the ids of up to 64
+// subtransactions per backend in shared memory; past that every snapshot
+// taken anywhere gets slower, so a batch stays below it.
+const maxBatch = 48
+
+// batchTimeout bounds a batch's transaction: it runs on behalf of several
+// callers, so no single caller's context may cancel it.
+const batchTimeout = 30 * time.Second
+
+// Lanes: debits are queued by lane, a hash of the balance, so that all
+// debits of one balance share a queue (and a batch), and debits of other
+// balances in the same lane ride along: one COMMIT (one WAL flush, one
+// turn of PostgreSQL's commit-time NOTIFY lock) then serves a whole batch
+// of a busy gateway, not only of a hot account. Lanes hold disjoint sets of
+// balances, and a batch takes its balance locks in account order (the same
+// order as post), so batches never deadlock with each other or with other
+// movements.
+const defaultLanes = 4
+
+// SetDebitLanes sets how many lanes (queues, each running one transaction
+// at a time) debits are spread over; n < 1 keeps the default.
+func (s *Service) SetDebitLanes(n int) {
+	if n >= 1 {
+		s.lanes = n
+	}
+}
+
+// lane is the queue of an account's debits (all its currencies).
+func (s *Service) lane(acc gid.ID) int {
+	h := fnv.New32a()
+	h.Write([]byte(acc))
+	return int(h.Sum32() % uint32(s.lanes))
+}
+
+// hotQueue holds the debits waiting for a lane while a transaction on
+// it runs. Guarded by Service.hotMu.
+type hotQueue struct {
+	busy    bool
+	pending []*debitCall
+}
+
+// debitCall is one request's debit: its work and, once answered, its result.
+type debitCall struct {
+	acc  gid.ID
+	ctx  context.Context
+	key  *idemKey
+	work func(ctx context.Context, tx *ent.Tx) (outcome, error)
+
+	out    outcome
+	err    error
+	ok     bool           // the work succeeded (committed unless err is set after)
+	events []events.Event // held until the batch commits
+	lead   []*debitCall   // set when this call must lead the next batch
+	done   chan struct{}  // closed when answered or told to lead
+}
+
+type heldEventsKey struct{}
+
+// debit runs work (which must debit acc through post) at most once
+// per idempotency key k, grouped with concurrent debits of the same
+// balance. Like once, it returns (prior outcome, true, nil) on a replay.
+func (s *Service) debit(ctx context.Context, acc gid.ID, k *idemKey, work func(ctx context.Context, tx *ent.Tx) (outcome, error)) (outcome, bool, error) {
+	c := &debitCall{acc: acc, ctx: ctx, key: k, work: work, done: make(chan struct{})}
+	hk := s.lane(acc)
+	s.hotMu.Lock()
+	q := s.hot[hk]
+	if q == nil {
+		q = &hotQueue{}
+		s.hot[hk] = q
+	}
+	if !q.busy {
+		q.busy = true
+		s.hotMu.Unlock()
+		s.lead(hk, q, []*debitCall{c})
+	} else {
+		q.pending = append(q.pending, c)
+		s.hotMu.Unlock()
+		<-c.done
+		if c.lead != nil {
+			s.lead(hk, q, c.lead)
+		}
+	}
+	var r *replayed
+	if errors.As(c.err, &r) {
+		o, err := s.prior(ctx, k)
+		return o, true, err
+	}
+	return c.out, false, c.err
+}
+
+// lead runs batch (batch[0] is the caller's own request), hands the queue
+// to the next batch's leader, then answers the others.
+func (s *Service) lead(hk int, q *hotQueue, batch []*debitCall) {
+	s.runBatch(batch)
+	s.hotMu.Lock()
+	var next []*debitCall
+	if n := min(len(q.pending), maxBatch); n > 0 {
+		next = append([]*debitCall(nil), q.pending[:n]...)
+		q.pending = append(q.pending[:0:0], q.pending[n:]...)
+	} else {
+		q.busy = false
+		delete(s.hot, hk)
+	}
+	s.hotMu.Unlock()
+	if next != nil {
+		next[0].lead = next
+		close(next[0].done)
+	}
+	for i, c := range batch {
+		if i > 0 {
+			close(c.done)
+		}
+	}
+}
+
+// runBatch runs the calls in one transaction and sets each call's result.
+func (s *Service) runBatch(batch []*debitCall) {
+	live := make([]*debitCall, 0, len(batch))
+	for _, c := range batch {
+		if err := c.ctx.Err(); err != nil {
+			c.err = err // given up before its batch started: dropped
+			continue
+		}
+		live = append(live, c)
+	}
+	if len(live) == 0 {
+		return
+	}
+	if s.onBatch != nil {
+		s.onBatch(len(live))
+	}
+
+	multi := len(live) > 1
+	// Balance locks in account order; one balance's debits keep their
+	// order of arrival.
+	sort.SliceStable(live, func(i, j int) bool { return live[i].acc < live[j].acc })
+	ctx := live[0].ctx // a lone request's transaction is its own to cancel
+	if multi {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
+		defer cancel()
+	}
+	err := s.inTx(ctx, func(tx *ent.Tx) error {
+		var evs []events.Event
+		for i, c := range live {
+			if !multi {
+				o, err := s.onceIn(c.ctx, tx, c.key, c.work)
+				if err != nil {
+					c.err = err
+					return err
+				}
+				c.out, c.ok = o, true
+				return nil
+			}
+			if c.ctx.Err() != nil && i > 0 {
+				c.err = c.ctx.Err() // gave up while earlier requests ran: dropped
+				continue
+			}
+			// The request's own values (viewer, scope) without its
+			// cancellation: a cancelled statement would abort the batch's
+			// transaction, not only this request.
+			wctx := context.WithValue(context.WithoutCancel(c.ctx), heldEventsKey{}, &c.events)
+			sp := "debit_" + strconv.Itoa(i)
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
+				return fmt.Errorf("batch savepoint: %w", err)
+			}
+			o, err := s.onceIn(wctx, tx, c.key, c.work)
+			if err != nil {
+				c.err, c.events = err, nil
+				if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); rerr != nil {
+					return fmt.Errorf("batch rollback to savepoint: %w", rerr)
+				}
+				continue
+			}
+			c.out, c.ok = o, true
+			evs = append(evs, c.events...)
+		}
+		s.announce(ctx, tx, evs...)
+		return nil
+	})
+	if err == nil {
+		return
+	}
+	// Nothing of the batch was written: every request that had succeeded
+	// (or replayed a key, perhaps claimed in this very batch) gets the error.
+	var r *replayed
+	for _, c := range live {
+		if c.ok || c.err == nil || (multi && errors.As(c.err, &r)) {
+			c.ok, c.err = false, err
+		}
+	}
+}
