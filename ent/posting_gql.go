@@ -4,7 +4,18 @@ package ent
 // binds as plain methods (gqlgen.yml), so a page of history costs no
 // resolver goroutine per row and field.
 
-import "creditgate/money"
+import (
+	"creditgate/graph/enums"
+	"creditgate/money"
+)
+
+// Direction is the transaction's type: OUT for a debit, IN for a credit.
+func (_m *Posting) Direction() enums.TransactionType {
+	if _m.Amount < 0 {
+		return enums.TransactionTypeOut
+	}
+	return enums.TransactionTypeIn
+}
 
 // DecimalAmount is the amount without its sign (the type says the direction).
 func (_m *Posting) DecimalAmount() money.Decimal {

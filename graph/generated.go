@@ -13,6 +13,7 @@ import (
 	"creditgate/ent/posting"
 	"creditgate/ent/topuprule"
 	"creditgate/gid"
+	"creditgate/graph/enums"
 	"creditgate/graph/model"
 	"creditgate/money"
 	"errors"
@@ -213,10 +214,10 @@ type ComplexityRoot struct {
 		Currency              func(childComplexity int) int
 		DecimalAmount         func(childComplexity int) int
 		DecimalRunningBalance func(childComplexity int) int
+		Direction             func(childComplexity int) int
 		ID                    func(childComplexity int) int
 		Kind                  func(childComplexity int) int
 		Reference             func(childComplexity int) int
-		Type                  func(childComplexity int) int
 	}
 
 	CreditTransactionConnection struct {
@@ -319,7 +320,7 @@ type ComplexityRoot struct {
 		Balances         func(childComplexity int, accountID *gid.ID) int
 		Cards            func(childComplexity int, accountID *gid.ID) int
 		CreditPackages   func(childComplexity int, currency *string) int
-		History          func(childComplexity int, accountID *gid.ID, currency *string, typeArg *model.TransactionType, first *int, after *string) int
+		History          func(childComplexity int, accountID *gid.ID, currency *string, typeArg *enums.TransactionType, first *int, after *string) int
 		Invoices         func(childComplexity int, accountID *gid.ID, status *invoice.Status, first *int, after *string) int
 		LowBalanceAlerts func(childComplexity int, accountID *gid.ID) int
 		Node             func(childComplexity int, id gid.ID) int
@@ -402,8 +403,6 @@ type CreditRequestResolver interface {
 	Amount(ctx context.Context, obj *ent.CreditRequest) (money.Decimal, error)
 }
 type CreditTransactionResolver interface {
-	Type(ctx context.Context, obj *ent.Posting) (model.TransactionType, error)
-
 	Account(ctx context.Context, obj *ent.Posting) (*ent.Account, error)
 }
 type InvoiceResolver interface {
@@ -444,7 +443,7 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	Balance(ctx context.Context, accountID *gid.ID, currency *string) (*ent.Balance, error)
 	Balances(ctx context.Context, accountID *gid.ID) ([]*ent.Balance, error)
-	History(ctx context.Context, accountID *gid.ID, currency *string, typeArg *model.TransactionType, first *int, after *string) (*model.CreditTransactionConnection, error)
+	History(ctx context.Context, accountID *gid.ID, currency *string, typeArg *enums.TransactionType, first *int, after *string) (*model.CreditTransactionConnection, error)
 	Requests(ctx context.Context, accountID *gid.ID, status *creditrequest.Status, first *int, after *string) (*model.CreditRequestConnection, error)
 	Invoices(ctx context.Context, accountID *gid.ID, status *invoice.Status, first *int, after *string) (*model.InvoiceConnection, error)
 	Services(ctx context.Context, accountID *gid.ID) ([]*ent.Service, error)
@@ -1088,6 +1087,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditTransaction.DecimalRunningBalance(childComplexity), true
+	case "CreditTransaction.type":
+		if e.ComplexityRoot.CreditTransaction.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditTransaction.Direction(childComplexity), true
 	case "CreditTransaction.id":
 		if e.ComplexityRoot.CreditTransaction.ID == nil {
 			break
@@ -1106,12 +1111,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditTransaction.Reference(childComplexity), true
-	case "CreditTransaction.type":
-		if e.ComplexityRoot.CreditTransaction.Type == nil {
-			break
-		}
-
-		return e.ComplexityRoot.CreditTransaction.Type(childComplexity), true
 
 	case "CreditTransactionConnection.edges":
 		if e.ComplexityRoot.CreditTransactionConnection.Edges == nil {
@@ -1667,7 +1666,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.History(childComplexity, args["accountId"].(*gid.ID), args["currency"].(*string), args["type"].(*model.TransactionType), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.History(childComplexity, args["accountId"].(*gid.ID), args["currency"].(*string), args["type"].(*enums.TransactionType), args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.invoices":
 		if e.ComplexityRoot.Query.Invoices == nil {
@@ -3576,8 +3575,8 @@ func (ec *executionContext) field_Query_history_args(ctx context.Context, rawArg
 	}
 	args["currency"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "type",
-		func(ctx context.Context, v any) (*model.TransactionType, error) {
-			return ec.unmarshalOTransactionType2ᚖcreditgateᚋgraphᚋmodelᚐTransactionType(ctx, v)
+		func(ctx context.Context, v any) (*enums.TransactionType, error) {
+			return ec.unmarshalOTransactionType2ᚖcreditgateᚋgraphᚋenumsᚐTransactionType(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6321,18 +6320,18 @@ func (ec *executionContext) _CreditTransaction_type(ctx context.Context, field g
 			return ec.fieldContext_CreditTransaction_type(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CreditTransaction().Type(ctx, obj)
+			return obj.Direction(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.TransactionType) graphql.Marshaler {
-			return ec.marshalNTransactionType2creditgateᚋgraphᚋmodelᚐTransactionType(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v enums.TransactionType) graphql.Marshaler {
+			return ec.marshalNTransactionType2creditgateᚋgraphᚋenumsᚐTransactionType(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_CreditTransaction_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditTransaction", field, true, true, errors.New("field of type TransactionType does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditTransaction", field, true, false, errors.New("field of type TransactionType does not have child fields"))
 }
 
 func (ec *executionContext) _CreditTransaction_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Posting) (ret graphql.Marshaler) {
@@ -8915,7 +8914,7 @@ func (ec *executionContext) _Query_history(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().History(ctx, fc.Args["accountId"].(*gid.ID), fc.Args["currency"].(*string), fc.Args["type"].(*model.TransactionType), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().History(ctx, fc.Args["accountId"].(*gid.ID), fc.Args["currency"].(*string), fc.Args["type"].(*enums.TransactionType), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditTransactionConnection) graphql.Marshaler {
@@ -13689,43 +13688,10 @@ func (ec *executionContext) _CreditTransaction(ctx context.Context, sel ast.Sele
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "type":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CreditTransaction_type(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._CreditTransaction_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "kind":
 			out.Values[i] = ec._CreditTransaction_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -16583,13 +16549,13 @@ func (ec *executionContext) marshalNTransactionKind2creditgateᚋentᚋposting�
 	return v
 }
 
-func (ec *executionContext) unmarshalNTransactionType2creditgateᚋgraphᚋmodelᚐTransactionType(ctx context.Context, v any) (model.TransactionType, error) {
-	var res model.TransactionType
+func (ec *executionContext) unmarshalNTransactionType2creditgateᚋgraphᚋenumsᚐTransactionType(ctx context.Context, v any) (enums.TransactionType, error) {
+	var res enums.TransactionType
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNTransactionType2creditgateᚋgraphᚋmodelᚐTransactionType(ctx context.Context, sel ast.SelectionSet, v model.TransactionType) graphql.Marshaler {
+func (ec *executionContext) marshalNTransactionType2creditgateᚋgraphᚋenumsᚐTransactionType(ctx context.Context, sel ast.SelectionSet, v enums.TransactionType) graphql.Marshaler {
 	return v
 }
 
@@ -16968,16 +16934,16 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
-func (ec *executionContext) unmarshalOTransactionType2ᚖcreditgateᚋgraphᚋmodelᚐTransactionType(ctx context.Context, v any) (*model.TransactionType, error) {
+func (ec *executionContext) unmarshalOTransactionType2ᚖcreditgateᚋgraphᚋenumsᚐTransactionType(ctx context.Context, v any) (*enums.TransactionType, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.TransactionType)
+	var res = new(enums.TransactionType)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOTransactionType2ᚖcreditgateᚋgraphᚋmodelᚐTransactionType(ctx context.Context, sel ast.SelectionSet, v *model.TransactionType) graphql.Marshaler {
+func (ec *executionContext) marshalOTransactionType2ᚖcreditgateᚋgraphᚋenumsᚐTransactionType(ctx context.Context, sel ast.SelectionSet, v *enums.TransactionType) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

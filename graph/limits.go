@@ -19,7 +19,7 @@ import (
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/invoice"
 	"creditgate/gid"
-	"creditgate/graph/model"
+	"creditgate/graph/enums"
 	"creditgate/reqid"
 )
 
@@ -111,7 +111,7 @@ func badInput(format string, args ...any) *gqlerror.Error {
 // one list inside another multiplies, as it does in the database.
 func complexityRoot() ComplexityRoot {
 	var c ComplexityRoot
-	c.Query.History = func(child int, _ *gid.ID, _ *string, _ *model.TransactionType, first *int, _ *string) int {
+	c.Query.History = func(child int, _ *gid.ID, _ *string, _ *enums.TransactionType, first *int, _ *string) int {
 		return pageCost(child, first)
 	}
 	c.Query.Requests = func(child int, _ *gid.ID, _ *creditrequest.Status, first *int, _ *string) int {

@@ -12,6 +12,7 @@ import (
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/invoice"
 	"creditgate/gid"
+	"creditgate/graph/enums"
 	"creditgate/graph/model"
 	"creditgate/money"
 	"fmt"
@@ -152,14 +153,6 @@ func (r *creditPackageResolver) Price(ctx context.Context, obj *ent.CreditPackag
 // Amount is the resolver for the amount field.
 func (r *creditRequestResolver) Amount(ctx context.Context, obj *ent.CreditRequest) (money.Decimal, error) {
 	return money.Format(obj.Amount, obj.Currency), nil
-}
-
-// Type is the resolver for the type field.
-func (r *creditTransactionResolver) Type(ctx context.Context, obj *ent.Posting) (model.TransactionType, error) {
-	if obj.Amount < 0 {
-		return model.TransactionTypeOut, nil
-	}
-	return model.TransactionTypeIn, nil
 }
 
 // Account is the resolver for the account field.
@@ -413,7 +406,7 @@ func (r *queryResolver) Balances(ctx context.Context, accountID *gid.ID) ([]*ent
 }
 
 // History is the resolver for the history field.
-func (r *queryResolver) History(ctx context.Context, accountID *gid.ID, currency *string, typeArg *model.TransactionType, first *int, after *string) (*model.CreditTransactionConnection, error) {
+func (r *queryResolver) History(ctx context.Context, accountID *gid.ID, currency *string, typeArg *enums.TransactionType, first *int, after *string) (*model.CreditTransactionConnection, error) {
 	var dir *credits.Direction
 	if typeArg != nil {
 		d := credits.Direction(*typeArg)
