@@ -425,8 +425,10 @@ func TestAccessLogKeepsFlushAndHijack(t *testing.T) {
 		if r.URL.Path == "/sse" {
 			f, ok := w.(http.Flusher)
 			if ok {
-				f.Flush()
+				// Before Flush: the client may read the response (and
+				// check the flag) as soon as the headers are flushed.
 				flushed.Store(true)
+				f.Flush()
 			}
 			return
 		}
