@@ -227,19 +227,7 @@ type TopUpSettings struct {
 // at it. If the balance is already below the threshold, a top-up is queued
 // at once.
 func (s *Service) SetAutoTopUp(ctx context.Context, in TopUpSettings) (*ent.TopUpRule, error) {
-	v, err := requireRole(ctx, rolesThatConfigure...)
-	if err != nil {
-		return nil, err
-	}
-	acc, err := s.clientAccount(ctx, in.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := currencyFor(acc.Edges.Agency, in.Currency)
-	if err != nil {
-		return nil, badInput("currency: %v", err)
-	}
-	threshold, err := parseAmount("threshold", in.Threshold, cur)
+	v, acc, cur, threshold, err := s.ruleTarget(ctx, in.AccountID, in.Currency, in.Threshold)
 	if err != nil {
 		return nil, err
 	}
@@ -306,6 +294,29 @@ func (s *Service) SetAutoTopUp(ctx context.Context, in TopUpSettings) (*ent.TopU
 	return s.db.TopUpRule.Query().Where(topuprule.ID(id)).WithCard().Only(ctx)
 }
 
+// ruleTarget resolves what a rule is set on: who sets it (a role that may
+// configure), the client account, the currency and the threshold in minor
+// units.
+func (s *Service) ruleTarget(ctx context.Context, accountID *gid.ID, currency *string, threshold money.Decimal) (*auth.Viewer, *ent.Account, string, int64, error) {
+	v, err := requireRole(ctx, rolesThatConfigure...)
+	if err != nil {
+		return nil, nil, "", 0, err
+	}
+	acc, err := s.clientAccount(ctx, accountID)
+	if err != nil {
+		return nil, nil, "", 0, err
+	}
+	cur, err := currencyFor(acc.Edges.Agency, currency)
+	if err != nil {
+		return nil, nil, "", 0, badInput("currency: %v", err)
+	}
+	minor, err := parseAmount("threshold", threshold, cur)
+	if err != nil {
+		return nil, nil, "", 0, err
+	}
+	return v, acc, cur, minor, nil
+}
+
 // AutoTopUps lists an account's rules.
 func (s *Service) AutoTopUps(ctx context.Context, acc *ent.Account) ([]*ent.TopUpRule, error) {
 	return s.db.TopUpRule.Query().Where(topuprule.AccountID(acc.ID)).WithCard().Order(ent.Asc(topuprule.FieldCurrency)).All(ctx)
@@ -345,19 +356,7 @@ type AlertSettings struct {
 // A changed rule starts afresh (state OK); if the balance is already below
 // the threshold, the first email is queued at once.
 func (s *Service) SetLowBalanceAlert(ctx context.Context, in AlertSettings) (*ent.AlertRule, error) {
-	v, err := requireRole(ctx, rolesThatConfigure...)
-	if err != nil {
-		return nil, err
-	}
-	acc, err := s.clientAccount(ctx, in.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := currencyFor(acc.Edges.Agency, in.Currency)
-	if err != nil {
-		return nil, badInput("currency: %v", err)
-	}
-	threshold, err := parseAmount("threshold", in.Threshold, cur)
+	v, acc, cur, threshold, err := s.ruleTarget(ctx, in.AccountID, in.Currency, in.Threshold)
 	if err != nil {
 		return nil, err
 	}

@@ -45,9 +45,10 @@ func (c *clock) advance(d time.Duration) {
 // be told to fail with an unknown outcome first.
 type countingVault struct {
 	credits.Sandbox
-	mu       sync.Mutex
-	charges  map[gid.ID]int
-	failNext atomic.Int32
+	mu         sync.Mutex
+	charges    map[gid.ID]int
+	failNext   atomic.Int32
+	processing atomic.Bool // answer like Stripe's "processing": the webhook settles later
 }
 
 func newCountingVault() *countingVault { return &countingVault{charges: map[gid.ID]int{}} }
@@ -59,6 +60,9 @@ func (v *countingVault) ChargeCard(ctx context.Context, req credits.CardCharge) 
 	v.mu.Lock()
 	v.charges[req.PaymentID]++
 	v.mu.Unlock()
+	if v.processing.Load() {
+		return credits.ChargeResult{Status: credits.ChargeRequiresAction, ProviderRef: "pi_" + string(req.PaymentID)}, nil
+	}
 	return v.Sandbox.ChargeCard(ctx, req)
 }
 
@@ -367,6 +371,51 @@ func TestAutoTopUpRetriesTheSamePayment(t *testing.T) {
 			}
 			if a.available(acc) != 5500 || a.autoTopUps(acc) != 1 {
 				t.Fatalf("balance %d with %d top-ups, want 5500 and 1", a.available(acc), a.autoTopUps(acc))
+			}
+			a.verify()
+		})
+	}
+}
+
+// A charge the provider is still processing is neither a success nor a
+// decline: the job waits (without charging again) until the provider's
+// webhook settles the payment, and a new debit queues no second top-up.
+func TestAutoTopUpWaitsForTheProvider(t *testing.T) {
+	for _, kind := range dbtest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			a := newAuto(t, kind)
+			acc := a.client("processing")
+			a.fund(acc, "20")
+			a.rule(acc, a.card(acc, "pm_card_visa"), "10", "50", topuprule.ModeFIXED)
+			a.vault.processing.Store(true)
+			a.check(a.spend(acc, "15"))
+			if n := a.runJobs(); n != 1 {
+				t.Fatalf("ran %d jobs, want 1", n)
+			}
+			p, err := a.svc.DB().Payment.Query().Where(payment.AccountID(acc.ID), payment.OriginEQ(payment.OriginAUTO_TOPUP)).Only(a.sys())
+			a.check(err)
+			if p.Status != payment.StatusPENDING || p.ProviderRef == "" {
+				t.Fatalf("payment while the provider processes: %+v", p)
+			}
+			a.check(a.spend(acc, "1"))
+			if a.jobsInFlight(acc) != 1 {
+				t.Fatalf("%d top-ups in flight, want the waiting one only", a.jobsInFlight(acc))
+			}
+			a.clock.advance(time.Minute)
+			a.runJobs()
+			if payments, charges := a.vault.total(); payments != 1 || charges != 1 {
+				t.Fatalf("%d charges of %d payments while waiting, want 1 of 1", charges, payments)
+			}
+			a.check(a.svc.SettlePayment(a.sys(), p.ID, p.ProviderRef)) // the webhook
+			a.clock.advance(time.Minute)
+			if n := a.runJobs(); n != 1 || a.jobsInFlight(acc) != 0 {
+				t.Fatalf("after the webhook: ran %d jobs, %d still in flight", n, a.jobsInFlight(acc))
+			}
+			if r := a.topUpRule(acc); r.LastTopupAt == nil || r.ConsecutiveFailures != 0 {
+				t.Errorf("rule after the settled top-up: %+v", r)
+			}
+			if a.available(acc) != 5400 || a.autoTopUps(acc) != 1 {
+				t.Errorf("balance %d with %d top-ups, want 5400 and 1", a.available(acc), a.autoTopUps(acc))
 			}
 			a.verify()
 		})

@@ -61,8 +61,10 @@ type CardVault interface {
 	RemoveCard(ctx context.Context, cardRef string) error
 	// ChargeCard charges a saved card off-session. It must be idempotent on
 	// req.PaymentID (Stripe: the Idempotency-Key), since a job that crashed
-	// mid-charge retries it. A decline answers ChargeFailed with the reason,
-	// not an error; an error means the outcome is unknown.
+	// mid-charge retries it. A decline (or a bank asking for authentication)
+	// answers ChargeFailed with the reason, not an error; ChargeRequiresAction
+	// with a ProviderRef means still processing: the provider's webhook
+	// settles or fails the payment. An error means the outcome is unknown.
 	ChargeCard(ctx context.Context, req CardCharge) (ChargeResult, error)
 }
 

@@ -115,12 +115,20 @@ func (s *Service) runTopUp(ctx context.Context, j *ent.Job) (jobResult, error) {
 	if err != nil || res != nil {
 		return deref0(res), err
 	}
+	if pay.Status == payment.StatusPENDING && pay.ProviderRef != "" {
+		// The provider is still processing the charge: its webhook
+		// settles or fails the payment; look again later.
+		return jobResult{runAt: s.clock().Add(time.Minute), outcome: "awaiting the provider's confirmation"}, nil
+	}
 	if pay.Status == payment.StatusPENDING {
 		if err := s.chargeTopUp(ctx, rule, pay); err != nil {
 			return jobResult{}, err
 		}
 		if pay, err = s.db.Payment.Get(ctx, pay.ID); err != nil {
 			return jobResult{}, fmt.Errorf("loading top-up payment: %w", err)
+		}
+		if pay.Status == payment.StatusPENDING {
+			return jobResult{runAt: s.clock().Add(time.Minute), outcome: "awaiting the provider's confirmation"}, nil
 		}
 	}
 	if pay.Status == payment.StatusSUCCEEDED {
@@ -157,8 +165,16 @@ func (s *Service) chargeTopUp(ctx context.Context, rule *ent.TopUpRule, pay *ent
 	case ChargeSucceeded:
 		return s.SettlePayment(ctx, pay.ID, r.ProviderRef)
 	case ChargeRequiresAction:
-		// Off-session means nobody is there to authenticate: a decline.
-		return s.FailPayment(ctx, pay.ID, r.ProviderRef, "the bank asks the card holder to authenticate this charge; pay once by card in the portal")
+		// Off-session, nobody can act: the provider is processing the
+		// charge (a vault answers a needed authentication as ChargeFailed).
+		// Its webhook settles or fails the payment; the job waits for that.
+		if r.ProviderRef == "" {
+			return fmt.Errorf("%s answered an off-session charge with no reference", c.Provider)
+		}
+		if err := s.db.Payment.UpdateOneID(pay.ID).SetProviderRef(r.ProviderRef).Exec(ctx); err != nil {
+			return fmt.Errorf("recording provider reference: %w", err)
+		}
+		return nil
 	default:
 		reason := r.FailureReason
 		if reason == "" {
