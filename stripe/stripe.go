@@ -90,18 +90,10 @@ func (c *Client) Charge(ctx context.Context, req credits.ChargeRequest) (credits
 		Amount:                  sg.Int64(req.Amount),
 		Currency:                sg.String(strings.ToLower(req.Currency)),
 		AutomaticPaymentMethods: &sg.PaymentIntentCreateAutomaticPaymentMethodsParams{Enabled: sg.Bool(true)},
-		Metadata:                map[string]string{MetadataKey: string(req.PaymentID)},
 	}
-	if req.Description != "" {
-		p.Description = sg.String(req.Description)
-	}
-	p.SetIdempotencyKey(string(req.PaymentID))
-	pi, err := c.sc.V1PaymentIntents.Create(ctx, p)
-	if err != nil {
-		if res, ok := declined(err); ok {
-			return res, nil
-		}
-		return credits.ChargeResult{}, fmt.Errorf("stripe: creating payment intent: %w", describe(err))
+	pi, declinedRes, err := c.createIntent(ctx, p, req, "creating payment intent")
+	if pi == nil {
+		return declinedRes, err
 	}
 	switch pi.Status {
 	case sg.PaymentIntentStatusSucceeded:
@@ -182,18 +174,10 @@ func (c *Client) ChargeCard(ctx context.Context, req credits.CardCharge) (credit
 		PaymentMethod: sg.String(req.CardRef),
 		Confirm:       sg.Bool(true),
 		OffSession:    sg.Bool(true),
-		Metadata:      map[string]string{MetadataKey: string(req.PaymentID)},
 	}
-	if req.Description != "" {
-		p.Description = sg.String(req.Description)
-	}
-	p.SetIdempotencyKey(string(req.PaymentID))
-	pi, err := c.sc.V1PaymentIntents.Create(ctx, p)
-	if err != nil {
-		if res, ok := declined(err); ok {
-			return res, nil
-		}
-		return credits.ChargeResult{}, fmt.Errorf("stripe: charging saved card: %w", describe(err))
+	pi, declinedRes, err := c.createIntent(ctx, p, req.ChargeRequest, "charging saved card")
+	if pi == nil {
+		return declinedRes, err
 	}
 	switch pi.Status {
 	case sg.PaymentIntentStatusSucceeded:
@@ -210,6 +194,26 @@ func (c *Client) ChargeCard(ctx context.Context, req credits.CardCharge) (credit
 		}
 		return credits.ChargeResult{Status: credits.ChargeFailed, ProviderRef: pi.ID, FailureReason: reason}, nil
 	}
+}
+
+// createIntent creates a PaymentIntent carrying our payment id in its
+// metadata and as the idempotency key, so a retried charge is the same
+// charge. A card error comes back as a failed charge (pi nil, err nil); any
+// other error means the outcome is unknown.
+func (c *Client) createIntent(ctx context.Context, p *sg.PaymentIntentCreateParams, req credits.ChargeRequest, what string) (*sg.PaymentIntent, credits.ChargeResult, error) {
+	p.Metadata = map[string]string{MetadataKey: string(req.PaymentID)}
+	if req.Description != "" {
+		p.Description = sg.String(req.Description)
+	}
+	p.SetIdempotencyKey(string(req.PaymentID))
+	pi, err := c.sc.V1PaymentIntents.Create(ctx, p)
+	if err != nil {
+		if res, ok := declined(err); ok {
+			return nil, res, nil
+		}
+		return nil, credits.ChargeResult{}, fmt.Errorf("stripe: %s: %w", what, describe(err))
+	}
+	return pi, credits.ChargeResult{}, nil
 }
 
 const reasonAuthRequired = "authentication_required: the card's bank asks the cardholder to authenticate this payment; " +
