@@ -21,11 +21,7 @@ func (s *Service) SetOnBatch(f func(size int)) { s.onBatch = f }
 func (s *Service) HoldDebits(acc gid.ID) (waiting func() int, release func()) {
 	hk := s.lane(acc)
 	s.hotMu.Lock()
-	q := s.hot[hk]
-	if q == nil {
-		q = &hotQueue{}
-		s.hot[hk] = q
-	}
+	q := s.queueOf(hk)
 	q.busy = true
 	s.hotMu.Unlock()
 	waiting = func() int {

@@ -99,11 +99,7 @@ func (s *Service) debit(ctx context.Context, acc gid.ID, k *idemKey, work func(c
 	c := &debitCall{acc: acc, ctx: ctx, key: k, work: work, done: make(chan struct{})}
 	hk := s.lane(acc)
 	s.hotMu.Lock()
-	q := s.hot[hk]
-	if q == nil {
-		q = &hotQueue{}
-		s.hot[hk] = q
-	}
+	q := s.queueOf(hk)
 	if !q.busy {
 		q.busy = true
 		s.hotMu.Unlock()
@@ -225,4 +221,14 @@ func (s *Service) runBatch(batch []*debitCall) {
 			c.ok, c.err = false, err
 		}
 	}
+}
+
+// queueOf returns the lane's queue, made on first use; hotMu must be held.
+func (s *Service) queueOf(lane int) *hotQueue {
+	q := s.hot[lane]
+	if q == nil {
+		q = &hotQueue{}
+		s.hot[lane] = q
+	}
+	return q
 }
