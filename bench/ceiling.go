@@ -7,12 +7,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// The ceiling: the least SQL each write must do, as one transaction, run by
-// pgbench against tables of the same shape in the same database.
+// The ceiling: the least SQL each request must do (a write as one
+// transaction), run by pgbench against tables of the same shape in the same
+// database. Account 1 is the hot one; it starts with 50 postings, so the
+// history ceiling reads a full page even when no write ran before it.
 const ceilingTables = `
 CREATE TABLE bench_wallets (id int PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= 0));
 CREATE TABLE bench_ledger (id bigserial PRIMARY KEY, account_id int NOT NULL, amount bigint NOT NULL,
@@ -21,14 +25,18 @@ CREATE INDEX ON bench_ledger (account_id, id);
 CREATE TABLE bench_invoices (id int PRIMARY KEY, status text NOT NULL, paid_at timestamptz);
 INSERT INTO bench_wallets SELECT g, 1000000000000 FROM generate_series(1, %[1]d) g;
 INSERT INTO bench_invoices SELECT g, 'OPEN', NULL FROM generate_series(1, %[1]d * 4) g;
+INSERT INTO bench_ledger (account_id, amount, running_balance, created_at)
+  SELECT 1, 20000000000, 20000000000 * g, now() FROM generate_series(1, 50) g;
 `
 
+// ceilingScripts are formatted with the account (a pgbench expression) and
+// the number of invoices.
 var ceilingScripts = map[string]string{
 	// Conditional debit with RETURNING, the posting with its running
 	// balance, the invoice turning paid.
 	"pay": `
-\set acct %s
-\set inv random(1, %d)
+\set acct %[1]s
+\set inv random(1, %[2]d)
 BEGIN;
 UPDATE bench_wallets SET balance = balance - 1 WHERE id = :acct AND balance >= 1 RETURNING balance AS bal \gset
 INSERT INTO bench_ledger (account_id, amount, running_balance, created_at) VALUES (:acct, -1, :bal, now());
@@ -37,12 +45,21 @@ END;
 `,
 	// The same without an invoice: metered usage.
 	"service": `
-\set acct %s
-\set inv random(1, %d)
+\set acct %[1]s
 BEGIN;
 UPDATE bench_wallets SET balance = balance - 1 WHERE id = :acct AND balance >= 1 RETURNING balance AS bal \gset
 INSERT INTO bench_ledger (account_id, amount, running_balance, created_at) VALUES (:acct, -1, :bal, now());
 END;
+`,
+	// One wallet's balance.
+	"balance": `
+\set acct %[1]s
+SELECT balance FROM bench_wallets WHERE id = :acct;
+`,
+	// One account's newest 50 postings.
+	"history": `
+\set acct %[1]s
+SELECT id, amount, running_balance, created_at FROM bench_ledger WHERE account_id = :acct ORDER BY id DESC LIMIT 50;
 `,
 }
 
@@ -53,26 +70,81 @@ func (e *env) seedCeiling(ctx context.Context, accounts int) error {
 
 var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
 
-// pgbench runs the scenario's ceiling script and returns its tx/s.
-func (e *env) pgbench(ctx context.Context, sc scenario, clients int, d time.Duration) (float64, error) {
+// ceilingResult is one pgbench run.
+type ceilingResult struct {
+	tps      float64
+	n        int // transactions logged
+	p50, p99 time.Duration
+	cpu      cpuUse // client is pgbench itself
+}
+
+// pgbench runs the scenario's ceiling script, logging every transaction
+// to read its latencies.
+func (e *env) pgbench(ctx context.Context, sc scenario, clients int, d time.Duration) (ceilingResult, error) {
+	var r ceilingResult
 	acct := fmt.Sprintf("random(1, %d)", len(e.spread))
 	if sc.hot {
 		acct = "1"
 	}
 	script := filepath.Join(e.tmp, sc.ceiling+".sql")
 	if err := os.WriteFile(script, []byte(fmt.Sprintf(ceilingScripts[sc.ceiling], acct, len(e.spread)*4)), 0o644); err != nil {
-		return 0, err
+		return r, err
 	}
+	logs := filepath.Join(e.tmp, "pgbench_log")
 	secs := max(1, int(d.Round(time.Second).Seconds()))
 	cmd := exec.CommandContext(ctx, "pgbench", "-n", "-M", "prepared", "-c", strconv.Itoa(clients),
-		"-j", strconv.Itoa(min(clients, 2)), "-T", strconv.Itoa(secs), "-f", script, e.dsn)
+		"-j", strconv.Itoa(min(clients, 2)), "-T", strconv.Itoa(secs), "-l", "--log-prefix="+logs, "-f", script, e.dsn)
+	cpu := sampleCPU(0)
 	out, err := cmd.CombinedOutput()
+	r.cpu = cpu.since(0)
+	if cmd.ProcessState != nil {
+		r.cpu.client = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	if err != nil {
-		return 0, fmt.Errorf("pgbench: %w\n%s", err, out)
+		return r, fmt.Errorf("pgbench: %w\n%s", err, out)
 	}
 	m := tpsLine.FindSubmatch(out)
 	if m == nil {
-		return 0, fmt.Errorf("pgbench printed no tps:\n%s", out)
+		return r, fmt.Errorf("pgbench printed no tps:\n%s", out)
 	}
-	return strconv.ParseFloat(string(m[1]), 64)
+	if r.tps, err = strconv.ParseFloat(string(m[1]), 64); err != nil {
+		return r, err
+	}
+	lat, err := pgbenchLatencies(logs)
+	if err != nil {
+		return r, err
+	}
+	r.n, r.p50, r.p99 = len(lat), percentile(lat, 0.50), percentile(lat, 0.99)
+	return r, nil
+}
+
+// pgbenchLatencies reads and removes the per-transaction logs (one file per
+// thread, lines "client_id transaction_no time_us script_no time_epoch
+// time_us_fraction") and returns the latencies, sorted.
+func pgbenchLatencies(prefix string) ([]time.Duration, error) {
+	files, err := filepath.Glob(prefix + ".*")
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("pgbench wrote no transaction log (%v)", err)
+	}
+	var lat []time.Duration
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		os.Remove(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			fields := strings.Fields(line)
+			if len(fields) < 3 {
+				continue
+			}
+			us, err := strconv.ParseInt(fields[2], 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %q: %w", f, line, err)
+			}
+			lat = append(lat, time.Duration(us)*time.Microsecond)
+		}
+	}
+	slices.Sort(lat)
+	return lat, nil
 }

@@ -15,13 +15,13 @@ import (
 	"time"
 )
 
-// scenario is one kind of request, run against the gateway and, for
-// writes, as a pgbench script doing the same minimal SQL.
+// scenario is one kind of request, run against the gateway and as a
+// pgbench script doing the same minimal SQL.
 type scenario struct {
 	read    bool
 	hot     bool
 	op      string // pay, service, balance, history
-	ceiling string // pgbench script; "" for reads
+	ceiling string // pgbench script
 }
 
 var scenarios = map[string]scenario{
@@ -29,8 +29,8 @@ var scenarios = map[string]scenario{
 	"pay-hot":            {op: "pay", hot: true, ceiling: "pay"},
 	"buy-service-spread": {op: "service", ceiling: "service"},
 	"buy-service-hot":    {op: "service", hot: true, ceiling: "service"},
-	"read-balance":       {op: "balance", read: true},
-	"read-history":       {op: "history", read: true},
+	"read-balance":       {op: "balance", read: true, ceiling: "balance"},
+	"read-history":       {op: "history", read: true, hot: true, ceiling: "history"},
 }
 
 const (
@@ -46,6 +46,7 @@ type runResult struct {
 	errors   map[string]int
 	elapsed  time.Duration
 	p50, p99 time.Duration
+	cpu      cpuUse
 }
 
 func (r runResult) tps() float64 { return float64(r.ok) / r.elapsed.Seconds() }
@@ -62,6 +63,8 @@ func (e *env) loadGateway(ctx context.Context, sc scenario, clients int, d time.
 		fatal     error
 		wg        sync.WaitGroup
 	)
+	pid := e.gateway.Process.Pid
+	cpu := sampleCPU(pid)
 	deadline := time.Now().Add(d)
 	start := time.Now()
 	for range clients {
@@ -99,13 +102,15 @@ func (e *env) loadGateway(ctx context.Context, sc scenario, clients int, d time.
 		}()
 	}
 	wg.Wait()
+	elapsed := time.Since(start)
+	use := cpu.since(pid)
 	if fatal != nil {
 		return runResult{}, fatal
 	}
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 	return runResult{
-		ok: int(ok.Load()), errors: errs, elapsed: time.Since(start),
-		p50: percentile(latencies, 0.50), p99: percentile(latencies, 0.99),
+		ok: int(ok.Load()), errors: errs, elapsed: elapsed,
+		p50: percentile(latencies, 0.50), p99: percentile(latencies, 0.99), cpu: use,
 	}, nil
 }
 

@@ -16,33 +16,28 @@ type row struct {
 	scenario string
 	clients  int
 	gateway  []runResult
-	ceiling  []float64
+	ceiling  []ceilingResult
 }
 
-// median picks the run with the median throughput (its latencies go with it).
+// median picks the run with the median throughput (its latencies and CPU
+// go with it).
 func (r row) median() runResult {
 	runs := append([]runResult(nil), r.gateway...)
 	sort.Slice(runs, func(i, j int) bool { return runs[i].tps() < runs[j].tps() })
 	return runs[len(runs)/2]
 }
 
-func (r row) ceilingMedian() float64 {
-	if len(r.ceiling) == 0 {
-		return 0
-	}
-	c := append([]float64(nil), r.ceiling...)
-	sort.Float64s(c)
+func (r row) ceilingMedian() ceilingResult {
+	c := append([]ceilingResult(nil), r.ceiling...)
+	sort.Slice(c, func(i, j int) bool { return c[i].tps < c[j].tps })
 	return c[len(c)/2]
 }
 
 // ratio is the median of per-round ratios (each to the ceiling beside it).
 func (r row) ratio() float64 {
-	if len(r.ceiling) == 0 {
-		return 0
-	}
 	ratios := make([]float64, len(r.gateway))
 	for i, g := range r.gateway {
-		ratios[i] = g.tps() / r.ceiling[i]
+		ratios[i] = g.tps() / r.ceiling[i].tps
 	}
 	sort.Float64s(ratios)
 	return ratios[len(ratios)/2]
@@ -67,28 +62,58 @@ func (r row) errors() string {
 }
 
 func (r row) summary() string {
-	m := r.median()
-	s := fmt.Sprintf("%7.0f tx/s  p50 %6s  p99 %6s  errors %s", m.tps(), ms(m.p50), ms(m.p99), r.errors())
-	if c := r.ceilingMedian(); c > 0 {
-		s += fmt.Sprintf("  ceiling %6.0f tx/s  ratio %.2f", c, r.ratio())
-	}
-	return s
+	m, c := r.median(), r.ceilingMedian()
+	return fmt.Sprintf("%7.0f tx/s  p50 %6s  p99 %6s  errors %s  ceiling %6.0f tx/s  p50 %6s  p99 %6s  ratio %.2f",
+		m.tps(), ms(m.p50), ms(m.p99), r.errors(), c.tps, ms(c.p50), ms(c.p99), r.ratio())
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
+// ms shows a latency in milliseconds, to 10 µs below 1 ms.
+func ms(d time.Duration) string {
+	if d < time.Millisecond {
+		return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000)
+	}
+	return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+}
+
+// perRequest is CPU time per successful request, in µs.
+func perRequest(d time.Duration, n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.0f", float64(d.Microseconds())/float64(n))
+}
+
+// cpuCells are the CPU table's cells after the scenario and clients.
+func cpuCells(run string, tps float64, u cpuUse, n int) string {
+	gw := "–"
+	if run == "gateway" {
+		gw = perRequest(u.gateway, n)
+	}
+	return fmt.Sprintf("%s | %.0f | %.0f%% | %s | %s | %s | %s | %s", run, tps, 100*u.busy,
+		perRequest(u.machine, n), perRequest(u.pg, n), gw, perRequest(u.client, n),
+		perRequest(u.machine-u.pg-u.gateway-u.client, n))
+}
+
+const legend = `Columns: **tx/s** is successful requests per second through the gateway (closed loop: each client sends its next request when the previous one is answered); **p50**/**p99** are their latencies as the load generator sees them; **ceiling** is the pgbench script doing the least SQL the same request needs (a write as one transaction; read-balance one wallet row, read-history one account's newest 50 postings) on tables of the same shape, with the same clients, and **ceiling p50/p99** are the latencies pgbench logged for each of its transactions; **ratio** is gateway tx/s over ceiling tx/s.
+
+The CPU table says what bounds each figure, for the median run of each side: CPU time in µs per successful request (per transaction for the ceiling), measured from the kernel's counters over the run. **machine busy** is the share of all %d cores' time that was not idle; **machine** is all cores' busy time; **PostgreSQL** is every postgres process (backends, background writers, and the backends that exited during the run); **gateway** is the gateway process; **client** is the load generator (this process: HTTP client, JSON, latency bookkeeping) or pgbench; **rest** is the machine's remainder: the kernel's interrupt work and anything else running on the host (other benchmarks on a shared machine show up here, and in PostgreSQL if they use the same server). A machine busy near 100%% means the cores, not the gateway's design, bound the throughput at that concurrency, and the columns say who spent them.
+`
 
 func report(rows []row, o options) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# creditgate benchmark\n\n%s\n\n", machine())
 	fmt.Fprintf(&b, "Each figure is the median of %d rounds of %s; gateway and pgbench ceiling runs alternate (A B A B ...), and the ratio is the median of each round's gateway tx/s over the ceiling measured right after it. All %d seeded accounts verified after the runs.\n\n", o.rounds, o.duration, o.accounts)
-	b.WriteString("| scenario | clients | tx/s | p50 | p99 | errors | ceiling tx/s | ratio |\n|---|---:|---:|---:|---:|---|---:|---:|\n")
+	fmt.Fprintf(&b, legend+"\n", runtime.NumCPU())
+	b.WriteString("| scenario | clients | tx/s | p50 | p99 | errors | ceiling tx/s | ceiling p50 | ceiling p99 | ratio |\n|---|---:|---:|---:|---:|---|---:|---:|---:|---:|\n")
 	for _, r := range rows {
-		m := r.median()
-		c, ratio := "", ""
-		if v := r.ceilingMedian(); v > 0 {
-			c, ratio = fmt.Sprintf("%.0f", v), fmt.Sprintf("%.2f", r.ratio())
-		}
-		fmt.Fprintf(&b, "| %s | %d | %.0f | %s | %s | %s | %s | %s |\n", r.scenario, r.clients, m.tps(), ms(m.p50), ms(m.p99), r.errors(), c, ratio)
+		m, c := r.median(), r.ceilingMedian()
+		fmt.Fprintf(&b, "| %s | %d | %.0f | %s | %s | %s | %.0f | %s | %s | %.2f |\n", r.scenario, r.clients, m.tps(), ms(m.p50), ms(m.p99), r.errors(), c.tps, ms(c.p50), ms(c.p99), r.ratio())
+	}
+	b.WriteString("\nCPU µs per request:\n\n| scenario | clients | run | tx/s | machine busy | machine | PostgreSQL | gateway | client | rest |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range rows {
+		m, c := r.median(), r.ceilingMedian()
+		fmt.Fprintf(&b, "| %s | %d | %s |\n", r.scenario, r.clients, cpuCells("gateway", m.tps(), m.cpu, m.ok))
+		fmt.Fprintf(&b, "| %s | %d | %s |\n", r.scenario, r.clients, cpuCells("pgbench", c.tps, c.cpu, c.n))
 	}
 	fmt.Print("\n" + b.String())
 	return os.WriteFile(o.out, []byte(b.String()), 0o644)
