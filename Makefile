@@ -42,7 +42,7 @@ fuzz:
 audit:
 	GO=$(GO) ./scripts/audit/run.sh
 
-## bench: the load generator against a fresh PostgreSQL database, each write
+## bench: the load generator against a fresh PostgreSQL database, each
 ## scenario alternated with its pgbench ceiling; writes bench/results/latest.md
 ## (BENCH_ARGS, e.g. "-scenarios pay-hot -clients 32 -rounds 3")
 bench:
