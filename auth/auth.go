@@ -159,11 +159,12 @@ type Verifier struct {
 	// skip the signature and the claims' decoding: token -> verifiedToken.
 	verified sync.Map
 	nCached  atomic.Int64
+	evicting sync.Mutex
 }
 
 // A verified token is remembered until it expires, and at most a minute
 // (so a key removed from a JWKS stops being honoured soon); at most
-// maxVerified tokens are kept (past that the cache starts over).
+// maxVerified tokens are kept (past that, see evict).
 const (
 	verifiedTTL = time.Minute
 	maxVerified = 10000
@@ -246,7 +247,9 @@ func (v *Verifier) Verify(token string) (*Viewer, error) {
 			viewer := *vt.viewer // a copy: callers may not share one
 			return &viewer, nil
 		}
-		v.verified.Delete(token)
+		if _, ok := v.verified.LoadAndDelete(token); ok {
+			v.nCached.Add(-1)
+		}
 	}
 	var c Claims
 	t, err := v.parser.ParseWithClaims(token, &c, v.keyfunc)
@@ -261,13 +264,40 @@ func (v *Verifier) Verify(token string) (*Viewer, error) {
 	if c.ExpiresAt != nil && c.ExpiresAt.Before(until) {
 		until = c.ExpiresAt.Time
 	}
-	if v.nCached.Add(1) > maxVerified {
-		v.verified.Clear()
-		v.nCached.Store(0)
+	if v.nCached.Load() >= maxVerified {
+		v.evict(now)
 	}
 	cached := *viewer
-	v.verified.Store(token, verifiedToken{viewer: &cached, until: until})
+	if _, loaded := v.verified.Swap(token, verifiedToken{viewer: &cached, until: until}); !loaded {
+		v.nCached.Add(1)
+	}
 	return viewer, nil
+}
+
+// evict makes room in a full cache: it drops the expired tokens and an
+// eighth of the others (whichever the map yields first). Starting over
+// instead would make a population of clients just larger than the cache
+// verify every token on every request, since each would be dropped before
+// its next use.
+func (v *Verifier) evict(now time.Time) {
+	if !v.evicting.TryLock() {
+		return // another request is making room
+	}
+	defer v.evicting.Unlock()
+	drop := maxVerified / 8
+	v.verified.Range(func(k, e any) bool {
+		expired := !now.Before(e.(verifiedToken).until)
+		if !expired && drop <= 0 {
+			return true
+		}
+		if _, ok := v.verified.LoadAndDelete(k); ok {
+			v.nCached.Add(-1)
+			if !expired {
+				drop--
+			}
+		}
+		return true
+	})
 }
 
 // FromHeader verifies the token of an Authorization header value

@@ -638,3 +638,36 @@ func BenchmarkVerifyHS256(b *testing.B) {
 		}
 	}
 }
+
+// A population of clients a little larger than the cache keeps most of
+// them cached (a cache that starts over when full would keep none of them
+// by the time each comes back), and the cache never outgrows its bound.
+func TestVerifiedCacheOverflow(t *testing.T) {
+	v := hsVerifier(t, Config{})
+	tokens := make([]string, maxVerified+maxVerified/20)
+	for i := range tokens {
+		tokens[i] = sign(t, claims(RoleClient, "u"+itoa(int64(i)), "ag", "acc", time.Hour))
+	}
+	for round := range 2 {
+		for i, tok := range tokens {
+			if _, err := v.Verify(tok); err != nil {
+				t.Fatalf("round %d token %d: %v", round, i, err)
+			}
+			if n := v.nCached.Load(); n > maxVerified {
+				t.Fatalf("round %d token %d: %d tokens cached, more than %d", round, i, n, maxVerified)
+			}
+		}
+	}
+	cached := 0
+	for _, tok := range tokens {
+		if _, ok := v.verified.Load(tok); ok {
+			cached++
+		}
+	}
+	if cached < maxVerified*3/4 {
+		t.Fatalf("%d of %d tokens cached after two rounds, want at least %d", cached, len(tokens), maxVerified*3/4)
+	}
+	if n := v.nCached.Load(); int(n) != cached {
+		t.Fatalf("count says %d cached, the map holds %d", n, cached)
+	}
+}

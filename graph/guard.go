@@ -24,14 +24,23 @@ type documentGuard struct {
 	// noIntrospection refuses __schema and __type (production) with
 	// FORBIDDEN; gqlgen's own refusal carries no code.
 	noIntrospection bool
+	// parsed is gqlgen's cache of parsed and validated documents (nil:
+	// none). A document found there passed this guard before, with the
+	// same limits, so only the per-request check is left to make.
+	parsed graphql.Cache[*ast.QueryDocument]
 }
 
 func (documentGuard) ExtensionName() string                   { return "DocumentGuard" }
 func (documentGuard) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (g documentGuard) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
+func (g documentGuard) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
 	if p.Query == "" {
 		return nil // a persisted-query hash gqlgen will resolve or refuse
+	}
+	if g.parsed != nil {
+		if doc, ok := g.parsed.Get(ctx, p.Query); ok {
+			return g.checkStreaming(doc, p)
+		}
 	}
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, g.maxTokens)
 	if err != nil {
@@ -55,6 +64,11 @@ func (g documentGuard) MutateOperationParameters(_ context.Context, p *graphql.R
 			Extensions: map[string]any{"code": "FORBIDDEN"},
 		}
 	}
+	return g.checkStreaming(doc, p)
+}
+
+// checkStreaming refuses a subscription sent as a plain request.
+func (documentGuard) checkStreaming(doc *ast.QueryDocument, p *graphql.RawParams) *gqlerror.Error {
 	if op := pickOperation(doc, p.OperationName); op != nil && op.Operation == ast.Subscription && !streaming(p.Headers) {
 		return badInput("subscriptions need a WebSocket or Server-Sent Events (Accept: text/event-stream)")
 	}

@@ -569,4 +569,28 @@ func TestDocumentGuard(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a subscription over plain POST hung instead of being refused")
 	}
+
+	// Once the same document has been parsed and cached for a stream, the
+	// guard skips its parse but still refuses it as a plain POST.
+	sub := `subscription { balanceUpdated { available } }`
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.srv.URL+"/graphql", bytes.NewReader(httpGQLBody(sub, nil)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+a.client())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("SSE subscription: %v %v", resp, err)
+	}
+	cancel()
+	resp.Body.Close()
+	go func() { done <- a.gql(a.client(), sub, nil) }()
+	select {
+	case r := <-done:
+		if r.code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "WebSocket") {
+			t.Fatalf("cached subscription over plain POST: %+v", r.Errors)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a cached subscription over plain POST hung instead of being refused")
+	}
 }
