@@ -106,7 +106,9 @@ func (s *Service) runTopUp(ctx context.Context, j *ent.Job) (jobResult, error) {
 		}
 		pay, err = tx.Payment.Create().SetAgencyID(rule.AgencyID).SetAccountID(rule.AccountID).
 			SetProvider(rule.Edges.Card.Provider).SetMethod(payment.MethodCARD).SetOrigin(payment.OriginAUTO_TOPUP).
-			SetCardID(rule.Edges.Card.ID).SetAmount(amount).SetCredits(amount).SetCurrency(rule.Currency).Save(ctx)
+			SetCardID(rule.Edges.Card.ID).SetAmount(amount).SetCredits(amount).SetCurrency(rule.Currency).
+			// On the clock the runaway and monthly-cap checks above count by.
+			SetCreatedAt(now.UTC()).SetUpdatedAt(now.UTC()).Save(ctx)
 		if err != nil {
 			return fmt.Errorf("recording top-up payment: %w", err)
 		}
