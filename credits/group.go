@@ -82,15 +82,22 @@ type debitCall struct {
 	key  *idemKey
 	work func(ctx context.Context, tx *ent.Tx) (outcome, error)
 
-	out    outcome
-	err    error
-	ok     bool           // the work succeeded (committed unless err is set after)
-	events []events.Event // held until the batch commits
-	lead   []*debitCall   // set when this call must lead the next batch
-	done   chan struct{}  // closed when answered or told to lead
+	out  outcome
+	err  error
+	ok   bool          // the work succeeded (committed unless err is set after)
+	held held          // what waits for the batch's COMMIT
+	lead []*debitCall  // set when this call must lead the next batch
+	done chan struct{} // closed when answered or told to lead
 }
 
-type heldEventsKey struct{}
+// held is what a request in a batch makes known only once the batch has
+// committed with the request's work: its events and its after-commit calls.
+type held struct {
+	events []events.Event
+	after  []func()
+}
+
+type heldKey struct{}
 
 // debit runs work (which must debit acc through post) at most once
 // per idempotency key k, grouped with concurrent debits of the same
@@ -191,26 +198,33 @@ func (s *Service) runBatch(batch []*debitCall) {
 			// The request's own values (viewer, scope) without its
 			// cancellation: a cancelled statement would abort the batch's
 			// transaction, not only this request.
-			wctx := context.WithValue(context.WithoutCancel(c.ctx), heldEventsKey{}, &c.events)
+			wctx := context.WithValue(context.WithoutCancel(c.ctx), heldKey{}, &c.held)
 			sp := "debit_" + strconv.Itoa(i)
 			if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
 				return fmt.Errorf("batch savepoint: %w", err)
 			}
 			o, err := s.onceIn(wctx, tx, c.key, c.work)
 			if err != nil {
-				c.err, c.events = err, nil
+				c.err, c.held = err, held{}
 				if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); rerr != nil {
 					return fmt.Errorf("batch rollback to savepoint: %w", rerr)
 				}
 				continue
 			}
 			c.out, c.ok = o, true
-			evs = append(evs, c.events...)
+			evs = append(evs, c.held.events...)
 		}
 		s.announce(ctx, tx, evs...)
 		return nil
 	})
 	if err == nil {
+		for _, c := range live {
+			if c.ok {
+				for _, f := range c.held.after {
+					f()
+				}
+			}
+		}
 		return
 	}
 	// Nothing of the batch was written: every request that had succeeded

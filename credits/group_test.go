@@ -3,6 +3,7 @@ package credits_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -13,8 +14,25 @@ import (
 	"creditgate/ent"
 	"creditgate/ent/idempotencykey"
 	"creditgate/ent/invoice"
+	"creditgate/ent/posting"
 	"creditgate/gid"
 )
+
+// observeMoney records what the service reports as moved, by kind.
+func observeMoney(w *world) func() map[posting.Kind]int64 {
+	var mu sync.Mutex
+	got := map[posting.Kind]int64{}
+	w.svc.ObserveMoney(func(kind posting.Kind, _ string, amount int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		got[kind] += amount
+	})
+	return func() map[posting.Kind]int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(got)
+	}
+}
 
 // batch queues debits of one balance behind HoldDebits, one at a time so
 // their order in the batch is the order given, then releases them as one
@@ -99,6 +117,7 @@ func TestBatchPartialFailure(t *testing.T) {
 			i4 := w.invoice(acc, "I-4", "0.01")
 			var sizes []int
 			w.svc.SetOnBatch(func(n int) { sizes = append(sizes, n) })
+			moved := observeMoney(w)
 			ctx := w.as(auth.RoleClientOwner, "owner", acc.ID)
 			k := strp("k-1")
 
@@ -165,6 +184,10 @@ func TestBatchPartialFailure(t *testing.T) {
 			if n := w.historyLen(acc); n != 4 {
 				t.Fatalf("replays moved money: history has %d transactions", n)
 			}
+			// Only the committed debits were reported, once each.
+			if got := moved(); len(got) != 2 || got[posting.KindINVOICE_PAYMENT] != 800 || got[posting.KindSERVICE_PURCHASE] != 200 {
+				t.Fatalf("money moved %v, want 800 of invoice payments and 200 of services", got)
+			}
 			w.verify()
 		})
 	}
@@ -188,6 +211,7 @@ func TestBatchCommitFailure(t *testing.T) {
 			ctx := w.as(auth.RoleClientOwner, "owner", acc.ID)
 			invs := []*ent.Invoice{w.invoice(acc, "I-1", "1"), w.invoice(acc, "I-2", "2"), w.invoice(acc, "I-3", "3")}
 			w.svc.SetBeforeCommit(func() error { return errInjected })
+			moved := observeMoney(w)
 
 			r := make([]result, 5)
 			b := newBatch(t, w, acc)
@@ -223,6 +247,10 @@ func TestBatchCommitFailure(t *testing.T) {
 			w.check(err)
 			if first != again || w.available(acc) != 9900 {
 				t.Fatalf("retry after the failed batch: %s then %s, balance %d; want one payment", first, again, w.available(acc))
+			}
+			// The failed batch reported nothing; the retry once.
+			if got := moved(); len(got) != 1 || got[posting.KindINVOICE_PAYMENT] != 100 {
+				t.Fatalf("money moved %v, want only the retried payment of 100", got)
 			}
 			w.verify()
 		})

@@ -111,6 +111,13 @@ func (s *Service) post(ctx context.Context, tx *ent.Tx, e entry) ([]*ent.Posting
 		}
 	}
 	s.announce(ctx, tx, evs...)
+	if obs := s.moneyMoved; obs != nil {
+		var moved int64
+		for _, l := range e.legs {
+			moved += max(l.amount, 0)
+		}
+		s.afterCommit(ctx, tx, func() { obs(e.kind, e.currency, moved) })
+	}
 	return ps, nil
 }
 

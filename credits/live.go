@@ -28,8 +28,8 @@ func (s *Service) announce(ctx context.Context, tx *ent.Tx, evs ...events.Event)
 	if len(evs) == 0 {
 		return
 	}
-	if held, ok := ctx.Value(heldEventsKey{}).(*[]events.Event); ok {
-		*held = append(*held, evs...)
+	if h, ok := ctx.Value(heldKey{}).(*held); ok {
+		h.events = append(h.events, evs...)
 		return
 	}
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
@@ -52,6 +52,24 @@ func (s *Service) announce(ctx context.Context, tx *ent.Tx, evs ...events.Event)
 					s.broker.Publish(e)
 				}
 			}
+			return nil
+		})
+	})
+}
+
+// afterCommit runs f once tx has committed, never if it rolls back; inside
+// a batch, once the batch has committed with the request's savepoint.
+func (s *Service) afterCommit(ctx context.Context, tx *ent.Tx, f func()) {
+	if h, ok := ctx.Value(heldKey{}).(*held); ok {
+		h.after = append(h.after, f)
+		return
+	}
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			if err := next.Commit(ctx, tx); err != nil {
+				return err
+			}
+			f()
 			return nil
 		})
 	})

@@ -15,6 +15,7 @@ import (
 	"creditgate/auth"
 	"creditgate/ent"
 	"creditgate/ent/account"
+	"creditgate/ent/posting"
 	"creditgate/events"
 	"creditgate/gid"
 	"creditgate/money"
@@ -39,10 +40,20 @@ type Service struct {
 
 	onBatch func(size int) // tests: called as each batch of debits starts
 
+	moneyMoved MoneyObserver // told of each committed movement; nil: nobody
+
 	hotMu sync.Mutex
 	hot   map[int]*hotQueue // debits waiting, by lane (group.go)
 	lanes int
 }
+
+// MoneyObserver is told of each movement of money once it has committed:
+// its kind, currency and the amount that moved, in minor units.
+type MoneyObserver func(kind posting.Kind, currency string, amount int64)
+
+// ObserveMoney makes every committed movement known to f (metrics): the
+// mutations', the webhooks' and the jobs' alike, and never a replay.
+func (s *Service) ObserveMoney(f MoneyObserver) { s.moneyMoved = f }
 
 // UseProvider routes a payment method (CARD or PAYPAL) to p.
 func (s *Service) UseProvider(method string, p Provider) { s.providers[method] = p }

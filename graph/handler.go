@@ -53,6 +53,9 @@ func NewHandler(svc *credits.Service, opt Options) *handler.Server {
 		srv.Use(extension.Introspection{})
 	}
 	opt.Metrics.use(srv) // first: it sees every answer, refusals included
+	if opt.Metrics != nil {
+		svc.ObserveMoney(opt.Metrics.observeMoney)
+	}
 	useLimits(srv, opt.Limits.withDefaults(), opt.Introspection, log)
 	srv.AroundRootFields(requireViewer)
 	srv.SetErrorPresenter(presentLimits(presenter(log)))

@@ -10,10 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"creditgate/ent"
-	"creditgate/ent/creditrequest"
 	"creditgate/ent/posting"
-	"creditgate/graph/model"
 	"creditgate/metrics"
 )
 
@@ -43,7 +40,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"type"}),
 		moneyMoved: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "creditgate_money_moved_minor_total",
-			Help: "Credits moved onto or off balances by successful mutations, in minor units of the currency, by transaction kind.",
+			Help: "Credits moved onto or off balances (by mutations, payment webhooks and auto top-ups), in minor units of the currency, by transaction kind.",
 		}, []string{"kind", "currency"}),
 		subscriptions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "creditgate_subscriptions_open",
@@ -67,7 +64,11 @@ func (m *Metrics) use(srv *handler.Server) {
 		return next(context.WithValue(ctx, metricsKey{}, m))
 	})
 	srv.AroundResponses(m.observeResponse)
-	srv.AroundFields(m.observeMutation)
+}
+
+// observeMoney counts what the domain moved (mutations, webhooks and jobs).
+func (m *Metrics) observeMoney(kind posting.Kind, currency string, amount int64) {
+	m.moneyMoved.WithLabelValues(string(kind), currency).Add(float64(amount))
 }
 
 // ---------------------------------------------------------------- operations
@@ -149,55 +150,6 @@ func (m *Metrics) observeResponse(ctx context.Context, next graphql.ResponseHand
 		m.duration.WithLabelValues(typ).Observe(time.Since(opCtx.Stats.OperationStart).Seconds())
 	}
 	return resp
-}
-
-// ---------------------------------------------------------------- money
-
-// observeMutation counts the credits a successful money-moving mutation
-// moved, from its payload. An idempotent replay answers with the first
-// attempt's transaction, made before this operation started: it moved
-// nothing and is not counted.
-func (m *Metrics) observeMutation(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Object != "Mutation" {
-		return next(ctx)
-	}
-	res, err := next(ctx)
-	if err != nil {
-		return res, err
-	}
-	var start time.Time
-	if graphql.HasOperationContext(ctx) {
-		start = graphql.GetOperationContext(ctx).Stats.OperationStart
-	}
-	switch p := res.(type) {
-	case *model.BuyCreditsPayload:
-		m.moved(p.Transaction, start)
-	case *model.PayInvoiceWithCreditPayload:
-		m.moved(p.Transaction, start)
-	case *model.BuyServiceWithCreditPayload:
-		m.moved(p.Transaction, start)
-	case *model.AllocateCreditsPayload:
-		m.moved(p.Transaction, start)
-	case *model.CreditRequestPayload:
-		// Approval credits the request's amount; a request is approved at
-		// most once (a second approval is CONFLICT).
-		if fc.Field.Name == "approveRequest" && p.Request != nil && p.Request.Status == creditrequest.StatusACCEPTED {
-			m.moneyMoved.WithLabelValues(string(posting.KindREQUEST_APPROVED), p.Request.Currency).Add(float64(p.Request.Amount))
-		}
-	}
-	return res, err
-}
-
-func (m *Metrics) moved(t *ent.Posting, start time.Time) {
-	if t == nil || t.CreatedAt.Before(start) {
-		return
-	}
-	amount := t.Amount
-	if amount < 0 {
-		amount = -amount
-	}
-	m.moneyMoved.WithLabelValues(string(t.Kind), t.Currency).Add(float64(amount))
 }
 
 // ---------------------------------------------------------------- subscriptions

@@ -490,9 +490,26 @@ func metricValue(t *testing.T, a *testAPI, series string) string {
 	return string(m[1])
 }
 
+// metricFloat reads one sample as a number (0 when absent).
+func metricFloat(t *testing.T, a *testAPI, series string) float64 {
+	t.Helper()
+	v := metricValue(t, a, series)
+	if v == "" {
+		return 0
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		t.Fatalf("%s = %q: %v", series, v, err)
+	}
+	return f
+}
+
 func TestOperationMetrics(t *testing.T) {
 	a := newAPI(t, "sqlite")
-	a.fund(a.fx.A1, "10")
+	purchases := `creditgate_money_moved_minor_total{currency="USD",kind="PURCHASE"}`
+	services := `creditgate_money_moved_minor_total{currency="USD",kind="SERVICE_PURCHASE"}`
+	movedBefore := map[string]float64{purchases: metricFloat(t, a, purchases), services: metricFloat(t, a, services)}
+	a.fund(a.fx.A1, "10") // through the domain, not GraphQL: counted too
 	spend := strings.Replace(spendSMS, "mutation(", "mutation Spend(", 1)
 	vars := map[string]any{"s": a.fx.SMS, "k": "metrics-1"}
 	wantOK(t, a.gql(a.client(), spend, vars))
@@ -510,11 +527,15 @@ func TestOperationMetrics(t *testing.T) {
 		`creditgate_graphql_operations_total{operation="Deep",outcome="BAD_USER_INPUT",type="query"}`:              "1",
 		`creditgate_graphql_operations_total{operation="anonymous",outcome="GRAPHQL_PARSE_FAILED",type="unknown"}`: "1",
 		`creditgate_graphql_operation_seconds_count{type="mutation"}`:                                              "4",
-		`creditgate_money_moved_minor_total{currency="USD",kind="SERVICE_PURCHASE"}`:                               "10",
-		`creditgate_money_moved_minor_total{currency="USD",kind="PURCHASE"}`:                                       "1250",
 	} {
 		if got := metricValue(t, a, series); got != want {
 			t.Errorf("%s = %q, want %s", series, got, want)
+		}
+	}
+	// Money moved: the funding, two spends (not the replay) and the purchase.
+	for series, want := range map[string]float64{purchases: 1000 + 1250, services: 10} {
+		if got := metricFloat(t, a, series) - movedBefore[series]; got != want {
+			t.Errorf("%s grew by %v, want %v", series, got, want)
 		}
 	}
 
