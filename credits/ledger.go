@@ -52,7 +52,8 @@ type entry struct {
 // its running balance, in one statement on PostgreSQL (with e.link, if any).
 // Nothing is read first and written later, so there is no read-modify-write
 // race; the caller commits it with its business change. The balance rows
-// stay locked from their update to COMMIT: two round trips on PostgreSQL.
+// stay locked from their update to COMMIT. On PostgreSQL a movement of one
+// balance is a single statement (moveAndWrite), one of two balances three.
 // It returns the postings in the order of e.legs; they are built here, not
 // read back, so their account edge is the leg's account (nil for books).
 func (s *Service) post(ctx context.Context, tx *ent.Tx, e entry) ([]*ent.Posting, error) {
@@ -87,19 +88,33 @@ func (s *Service) post(ctx context.Context, tx *ent.Tx, e entry) ([]*ent.Posting
 		}
 		ps[i] = p
 	}
-	for _, i := range order {
+	if s.dialect == dialect.Postgres && len(order) == 1 {
+		// One balance (every movement but allocations): its move, the
+		// journal, the postings and the link in ONE statement.
+		i := order[0]
 		l := e.legs[i]
-		m, err := s.moveBalance(ctx, tx, l.account, e.currency, l.amount, now)
+		m, err := s.moveAndWrite(ctx, tx, e, ps, i, now)
 		if err != nil {
 			return nil, err
 		}
 		if err := s.queueTriggered(ctx, tx, l.account, e.currency, l.amount, m); err != nil {
 			return nil, err
 		}
-		ps[i].RunningBalance, ps[i].Seq = &m.balance, &m.seq
-	}
-	if err := s.writeJournal(ctx, tx, e, ps, now); err != nil {
-		return nil, err
+	} else {
+		for _, i := range order {
+			l := e.legs[i]
+			m, err := s.moveBalance(ctx, tx, l.account, e.currency, l.amount, now)
+			if err != nil {
+				return nil, err
+			}
+			if err := s.queueTriggered(ctx, tx, l.account, e.currency, l.amount, m); err != nil {
+				return nil, err
+			}
+			ps[i].RunningBalance, ps[i].Seq = &m.balance, &m.seq
+		}
+		if err := s.writeJournal(ctx, tx, e, ps, now); err != nil {
+			return nil, err
+		}
 	}
 	var evs []events.Event
 	for i, l := range e.legs {
@@ -198,17 +213,73 @@ func (s *Service) writeJournal(ctx context.Context, tx *ent.Tx, e entry, ps []*e
 	return nil
 }
 
+// moveAndWrite is post's one statement on PostgreSQL for a movement of one
+// balance, whose posting is ps[acc]: the balance move as a CTE, then the
+// journal, the postings (that one with the running balance and sequence
+// the move returned) and e.link, each written from the move's row, so a
+// debit the balance does not cover writes nothing at all. The foreign keys
+// are checked at the end of the statement. Parameters are cast because a
+// SELECT list gives them no type of its own.
+func (s *Service) moveAndWrite(ctx context.Context, tx *ent.Tx, e entry, ps []*ent.Posting, acc int, now time.Time) (moved, error) {
+	l := e.legs[acc]
+	move, args := s.balanceMove(l.account, e.currency, l.amount, now)
+	jid := gid.New(gid.Journal)
+	var q strings.Builder
+	q.WriteString(`WITH b AS (` + move + `),
+		j AS (INSERT INTO journals (id, created_at, agency_id) SELECT ?::varchar, ?::timestamptz, ?::varchar FROM b),
+		p AS (INSERT INTO postings (` + postingColumns + `) `)
+	args = append(args, jid, now, e.agencyID)
+	for i, p := range ps {
+		p.JournalID = jid
+		if i > 0 {
+			q.WriteString(` UNION ALL `)
+		}
+		balance := `NULL::bigint, NULL::bigint`
+		if i == acc {
+			balance = `b.available, b.seq`
+		}
+		q.WriteString(`SELECT ?::varchar, ?::timestamptz, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::bigint, ` + balance + ` FROM b`)
+		var account any
+		if p.AccountID != nil {
+			account = *p.AccountID
+		}
+		args = append(args, p.ID, now, jid, p.AgencyID, account, p.Book, string(p.Kind), p.Reference, p.Currency, p.Amount)
+	}
+	q.WriteString(`)`)
+	if e.link != nil {
+		q.WriteString(`, l AS (UPDATE ` + e.link.table + ` SET transaction_id = ? WHERE id = ? AND EXISTS (SELECT 1 FROM b))`)
+		args = append(args, ps[0].ID, e.link.id)
+	}
+	q.WriteString(` SELECT * FROM b`)
+	rows, err := tx.QueryContext(ctx, s.rebind(q.String()), args...)
+	if err != nil {
+		return moved{}, fmt.Errorf("ledger: writing %s entry: %w", e.kind, err)
+	}
+	m, err := s.scanMoved(rows, l.account, e.currency, l.amount)
+	if err != nil {
+		return m, err
+	}
+	ps[acc].RunningBalance, ps[acc].Seq = &m.balance, &m.seq
+	return m, nil
+}
+
 // moveBalance adds amount to the account's balance in cur in one statement
 // and returns the balance and sequence after it. A credit creates the row on
 // first use; a debit never does (no row means nothing to spend). Every
 // balance write goes through here, batched debits (group.go) included,
 // each inside the transaction and savepoint of its own request.
 func (s *Service) moveBalance(ctx context.Context, tx *ent.Tx, acc *ent.Account, cur string, amount int64, now time.Time) (moved, error) {
-	var m moved
-	var (
-		query string
-		args  []any
-	)
+	query, args := s.balanceMove(acc, cur, amount, now)
+	rows, err := tx.QueryContext(ctx, s.rebind(query), args...)
+	if err != nil {
+		return moved{}, fmt.Errorf("ledger: moving balance of %s: %w", acc.ID, err)
+	}
+	return s.scanMoved(rows, acc, cur, amount)
+}
+
+// balanceMove is the statement that moves the balance, returning the
+// columns scanMoved reads (and, on PostgreSQL, announcing the new balance).
+func (s *Service) balanceMove(acc *ent.Account, cur string, amount int64, now time.Time) (query string, args []any) {
 	if amount < 0 {
 		query = `UPDATE balances SET available = available + ?, seq = seq + 1, updated_at = ?
 			WHERE account_id = ? AND currency = ? AND available >= ?
@@ -232,10 +303,13 @@ func (s *Service) moveBalance(ctx context.Context, tx *ent.Tx, acc *ent.Account,
 		query += `, pg_notify('` + events.Channel + `', json_build_object('b', json_build_object(
 			'a', account_id, 'g', agency_id, 'c', currency, 'v', available, 's', seq, 't', updated_at))::text)`
 	}
-	rows, err := tx.QueryContext(ctx, s.rebind(query), args...)
-	if err != nil {
-		return m, fmt.Errorf("ledger: moving balance of %s: %w", acc.ID, err)
-	}
+	return query, args
+}
+
+// scanMoved reads the balance a move returned; no row is a debit the
+// balance does not cover (or a credit it cannot hold).
+func (s *Service) scanMoved(rows *sql.Rows, acc *ent.Account, cur string, amount int64) (moved, error) {
+	var m moved
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
