@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -200,6 +201,7 @@ func benchFanout(b *testing.B, n int) {
 	}
 	subscribeTime := time.Since(start)
 	heap1, stack1 := memInUse()
+	writeFanoutProfiles(b, n)
 
 	admin := auth.NewContext(context.Background(), &auth.Viewer{UserID: "fanout-admin", Role: auth.RoleAgencyAdmin, AgencyID: string(a.fx.AgencyA)})
 	type change struct {
@@ -388,9 +390,34 @@ func (s *syncBuffer) String() string {
 	return s.buf.String()
 }
 
+// writeFanoutProfiles writes the gateway's heap and goroutine profiles,
+// taken when server-B/sub is measured, to $CREDITGATE_FANOUT_PROFILE (a
+// directory) as heap-N.pprof and goroutine-N.txt, if it is set.
+func writeFanoutProfiles(b *testing.B, n int) {
+	dir := os.Getenv(fanoutProfileEnv)
+	if dir == "" {
+		return
+	}
+	for name, debug := range map[string]int{"heap": 0, "goroutine": 1} {
+		ext := ".pprof"
+		if debug > 0 {
+			ext = ".txt"
+		}
+		f, err := os.Create(fmt.Sprintf("%s/%s-%d%s", dir, name, n, ext))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.Lookup(name).WriteTo(f, debug); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+}
+
 const (
-	fanoutListEnv = "CREDITGATE_FANOUT_ACCOUNTS"
-	fanoutURLEnv  = "CREDITGATE_FANOUT_URL"
+	fanoutProfileEnv = "CREDITGATE_FANOUT_PROFILE"
+	fanoutListEnv    = "CREDITGATE_FANOUT_ACCOUNTS"
+	fanoutURLEnv     = "CREDITGATE_FANOUT_URL"
 )
 
 // TestFanoutClients is BenchmarkFanout's client process; it skips unless
