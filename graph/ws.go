@@ -22,6 +22,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"creditgate/auth"
+	"creditgate/httpx"
 )
 
 // wsTransport serves GraphQL subscriptions over WebSocket, in both
@@ -31,7 +32,8 @@ import (
 //
 // It is built to keep an idle subscriber cheap, since a gateway holds many:
 //
-//   - one goroutine per socket, the one reading it (the request's own);
+//   - one goroutine per socket, the one reading it, started afresh (the
+//     handler returns, and net/http's buffers and request with it);
 //   - no goroutine per subscription: a subscription whose resolver says when
 //     a value is buffered (liveWake and relay) is served by a shared pool of
 //     delivery workers (wsPool), which call gqlgen's response function only
@@ -167,9 +169,14 @@ func (t *wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 		opened: time.Now(),
 		ops:    map[string]*wsOp{},
 	}
-	c.ctx, c.cancel = context.WithCancel(r.Context())
+	// The socket outlives the handler: the handler's goroutine (whose stack
+	// is deep with middleware) returns, and with it net/http's buffers and
+	// the request; a fresh goroutine reads. The request's values stay, not
+	// its cancellation (it ends when the handler returns).
+	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(r.Context()))
+	c.ended = httpx.Detach(w)
 	t.track(c)
-	c.read()
+	go c.read()
 }
 
 // hijacker reaches the connection through middleware that wraps the
@@ -189,6 +196,7 @@ type wsConn struct {
 	legacy bool // graphql-ws (subscriptions-transport-ws)
 	exec   graphql.GraphExecutor
 	opened time.Time
+	ended  func() // tells the access log the connection ended
 
 	// Set once, by the reading goroutine, before acked is.
 	ctx     context.Context // the viewer and connState after init; cancelled when the socket closes
@@ -392,6 +400,7 @@ func (c *wsConn) closed() {
 	_ = c.ws.Close()
 	c.release()
 	c.t.forget(c)
+	c.ended()
 }
 
 // release ends the socket's operations and frees its slot (once).

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,47 +57,75 @@ func AccessLog(opt AccessLogOptions) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			route := routeOf(opt.Routes, r.URL.Path)
-			method := methodLabel(r.Method)
+			method, rawMethod, path, ctx := methodLabel(r.Method), r.Method, r.URL.Path, r.Context()
 			if m != nil {
 				m.inFlight.Inc()
-				defer m.inFlight.Dec()
 			}
 			rec := &recorder{ResponseWriter: w}
-			returned := false
-			defer func() {
+			// end logs and measures the request; it runs once, when the
+			// handler returns or, for a detached connection, when its
+			// owner says it ended. It keeps nothing of r but what it logs.
+			end := func(status int) {
 				d := time.Since(start)
-				status := rec.statusCode()
-				if !returned {
-					// A panic is unwinding (net/http logs it and drops the
-					// connection); count it as a 500.
-					status = http.StatusInternalServerError
-				}
 				if m != nil {
+					m.inFlight.Dec()
 					m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 					m.duration.WithLabelValues(method, route).Observe(d.Seconds())
 				}
 				level := slog.LevelInfo
 				switch {
-				case quiet[r.URL.Path]:
+				case quiet[path]:
 					level = slog.LevelDebug
 				case status >= 500:
 					level = slog.LevelWarn
 				}
-				ctx := r.Context()
 				if !log.Enabled(ctx, level) {
 					return
 				}
 				log.LogAttrs(ctx, level, "http request",
-					slog.String("method", r.Method),
-					slog.String("path", r.URL.Path),
+					slog.String("method", rawMethod),
+					slog.String("path", path),
 					slog.Int("status", status),
 					slog.Duration("duration", d),
 					slog.Int64("bytes", rec.bytes),
 				)
+			}
+			var once sync.Once
+			finish := func(status int) { once.Do(func() { end(status) }) }
+			rec.end = func() { finish(rec.statusCode()) }
+			returned := false
+			defer func() {
+				switch {
+				case !returned:
+					// A panic is unwinding (net/http logs it and drops the
+					// connection); count it as a 500.
+					finish(http.StatusInternalServerError)
+				case !rec.detached.Load():
+					rec.end()
+				}
 			}()
 			next.ServeHTTP(rec, r)
 			returned = true
 		})
+	}
+}
+
+// Detach is for a handler that keeps its hijacked connection after it
+// returns (a WebSocket served by a goroutine of its own): the request is
+// then logged and measured (duration, in flight) when the returned func is
+// called, once the connection has ended, instead of when the handler
+// returns. Call it before returning. Without AccessLog it does nothing.
+func Detach(w http.ResponseWriter) (ended func()) {
+	for {
+		switch x := w.(type) {
+		case *recorder:
+			x.detached.Store(true)
+			return x.end
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return func() {}
+		}
 	}
 }
 
@@ -151,8 +181,10 @@ func methodLabel(m string) string {
 // recorder remembers the status and size of a response.
 type recorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
+	status   int
+	bytes    int64
+	end      func() // logs and measures the request, once
+	detached atomic.Bool
 }
 
 func (r *recorder) WriteHeader(code int) {
