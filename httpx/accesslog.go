@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -62,10 +61,10 @@ func AccessLog(opt AccessLogOptions) func(http.Handler) http.Handler {
 				m.inFlight.Inc()
 			}
 			rec := &recorder{ResponseWriter: w}
-			// end logs and measures the request; it runs once, when the
-			// handler returns or, for a detached connection, when its
-			// owner says it ended. It keeps nothing of r but what it logs.
-			end := func(status int) {
+			// end logs and measures the request; it runs once (finish),
+			// when the handler returns or, for a detached connection, when
+			// its owner says it ended. It keeps nothing of r or w.
+			end := func(status int, bytes int64) {
 				d := time.Since(start)
 				if m != nil {
 					m.inFlight.Dec()
@@ -87,21 +86,20 @@ func AccessLog(opt AccessLogOptions) func(http.Handler) http.Handler {
 					slog.String("path", path),
 					slog.Int("status", status),
 					slog.Duration("duration", d),
-					slog.Int64("bytes", rec.bytes),
+					slog.Int64("bytes", bytes),
 				)
 			}
 			var once sync.Once
-			finish := func(status int) { once.Do(func() { end(status) }) }
-			rec.end = func() { finish(rec.statusCode()) }
+			rec.finish = func(status int, bytes int64) { once.Do(func() { end(status, bytes) }) }
 			returned := false
 			defer func() {
 				switch {
 				case !returned:
 					// A panic is unwinding (net/http logs it and drops the
 					// connection); count it as a 500.
-					finish(http.StatusInternalServerError)
-				case !rec.detached.Load():
-					rec.end()
+					rec.finish(http.StatusInternalServerError, rec.bytes)
+				case !rec.detached:
+					rec.finish(rec.statusCode(), rec.bytes)
 				}
 			}()
 			next.ServeHTTP(rec, r)
@@ -119,8 +117,11 @@ func Detach(w http.ResponseWriter) (ended func()) {
 	for {
 		switch x := w.(type) {
 		case *recorder:
-			x.detached.Store(true)
-			return x.end
+			// The func keeps no reference to the recorder, whose response
+			// writer holds net/http's connection buffers.
+			x.detached = true
+			finish, status, bytes := x.finish, x.statusCode(), x.bytes
+			return func() { finish(status, bytes) }
 		case interface{ Unwrap() http.ResponseWriter }:
 			w = x.Unwrap()
 		default:
@@ -183,8 +184,8 @@ type recorder struct {
 	http.ResponseWriter
 	status   int
 	bytes    int64
-	end      func() // logs and measures the request, once
-	detached atomic.Bool
+	finish   func(status int, bytes int64) // logs and measures the request, once
+	detached bool                          // by the handler's goroutine
 }
 
 func (r *recorder) WriteHeader(code int) {
