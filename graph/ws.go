@@ -261,7 +261,7 @@ func (c *wsConn) handle(m wsMessage, start time.Time) {
 				c.close(closeTooManyInits, "Too many initialisation requests")
 				return
 			}
-			c.init(m.Payload)
+			c.offload(func() { c.init(m.Payload) })
 			return
 		case "subscribe":
 			if !c.acked.Load() {
@@ -283,7 +283,7 @@ func (c *wsConn) handle(m wsMessage, start time.Time) {
 	}
 	switch {
 	case m.Type == "connection_init" && !c.inited:
-		c.init(m.Payload)
+		c.offload(func() { c.init(m.Payload) })
 		return
 	case m.Type == "connection_terminate":
 		c.close(closeNormal, "terminated")
@@ -296,6 +296,18 @@ func (c *wsConn) handle(m wsMessage, start time.Time) {
 		return
 	}
 	c.refuse(closeProtocolError, fmt.Sprintf("unexpected message %.40q", m.Type))
+}
+
+// offload runs f on a goroutine of its own and waits for it: work that
+// needs a deep stack (verifying a token) does not grow the reading
+// goroutine's, which stays small for the socket's life.
+func (c *wsConn) offload(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
 }
 
 // init authenticates the socket from connection_init's payload
