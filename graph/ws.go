@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -167,7 +168,6 @@ func (t *wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 		legacy: ws.Subprotocol() != protoTransportWS,
 		exec:   exec,
 		opened: time.Now(),
-		ops:    map[string]*wsOp{},
 	}
 	// The socket outlives the handler: the handler's goroutine (whose stack
 	// is deep with middleware) returns, and with it net/http's buffers and
@@ -215,8 +215,9 @@ type wsConn struct {
 
 	wmu sync.Mutex // one writer at a time
 
-	mu  sync.Mutex
-	ops map[string]*wsOp
+	mu       sync.Mutex
+	ops      []*wsOp // open operations (a few: MaxSubsPerConn bounds them)
+	released bool
 }
 
 // wsMessage is a message of either subprotocol.
@@ -328,7 +329,7 @@ func (c *wsConn) init(raw json.RawMessage) {
 		c.refuse(closeForbidden, "authentication is not configured")
 		return
 	}
-	v, err := c.t.opt.Verifier.FromHeader(p.Authorization())
+	v, err := c.t.opt.Verifier.FromHeaderOnce(p.Authorization())
 	if err != nil {
 		c.refuse(closeForbidden, err.Error())
 		return
@@ -418,10 +419,10 @@ func (c *wsConn) closed() {
 // release ends the socket's operations and frees its slot (once).
 func (c *wsConn) release() {
 	c.mu.Lock()
-	ops, st := c.ops, c.st
-	c.ops = nil
+	done, st := c.released, c.st
+	c.ops, c.released = nil, true
 	c.mu.Unlock()
-	if ops == nil {
+	if done {
 		return
 	}
 	c.cancel() // every operation's context
@@ -454,24 +455,26 @@ type wsOpKey struct{}
 
 func (c *wsConn) subscribe(m wsMessage, start time.Time, legacy bool) {
 	c.mu.Lock()
-	if c.ops == nil { // closing
+	if c.released { // closing
 		c.mu.Unlock()
 		return
 	}
-	if old := c.ops[m.ID]; old != nil {
+	if old := c.op(m.ID); old != nil {
 		if !legacy {
 			c.mu.Unlock()
 			c.close(closeDuplicateID, "Subscriber for "+truncate(m.ID, 80)+" already exists")
 			return
 		}
 		// subscriptions-transport-ws restarts an operation under a reused id.
+		c.mu.Unlock()
 		old.end()
+		c.mu.Lock()
 	}
 	op := &wsOp{c: c, id: m.ID}
 	op.ctx, op.cancel = context.WithCancel(c.ctx)
 	op.ctx = context.WithValue(op.ctx, wsOpKey{}, op)
 	op.running.Store(true)
-	c.ops[m.ID] = op
+	c.ops = append(c.ops, op)
 	c.mu.Unlock()
 	// Parsing, validation and the resolver (a database read) run off the
 	// reading goroutine, whose stack stays small.
@@ -485,10 +488,20 @@ func truncate(s string, n int) string {
 	return s
 }
 
+// op is the open operation id, if any; c.mu is held.
+func (c *wsConn) op(id string) *wsOp {
+	for _, op := range c.ops {
+		if op.id == id {
+			return op
+		}
+	}
+	return nil
+}
+
 // stop ends operation id at the client's request; nothing is sent back.
 func (c *wsConn) stop(id string) {
 	c.mu.Lock()
-	op := c.ops[id]
+	op := c.op(id)
 	c.mu.Unlock()
 	if op != nil {
 		op.end()
@@ -503,8 +516,8 @@ func (op *wsOp) end() bool {
 	}
 	c := op.c
 	c.mu.Lock()
-	if c.ops[op.id] == op {
-		delete(c.ops, op.id)
+	if i := slices.Index(c.ops, op); i >= 0 {
+		c.ops = slices.Delete(c.ops, i, i+1)
 	}
 	c.mu.Unlock()
 	op.cancel()
