@@ -112,7 +112,7 @@ func newWSTransport(opt LiveOptions) *wsTransport {
 	t.up = websocket.Upgrader{
 		// Client messages are small and rare; a frame larger than the
 		// buffer is read in pieces. 125 bytes (a control frame) is the least.
-		ReadBufferSize:  256,
+		ReadBufferSize:  128,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &wsWriteBuffers,
 		Subprotocols:    []string{protoGraphQLWS, protoTransportWS},
@@ -240,12 +240,17 @@ func (c *wsConn) read() {
 		if c.closing.Load() {
 			continue // waiting for the peer's close
 		}
-		var m wsMessage
-		if err := json.Unmarshal(data, &m); err != nil || m.Type == "" {
-			c.refuse(closeBadRequest, "invalid message")
-			continue
-		}
-		c.handle(m, start)
+		// Handled in order, but on a goroutine of its own: decoding and
+		// verifying a token need a deeper stack than reading does, and the
+		// reading goroutine's stack is kept for the socket's life.
+		c.offload(func() {
+			var m wsMessage
+			if err := json.Unmarshal(data, &m); err != nil || m.Type == "" {
+				c.refuse(closeBadRequest, "invalid message")
+				return
+			}
+			c.handle(m, start)
+		})
 	}
 }
 
@@ -262,7 +267,7 @@ func (c *wsConn) handle(m wsMessage, start time.Time) {
 				c.close(closeTooManyInits, "Too many initialisation requests")
 				return
 			}
-			c.offload(func() { c.init(m.Payload) })
+			c.init(m.Payload)
 			return
 		case "subscribe":
 			if !c.acked.Load() {
@@ -284,7 +289,7 @@ func (c *wsConn) handle(m wsMessage, start time.Time) {
 	}
 	switch {
 	case m.Type == "connection_init" && !c.inited:
-		c.offload(func() { c.init(m.Payload) })
+		c.init(m.Payload)
 		return
 	case m.Type == "connection_terminate":
 		c.close(closeNormal, "terminated")
@@ -300,8 +305,9 @@ func (c *wsConn) handle(m wsMessage, start time.Time) {
 }
 
 // offload runs f on a goroutine of its own and waits for it: work that
-// needs a deep stack (verifying a token) does not grow the reading
-// goroutine's, which stays small for the socket's life.
+// needs a deep stack does not grow the reading goroutine's, which stays
+// small for the socket's life (a goroutine's stack, once grown, shrinks
+// only by halves at garbage collections, and only when mostly unused).
 func (c *wsConn) offload(f func()) {
 	done := make(chan struct{})
 	go func() {
@@ -399,8 +405,8 @@ func (c *wsConn) close(code int, reason string) {
 	if !c.closing.CompareAndSwap(false, true) {
 		return
 	}
-	if len(reason) > 120 {
-		reason = reason[:120]
+	if len(reason) > 120 { // a close frame's reason: at most 123 bytes of UTF-8
+		reason = strings.ToValidUTF8(reason[:120], "")
 	}
 	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 	_ = c.ws.SetReadDeadline(time.Now().Add(wsCloseGrace))
@@ -446,6 +452,7 @@ type wsOp struct {
 	ready     func() bool
 	responses graphql.ResponseHandler
 	rctx      context.Context
+	rc        *graphql.OperationContext
 
 	running atomic.Bool // a goroutine is delivering (start's own, then the pool's)
 	ended   atomic.Bool
@@ -529,11 +536,7 @@ func (op *wsOp) end() bool {
 // it) or, for a stream that cannot say when it has a value, stays with it.
 func (op *wsOp) start(payload json.RawMessage, readStart time.Time) {
 	c := op.c
-	defer func() {
-		if r := recover(); r != nil {
-			op.fail(&gqlerror.Error{Message: "internal error"})
-		}
-	}()
+	defer op.recover()
 	ctx := graphql.StartOperationTrace(op.ctx)
 	params := &graphql.RawParams{}
 	dec := json.NewDecoder(bytes.NewReader(payload))
@@ -556,6 +559,7 @@ func (op *wsOp) start(payload json.RawMessage, readStart time.Time) {
 		return
 	}
 	ctx = graphql.WithOperationContext(ctx, rc)
+	op.rc = rc
 	responses, ctx := c.exec.DispatchOperation(ctx, rc)
 	if !op.woken || op.ready == nil {
 		// Not wakeable (or refused: gqlgen answers errors at once): this
@@ -574,6 +578,22 @@ func (op *wsOp) start(payload json.RawMessage, readStart time.Time) {
 	op.deliver()
 }
 
+// recover ends the operation with an error if delivering it panicked,
+// through the server's recover function (which logs) when there is one.
+func (op *wsOp) recover() {
+	r := recover()
+	if r == nil {
+		return
+	}
+	gerr := &gqlerror.Error{Message: "internal error"}
+	if op.rc != nil {
+		if err := op.rc.Recover(op.ctx, r); err != nil {
+			gerr.Message = err.Error()
+		}
+	}
+	op.fail(gerr)
+}
+
 // wake is called by the resolver's stream after it buffers a value (and
 // when it ends); it never blocks.
 func (op *wsOp) wake() {
@@ -586,11 +606,13 @@ func (op *wsOp) wake() {
 // function only while a value is waiting (so it never blocks); the caller
 // holds running, which deliver gives up when it is done.
 func (op *wsOp) deliver() {
+	defer op.recover()
 	for {
 		for op.ctx.Err() == nil && op.ready() {
 			resp := op.responses(op.rctx)
 			if resp == nil {
-				break
+				op.complete() // the stream ended
+				return
 			}
 			op.next(resp)
 		}
