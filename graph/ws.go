@@ -153,7 +153,8 @@ var _ graphql.Transport = (*wsTransport)(nil)
 
 func (t *wsTransport) Supports(r *http.Request) bool { return r.Header.Get("Upgrade") != "" }
 
-// Do upgrades the request and reads the socket until it closes.
+// Do upgrades the request and starts the socket's reading goroutine; the
+// socket outlives the call.
 func (t *wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ws, err := t.up.Upgrade(hijacker{w}, r, nil)
 	if err != nil {
@@ -172,8 +173,11 @@ func (t *wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 	// The socket outlives the handler: the handler's goroutine (whose stack
 	// is deep with middleware) returns, and with it net/http's buffers and
 	// the request; a fresh goroutine reads. The request's values stay, not
-	// its cancellation (it ends when the handler returns).
-	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(r.Context()))
+	// its cancellation (it ends when the handler returns). Operations are
+	// cancelled one by one when the socket closes (release), so that the
+	// socket's context needs no cancellation of its own (nor its list of
+	// children).
+	c.ctx = context.WithoutCancel(r.Context())
 	c.ended = httpx.Detach(w)
 	t.track(c)
 	go c.read()
@@ -198,12 +202,12 @@ type wsConn struct {
 	opened time.Time
 	ended  func() // tells the access log the connection ended
 
-	// Set once, by the reading goroutine, before acked is.
-	ctx     context.Context // the viewer and connState after init; cancelled when the socket closes
-	cancel  context.CancelFunc
+	// Set once, while connection_init is handled (messages are handled one
+	// at a time, in order), before acked is.
+	ctx     context.Context // the viewer and connState after init; never cancelled
 	st      *connState // under mu
 	expires time.Time
-	inited  bool // connection_init received (reading goroutine only)
+	inited  bool // connection_init received (message handling only)
 
 	acked    atomic.Bool
 	lastRead atomic.Int64 // unix nanoseconds
@@ -425,13 +429,15 @@ func (c *wsConn) closed() {
 // release ends the socket's operations and frees its slot (once).
 func (c *wsConn) release() {
 	c.mu.Lock()
-	done, st := c.released, c.st
+	done, st, ops := c.released, c.st, c.ops
 	c.ops, c.released = nil, true
 	c.mu.Unlock()
 	if done {
 		return
 	}
-	c.cancel() // every operation's context
+	for _, op := range ops {
+		op.cancel()
+	}
 	if st != nil {
 		c.opt().Sockets.release(st)
 	}
