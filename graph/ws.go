@@ -205,7 +205,7 @@ type wsConn struct {
 	// Set once, while connection_init is handled (messages are handled one
 	// at a time, in order), before acked is.
 	ctx     context.Context // the viewer and connState after init; never cancelled
-	st      *connState // under mu
+	st      *connState      // under mu
 	expires time.Time
 	inited  bool // connection_init received (message handling only)
 
