@@ -409,9 +409,7 @@ func (c *wsConn) close(code int, reason string) {
 	if !c.closing.CompareAndSwap(false, true) {
 		return
 	}
-	if len(reason) > 120 { // a close frame's reason: at most 123 bytes of UTF-8
-		reason = strings.ToValidUTF8(reason[:120], "")
-	}
+	reason = truncate(reason, 120) // a close frame's reason: at most 123 bytes of UTF-8
 	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 	_ = c.ws.SetReadDeadline(time.Now().Add(wsCloseGrace))
 	c.release()
@@ -482,6 +480,10 @@ func (c *wsConn) subscribe(m wsMessage, start time.Time, legacy bool) {
 		c.mu.Unlock()
 		old.end()
 		c.mu.Lock()
+		if c.released {
+			c.mu.Unlock()
+			return
+		}
 	}
 	op := &wsOp{c: c, id: m.ID}
 	op.ctx, op.cancel = context.WithCancel(c.ctx)
@@ -494,9 +496,10 @@ func (c *wsConn) subscribe(m wsMessage, start time.Time, legacy bool) {
 	go op.start(m.Payload, start)
 }
 
+// truncate cuts s to at most n bytes, on a rune boundary.
 func truncate(s string, n int) string {
 	if len(s) > n {
-		return s[:n]
+		return strings.ToValidUTF8(s[:n], "")
 	}
 	return s
 }
