@@ -396,6 +396,7 @@ func (c *wsConn) send(m wsMessage) {
 	}
 	_ = c.ws.SetWriteDeadline(time.Now().Add(c.t.writeTimeout))
 	err = c.ws.WriteMessage(websocket.TextMessage, b)
+	_ = c.ws.SetWriteDeadline(time.Time{}) // no timer left armed between messages
 	c.wmu.Unlock()
 	if err != nil {
 		c.close(websocket.CloseGoingAway, "write failed")
