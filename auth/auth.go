@@ -231,7 +231,10 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 // Verify checks the token's signature, algorithm, expiry, issuer and audience
 // (when configured) and the role-dependent claims, and returns the viewer.
 // Every error wraps ErrUnauthenticated.
-func (v *Verifier) Verify(token string) (*Viewer, error) {
+func (v *Verifier) Verify(token string) (*Viewer, error) { return v.verify(token, true) }
+
+// verify is Verify; keep says whether to cache the result.
+func (v *Verifier) verify(token string, keep bool) (*Viewer, error) {
 	if v == nil || v.parser == nil {
 		return nil, errNoVerifier
 	}
@@ -263,6 +266,9 @@ func (v *Verifier) Verify(token string) (*Viewer, error) {
 	until := now.Add(verifiedTTL)
 	if c.ExpiresAt != nil && c.ExpiresAt.Before(until) {
 		until = c.ExpiresAt.Time
+	}
+	if !keep {
+		return viewer, nil
 	}
 	if v.nCached.Load() >= maxVerified {
 		v.evict(now)
@@ -302,7 +308,15 @@ func (v *Verifier) evict(now time.Time) {
 
 // FromHeader verifies the token of an Authorization header value
 // "Bearer <jwt>" (scheme case-insensitive).
-func (v *Verifier) FromHeader(h string) (*Viewer, error) {
+func (v *Verifier) FromHeader(h string) (*Viewer, error) { return v.fromHeader(h, true) }
+
+// FromHeaderOnce is FromHeader for a credential presented once for a
+// long-lived connection (a WebSocket's connection_init): a new token is not
+// added to the cache of verified tokens, since nothing will present it
+// again soon, and the cache would keep it (and its header) for each socket.
+func (v *Verifier) FromHeaderOnce(h string) (*Viewer, error) { return v.fromHeader(h, false) }
+
+func (v *Verifier) fromHeader(h string, keep bool) (*Viewer, error) {
 	h = strings.TrimSpace(h)
 	if h == "" {
 		return nil, errMissingToken
@@ -315,7 +329,7 @@ func (v *Verifier) FromHeader(h string) (*Viewer, error) {
 	if token == "" {
 		return nil, errMissingToken
 	}
-	return v.Verify(token)
+	return v.verify(token, keep)
 }
 
 // Middleware verifies the request's Authorization header and stores the viewer

@@ -101,7 +101,11 @@ func requestEvent(r *ent.CreditRequest) events.Event {
 
 // WatchBalance streams the balance of an account in the viewer's scope
 // (NOT_FOUND otherwise) after every change, in commit order, until ctx ends.
-func (s *Service) WatchBalance(ctx context.Context, accountID *gid.ID, cur *string) (<-chan *ent.Balance, error) {
+// wake, if not nil, is called after each balance is queued on the channel
+// and once it is closed (which happens only after ctx ends); it runs in the
+// publisher's goroutine and must not block. It lets a transport deliver
+// without a goroutine waiting on every channel.
+func (s *Service) WatchBalance(ctx context.Context, accountID *gid.ID, cur *string, wake func()) (<-chan *ent.Balance, error) {
 	if s.broker == nil {
 		return nil, fmt.Errorf("live updates are not configured")
 	}
@@ -119,10 +123,14 @@ func (s *Service) WatchBalance(ctx context.Context, accountID *gid.ID, cur *stri
 	// subscription); a subscriber that falls behind by more than the buffer
 	// loses the oldest undelivered balances, never the newest.
 	out := make(chan *ent.Balance, balanceBuffer)
+	if wake == nil {
+		wake = func() {}
+	}
 	push := func(v *ent.Balance) {
 		for {
 			select {
 			case out <- v:
+				wake()
 				return
 			default:
 				select {
@@ -164,6 +172,7 @@ func (s *Service) WatchBalance(ctx context.Context, accountID *gid.ID, cur *stri
 	context.AfterFunc(ctx, func() {
 		s.broker.UnsubscribeBalance(sub) // no delivery after it returns
 		close(out)
+		wake()
 	})
 	return out, nil
 }

@@ -2,6 +2,7 @@ package events
 
 import (
 	"errors"
+	"slices"
 	"sync"
 
 	"creditgate/gid"
@@ -23,13 +24,13 @@ var ErrSlowConsumer = errors.New("subscription closed: the client did not keep u
 // Broker fans events out to local subscribers. Publish never blocks.
 type Broker struct {
 	mu       sync.RWMutex
-	balances map[gid.ID]map[*BalanceSub]struct{}
+	balances map[gid.ID][]*BalanceSub // usually one or two per account: a slice costs less than a map
 	requests map[*RequestSub]struct{}
 }
 
 // NewBroker returns an empty broker.
 func NewBroker() *Broker {
-	return &Broker{balances: map[gid.ID]map[*BalanceSub]struct{}{}, requests: map[*RequestSub]struct{}{}}
+	return &Broker{balances: map[gid.ID][]*BalanceSub{}, requests: map[*RequestSub]struct{}{}}
 }
 
 // BalanceSub receives one account's balances in one currency, in commit order.
@@ -76,18 +77,10 @@ func (s *BalanceSub) offer(b *Balance) {
 // sequence already known to the caller: older events are not delivered.
 func (b *Broker) SubscribeBalance(account gid.ID, currency string, lastSeq int64) *BalanceSub {
 	s := &BalanceSub{account: account, currency: currency, lastSeq: lastSeq, ch: make(chan *Balance, balanceBuffer)}
-	b.mu.Lock()
-	subs := b.balances[account]
-	if subs == nil {
-		subs = map[*BalanceSub]struct{}{}
-		b.balances[account] = subs
-	}
-	subs[s] = struct{}{}
-	b.mu.Unlock()
+	b.addBalance(s)
 	return s
 }
 
-// UnsubscribeBalance stops s and closes its channel.
 // SubscribeBalanceFunc is SubscribeBalance delivering through deliver
 // instead of a channel: deliver runs in the publisher's goroutine, under
 // the subscription's lock, must not block, and is never called again once
@@ -95,15 +88,14 @@ func (b *Broker) SubscribeBalance(account gid.ID, currency string, lastSeq int64
 // that would only forward from one channel to another.
 func (b *Broker) SubscribeBalanceFunc(account gid.ID, currency string, lastSeq int64, deliver func(*Balance)) *BalanceSub {
 	s := &BalanceSub{account: account, currency: currency, lastSeq: lastSeq, deliver: deliver}
-	b.mu.Lock()
-	subs := b.balances[account]
-	if subs == nil {
-		subs = map[*BalanceSub]struct{}{}
-		b.balances[account] = subs
-	}
-	subs[s] = struct{}{}
-	b.mu.Unlock()
+	b.addBalance(s)
 	return s
+}
+
+func (b *Broker) addBalance(s *BalanceSub) {
+	b.mu.Lock()
+	b.balances[s.account] = append(b.balances[s.account], s)
+	b.mu.Unlock()
 }
 
 // Skip raises the sequence below which changes are not delivered, and runs
@@ -117,12 +109,17 @@ func (s *BalanceSub) Skip(seq int64, then func()) {
 	}
 }
 
+// UnsubscribeBalance stops s and closes its channel.
 func (b *Broker) UnsubscribeBalance(s *BalanceSub) {
 	b.mu.Lock()
-	if subs := b.balances[s.account]; subs != nil {
-		delete(subs, s)
-		if len(subs) == 0 {
+	subs := b.balances[s.account]
+	if i := slices.Index(subs, s); i >= 0 {
+		last := len(subs) - 1
+		subs[i], subs[last] = subs[last], nil
+		if last == 0 {
 			delete(b.balances, s.account)
+		} else {
+			b.balances[s.account] = subs[:last]
 		}
 	}
 	b.mu.Unlock()
@@ -200,7 +197,7 @@ func (b *Broker) Publish(e Event) {
 	var slow []*RequestSub
 	b.mu.RLock()
 	if e.Balance != nil {
-		for s := range b.balances[e.Balance.AccountID] {
+		for _, s := range b.balances[e.Balance.AccountID] {
 			s.offer(e.Balance)
 		}
 	}
@@ -228,7 +225,7 @@ func (b *Broker) Watched() map[gid.ID][]string {
 	out := make(map[gid.ID][]string, len(b.balances))
 	for acc, subs := range b.balances {
 		seen := map[string]bool{}
-		for s := range subs {
+		for _, s := range subs {
 			if !seen[s.currency] {
 				seen[s.currency] = true
 				out[acc] = append(out[acc], s.currency)

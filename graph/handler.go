@@ -44,7 +44,7 @@ func NewHandler(svc *credits.Service, opt Options) *handler.Server {
 		Directives: DirectiveRoot{HasRole: hasRole},
 		Complexity: complexityRoot(),
 	}))
-	srv.AddTransport(websocketTransport(opt.Live))
+	srv.AddTransport(newWSTransport(opt.Live))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.SSE{}) // before POST: it takes POSTs that accept text/event-stream

@@ -2,13 +2,8 @@ package graph
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
-	"time"
-
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/coder/websocket"
 
 	"creditgate/auth"
 	"creditgate/credits"
@@ -38,7 +33,7 @@ type connState struct {
 	subs   atomic.Int32
 	max    int32
 	viewer *auth.Viewer
-	cancel context.CancelFunc
+	cancel func() // closes the socket
 }
 
 // acquireSubscription counts a subscription against its socket's cap (SSE
@@ -61,9 +56,25 @@ func acquireSubscription(ctx context.Context) (func(), error) {
 	}, nil
 }
 
+// liveWake is, for a subscription served by the WebSocket transport, the
+// function its stream calls after buffering a value (it never blocks):
+// the transport then delivers from a shared pool instead of keeping a
+// goroutine waiting on the channel. Elsewhere (SSE) it is nil. A stream
+// given a wake function must close its channel only after ctx ends.
+func liveWake(ctx context.Context) func() {
+	op := wsOpFrom(ctx)
+	if op == nil {
+		return nil
+	}
+	op.woken = true
+	return op.wake
+}
+
 // relay releases the subscription slot when the stream ends: when the
 // operation's context ends (the client completed the subscription or left,
-// or the stream closed and the transport finished the operation).
+// or the stream closed and the transport finished the operation). For a
+// stream that liveWake wakes, it tells the transport how to see that a
+// value is waiting.
 func relay[T any](ctx context.Context, ch <-chan T, err error, release func()) (<-chan T, error) {
 	if err != nil {
 		release()
@@ -72,6 +83,9 @@ func relay[T any](ctx context.Context, ch <-chan T, err error, release func()) (
 	// No goroutine per subscription for this: the transports cancel the
 	// operation's context when the stream ends, whichever side ends it.
 	context.AfterFunc(ctx, release)
+	if op := wsOpFrom(ctx); op != nil && op.woken {
+		op.ready = func() bool { return len(ch) > 0 }
+	}
 	return ch, nil
 }
 
@@ -118,57 +132,12 @@ func (s *Sockets) release(st *connState) {
 // CloseAll closes every open socket, telling clients why.
 func (s *Sockets) CloseAll() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	open := make([]*connState, 0, len(s.open))
 	for st := range s.open {
+		open = append(open, st)
+	}
+	s.mu.Unlock()
+	for _, st := range open {
 		st.cancel()
-	}
-}
-
-// websocketTransport authenticates a socket from its connection_init
-// payload ({"Authorization": "Bearer <jwt>"}), refuses a bad token with
-// close code 4403 (which graphql-ws clients do not retry in a tight loop),
-// and closes the socket when the token expires.
-func websocketTransport(opt LiveOptions) transport.Websocket {
-	if opt.MaxConnsPerToken <= 0 {
-		opt.MaxConnsPerToken = 10
-	}
-	if opt.MaxSubsPerConn <= 0 {
-		opt.MaxSubsPerConn = 20
-	}
-	if opt.Sockets == nil {
-		opt.Sockets = NewSockets()
-	}
-	return transport.Websocket{
-		Implementation: transport.CoderWebsocketImplementation{
-			AcceptOptions: websocket.AcceptOptions{OriginPatterns: opt.OriginPatterns},
-		},
-		InitTimeout:           10 * time.Second,
-		KeepAlivePingInterval: 15 * time.Second,
-		PingPongInterval:      20 * time.Second,
-		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			if opt.Verifier == nil {
-				return transport.WithWebsocketCloseCode(ctx, closeForbidden), nil, errors.New("authentication is not configured")
-			}
-			v, err := opt.Verifier.FromHeader(p.Authorization())
-			if err != nil {
-				return transport.WithWebsocketCloseCode(ctx, closeForbidden), nil, err
-			}
-			// The socket lives as long as its token: at expiry gqlgen closes
-			// it, telling the client why.
-			st := &connState{max: int32(opt.MaxSubsPerConn), viewer: v}
-			if !opt.Sockets.acquire(st, opt.MaxConnsPerToken) {
-				return transport.WithWebsocketCloseCode(ctx, closeTooManyRequests), nil, errors.New("too many open connections for this token")
-			}
-			ctx, st.cancel = context.WithDeadline(auth.NewContext(ctx, v), v.ExpiresAt)
-			ctx = context.WithValue(ctx, connKey{}, st)
-			ctx = transport.AppendCloseReason(ctx, "token expired or server shutting down")
-			return ctx, nil, nil
-		},
-		CloseFunc: func(ctx context.Context, _ int) {
-			if st, ok := ctx.Value(connKey{}).(*connState); ok {
-				st.cancel()
-				opt.Sockets.release(st)
-			}
-		},
 	}
 }

@@ -524,7 +524,7 @@ func (r *subscriptionResolver) BalanceUpdated(ctx context.Context, accountID *gi
 	if err != nil {
 		return nil, err
 	}
-	ch, err := r.Credits.WatchBalance(ctx, accountID, currency)
+	ch, err := r.Credits.WatchBalance(ctx, accountID, currency, liveWake(ctx))
 	return relay(ctx, ch, err, release)
 }
 

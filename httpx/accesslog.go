@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,47 +56,77 @@ func AccessLog(opt AccessLogOptions) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			route := routeOf(opt.Routes, r.URL.Path)
-			method := methodLabel(r.Method)
+			method, rawMethod, path, ctx := methodLabel(r.Method), r.Method, r.URL.Path, r.Context()
 			if m != nil {
 				m.inFlight.Inc()
-				defer m.inFlight.Dec()
 			}
 			rec := &recorder{ResponseWriter: w}
-			returned := false
-			defer func() {
+			// end logs and measures the request; it runs once (finish),
+			// when the handler returns or, for a detached connection, when
+			// its owner says it ended. It keeps nothing of r or w.
+			end := func(status int, bytes int64) {
 				d := time.Since(start)
-				status := rec.statusCode()
-				if !returned {
-					// A panic is unwinding (net/http logs it and drops the
-					// connection); count it as a 500.
-					status = http.StatusInternalServerError
-				}
 				if m != nil {
+					m.inFlight.Dec()
 					m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 					m.duration.WithLabelValues(method, route).Observe(d.Seconds())
 				}
 				level := slog.LevelInfo
 				switch {
-				case quiet[r.URL.Path]:
+				case quiet[path]:
 					level = slog.LevelDebug
 				case status >= 500:
 					level = slog.LevelWarn
 				}
-				ctx := r.Context()
 				if !log.Enabled(ctx, level) {
 					return
 				}
 				log.LogAttrs(ctx, level, "http request",
-					slog.String("method", r.Method),
-					slog.String("path", r.URL.Path),
+					slog.String("method", rawMethod),
+					slog.String("path", path),
 					slog.Int("status", status),
 					slog.Duration("duration", d),
-					slog.Int64("bytes", rec.bytes),
+					slog.Int64("bytes", bytes),
 				)
+			}
+			var once sync.Once
+			rec.finish = func(status int, bytes int64) { once.Do(func() { end(status, bytes) }) }
+			returned := false
+			defer func() {
+				switch {
+				case !returned:
+					// A panic is unwinding (net/http logs it and drops the
+					// connection); count it as a 500.
+					rec.finish(http.StatusInternalServerError, rec.bytes)
+				case !rec.detached:
+					rec.finish(rec.statusCode(), rec.bytes)
+				}
 			}()
 			next.ServeHTTP(rec, r)
 			returned = true
 		})
+	}
+}
+
+// Detach is for a handler that keeps its hijacked connection after it
+// returns (a WebSocket served by a goroutine of its own): the request is
+// then logged and measured (duration, in flight) when the returned func is
+// called, once the connection has ended, instead of when the handler
+// returns. Call it before returning. Without AccessLog it does nothing.
+func Detach(w http.ResponseWriter) (ended func()) {
+	for {
+		switch x := w.(type) {
+		case *recorder:
+			// The func keeps no reference to the recorder, whose response
+			// writer holds net/http's connection buffers.
+			x.detached = true
+			finish, status, bytes := x.finish, x.statusCode(), x.bytes
+			return func() { finish(status, bytes) }
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return func() {}
+		}
 	}
 }
 
@@ -151,8 +182,10 @@ func methodLabel(m string) string {
 // recorder remembers the status and size of a response.
 type recorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
+	status   int
+	bytes    int64
+	finish   func(status int, bytes int64) // logs and measures the request, once
+	detached bool                          // by the handler's goroutine
 }
 
 func (r *recorder) WriteHeader(code int) {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,9 +89,10 @@ const (
 // The soft RLIMIT_NOFILE is raised to the hard limit (syscall.Setrlimit) in
 // both processes; a size that needs more than the hard limit allows
 // (N + fanoutReserve descriptors) is skipped with the reason, as are the
-// sizes above 1000 under -short.
+// sizes above 1000 under -short; fanoutSizes adds the largest size the
+// hard limit allows when 20000 does not fit.
 func BenchmarkFanout(b *testing.B) {
-	for _, n := range []int{1000, 10000, 20000} {
+	for _, n := range fanoutSizes() {
 		b.Run(fmt.Sprintf("subs=%d", n), func(b *testing.B) {
 			if testing.Short() && n > 1000 {
 				b.Skip("-short: only the 1000-subscriber size")
@@ -101,6 +103,21 @@ func BenchmarkFanout(b *testing.B) {
 			benchFanout(b, n)
 		})
 	}
+}
+
+// fanoutSizes are 1000, 10000 and 20000 subscribers and, where the hard
+// descriptor limit allows more than 10000 but not 20000, the largest
+// multiple of 1000 it allows (hard limit minus fanoutReserve, rounded
+// down): with a hard limit of 20000 (which not even root may raise in some
+// containers) that is 19000, the figure nearest 20000 this machine can give.
+func fanoutSizes() []int {
+	sizes := []int{1000, 10000, 20000}
+	if _, hard := raiseNoFile(); hard > fanoutReserve && hard < 1<<31 {
+		if m := int(hard-fanoutReserve) / 1000 * 1000; m > 10000 && m < 20000 {
+			sizes = []int{1000, 10000, m, 20000}
+		}
+	}
+	return sizes
 }
 
 // raiseNoFile lifts the soft descriptor limit to the hard limit and
@@ -200,6 +217,7 @@ func benchFanout(b *testing.B, n int) {
 	}
 	subscribeTime := time.Since(start)
 	heap1, stack1 := memInUse()
+	writeFanoutProfiles(b, n)
 
 	admin := auth.NewContext(context.Background(), &auth.Viewer{UserID: "fanout-admin", Role: auth.RoleAgencyAdmin, AgencyID: string(a.fx.AgencyA)})
 	type change struct {
@@ -388,9 +406,34 @@ func (s *syncBuffer) String() string {
 	return s.buf.String()
 }
 
+// writeFanoutProfiles writes the gateway's heap and goroutine profiles,
+// taken when server-B/sub is measured, to $CREDITGATE_FANOUT_PROFILE (a
+// directory) as heap-N.pprof and goroutine-N.txt, if it is set.
+func writeFanoutProfiles(b *testing.B, n int) {
+	dir := os.Getenv(fanoutProfileEnv)
+	if dir == "" {
+		return
+	}
+	for name, debug := range map[string]int{"heap": 0, "goroutine": 1} {
+		ext := ".pprof"
+		if debug > 0 {
+			ext = ".txt"
+		}
+		f, err := os.Create(fmt.Sprintf("%s/%s-%d%s", dir, name, n, ext))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.Lookup(name).WriteTo(f, debug); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+}
+
 const (
-	fanoutListEnv = "CREDITGATE_FANOUT_ACCOUNTS"
-	fanoutURLEnv  = "CREDITGATE_FANOUT_URL"
+	fanoutProfileEnv = "CREDITGATE_FANOUT_PROFILE"
+	fanoutListEnv    = "CREDITGATE_FANOUT_ACCOUNTS"
+	fanoutURLEnv     = "CREDITGATE_FANOUT_URL"
 )
 
 // TestFanoutClients is BenchmarkFanout's client process; it skips unless
