@@ -290,12 +290,30 @@ func (tb *tab) click(sel string) {
 	tb.run("clicking "+sel, chromedp.Click(sel, chromedp.ByQuery))
 }
 
-// fill empties a field and types value into it, key by key.
+// fill empties a field and types value into it, key by key. A live update
+// may re-render the field's table between finding the node and typing into
+// it (the page keeps a field's value across re-renders, but the node being
+// typed into is gone): then it types again, until the field holds value.
 func (tb *tab) fill(sel, value string) {
 	tb.t.Helper()
-	tb.run("typing into "+sel,
-		chromedp.Evaluate(`document.querySelector(`+js(sel)+`).value = ''`, nil),
-		chromedp.SendKeys(sel, value, chromedp.ByQuery))
+	var err error
+	for range 5 {
+		ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
+		var got string
+		err = chromedp.Run(ctx,
+			chromedp.Evaluate(`document.querySelector(`+js(sel)+`).value = ''`, nil),
+			chromedp.SendKeys(sel, value, chromedp.ByQuery),
+			chromedp.Evaluate(`document.querySelector(`+js(sel)+`).value`, &got))
+		cancel()
+		if err == nil && got == value {
+			return
+		}
+		if err == nil {
+			err = fmt.Errorf("the field holds %q", got)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	tb.fail("typing into "+sel, err)
 }
 
 // shot saves a full-page screenshot as name.png in the artifact directory.
