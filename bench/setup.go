@@ -73,7 +73,7 @@ func setup(ctx context.Context, o options) (*env, error) {
 	e.sql, e.closeDB = d.SQL, func() { d.Close() }
 	e.svc = credits.New(d.Client, d.Dialect, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	start := time.Now()
-	if err := e.seed(ctx, d.Client, o.accounts); err != nil {
+	if err := e.seed(ctx, d.Client, o.accounts, invoicesNeeded(o)); err != nil {
 		e.close()
 		return nil, fmt.Errorf("seeding: %w", err)
 	}
@@ -124,7 +124,16 @@ func freshDatabase(ctx context.Context, adminURL string) (string, error) {
 	return u.String(), nil
 }
 
-func (e *env) seed(ctx context.Context, c *ent.Client, n int) error {
+// invoicesNeeded is how many invoices each of the spread and hot sets must
+// hold for the write scenarios to run at up to maxWriteRate tx/s at every
+// client level and round without running out.
+func invoicesNeeded(o options) int {
+	const maxWriteRate = 2500
+	secs := max(1, int(o.duration.Round(time.Second).Seconds()))
+	return o.rounds * len(o.clients) * secs * maxWriteRate
+}
+
+func (e *env) seed(ctx context.Context, c *ent.Client, n, invoices int) error {
 	sys := auth.NewContext(ctx, &auth.Viewer{UserID: "bench", Role: auth.RoleSystemAdmin})
 	ag, err := e.svc.CreateAgency(sys, credits.NewAgency{Name: "Bench Agency", DefaultCurrency: "USD", CreditPaymentsEnabled: true})
 	if err != nil {
@@ -201,15 +210,15 @@ func (e *env) seed(ctx context.Context, c *ent.Client, n int) error {
 			e.spread = append(e.spread, cl)
 		}
 	}
-	// Invoices of 0.01: a few per spread account, round-robin, and many on
-	// the hot account; enough for every run at the configured rates.
+	// Invoices of 0.01: a few per spread account, round-robin, and as many
+	// on the hot account; enough for every run at the configured rates.
 	var spec []invoiceSpec
-	for round := range 4 {
+	for round := range (invoices + len(e.spread) - 1) / len(e.spread) {
 		for _, cl := range e.spread {
 			spec = append(spec, invoiceSpec{cl, fmt.Sprintf("S-%d", round)})
 		}
 	}
-	for i := range 40000 {
+	for i := range invoices {
 		spec = append(spec, invoiceSpec{e.hot, fmt.Sprintf("H-%d", i)})
 	}
 	for len(spec) > 0 {
