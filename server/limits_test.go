@@ -580,20 +580,11 @@ func TestDocumentGuard(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("refusing 7000 fields took %s: validation ran first", d)
 	}
-	done := make(chan gqlResponse, 1)
-	go func() { done <- a.gql(a.client(), `subscription { balanceUpdated { available } }`, nil) }()
-	select {
-	case r := <-done:
-		if r.code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "WebSocket") {
-			t.Fatalf("subscription over plain POST: %+v", r.Errors)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("a subscription over plain POST hung instead of being refused")
-	}
+	sub := `subscription { balanceUpdated { available } }`
+	wantStreamRefused(t, a, sub, "subscription over plain POST")
 
 	// Once the same document has been parsed and cached for a stream, the
 	// guard skips its parse but still refuses it as a plain POST.
-	sub := `subscription { balanceUpdated { available } }`
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.srv.URL+"/graphql", bytes.NewReader(httpGQLBody(sub, nil)))
 	req.Header.Set("Content-Type", "application/json")
@@ -605,13 +596,21 @@ func TestDocumentGuard(t *testing.T) {
 	}
 	cancel()
 	resp.Body.Close()
+	wantStreamRefused(t, a, sub, "cached subscription over plain POST")
+}
+
+// wantStreamRefused sends a subscription as a plain POST: it must be refused
+// at once, not held open until an event.
+func wantStreamRefused(t *testing.T, a *testAPI, sub, what string) {
+	t.Helper()
+	done := make(chan gqlResponse, 1)
 	go func() { done <- a.gql(a.client(), sub, nil) }()
 	select {
 	case r := <-done:
 		if r.code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "WebSocket") {
-			t.Fatalf("cached subscription over plain POST: %+v", r.Errors)
+			t.Fatalf("%s: %+v", what, r.Errors)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("a cached subscription over plain POST hung instead of being refused")
+		t.Fatalf("%s hung instead of being refused", what)
 	}
 }
