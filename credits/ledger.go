@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -330,12 +332,35 @@ func (s *Service) scanMoved(rows *sql.Rows, acc *ent.Account, cur string, amount
 	return m, rows.Close()
 }
 
+// rebound remembers rebind's answers: our statements come in a few shapes
+// (their values are arguments), built afresh for each call, and a ledger
+// statement is long. Bounded all the same, in case a caller ever builds
+// statements of unbounded variety.
+var (
+	rebound  sync.Map // statement with ? → with $n
+	nRebound atomic.Int32
+)
+
+const maxRebound = 512
+
 // rebind turns ? placeholders into PostgreSQL's $n.
 func (s *Service) rebind(q string) string {
 	if s.dialect != dialect.Postgres {
 		return q
 	}
+	if r, ok := rebound.Load(q); ok {
+		return r.(string)
+	}
+	r := numberPlaceholders(q)
+	if nRebound.Add(1) <= maxRebound {
+		rebound.Store(q, r)
+	}
+	return r
+}
+
+func numberPlaceholders(q string) string {
 	var b strings.Builder
+	b.Grow(len(q) + len(q)/8)
 	n := 0
 	for _, r := range q {
 		if r == '?' {
