@@ -15,6 +15,10 @@ func (s *Service) SetClock(now func() time.Time) { s.auto.Clock = now }
 // SetOnBatch observes the size of each batch of debits as it starts.
 func (s *Service) SetOnBatch(f func(size int)) { s.onBatch = f }
 
+// SetOnBatchRun observes each run of a batch's work: whether it uses
+// savepoints.
+func (s *Service) SetOnBatchRun(f func(savepoints bool)) { s.onBatchRun = f }
+
 // HoldDebits makes debits of acc (and of its lane) queue as if a transaction on the
 // balance were running: waiting says how many are queued, release hands
 // them on as one batch.
@@ -29,5 +33,5 @@ func (s *Service) HoldDebits(acc gid.ID) (waiting func() int, release func()) {
 		defer s.hotMu.Unlock()
 		return len(q.pending)
 	}
-	return waiting, func() { s.lead(hk, q, nil) }
+	return waiting, func() { s.lead(q, nil) }
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -21,12 +22,16 @@ import (
 // trips and its own COMMIT. Concurrent debits of the same (account,
 // currency) in this process are therefore queued: while one transaction
 // runs, the requests that arrive wait, and when it ends the first of them
-// leads them all (up to maxBatch) through ONE transaction, each request in
-// its own SAVEPOINT, then COMMITs once and answers each caller with its own
-// result. A request that fails (INSUFFICIENT_CREDITS, ALREADY_PAID, a
-// replayed idempotency key, any error) rolls back to its savepoint and
-// undoes only its own work; the others still commit, each with its own
-// posting, running balance, idempotency record and notification. If the
+// leads them all (up to maxBatch) through ONE transaction, then COMMITs
+// once and answers each caller with its own result. A request that fails
+// (INSUFFICIENT_CREDITS, ALREADY_PAID, a replayed idempotency key, any
+// error) undoes only its own work; the others still commit, each with its
+// own posting, running balance, idempotency record and notification. For
+// that each request runs in its own SAVEPOINT; but a savepoint costs a
+// round trip per request and most batches have no failure, so a batch
+// first runs without them, and only if a request fails is that transaction
+// rolled back and the batch run again with them (and the lane's next batch
+// too, since failures come in runs). If the
 // COMMIT fails, nothing of the batch is written and every request that had
 // succeeded in it gets the error. A lone request runs at once in its own
 // transaction, without savepoints: no latency is added when nobody waits.
@@ -69,10 +74,15 @@ func (s *Service) lane(acc gid.ID) int {
 }
 
 // hotQueue holds the debits waiting for a lane while a transaction on
-// it runs. Guarded by Service.hotMu.
+// it runs; busy and pending are guarded by Service.hotMu. A lane keeps its
+// queue once made (there are only as many as lanes).
 type hotQueue struct {
 	busy    bool
 	pending []*debitCall
+	// failed: the lane's last batch had a failure, so the next one runs
+	// with savepoints at once. Only the lane's leader, one at a time,
+	// reads and writes it.
+	failed bool
 }
 
 // debitCall is one request's debit: its work and, once answered, its result.
@@ -110,13 +120,13 @@ func (s *Service) debit(ctx context.Context, acc gid.ID, k *idemKey, work func(c
 	if !q.busy {
 		q.busy = true
 		s.hotMu.Unlock()
-		s.lead(hk, q, []*debitCall{c})
+		s.lead(q, []*debitCall{c})
 	} else {
 		q.pending = append(q.pending, c)
 		s.hotMu.Unlock()
 		<-c.done
 		if c.lead != nil {
-			s.lead(hk, q, c.lead)
+			s.lead(q, c.lead)
 		}
 	}
 	var r *replayed
@@ -129,16 +139,15 @@ func (s *Service) debit(ctx context.Context, acc gid.ID, k *idemKey, work func(c
 
 // lead runs batch (batch[0] is the caller's own request), hands the queue
 // to the next batch's leader, then answers the others.
-func (s *Service) lead(hk int, q *hotQueue, batch []*debitCall) {
-	s.runBatch(batch)
+func (s *Service) lead(q *hotQueue, batch []*debitCall) {
+	s.runBatch(q, batch)
 	s.hotMu.Lock()
 	var next []*debitCall
 	if n := min(len(q.pending), maxBatch); n > 0 {
 		next = append([]*debitCall(nil), q.pending[:n]...)
 		q.pending = append(q.pending[:0:0], q.pending[n:]...)
 	} else {
-		q.busy = false
-		delete(s.hot, hk)
+		q.busy = false // kept: there are at most as many queues as lanes
 	}
 	s.hotMu.Unlock()
 	if next != nil {
@@ -153,7 +162,7 @@ func (s *Service) lead(hk int, q *hotQueue, batch []*debitCall) {
 }
 
 // runBatch runs the calls in one transaction and sets each call's result.
-func (s *Service) runBatch(batch []*debitCall) {
+func (s *Service) runBatch(q *hotQueue, batch []*debitCall) {
 	live := make([]*debitCall, 0, len(batch))
 	for _, c := range batch {
 		if err := c.ctx.Err(); err != nil {
@@ -179,44 +188,39 @@ func (s *Service) runBatch(batch []*debitCall) {
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
 		defer cancel()
 	}
-	err := s.inTx(ctx, func(tx *ent.Tx) error {
-		var evs []events.Event
-		for i, c := range live {
-			if !multi {
-				o, err := s.onceIn(c.ctx, tx, c.key, c.work)
-				if err != nil {
-					c.err = err
-					return err
-				}
-				c.out, c.ok = o, true
-				return nil
-			}
-			if c.ctx.Err() != nil && i > 0 {
-				c.err = c.ctx.Err() // gave up while earlier requests ran: dropped
-				continue
-			}
-			// The request's own values (viewer, scope) without its
-			// cancellation: a cancelled statement would abort the batch's
-			// transaction, not only this request.
-			wctx := context.WithValue(context.WithoutCancel(c.ctx), heldKey{}, &c.held)
-			sp := "debit_" + strconv.Itoa(i)
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
-				return fmt.Errorf("batch savepoint: %w", err)
-			}
-			o, err := s.onceIn(wctx, tx, c.key, c.work)
+	var err error
+	switch {
+	case !multi:
+		c := live[0]
+		err = s.inTx(ctx, func(tx *ent.Tx) error {
+			o, err := s.onceIn(c.ctx, tx, c.key, c.work)
 			if err != nil {
-				c.err, c.held = err, held{}
-				if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); rerr != nil {
-					return fmt.Errorf("batch rollback to savepoint: %w", rerr)
-				}
-				continue
+				c.err = err
+				return err
 			}
 			c.out, c.ok = o, true
-			evs = append(evs, c.held.events...)
+			return nil
+		})
+	case q.failed:
+		err = s.inTx(ctx, func(tx *ent.Tx) error { return s.batchWork(ctx, tx, live, true) })
+	default:
+		// Without savepoints first: a round trip less for every request.
+		// If one fails, the transaction is rolled back and the batch runs
+		// again with a savepoint each, so that each failure undoes only its
+		// own work.
+		err = s.inTx(ctx, func(tx *ent.Tx) error { return s.batchWork(ctx, tx, live, false) })
+		if errors.Is(err, errNeedSavepoints) {
+			for _, c := range live {
+				c.out, c.err, c.ok, c.held = outcome{}, nil, false, held{}
+			}
+			err = s.inTx(ctx, func(tx *ent.Tx) error { return s.batchWork(ctx, tx, live, true) })
 		}
-		s.announce(ctx, tx, evs...)
-		return nil
-	})
+	}
+	if multi {
+		// The next batch of this lane starts with savepoints if this one
+		// had a failure: failures come in runs (a balance running dry).
+		q.failed = slices.ContainsFunc(live, func(c *debitCall) bool { return c.err != nil })
+	}
 	if err == nil {
 		for _, c := range live {
 			if c.ok {
@@ -235,6 +239,52 @@ func (s *Service) runBatch(batch []*debitCall) {
 			c.ok, c.err = false, err
 		}
 	}
+}
+
+// errNeedSavepoints ends a batch run without savepoints when a request in
+// it fails.
+var errNeedSavepoints = errors.New("a request of the batch failed: run it again with savepoints")
+
+// batchWork runs a batch's requests in tx, in order. With savepoints each
+// request runs in its own, and one that fails rolls back to it and leaves
+// the others be; without, the first failure ends the work with
+// errNeedSavepoints, and tx must be rolled back.
+func (s *Service) batchWork(ctx context.Context, tx *ent.Tx, live []*debitCall, savepoints bool) error {
+	if s.onBatchRun != nil {
+		s.onBatchRun(savepoints)
+	}
+	var evs []events.Event
+	for i, c := range live {
+		if c.ctx.Err() != nil && i > 0 {
+			c.err = c.ctx.Err() // gave up while earlier requests ran: dropped
+			continue
+		}
+		// The request's own values (viewer, scope) without its
+		// cancellation: a cancelled statement would abort the batch's
+		// transaction, not only this request.
+		wctx := context.WithValue(context.WithoutCancel(c.ctx), heldKey{}, &c.held)
+		sp := "debit_" + strconv.Itoa(i)
+		if savepoints {
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
+				return fmt.Errorf("batch savepoint: %w", err)
+			}
+		}
+		o, err := s.onceIn(wctx, tx, c.key, c.work)
+		if err != nil {
+			c.err, c.held = err, held{}
+			if !savepoints {
+				return errNeedSavepoints
+			}
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); rerr != nil {
+				return fmt.Errorf("batch rollback to savepoint: %w", rerr)
+			}
+			continue
+		}
+		c.out, c.ok = o, true
+		evs = append(evs, c.held.events...)
+	}
+	s.announce(ctx, tx, evs...)
+	return nil
 }
 
 // queueOf returns the lane's queue, made on first use; hotMu must be held.

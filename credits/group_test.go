@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -251,6 +252,81 @@ func TestBatchCommitFailure(t *testing.T) {
 			// The failed batch reported nothing; the retry once.
 			if got := moved(); len(got) != 1 || got[posting.KindINVOICE_PAYMENT] != 100 {
 				t.Fatalf("money moved %v, want only the retried payment of 100", got)
+			}
+			w.verify()
+		})
+	}
+}
+
+// A batch runs without savepoints until a request in it fails; then it runs
+// again with them, and so does the lane's next batch; a batch with no
+// failure sends the lane back to running without. Every run's results are
+// the same as with savepoints from the start, and a rolled-back run leaves
+// nothing: no posting, no event, no money reported twice.
+func TestBatchSavepointsOnlyAfterFailure(t *testing.T) {
+	for _, kind := range dbtest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			w := newWorld(t, kind)
+			acc := w.client("hot")
+			w.fund(acc, "10")
+			sms := w.service("SMS", "1")
+			ctx := w.as(auth.RoleClientOwner, "owner", acc.ID)
+			moved := observeMoney(w)
+			var runs []bool
+			w.svc.SetOnBatchRun(func(savepoints bool) { runs = append(runs, savepoints) })
+			batch := func(fns ...func() (gid.ID, error)) []result {
+				r := make([]result, len(fns))
+				b := newBatch(t, w, acc)
+				for i, fn := range fns {
+					b.add(&r[i], fn)
+				}
+				b.run()
+				return r
+			}
+			wantRuns := func(step string, want ...bool) {
+				t.Helper()
+				if !slices.Equal(runs, want) {
+					t.Fatalf("%s: runs with savepoints %v, want %v", step, runs, want)
+				}
+				runs = nil
+			}
+
+			// All succeed: one run, no savepoints.
+			r := batch(w.buyFn(ctx, sms, 1, nil), w.buyFn(ctx, sms, 1, nil))
+			if r[0].err != nil || r[1].err != nil {
+				t.Fatalf("first batch: %v, %v", r[0].err, r[1].err)
+			}
+			wantRuns("no failure", false)
+
+			// The second of three fails: rolled back, run again with savepoints.
+			r = batch(w.buyFn(ctx, sms, 1, nil), w.buyFn(ctx, sms, 100, nil), w.buyFn(ctx, sms, 2, nil))
+			if r[0].err != nil || codeOf(r[1].err) != credits.CodeInsufficientCredits || r[2].err != nil {
+				t.Fatalf("second batch: %v, %v, %v", r[0].err, r[1].err, r[2].err)
+			}
+			wantRuns("a failure", false, true)
+
+			// The lane's next batch starts with savepoints; it fails again.
+			r = batch(w.buyFn(ctx, sms, 50, nil), w.buyFn(ctx, sms, 1, nil))
+			if codeOf(r[0].err) != credits.CodeInsufficientCredits || r[1].err != nil {
+				t.Fatalf("third batch: %v, %v", r[0].err, r[1].err)
+			}
+			wantRuns("after a failure", true)
+
+			// No failure with savepoints: the next one goes without again.
+			batch(w.buyFn(ctx, sms, 1, nil), w.buyFn(ctx, sms, 1, nil))
+			wantRuns("after a batch with savepoints and no failure", true)
+			batch(w.buyFn(ctx, sms, 1, nil), w.buyFn(ctx, sms, 1, nil))
+			wantRuns("back to none", false)
+
+			// 10 - 1 - 1 - 1 - 2 - 1 - 1 - 1 - 1 - 1 = 0: eight purchases, each once.
+			if b := w.available(acc); b != 0 {
+				t.Fatalf("balance = %d, want 0", b)
+			}
+			if n := w.historyLen(acc); n != 10 { // funding + 9 purchases
+				t.Fatalf("history has %d transactions, want 10", n)
+			}
+			if got := moved(); len(got) != 1 || got[posting.KindSERVICE_PURCHASE] != 1000 {
+				t.Fatalf("money moved %v, want 1000 of services", got)
 			}
 			w.verify()
 		})

@@ -38,7 +38,8 @@ type Service struct {
 	// writes and just before COMMIT, to prove a failure there leaves no trace.
 	beforeCommit func() error
 
-	onBatch func(size int) // tests: called as each batch of debits starts
+	onBatch    func(size int)        // tests: called as each batch of debits starts
+	onBatchRun func(savepoints bool) // tests: called as each run of a batch's work starts
 
 	moneyMoved MoneyObserver // told of each committed movement; nil: nobody
 
