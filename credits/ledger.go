@@ -155,6 +155,16 @@ type link struct {
 
 const postingColumns = `id, created_at, journal_id, agency_id, account_id, book, kind, reference, currency, amount, running_balance, seq`
 
+// postingValues are p's values for postingColumns but the last two
+// (running_balance, seq), which the caller adds.
+func postingValues(p *ent.Posting, jid gid.ID, now time.Time) []any {
+	var account any // NULL for a book's posting
+	if p.AccountID != nil {
+		account = *p.AccountID
+	}
+	return []any{p.ID, now, jid, p.AgencyID, account, p.Book, string(p.Kind), p.Reference, p.Currency, p.Amount}
+}
+
 // writeJournal inserts the journal of ps, its postings and e.link: one
 // statement on PostgreSQL (data-modifying CTEs; the foreign keys are
 // checked at the end of the statement), one each on SQLite.
@@ -169,15 +179,11 @@ func (s *Service) writeJournal(ctx context.Context, tx *ent.Tx, e entry, ps []*e
 			vals.WriteString(", ")
 		}
 		vals.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		var acc any
-		if p.AccountID != nil {
-			acc = *p.AccountID
-		}
 		var rb, seq any
 		if p.RunningBalance != nil {
 			rb, seq = *p.RunningBalance, *p.Seq
 		}
-		pargs = append(pargs, p.ID, now, jid, p.AgencyID, acc, p.Book, string(p.Kind), p.Reference, p.Currency, p.Amount, rb, seq)
+		pargs = append(append(pargs, postingValues(p, jid, now)...), rb, seq)
 	}
 	const journal = `INSERT INTO journals (id, created_at, agency_id) VALUES (?, ?, ?)`
 	postings := `INSERT INTO postings (` + postingColumns + `) VALUES ` + vals.String()
@@ -241,11 +247,7 @@ func (s *Service) moveAndWrite(ctx context.Context, tx *ent.Tx, e entry, ps []*e
 			balance = `b.available, b.seq`
 		}
 		q.WriteString(`SELECT ?::varchar, ?::timestamptz, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::bigint, ` + balance + ` FROM b`)
-		var account any
-		if p.AccountID != nil {
-			account = *p.AccountID
-		}
-		args = append(args, p.ID, now, jid, p.AgencyID, account, p.Book, string(p.Kind), p.Reference, p.Currency, p.Amount)
+		args = append(args, postingValues(p, jid, now)...)
 	}
 	q.WriteString(`)`)
 	if e.link != nil {
@@ -268,8 +270,8 @@ func (s *Service) moveAndWrite(ctx context.Context, tx *ent.Tx, e entry, ps []*e
 // moveBalance adds amount to the account's balance in cur in one statement
 // and returns the balance and sequence after it. A credit creates the row on
 // first use; a debit never does (no row means nothing to spend). Every
-// balance write goes through here, batched debits (group.go) included,
-// each inside the transaction and savepoint of its own request.
+// balance write is balanceMove's statement, here or inside moveAndWrite's,
+// batched debits (group.go) included, each inside its request's work.
 func (s *Service) moveBalance(ctx context.Context, tx *ent.Tx, acc *ent.Account, cur string, amount int64, now time.Time) (moved, error) {
 	query, args := s.balanceMove(acc, cur, amount, now)
 	rows, err := tx.QueryContext(ctx, s.rebind(query), args...)
