@@ -160,6 +160,38 @@ type Verifier struct {
 	verified sync.Map
 	nCached  atomic.Int64
 	evicting sync.Mutex
+
+	admit Admitter // nil: every verified token is admitted
+}
+
+// An Admitter checks what a signature cannot, such as that a client token's
+// account is a client account of its agency. It is asked once per token
+// verification, before the token is remembered; its refusal (see Refuse) is
+// UNAUTHENTICATED like any other.
+type Admitter interface {
+	Admit(ctx context.Context, v *Viewer) error
+}
+
+// Admit installs a; call it before serving.
+func (v *Verifier) Admit(a Admitter) { v.admit = a }
+
+// Refuse is an Admitter's refusal, with the reason in plain words.
+func Refuse(reason string) error { return fail(reason, nil) }
+
+// admitTimeout bounds an Admitter's look-up.
+const admitTimeout = 5 * time.Second
+
+func (v *Verifier) admitted(viewer *Viewer) error {
+	if v.admit == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), admitTimeout)
+	defer cancel()
+	err := v.admit.Admit(ctx, viewer)
+	if err == nil || errors.Is(err, ErrUnauthenticated) {
+		return err
+	}
+	return fail("the token's account could not be checked", err)
 }
 
 // A verified token is remembered until it expires, and at most a minute
@@ -261,6 +293,9 @@ func (v *Verifier) verify(token string, keep bool) (*Viewer, error) {
 	}
 	viewer, err := viewerFromClaims(&c)
 	if err != nil {
+		return nil, err
+	}
+	if err := v.admitted(viewer); err != nil {
 		return nil, err
 	}
 	until := now.Add(verifiedTTL)

@@ -85,16 +85,20 @@ func (s *Service) Configure(a Automation) {
 	s.auto = d
 }
 
-// rolesThatConfigure may set up auto top-up and alerts: the account's owner,
+// rolesThatConfigure may set up low-balance alerts: the account's owner,
 // its agency, the operator.
 var rolesThatConfigure = []auth.Role{auth.RoleClientOwner, auth.RoleAgencyAdmin, auth.RoleSystemAdmin}
+
+// rolesThatCharge may add cards and have them charged (auto top-up, one-time
+// top-up): the owner, and the operator acting as support; never the agency.
+var rolesThatCharge = []auth.Role{auth.RoleClientOwner, auth.RoleSystemAdmin}
 
 // ------------------------------------------------------------------ cards
 
 // StartCardSetup begins saving a card for the account: the browser confirms
 // the answer's client secret with the provider, then calls AddCard.
 func (s *Service) StartCardSetup(ctx context.Context, accountID *gid.ID) (CardSetup, error) {
-	if _, err := requireRole(ctx, auth.RoleClientOwner, auth.RoleSystemAdmin); err != nil {
+	if _, err := requireRole(ctx, rolesThatCharge...); err != nil {
 		return CardSetup{}, err
 	}
 	acc, err := s.clientAccount(ctx, accountID)
@@ -113,7 +117,7 @@ func (s *Service) StartCardSetup(ctx context.Context, accountID *gid.ID) (CardSe
 
 // AddCard saves a confirmed payment method on the account.
 func (s *Service) AddCard(ctx context.Context, accountID *gid.ID, paymentMethodRef string) (*ent.Card, error) {
-	if _, err := requireRole(ctx, auth.RoleClientOwner, auth.RoleSystemAdmin); err != nil {
+	if _, err := requireRole(ctx, rolesThatCharge...); err != nil {
 		return nil, err
 	}
 	acc, err := s.clientAccount(ctx, accountID)
@@ -121,7 +125,7 @@ func (s *Service) AddCard(ctx context.Context, accountID *gid.ID, paymentMethodR
 		return nil, err
 	}
 	ref := strings.TrimSpace(paymentMethodRef)
-	if ref == "" || len(ref) > 255 {
+	if ref == "" || len([]rune(ref)) > 255 {
 		return nil, badInput("paymentMethodId is required (at most 255 characters)")
 	}
 	saved, err := s.vault.SaveCard(ctx, SaveCardRequest{AccountID: acc.ID, CustomerRef: deref(acc.PaymentCustomer), PaymentMethodRef: ref, Name: acc.Name})
@@ -149,7 +153,7 @@ func (s *Service) AddCard(ctx context.Context, accountID *gid.ID, paymentMethodR
 // RemoveCard detaches a card. Auto top-up rules that charged it are paused,
 // with the reason, rather than left pointing at nothing.
 func (s *Service) RemoveCard(ctx context.Context, id gid.ID) error {
-	if _, err := requireRole(ctx, auth.RoleClientOwner, auth.RoleSystemAdmin); err != nil {
+	if _, err := requireRole(ctx, rolesThatCharge...); err != nil {
 		return err
 	}
 	c, err := s.db.Card.Query().Where(card.ID(id)).Only(ctx)
@@ -227,6 +231,10 @@ type TopUpSettings struct {
 // at it. If the balance is already below the threshold, a top-up is queued
 // at once.
 func (s *Service) SetAutoTopUp(ctx context.Context, in TopUpSettings) (*ent.TopUpRule, error) {
+	// Auto top-up charges a saved card: the owner's decision alone.
+	if _, err := requireRole(ctx, rolesThatCharge...); err != nil {
+		return nil, err
+	}
 	v, acc, cur, threshold, err := s.ruleTarget(ctx, in.AccountID, in.Currency, in.Threshold)
 	if err != nil {
 		return nil, err
@@ -421,7 +429,10 @@ func (s *Service) armBalance(ctx context.Context, tx *ent.Tx, acc *ent.Account, 
 		below = b.AlertBelow
 	}
 	if below != nil && b.Available < *below {
-		return s.queueJob(ctx, tx, kind, acc, cur, s.clock(), false)
+		// Saving a top-up rule is the owner's answer to a decline (a new
+		// card, or the same one after calling the bank): a top-up waiting
+		// out the declined card's back-off is brought forward to now.
+		return s.queueJob(ctx, tx, kind, acc, cur, s.clock(), kind == job.KindTOPUP)
 	}
 	return nil
 }

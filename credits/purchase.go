@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"time"
 
 	"creditgate/auth"
 	"creditgate/ent"
 	"creditgate/ent/balance"
+	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/payment"
@@ -38,6 +38,7 @@ type BuyCredits struct {
 	Method         creditrequest.Method
 	Reference      *string
 	IdempotencyKey *string
+	CardID         *gid.ID // one-time top-up: charge this saved card (CARD)
 }
 
 // Purchase is the answer to buyCredits.
@@ -58,17 +59,24 @@ type purchaseInput struct {
 	Currency  string `json:"u"`
 	Method    string `json:"m"`
 	Reference string `json:"r,omitempty"`
+	Card      gid.ID `json:"d,omitempty"`
+
+	card *ent.Card // the saved card to charge, when Card is set
 }
 
 // BuyCredits buys credits by package or amount. Card and PayPal go through
 // the configured provider; bank transfer, crypto and post-paid become a
 // PENDING request that credits nothing until an agency admin approves it.
 func (s *Service) BuyCredits(ctx context.Context, in BuyCredits) (*Purchase, error) {
-	if _, err := requireRole(ctx, auth.RoleClientOwner, auth.RoleAgencyAdmin, auth.RoleSystemAdmin); err != nil {
+	v, err := requireRole(ctx, auth.RoleClientOwner, auth.RoleAgencyAdmin, auth.RoleSystemAdmin)
+	if err != nil {
 		return nil, err
 	}
 	acc, err := s.Account(ctx, in.AccountID)
 	if err != nil {
+		return nil, err
+	}
+	if err := mayBuy(v, acc, in.CardID != nil); err != nil {
 		return nil, err
 	}
 	p, err := s.purchaseInput(ctx, acc, in)
@@ -93,9 +101,25 @@ func (s *Service) purchaseInput(ctx context.Context, acc *ent.Account, in BuyCre
 	p := purchaseInput{Account: acc.ID, Method: in.Method.String()}
 	if in.Reference != nil {
 		p.Reference = strings.TrimSpace(*in.Reference)
-		if len(p.Reference) > 500 {
+		if len([]rune(p.Reference)) > 500 {
 			return p, badInput("reference is longer than 500 characters")
 		}
+	}
+	if in.CardID != nil {
+		if in.Method != creditrequest.MethodCARD {
+			return p, badInput("cardId: a saved card is charged with method CARD")
+		}
+		c, err := s.db.Card.Query().Where(card.ID(*in.CardID), card.AccountID(acc.ID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return p, notFound("card")
+		}
+		if err != nil {
+			return p, fmt.Errorf("loading card: %w", err)
+		}
+		if c.Provider != s.vault.Name() {
+			return p, badInput("cardId: the card is kept by %s, which is not configured", c.Provider)
+		}
+		p.Card, p.card = c.ID, c
 	}
 	switch {
 	case (in.PackageID == nil) == (in.Amount == nil):
@@ -143,6 +167,11 @@ func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purcha
 		if err != nil {
 			return outcome{}, fmt.Errorf("creating credit request: %w", err)
 		}
+		if acceptsAtOnce(v, acc, creditrequest.Method(p.Method)) {
+			req.Edges.Account = acc
+			_, _, err := s.accept(ctx, tx, req, v.UserID)
+			return outcome{Request: req.ID}, err
+		}
 		s.announce(ctx, tx, requestEvent(req))
 		return outcome{Request: req.ID}, nil
 	})
@@ -150,7 +179,7 @@ func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purcha
 		return nil, err
 	}
 	req, err := s.db.CreditRequest.Query().Where(creditrequest.ID(out.Request)).
-		WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).Only(ctx)
+		WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).WithTransaction().Only(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading credit request: %w", err)
 	}
@@ -158,21 +187,32 @@ func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purcha
 	if err != nil {
 		return nil, err
 	}
+	if req.Status == creditrequest.StatusACCEPTED {
+		return &Purchase{Status: PurchaseCompleted, Request: req, Transaction: req.Edges.Transaction, Balance: bal}, nil
+	}
 	return &Purchase{Status: PurchasePendingApproval, Request: req, Balance: bal}, nil
 }
 
 // buyInstant charges through the provider. The payment row is committed
 // (with the idempotency key) before the provider is called, so a crash in
-// between leaves a PENDING payment that a webhook can still settle, never
-// money taken and forgotten.
+// between leaves a PENDING payment that a retry with the same key, the
+// reconcile job (reconcile.go) or a webhook settles, never money taken and
+// forgotten. Once the provider has answered, the answer is built from the
+// values in hand: a read that fails after a committed write must not turn
+// a success into a failure.
 func (s *Service) buyInstant(ctx context.Context, acc *ent.Account, p purchaseInput, key *idemKey) (*Purchase, error) {
 	prov := s.provider(creditrequest.Method(p.Method))
+	var (
+		pay *ent.Payment
+		bal *ent.Balance
+	)
 	out, replay, err := s.once(ctx, key, func(tx *ent.Tx) (outcome, error) {
+		var err error
 		// Refuse before charging what could never be credited.
-		if err := s.checkHeadroom(ctx, tx, acc, p.Currency, p.Credits); err != nil {
+		if bal, err = s.headroom(ctx, tx, acc, p.Currency, p.Credits); err != nil {
 			return outcome{}, err
 		}
-		pay, err := tx.Payment.Create().SetAgencyID(acc.AgencyID).SetAccountID(acc.ID).
+		pay, err = tx.Payment.Create().SetAgencyID(acc.AgencyID).SetAccountID(acc.ID).
 			SetProvider(prov.Name()).SetMethod(payment.Method(p.Method)).
 			SetAmount(p.Price).SetCredits(p.Credits).SetCurrency(p.Currency).Save(ctx)
 		if err != nil {
@@ -184,84 +224,181 @@ func (s *Service) buyInstant(ctx context.Context, acc *ent.Account, p purchaseIn
 		return nil, err
 	}
 	if replay {
-		return s.paymentOutcome(ctx, out.Payment, true)
+		return s.resumePurchase(ctx, out.Payment)
 	}
+	pay.Edges.Account = acc
 	res, err := prov.Charge(ctx, ChargeRequest{
-		PaymentID: out.Payment, Method: p.Method, Amount: p.Price, Currency: p.Currency,
+		PaymentID: pay.ID, Method: p.Method, Amount: p.Price, Currency: p.Currency,
 		Description: "credits for " + acc.Name,
 	})
 	if err != nil {
 		// The payment stays PENDING with no provider reference: nothing was
-		// credited, and the provider's webhook may still settle it.
-		return nil, fmt.Errorf("charging through %s: %w", prov.Name(), err)
+		// credited; a retry with the same key, the reconcile job or the
+		// provider's webhook finds out what became of it.
+		return nil, fmt.Errorf("charging through %s: %v", prov.Name(), err)
 	}
+	if s.afterCharge != nil {
+		if err := s.afterCharge(pay.ID); err != nil {
+			return nil, err
+		}
+	}
+	return s.answerCharge(ctx, pay, bal, res)
+}
+
+// answerCharge records the provider's answer on pay and answers buyCredits
+// from it; bal is the balance read before, answered when nothing moved and
+// it cannot be read again.
+func (s *Service) answerCharge(ctx context.Context, pay *ent.Payment, bal *ent.Balance, res ChargeResult) (*Purchase, error) {
+	current, err := s.recordCharge(ctx, pay, res)
+	if err != nil {
+		// Something may have been done (the provider's charge): never
+		// UNAVAILABLE, whatever the database said.
+		return nil, fmt.Errorf("recording the charge of payment %s: %v", pay.ID, err)
+	}
+	if !current {
+		// The payment moved on meanwhile (a webhook, a concurrent retry):
+		// answer what it is now.
+		return s.purchaseOf(ctx, pay.ID)
+	}
+	acc := pay.Edges.Account
+	out := &Purchase{Payment: pay}
+	switch pay.Status {
+	case payment.StatusSUCCEEDED:
+		t := pay.Edges.Transaction
+		t.Edges.Account = acc
+		out.Status, out.Transaction, out.Balance = PurchaseCompleted, t, balanceAfter(t)
+		out.Balance.Edges.Account = acc
+		return out, nil
+	case payment.StatusFAILED:
+		out.Status = PurchaseFailed
+	default:
+		out.Status = PurchaseRequiresAction
+	}
+	// Nothing moved: the balance as it is now, or as it was read before.
+	if b, err := s.balanceIn(ctx, acc, pay.Currency); err == nil {
+		bal = b
+	} else {
+		s.log.WarnContext(ctx, "buyCredits: balance not read again; answering the one read before", "payment", pay.ID, "error", err)
+	}
+	bal.Edges.Account = acc
+	out.Balance = bal
+	return out, nil
+}
+
+// recordCharge records a provider's answer about pay (loaded with its
+// account) and updates pay to match: settled with its transaction, failed,
+// or waiting for the payer with the provider's reference. current=false:
+// the payment had moved on (settled, failed, or known to the provider by
+// another reference), and pay is stale.
+func (s *Service) recordCharge(ctx context.Context, pay *ent.Payment, res ChargeResult) (current bool, err error) {
 	sys := System(ctx)
 	switch res.Status {
 	case ChargeSucceeded:
-		if err := s.SettlePayment(sys, out.Payment, res.ProviderRef); err != nil {
+		if res.Amount != 0 && (res.Amount != pay.Amount || !strings.EqualFold(res.Currency, pay.Currency)) {
+			s.log.ErrorContext(ctx, "payment: the provider holds another amount, NOT settled: reconcile by hand",
+				"payment", pay.ID, "provider", pay.Provider, "provider_ref", res.ProviderRef,
+				"provider_amount", res.Amount, "provider_currency", res.Currency, "amount", pay.Amount, "currency", pay.Currency)
+			return false, fmt.Errorf("%s holds %d %s for payment %s of %d %s", pay.Provider, res.Amount, res.Currency, pay.ID, pay.Amount, pay.Currency)
+		}
+		t, err := s.settle(sys, pay.ID, res.ProviderRef)
+		if err != nil {
 			// The provider took the money but it could not be credited: keep
 			// the provider's reference and the reason on the payment, so it
-			// can be settled again or refunded, never forgotten.
-			if uerr := s.db.Payment.UpdateOneID(out.Payment).SetProviderRef(res.ProviderRef).
-				SetFailureReason("charged but not credited: " + err.Error()).Exec(sys); uerr != nil {
-				s.log.ErrorContext(ctx, "payment charged but not credited", "payment", out.Payment, "error", err, "update_error", uerr)
+			// can be settled again (a retry, the reconcile job) or refunded,
+			// never forgotten.
+			upd := s.db.Payment.Update().Where(payment.ID(pay.ID), payment.StatusEQ(payment.StatusPENDING)).
+				SetFailureReason(truncate("charged but not credited: "+err.Error(), 500))
+			if res.ProviderRef != "" {
+				upd.SetProviderRef(res.ProviderRef)
 			}
-			return nil, err
+			if _, uerr := upd.Save(sys); uerr != nil {
+				s.log.ErrorContext(ctx, "payment charged but not credited", "payment", pay.ID, "error", err, "update_error", uerr)
+			}
+			return false, err
 		}
+		if t == nil {
+			return false, nil // settled before
+		}
+		pay.Status, pay.FailureReason, pay.TransactionID, pay.Edges.Transaction = payment.StatusSUCCEEDED, nil, &t.ID, t
+		if res.ProviderRef != "" {
+			pay.ProviderRef = res.ProviderRef
+		}
+		return true, nil
 	case ChargeFailed:
-		if err := s.FailPayment(sys, out.Payment, res.ProviderRef, res.FailureReason); err != nil {
-			return nil, err
+		n, err := s.failPayment(sys, pay.ID, res.ProviderRef, res.FailureReason)
+		if err != nil || n == 0 {
+			return false, err
 		}
-	case ChargeRequiresAction:
-		upd := s.db.Payment.UpdateOneID(out.Payment).SetProviderRef(res.ProviderRef)
+		pay.Status = payment.StatusFAILED
+		if res.ProviderRef != "" {
+			pay.ProviderRef = res.ProviderRef
+		}
+		if res.FailureReason != "" {
+			pay.FailureReason = &res.FailureReason
+		}
+		return true, nil
+	default:
+		// Waiting for the payer (or the provider): record how to reach it,
+		// never over another reference (the webhook would not match it).
+		ref := res.ProviderRef
+		if ref == "" {
+			ref = pay.ProviderRef
+		}
+		upd := s.db.Payment.Update().Where(payment.ID(pay.ID), payment.StatusEQ(payment.StatusPENDING),
+			payment.ProviderRefIn("", ref)).SetProviderRef(ref).ClearFailureReason()
 		if res.ClientSecret != "" {
 			upd.SetClientSecret(res.ClientSecret)
 		}
 		if res.ApprovalURL != "" {
 			upd.SetApprovalURL(res.ApprovalURL)
 		}
-		if err := upd.Exec(sys); err != nil {
-			return nil, fmt.Errorf("recording provider answer: %w", err)
+		n, err := upd.Save(sys)
+		if err != nil {
+			return false, fmt.Errorf("recording provider answer: %w", err)
 		}
+		if n == 0 {
+			return false, nil
+		}
+		pay.ProviderRef, pay.FailureReason = ref, nil
+		if res.ClientSecret != "" {
+			pay.ClientSecret = &res.ClientSecret
+		}
+		if res.ApprovalURL != "" {
+			pay.ApprovalURL = &res.ApprovalURL
+		}
+		return true, nil
 	}
-	return s.paymentOutcome(ctx, out.Payment, false)
 }
 
-// paymentOutcome answers buyCredits from the payment's current state. A
-// replay that finds the first attempt still waiting for its provider waits
-// for that answer (bounded), so concurrent retries see the first's result.
-func (s *Service) paymentOutcome(ctx context.Context, id gid.ID, replay bool) (*Purchase, error) {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		pay, err := s.db.Payment.Query().Where(payment.ID(id)).
-			WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).WithTransaction().Only(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("loading payment: %w", err)
-		}
-		inFlight := pay.Status == payment.StatusPENDING && pay.ProviderRef == ""
-		if replay && inFlight && time.Now().Before(deadline) {
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(25 * time.Millisecond):
-			}
-			continue
-		}
-		bal, err := s.balanceIn(ctx, pay.Edges.Account, pay.Currency)
-		if err != nil {
-			return nil, err
-		}
-		out := &Purchase{Payment: pay, Balance: bal}
-		switch pay.Status {
-		case payment.StatusSUCCEEDED:
-			out.Status, out.Transaction = PurchaseCompleted, pay.Edges.Transaction
-		case payment.StatusFAILED:
-			out.Status = PurchaseFailed
-		default:
-			out.Status = PurchaseRequiresAction
-		}
-		return out, nil
+// purchaseOf answers buyCredits from the payment's row as it is now.
+func (s *Service) purchaseOf(ctx context.Context, id gid.ID) (*Purchase, error) {
+	pay, err := s.loadPayment(ctx, id)
+	if err != nil {
+		return nil, err
 	}
+	bal, err := s.balanceIn(ctx, pay.Edges.Account, pay.Currency)
+	if err != nil {
+		return nil, err
+	}
+	out := &Purchase{Payment: pay, Balance: bal}
+	switch pay.Status {
+	case payment.StatusSUCCEEDED:
+		out.Status, out.Transaction = PurchaseCompleted, pay.Edges.Transaction
+	case payment.StatusFAILED:
+		out.Status = PurchaseFailed
+	default:
+		out.Status = PurchaseRequiresAction
+	}
+	return out, nil
+}
+
+func (s *Service) loadPayment(ctx context.Context, id gid.ID) (*ent.Payment, error) {
+	pay, err := s.db.Payment.Query().Where(payment.ID(id)).
+		WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).WithTransaction().Only(System(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("loading payment: %w", err)
+	}
+	return pay, nil
 }
 
 // SettlePayment credits a payment the provider confirmed. It is idempotent:
@@ -271,8 +408,17 @@ func (s *Service) paymentOutcome(ctx context.Context, id gid.ID, replay bool) (*
 // first card failed may be paid with another, and the provider's word that
 // money arrived must never be dropped.
 func (s *Service) SettlePayment(ctx context.Context, id gid.ID, providerRef string) error {
+	_, err := s.settle(ctx, id, providerRef)
+	return err
+}
+
+// settle is SettlePayment; it returns the account's posting when this call
+// credited the payment, nil when it was settled before.
+func (s *Service) settle(ctx context.Context, id gid.ID, providerRef string) (*ent.Posting, error) {
 	ctx = System(ctx)
+	var ps []*ent.Posting
 	err := s.inTx(ctx, func(tx *ent.Tx) error {
+		ps = nil
 		upd := tx.Payment.Update().Where(payment.ID(id), payment.StatusNEQ(payment.StatusSUCCEEDED)).
 			SetStatus(payment.StatusSUCCEEDED).ClearFailureReason()
 		if providerRef != "" {
@@ -293,7 +439,7 @@ func (s *Service) SettlePayment(ctx context.Context, id gid.ID, providerRef stri
 		if pay.Origin == payment.OriginAUTO_TOPUP {
 			kind, reference = posting.KindAUTO_TOPUP, "auto top-up "+pay.Provider+" "+pay.ProviderRef
 		}
-		ps, err := s.post(ctx, tx, entry{
+		ps, err = s.post(ctx, tx, entry{
 			kind: kind, reference: reference,
 			currency: pay.Currency, agencyID: pay.AgencyID,
 			legs: []leg{
@@ -306,10 +452,15 @@ func (s *Service) SettlePayment(ctx context.Context, id gid.ID, providerRef stri
 		}
 		return tx.Payment.Update().Where(payment.ID(id)).SetTransactionID(ps[0].ID).Exec(ctx)
 	})
-	if errors.Is(err, errSettled) {
-		return nil
+	switch {
+	case err == nil:
+		return ps[0], nil
+	case errors.Is(err, errSettled):
+		return nil, nil
+	case ps != nil && s.landed(ctx, err, nil, outcome{Transaction: ps[0].ID}):
+		return ps[0], nil
 	}
-	return err
+	return nil, err
 }
 
 var errSettled = errors.New("payment already settled or failed")
@@ -317,6 +468,12 @@ var errSettled = errors.New("payment already settled or failed")
 // FailPayment marks a PENDING payment failed; nothing is credited. A
 // payment that already succeeded stays succeeded.
 func (s *Service) FailPayment(ctx context.Context, id gid.ID, providerRef, reason string) error {
+	_, err := s.failPayment(ctx, id, providerRef, reason)
+	return err
+}
+
+// failPayment is FailPayment; n is 0 when the payment was not PENDING.
+func (s *Service) failPayment(ctx context.Context, id gid.ID, providerRef, reason string) (int, error) {
 	upd := s.db.Payment.Update().Where(payment.ID(id), payment.StatusEQ(payment.StatusPENDING)).
 		SetStatus(payment.StatusFAILED)
 	if providerRef != "" {
@@ -325,10 +482,11 @@ func (s *Service) FailPayment(ctx context.Context, id gid.ID, providerRef, reaso
 	if reason != "" {
 		upd.SetFailureReason(reason)
 	}
-	if _, err := upd.Save(System(ctx)); err != nil {
-		return fmt.Errorf("failing payment %s: %w", id, err)
+	n, err := upd.Save(System(ctx))
+	if err != nil {
+		return 0, fmt.Errorf("failing payment %s: %w", id, err)
 	}
-	return nil
+	return n, nil
 }
 
 // provider returns the provider configured for method.
@@ -339,17 +497,18 @@ func (s *Service) provider(m creditrequest.Method) Provider {
 	return Sandbox{}
 }
 
-// checkHeadroom refuses a credit the balance could not hold.
-func (s *Service) checkHeadroom(ctx context.Context, tx *ent.Tx, acc *ent.Account, cur string, credits int64) error {
+// headroom refuses a credit the balance could not hold, and returns the
+// balance it read.
+func (s *Service) headroom(ctx context.Context, tx *ent.Tx, acc *ent.Account, cur string, credits int64) (*ent.Balance, error) {
 	b, err := tx.Balance.Query().Where(balance.AccountID(acc.ID), balance.Currency(cur)).Only(System(ctx))
 	if ent.IsNotFound(err) {
-		return nil
+		return &ent.Balance{AccountID: acc.ID, AgencyID: acc.AgencyID, Currency: cur, UpdatedAt: acc.CreatedAt}, nil
 	}
 	if err != nil {
-		return fmt.Errorf("reading balance: %w", err)
+		return nil, fmt.Errorf("reading balance: %w", err)
 	}
 	if b.Available > math.MaxInt64-credits {
-		return badInput("the balance would exceed the largest amount this currency can hold")
+		return nil, badInput("the balance would exceed the largest amount this currency can hold")
 	}
-	return nil
+	return b, nil
 }

@@ -65,6 +65,7 @@ type ComplexityRoot struct {
 		AutoTopUps       func(childComplexity int) int
 		Balance          func(childComplexity int, currency *string) int
 		Balances         func(childComplexity int) int
+		CanBuyCredits    func(childComplexity int) int
 		Cards            func(childComplexity int) int
 		ID               func(childComplexity int) int
 		Kind             func(childComplexity int) int
@@ -186,6 +187,7 @@ type ComplexityRoot struct {
 		Paid            func(childComplexity int) int
 		Reference       func(childComplexity int) int
 		RejectionReason func(childComplexity int) int
+		RequestedBy     func(childComplexity int) int
 		ReviewedAt      func(childComplexity int) int
 		ReviewedBy      func(childComplexity int) int
 		Status          func(childComplexity int) int
@@ -374,6 +376,7 @@ type AccountResolver interface {
 	Cards(ctx context.Context, obj *ent.Account) ([]*ent.Card, error)
 	AutoTopUps(ctx context.Context, obj *ent.Account) ([]*ent.TopUpRule, error)
 	LowBalanceAlerts(ctx context.Context, obj *ent.Account) ([]*ent.AlertRule, error)
+	CanBuyCredits(ctx context.Context, obj *ent.Account) (*model.CreditAvailability, error)
 }
 type AgencyResolver interface {
 	PoolAccount(ctx context.Context, obj *ent.Agency) (*ent.Account, error)
@@ -511,6 +514,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.Balances(childComplexity), true
+	case "Account.canBuyCredits":
+		if e.ComplexityRoot.Account.CanBuyCredits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.CanBuyCredits(childComplexity), true
 	case "Account.cards":
 		if e.ComplexityRoot.Account.Cards == nil {
 			break
@@ -987,6 +996,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditRequest.RejectionReason(childComplexity), true
+	case "CreditRequest.submittedBy":
+		if e.ComplexityRoot.CreditRequest.RequestedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditRequest.RequestedBy(childComplexity), true
 	case "CreditRequest.reviewedAt":
 		if e.ComplexityRoot.CreditRequest.ReviewedAt == nil {
 			break
@@ -2021,6 +2036,10 @@ type Account implements Node {
   cards: [Card!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
   autoTopUps: [AutoTopUp!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
   lowBalanceAlerts: [LowBalanceAlert!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  # Whether the viewer may buy credits for this account now, and why not
+  # (CREDIT_PAYMENTS_DISABLED, ROLE_NOT_ALLOWED). The portal shows or hides
+  # "Buy credits" from this, never from its own copy of the rules.
+  canBuyCredits: CreditAvailability!
 }
 
 type AccountConnection {
@@ -2127,6 +2146,7 @@ input BuyCreditsInput {
   method: PaymentMethod!
   reference: String      # quotation number, bank reference, wallet tx hash
   idempotencyKey: String
+  cardId: ID             # one-time top-up: charge this saved card of the account (method CARD; the owner only)
 }
 
 type BuyCreditsPayload {
@@ -2156,6 +2176,7 @@ type CreditRequest implements Node {
   paid: Boolean!            # false for an accepted POSTPAID request until it is settled
   createdAt: Time!
   reviewedAt: Time
+  submittedBy: String!      # the sub of the user who created it (who may not review it)
   reviewedBy: String
   rejectionReason: String
   transaction: CreditTransaction  # the IN transaction, once accepted
@@ -2189,6 +2210,7 @@ enum CreditUnavailableReason {
   INSUFFICIENT_CREDITS      # the balance is lower than the amount
   NOT_ELIGIBLE              # this service or invoice cannot be paid with credits
   ALREADY_PAID              # the invoice is not open
+  ROLE_NOT_ALLOWED          # the viewer's role may not do this here (a plain client buying credits, an agency admin charging an owner's card)
 }
 
 type CreditAvailability {
@@ -2489,7 +2511,7 @@ type Mutation {
   startCardSetup(input: StartCardSetupInput!): CardSetup! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
   addCard(input: AddCardInput!): AddCardPayload! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
   removeCard(input: RemoveCardInput!): RemoveCardPayload! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
-  setAutoTopUp(input: SetAutoTopUpInput!): SetAutoTopUpPayload! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  setAutoTopUp(input: SetAutoTopUpInput!): SetAutoTopUpPayload! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
   setLowBalanceAlert(input: SetLowBalanceAlertInput!): SetLowBalanceAlertPayload! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
 }
 
@@ -2529,6 +2551,8 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 		return ec.fieldContext_Account_autoTopUps(ctx, field)
 	case "lowBalanceAlerts":
 		return ec.fieldContext_Account_lowBalanceAlerts(ctx, field)
+	case "canBuyCredits":
+		return ec.fieldContext_Account_canBuyCredits(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Account", field.Name)
 }
@@ -2763,6 +2787,8 @@ func (ec *executionContext) childFields_CreditRequest(ctx context.Context, field
 		return ec.fieldContext_CreditRequest_createdAt(ctx, field)
 	case "reviewedAt":
 		return ec.fieldContext_CreditRequest_reviewedAt(ctx, field)
+	case "submittedBy":
+		return ec.fieldContext_CreditRequest_submittedBy(ctx, field)
 	case "reviewedBy":
 		return ec.fieldContext_CreditRequest_reviewedBy(ctx, field)
 	case "rejectionReason":
@@ -4137,6 +4163,38 @@ func (ec *executionContext) fieldContext_Account_lowBalanceAlerts(_ context.Cont
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_LowBalanceAlert(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Account_canBuyCredits(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Account_canBuyCredits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Account().CanBuyCredits(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditAvailability) graphql.Marshaler {
+			return ec.marshalNCreditAvailability2ᚖcreditgateᚋgraphᚋmodelᚐCreditAvailability(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Account_canBuyCredits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Account",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditAvailability(ctx, field)
 		},
 	}
 	return fc, nil
@@ -5979,6 +6037,29 @@ func (ec *executionContext) _CreditRequest_reviewedAt(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_CreditRequest_reviewedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditRequest", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CreditRequest_submittedBy(ctx context.Context, field graphql.CollectedField, obj *ent.CreditRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditRequest_submittedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditRequest_submittedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditRequest", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CreditRequest_reviewedBy(ctx context.Context, field graphql.CollectedField, obj *ent.CreditRequest) (ret graphql.Marshaler) {
@@ -8260,7 +8341,7 @@ func (ec *executionContext) _Mutation_setAutoTopUp(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT_OWNER", "SYSTEM_ADMIN"})
 				if err != nil {
 					var zeroVal *model.SetAutoTopUpPayload
 					return zeroVal, err
@@ -11050,7 +11131,7 @@ func (ec *executionContext) unmarshalInputBuyCreditsInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"accountId", "packageId", "amount", "currency", "method", "reference", "idempotencyKey"}
+	fieldsInOrder := [...]string{"accountId", "packageId", "amount", "currency", "method", "reference", "idempotencyKey", "cardId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11106,6 +11187,13 @@ func (ec *executionContext) unmarshalInputBuyCreditsInput(ctx context.Context, o
 				return it, err
 			}
 			it.IdempotencyKey = data
+		case "cardId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cardId"))
+			data, err := ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CardID = data
 		}
 	}
 	return it, nil
@@ -12084,6 +12172,44 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 					}
 				}()
 				res = ec._Account_lowBalanceAlerts(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "canBuyCredits":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Account_canBuyCredits(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -13460,6 +13586,11 @@ func (ec *executionContext) _CreditRequest(ctx context.Context, sel ast.Selectio
 		case "reviewedAt":
 			out.Values[i] = ec._CreditRequest_reviewedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "submittedBy":
+			out.Values[i] = ec._CreditRequest_submittedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "reviewedBy":

@@ -63,6 +63,15 @@ func (r *accountResolver) LowBalanceAlerts(ctx context.Context, obj *ent.Account
 	return r.Credits.LowBalanceAlerts(ctx, acc)
 }
 
+// CanBuyCredits is the resolver for the canBuyCredits field.
+func (r *accountResolver) CanBuyCredits(ctx context.Context, obj *ent.Account) (*model.CreditAvailability, error) {
+	a, err := r.Credits.CanBuyCredits(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	return availability(a), nil
+}
+
 // PoolAccount is the resolver for the poolAccount field.
 func (r *agencyResolver) PoolAccount(ctx context.Context, obj *ent.Agency) (*ent.Account, error) {
 	return r.Credits.PoolAccount(ctx, obj)
@@ -197,7 +206,7 @@ func (r *lowBalanceAlertResolver) Threshold(ctx context.Context, obj *ent.AlertR
 func (r *mutationResolver) BuyCredits(ctx context.Context, input model.BuyCreditsInput) (*model.BuyCreditsPayload, error) {
 	p, err := r.Credits.BuyCredits(ctx, credits.BuyCredits{
 		AccountID: input.AccountID, PackageID: input.PackageID, Amount: input.Amount, Currency: input.Currency,
-		Method: input.Method, Reference: input.Reference, IdempotencyKey: input.IdempotencyKey,
+		Method: input.Method, Reference: input.Reference, IdempotencyKey: input.IdempotencyKey, CardID: input.CardID,
 	})
 	if err != nil {
 		return nil, err

@@ -75,6 +75,7 @@ const (
 	authzMCardSetup = `mutation($a: ID){ startCardSetup(input:{accountId: $a}) { provider clientSecret } }`
 	authzMAddCard   = `mutation($a: ID, $pm: String!){ addCard(input:{accountId: $a, paymentMethodId: $pm}) { card { id brand last4 } } }`
 	authzMRmCard    = `mutation($c: ID!){ removeCard(input:{cardId: $c}) { removedCardId } }`
+	authzMBuyCard   = `mutation($a: ID, $c: ID){ buyCredits(input:{accountId: $a, amount: "3", method: CARD, cardId: $c}) { status transaction { id amount } balance { available } } }`
 	authzMSetTopUp  = `mutation($a: ID, $c: ID!){ setAutoTopUp(input:{accountId: $a, enabled: true, threshold: "10", mode: FIXED, amount: "50", cardId: $c}) { autoTopUp { id status card { id } } } }`
 	authzMSetAlert  = `mutation($a: ID){ setLowBalanceAlert(input:{accountId: $a, enabled: true, threshold: "10", email: "owner@example.com"}) { alert { id state } } }`
 	authzTypename   = `{ __typename }`
@@ -392,7 +393,7 @@ func authzInvoice(t testing.TB, a *testAPI, acc gid.ID, number, amount string) g
 func authzPostpaid(t testing.TB, a *testAPI, acc gid.ID, amount string) gid.ID {
 	t.Helper()
 	id := authzBuy(t, a, acc, amount, creditrequest.MethodPOSTPAID).Request.ID
-	if _, err := a.svc.ApproveRequest(sys(), id); err != nil {
+	if _, err := a.svc.ApproveRequest(reviewer(), id); err != nil {
 		t.Fatalf("fixture: approving %s: %v", id, err)
 	}
 	return id
@@ -422,6 +423,7 @@ type authzEnv struct {
 	ReqPostpaid gid.ID // accepted unpaid POSTPAID request of A1, 4.00
 	CardRemove  gid.ID // a card of A1 to remove
 	CardRule    gid.ID // a card of A1 for an auto top-up rule
+	CardBuy     gid.ID // a card of A1 for one-time top-ups
 }
 
 func authzNewEnv(t testing.TB, a *testAPI) authzEnv {
@@ -435,6 +437,7 @@ func authzNewEnv(t testing.TB, a *testAPI) authzEnv {
 		ReqPostpaid: authzPostpaid(t, a, f.A1, "4"),
 		CardRemove:  authzCard(t, a, f.A1, "pm_card_mastercard"),
 		CardRule:    authzCard(t, a, f.A1, "pm_card_chargeDeclined"),
+		CardBuy:     authzCard(t, a, f.A1, "pm_card_visa"),
 	}
 }
 
@@ -718,11 +721,18 @@ func authzMatrixCases(a *testAPI, env authzEnv) []authzMatrixCase {
 			check: func(t *testing.T, _ auth.Role, d map[string]any, _ authzView) {
 				authzWant(t, "removedCardId", authzGet(d, "removeCard.removedCardId"), string(env.CardRemove))
 			}},
-		{op: "setAutoTopUp", doc: authzMSetTopUp, allow: authzBuyers, vars: map[string]any{"a": f.A1, "c": env.CardRule},
+		{op: "setAutoTopUp", doc: authzMSetTopUp, allow: authzOwners, vars: map[string]any{"a": f.A1, "c": env.CardRule},
 			check: func(t *testing.T, _ auth.Role, d map[string]any, _ authzView) {
 				authzWant(t, "status", authzGet(d, "setAutoTopUp.autoTopUp.status"), "ACTIVE")
 				authzWant(t, "card", authzGet(d, "setAutoTopUp.autoTopUp.card.id"), string(env.CardRule))
 			}},
+		{op: "buyCredits_with_card", doc: authzMBuyCard, allow: authzOwners, vars: map[string]any{"a": f.A1, "c": env.CardBuy},
+			check: func(t *testing.T, _ auth.Role, d map[string]any, now authzView) {
+				authzWant(t, "status", authzGet(d, "buyCredits.status"), "COMPLETED")
+				authzWant(t, "transaction.amount", authzGet(d, "buyCredits.transaction.amount"), "3.00")
+				authzWant(t, "balance", authzGet(d, "buyCredits.balance.available"), string(money.Format(now.A1, "USD")))
+			},
+			effect: func(v *authzView) { v.A1 += 300 }},
 		{op: "setLowBalanceAlert", doc: authzMSetAlert, allow: authzBuyers, vars: map[string]any{"a": f.A1},
 			check: func(t *testing.T, _ auth.Role, d map[string]any, _ authzView) {
 				authzWant(t, "state", authzGet(d, "setLowBalanceAlert.alert.state"), "OK")
@@ -934,11 +944,14 @@ func TestAuthzForeignTenant(t *testing.T) {
 			{name: "startCardSetup_for_B1", doc: authzMCardSetup, ids: map[string]gid.ID{"a": f.B1}, allow: authzOwners, roles: []auth.Role{authzOwner}},
 			{name: "addCard_to_B1", doc: authzMAddCard, ids: map[string]gid.ID{"a": f.B1}, extra: map[string]any{"pm": "pm_card_mastercard"}, allow: authzOwners, roles: []auth.Role{authzOwner}},
 			{name: "removeCard_of_B", doc: authzMRmCard, ids: map[string]gid.ID{"c": cardB}, allow: authzOwners, roles: []auth.Role{authzOwner}},
-			{name: "setAutoTopUp_on_B1", doc: authzMSetTopUp, ids: map[string]gid.ID{"a": f.B1, "c": cardB}, allow: authzBuyers, roles: []auth.Role{authzOwner, authzAdmin}},
-			{name: "setAutoTopUp_on_A1_with_card_of_B", doc: authzMSetTopUp, ids: map[string]gid.ID{"c": cardB}, extra: map[string]any{"a": f.A1}, allow: authzBuyers, roles: []auth.Role{authzOwner, authzAdmin}},
+			{name: "setAutoTopUp_on_B1", doc: authzMSetTopUp, ids: map[string]gid.ID{"a": f.B1, "c": cardB}, allow: authzOwners, roles: []auth.Role{authzOwner, authzAdmin}},
+			{name: "setAutoTopUp_on_A1_with_card_of_B", doc: authzMSetTopUp, ids: map[string]gid.ID{"c": cardB}, extra: map[string]any{"a": f.A1}, allow: authzOwners, roles: []auth.Role{authzOwner, authzAdmin}},
 			{name: "setLowBalanceAlert_on_B1", doc: authzMSetAlert, ids: map[string]gid.ID{"a": f.B1}, allow: authzBuyers, roles: []auth.Role{authzOwner, authzAdmin}},
-			{name: "setAutoTopUp_on_A1_with_card_of_A2", doc: authzMSetTopUp, ids: map[string]gid.ID{"c": cardA2}, extra: map[string]any{"a": f.A1}, allow: authzBuyers, roles: []auth.Role{authzOwner, authzAdmin}},
-			{name: "setAutoTopUp_on_A2_with_card_of_A1", doc: authzMSetTopUp, ids: map[string]gid.ID{"a": f.A2}, extra: map[string]any{"c": cardA1}, allow: authzBuyers, roles: []auth.Role{authzOwner}},
+			{name: "setAutoTopUp_on_A1_with_card_of_A2", doc: authzMSetTopUp, ids: map[string]gid.ID{"c": cardA2}, extra: map[string]any{"a": f.A1}, allow: authzOwners, roles: []auth.Role{authzOwner, authzAdmin}},
+			{name: "setAutoTopUp_on_A2_with_card_of_A1", doc: authzMSetTopUp, ids: map[string]gid.ID{"a": f.A2}, extra: map[string]any{"c": cardA1}, allow: authzOwners, roles: []auth.Role{authzOwner}},
+			{name: "buyCredits_on_B1_with_card_of_B", doc: authzMBuyCard, ids: map[string]gid.ID{"a": f.B1, "c": cardB}, allow: authzOwners, roles: []auth.Role{authzOwner}},
+			{name: "buyCredits_on_A1_with_card_of_B", doc: authzMBuyCard, ids: map[string]gid.ID{"c": cardB}, extra: map[string]any{"a": f.A1}, allow: authzOwners, roles: []auth.Role{authzOwner}},
+			{name: "buyCredits_on_A1_with_card_of_A2", doc: authzMBuyCard, ids: map[string]gid.ID{"c": cardA2}, extra: map[string]any{"a": f.A1}, allow: authzOwners, roles: []auth.Role{authzOwner}},
 			{name: "removeCard_of_A2", doc: authzMRmCard, ids: map[string]gid.ID{"c": cardA2}, allow: authzOwners, roles: []auth.Role{authzOwner}},
 			onAcc("cards", authzQCards, f.A2, "A2", authzOwner),
 
@@ -1008,8 +1021,8 @@ func TestAuthzForeignTenant(t *testing.T) {
 		})
 
 		// Claims that do not match each other (an identity provider's
-		// mistake) must not widen the scope: the account must be in the
-		// agency of the token.
+		// mistake) must not widen the scope: a client token whose account
+		// is not a client account of its agency is refused as a whole.
 		t.Run("mismatched_claims", func(t *testing.T) {
 			for _, c := range []struct {
 				name, tok, doc string
@@ -1024,7 +1037,7 @@ func TestAuthzForeignTenant(t *testing.T) {
 			} {
 				t.Run(c.name, func(t *testing.T) {
 					before := authzSnapshot(t, a)
-					authzRefused(t, authzCall(t, a, c.tok, c.doc, c.vars), "NOT_FOUND")
+					authzRefused(t, authzCall(t, a, c.tok, c.doc, c.vars), "UNAUTHENTICATED")
 					authzUnchanged(t, before, authzSnapshot(t, a))
 				})
 			}

@@ -141,7 +141,7 @@ func TestAutoTopUpDeclineShowsOnTheRule(t *testing.T) {
 			AddCard struct{ Card struct{ ID string } }
 		}
 		a.gql(owner, `mutation { addCard(input:{paymentMethodId: "pm_card_chargeDeclined"}) { card { id } } }`, nil).decode(t, &added)
-		a.gql(a.agencyAdmin(), `mutation($a: ID, $c: ID!) { setAutoTopUp(input:{accountId: $a, enabled: true, threshold: "25", mode: FIXED, amount: "50", cardId: $c}) { autoTopUp { id } } }`,
+		a.gql(owner, `mutation($a: ID, $c: ID!) { setAutoTopUp(input:{accountId: $a, enabled: true, threshold: "25", mode: FIXED, amount: "50", cardId: $c}) { autoTopUp { id } } }`,
 			map[string]any{"a": f.A1, "c": added.AddCard.Card.ID}).decode(t, &struct{}{})
 		a.gql(owner, `mutation($i: ID!) { payInvoiceWithCredit(input:{invoiceId: $i}) { balance { available } } }`,
 			map[string]any{"i": f.InvoiceA1}).decode(t, &struct{}{})

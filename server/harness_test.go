@@ -106,6 +106,12 @@ func sys() context.Context {
 	return auth.NewContext(context.Background(), &auth.Viewer{UserID: "test-setup", Role: auth.RoleSystemAdmin})
 }
 
+// reviewer is a second system admin, for reviewing requests that sys()
+// submitted: nobody reviews their own.
+func reviewer() context.Context {
+	return auth.NewContext(context.Background(), &auth.Viewer{UserID: "test-reviewer", Role: auth.RoleSystemAdmin})
+}
+
 func must[T any](t testing.TB) func(T, error) T {
 	return func(v T, err error) T {
 		t.Helper()

@@ -62,6 +62,7 @@ type BuyCreditsInput struct {
 	Method         creditrequest.Method `json:"method"`
 	Reference      *string              `json:"reference,omitempty"`
 	IdempotencyKey *string              `json:"idempotencyKey,omitempty"`
+	CardID         *gid.ID              `json:"cardId,omitempty"`
 }
 
 type BuyCreditsPayload struct {
@@ -322,6 +323,7 @@ const (
 	CreditUnavailableReasonInsufficientCredits    CreditUnavailableReason = "INSUFFICIENT_CREDITS"
 	CreditUnavailableReasonNotEligible            CreditUnavailableReason = "NOT_ELIGIBLE"
 	CreditUnavailableReasonAlreadyPaid            CreditUnavailableReason = "ALREADY_PAID"
+	CreditUnavailableReasonRoleNotAllowed         CreditUnavailableReason = "ROLE_NOT_ALLOWED"
 )
 
 var AllCreditUnavailableReason = []CreditUnavailableReason{
@@ -329,11 +331,12 @@ var AllCreditUnavailableReason = []CreditUnavailableReason{
 	CreditUnavailableReasonInsufficientCredits,
 	CreditUnavailableReasonNotEligible,
 	CreditUnavailableReasonAlreadyPaid,
+	CreditUnavailableReasonRoleNotAllowed,
 }
 
 func (e CreditUnavailableReason) IsValid() bool {
 	switch e {
-	case CreditUnavailableReasonCreditPaymentsDisabled, CreditUnavailableReasonInsufficientCredits, CreditUnavailableReasonNotEligible, CreditUnavailableReasonAlreadyPaid:
+	case CreditUnavailableReasonCreditPaymentsDisabled, CreditUnavailableReasonInsufficientCredits, CreditUnavailableReasonNotEligible, CreditUnavailableReasonAlreadyPaid, CreditUnavailableReasonRoleNotAllowed:
 		return true
 	}
 	return false
