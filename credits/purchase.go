@@ -74,14 +74,14 @@ func (s *Service) BuyCredits(ctx context.Context, in BuyCredits) (*Purchase, err
 	}
 	acc, err := s.Account(ctx, in.AccountID)
 	if err != nil {
-		return nil, err
+		return nil, nothingDone(err) // reads only, so far
 	}
 	if err := mayBuy(v, acc, in.CardID != nil); err != nil {
 		return nil, err
 	}
 	p, err := s.purchaseInput(ctx, acc, in)
 	if err != nil {
-		return nil, err
+		return nil, nothingDone(err)
 	}
 	key, err := newKey(ctx, in.IdempotencyKey, "buyCredits", p)
 	if err != nil {
@@ -156,7 +156,13 @@ func (s *Service) purchaseInput(ctx context.Context, acc *ent.Account, in BuyCre
 // requestCredits records a manual purchase for the agency to review.
 func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purchaseInput, key *idemKey) (*Purchase, error) {
 	v, _ := viewerOf(ctx)
-	out, _, err := s.once(ctx, key, func(tx *ent.Tx) (outcome, error) {
+	var (
+		made *ent.CreditRequest
+		t    *ent.Posting
+		bal  *ent.Balance
+	)
+	out, replay, err := s.once(ctx, key, func(tx *ent.Tx) (outcome, error) {
+		made, t, bal = nil, nil, nil
 		c := tx.CreditRequest.Create().SetAgencyID(acc.AgencyID).SetAccountID(acc.ID).
 			SetAmount(p.Credits).SetCurrency(p.Currency).SetMethod(creditrequest.Method(p.Method)).
 			SetRequestedBy(v.UserID)
@@ -169,21 +175,38 @@ func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purcha
 		}
 		if acceptsAtOnce(v, acc, creditrequest.Method(p.Method)) {
 			req.Edges.Account = acc
-			_, _, err := s.accept(ctx, tx, req, v.UserID)
+			made, t, err = s.accept(ctx, tx, req, v.UserID)
 			return outcome{Request: req.ID}, err
 		}
 		s.announce(ctx, tx, requestEvent(req))
+		// Read now, so that the answer needs no read after COMMIT.
+		if bal, err = s.headroom(ctx, tx, acc, p.Currency, 0); err != nil {
+			return outcome{}, err
+		}
+		made = req
 		return outcome{Request: req.ID}, nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if !replay && made != nil {
+		// Answered from the values in hand: the work committed.
+		made.Edges.Account = acc
+		if t != nil {
+			t.Edges.Account = acc
+			bal = balanceAfter(t)
+			bal.Edges.Account = acc
+			return &Purchase{Status: PurchaseCompleted, Request: made, Transaction: t, Balance: bal}, nil
+		}
+		bal.Edges.Account = acc
+		return &Purchase{Status: PurchasePendingApproval, Request: made, Balance: bal}, nil
 	}
 	req, err := s.db.CreditRequest.Query().Where(creditrequest.ID(out.Request)).
 		WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).WithTransaction().Only(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading credit request: %w", err)
 	}
-	bal, err := s.balanceIn(ctx, req.Edges.Account, req.Currency)
+	bal, err = s.balanceIn(ctx, req.Edges.Account, req.Currency)
 	if err != nil {
 		return nil, err
 	}
@@ -202,6 +225,13 @@ func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purcha
 // a success into a failure.
 func (s *Service) buyInstant(ctx context.Context, acc *ent.Account, p purchaseInput, key *idemKey) (*Purchase, error) {
 	prov := s.provider(creditrequest.Method(p.Method))
+	name, charge := prov.Name(), prov.Charge
+	if c := p.card; c != nil {
+		// A one-time top-up: the saved card, charged like auto top-up's.
+		name, charge = c.Provider, func(ctx context.Context, r ChargeRequest) (ChargeResult, error) {
+			return s.vault.ChargeCard(ctx, CardCharge{ChargeRequest: r, CustomerRef: c.CustomerRef, CardRef: c.Ref})
+		}
+	}
 	var (
 		pay *ent.Payment
 		bal *ent.Balance
@@ -212,9 +242,13 @@ func (s *Service) buyInstant(ctx context.Context, acc *ent.Account, p purchaseIn
 		if bal, err = s.headroom(ctx, tx, acc, p.Currency, p.Credits); err != nil {
 			return outcome{}, err
 		}
-		pay, err = tx.Payment.Create().SetAgencyID(acc.AgencyID).SetAccountID(acc.ID).
-			SetProvider(prov.Name()).SetMethod(payment.Method(p.Method)).
-			SetAmount(p.Price).SetCredits(p.Credits).SetCurrency(p.Currency).Save(ctx)
+		c := tx.Payment.Create().SetAgencyID(acc.AgencyID).SetAccountID(acc.ID).
+			SetProvider(name).SetMethod(payment.Method(p.Method)).
+			SetAmount(p.Price).SetCredits(p.Credits).SetCurrency(p.Currency)
+		if p.card != nil {
+			c.SetCardID(p.card.ID)
+		}
+		pay, err = c.Save(ctx)
 		if err != nil {
 			return outcome{}, fmt.Errorf("creating payment: %w", err)
 		}
@@ -227,7 +261,7 @@ func (s *Service) buyInstant(ctx context.Context, acc *ent.Account, p purchaseIn
 		return s.resumePurchase(ctx, out.Payment)
 	}
 	pay.Edges.Account = acc
-	res, err := prov.Charge(ctx, ChargeRequest{
+	res, err := charge(ctx, ChargeRequest{
 		PaymentID: pay.ID, Method: p.Method, Amount: p.Price, Currency: p.Currency,
 		Description: "credits for " + acc.Name,
 	})
@@ -235,7 +269,7 @@ func (s *Service) buyInstant(ctx context.Context, acc *ent.Account, p purchaseIn
 		// The payment stays PENDING with no provider reference: nothing was
 		// credited; a retry with the same key, the reconcile job or the
 		// provider's webhook finds out what became of it.
-		return nil, fmt.Errorf("charging through %s: %v", prov.Name(), err)
+		return nil, fmt.Errorf("charging through %s: %v", name, err)
 	}
 	if s.afterCharge != nil {
 		if err := s.afterCharge(pay.ID); err != nil {

@@ -126,6 +126,7 @@ type webGateway struct {
 	base   string            // the gateway's URL
 	embed  string            // the embedding application's URL
 	tokens map[string]string // demo role -> token
+	api    *testAPI          // the gateway's API, for calls made outside the pages
 }
 
 func webAPI(t *testing.T, kind string) webGateway {
@@ -151,6 +152,7 @@ addEventListener('message', (ev) => {
 		GraphQL: graph.Limits{RateLimit: graph.RateLimit{SubjectRate: -1, IPRate: -1}},
 	}
 	a := newAPIWith(t, kind, cfg)
+	gw.api = a
 	f, err := demo.Load(context.Background(), a.svc)
 	if err != nil {
 		t.Fatal(err)
@@ -417,6 +419,13 @@ func browserScenario(t *testing.T, browser context.Context, kind string) {
 	client.wait("the request accepted", rowText(`#requests-table tbody tr[data-status="ACCEPTED"]`)+`.includes('BT-E2E-1')`)
 	admin.wait("Acme's balance on the dashboard", rowText(`#accounts-table tr[data-name="Acme Coffee"]`)+`.includes('759.00 USD')`)
 
+	// The agency asks the platform for credit on its pool: the dashboard
+	// lists it, live, but offers no review (the platform reviews it).
+	gw.api.gql(gw.tokens["agency_admin"], `mutation { buyCredits(input:{amount: "5000", method: BANK_TRANSFER, reference: "POOL-TOPUP"}) { status } }`, nil).decode(t, &struct{}{})
+	admin.wait("the pool's request, not reviewable by the agency", `!!document.querySelector('#pending-table tr[data-reference="POOL-TOPUP"] [data-review="none"]') && `+
+		`!document.querySelector('#pending-table tr[data-reference="POOL-TOPUP"] button.approve') && `+
+		rowText(`#pending-table tr[data-reference="POOL-TOPUP"]`)+`.includes('Awaiting the platform')`)
+
 	// A crypto purchase rejected with a reason: nothing is credited and
 	// the client reads the reason.
 	client.click(`#pkg-custom`)
@@ -470,6 +479,8 @@ func browserScenario(t *testing.T, browser context.Context, kind string) {
 	client.wait("no Pay with Credit", `!document.querySelector('#invoices-table button.pay-credit') && `+
 		rowText(`#invoices-table tr[data-number="INV-1002"]`)+`.includes('Credit payments are turned off by your agency')`)
 	client.wait("no Buy with Credit", `!document.querySelector('#services-table button')`)
+	client.wait("no Buy credits either (Account.canBuyCredits)", `!document.querySelector('#buy-forbidden').hidden && document.querySelector('#buy-submit').disabled && `+
+		`document.querySelector('#buy-forbidden').textContent.includes('turned credit payments off')`)
 	client.shot("portal-credit-payments-off")
 
 	// Production sign-in, 1: a token in the URL fragment (a client user,
@@ -477,7 +488,8 @@ func browserScenario(t *testing.T, browser context.Context, kind string) {
 	link := newTab(t, browser, "fragment", dir)
 	link.run("opening the portal with #token", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(base+"/portal/#token="+gw.tokens["client"]))
 	link.wait("the signed-in client user", `document.querySelector('#who').textContent.includes('Client user') && location.hash === ''`)
-	link.wait("Buy Credits turned off for a client user", `!document.querySelector('#buy-forbidden').hidden && document.querySelector('#buy-submit').disabled`)
+	link.wait("Buy Credits turned off for a client user", `!document.querySelector('#buy-forbidden').hidden && document.querySelector('#buy-submit').disabled && `+
+		`document.querySelector('#buy-forbidden').textContent.includes('Only the account owner')`)
 
 	// 2: postMessage from an embedding application on another origin
 	// (WEB_EMBED_ORIGINS), the portal in its iframe.

@@ -14,7 +14,16 @@ import {
 // for the pool's and the requests' own.
 const MAX_WATCHED_ACCOUNTS = 16;
 
-const REQ = 'id amount currency method reference status paid createdAt reviewedAt reviewedBy rejectionReason account { id name }';
+const REQ = 'id amount currency method reference status paid createdAt submittedBy reviewedAt reviewedBy rejectionReason account { id name kind }';
+
+// notReviewable says why this viewer may not review r, or '' when it may
+// (the gateway refuses the same: nobody reviews their own request, and the
+// agency's own requests for its pool are the platform's to review).
+function notReviewable(r) {
+  if (r.account.kind === 'AGENCY' && state.role !== 'SYSTEM_ADMIN') return 'Awaiting the platform';
+  if (r.submittedBy === state.userId) return 'Submitted by you: another admin reviews it';
+  return '';
+}
 
 const Q = {
   viewer: `query Viewer {
@@ -88,6 +97,8 @@ async function start(a) {
   grid.hidden = false;
   replace($('#role-notice'));
   state.agency = viewer.agency;
+  state.userId = viewer.userId;
+  state.role = viewer.role;
   setPool(viewer.agency.poolAccount.balance);
   renderSwitch();
   replace($('#allocate-currency'), `(${state.agency.defaultCurrency}, from the pool)`);
@@ -200,7 +211,7 @@ function renderPending(newId) {
     el('td', { 'data-label': 'Amount', class: 'num' }, money(r.amount, r.currency)),
     el('td', { 'data-label': 'Method' }, label(methodLabels, r.method)),
     el('td', { 'data-label': 'Reference' }, r.reference || '—'),
-    el('td', { 'data-label': 'Review' }, el('div', { class: 'actions' },
+    el('td', { 'data-label': 'Review' }, notReviewable(r) ? el('span', { class: 'hint', dataset: { review: 'none' } }, notReviewable(r)) : el('div', { class: 'actions' },
       el('button', { type: 'button', id: `approve-${r.id}`, class: 'primary small approve', 'aria-label': `Approve ${money(r.amount, r.currency)} for ${r.account.name}`, onclick: (ev) => approve(r, ev.currentTarget) }, 'Approve'),
       el('button', { type: 'button', id: `reject-${r.id}`, class: 'small danger reject', 'aria-label': `Reject ${money(r.amount, r.currency)} for ${r.account.name}`, onclick: (ev) => reject(r, ev.currentTarget) }, 'Reject'))),
   ));
@@ -217,7 +228,7 @@ function renderRecent(newId) {
     el('td', { 'data-label': 'Method' }, label(methodLabels, r.method), r.reference ? el('div', { class: 'reason' }, r.reference) : null),
     el('td', { 'data-label': 'Status' }, badge(label(statusLabels, r.status), r.status.toLowerCase()),
       r.status === 'ACCEPTED' && !r.paid ? [' ', badge('Unpaid', 'unpaid'), ' ',
-        el('button', { type: 'button', class: 'small', 'aria-label': `Mark ${money(r.amount, r.currency)} from ${r.account.name} paid`, onclick: (ev) => markPaid(r, ev.currentTarget) }, 'Mark paid')] : null,
+        r.account.kind === 'AGENCY' && state.role !== 'SYSTEM_ADMIN' ? null : el('button', { type: 'button', class: 'small', 'aria-label': `Mark ${money(r.amount, r.currency)} from ${r.account.name} paid`, onclick: (ev) => markPaid(r, ev.currentTarget) }, 'Mark paid')] : null,
       r.rejectionReason ? el('div', { class: 'reason' }, r.rejectionReason) : null),
     el('td', { 'data-label': 'Reviewed' }, r.reviewedAt ? [timeEl(r.reviewedAt, true), r.reviewedBy ? el('div', { class: 'reason' }, r.reviewedBy) : null] : '—'),
   ));

@@ -12,7 +12,7 @@ const PAGE_SIZE = 10;
 
 const Q = {
   viewer: `query Viewer {
-    viewer { userId role agency { id name defaultCurrency creditPaymentsEnabled } account { id name } }
+    viewer { userId role agency { id name defaultCurrency creditPaymentsEnabled } account { id name canBuyCredits { available reason } } }
   }`,
   balances: `query Balances {
     balances { currency available updatedAt }
@@ -42,7 +42,7 @@ const Q = {
     services { id name price currency buyWithCredit { available reason } estimatedUnitsLeft }
   }`,
   packages: `query Packages { creditPackages { id name credits price currency } }`,
-  settings: `query Settings { viewer { agency { id creditPaymentsEnabled } } }`,
+  settings: `query Settings { viewer { agency { id creditPaymentsEnabled } account { id canBuyCredits { available reason } } } }`,
   buy: `mutation Buy($input: BuyCreditsInput!) {
     buyCredits(input: $input) {
       status
@@ -115,10 +115,7 @@ async function start(a) {
   state.paymentsOn = viewer.agency.creditPaymentsEnabled;
   state.currency = viewer.agency.defaultCurrency;
 
-  const canBuy = viewer.role !== 'CLIENT';
-  $('#buy-forbidden').hidden = canBuy;
-  for (const f of $('#buy-form').querySelectorAll('fieldset, input, button')) f.disabled = !canBuy;
-  if (canBuy) syncCustomAmount();
+  setCanBuy(viewer.account.canBuyCredits);
 
   await loadBalances();
   await Promise.all([
@@ -139,7 +136,10 @@ async function start(a) {
 async function refresh() {
   if (!state || !state.viewer || !state.viewer.account) return;
   const s = await guard(api.request(Q.settings));
-  if (s) state.paymentsOn = s.viewer.agency.creditPaymentsEnabled;
+  if (s) {
+    state.paymentsOn = s.viewer.agency.creditPaymentsEnabled;
+    setCanBuy(s.viewer.account.canBuyCredits);
+  }
   await Promise.all([
     guard(loadBalances()),
     guard(loadHistory()),
@@ -218,7 +218,7 @@ function renderBalances(flashCurrency) {
   }
   replace($('#credit-payments-note'), state.paymentsOn
     ? 'Credits pay for invoices and services below.'
-    : 'Your agency has turned credit payments off: you can buy credits, but not spend them for now.');
+    : 'Your agency has turned credit payments off: credits can be neither bought nor spent for now.');
   renderHistoryCurrencies();
 }
 
@@ -290,9 +290,25 @@ async function loadPackages() {
   syncCustomAmount();
 }
 
+// setCanBuy shows or withholds the purchase form as the gateway says
+// (Account.canBuyCredits): the rules live there, not here.
+const cannotBuy = {
+  ROLE_NOT_ALLOWED: 'Only the account owner can buy credits.',
+  CREDIT_PAYMENTS_DISABLED: 'Your agency has turned credit payments off: buying credits is unavailable for now.',
+};
+
+function setCanBuy(can) {
+  state.canBuy = can.available;
+  const notice = $('#buy-forbidden');
+  notice.hidden = can.available;
+  replace(notice, can.available ? '' : (cannotBuy[can.reason] || 'Buying credits is unavailable for now.'));
+  for (const f of $('#buy-form').querySelectorAll('fieldset, input, button')) f.disabled = !can.available;
+  if (can.available) syncCustomAmount();
+}
+
 function syncCustomAmount() {
   const custom = $('#pkg-custom').checked;
-  $('#custom-amount').disabled = !custom || state.viewer.role === 'CLIENT';
+  $('#custom-amount').disabled = !custom || !state.canBuy;
 }
 
 const buyKeys = new KeyRing('buy');
