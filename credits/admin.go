@@ -38,7 +38,7 @@ func (s *Service) CreateAgency(ctx context.Context, in NewAgency) (*ent.Agency, 
 		if err != nil {
 			return fmt.Errorf("creating agency: %w", err)
 		}
-		_, err = tx.Account.Create().SetAgencyID(ag.ID).SetName(name + " pool").
+		_, err = tx.Account.Create().SetAgencyID(ag.ID).SetName(poolName(name)).
 			SetKind(account.KindAGENCY).Save(ctx)
 		if err != nil {
 			return fmt.Errorf("creating pool account: %w", err)

@@ -58,7 +58,7 @@ func newKey(ctx context.Context, key *string, op string, input any) (*idemKey, e
 		return nil, nil
 	}
 	k := strings.TrimSpace(*key)
-	if k == "" || len(k) > maxKeyLen {
+	if k == "" || len([]rune(k)) > maxKeyLen {
 		return nil, badInput("idempotencyKey must be 1 to %d characters", maxKeyLen)
 	}
 	v, err := viewerOf(ctx)

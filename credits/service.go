@@ -158,7 +158,7 @@ func cleanName(field, name string, max int) (string, error) {
 	switch {
 	case name == "":
 		return "", badInput("%s must not be empty", field)
-	case len(name) > max:
+	case len([]rune(name)) > max:
 		return "", badInput("%s is longer than %d characters", field, max)
 	}
 	return name, nil

@@ -280,7 +280,7 @@ func (s *Service) AllocateCredits(ctx context.Context, to gid.ID, amount money.D
 	}
 	ref := "allocation"
 	if reference != nil && *reference != "" {
-		if len(*reference) > 500 {
+		if len([]rune(*reference)) > 500 {
 			return nil, badInput("reference is longer than 500 characters")
 		}
 		ref = *reference

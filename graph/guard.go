@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -17,7 +18,8 @@ import (
 // before any later limit could refuse them), and subscriptions sent as a
 // plain request, which would hold the request open until the first event
 // and bypass the WebSocket limits. The parse is linear and bounded by the
-// token limit.
+// token limit; a document over it is refused here with BAD_USER_INPUT, as
+// every other limit is.
 type documentGuard struct {
 	maxFields int
 	maxTokens int
@@ -42,8 +44,13 @@ func (g documentGuard) MutateOperationParameters(ctx context.Context, p *graphql
 			return g.checkStreaming(doc, p)
 		}
 	}
-	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, g.maxTokens)
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, max(g.maxTokens, 0))
 	if err != nil {
+		if gerr, ok := errors.AsType[*gqlerror.Error](err); ok && g.maxTokens > 0 && strings.HasPrefix(gerr.Message, "exceeded token limit") {
+			// A limit, answered as the other limits are (gqlgen would say
+			// GRAPHQL_PARSE_FAILED, with 422).
+			return badInput("the document has more than %d tokens, the limit", g.maxTokens)
+		}
 		return nil // gqlgen reports the syntax error in its own words
 	}
 	if g.maxFields > 0 {

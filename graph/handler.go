@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -44,7 +43,8 @@ func NewHandler(svc *credits.Service, opt Options) *handler.Server {
 		Directives: DirectiveRoot{HasRole: hasRole},
 		Complexity: complexityRoot(),
 	}))
-	srv.AddTransport(newWSTransport(opt.Live))
+	ws := newWSTransport(opt.Live)
+	srv.AddTransport(ws)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.SSE{}) // before POST: it takes POSTs that accept text/event-stream
@@ -56,36 +56,15 @@ func NewHandler(svc *credits.Service, opt Options) *handler.Server {
 	if opt.Metrics != nil {
 		svc.ObserveMoney(opt.Metrics.observeMoney)
 	}
+	srv.Use(requireViewer{}) // before the limits: without a token, nothing runs
 	useLimits(srv, opt.Limits.withDefaults(), opt.Introspection, log)
-	srv.AroundRootFields(requireViewer)
+	srv.Use(ws.eventStreams()) // SSE streams: the sockets' per-token cap and expiry
 	srv.SetErrorPresenter(presentLimits(presenter(log)))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(v), "request_id", reqid.FromContext(ctx), "stack", string(debug.Stack()))
 		return errors.New("panic in resolver")
 	})
 	return srv
-}
-
-// requireViewer refuses every root field but introspection without a
-// verified token, with the reason the token was refused.
-func requireViewer(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
-	rc := graphql.GetRootFieldContext(ctx)
-	if rc == nil || strings.HasPrefix(rc.Field.Name, "__") {
-		return next(ctx)
-	}
-	if _, ok := auth.FromContext(ctx); ok {
-		return next(ctx)
-	}
-	msg := "missing bearer token"
-	if err := auth.ErrorFromContext(ctx); err != nil {
-		msg = err.Error()
-	}
-	graphql.AddError(ctx, &gqlerror.Error{
-		Message:    msg,
-		Path:       graphql.GetPath(ctx),
-		Extensions: map[string]any{"code": string(credits.CodeUnauthenticated)},
-	})
-	return graphql.Null
 }
 
 // hasRole gates an operation to the roles the schema lists.

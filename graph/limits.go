@@ -8,6 +8,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -30,7 +31,7 @@ import (
 // anything runs.
 type Limits struct {
 	MaxDepth      int // nested selections; 0: 12 (introspection's ofType chains are free)
-	MaxComplexity int // gqlgen complexity, connections costing first × their selection; 0: 2000
+	MaxComplexity int // objects an operation may ask for (scalars are free), a connection costing first × its selection; 0: 2000
 	MaxFields     int // fields and aliases, fragments expanded; 0: 500
 	MaxTokens     int // lexer tokens in one document; 0: 15000
 	// Timeout bounds each query and mutation (not subscriptions); 0: 10 s.
@@ -73,8 +74,9 @@ func (l Limits) withDefaults() Limits {
 
 // useLimits installs the limits on srv, cheapest refusal first: the token
 // limit while parsing, then persisted queries, shape (depth and field
-// count, which also bounds the work of what follows), complexity, the rate
-// limit (so refused operations spend no tokens), and the timeout.
+// count, which also bounds the work of what follows), NUL characters in
+// string inputs, complexity, the rate limit (so refused operations spend
+// no tokens), and the timeout. (requireViewer comes before them all.)
 func useLimits(srv *handler.Server, l Limits, introspection bool, log *slog.Logger) {
 	if l.MaxTokens > 0 {
 		srv.SetParserTokenLimit(l.MaxTokens)
@@ -89,8 +91,9 @@ func useLimits(srv *handler.Server, l Limits, introspection bool, log *slog.Logg
 	}
 	srv.Use(documentGuard{maxFields: l.MaxFields, maxTokens: l.MaxTokens, noIntrospection: !introspection, parsed: parsed})
 	srv.Use(shapeLimit{maxDepth: l.MaxDepth, maxFields: l.MaxFields})
+	srv.Use(nulInputs{}) // not a limit, but a refusal that must spend no rate-limit tokens
 	if l.MaxComplexity > 0 {
-		srv.Use(complexityLimit{extension.FixedComplexityLimit(l.MaxComplexity)})
+		srv.Use(complexityLimit{extension.FixedComplexityLimit(l.MaxComplexity, complexity.WithFixedScalarValue(0))})
 	}
 	if rl := newRateLimiter(l.RateLimit); rl != nil {
 		srv.Use(rl)
@@ -109,9 +112,19 @@ func badInput(format string, args ...any) *gqlerror.Error {
 
 // ---------------------------------------------------------------- complexity
 
+// The cost model counts objects, not scalars (as GitHub's and Shopify's
+// do): a scalar or enum field is free (WithFixedScalarValue(0) in
+// useLimits), every object field costs 1 plus its selection, and a
+// connection costs first times its selection, so nesting one list inside
+// another multiplies, as it does in the database. A page of 100 with the
+// fields the portal and the dashboard show, nested one level (a request's
+// transaction and its account), costs about 600; a list inside a list of
+// 100 costs tens of thousands.
+//
 // complexityRoot gives connections their real cost: a page of first items
-// (20 when first is omitted) costs first times its selection, so nesting
-// one list inside another multiplies, as it does in the database.
+// (20 when first is omitted) costs first times its selection, and at least
+// first (each item is an object fetched, even when only totalCount is
+// selected beside it).
 func complexityRoot() ComplexityRoot {
 	var c ComplexityRoot
 	c.Query.History = func(child int, _ *gid.ID, _ *string, _ *enums.TransactionType, first *int, _ *string) int {
@@ -132,14 +145,15 @@ func complexityRoot() ComplexityRoot {
 // defaultPageSize mirrors the domain's default page (credits.PageArgs).
 const defaultPageSize = 20
 
-// pageCost is 1 plus first × child. first is clamped to the page-size
-// bound: a larger first is refused by the resolver with its own message,
-// and a huge one must not overflow.
+// pageCost is 1 plus first × child (child at least 1). first is clamped to
+// the page-size bound: a larger first is refused by the resolver with its
+// own message, and a huge one must not overflow.
 func pageCost(child int, first *int) int {
 	n := defaultPageSize
 	if first != nil {
 		n = min(max(*first, 1), credits.MaxPageSize)
 	}
+	child = max(child, 1)
 	if child > (math.MaxInt32-1)/n {
 		return math.MaxInt32
 	}

@@ -220,9 +220,13 @@ func ClientIP(ctx context.Context) (netip.Addr, bool) {
 
 // WithClientIP puts the client's address in the request's context for the
 // per-address rate limit: the connection's peer (RemoteAddr). When the
-// peer is one of trustedProxies, the address comes from X-Forwarded-For
-// instead: the right-most entry that is not itself a trusted proxy. With
-// no trusted proxies, X-Forwarded-For is ignored (anyone can send it).
+// peer is one of trustedProxies (TRUSTED_PROXIES), the address comes from
+// X-Forwarded-For instead, or from Forwarded (RFC 7239) when no
+// X-Forwarded-For came: walking the hops from the right, the first that is
+// not itself a trusted proxy is the client. A hop that does not parse
+// (garbled, "unknown", an obfuscated name) ends the walk at the last
+// trusted hop, so a client cannot pick its own bucket. With no trusted
+// proxies, both headers are ignored (anyone can send them).
 func WithClientIP(next http.Handler, trustedProxies ...netip.Prefix) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -251,22 +255,64 @@ func clientIP(r *http.Request, trusted []netip.Prefix) (netip.Addr, bool) {
 	if !isTrusted(ip, trusted) {
 		return ip, true
 	}
-	hops := r.Header.Values("X-Forwarded-For")
+	hops := forwardedHops(r.Header)
 	for i := len(hops) - 1; i >= 0; i-- {
-		parts := strings.Split(hops[i], ",")
-		for j := len(parts) - 1; j >= 0; j-- {
-			hop, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
-			if err != nil {
-				return ip, true // garbled: trust no further
-			}
-			hop = hop.Unmap().WithZone("")
-			if !isTrusted(hop, trusted) {
-				return hop, true
-			}
-			ip = hop
+		hop, err := netip.ParseAddr(hops[i])
+		if err != nil {
+			return ip, true // garbled: trust no further
 		}
+		hop = hop.Unmap().WithZone("")
+		if !isTrusted(hop, trusted) {
+			return hop, true
+		}
+		ip = hop
 	}
 	return ip, true
+}
+
+// forwardedHops lists the addresses a request passed through, client
+// first: X-Forwarded-For's entries, or else Forwarded's for= parameters
+// (quotes, brackets and ports removed; a hop without for= is "").
+func forwardedHops(h http.Header) []string {
+	var hops []string
+	if xff := h.Values("X-Forwarded-For"); len(xff) > 0 {
+		for _, v := range xff {
+			for _, part := range strings.Split(v, ",") {
+				hops = append(hops, strings.TrimSpace(part))
+			}
+		}
+		return hops
+	}
+	for _, v := range h.Values("Forwarded") {
+		for _, elem := range strings.Split(v, ",") {
+			hop := ""
+			for _, pair := range strings.Split(elem, ";") {
+				k, val, ok := strings.Cut(strings.TrimSpace(pair), "=")
+				if ok && strings.EqualFold(strings.TrimSpace(k), "for") {
+					hop = forwardedNode(strings.TrimSpace(val))
+				}
+			}
+			hops = append(hops, hop)
+		}
+	}
+	return hops
+}
+
+// forwardedNode is the address of a Forwarded node: 192.0.2.60,
+// "192.0.2.60:4711", "[2001:db8::17]:4711"; anything else is returned as
+// is, and will not parse.
+func forwardedNode(v string) string {
+	v = strings.Trim(v, `"`)
+	if strings.HasPrefix(v, "[") {
+		if end := strings.IndexByte(v, ']'); end > 0 {
+			return v[1:end]
+		}
+		return v
+	}
+	if host, _, err := net.SplitHostPort(v); err == nil {
+		return host
+	}
+	return v
 }
 
 func isTrusted(ip netip.Addr, trusted []netip.Prefix) bool {

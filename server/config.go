@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -70,6 +71,10 @@ type Config struct {
 	PprofAddr string
 	// DebitLanes: queues of grouped debits (credits.SetDebitLanes); 0: the default.
 	DebitLanes int
+	// TrustedProxies (TRUSTED_PROXIES: CIDRs or addresses) are the peers
+	// whose X-Forwarded-For (or Forwarded) names the client for the
+	// per-address rate limit; none: the peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // loadConfig reads the environment through getenv and reports every
@@ -111,6 +116,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			problems = append(problems, fmt.Sprintf("DB_MAX_CONNS=%q: want a positive integer", v))
 		}
 	}
+	c.TrustedProxies, problems = loadTrustedProxies(getenv("TRUSTED_PROXIES"), problems)
 	if v := getenv("CORS_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {
 			if o = strings.TrimSuffix(strings.TrimSpace(o), "/"); o == "" {
@@ -236,6 +242,32 @@ func distinctBytes(s string) int {
 		}
 	}
 	return n
+}
+
+// loadTrustedProxies reads TRUSTED_PROXIES: comma-separated CIDRs
+// (10.0.0.0/8, fd00::/8) or single addresses.
+func loadTrustedProxies(v string, problems []string) ([]netip.Prefix, []string) {
+	var out []netip.Prefix
+	for _, e := range strings.Split(v, ",") {
+		if e = strings.TrimSpace(e); e == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(e)
+		if err != nil {
+			ip, ipErr := netip.ParseAddr(e)
+			if ipErr != nil || ip.Zone() != "" {
+				problems = append(problems, fmt.Sprintf("TRUSTED_PROXIES entry %q: want a CIDR such as 10.0.0.0/8 or an address", e))
+				continue
+			}
+			ip = ip.Unmap()
+			p = netip.PrefixFrom(ip, ip.BitLen())
+		}
+		if p.Addr().Is4In6() { // ::ffff:10.0.0.0/104: the peer's address is unmapped before matching
+			p = netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96, 0))
+		}
+		out = append(out, p.Masked())
+	}
+	return out, problems
 }
 
 func or(v, def string) string {

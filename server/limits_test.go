@@ -147,10 +147,13 @@ func TestLimitComplexity(t *testing.T) {
 	}
 	before := a.ledger()
 	// Each history entry asks for its agency's accounts (20 a page by
-	// default): first: 100 costs 100 × that.
+	// default): first: 100 costs 100 × that. Objects count, scalars do
+	// not: an account row is its edge and its node (2), a page of 20 of
+	// them 1 + 20 × 2 = 41, with the agency, account, node and edge above
+	// it 45 a history row.
 	q := `query($a: ID!, $n: Int) { history(accountId: $a, first: $n) { edges { node { id amount account { agency { accounts { edges { node { name } } } } } } } } }`
 	r := a.gql(a.agencyAdmin(), q, map[string]any{"a": a.fx.A1, "n": 100})
-	wantCode(t, r, "BAD_USER_INPUT", "complexity 6701, which exceeds the limit of 2000")
+	wantCode(t, r, "BAD_USER_INPUT", "complexity 4501, which exceeds the limit of 2000")
 
 	var out struct {
 		History struct {
@@ -161,10 +164,10 @@ func TestLimitComplexity(t *testing.T) {
 	if len(out.History.Edges) != 5 {
 		t.Fatalf("first: 5 answered %d edges", len(out.History.Edges))
 	}
-	// The boundary: 1 + 30 × 67 is over, 1 + 29 × 67 is not (the inner
+	// The boundary: 1 + 45 × 45 is over, 1 + 44 × 45 is not (the inner
 	// accounts, without first, count a default page of 20).
-	wantCode(t, a.gql(a.agencyAdmin(), q, map[string]any{"a": a.fx.A1, "n": 30}), "BAD_USER_INPUT", "complexity 2011")
-	wantOK(t, a.gql(a.agencyAdmin(), q, map[string]any{"a": a.fx.A1, "n": 29}))
+	wantCode(t, a.gql(a.agencyAdmin(), q, map[string]any{"a": a.fx.A1, "n": 45}), "BAD_USER_INPUT", "complexity 2026")
+	wantOK(t, a.gql(a.agencyAdmin(), q, map[string]any{"a": a.fx.A1, "n": 44}))
 
 	// A full page of plain history is fine.
 	full := `query($a: ID!) { history(accountId: $a, first: 100) { edges { cursor node { id createdAt type kind reference amount currency runningBalance account { id name } } } pageInfo { hasNextPage endCursor } totalCount } }`

@@ -225,7 +225,7 @@ func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Ve
 		Limits:  cfg.GraphQL,
 		Metrics: graph.NewMetrics(reg),
 	})
-	mux.Handle("/graphql", httpx.GraphQLGuard(graph.WithClientIP(verifier.Middleware(gql))))
+	mux.Handle("/graphql", httpx.GraphQLGuard(graph.WithClientIP(verifier.Middleware(gql), cfg.TrustedProxies...)))
 	// Providers' signed webhooks; an unconfigured provider's route is 404.
 	pay := usePayments(cfg.Payments, svc, log)
 	if pay.stripeHook != nil {
