@@ -284,6 +284,10 @@ func (*deferred) Name() string { return "deferred" }
 func (*deferred) Charge(_ context.Context, req credits.ChargeRequest) (credits.ChargeResult, error) {
 	return credits.ChargeResult{Status: credits.ChargeRequiresAction, ProviderRef: "pi_123", ClientSecret: "pi_123_secret"}, nil
 }
+func (d *deferred) Lookup(ctx context.Context, id gid.ID, _ string) (credits.ChargeResult, bool, error) {
+	res, err := d.Charge(ctx, credits.ChargeRequest{PaymentID: id})
+	return res, true, err
+}
 
 // Allocations from the pool to many clients while those clients spend:
 // the lock order keeps it free of deadlocks and the ledger balanced.

@@ -9,6 +9,14 @@ import (
 // SetBeforeCommit injects a failure just before COMMIT (tests only).
 func (s *Service) SetBeforeCommit(f func() error) { s.beforeCommit = f }
 
+// SetCommitLost fails every transaction after its COMMIT succeeded, as a
+// connection dropping before the answer (tests only).
+func (s *Service) SetCommitLost(f func() error) { s.commitLost = f }
+
+// SetAfterCharge fails a purchase after its provider answered, before the
+// answer is recorded: the process dying there (tests only).
+func (s *Service) SetAfterCharge(f func(payment gid.ID) error) { s.afterCharge = f }
+
 // SetClock moves the service's clock (tests only).
 func (s *Service) SetClock(now func() time.Time) { s.auto.Clock = now }
 

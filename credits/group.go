@@ -221,6 +221,9 @@ func (s *Service) runBatch(q *hotQueue, batch []*debitCall) {
 		// had a failure: failures come in runs (a balance running dry).
 		q.failed = slices.ContainsFunc(live, func(c *debitCall) bool { return c.err != nil })
 	}
+	if err != nil && s.batchLanded(ctx, err, live) {
+		err = nil // the COMMIT's answer was lost, not the batch (commit.go)
+	}
 	if err == nil {
 		for _, c := range live {
 			if c.ok {

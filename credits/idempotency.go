@@ -147,6 +147,7 @@ func (s *Service) prior(ctx context.Context, k *idemKey) (outcome, error) {
 
 // once runs work in a transaction guarded by k (which may be nil). On a
 // replay it returns (prior outcome, true, nil) and work's effects are gone.
+// A COMMIT of unknown outcome that did commit is a success (landed).
 func (s *Service) once(ctx context.Context, k *idemKey, work func(tx *ent.Tx) (outcome, error)) (outcome, bool, error) {
 	var out outcome
 	err := s.inTx(ctx, func(tx *ent.Tx) error {
@@ -157,7 +158,10 @@ func (s *Service) once(ctx context.Context, k *idemKey, work func(tx *ent.Tx) (o
 	var r *replayed
 	if errors.As(err, &r) {
 		o, err := s.prior(ctx, k)
-		return o, true, err
+		return o, true, nothingDone(err)
+	}
+	if err != nil && s.landed(ctx, err, k, out) {
+		return out, false, nil
 	}
 	return out, false, err
 }

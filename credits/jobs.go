@@ -125,6 +125,11 @@ func (s *Service) RunDueJobs(ctx context.Context, worker string) (int, error) {
 			lastErr = err
 		}
 	}
+	// Stale instant payments are claimed and reconciled like jobs
+	// (reconcile.go); they do not count as jobs run.
+	if _, err := s.reconcileStale(ctx); err != nil {
+		lastErr = errors.Join(lastErr, err)
+	}
 	return n, lastErr
 }
 

@@ -12,9 +12,18 @@ import (
 // Secure, PayPal approval) answers ChargeRequiresAction and confirms later
 // through a signed webhook that calls Service.SettlePayment, which credits
 // exactly once however often it is called.
+//
+// Lookup asks the provider what became of a charge whose answer we lost
+// (the process died after Charge, or before it recorded the answer): by
+// providerRef when we have one, else by our payment id, which the charge
+// carries (metadata, custom_id) and is its idempotency key. found=false
+// means the provider holds no charge for the payment (as far as it can
+// tell: a provider that cannot search says so too, and a Charge with the
+// same payment id is then the way to ask). An error means no answer.
 type Provider interface {
 	Name() string
 	Charge(ctx context.Context, req ChargeRequest) (ChargeResult, error)
+	Lookup(ctx context.Context, paymentID gid.ID, providerRef string) (res ChargeResult, found bool, err error)
 }
 
 // ChargeRequest asks a provider for money.
@@ -42,6 +51,10 @@ type ChargeResult struct {
 	ClientSecret  string // Stripe: confirms the PaymentIntent in the browser
 	ApprovalURL   string // PayPal: where the payer approves the order
 	FailureReason string
+	// Lookup only: what the provider holds, in minor units (0: not told).
+	// A succeeded charge of another amount is never settled.
+	Amount   int64
+	Currency string
 }
 
 // A CardVault keeps cards on file with a provider and charges them without

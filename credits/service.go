@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -37,6 +38,15 @@ type Service struct {
 	// beforeCommit, set only by tests, fails a transaction after all its
 	// writes and just before COMMIT, to prove a failure there leaves no trace.
 	beforeCommit func() error
+	// commitLost, set only by tests, fails a transaction after its COMMIT
+	// succeeded, as a connection that drops before the answer arrives.
+	commitLost func() error
+	// afterCharge, set only by tests, fails a purchase after the payment
+	// row committed and the provider answered, before it is settled: the
+	// process dying there.
+	afterCharge func(payment gid.ID) error
+	sweepMu     sync.Mutex
+	lastSweep   time.Time // reconcile.go: when this instance last looked for stale payments
 
 	onBatch    func(size int)        // tests: called as each batch of debits starts
 	onBatchRun func(savepoints bool) // tests: called as each run of a batch's work starts
@@ -165,10 +175,14 @@ func cleanName(field, name string, max int) (string, error) {
 }
 
 // inTx runs fn in one database transaction: all of it commits or nothing.
+// A transaction that could not start, or whose connection failed before
+// COMMIT, did nothing (UNAVAILABLE when the database was unreachable); a
+// failed COMMIT is a *commitUnknown: it may have committed all the same,
+// and the caller finds out (landed) before it answers.
 func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) (err error) {
 	tx, err := s.db.Tx(ctx)
 	if err != nil {
-		return fmt.Errorf("starting transaction: %w", err)
+		return nothingDone(fmt.Errorf("starting transaction: %w", err))
 	}
 	defer func() {
 		if v := recover(); v != nil {
@@ -180,7 +194,7 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) (err erro
 		}
 	}()
 	if err = fn(tx); err != nil {
-		return err
+		return nothingDone(err)
 	}
 	if s.beforeCommit != nil {
 		if err = s.beforeCommit(); err != nil {
@@ -192,7 +206,12 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) (err erro
 		defer s.publishMu.Unlock()
 	}
 	if err = tx.Commit(); err != nil {
-		return fmt.Errorf("committing: %w", err)
+		return &commitUnknown{err}
+	}
+	if s.commitLost != nil {
+		if err := s.commitLost(); err != nil {
+			return &commitUnknown{err}
+		}
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 			return nil, notFound("invoice")
 		}
 		if err != nil {
-			return nil, fmt.Errorf("loading invoice: %w", err)
+			return nil, nothingDone(fmt.Errorf("loading invoice: %w", err))
 		}
 		acct, agencyID = pre.AccountID, pre.AgencyID
 	}
@@ -175,17 +175,17 @@ func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, ac
 	acc, svc, ok, err := s.ownAccountService(ctx, accountID, serviceID)
 	if !ok {
 		if acc, err = s.Account(ctx, accountID); err != nil {
-			return nil, err
+			return nil, nothingDone(err)
 		}
 		svc, err = s.db.Service.Query().Where(service.ID(serviceID), service.AgencyID(acc.AgencyID)).Only(ctx)
 		if ent.IsNotFound(err) {
 			return nil, notFound("service")
 		}
 		if err != nil {
-			return nil, fmt.Errorf("loading service: %w", err)
+			return nil, nothingDone(fmt.Errorf("loading service: %w", err))
 		}
 	} else if err != nil {
-		return nil, err
+		return nil, nothingDone(err)
 	}
 	if reason := serviceGate(acc.Edges.Agency, svc); reason != "" {
 		return nil, unavailable(reason)
@@ -265,7 +265,7 @@ func (s *Service) AllocateCredits(ctx context.Context, to gid.ID, amount money.D
 	}
 	acc, err := s.Account(ctx, &to)
 	if err != nil {
-		return nil, err
+		return nil, nothingDone(err) // reads only, so far
 	}
 	if acc.Kind != account.KindCLIENT {
 		return nil, badInput("toAccountId: credits are allocated to client accounts")

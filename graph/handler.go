@@ -107,6 +107,11 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Extensions["requestId"] = id
 		}
 		gerr.Extensions["code"] = string(code)
+		if code == credits.CodeUnavailable {
+			// Nothing was done: safe to retry, after this many seconds.
+			gerr.Extensions["retryAfter"] = credits.RetryAfter(err)
+			log.WarnContext(ctx, "unavailable", "error", err, "request_id", reqid.FromContext(ctx), "path", gerr.Path.String())
+		}
 		return gerr
 	}
 }

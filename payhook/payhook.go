@@ -35,6 +35,9 @@ type Payment struct {
 	Status   string // PENDING, SUCCEEDED, FAILED
 	Amount   int64  // minor units charged
 	Currency string // ISO 4217, upper case
+	// ProviderRef is the provider's id of the charge as we recorded it
+	// ("" before the provider answered).
+	ProviderRef string
 }
 
 // Ledger settles and fails payments; *credits.Service through FromService.
@@ -61,7 +64,7 @@ func (l serviceLedger) Payment(ctx context.Context, id gid.ID) (Payment, error) 
 	if err != nil {
 		return Payment{}, fmt.Errorf("loading payment %s: %w", id, err)
 	}
-	return Payment{ID: p.ID, Provider: p.Provider, Status: p.Status.String(), Amount: p.Amount, Currency: p.Currency}, nil
+	return Payment{ID: p.ID, Provider: p.Provider, Status: p.Status.String(), Amount: p.Amount, Currency: p.Currency, ProviderRef: p.ProviderRef}, nil
 }
 
 // ReadBody reads r's body up to MaxBody. On failure it has answered (413 or

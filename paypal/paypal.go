@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"creditgate/credits"
+	"creditgate/gid"
 	"creditgate/money"
 )
 
@@ -167,6 +168,55 @@ func (c *Client) Charge(ctx context.Context, req credits.ChargeRequest) (credits
 		return credits.ChargeResult{}, fmt.Errorf("paypal: order %q came back without an approval link", o.ID)
 	}
 	return credits.ChargeResult{Status: credits.ChargeRequiresAction, ProviderRef: o.ID, ApprovalURL: approve}, nil
+}
+
+// Lookup implements credits.Provider. PayPal cannot search orders by
+// custom_id: with no order id recorded the answer is not found, and a
+// retried purchase creates the order again with the same PayPal-Request-Id,
+// which PayPal answers with the first one. With the order id, the order is
+// read back: COMPLETED with a completed capture has succeeded, VOIDED has
+// failed, anything else waits for the payer (the webhook captures it).
+func (c *Client) Lookup(ctx context.Context, paymentID gid.ID, orderID string) (credits.ChargeResult, bool, error) {
+	if orderID == "" {
+		return credits.ChargeResult{}, false, nil
+	}
+	var o order
+	err := c.call(ctx, http.MethodGet, "/v2/checkout/orders/"+url.PathEscape(orderID), "", nil, &o)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+		return credits.ChargeResult{}, false, nil
+	}
+	if err != nil {
+		return credits.ChargeResult{}, false, fmt.Errorf("paypal: reading order: %w", err)
+	}
+	if len(o.PurchaseUnits) == 0 || o.PurchaseUnits[0].CustomID != string(paymentID) {
+		return credits.ChargeResult{}, false, nil // not our payment's order
+	}
+	res := credits.ChargeResult{Status: credits.ChargeRequiresAction, ProviderRef: o.ID}
+	for _, rel := range []string{"payer-action", "approve"} {
+		for _, l := range o.Links {
+			if l.Rel == rel && res.ApprovalURL == "" {
+				res.ApprovalURL = l.Href
+			}
+		}
+	}
+	switch o.Status {
+	case "COMPLETED":
+		for _, cp := range o.PurchaseUnits[0].Payments.Captures {
+			if cp.Status == "COMPLETED" && cp.Amount != nil {
+				res.Status, res.ApprovalURL = credits.ChargeSucceeded, ""
+				res.Currency = cp.Amount.CurrencyCode
+				n, ok := cp.Amount.minor(cp.Amount.CurrencyCode)
+				if !ok {
+					n = -1 // unreadable: never settled as if it matched
+				}
+				res.Amount = n
+			}
+		}
+	case "VOIDED":
+		res.Status, res.ApprovalURL, res.FailureReason = credits.ChargeFailed, "", "paypal: order voided"
+	}
+	return res, true, nil
 }
 
 // captureOrder captures an approved order, idempotently for our payment;

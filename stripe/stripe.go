@@ -104,6 +104,64 @@ func (c *Client) Charge(ctx context.Context, req credits.ChargeRequest) (credits
 	return credits.ChargeResult{Status: credits.ChargeRequiresAction, ProviderRef: pi.ID, ClientSecret: pi.ClientSecret}, nil
 }
 
+// Lookup implements credits.Provider: the PaymentIntent of our payment, by
+// its id when we recorded it (read-after-write consistent), else found by
+// our payment id in its metadata with the Search API. Search lags writes
+// (under a minute, up to an hour in an outage), so not found is only "not
+// yet searchable" for a young intent: a retry then creates the intent with
+// the same Idempotency-Key, which Stripe answers with the first one for 24
+// hours. An intent whose metadata names another payment is never taken.
+func (c *Client) Lookup(ctx context.Context, paymentID gid.ID, providerRef string) (credits.ChargeResult, bool, error) {
+	var pi *sg.PaymentIntent
+	if providerRef != "" {
+		got, err := c.sc.V1PaymentIntents.Retrieve(ctx, providerRef, nil)
+		var se *sg.Error
+		if errors.As(err, &se) && se.Code == sg.ErrorCodeResourceMissing {
+			return credits.ChargeResult{}, false, nil
+		}
+		if err != nil {
+			return credits.ChargeResult{}, false, fmt.Errorf("stripe: reading payment intent: %w", describe(err))
+		}
+		if got.Metadata[MetadataKey] == string(paymentID) {
+			pi = got
+		}
+	} else {
+		p := &sg.PaymentIntentSearchParams{SearchParams: sg.SearchParams{
+			Query: fmt.Sprintf("metadata['%s']:'%s'", MetadataKey, paymentID), Limit: sg.Int64(10), Single: true,
+		}}
+		for got, err := range c.sc.V1PaymentIntents.Search(ctx, p).All(ctx) {
+			if err != nil {
+				return credits.ChargeResult{}, false, fmt.Errorf("stripe: searching payment intents: %w", describe(err))
+			}
+			if got.Metadata[MetadataKey] != string(paymentID) {
+				continue
+			}
+			// One intent per payment (the Idempotency-Key); should there be
+			// more, the one that took the money wins.
+			if pi == nil || got.Status == sg.PaymentIntentStatusSucceeded {
+				pi = got
+			}
+		}
+	}
+	if pi == nil {
+		return credits.ChargeResult{}, false, nil
+	}
+	res := credits.ChargeResult{ProviderRef: pi.ID, Amount: pi.Amount, Currency: strings.ToUpper(string(pi.Currency))}
+	switch pi.Status {
+	case sg.PaymentIntentStatusSucceeded:
+		res.Status = credits.ChargeSucceeded
+	case sg.PaymentIntentStatusCanceled:
+		res.Status, res.FailureReason = credits.ChargeFailed, "stripe: payment intent canceled"
+		if pi.CancellationReason != "" {
+			res.FailureReason += " (" + string(pi.CancellationReason) + ")"
+		}
+	default:
+		// Waiting for the payer or processing: the webhook settles it.
+		res.Status, res.ClientSecret = credits.ChargeRequiresAction, pi.ClientSecret
+	}
+	return res, true, nil
+}
+
 // SetupCard implements credits.CardVault: a SetupIntent for off-session
 // use on the customer, created first when the account has none.
 func (c *Client) SetupCard(ctx context.Context, req credits.CardSetupRequest) (credits.CardSetup, error) {

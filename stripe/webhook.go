@@ -41,8 +41,9 @@ type intent struct {
 //	payment_intent.payment_failed  fails a PENDING payment with Stripe's reason
 //	payment_intent.canceled        fails a PENDING payment
 //
-// and answers 200 to any other event. An event naming no payment of ours
-// is logged and answered 200 (Stripe would retry it for days in vain); a
+// and answers 200 to any other event. An event naming no payment of ours,
+// or a PaymentIntent other than the one recorded on the payment, is
+// logged and answered 200 (Stripe would retry it for days in vain); a
 // database error is 500, so Stripe retries.
 func (c *Client) Webhook(l payhook.Ledger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -90,6 +91,16 @@ func (c *Client) Webhook(l payhook.Ledger) http.Handler {
 			return
 		}
 		log = log.With("payment", pay.ID)
+		if pay.ProviderRef != "" && pay.ProviderRef != pi.ID {
+			// Our payment is charged through one PaymentIntent: an event of
+			// another may neither settle it nor take its reference. (Two
+			// intents for one payment mean its idempotency key was reused
+			// after it expired: a person decides, and refunds if need be.)
+			log.ErrorContext(ctx, "stripe webhook: the event's payment intent is not the payment's, payment NOT changed: reconcile by hand",
+				"payment_provider_ref", pay.ProviderRef)
+			payhook.Answer(w, http.StatusOK, "ignored: another payment intent")
+			return
+		}
 		switch ev.Type {
 		case "payment_intent.succeeded":
 			if pi.Amount != pay.Amount || !strings.EqualFold(pi.Currency, pay.Currency) {

@@ -1,0 +1,91 @@
+package credits
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"creditgate/gid"
+)
+
+// A COMMIT whose answer was lost (the connection dropped after the server
+// got it) may have committed. Telling the client it failed would make one
+// without an idempotency key pay again; telling it "nothing done" could be
+// a lie. So after such a failure the mutation looks for a row its
+// transaction wrote, by an id it chose before (the idempotency record, the
+// posting, the payment, the request): found, the work committed and the
+// answer is the values already in hand; not found, the answer stays the
+// error (INTERNAL), never UNAVAILABLE.
+
+// commitUnknown is a failed COMMIT: its outcome is unknown.
+type commitUnknown struct{ err error }
+
+func (e *commitUnknown) Error() string { return "committing: " + e.err.Error() }
+func (e *commitUnknown) Unwrap() error { return e.err }
+
+func isCommitUnknown(err error) bool {
+	var cu *commitUnknown
+	return errors.As(err, &cu)
+}
+
+// landed says whether the transaction that failed with err committed all
+// the same: it must have been a commit of unknown outcome, and a row it
+// wrote must now be there, found by k's claim (the row id is this
+// attempt's own) or else by the ids of o. A read that fails leaves the
+// outcome unknown: false.
+func (s *Service) landed(ctx context.Context, err error, k *idemKey, o outcome) bool {
+	if !isCommitUnknown(err) {
+		return false
+	}
+	ctx = context.WithoutCancel(ctx) // the answer matters even if the caller gave up
+	var table string
+	var id gid.ID
+	switch {
+	case k != nil && k.id != "":
+		table, id = "idempotency_keys", k.id
+	case o.Transaction != "":
+		table, id = "postings", o.Transaction
+	case o.Payment != "":
+		table, id = "payments", o.Payment
+	case o.Request != "":
+		table, id = "credit_requests", o.Request
+	default:
+		return false
+	}
+	ok, rerr := s.rowExists(ctx, table, id)
+	if rerr != nil {
+		s.log.ErrorContext(ctx, "commit of unknown outcome: looking for its row failed", "table", table, "id", id, "commit_error", err, "error", rerr)
+		return false
+	}
+	if ok {
+		s.log.WarnContext(ctx, "commit reported an error but committed", "table", table, "id", id, "commit_error", err)
+	} else {
+		s.log.ErrorContext(ctx, "commit failed: its row is not there", "table", table, "id", id, "commit_error", err)
+	}
+	return ok
+}
+
+// rowExists looks for the row id of table, outside any tenant scope.
+func (s *Service) rowExists(ctx context.Context, table string, id gid.ID) (bool, error) {
+	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT 1 FROM `+table+` WHERE id = ?`), id)
+	if err != nil {
+		return false, fmt.Errorf("looking for %s %s: %w", table, id, err)
+	}
+	found := rows.Next()
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return false, fmt.Errorf("looking for %s %s: %w", table, id, err)
+	}
+	return found, nil
+}
+
+// batchLanded says whether a batch of debits whose COMMIT failed with err
+// committed all the same: one transaction, so the row of any request that
+// succeeded in it answers for all.
+func (s *Service) batchLanded(ctx context.Context, err error, live []*debitCall) bool {
+	for _, c := range live {
+		if c.ok {
+			return s.landed(ctx, err, c.key, c.out)
+		}
+	}
+	return false
+}
