@@ -400,6 +400,26 @@ func TestStripePayments(t *testing.T) {
 			verifyLedger(t, a)
 		})
 
+		t.Run("an event of another payment intent neither settles nor takes the payment", func(t *testing.T) {
+			p := buy50(t)
+			before := dbSnapshot(t, a)
+			for _, typ := range []string{"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"} {
+				deliverStripe(t, a, stripeEvent(typ, p.Payment.ID, "pi_not_the_payments_own", 5000, nil))
+			}
+			if after := dbSnapshot(t, a); after != before {
+				t.Fatalf("the database changed:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+			if st, _ := a.paymentRow(t, p.Payment.ID); st != "PENDING" {
+				t.Fatalf("status %s, want PENDING", st)
+			}
+			wantBalance(t)
+			// The payment's own intent still settles it.
+			deliverStripe(t, a, stripeEvent("payment_intent.succeeded", p.Payment.ID, p.Payment.ProviderRef, 5000, nil))
+			credited += 50
+			wantBalance(t)
+			verifyLedger(t, a)
+		})
+
 		t.Run("an event from an endpoint on an older API version still settles", func(t *testing.T) {
 			p := buy50(t)
 			deliverStripe(t, a, bytes.Replace(stripeEvent("payment_intent.succeeded", p.Payment.ID, p.Payment.ProviderRef, 5000, nil),

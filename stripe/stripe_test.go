@@ -31,6 +31,7 @@ type recorder struct {
 type sent struct {
 	Method, Path, IdempotencyKey, Auth string
 	Form                               url.Values
+	rawQuery                           string
 }
 
 func (rec *recorder) last(t *testing.T) sent {
@@ -61,7 +62,7 @@ func mocked(t *testing.T) (*stripe.Client, *recorder) {
 		body, _ := io.ReadAll(r.Body)
 		form, _ := url.ParseQuery(string(body))
 		rec.mu.Lock()
-		rec.reqs = append(rec.reqs, sent{r.Method, r.URL.Path, r.Header.Get("Idempotency-Key"), r.Header.Get("Authorization"), form})
+		rec.reqs = append(rec.reqs, sent{r.Method, r.URL.Path, r.Header.Get("Idempotency-Key"), r.Header.Get("Authorization"), form, r.URL.RawQuery})
 		rec.mu.Unlock()
 		out, _ := http.NewRequestWithContext(r.Context(), r.Method, target.String()+r.URL.RequestURI(), strings.NewReader(string(body)))
 		out.Header = r.Header.Clone()
@@ -281,4 +282,35 @@ func TestChargeCardDeclines(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// Lookup finds the intent of our payment by its id when recorded, else by
+// searching our metadata; an intent whose metadata names another payment
+// (stripe-mock answers canned ones) is never taken as ours.
+func TestLookup(t *testing.T) {
+	c, rec := mocked(t)
+	id := gid.New(gid.Payment)
+	res, found, err := c.Lookup(context.Background(), id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rec.last(t)
+	want := "metadata['creditgate_payment']:'" + string(id) + "'"
+	q, _ := url.ParseQuery(r.rawQuery)
+	if r.Method != http.MethodGet || r.Path != "/v1/payment_intents/search" || q.Get("query") != want {
+		t.Fatalf("request %s %s ?%s, want a search for %s", r.Method, r.Path, r.rawQuery, want)
+	}
+	if found {
+		t.Fatalf("took stripe-mock's canned intent %+v as payment %s's", res, id)
+	}
+	res, found, err = c.Lookup(context.Background(), id, "pi_123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rec.last(t); r.Method != http.MethodGet || r.Path != "/v1/payment_intents/pi_123" {
+		t.Fatalf("request %s %s, want the intent read by its id", r.Method, r.Path)
+	}
+	if found {
+		t.Fatalf("took an intent of another payment: %+v", res)
+	}
 }
