@@ -230,7 +230,10 @@ func (s *Service) ReconcilePayments(ctx context.Context) (int, error) {
 func (s *Service) askVault(ctx context.Context, pay *ent.Payment) (ChargeResult, bool, error) {
 	c, err := s.db.Card.Get(System(ctx), *pay.CardID)
 	if ent.IsNotFound(err) {
-		return ChargeResult{Status: ChargeFailed, FailureReason: "the card was removed before its charge was confirmed"}, true, nil
+		// The card was removed: its charge may still have gone through, so
+		// nothing is concluded here; the provider's webhook, or the
+		// reconciler's give-up deadline, decides.
+		return ChargeResult{}, false, nil
 	}
 	if err != nil {
 		return ChargeResult{}, false, fmt.Errorf("loading card of payment %s: %w", pay.ID, err)
