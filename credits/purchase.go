@@ -183,7 +183,7 @@ func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purcha
 		if bal, err = s.headroom(ctx, tx, acc, p.Currency, 0); err != nil {
 			return outcome{}, err
 		}
-		made = req
+		made = req.Unwrap() // its edges are read after COMMIT, through the client
 		return outcome{Request: req.ID}, nil
 	})
 	if err != nil {
