@@ -124,7 +124,17 @@ func (s *Service) debit(ctx context.Context, acc gid.ID, k *idemKey, work func(c
 	} else {
 		q.pending = append(q.pending, c)
 		s.hotMu.Unlock()
-		<-c.done
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			// Given up while queued: gone unless a batch has taken it
+			// (then its answer comes by the batch's deadline, the latest of
+			// its callers', at most batchTimeout).
+			if s.withdraw(q, c) {
+				return outcome{}, false, ctx.Err()
+			}
+			<-c.done
+		}
 		if c.lead != nil {
 			s.lead(q, c.lead)
 		}
@@ -135,6 +145,17 @@ func (s *Service) debit(ctx context.Context, acc gid.ID, k *idemKey, work func(c
 		return o, true, err
 	}
 	return c.out, false, c.err
+}
+
+// withdraw takes c out of q's queue if no batch has taken it yet.
+func (s *Service) withdraw(q *hotQueue, c *debitCall) bool {
+	s.hotMu.Lock()
+	defer s.hotMu.Unlock()
+	if i := slices.Index(q.pending, c); i >= 0 {
+		q.pending = slices.Delete(q.pending, i, i+1)
+		return true
+	}
+	return false
 }
 
 // lead runs batch (batch[0] is the caller's own request), hands the queue
@@ -185,7 +206,7 @@ func (s *Service) runBatch(q *hotQueue, batch []*debitCall) {
 	ctx := live[0].ctx // a lone request's transaction is its own to cancel
 	if multi {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
+		ctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), batchDeadline(live))
 		defer cancel()
 	}
 	var err error
@@ -242,6 +263,27 @@ func (s *Service) runBatch(q *hotQueue, batch []*debitCall) {
 			c.ok, c.err = false, err
 		}
 	}
+}
+
+// batchDeadline: a batch works for its callers, so it ends when the last
+// of them gives up (a stalled database must not hold a lane past every
+// caller's timeout), and after batchTimeout at most.
+func batchDeadline(live []*debitCall) time.Time {
+	end := time.Now().Add(batchTimeout)
+	var last time.Time
+	for _, c := range live {
+		d, ok := c.ctx.Deadline()
+		if !ok {
+			return end
+		}
+		if d.After(last) {
+			last = d
+		}
+	}
+	if last.Before(end) {
+		return last
+	}
+	return end
 }
 
 // errNeedSavepoints ends a batch run without savepoints when a request in

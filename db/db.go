@@ -7,14 +7,17 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
-	_ "github.com/lib/pq"  // PostgreSQL driver
+	"github.com/lib/pq"    // PostgreSQL driver
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
 
 	"creditgate/credits"
@@ -27,7 +30,33 @@ const DefaultSQLitePath = "./data/creditgate.db"
 // Options tune the connection pool.
 type Options struct {
 	MaxOpenConns int // 0: a default that suits the dialect
+
+	// PostgreSQL only (guard.go): a zero field takes its default, a
+	// negative one turns its measure off. A setting already in the URL wins
+	// over the first two.
+	StatementTimeout time.Duration // server-side statement_timeout
+	IdleInTxTimeout  time.Duration // server-side idle_in_transaction_session_timeout
+	StallProbeAfter  time.Duration // a read waiting this long has its backend checked
+	TCPUserTimeout   time.Duration // TCP_USER_TIMEOUT (Linux), with keep-alives
 }
+
+// Defaults of Options.
+const (
+	// Nothing in the gateway waits longer for a statement (a batch of
+	// debits has 30 s); a lost client's statement ends by then.
+	DefaultStatementTimeout = 30 * time.Second
+	// A transaction whose client is gone (or stalled) releases its row
+	// locks by then even if nobody terminates it.
+	DefaultIdleInTxTimeout = 15 * time.Second
+	// Reads are answered in milliseconds; one waiting 2 s is worth a look.
+	DefaultStallProbeAfter = 2 * time.Second
+	// Sent data unacknowledged this long ends the connection.
+	DefaultTCPUserTimeout = 20 * time.Second
+)
+
+// deadlineGrace is added to a context's deadline on the socket: on a
+// healthy server lib/pq's cancel request gets its answer back within it.
+const deadlineGrace = 500 * time.Millisecond
 
 // DB is an open, migrated database.
 type DB struct {
@@ -35,10 +64,37 @@ type DB struct {
 	SQL     *sql.DB
 	Dialect string
 	DSN     string // what Open was given (PostgreSQL: for the event listener)
+
+	guard *guard // PostgreSQL: the connections' watchdog
 }
 
 // Close closes the database.
-func (d *DB) Close() error { return d.Client.Close() }
+func (d *DB) Close() error {
+	if d.guard != nil {
+		d.guard.close()
+	}
+	return d.Client.Close()
+}
+
+// Ready reports whether the database can make progress: a ping within ctx
+// answers, and no connection has waited past the watchdog's probe time for
+// an answer without the server being seen at work on it.
+func (d *DB) Ready(ctx context.Context) error {
+	if d.guard != nil && d.guard.probeAfter > 0 {
+		if n := d.guard.stuck(); n > 0 {
+			return fmt.Errorf("%d database connection(s) waiting over %s for an answer the server is not seen working on", n, d.guard.probeAfter)
+		}
+	}
+	return d.SQL.PingContext(ctx)
+}
+
+// StalledConns is how many connections the watchdog has found dead.
+func (d *DB) StalledConns() int64 {
+	if d.guard == nil {
+		return 0
+	}
+	return d.guard.dead.Load()
+}
 
 // Open connects to dsn (postgres://… or a SQLite file path; "" means
 // DefaultSQLitePath), migrates the schema and installs the tenant scope.
@@ -64,10 +120,27 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 }
 
 func openPostgres(dsn string, opt Options) (*DB, error) {
-	sqldb, err := sql.Open("postgres", withBinaryParameters(dsn))
+	pc, err := pq.NewConnector(withServerTimeouts(withBinaryParameters(dsn), opt))
 	if err != nil {
 		return nil, fmt.Errorf("opening PostgreSQL: %w", err)
 	}
+	g := &guard{
+		grace: deadlineGrace, connectTimeout: 10 * time.Second,
+		probeAfter: or(opt.StallProbeAfter, DefaultStallProbeAfter),
+		log:        slog.Default(), conns: map[*watchedConn]struct{}{},
+	}
+	if g.probeAfter > 0 {
+		g.tick = max(g.probeAfter/4, 50*time.Millisecond)
+		g.stop, g.done = make(chan struct{}), make(chan struct{})
+	}
+	d := &dialer{g: g}
+	if ut := or(opt.TCPUserTimeout, DefaultTCPUserTimeout); ut > 0 {
+		d.nd.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: 5 * time.Second, Interval: 5 * time.Second, Count: 3}
+		d.nd.Control = userTimeout(ut)
+	}
+	pc.Dialer(d)
+	k := &connector{pq: pc, g: g}
+	sqldb := sql.OpenDB(k)
 	// Size the pool so idle connections stay open: reconnecting per request
 	// costs more than the transaction itself.
 	n := opt.MaxOpenConns
@@ -81,7 +154,54 @@ func openPostgres(dsn string, opt Options) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("connecting to PostgreSQL at %s: %w", redact(dsn), err)
 	}
-	return newDB(sqldb, dialect.Postgres), nil
+	if g.probeAfter > 0 {
+		// The watchdog's own connection, opened when needed: a stalled
+		// pool must not be where it waits.
+		g.probe = sql.OpenDB(k)
+		// A new connection per look (looks are rare): never one left on
+		// the path that died.
+		g.probe.SetMaxOpenConns(1)
+		g.probe.SetMaxIdleConns(0)
+		go g.run()
+	}
+	out := newDB(sqldb, dialect.Postgres)
+	out.guard = g
+	return out, nil
+}
+
+// or is d, or def if d is zero; a negative d means off (0).
+func or(d, def time.Duration) time.Duration {
+	switch {
+	case d < 0:
+		return 0
+	case d == 0:
+		return def
+	}
+	return d
+}
+
+// withServerTimeouts sets statement_timeout and
+// idle_in_transaction_session_timeout for each connection (startup
+// parameters), unless the URL sets them.
+func withServerTimeouts(dsn string, opt Options) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	q := u.Query()
+	for _, p := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"statement_timeout", or(opt.StatementTimeout, DefaultStatementTimeout)},
+		{"idle_in_transaction_session_timeout", or(opt.IdleInTxTimeout, DefaultIdleInTxTimeout)},
+	} {
+		if q.Get(p.name) == "" && p.d > 0 {
+			q.Set(p.name, strconv.FormatInt(p.d.Milliseconds(), 10))
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // withBinaryParameters asks lib/pq to send a one-shot statement's

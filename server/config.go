@@ -71,6 +71,12 @@ type Config struct {
 	PprofAddr string
 	// DebitLanes: queues of grouped debits (credits.SetDebitLanes); 0: the default.
 	DebitLanes int
+	// PostgreSQL's dead-connection measures (db.Options): 0 takes the
+	// default, negative ("off") turns one off.
+	DBStatementTimeout time.Duration
+	DBIdleInTxTimeout  time.Duration
+	DBStallProbe       time.Duration
+	DBTCPUserTimeout   time.Duration
 	// TrustedProxies (TRUSTED_PROXIES: CIDRs or addresses) are the peers
 	// whose X-Forwarded-For (or Forwarded) names the client for the
 	// per-address rate limit; none: the peer is the client.
@@ -117,6 +123,27 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.TrustedProxies, problems = loadTrustedProxies(getenv("TRUSTED_PROXIES"), problems)
+	for _, it := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"DB_STATEMENT_TIMEOUT", &c.DBStatementTimeout},
+		{"DB_IDLE_IN_TX_TIMEOUT", &c.DBIdleInTxTimeout},
+		{"DB_STALL_PROBE", &c.DBStallProbe},
+		{"DB_TCP_USER_TIMEOUT", &c.DBTCPUserTimeout},
+	} {
+		switch v := getenv(it.name); {
+		case v == "":
+		case v == "off":
+			*it.dst = -1
+		default:
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 100*time.Millisecond {
+				problems = append(problems, fmt.Sprintf("%s=%q: want a duration of at least 100ms, e.g. 5s, or off", it.name, v))
+			}
+			*it.dst = d
+		}
+	}
 	if v := getenv("CORS_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {
 			if o = strings.TrimSuffix(strings.TrimSpace(o), "/"); o == "" {

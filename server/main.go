@@ -84,7 +84,11 @@ func openDB(ctx context.Context, cfg Config) (*db.DB, error) {
 	if dsn == "" {
 		dsn = cfg.SQLitePath
 	}
-	return db.Open(ctx, dsn, db.Options{MaxOpenConns: cfg.DBMaxConns})
+	return db.Open(ctx, dsn, db.Options{
+		MaxOpenConns:     cfg.DBMaxConns,
+		StatementTimeout: cfg.DBStatementTimeout, IdleInTxTimeout: cfg.DBIdleInTxTimeout,
+		StallProbeAfter: cfg.DBStallProbe, TCPUserTimeout: cfg.DBTCPUserTimeout,
+	})
 }
 
 func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) error {
@@ -245,7 +249,7 @@ func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Ve
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if err := database.SQL.PingContext(ctx); err != nil {
+		if err := database.Ready(ctx); err != nil {
 			log.WarnContext(ctx, "readiness check failed", "error", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = io.WriteString(w, "database unavailable\n")
