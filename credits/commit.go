@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"creditgate/gid"
 )
@@ -33,11 +34,17 @@ func isCommitUnknown(err error) bool {
 // wrote must now be there, found by k's claim (the row id is this
 // attempt's own) or else by the ids of o. A read that fails leaves the
 // outcome unknown: false.
+// landedTimeout bounds the look-up after a COMMIT of unknown outcome.
+const landedTimeout = 5 * time.Second
+
 func (s *Service) landed(ctx context.Context, err error, k *idemKey, o outcome) bool {
 	if !isCommitUnknown(err) {
 		return false
 	}
-	ctx = context.WithoutCancel(ctx) // the answer matters even if the caller gave up
+	// The answer matters even if the caller gave up, but a database that
+	// stalls must not hold the caller past its timeout for good.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), landedTimeout)
+	defer cancel()
 	var table string
 	var id gid.ID
 	switch {

@@ -213,6 +213,8 @@ func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Ve
 	// and HTTP (creditgate_http_*) metrics. A fresh registry per routes()
 	// keeps test servers apart.
 	reg := prometheus.NewRegistry()
+	// A client token is honoured only for a client account of its agency.
+	verifier.Admit(svc.Admission())
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
