@@ -39,9 +39,9 @@ func dutyToken(t testing.TB, role auth.Role, user string, agency, account gid.ID
 // dutyRefused asserts that doc as token answers code and changes nothing.
 func dutyRefused(t *testing.T, a *testAPI, token, doc string, vars map[string]any, code string) {
 	t.Helper()
-	before := authzSnapshot(t, a)
-	authzRefused(t, authzCall(t, a, token, doc, vars), code)
-	authzUnchanged(t, before, authzSnapshot(t, a))
+	before := snapshot(t, a)
+	wantRefused(t, authzCall(t, a, token, doc, vars), code)
+	wantUnchanged(t, a, before)
 }
 
 func TestDutiesReviewingRequests(t *testing.T) {
@@ -120,10 +120,10 @@ func TestDutiesAgencyPostpaidIsItsCreditLine(t *testing.T) {
 			t.Errorf("balance = %d, want %d", got, before+4000)
 		}
 		// The same key again: the first answer, nothing moved.
-		snap := authzSnapshot(t, a)
+		snap := snapshot(t, a)
 		again := authzOK(t, authzCall(t, a, alice, dutyMBuy, vars))
 		authzWant(t, "replayed transaction", authzGet(again, "buyCredits.transaction.id"), tx)
-		authzUnchanged(t, snap, authzSnapshot(t, a))
+		wantUnchanged(t, a, snap, "a replayed purchase")
 		// Its settlement is the agency's own business.
 		d = authzOK(t, authzCall(t, a, alice, dutyMMarkPaid, map[string]any{"r": authzGet(d, "buyCredits.request.id")}))
 		authzWant(t, "paid", authzGet(d, "markRequestPaid.request.paid"), true)

@@ -57,25 +57,18 @@ func httpDo(t *testing.T, req *http.Request) (*http.Response, []byte) {
 	return resp, body
 }
 
-// httpWantError checks a refusal: status, a GraphQL-shaped JSON body, and
-// extensions.code.
+// httpWantError checks a refusal over HTTP: status, and a GraphQL-shaped
+// JSON body refused with code and no data (wantRefusedNoData).
 func httpWantError(t *testing.T, what string, resp *http.Response, body []byte, status int, code string) {
 	t.Helper()
 	if resp.StatusCode != status {
-		t.Errorf("%s: status %d, want %d (%s)", what, resp.StatusCode, status, body)
-		return
+		t.Fatalf("%s: status %d, want %d (%s)", what, resp.StatusCode, status, body)
 	}
 	var out gqlResponse
-	if err := json.Unmarshal(body, &out); err != nil || len(out.Errors) == 0 {
-		t.Errorf("%s: want a GraphQL error body, got %q", what, body)
-		return
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatalf("%s: want a GraphQL error body, got %q", what, body)
 	}
-	if out.Data != nil && string(out.Data) != "null" {
-		t.Errorf("%s: refused but answered data %s", what, out.Data)
-	}
-	if got := out.code(); got != code {
-		t.Errorf("%s: code %q, want %q (%s)", what, got, code, body)
-	}
+	wantRefusedNoData(t, out, code, what)
 }
 
 // httpBalances reads pool A and client A1, the two ends of httpAllocate.
@@ -104,7 +97,7 @@ func httpGQLBody(query string, vars map[string]any) []byte {
 
 func TestHTTPBodyTooLarge(t *testing.T) {
 	a := newAPI(t, "sqlite")
-	before := httpBalances(a)
+	before, snap := httpBalances(a), snapshot(t, a)
 	pad := strings.Repeat("x", 2<<20)
 	body, _ := json.Marshal(map[string]any{
 		"query":      httpAllocate,
@@ -125,9 +118,7 @@ func TestHTTPBodyTooLarge(t *testing.T) {
 			t.Fatalf("chunked=%v but ContentLength %d", chunked, req.ContentLength)
 		}
 	}
-	if after := httpBalances(a); after != before {
-		t.Fatalf("a refused 2 MiB request moved money: %v -> %v", before, after)
-	}
+	wantUnchanged(t, a, snap, "a refused 2 MiB request")
 	// MAX_BODY_BYTES moves the limit.
 	srv := httpServer(t, a, Config{MaxBodyBytes: 4096}, nil)
 	small := httpGQLBody(`{ __typename }`, map[string]any{"pad": strings.Repeat("x", 5000)})
@@ -140,7 +131,7 @@ func TestHTTPBodyTooLarge(t *testing.T) {
 
 func TestHTTPGetMutationRefused(t *testing.T) {
 	a := newAPI(t, "sqlite")
-	before := httpBalances(a)
+	before, snap := httpBalances(a), snapshot(t, a)
 	vars, _ := json.Marshal(map[string]any{"to": a.fx.A1, "amt": "25"})
 	for name, q := range map[string]url.Values{
 		"mutation":              {"query": {httpAllocate}, "variables": {string(vars)}},
@@ -159,9 +150,7 @@ func TestHTTPGetMutationRefused(t *testing.T) {
 			t.Errorf("GET %s: Allow %q, want POST", name, resp.Header.Get("Allow"))
 		}
 	}
-	if after := httpBalances(a); after != before {
-		t.Fatalf("a GET mutation moved money: %v -> %v", before, after)
-	}
+	wantUnchanged(t, a, snap, "a GET mutation")
 	// GET still runs queries.
 	q := url.Values{"query": {`query($a: ID!){ balance(accountId: $a) { available } }`}, "variables": {`{"a":"` + string(a.fx.PoolA) + `"}`}}
 	req, _ := http.NewRequest(http.MethodGet, a.srv.URL+"/graphql?"+q.Encode(), nil)
@@ -174,7 +163,7 @@ func TestHTTPGetMutationRefused(t *testing.T) {
 
 func TestHTTPFormPostsRefused(t *testing.T) {
 	a := newAPI(t, "sqlite")
-	before := httpBalances(a)
+	before, snap := httpBalances(a), snapshot(t, a)
 	vars, _ := json.Marshal(map[string]any{"to": a.fx.A1, "amt": "25"})
 	op := httpGQLBody(httpAllocate, map[string]any{"to": a.fx.A1, "amt": "25"})
 
@@ -215,9 +204,7 @@ func TestHTTPFormPostsRefused(t *testing.T) {
 		resp, body := httpDo(t, req)
 		httpWantError(t, m, resp, body, http.StatusMethodNotAllowed, "BAD_USER_INPUT")
 	}
-	if after := httpBalances(a); after != before {
-		t.Fatalf("a form post moved money: %v -> %v", before, after)
-	}
+	wantUnchanged(t, a, snap, "a form post")
 	httpControl(t, a, before)
 }
 

@@ -104,9 +104,10 @@ func TestLiveForeignAccount(t *testing.T) {
 		}
 		c.subscribe("1", balanceSub, map[string]any{"a": a.fx.B1})
 		r, err := c.receive("1", 5*time.Second)
-		if err != nil || len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "NOT_FOUND" {
+		if err != nil {
 			t.Fatalf("foreign subscription: %+v %v, want NOT_FOUND", r, err)
 		}
+		wantRefused(t, r.response(), "NOT_FOUND", "foreign subscription")
 		a.fund(a.fx.B1, "3")
 		if r, err := c.receive("1", 300*time.Millisecond); err != errTimeout && err != errCompleted {
 			t.Fatalf("received %+v %v after NOT_FOUND", r, err)
@@ -169,9 +170,10 @@ func TestLiveLimits(t *testing.T) {
 	waitSubscribed(t, a, 4)
 	c.subscribe("4", balanceSub, nil)
 	r, err := c.receive("4", 5*time.Second)
-	if err != nil || len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "RATE_LIMITED" {
+	if err != nil {
 		t.Fatalf("5th subscription: %+v %v, want RATE_LIMITED", r, err)
 	}
+	wantRefused(t, r.response(), "RATE_LIMITED", "5th subscription")
 	for range 2 {
 		if _, err := dialWS(t, a.srv.URL, protoTransportWS, a.owner()); err != nil {
 			t.Fatalf("2nd/3rd socket: %v", err)

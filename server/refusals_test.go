@@ -29,23 +29,6 @@ import (
 // per-address limit sees through trusted proxies only; SSE streams follow
 // the sockets' rules; NUL characters and length limits are input errors.
 
-// wantDataNull checks a refusal made before execution: code, and an
-// explicit "data": null (not a null field inside data, not data omitted).
-func wantDataNull(t *testing.T, r gqlResponse, code, what string) {
-	t.Helper()
-	if r.code() != code {
-		t.Fatalf("%s: code %q, want %s (errors %+v, data %s)", what, r.code(), code, r.Errors, r.Data)
-	}
-	for _, e := range r.Errors {
-		if c, _ := e.Extensions["code"].(string); c == "" {
-			t.Fatalf("%s: an error has no code: %+v", what, e)
-		}
-	}
-	if string(r.Data) != "null" {
-		t.Fatalf("%s: answered data %q beside %s, want \"data\": null", what, r.Data, code)
-	}
-}
-
 // getGQL sends a query as GET.
 func (a *testAPI) getGQL(token, query string, vars map[string]any) gqlResponse {
 	a.t.Helper()
@@ -129,15 +112,10 @@ func (s *sseStream) next(timeout time.Duration) (sseEvent, bool) {
 func wantSSERefused(t *testing.T, s *sseStream, code, what string) {
 	t.Helper()
 	ev, ok := s.next(5 * time.Second)
-	if !ok || ev.Event != "next" || len(ev.Resp.Errors) == 0 {
+	if !ok || ev.Event != "next" {
 		t.Fatalf("%s: event %+v (%v), want an error", what, ev, ok)
 	}
-	if c, _ := ev.Resp.Errors[0].Extensions["code"].(string); c != code {
-		t.Fatalf("%s: %+v, want %s", what, ev.Resp.Errors, code)
-	}
-	if string(ev.Resp.Data) != "null" {
-		t.Fatalf("%s: data %q, want null", what, ev.Resp.Data)
-	}
+	wantRefusedEarly(t, ev.Resp.response(), code, what)
 	if ev, ok := s.next(5 * time.Second); ok && ev.Event != "complete" {
 		t.Fatalf("%s: then %+v, want the stream to end", what, ev)
 	}
@@ -151,19 +129,19 @@ func wantSSERefused(t *testing.T, s *sseStream, code, what string) {
 func TestRefusalsAnswerDataNull(t *testing.T) {
 	eachDBLimited(t, graph.Limits{RateLimit: graph.RateLimit{SubjectRate: 0.01, SubjectBurst: 1, IPRate: -1}}, func(t *testing.T, a *testAPI) {
 		a.fund(a.fx.A1, "10")
-		before := valSnapshot(t, a)
+		before := snapshot(t, a)
 		expired, err := auth.NewToken(testSecret, auth.RoleClient, "gone", string(a.fx.AgencyA), string(a.fx.A1), -time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, tok := range []string{"", "not-a-jwt", expired} {
 			what := fmt.Sprintf("token %.12q", tok)
-			wantDataNull(t, a.gql(tok, `{ balance { available } }`, nil), "UNAUTHENTICATED", "POST balance, "+what)
-			wantDataNull(t, a.gql(tok, `{ viewer { userId } balance { available } history { totalCount } }`, nil), "UNAUTHENTICATED", "POST three fields, "+what)
-			wantDataNull(t, a.gql(tok, `{ __typename balance { available } }`, nil), "UNAUTHENTICATED", "POST __typename and balance, "+what)
-			wantDataNull(t, a.getGQL(tok, `{ balance { available } }`, nil), "UNAUTHENTICATED", "GET balance, "+what)
-			wantDataNull(t, a.gql(tok, spendSMS, map[string]any{"s": a.fx.SMS}), "UNAUTHENTICATED", "POST spend, "+what)
-			wantDataNull(t, a.gql(tok, `query Q { ...F } fragment F on Query { balance { available } }`, nil), "UNAUTHENTICATED", "a fragment's field, "+what)
+			wantRefusedEarly(t, a.gql(tok, `{ balance { available } }`, nil), "UNAUTHENTICATED", "POST balance, "+what)
+			wantRefusedEarly(t, a.gql(tok, `{ viewer { userId } balance { available } history { totalCount } }`, nil), "UNAUTHENTICATED", "POST three fields, "+what)
+			wantRefusedEarly(t, a.gql(tok, `{ __typename balance { available } }`, nil), "UNAUTHENTICATED", "POST __typename and balance, "+what)
+			wantRefusedEarly(t, a.getGQL(tok, `{ balance { available } }`, nil), "UNAUTHENTICATED", "GET balance, "+what)
+			wantRefusedEarly(t, a.gql(tok, spendSMS, map[string]any{"s": a.fx.SMS}), "UNAUTHENTICATED", "POST spend, "+what)
+			wantRefusedEarly(t, a.gql(tok, `query Q { ...F } fragment F on Query { balance { available } }`, nil), "UNAUTHENTICATED", "a fragment's field, "+what)
 			wantSSERefused(t, openSSE(t, a, tok, balanceSub, nil), "UNAUTHENTICATED", "SSE subscription, "+what)
 		}
 		// The token's own reason is the message.
@@ -174,19 +152,24 @@ func TestRefusalsAnswerDataNull(t *testing.T) {
 		wantOK(t, a.gql("", `{ __typename }`, nil))
 
 		// The limits' refusals: depth, fields, complexity, rate limit.
-		wantDataNull(t, a.gql(a.client(), chain(13), nil), "BAD_USER_INPUT", "too deep")
-		wantDataNull(t, a.getGQL(a.client(), chain(13), nil), "BAD_USER_INPUT", "too deep over GET")
+		wantRefusedEarly(t, a.gql(a.client(), chain(13), nil), "BAD_USER_INPUT", "too deep")
+		wantRefusedEarly(t, a.getGQL(a.client(), chain(13), nil), "BAD_USER_INPUT", "too deep over GET")
 		var many strings.Builder
 		for i := range 600 {
 			fmt.Fprintf(&many, "b%d: balance { available } ", i)
 		}
-		wantDataNull(t, a.gql(a.client(), "{ "+many.String()+"}", nil), "BAD_USER_INPUT", "too many fields")
+		wantRefusedEarly(t, a.gql(a.client(), "{ "+many.String()+"}", nil), "BAD_USER_INPUT", "too many fields")
 		costly := `{ history(first: 100) { edges { node { account { agency { accounts(first: 100) { edges { node { id } } } } } } } } }`
-		wantDataNull(t, a.gql(a.agencyAdmin(), costly, nil), "BAD_USER_INPUT", "too costly")
+		wantRefusedEarly(t, a.gql(a.agencyAdmin(), costly, nil), "BAD_USER_INPUT", "too costly")
+		wantUnchanged(t, a, before, "refusals before execution")
+		history := a.historyCount(t)
 		wantOK(t, a.gql(a.client(), spendSMS, map[string]any{"s": a.fx.SMS}))
-		wantDataNull(t, a.gql(a.client(), spendSMS, map[string]any{"s": a.fx.SMS}), "RATE_LIMITED", "rate limited")
-		before.A1, before.A1Txns = "9.95", before.A1Txns+1 // the one spend that ran
-		valUnchanged(t, a, before, "refusals before execution")
+		if a1, h := a.balance(a.fx.A1), a.historyCount(t); a1 != "9.95" || h != history+1 {
+			t.Fatalf("the one spend that ran: A1 %s with %d transactions, want 9.95 and %d", a1, h, history+1)
+		}
+		before = snapshot(t, a) // with the one spend that ran
+		wantRefusedEarly(t, a.gql(a.client(), spendSMS, map[string]any{"s": a.fx.SMS}), "RATE_LIMITED", "rate limited")
+		wantUnchanged(t, a, before, "a rate-limited spend")
 
 		// Over a WebSocket: an operation refused before it runs answers
 		// its error and data null.
@@ -197,14 +180,16 @@ func TestRefusalsAnswerDataNull(t *testing.T) {
 		deep := "subscription { balanceUpdated { " + nest([]string{"account", "agency", "poolAccount", "agency", "poolAccount", "agency", "poolAccount", "agency", "poolAccount", "agency", "poolAccount"}, "id") + " } }"
 		c.subscribe("deep", deep, nil)
 		r, err := c.receive("deep", 5*time.Second)
-		if err != nil || len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "BAD_USER_INPUT" || string(r.Data) != "null" {
-			t.Fatalf("deep subscription over WebSocket: %+v %s %v", r.Errors, r.Data, err)
+		if err != nil {
+			t.Fatalf("deep subscription over WebSocket: %v", err)
 		}
+		wantRefusedEarly(t, r.response(), "BAD_USER_INPUT", "deep subscription over WebSocket")
 		c.subscribe("nul", balanceSub, map[string]any{"c": "US\x00"})
 		r, err = c.receive("nul", 5*time.Second)
-		if err != nil || len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "BAD_USER_INPUT" || string(r.Data) != "null" {
-			t.Fatalf("NUL in a subscription's variable: %+v %s %v", r.Errors, r.Data, err)
+		if err != nil {
+			t.Fatalf("NUL in a subscription's variable: %v", err)
 		}
+		wantRefusedEarly(t, r.response(), "BAD_USER_INPUT", "NUL in a subscription's variable")
 	})
 }
 
@@ -307,7 +292,7 @@ func TestComplexityAdmitsThePagesAtFullSize(t *testing.T) {
 
 		// Hostile nesting is still refused: a list inside a page of 100,
 		// and the pages' rows fanning out to their agency's accounts.
-		before := valSnapshot(t, a)
+		before := snapshot(t, a)
 		for _, q := range []string{
 			`{ requests(first: 100) { edges { node { account { agency { accounts(first: 100) { edges { node { id } } } } } } } } }`,
 			`{ invoices(first: 100) { edges { node { account { agency { accounts { edges { node { name } } } } } } } } }`,
@@ -318,9 +303,9 @@ func TestComplexityAdmitsThePagesAtFullSize(t *testing.T) {
 			if strings.HasPrefix(q, "mutation") {
 				tok = a.client()
 			}
-			wantDataNull(t, a.gql(tok, q, map[string]any{"s": fx.SMS}), "BAD_USER_INPUT", q)
+			wantRefusedEarly(t, a.gql(tok, q, map[string]any{"s": fx.SMS}), "BAD_USER_INPUT", q)
 		}
-		valUnchanged(t, a, before, "refused costly operations")
+		wantUnchanged(t, a, before, "refused costly operations")
 	})
 }
 
@@ -360,7 +345,7 @@ func TestRateLimitBehindTrustedProxy(t *testing.T) {
 				wantOK(t, func() gqlResponse { r, _ := spend(h); return r }())
 			}
 			// Their second spend is refused, however the headers dress it.
-			before := a.ledger()
+			before := snapshot(t, a)
 			for _, h := range []http.Header{
 				xff("203.0.113.7"),
 				xff("203.0.113.8"),
@@ -378,7 +363,7 @@ func TestRateLimitBehindTrustedProxy(t *testing.T) {
 				r, hdr := spend(h)
 				wantRateLimited(t, r, hdr)
 			}
-			a.wantUnchanged(t, before)
+			wantUnchanged(t, a, before)
 			// X-Forwarded-For is preferred to Forwarded when both came.
 			wantOK(t, func() gqlResponse {
 				r, _ := spend(http.Header{"X-Forwarded-For": {"192.0.2.99"}, "Forwarded": {"for=198.51.100.1"}})
@@ -430,9 +415,12 @@ func TestSSEFollowsTheSocketRules(t *testing.T) {
 			t.Fatalf("before expiry: %+v %v, want a balance event", ev, ok)
 		}
 		ev, ok := s.next(10 * time.Second)
-		if !ok || ev.Event != "next" || len(ev.Resp.Errors) == 0 || ev.Resp.Errors[0].Extensions["code"] != "UNAUTHENTICATED" ||
-			!strings.Contains(ev.Resp.Errors[0].Message, "token expired") {
+		if !ok || ev.Event != "next" {
 			t.Fatalf("at expiry: %+v %v, want UNAUTHENTICATED token expired", ev, ok)
+		}
+		wantRefused(t, ev.Resp.response(), "UNAUTHENTICATED", "at expiry")
+		if !strings.Contains(ev.Resp.Errors[0].Message, "token expired") {
+			t.Fatalf("at expiry: %+v, want UNAUTHENTICATED token expired", ev)
 		}
 		if ev, ok := s.next(5 * time.Second); ok && ev.Event != "complete" {
 			t.Fatalf("after expiry: %+v", ev)
@@ -454,7 +442,7 @@ func TestSSEFollowsTheSocketRules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		before := valSnapshot(t, a)
+		before := snapshot(t, a)
 		wantSSERefused(t, openSSE(t, a, tok, balanceSub, nil), "RATE_LIMITED", "a 4th connection as SSE")
 		if _, err := dialWS(t, a.srv.URL, protoTransportWS, tok); closeStatus(err) != 4429 {
 			t.Fatalf("a 4th connection as WebSocket: %v, want close 4429", err)
@@ -466,7 +454,7 @@ func TestSSEFollowsTheSocketRules(t *testing.T) {
 		if ev, ok := q.next(5 * time.Second); !ok || len(ev.Resp.Errors) > 0 {
 			t.Fatalf("a query over SSE with a full cap: %+v %v", ev, ok)
 		}
-		valUnchanged(t, a, before, "refused streams")
+		wantUnchanged(t, a, before, "refused streams")
 
 		// Closing a stream or the socket frees its slot.
 		s1.cancel()
@@ -503,7 +491,7 @@ func TestNULInStringInputs(t *testing.T) {
 	eachDB(t, func(t *testing.T, a *testAPI) {
 		fx := a.fx
 		a.fund(fx.A1, "100")
-		before := valSnapshot(t, a)
+		before := snapshot(t, a)
 		admin, owner := a.agencyAdmin(), a.owner()
 		nul := "x\x00y"
 		cases := []struct {
@@ -527,12 +515,12 @@ func TestNULInStringInputs(t *testing.T) {
 		}
 		for _, c := range cases {
 			r := a.gql(c.token, c.query, c.vars)
-			wantDataNull(t, r, "BAD_USER_INPUT", c.name)
+			wantRefusedEarly(t, r, "BAD_USER_INPUT", c.name)
 			if !strings.Contains(r.Errors[0].Message, "NUL") {
 				t.Fatalf("%s: message %q does not say what is wrong", c.name, r.Errors[0].Message)
 			}
 		}
-		valUnchanged(t, a, before, "inputs with NUL")
+		wantUnchanged(t, a, before, "inputs with NUL")
 		// Other control characters and non-ASCII text are fine.
 		var inv struct{ CreateInvoice struct{ Number string } }
 		rdQuery(t, a, admin, valInvoiceQ, map[string]any{"a": fx.A1, "n": "Ünï\tcode", "amt": "5"}, &inv)
@@ -548,15 +536,15 @@ func TestTokenLimitIsBadUserInput(t *testing.T) {
 	a := newAPI(t, "sqlite")
 	doc := "{ " + strings.Repeat("__typename ", 16000) + "}"
 	r := a.gql(a.client(), doc, nil)
-	wantDataNull(t, r, "BAD_USER_INPUT", "16,000 tokens over POST")
+	wantRefusedEarly(t, r, "BAD_USER_INPUT", "16,000 tokens over POST")
 	if r.Status != http.StatusOK || !strings.Contains(r.Errors[0].Message, "15000 tokens") {
 		t.Fatalf("POST: %d %+v", r.Status, r.Errors)
 	}
 	r = a.getGQL(a.client(), doc, nil)
-	wantDataNull(t, r, "BAD_USER_INPUT", "16,000 tokens over GET")
+	wantRefusedEarly(t, r, "BAD_USER_INPUT", "16,000 tokens over GET")
 	// Under the limit, the field limit answers (and a syntax error is
 	// still a parse failure).
-	wantDataNull(t, a.gql(a.client(), "{ "+strings.Repeat("__typename ", 14000)+"}", nil), "BAD_USER_INPUT", "14,000 fields")
+	wantRefusedEarly(t, a.gql(a.client(), "{ "+strings.Repeat("__typename ", 14000)+"}", nil), "BAD_USER_INPUT", "14,000 fields")
 	if r := a.gql(a.client(), "{ balance {", nil); r.code() != "GRAPHQL_PARSE_FAILED" {
 		t.Fatalf("syntax error: %+v", r.Errors)
 	}
@@ -570,7 +558,7 @@ func TestLengthLimitsCountCharacters(t *testing.T) {
 		fx := a.fx
 		admin, owner := a.agencyAdmin(), a.owner()
 		a.fund(fx.A1, "100")
-		before := valSnapshot(t, a)
+		before := snapshot(t, a)
 		name := func(n int) string { return strings.Repeat("é", n) }   // 2 bytes each
 		number := func(n int) string { return strings.Repeat("€", n) } // 3 bytes each
 		key := func(n int) string { return strings.Repeat("鍵", n) }    // 3 bytes each
@@ -589,9 +577,9 @@ func TestLengthLimitsCountCharacters(t *testing.T) {
 			{"reference of 501", owner, refQ, map[string]any{"r": name(501)}},
 			{"idempotency key of 201", admin, keyQ, map[string]any{"k": key(201), "to": fx.A1}},
 		} {
-			valExpect(t, a.gql(c.token, c.query, c.vars), "BAD_USER_INPUT", c.what)
+			wantRefused(t, a.gql(c.token, c.query, c.vars), "BAD_USER_INPUT", c.what)
 		}
-		valUnchanged(t, a, before, "over-long text")
+		wantUnchanged(t, a, before, "over-long text")
 
 		// At the limit: accepted, and read back whole.
 		var acc struct{ CreateAccount struct{ Name string } }
@@ -631,7 +619,7 @@ func TestLengthLimitsCountCharacters(t *testing.T) {
 			BuyCredits struct{ Request struct{ ID string } }
 		}
 		rdQuery(t, a, owner, `mutation{ buyCredits(input:{amount:"1", method:BANK_TRANSFER}) { request { id } } }`, nil, &req2)
-		valExpect(t, a.gql(admin, rejectQ, map[string]any{"r": req2.BuyCredits.Request.ID, "why": number(1001)}), "BAD_USER_INPUT", "rejection reason of 1001")
+		wantRefused(t, a.gql(admin, rejectQ, map[string]any{"r": req2.BuyCredits.Request.ID, "why": number(1001)}), "BAD_USER_INPUT", "rejection reason of 1001")
 		var still struct{ Node struct{ Status string } }
 		rdQuery(t, a, admin, `query($i: ID!){ node(id: $i) { ... on CreditRequest { status } } }`, map[string]any{"i": req2.BuyCredits.Request.ID}, &still)
 		if still.Node.Status != "PENDING" {

@@ -9,59 +9,6 @@ import (
 	"creditgate/gid"
 )
 
-// valExpect asserts r failed with code, with a code on every error and no
-// data for the failed root field.
-func valExpect(t testing.TB, r gqlResponse, code, what string) {
-	t.Helper()
-	rdCheckCodes(t, r)
-	if len(r.Errors) == 0 {
-		t.Fatalf("%s: succeeded (%s), want %s", what, r.Data, code)
-	}
-	if got := r.code(); got != code {
-		t.Fatalf("%s: code %q, want %q (errors %+v)", what, got, code, r.Errors)
-	}
-}
-
-// valState is everything a refused mutation must leave untouched.
-type valState struct {
-	A1, Pool, B1 string
-	A1Txns       int
-	Invoices     int // agency A's
-	Requests     int
-	Payments     int
-}
-
-func valSnapshot(t testing.TB, a *testAPI) valState {
-	t.Helper()
-	var out struct {
-		A1, Pool, B1 struct{ Available string }
-		History      struct{ TotalCount int }
-		Invoices     struct{ TotalCount int }
-		Requests     struct{ TotalCount int }
-	}
-	rdQuery(t, a, a.sysAdmin(), `query($a1: ID, $pool: ID, $b1: ID) {
-		a1: balance(accountId: $a1) { available } pool: balance(accountId: $pool) { available }
-		b1: balance(accountId: $b1) { available }
-		history(accountId: $a1) { totalCount } invoices { totalCount } requests { totalCount } }`,
-		map[string]any{"a1": a.fx.A1, "pool": a.fx.PoolA, "b1": a.fx.B1}, &out)
-	var payments int
-	if err := a.db.SQL.QueryRow(`SELECT COUNT(*) FROM payments`).Scan(&payments); err != nil {
-		t.Fatalf("counting payments: %v", err)
-	}
-	return valState{
-		A1: out.A1.Available, Pool: out.Pool.Available, B1: out.B1.Available,
-		A1Txns: out.History.TotalCount, Invoices: out.Invoices.TotalCount, Requests: out.Requests.TotalCount,
-		Payments: payments,
-	}
-}
-
-func valUnchanged(t testing.TB, a *testAPI, before valState, what string) {
-	t.Helper()
-	if after := valSnapshot(t, a); after != before {
-		t.Fatalf("%s changed the database:\nbefore %+v\nafter  %+v", what, before, after)
-	}
-}
-
 const (
 	valInvoiceQ = `mutation($a: ID!, $n: String!, $amt: Decimal!, $cur: String) {
 		createInvoice(input:{accountId:$a, number:$n, amount:$amt, currency:$cur}) { id number amount currency } }`
@@ -77,7 +24,7 @@ func TestValidationDecimal(t *testing.T) {
 	eachDB(t, func(t *testing.T, a *testAPI) {
 		fx := a.fx
 		admin, owner := a.agencyAdmin(), a.owner()
-		before := valSnapshot(t, a)
+		before := snapshot(t, a)
 		n := 0
 		number := func() string { n++; return fmt.Sprintf("V-%03d", n) }
 
@@ -91,41 +38,41 @@ func TestValidationDecimal(t *testing.T) {
 		}
 		for _, amt := range bad {
 			what := fmt.Sprintf("amount %#v", amt)
-			valExpect(t, a.gql(admin, valInvoiceQ, map[string]any{"a": fx.A1, "n": number(), "amt": amt}), "BAD_USER_INPUT", "createInvoice "+what)
-			valExpect(t, a.gql(admin, valAllocateQ, map[string]any{"to": fx.A1, "amt": amt}), "BAD_USER_INPUT", "allocateCredits "+what)
-			valExpect(t, a.gql(owner, valBuyQ, map[string]any{"amt": amt}), "BAD_USER_INPUT", "buyCredits "+what)
+			wantRefused(t, a.gql(admin, valInvoiceQ, map[string]any{"a": fx.A1, "n": number(), "amt": amt}), "BAD_USER_INPUT", "createInvoice "+what)
+			wantRefused(t, a.gql(admin, valAllocateQ, map[string]any{"to": fx.A1, "amt": amt}), "BAD_USER_INPUT", "allocateCredits "+what)
+			wantRefused(t, a.gql(owner, valBuyQ, map[string]any{"amt": amt}), "BAD_USER_INPUT", "buyCredits "+what)
 		}
 		// JSON numbers written inline in the document, not as variables.
 		for _, lit := range []string{"12", "12.5", "-1", "1e3"} {
-			valExpect(t, a.gql(admin, `mutation($a: ID!){ createInvoice(input:{accountId:$a, number:"INLINE", amount:`+lit+`}) { id } }`,
+			wantRefused(t, a.gql(admin, `mutation($a: ID!){ createInvoice(input:{accountId:$a, number:"INLINE", amount:`+lit+`}) { id } }`,
 				map[string]any{"a": fx.A1}), "BAD_USER_INPUT", "inline createInvoice amount "+lit)
-			valExpect(t, a.gql(admin, `mutation($a: ID!){ allocateCredits(input:{toAccountId:$a, amount:`+lit+`}) { transaction { id } } }`,
+			wantRefused(t, a.gql(admin, `mutation($a: ID!){ allocateCredits(input:{toAccountId:$a, amount:`+lit+`}) { transaction { id } } }`,
 				map[string]any{"a": fx.A1}), "BAD_USER_INPUT", "inline allocateCredits amount "+lit)
-			valExpect(t, a.gql(owner, `mutation { buyCredits(input:{amount:`+lit+`, method:CARD}) { status } }`, nil),
+			wantRefused(t, a.gql(owner, `mutation { buyCredits(input:{amount:`+lit+`, method:CARD}) { status } }`, nil),
 				"BAD_USER_INPUT", "inline buyCredits amount "+lit)
 		}
 		// Fraction digits follow the currency: JPY has none, BHD has three.
 		for _, c := range []struct{ amt, cur string }{{"1.5", "JPY"}, {"1.0", "JPY"}, {"1.0005", "BHD"}} {
 			what := c.amt + " " + c.cur
-			valExpect(t, a.gql(admin, valInvoiceQ, map[string]any{"a": fx.A1, "n": number(), "amt": c.amt, "cur": c.cur}), "BAD_USER_INPUT", "createInvoice "+what)
-			valExpect(t, a.gql(admin, valAllocateQ, map[string]any{"to": fx.A1, "amt": c.amt, "cur": c.cur}), "BAD_USER_INPUT", "allocateCredits "+what)
-			valExpect(t, a.gql(owner, valBuyQ, map[string]any{"amt": c.amt, "cur": c.cur}), "BAD_USER_INPUT", "buyCredits "+what)
+			wantRefused(t, a.gql(admin, valInvoiceQ, map[string]any{"a": fx.A1, "n": number(), "amt": c.amt, "cur": c.cur}), "BAD_USER_INPUT", "createInvoice "+what)
+			wantRefused(t, a.gql(admin, valAllocateQ, map[string]any{"to": fx.A1, "amt": c.amt, "cur": c.cur}), "BAD_USER_INPUT", "allocateCredits "+what)
+			wantRefused(t, a.gql(owner, valBuyQ, map[string]any{"amt": c.amt, "cur": c.cur}), "BAD_USER_INPUT", "buyCredits "+what)
 		}
 		// Malformed currencies.
 		for _, cur := range []string{"XYZ", "US", "", "USDD", " USD", "US$", "usd ", "XAU"} {
 			what := fmt.Sprintf("currency %q", cur)
-			valExpect(t, a.gql(admin, valInvoiceQ, map[string]any{"a": fx.A1, "n": number(), "amt": "12", "cur": cur}), "BAD_USER_INPUT", "createInvoice "+what)
-			valExpect(t, a.gql(admin, valAllocateQ, map[string]any{"to": fx.A1, "amt": "12", "cur": cur}), "BAD_USER_INPUT", "allocateCredits "+what)
-			valExpect(t, a.gql(owner, valBuyQ, map[string]any{"amt": "12", "cur": cur}), "BAD_USER_INPUT", "buyCredits "+what)
-			valExpect(t, a.gql(owner, `query($c: String){ balance(currency: $c) { available } }`, map[string]any{"c": cur}), "BAD_USER_INPUT", "balance "+what)
-			valExpect(t, a.gql(owner, `query($c: String){ history(currency: $c) { totalCount } }`, map[string]any{"c": cur}), "BAD_USER_INPUT", "history "+what)
-			valExpect(t, a.gql(owner, `query($c: String){ creditPackages(currency: $c) { id } }`, map[string]any{"c": cur}), "BAD_USER_INPUT", "creditPackages "+what)
+			wantRefused(t, a.gql(admin, valInvoiceQ, map[string]any{"a": fx.A1, "n": number(), "amt": "12", "cur": cur}), "BAD_USER_INPUT", "createInvoice "+what)
+			wantRefused(t, a.gql(admin, valAllocateQ, map[string]any{"to": fx.A1, "amt": "12", "cur": cur}), "BAD_USER_INPUT", "allocateCredits "+what)
+			wantRefused(t, a.gql(owner, valBuyQ, map[string]any{"amt": "12", "cur": cur}), "BAD_USER_INPUT", "buyCredits "+what)
+			wantRefused(t, a.gql(owner, `query($c: String){ balance(currency: $c) { available } }`, map[string]any{"c": cur}), "BAD_USER_INPUT", "balance "+what)
+			wantRefused(t, a.gql(owner, `query($c: String){ history(currency: $c) { totalCount } }`, map[string]any{"c": cur}), "BAD_USER_INPUT", "history "+what)
+			wantRefused(t, a.gql(owner, `query($c: String){ creditPackages(currency: $c) { id } }`, map[string]any{"c": cur}), "BAD_USER_INPUT", "creditPackages "+what)
 		}
-		valUnchanged(t, a, before, "refused amounts and currencies")
+		wantUnchanged(t, a, before, "refused amounts and currencies")
 
 		// Accepted shapes, read back with exactly two fraction digits.
 		accepted := []struct{ in, out string }{{"12", "12.00"}, {"12.5", "12.50"}, {"12.50", "12.50"}, {"0.01", "0.01"}}
-		poolMinor := rdMinor(t, before.Pool, 2)
+		poolMinor := rdMinor(t, a.balance(fx.PoolA), 2)
 		var a2Minor, ownMinor int64
 		for _, c := range accepted {
 			var inv struct {
@@ -259,12 +206,12 @@ func TestValidationPaging(t *testing.T) {
 		garbage := []string{"garbage", "!!!", "", "s", "dA", "c2FiYw", "czk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5", "dHh8"}
 		for _, l := range lists {
 			for _, f := range []int{101, 1000, -1, -100} {
-				valExpect(t, a.gql(l.token, l.query, map[string]any{"f": f}), "BAD_USER_INPUT", fmt.Sprintf("%s(first: %d)", l.name, f))
+				wantRefused(t, a.gql(l.token, l.query, map[string]any{"f": f}), "BAD_USER_INPUT", fmt.Sprintf("%s(first: %d)", l.name, f))
 			}
 			for _, c := range garbage {
-				valExpect(t, a.gql(l.token, l.query, map[string]any{"f": 10, "after": c}), "BAD_USER_INPUT", fmt.Sprintf("%s(after: %q)", l.name, c))
+				wantRefused(t, a.gql(l.token, l.query, map[string]any{"f": 10, "after": c}), "BAD_USER_INPUT", fmt.Sprintf("%s(after: %q)", l.name, c))
 			}
-			valExpect(t, a.gql(l.token, l.query, map[string]any{"f": 10, "after": l.otherCursor}), "BAD_USER_INPUT", l.name+" with another list's cursor")
+			wantRefused(t, a.gql(l.token, l.query, map[string]any{"f": 10, "after": l.otherCursor}), "BAD_USER_INPUT", l.name+" with another list's cursor")
 			for _, f := range []any{100, 1, nil} {
 				r := a.gql(l.token, l.query, map[string]any{"f": f})
 				rdCheckCodes(t, r)
@@ -353,7 +300,7 @@ func TestValidationPaging(t *testing.T) {
 		}
 
 		// Page size is checked before anything else touches the page.
-		valExpect(t, a.gql(a.client(), `{ history(first: 101, after: "garbage") { totalCount } }`, nil), "BAD_USER_INPUT", "first 101 with a garbage cursor")
+		wantRefused(t, a.gql(a.client(), `{ history(first: 101, after: "garbage") { totalCount } }`, nil), "BAD_USER_INPUT", "first 101 with a garbage cursor")
 	})
 }
 
@@ -362,52 +309,54 @@ func TestValidationMutations(t *testing.T) {
 		fx := a.fx
 		a.fund(fx.A1, "100")
 		admin, owner, sysAdmin := a.agencyAdmin(), a.owner(), a.sysAdmin()
-		before := valSnapshot(t, a)
+		before := snapshot(t, a)
 
 		// buyCredits: exactly one of packageId and amount.
 		buy := `mutation($p: ID, $amt: Decimal, $m: PaymentMethod!){ buyCredits(input:{packageId:$p, amount:$amt, method:$m}) { status } }`
 		for _, m := range []string{"CARD", "BANK_TRANSFER"} {
-			valExpect(t, a.gql(owner, buy, map[string]any{"p": fx.PackageA, "amt": "10", "m": m}), "BAD_USER_INPUT", "buyCredits with package and amount "+m)
-			valExpect(t, a.gql(owner, buy, map[string]any{"m": m}), "BAD_USER_INPUT", "buyCredits with neither "+m)
+			wantRefused(t, a.gql(owner, buy, map[string]any{"p": fx.PackageA, "amt": "10", "m": m}), "BAD_USER_INPUT", "buyCredits with package and amount "+m)
+			wantRefused(t, a.gql(owner, buy, map[string]any{"m": m}), "BAD_USER_INPUT", "buyCredits with neither "+m)
 		}
 		// Another agency's package is not found, whatever else is wrong.
-		valExpect(t, a.gql(owner, buy, map[string]any{"p": fx.PackageB, "m": "CARD"}), "NOT_FOUND", "buyCredits with B's package")
+		wantRefused(t, a.gql(owner, buy, map[string]any{"p": fx.PackageB, "m": "CARD"}), "NOT_FOUND", "buyCredits with B's package")
 
 		// buyServiceWithCredit: quantity at least 1, and price × quantity fits.
 		svcQ := `mutation($s: ID!, $q: Int){ buyServiceWithCredit(input:{serviceId:$s, quantity:$q}) { transaction { amount } } }`
 		for _, q := range []any{0, -1, -2147483648} {
-			valExpect(t, a.gql(a.client(), svcQ, map[string]any{"s": fx.SMS, "q": q}), "BAD_USER_INPUT", fmt.Sprintf("quantity %v", q))
+			wantRefused(t, a.gql(a.client(), svcQ, map[string]any{"s": fx.SMS, "q": q}), "BAD_USER_INPUT", fmt.Sprintf("quantity %v", q))
 		}
-		valExpect(t, a.gql(a.client(), `mutation($s: ID!){ buyServiceWithCredit(input:{serviceId:$s, quantity:0}) { transaction { amount } } }`,
+		wantRefused(t, a.gql(a.client(), `mutation($s: ID!){ buyServiceWithCredit(input:{serviceId:$s, quantity:0}) { transaction { amount } } }`,
 			map[string]any{"s": fx.SMS}), "BAD_USER_INPUT", "inline quantity 0")
+		wantUnchanged(t, a, before, "refused purchases")
 		var pricey struct{ CreateService struct{ ID, Price string } }
 		rdQuery(t, a, admin, `mutation { createService(input:{name:"Gold", price:"92233720368547758.07"}) { id price } }`, nil, &pricey)
 		if pricey.CreateService.Price != "92233720368547758.07" {
 			t.Fatalf("largest price reads back as %q", pricey.CreateService.Price)
 		}
-		valExpect(t, a.gql(a.client(), svcQ, map[string]any{"s": pricey.CreateService.ID, "q": 2}), "BAD_USER_INPUT", "price × 2 overflowing int64")
-		valExpect(t, a.gql(a.client(), svcQ, map[string]any{"s": pricey.CreateService.ID, "q": 2147483647}), "BAD_USER_INPUT", "price × max int32 overflowing int64")
+		before = snapshot(t, a) // with the Gold service
+		wantRefused(t, a.gql(a.client(), svcQ, map[string]any{"s": pricey.CreateService.ID, "q": 2}), "BAD_USER_INPUT", "price × 2 overflowing int64")
+		wantRefused(t, a.gql(a.client(), svcQ, map[string]any{"s": pricey.CreateService.ID, "q": 2147483647}), "BAD_USER_INPUT", "price × max int32 overflowing int64")
 		// Within int64 it is a plain lack of credits.
-		valExpect(t, a.gql(a.client(), svcQ, map[string]any{"s": pricey.CreateService.ID, "q": 1}), "INSUFFICIENT_CREDITS", "largest price × 1")
-		valExpect(t, a.gql(a.client(), svcQ, map[string]any{"s": fx.SMS, "q": 2147483647}), "INSUFFICIENT_CREDITS", "SMS × max int32")
+		wantRefused(t, a.gql(a.client(), svcQ, map[string]any{"s": pricey.CreateService.ID, "q": 1}), "INSUFFICIENT_CREDITS", "largest price × 1")
+		wantRefused(t, a.gql(a.client(), svcQ, map[string]any{"s": fx.SMS, "q": 2147483647}), "INSUFFICIENT_CREDITS", "SMS × max int32")
 		// Huge quantities (gqlgen accepts 64-bit Ints) overflow price × quantity.
 		for _, q := range []any{int64(1) << 62, int64(math.MaxInt64)} {
-			valExpect(t, a.gql(a.client(), svcQ, map[string]any{"s": fx.SMS, "q": q}), "BAD_USER_INPUT", fmt.Sprintf("quantity %v", q))
+			wantRefused(t, a.gql(a.client(), svcQ, map[string]any{"s": fx.SMS, "q": q}), "BAD_USER_INPUT", fmt.Sprintf("quantity %v", q))
 		}
-		valUnchanged(t, a, before, "refused purchases")
+		wantUnchanged(t, a, before, "refused purchases")
 
 		// createInvoice: unique number per agency, client accounts only.
 		inv := `mutation($a: ID!, $n: String!){ createInvoice(input:{accountId:$a, number:$n, amount:"5"}) { id number } }`
-		valExpect(t, a.gql(admin, inv, map[string]any{"a": fx.A2, "n": "A1-001"}), "CONFLICT", "duplicate invoice number in the agency")
-		valExpect(t, a.gql(admin, inv, map[string]any{"a": fx.A1, "n": " A1-002 "}), "CONFLICT", "duplicate invoice number with spaces")
-		valExpect(t, a.gql(sysAdmin, inv, map[string]any{"a": fx.A2, "n": "A1-001"}), "CONFLICT", "duplicate invoice number as system admin")
-		valExpect(t, a.gql(admin, inv, map[string]any{"a": fx.PoolA, "n": "POOL-1"}), "BAD_USER_INPUT", "invoice on the pool")
-		valExpect(t, a.gql(sysAdmin, inv, map[string]any{"a": fx.PoolB, "n": "POOL-1"}), "BAD_USER_INPUT", "invoice on B's pool")
-		valExpect(t, a.gql(admin, inv, map[string]any{"a": fx.B1, "n": "X-1"}), "NOT_FOUND", "invoice on another agency's account")
+		wantRefused(t, a.gql(admin, inv, map[string]any{"a": fx.A2, "n": "A1-001"}), "CONFLICT", "duplicate invoice number in the agency")
+		wantRefused(t, a.gql(admin, inv, map[string]any{"a": fx.A1, "n": " A1-002 "}), "CONFLICT", "duplicate invoice number with spaces")
+		wantRefused(t, a.gql(sysAdmin, inv, map[string]any{"a": fx.A2, "n": "A1-001"}), "CONFLICT", "duplicate invoice number as system admin")
+		wantRefused(t, a.gql(admin, inv, map[string]any{"a": fx.PoolA, "n": "POOL-1"}), "BAD_USER_INPUT", "invoice on the pool")
+		wantRefused(t, a.gql(sysAdmin, inv, map[string]any{"a": fx.PoolB, "n": "POOL-1"}), "BAD_USER_INPUT", "invoice on B's pool")
+		wantRefused(t, a.gql(admin, inv, map[string]any{"a": fx.B1, "n": "X-1"}), "NOT_FOUND", "invoice on another agency's account")
 		for _, n := range []string{"", "   ", "\t\n", strings.Repeat("x", 101)} {
-			valExpect(t, a.gql(admin, inv, map[string]any{"a": fx.A1, "n": n}), "BAD_USER_INPUT", fmt.Sprintf("invoice number %q", n))
+			wantRefused(t, a.gql(admin, inv, map[string]any{"a": fx.A1, "n": n}), "BAD_USER_INPUT", fmt.Sprintf("invoice number %q", n))
 		}
-		valUnchanged(t, a, before, "refused invoices")
+		wantUnchanged(t, a, before, "refused invoices")
 		// The same number in another agency is fine.
 		var other struct{ CreateInvoice struct{ ID, Number string } }
 		rdQuery(t, a, sysAdmin, inv, map[string]any{"a": fx.B1, "n": "A1-001"}, &other)
@@ -418,11 +367,11 @@ func TestValidationMutations(t *testing.T) {
 		// Empty and over-long names.
 		for _, name := range []string{"", "  ", strings.Repeat("n", 201)} {
 			vars := map[string]any{"n": name, "ag": fx.AgencyA}
-			valExpect(t, a.gql(sysAdmin, `mutation($n: String!){ createAgency(input:{name:$n}) { id } }`, vars), "BAD_USER_INPUT", fmt.Sprintf("agency name %q", name))
-			valExpect(t, a.gql(admin, `mutation($n: String!){ createAccount(input:{name:$n}) { id } }`, vars), "BAD_USER_INPUT", fmt.Sprintf("account name %q", name))
-			valExpect(t, a.gql(sysAdmin, `mutation($n: String!, $ag: ID){ createAccount(input:{agencyId:$ag, name:$n}) { id } }`, vars), "BAD_USER_INPUT", fmt.Sprintf("account name %q (system admin)", name))
-			valExpect(t, a.gql(admin, `mutation($n: String!){ createService(input:{name:$n, price:"1"}) { id } }`, vars), "BAD_USER_INPUT", fmt.Sprintf("service name %q", name))
-			valExpect(t, a.gql(admin, `mutation($n: String!){ createCreditPackage(input:{name:$n, credits:"1", price:"1"}) { id } }`, vars), "BAD_USER_INPUT", fmt.Sprintf("package name %q", name))
+			wantRefused(t, a.gql(sysAdmin, `mutation($n: String!){ createAgency(input:{name:$n}) { id } }`, vars), "BAD_USER_INPUT", fmt.Sprintf("agency name %q", name))
+			wantRefused(t, a.gql(admin, `mutation($n: String!){ createAccount(input:{name:$n}) { id } }`, vars), "BAD_USER_INPUT", fmt.Sprintf("account name %q", name))
+			wantRefused(t, a.gql(sysAdmin, `mutation($n: String!, $ag: ID){ createAccount(input:{agencyId:$ag, name:$n}) { id } }`, vars), "BAD_USER_INPUT", fmt.Sprintf("account name %q (system admin)", name))
+			wantRefused(t, a.gql(admin, `mutation($n: String!){ createService(input:{name:$n, price:"1"}) { id } }`, vars), "BAD_USER_INPUT", fmt.Sprintf("service name %q", name))
+			wantRefused(t, a.gql(admin, `mutation($n: String!){ createCreditPackage(input:{name:$n, credits:"1", price:"1"}) { id } }`, vars), "BAD_USER_INPUT", fmt.Sprintf("package name %q", name))
 		}
 		var counts struct {
 			Agency struct {
@@ -443,7 +392,7 @@ func TestValidationMutations(t *testing.T) {
 		}
 
 		// idempotencyKey: 1 to 200 characters, on every money-moving mutation.
-		before = valSnapshot(t, a)
+		before = snapshot(t, a)
 		keyed := []struct {
 			name, query, token string
 			vars               map[string]any
@@ -460,10 +409,10 @@ func TestValidationMutations(t *testing.T) {
 				for n, v := range m.vars {
 					vars[n] = v
 				}
-				valExpect(t, a.gql(m.token, m.query, vars), "BAD_USER_INPUT", fmt.Sprintf("%s with a %d-byte key", m.name, len(k)))
+				wantRefused(t, a.gql(m.token, m.query, vars), "BAD_USER_INPUT", fmt.Sprintf("%s with a %d-byte key", m.name, len(k)))
 			}
 		}
-		valUnchanged(t, a, before, "refused idempotency keys")
+		wantUnchanged(t, a, before, "refused idempotency keys")
 		// 200 characters is accepted, and a retry replays.
 		k200 := strings.Repeat("k", 200)
 		var first, second struct {
@@ -474,7 +423,7 @@ func TestValidationMutations(t *testing.T) {
 		if first.AllocateCredits.Transaction.ID == "" || first.AllocateCredits.Transaction.ID != second.AllocateCredits.Transaction.ID {
 			t.Fatalf("200-character key: %+v then %+v", first, second)
 		}
-		valExpect(t, a.gql(admin, `mutation($k: String, $to: ID!){ allocateCredits(input:{toAccountId:$to, amount:"2", idempotencyKey:$k}) { transaction { id } } }`,
+		wantRefused(t, a.gql(admin, `mutation($k: String, $to: ID!){ allocateCredits(input:{toAccountId:$to, amount:"2", idempotencyKey:$k}) { transaction { id } } }`,
 			map[string]any{"k": k200, "to": fx.A1}), "CONFLICT", "the same key with another amount")
 		if got := a.balance(fx.A1); got != "101.00" {
 			t.Fatalf("A1 after one keyed allocation of 1.00 = %s, want 101.00", got)
@@ -482,7 +431,7 @@ func TestValidationMutations(t *testing.T) {
 
 		// Unknown and malformed ids are NOT_FOUND, not INTERNAL.
 		for _, id := range []string{"", "nope", string(gid.New(gid.Invoice)), string(fx.InvoiceB1)} {
-			valExpect(t, a.gql(a.client(), `mutation($i: ID!){ payInvoiceWithCredit(input:{invoiceId:$i}) { invoice { id } } }`, map[string]any{"i": id}),
+			wantRefused(t, a.gql(a.client(), `mutation($i: ID!){ payInvoiceWithCredit(input:{invoiceId:$i}) { invoice { id } } }`, map[string]any{"i": id}),
 				"NOT_FOUND", fmt.Sprintf("paying invoice %q", id))
 		}
 
@@ -501,12 +450,12 @@ func TestValidationMutations(t *testing.T) {
 		if big.BuyCredits.Status != "COMPLETED" || big.BuyCredits.Balance.Available != max {
 			t.Fatalf("buying the largest amount: %+v", big)
 		}
-		full := valSnapshot(t, a)
-		valExpect(t, a.gql(sysAdmin, `mutation($a: ID!){ allocateCredits(input:{toAccountId:$a, amount:"0.01"}) { transaction { id } } }`,
+		full := snapshot(t, a)
+		wantRefused(t, a.gql(sysAdmin, `mutation($a: ID!){ allocateCredits(input:{toAccountId:$a, amount:"0.01"}) { transaction { id } } }`,
 			map[string]any{"a": fx.A2}), "BAD_USER_INPUT", "allocating past the largest balance")
-		valUnchanged(t, a, full, "an overflowing allocation")
+		wantUnchanged(t, a, full, "an overflowing allocation")
 		for _, m := range []string{"CARD", "PAYPAL"} {
-			valExpect(t, a.gql(sysAdmin, `mutation($a: ID!, $m: PaymentMethod!){ buyCredits(input:{accountId:$a, amount:"0.01", method:$m}) { status } }`,
+			wantRefused(t, a.gql(sysAdmin, `mutation($a: ID!, $m: PaymentMethod!){ buyCredits(input:{accountId:$a, amount:"0.01", method:$m}) { status } }`,
 				map[string]any{"a": fx.A2, "m": m}), "BAD_USER_INPUT", "buying past the largest balance with "+m)
 			if got := a.balance(fx.A2); got != max {
 				t.Fatalf("A2 = %s after a refused %s purchase, want %s", got, m, max)
@@ -515,7 +464,7 @@ func TestValidationMutations(t *testing.T) {
 		// The refusal must come before the provider is charged: a payment
 		// left behind means the payer was charged (the sandbox always
 		// succeeds) for credits that never land.
-		if after := valSnapshot(t, a); after != full {
+		if after := snapshot(t, a); after != full {
 			q := `SELECT method, status, amount, provider_ref FROM payments WHERE account_id = ? AND amount = 1`
 			if a.db.Dialect == "postgres" {
 				q = strings.Replace(q, "?", "$1", 1)
