@@ -142,7 +142,7 @@ func (s *Service) CreateInvoice(ctx context.Context, in NewInvoice) (*ent.Invoic
 	if err != nil {
 		return nil, badInput("currency: %v", err)
 	}
-	amount, err := parseAmount("amount", in.Amount, cur)
+	amount, err := parsePrice("amount", in.Amount, cur)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func (s *Service) CreateCreditPackage(ctx context.Context, in NewCreditPackage) 
 	if err != nil {
 		return nil, err
 	}
-	price, err := parseAmount("price", in.Price, cur)
+	price, err := parsePrice("price", in.Price, cur)
 	if err != nil {
 		return nil, err
 	}

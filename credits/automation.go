@@ -239,7 +239,7 @@ func (s *Service) SetAutoTopUp(ctx context.Context, in TopUpSettings) (*ent.TopU
 	if err != nil {
 		return nil, err
 	}
-	amount, err := parseAmount("amount", in.Amount, cur)
+	amount, err := parsePrice("amount", in.Amount, cur)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +251,7 @@ func (s *Service) SetAutoTopUp(ctx context.Context, in TopUpSettings) (*ent.TopU
 	}
 	var monthlyCap *int64
 	if in.MonthlyCap != nil {
-		c, err := parseAmount("monthlyCap", *in.MonthlyCap, cur)
+		c, err := parsePrice("monthlyCap", *in.MonthlyCap, cur)
 		if err != nil {
 			return nil, err
 		}

@@ -198,10 +198,10 @@ func TestAutoTopUp(t *testing.T) {
 			if n := a.runJobs(); n != 2 {
 				t.Fatalf("ran %d jobs, want 2", n)
 			}
-			if got := a.available(fixed); got != 5900 {
+			if got := a.available(fixed); got != 5900*cent {
 				t.Errorf("fixed: balance %d, want 5900 (9 + 50)", got)
 			}
-			if got := a.available(upTo); got != 10000 {
+			if got := a.available(upTo); got != 10000*cent {
 				t.Errorf("top-up-to: balance %d, want 10000", got)
 			}
 			if a.autoTopUps(fixed) != 1 || a.autoTopUps(upTo) != 1 {
@@ -261,7 +261,7 @@ func TestAutoTopUpDeclineBacksOffThenPauses(t *testing.T) {
 			if a.jobsInFlight(acc) != 0 {
 				t.Errorf("a debit queued a top-up for a paused rule")
 			}
-			if got := a.available(acc); got != 400 {
+			if got := a.available(acc); got != 400*cent {
 				t.Errorf("balance %d, want 400: nothing credited", got)
 			}
 			failed, err := a.svc.DB().Payment.Query().Where(payment.AccountID(acc.ID), payment.StatusEQ(payment.StatusFAILED)).Count(a.sys())
@@ -271,7 +271,7 @@ func TestAutoTopUpDeclineBacksOffThenPauses(t *testing.T) {
 			}
 			// Saving the rule again (a new card) clears the pause.
 			a.rule(acc, a.card(acc, "pm_card_visa"), "10", "50", topuprule.ModeFIXED)
-			if a.runJobs() != 1 || a.available(acc) != 5400 {
+			if a.runJobs() != 1 || a.available(acc) != 5400*cent {
 				t.Errorf("after fixing the card: balance %d, want 5400", a.available(acc))
 			}
 			a.verify()
@@ -332,7 +332,7 @@ func TestAutoTopUpWorkersNeverChargeTwice(t *testing.T) {
 				t.Fatalf("%d charges over %d payments, want %d each (jobs run per worker: %v)", charges, payments, accounts, ran)
 			}
 			for _, acc := range accs {
-				if got := a.available(acc); got != 5000 {
+				if got := a.available(acc); got != 5000*cent {
 					t.Errorf("%s: balance %d, want 5000 (0 + 50)", acc.Name, got)
 				}
 			}
@@ -369,7 +369,7 @@ func TestAutoTopUpRetriesTheSamePayment(t *testing.T) {
 			if payments, charges := a.vault.total(); payments != 1 || charges != 1 {
 				t.Fatalf("%d charges of %d payments, want 1 of 1", charges, payments)
 			}
-			if a.available(acc) != 5500 || a.autoTopUps(acc) != 1 {
+			if a.available(acc) != 5500*cent || a.autoTopUps(acc) != 1 {
 				t.Fatalf("balance %d with %d top-ups, want 5500 and 1", a.available(acc), a.autoTopUps(acc))
 			}
 			a.verify()
@@ -414,7 +414,7 @@ func TestAutoTopUpWaitsForTheProvider(t *testing.T) {
 			if r := a.topUpRule(acc); r.LastTopupAt == nil || r.ConsecutiveFailures != 0 {
 				t.Errorf("rule after the settled top-up: %+v", r)
 			}
-			if a.available(acc) != 5400 || a.autoTopUps(acc) != 1 {
+			if a.available(acc) != 5400*cent || a.autoTopUps(acc) != 1 {
 				t.Errorf("balance %d with %d top-ups, want 5400 and 1", a.available(acc), a.autoTopUps(acc))
 			}
 			a.verify()
@@ -465,7 +465,7 @@ func TestAutoTopUpRunawayAndMonthlyCap(t *testing.T) {
 			}
 			spent, err := a.svc.TopUpSpentThisMonth(a.sys(), r)
 			a.check(err)
-			if spent != 8000 {
+			if spent != 8000*cent {
 				t.Errorf("spent this month %d, want 8000", spent)
 			}
 			a.clock.advance(21 * 24 * time.Hour) // into December

@@ -109,7 +109,7 @@ func TestRacePayOneInvoice(t *testing.T) {
 			if got := count(errs); got[""] != 1 || got[credits.CodeAlreadyPaid] != 19 {
 				t.Fatalf("outcomes %v: want 1 success and 19 ALREADY_PAID", got)
 			}
-			if b := w.available(acc); b != 7000 {
+			if b := w.available(acc); b != 7000*cent {
 				t.Fatalf("balance = %d, want 7000", b)
 			}
 			w.verify()
@@ -189,7 +189,7 @@ func TestRaceIdempotentRetries(t *testing.T) {
 				t.Fatalf("history grew by %d, want %d (one effect per key)", n-before, len(ops))
 			}
 			// 100 - 10 (invoice) - 0.50 (10 SMS) + 20 (allocation) + 5 (purchase)
-			if b := w.available(acc); b != 11450 {
+			if b := w.available(acc); b != 11450*cent {
 				t.Fatalf("balance = %d, want 11450", b)
 			}
 			if _, err := w.svc.BuyServiceWithCredit(owner, sms.ID, nil, 11, key("k-service")); codeOf(err) != credits.CodeConflict {
@@ -237,7 +237,7 @@ func TestRaceReviewOneRequest(t *testing.T) {
 			}
 			want := int64(0)
 			if approved {
-				want = 7500
+				want = 7500 * cent
 			}
 			if b := w.available(acc); b != want {
 				t.Fatalf("balance = %d, want %d (approved: %v)", b, want, approved)
@@ -265,11 +265,11 @@ func TestRaceSettlePayment(t *testing.T) {
 			if got := count(errs); got[""] != 10 {
 				t.Fatalf("settle outcomes %v", got)
 			}
-			if b := w.available(acc); b != 4000 {
+			if b := w.available(acc); b != 4000*cent {
 				t.Fatalf("balance = %d, want 4000 (credited once)", b)
 			}
 			w.check(w.svc.FailPayment(w.sys(), p.Payment.ID, "", "late failure"))
-			if b := w.available(acc); b != 4000 {
+			if b := w.available(acc); b != 4000*cent {
 				t.Fatalf("a failure after success changed the balance to %d", b)
 			}
 			w.verify()
@@ -319,7 +319,7 @@ func TestRaceAllocateAndSpend(t *testing.T) {
 			for _, c := range clients {
 				total += w.available(c)
 			}
-			if total+w.available(w.pool) > 10000 {
+			if total+w.available(w.pool) > 10000*cent {
 				t.Fatalf("credits appeared: clients %d + pool %d > 10000", total, w.available(w.pool))
 			}
 			w.verify()

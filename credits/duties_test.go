@@ -33,7 +33,7 @@ func TestSavingTheRuleRetriesAtOnce(t *testing.T) {
 			if n := a.runJobs(); n != 1 {
 				t.Fatalf("a minute after saving, ran %d jobs; want the top-up", n)
 			}
-			if got := a.available(acc); got != 500+5000 {
+			if got := a.available(acc); got != (500+5000)*cent {
 				t.Errorf("balance %d, want 5500: topped up with the new card", got)
 			}
 			if r := a.topUpRule(acc); r.ConsecutiveFailures != 0 || r.RetryAfter != nil {
@@ -60,7 +60,7 @@ func TestAutoTopUpIgnoresCreditPaymentsSwitch(t *testing.T) {
 			if n := a.runJobs(); n != 1 {
 				t.Fatalf("ran %d jobs, want the top-up", n)
 			}
-			if got := a.available(acc); got != 5500 {
+			if got := a.available(acc); got != 5500*cent {
 				t.Errorf("balance %d, want 5500", got)
 			}
 			a.verify()

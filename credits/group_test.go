@@ -166,7 +166,7 @@ func TestBatchPartialFailure(t *testing.T) {
 			for _, e := range p.Items {
 				chain = append(chain, *e.RunningBalance)
 			}
-			if len(chain) != 4 || chain[0] != 0 || chain[1] != 500 || chain[2] != 700 || chain[3] != 1000 {
+			if len(chain) != 4 || chain[0] != 0 || chain[1] != 500*cent || chain[2] != 700*cent || chain[3] != 1000*cent {
 				t.Fatalf("running balances newest first %v, want [0 500 700 1000]", chain)
 			}
 			w.verify()
@@ -186,7 +186,7 @@ func TestBatchPartialFailure(t *testing.T) {
 				t.Fatalf("replays moved money: history has %d transactions", n)
 			}
 			// Only the committed debits were reported, once each.
-			if got := moved(); len(got) != 2 || got[posting.KindINVOICE_PAYMENT] != 800 || got[posting.KindSERVICE_PURCHASE] != 200 {
+			if got := moved(); len(got) != 2 || got[posting.KindINVOICE_PAYMENT] != 800*cent || got[posting.KindSERVICE_PURCHASE] != 200*cent {
 				t.Fatalf("money moved %v, want 800 of invoice payments and 200 of services", got)
 			}
 			w.verify()
@@ -227,7 +227,7 @@ func TestBatchCommitFailure(t *testing.T) {
 					t.Fatalf("request %d: %v, want the injected failure", i, res.err)
 				}
 			}
-			if b := w.available(acc); b != 10000 {
+			if b := w.available(acc); b != 10000*cent {
 				t.Fatalf("balance = %d, want 10000", b)
 			}
 			if n := w.historyLen(acc); n != 1 {
@@ -246,11 +246,11 @@ func TestBatchCommitFailure(t *testing.T) {
 			w.check(err)
 			again, err := w.payFn(ctx, invs[0], strp("p-1"))()
 			w.check(err)
-			if first != again || w.available(acc) != 9900 {
+			if first != again || w.available(acc) != 9900*cent {
 				t.Fatalf("retry after the failed batch: %s then %s, balance %d; want one payment", first, again, w.available(acc))
 			}
 			// The failed batch reported nothing; the retry once.
-			if got := moved(); len(got) != 1 || got[posting.KindINVOICE_PAYMENT] != 100 {
+			if got := moved(); len(got) != 1 || got[posting.KindINVOICE_PAYMENT] != 100*cent {
 				t.Fatalf("money moved %v, want only the retried payment of 100", got)
 			}
 			w.verify()
@@ -325,7 +325,7 @@ func TestBatchSavepointsOnlyAfterFailure(t *testing.T) {
 			if n := w.historyLen(acc); n != 10 { // funding + 9 purchases
 				t.Fatalf("history has %d transactions, want 10", n)
 			}
-			if got := moved(); len(got) != 1 || got[posting.KindSERVICE_PURCHASE] != 1000 {
+			if got := moved(); len(got) != 1 || got[posting.KindSERVICE_PURCHASE] != 1000*cent {
 				t.Fatalf("money moved %v, want 1000 of services", got)
 			}
 			w.verify()
@@ -355,7 +355,7 @@ func TestBatchDropsCancelled(t *testing.T) {
 			if !errors.Is(r[0].err, context.Canceled) || !errors.Is(r[2].err, context.Canceled) || r[1].err != nil {
 				t.Fatalf("results %v, %v, %v: want canceled, success, canceled", r[0].err, r[1].err, r[2].err)
 			}
-			if b := w.available(acc); b != 800 {
+			if b := w.available(acc); b != 800*cent {
 				t.Fatalf("balance = %d, want 800", b)
 			}
 			w.verify()

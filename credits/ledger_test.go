@@ -61,8 +61,8 @@ func TestFailureBeforeCommitLeavesNoTrace(t *testing.T) {
 			if _, err := w.svc.PayInvoiceWithCredit(ctx, inv.ID, &key); err != nil {
 				t.Fatalf("retry after a failed attempt: %v", err)
 			}
-			if b := w.available(acc); b != balance-2000 {
-				t.Fatalf("balance after retry = %d, want %d", b, balance-2000)
+			if b := w.available(acc); b != balance-2000*cent {
+				t.Fatalf("balance after retry = %d, want %d", b, balance-2000*cent)
 			}
 			w.verify()
 		})
@@ -93,17 +93,17 @@ func TestRequestLifecycle(t *testing.T) {
 
 			r, err := w.svc.ApproveRequest(w.admin("alice"), bank.Request.ID)
 			w.check(err)
-			if !r.Request.Paid || r.Request.ReviewedBy == nil || *r.Request.ReviewedBy != "alice" || r.Request.TransactionID == nil || r.Balance.Available != 1000 {
+			if !r.Request.Paid || r.Request.ReviewedBy == nil || *r.Request.ReviewedBy != "alice" || r.Request.TransactionID == nil || r.Balance.Available != 1000*cent {
 				t.Fatalf("approved bank transfer: %+v balance %d", r.Request, r.Balance.Available)
 			}
 			r, err = w.svc.RejectRequest(w.admin("bob"), crypto.Request.ID, strp("wrong wallet"))
 			w.check(err)
-			if r.Request.Status != creditrequest.StatusREJECTED || r.Request.RejectionReason == nil || r.Balance.Available != 1000 {
+			if r.Request.Status != creditrequest.StatusREJECTED || r.Request.RejectionReason == nil || r.Balance.Available != 1000*cent {
 				t.Fatalf("rejected crypto: %+v balance %d", r.Request, r.Balance.Available)
 			}
 			r, err = w.svc.ApproveRequest(w.admin("alice"), postpaid.Request.ID)
 			w.check(err)
-			if r.Request.Paid || r.Balance.Available != 4000 {
+			if r.Request.Paid || r.Balance.Available != 4000*cent {
 				t.Fatalf("approved post-paid: paid %v balance %d, want unpaid and 4000", r.Request.Paid, r.Balance.Available)
 			}
 			if _, err := w.svc.MarkRequestPaid(w.admin("alice"), bank.Request.ID); codeOf(err) != credits.CodeConflict {
@@ -111,7 +111,7 @@ func TestRequestLifecycle(t *testing.T) {
 			}
 			r, err = w.svc.MarkRequestPaid(w.admin("alice"), postpaid.Request.ID)
 			w.check(err)
-			if !r.Request.Paid || r.Balance.Available != 4000 {
+			if !r.Request.Paid || r.Balance.Available != 4000*cent {
 				t.Fatalf("settled post-paid: paid %v balance %d", r.Request.Paid, r.Balance.Available)
 			}
 			if _, err := w.svc.MarkRequestPaid(w.admin("alice"), postpaid.Request.ID); codeOf(err) != credits.CodeConflict {
@@ -152,7 +152,7 @@ func TestSpendingGates(t *testing.T) {
 			if _, err := w.svc.PayInvoiceWithCredit(ctx, small.ID, nil); codeOf(err) != credits.CodeCreditPaymentsDisabled {
 				t.Fatalf("payments disabled: %v", err)
 			}
-			if b := w.available(acc); b != 1000 {
+			if b := w.available(acc); b != 1000*cent {
 				t.Fatalf("refused payments moved the balance to %d", b)
 			}
 			w.verify()

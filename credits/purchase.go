@@ -144,7 +144,7 @@ func (s *Service) purchaseInput(ctx context.Context, acc *ent.Account, in BuyCre
 		if err != nil {
 			return p, badInput("currency: %v", err)
 		}
-		amount, err := parseAmount("amount", *in.Amount, cur)
+		amount, err := parsePrice("amount", *in.Amount, cur)
 		if err != nil {
 			return p, err
 		}
@@ -261,8 +261,12 @@ func (s *Service) buyInstant(ctx context.Context, acc *ent.Account, p purchaseIn
 		return s.resumePurchase(ctx, out.Payment)
 	}
 	pay.Edges.Account = acc
+	price, err := minorOf(p.Price, p.Currency)
+	if err != nil {
+		return nil, err
+	}
 	res, err := charge(ctx, ChargeRequest{
-		PaymentID: pay.ID, Method: p.Method, Amount: p.Price, Currency: p.Currency,
+		PaymentID: pay.ID, Method: p.Method, Amount: price, Currency: p.Currency,
 		Description: "credits for " + acc.Name,
 	})
 	if err != nil {
@@ -328,11 +332,11 @@ func (s *Service) recordCharge(ctx context.Context, pay *ent.Payment, res Charge
 	sys := System(ctx)
 	switch res.Status {
 	case ChargeSucceeded:
-		if res.Amount != 0 && (res.Amount != pay.Amount || !strings.EqualFold(res.Currency, pay.Currency)) {
+		if want, _ := money.ToMinor(pay.Amount, pay.Currency); res.Amount != 0 && (res.Amount != want || !strings.EqualFold(res.Currency, pay.Currency)) {
 			s.log.ErrorContext(ctx, "payment: the provider holds another amount, NOT settled: reconcile by hand",
 				"payment", pay.ID, "provider", pay.Provider, "provider_ref", res.ProviderRef,
 				"provider_amount", res.Amount, "provider_currency", res.Currency, "amount", pay.Amount, "currency", pay.Currency)
-			return false, fmt.Errorf("%s holds %d %s for payment %s of %d %s", pay.Provider, res.Amount, res.Currency, pay.ID, pay.Amount, pay.Currency)
+			return false, fmt.Errorf("%s holds %s %s for payment %s of %s", pay.Provider, money.FormatMinor(res.Amount, res.Currency), res.Currency, pay.ID, fmtAmount(pay.Amount, pay.Currency))
 		}
 		t, err := s.settle(sys, pay.ID, res.ProviderRef)
 		if err != nil {

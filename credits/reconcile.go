@@ -108,8 +108,12 @@ func (s *Service) askProvider(ctx context.Context, pay *ent.Payment, charge bool
 	if pay.Edges.Account != nil {
 		name = pay.Edges.Account.Name
 	}
+	price, err := minorOf(pay.Amount, pay.Currency)
+	if err != nil {
+		return res, false, err
+	}
 	res, err = prov.Charge(ctx, ChargeRequest{
-		PaymentID: pay.ID, Method: pay.Method.String(), Amount: pay.Amount, Currency: pay.Currency,
+		PaymentID: pay.ID, Method: pay.Method.String(), Amount: price, Currency: pay.Currency,
 		Description: "credits for " + name,
 	})
 	if err != nil {
@@ -241,8 +245,12 @@ func (s *Service) askVault(ctx context.Context, pay *ent.Payment) (ChargeResult,
 	if c.Provider != s.vault.Name() {
 		return ChargeResult{}, false, fmt.Errorf("payment %s was made with a card kept by %s, which is not configured", pay.ID, c.Provider)
 	}
+	price, err := minorOf(pay.Amount, pay.Currency)
+	if err != nil {
+		return ChargeResult{}, false, err
+	}
 	res, err := s.vault.ChargeCard(ctx, CardCharge{
-		ChargeRequest: ChargeRequest{PaymentID: pay.ID, Method: pay.Method.String(), Amount: pay.Amount, Currency: pay.Currency, Description: "one-time top-up"},
+		ChargeRequest: ChargeRequest{PaymentID: pay.ID, Method: pay.Method.String(), Amount: price, Currency: pay.Currency, Description: "one-time top-up"},
 		CustomerRef:   c.CustomerRef, CardRef: c.Ref,
 	})
 	if err != nil {

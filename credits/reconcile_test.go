@@ -69,7 +69,7 @@ func TestRetryAfterCrashCompletes(t *testing.T) {
 					t.Fatalf("retry %d took %s", i, took)
 				}
 				if p.Status != credits.PurchaseCompleted || p.Transaction == nil || p.Payment.ID != pay.ID ||
-					p.Payment.Status != payment.StatusSUCCEEDED || p.Balance.Available != 2500 {
+					p.Payment.Status != payment.StatusSUCCEEDED || p.Balance.Available != 2500*cent {
 					t.Fatalf("retry %d: %+v, want COMPLETED with its transaction and 25.00", i, p)
 				}
 				if first == nil {
@@ -81,7 +81,7 @@ func TestRetryAfterCrashCompletes(t *testing.T) {
 			if got := w.payment(pay.ID); got.TransactionID == nil || *got.TransactionID != first.Transaction.ID || got.ProviderRef != "sandbox_"+string(pay.ID) {
 				t.Fatalf("payment row %+v, want the transaction answered and the sandbox's reference", got)
 			}
-			if w.available(acc) != 2500 || w.historyLen(acc) != 1 {
+			if w.available(acc) != 2500*cent || w.historyLen(acc) != 1 {
 				t.Fatalf("balance %d, %d transactions; want 2500 credited once", w.available(acc), w.historyLen(acc))
 			}
 			w.verify()
@@ -108,13 +108,13 @@ func TestReconcileJobCompletesStalePayment(t *testing.T) {
 			_, err = w.svc.RunDueJobs(context.Background(), "w1")
 			w.check(err)
 			got := w.payment(pay.ID)
-			if got.Status != payment.StatusSUCCEEDED || got.TransactionID == nil || w.available(acc) != 4000 {
+			if got.Status != payment.StatusSUCCEEDED || got.TransactionID == nil || w.available(acc) != 4000*cent {
 				t.Fatalf("after the job: %s, balance %d; want SUCCEEDED and 40.00 credited", got.Status, w.available(acc))
 			}
 			now = now.Add(time.Hour)
 			_, err = w.svc.RunDueJobs(context.Background(), "w2")
 			w.check(err)
-			if w.available(acc) != 4000 || w.historyLen(acc) != 1 {
+			if w.available(acc) != 4000*cent || w.historyLen(acc) != 1 {
 				t.Fatalf("balance %d, %d transactions; want 40.00 credited once", w.available(acc), w.historyLen(acc))
 			}
 			w.verify()
@@ -180,7 +180,7 @@ func TestCommitLostAnswersTheTruth(t *testing.T) {
 					t.Fatalf("buyCredits answered transaction %s, the payment has %v", p.Transaction.ID, row.TransactionID)
 				}
 			}
-			if w.available(acc) != 6000 || w.historyLen(acc) != 2 {
+			if w.available(acc) != 6000*cent || w.historyLen(acc) != 2 {
 				t.Fatalf("balance %d, %d transactions; want 60.00 in two", w.available(acc), w.historyLen(acc))
 			}
 
@@ -189,7 +189,7 @@ func TestCommitLostAnswersTheTruth(t *testing.T) {
 			w.check(err)
 			row, err := w.svc.DB().Invoice.Query().Where(invoice.ID(inv.ID)).Only(w.sys())
 			w.check(err)
-			if row.Status != invoice.StatusPAID || row.TransactionID == nil || *row.TransactionID != ip.Transaction.ID || ip.Balance.Available != 4800 {
+			if row.Status != invoice.StatusPAID || row.TransactionID == nil || *row.TransactionID != ip.Transaction.ID || ip.Balance.Available != 4800*cent {
 				t.Fatalf("payInvoiceWithCredit: %+v (invoice %s %v)", ip, row.Status, row.TransactionID)
 			}
 
@@ -197,21 +197,21 @@ func TestCommitLostAnswersTheTruth(t *testing.T) {
 			for _, key := range []*string{nil, strp("svc-lost")} {
 				sp, err := w.svc.BuyServiceWithCredit(owner, sms.ID, nil, 3, key)
 				w.check(err)
-				if sp.Transaction == nil || sp.Transaction.Amount != -300 {
+				if sp.Transaction == nil || sp.Transaction.Amount != -300*cent {
 					t.Fatalf("buyServiceWithCredit: %+v", sp)
 				}
 			}
 			w.fund(w.pool, "10") // its commits are lost too, and land
 			al, err := w.svc.AllocateCredits(w.admin("admin"), acc.ID, "5", nil, nil, strp("alloc-lost"))
 			w.check(err)
-			if al.Transaction == nil || al.Balance.Available != 4700 || al.PoolBalance.Available != 500 {
+			if al.Transaction == nil || al.Balance.Available != 4700*cent || al.PoolBalance.Available != 500*cent {
 				t.Fatalf("allocateCredits: %+v", al)
 			}
 			w.svc.SetCommitLost(nil)
 			if lost < 8 {
 				t.Fatalf("only %d commits were lost: the hook did not run", lost)
 			}
-			if w.available(acc) != 4700 || w.available(w.pool) != 500 {
+			if w.available(acc) != 4700*cent || w.available(w.pool) != 500*cent {
 				t.Fatalf("balances %d and %d, want 4700 and 500", w.available(acc), w.available(w.pool))
 			}
 			w.verify()
@@ -234,7 +234,7 @@ func TestCommitFailedStaysAnError(t *testing.T) {
 			if !errors.Is(err, errInjected) || codeOf(err) != credits.CodeInternal {
 				t.Fatalf("%v (%s), want the injected failure as INTERNAL", err, codeOf(err))
 			}
-			if w.available(acc) != 1000 {
+			if w.available(acc) != 1000*cent {
 				t.Fatalf("balance %d", w.available(acc))
 			}
 			w.verify()

@@ -59,7 +59,7 @@ type Service struct {
 }
 
 // MoneyObserver is told of each movement of money once it has committed:
-// its kind, currency and the amount that moved, in minor units.
+// its kind, currency and the amount that moved, in micro-units.
 type MoneyObserver func(kind posting.Kind, currency string, amount int64)
 
 // ObserveMoney makes every committed movement known to f (metrics): the
@@ -150,17 +150,38 @@ func currencyFor(ag *ent.Agency, cur *string) (string, error) {
 	return money.NormalizeCurrency(*cur)
 }
 
-func fmtAmount(minor int64, cur string) string {
-	return string(money.Format(minor, cur)) + " " + cur
+func fmtAmount(micro int64, cur string) string {
+	return string(money.Format(micro, cur)) + " " + cur
 }
 
-// parseAmount parses a positive Decimal in cur; field names the input.
+// parseAmount parses a positive credit amount in cur to micro-units (at
+// most 6 fraction digits); field names the input.
 func parseAmount(field string, d money.Decimal, cur string) (int64, error) {
 	n, err := money.Parse(d, cur)
 	if err != nil {
 		return 0, badInput("%s: %v", field, err)
 	}
 	return n, nil
+}
+
+// parsePrice parses money that is paid through a payment provider (at most
+// the currency's fraction digits) to micro-units; field names the input.
+func parsePrice(field string, d money.Decimal, cur string) (int64, error) {
+	n, err := money.ParsePrice(d, cur)
+	if err != nil {
+		return 0, badInput("%s: %v", field, err)
+	}
+	return n, nil
+}
+
+// minorOf is a provider's amount for micro-units that came in through
+// parsePrice or were rounded up with money.CeilMinor.
+func minorOf(micro int64, cur string) (int64, error) {
+	minor, ok := money.ToMinor(micro, cur)
+	if !ok {
+		return 0, fmt.Errorf("%s has finer digits than %s can be charged in", fmtAmount(micro, cur), cur)
+	}
+	return minor, nil
 }
 
 func cleanName(field, name string, max int) (string, error) {

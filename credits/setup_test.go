@@ -16,6 +16,9 @@ import (
 	"creditgate/money"
 )
 
+// cent is one US cent in micro-units, the unit of every credit amount inside.
+const cent = 10_000
+
 // world is one agency with a pool and client accounts, on a fresh database.
 type world struct {
 	t      testing.TB

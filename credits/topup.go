@@ -2,6 +2,7 @@ package credits
 
 import (
 	"context"
+	"creditgate/money"
 	"database/sql"
 	"fmt"
 	"math"
@@ -72,7 +73,13 @@ func (s *Service) runTopUp(ctx context.Context, j *ent.Job) (jobResult, error) {
 		}
 		amount := rule.Amount
 		if rule.Mode == topuprule.ModeTOP_UP_TO {
-			amount = rule.Amount - available
+			// A balance with finer digits than the currency's (usage at
+			// fractions of a cent) is topped up to the next whole minor
+			// unit: a provider charges nothing smaller.
+			if amount, err = money.CeilMinor(rule.Amount-available, rule.Currency); err != nil {
+				res = ptr(done("the balance cannot hold the top-up"))
+				return nil
+			}
 		}
 		if available > math.MaxInt64-amount {
 			res = ptr(done("the balance cannot hold the top-up"))
@@ -155,8 +162,12 @@ func (s *Service) chargeTopUp(ctx context.Context, rule *ent.TopUpRule, pay *ent
 	if c.Provider != s.vault.Name() {
 		return s.FailPayment(ctx, pay.ID, "", fmt.Sprintf("the card is kept by %s, which is not configured", c.Provider))
 	}
+	price, err := minorOf(pay.Amount, pay.Currency)
+	if err != nil {
+		return s.FailPayment(ctx, pay.ID, "", err.Error())
+	}
 	r, err := s.vault.ChargeCard(ctx, CardCharge{
-		ChargeRequest: ChargeRequest{PaymentID: pay.ID, Method: payment.MethodCARD.String(), Amount: pay.Amount,
+		ChargeRequest: ChargeRequest{PaymentID: pay.ID, Method: payment.MethodCARD.String(), Amount: price,
 			Currency: pay.Currency, Description: "auto top-up"},
 		CustomerRef: c.CustomerRef, CardRef: c.Ref,
 	})

@@ -116,6 +116,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		d.Close()
 		return nil, fmt.Errorf("migrating the %s schema: %w", d.Dialect, err)
 	}
+	if err := scaleAmounts(ctx, d.SQL, d.Dialect); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("migrating the %s schema: %w", d.Dialect, err)
+	}
 	return d, nil
 }
 

@@ -39,8 +39,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: prometheus.DefBuckets,
 		}, []string{"type"}),
 		moneyMoved: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "creditgate_money_moved_minor_total",
-			Help: "Credits moved onto or off balances (by mutations, payment webhooks and auto top-ups), in minor units of the currency, by transaction kind.",
+			Name: "creditgate_money_moved_micro_total",
+			Help: "Credits moved onto or off balances (by mutations, payment webhooks and auto top-ups), in micro-units (millionths) of the currency, by transaction kind.",
 		}, []string{"kind", "currency"}),
 		subscriptions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "creditgate_subscriptions_open",

@@ -1,5 +1,7 @@
 package money
 
+import "slices"
+
 // minorUnits maps every active ISO 4217 alphabetic code to its number of
 // minor-unit (fraction) digits.
 //
@@ -50,4 +52,14 @@ var minorUnits = map[string]int{
 	"XAF": 0, "XCD": 2, "XCG": 2, "XOF": 0, "XPF": 0,
 	"YER": 2,
 	"ZAR": 2, "ZMW": 2, "ZWG": 2, "ZWL": 2,
+}
+
+// Codes lists every currency code this package knows, sorted.
+func Codes() []string {
+	codes := make([]string, 0, len(minorUnits))
+	for c := range minorUnits {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	return codes
 }

@@ -1,4 +1,4 @@
-// Package money keeps amounts exact: int64 minor units inside the service and
+// Package money keeps amounts exact: int64 micro-units inside the service and
 // plain decimal strings at the API edge, never floats, so no amount is ever
 // rounded, wrapped or reinterpreted on its way in or out.
 package money
@@ -96,26 +96,53 @@ func allDigits(s string) bool {
 	return true
 }
 
-// Parse converts a client amount to minor units of currency (a canonical
-// code, see NormalizeCurrency). It refuses anything it would have to round,
-// including trailing zeros past the currency's precision ("1.000" USD), so
-// the API contract "no more fraction digits than the currency has" holds
-// literally. Zero and values that do not fit in int64 are refused too.
+// Scale is the number of fraction digits every credit amount has inside the
+// service, in every currency: amounts are int64 micro-units, so an SMS can
+// cost 0.0075 USD and a balance can read 12.4925. Money that crosses a
+// payment provider is limited to the currency's own digits (ParsePrice,
+// ToMinor).
+const Scale = 6
+
+// Parse converts a client's credit amount to micro-units of currency (a
+// canonical code, see NormalizeCurrency): a plain decimal with at most Scale
+// fraction digits, greater than zero, within int64. It refuses anything it
+// would have to round.
 func Parse(d Decimal, currency string) (int64, error) {
+	if _, ok := MinorUnits(currency); !ok {
+		return 0, currencyErr(currency)
+	}
+	return parse(d, currency, Scale)
+}
+
+// ParsePrice converts money paid through a payment provider (a purchase's
+// amount, a package's price, an invoice) to micro-units: it has no more
+// fraction digits than the currency (ISO 4217: USD 2, JPY 0, BHD 3),
+// including trailing zeros ("1.000" USD is refused), so the contract's "no
+// more fraction digits than the currency has" holds literally.
+func ParsePrice(d Decimal, currency string) (int64, error) {
 	digits, ok := MinorUnits(currency)
 	if !ok {
 		return 0, currencyErr(currency)
 	}
+	return parse(d, currency, digits)
+}
+
+// parse reads d as micro-units, refusing more than maxFrac fraction digits.
+func parse(d Decimal, currency string, maxFrac int) (int64, error) {
 	s := string(d)
 	intPart, frac, ok := split(s)
 	if !ok {
 		return 0, syntaxErr(s)
 	}
-	if len(frac) > digits {
-		if digits == 0 {
+	if len(frac) > maxFrac {
+		switch {
+		case maxFrac == 0:
 			return 0, amountErr("invalid amount %q: %s has no fraction digits, use a whole number", s, currency)
+		case maxFrac < Scale:
+			return 0, amountErr("invalid amount %q: %s allows at most %d fraction digits", s, currency, maxFrac)
+		default:
+			return 0, amountErr("invalid amount %q: credit amounts have at most %d fraction digits", s, Scale)
 		}
-		return 0, amountErr("invalid amount %q: %s allows at most %d fraction digits", s, currency, digits)
 	}
 	var v int64
 	push := func(digit int64) bool {
@@ -130,7 +157,7 @@ func Parse(d Decimal, currency string) (int64, error) {
 			return 0, amountErr("invalid amount %q: too large for %s", s, currency)
 		}
 	}
-	for range digits - len(frac) {
+	for range Scale - len(frac) {
 		if !push(0) {
 			return 0, amountErr("invalid amount %q: too large for %s", s, currency)
 		}
@@ -141,22 +168,40 @@ func Parse(d Decimal, currency string) (int64, error) {
 	return v, nil
 }
 
-// Format renders minor units with exactly the currency's fraction digits, so
-// clients always see the same shape for a currency. An unknown currency is
-// formatted with 2 digits rather than failing: callers validate currencies
-// at the edge, and output paths should not have an error branch.
-func Format(minor int64, currency string) Decimal {
+// Format renders micro-units with the currency's fraction digits, and more
+// only when the amount has them: "12.50", "12.4925", "1200", "0.5" in JPY.
+// An unknown currency is formatted with 2 digits rather than failing:
+// callers validate currencies at the edge, and output paths should not have
+// an error branch.
+func Format(micro int64, currency string) Decimal {
 	digits, ok := MinorUnits(currency)
 	if !ok {
 		digits = 2
 	}
-	// Negating via uint64 keeps math.MinInt64 exact.
-	mag := uint64(minor)
-	sign := ""
-	if minor < 0 {
-		mag = -mag
-		sign = "-"
+	mag, sign := magnitude(micro)
+	s := strconv.FormatUint(mag, 10)
+	if len(s) <= Scale {
+		s = strings.Repeat("0", Scale-len(s)+1) + s
 	}
+	cut := len(s) - Scale
+	whole, frac := s[:cut], strings.TrimRight(s[cut:], "0")
+	if len(frac) < digits {
+		frac += strings.Repeat("0", digits-len(frac))
+	}
+	if frac == "" {
+		return Decimal(sign + whole)
+	}
+	return Decimal(sign + whole + "." + frac)
+}
+
+// FormatMinor renders a provider's minor units with exactly the currency's
+// fraction digits ("12.50" USD, "1200" JPY), as providers' APIs want them.
+func FormatMinor(minor int64, currency string) Decimal {
+	digits, ok := MinorUnits(currency)
+	if !ok {
+		digits = 2
+	}
+	mag, sign := magnitude(minor)
 	s := strconv.FormatUint(mag, 10)
 	if digits == 0 {
 		return Decimal(sign + s)
@@ -166,6 +211,49 @@ func Format(minor int64, currency string) Decimal {
 	}
 	cut := len(s) - digits
 	return Decimal(sign + s[:cut] + "." + s[cut:])
+}
+
+// magnitude is |n| as uint64 (exact for math.MinInt64) and its sign.
+func magnitude(n int64) (uint64, string) {
+	if n < 0 {
+		return -uint64(n), "-"
+	}
+	return uint64(n), ""
+}
+
+// minorFactor is how many micro-units make one minor unit of currency.
+func MinorFactor(currency string) int64 {
+	digits, ok := MinorUnits(currency)
+	if !ok {
+		digits = 2
+	}
+	f := int64(1)
+	for range Scale - digits {
+		f *= 10
+	}
+	return f
+}
+
+// ToMinor converts micro-units to the currency's minor units, for a payment
+// provider; ok is false when the amount has finer digits than the currency.
+func ToMinor(micro int64, currency string) (minor int64, ok bool) {
+	f := MinorFactor(currency)
+	return micro / f, micro%f == 0
+}
+
+// FromMinor converts a provider's minor units to micro-units.
+func FromMinor(minor int64, currency string) (int64, error) {
+	return MulQuantity(MinorFactor(currency), minor)
+}
+
+// CeilMinor rounds micro-units up to a whole minor unit of the currency:
+// what a provider can be asked to charge for an amount with finer digits.
+func CeilMinor(micro int64, currency string) (int64, error) {
+	f := MinorFactor(currency)
+	if r := micro % f; r > 0 {
+		return Add(micro, f-r)
+	}
+	return micro, nil
 }
 
 // MinorUnits reports the ISO 4217 fraction digits of a canonical

@@ -21,25 +21,30 @@ var fuzzCurrencies = func() []string {
 func fuzzCurrency(i uint8) string { return fuzzCurrencies[int(i)%len(fuzzCurrencies)] }
 
 // canonical rewrites an accepted amount the way Format would print it, as an
-// independent oracle for the value Parse computed.
+// independent oracle for the value Parse computed: no leading zeros, and the
+// fraction without trailing zeros but at least the currency's digits.
 func canonical(s string, digits int) string {
 	intPart, frac, _ := strings.Cut(s, ".")
 	intPart = strings.TrimLeft(intPart, "0")
 	if intPart == "" {
 		intPart = "0"
 	}
-	if digits == 0 {
+	frac = strings.TrimRight(frac, "0")
+	if len(frac) < digits {
+		frac += strings.Repeat("0", digits-len(frac))
+	}
+	if frac == "" {
 		return intPart
 	}
-	return intPart + "." + frac + strings.Repeat("0", digits-len(frac))
+	return intPart + "." + frac
 }
 
 func FuzzParseFormat(f *testing.F) {
 	usd := uint8(slices.Index(fuzzCurrencies, "USD"))
 	for _, s := range []string{
 		"12", "12.5", "12.50", "0", "0.00", "-1", "1e3", "1.005", "NaN", "", " 1",
-		"007.5", "1.", ".5", "92233720368547758.07", "92233720368547758.08",
-		"9223372036854775807", "1200", "0.005", "1.2345",
+		"007.5", "1.", ".5", "9223372036854.775807", "9223372036854.775808",
+		"9223372036854775807", "1200", "0.005", "1.2345", "0.0075", "0.0000001", "12.500000",
 	} {
 		f.Add(s, usd)
 		f.Add(s, uint8(7))
@@ -59,8 +64,12 @@ func FuzzParseFormat(f *testing.F) {
 			t.Fatalf("Parse(%q, %s) = %d, formats as %q; want %q", s, cur, minor, out, want)
 		}
 		_, frac, hasDot := strings.Cut(string(out), ".")
-		if len(frac) != digits || hasDot != (digits > 0) {
-			t.Fatalf("Format(%d, %s) = %q; want exactly %d fraction digits", minor, cur, out, digits)
+		if len(frac) < digits || len(frac) > Scale || hasDot != (len(frac) > 0) {
+			t.Fatalf("Format(%d, %s) = %q; want %d to %d fraction digits", minor, cur, out, digits, Scale)
+		}
+		// Provider money is the same value when it is accepted at all.
+		if price, err := ParsePrice(Decimal(s), cur); err == nil && price != minor {
+			t.Fatalf("ParsePrice(%q, %s) = %d, Parse = %d", s, cur, price, minor)
 		}
 		back, err := Parse(out, cur)
 		if err != nil || back != minor {

@@ -17,34 +17,20 @@ func TestParse(t *testing.T) {
 		wantErr  error
 		errHas   string
 	}{
-		{"12", "USD", 1200, nil, ""},
-		{"12.5", "USD", 1250, nil, ""},
-		{"12.50", "USD", 1250, nil, ""},
-		{"0.01", "USD", 1, nil, ""},
-		{"007.5", "USD", 750, nil, ""},
-		{"1200", "JPY", 1200, nil, ""},
-		{"1.234", "BHD", 1234, nil, ""},
-		{"0.005", "BHD", 5, nil, ""},
-		{"1.2345", "CLF", 12345, nil, ""},
-		{"92233720368547758.07", "USD", math.MaxInt64, nil, ""},
-		{"9223372036854775807", "JPY", math.MaxInt64, nil, ""},
+		{"12", "USD", 12_000000, nil, ""},
+		{"12.5", "USD", 12_500000, nil, ""},
+		{"0.0075", "USD", 7500, nil, ""},
+		{"12.4925", "USD", 12_492500, nil, ""},
+		{"0.000001", "USD", 1, nil, ""},
+		{"0.5", "JPY", 500000, nil, ""},
+		{"1.000000", "USD", 1_000000, nil, ""},
+		{"9223372036854.775807", "USD", math.MaxInt64, nil, ""},
 
-		{"92233720368547758.08", "USD", 0, ErrInvalidAmount, "too large for USD"},
-		{"9223372036854775808", "JPY", 0, ErrInvalidAmount, "too large"},
-		{"99999999999999999999999", "USD", 0, ErrInvalidAmount, "too large"},
-		{"-1", "USD", 0, ErrInvalidAmount, "plain decimal"},
-		{"+1", "USD", 0, ErrInvalidAmount, "plain decimal"},
+		{"0.0000001", "USD", 0, ErrInvalidAmount, "at most 6 fraction digits"},
+		{"9223372036854.775808", "USD", 0, ErrInvalidAmount, "too large for USD"},
 		{"0", "USD", 0, ErrInvalidAmount, "greater than zero"},
-		{"0.00", "USD", 0, ErrInvalidAmount, "greater than zero"},
-		{"1e3", "USD", 0, ErrInvalidAmount, `invalid amount "1e3": use a plain decimal such as "12.50"`},
-		{"1.005", "USD", 0, ErrInvalidAmount, "USD allows at most 2 fraction digits"},
-		{"1.000", "USD", 0, ErrInvalidAmount, "at most 2"},
-		{"12.5", "JPY", 0, ErrInvalidAmount, "JPY has no fraction digits"},
-		{"1.2345", "BHD", 0, ErrInvalidAmount, "BHD allows at most 3"},
-		{"NaN", "USD", 0, ErrInvalidAmount, "plain decimal"},
-		{"", "USD", 0, ErrInvalidAmount, "plain decimal"},
+		{"-1", "USD", 0, ErrInvalidAmount, "plain decimal"},
 		{"12", "XYZ", 0, ErrInvalidCurrency, "unknown currency"},
-		{"12", "usd", 0, ErrInvalidCurrency, "unknown currency"},
 	}
 	for _, tt := range tests {
 		got, err := Parse(Decimal(tt.in), tt.currency)
@@ -57,6 +43,93 @@ func TestParse(t *testing.T) {
 		if !errors.Is(err, tt.wantErr) || !strings.Contains(err.Error(), tt.errHas) {
 			t.Errorf("Parse(%q, %s) error = %v; want %v containing %q", tt.in, tt.currency, err, tt.wantErr, tt.errHas)
 		}
+	}
+}
+
+func TestParsePrice(t *testing.T) {
+	tests := []struct {
+		in       string
+		currency string
+		want     int64 // micro-units
+		wantErr  error
+		errHas   string
+	}{
+		{"12", "USD", 12_000000, nil, ""},
+		{"12.5", "USD", 12_500000, nil, ""},
+		{"12.50", "USD", 12_500000, nil, ""},
+		{"0.01", "USD", 10000, nil, ""},
+		{"007.5", "USD", 7_500000, nil, ""},
+		{"1200", "JPY", 1200_000000, nil, ""},
+		{"1.234", "BHD", 1_234000, nil, ""},
+		{"0.005", "BHD", 5000, nil, ""},
+		{"1.2345", "CLF", 1_234500, nil, ""},
+		{"9223372036854.77", "USD", 9223372036854_770000, nil, ""},
+		{"9223372036854", "JPY", 9223372036854_000000, nil, ""},
+
+		{"9223372036855", "JPY", 0, ErrInvalidAmount, "too large"},
+		{"99999999999999999999999", "USD", 0, ErrInvalidAmount, "too large"},
+		{"-1", "USD", 0, ErrInvalidAmount, "plain decimal"},
+		{"+1", "USD", 0, ErrInvalidAmount, "plain decimal"},
+		{"0", "USD", 0, ErrInvalidAmount, "greater than zero"},
+		{"0.00", "USD", 0, ErrInvalidAmount, "greater than zero"},
+		{"1e3", "USD", 0, ErrInvalidAmount, `invalid amount "1e3": use a plain decimal such as "12.50"`},
+		{"1.005", "USD", 0, ErrInvalidAmount, "USD allows at most 2 fraction digits"},
+		{"10.001", "USD", 0, ErrInvalidAmount, "USD allows at most 2 fraction digits"},
+		{"1.000", "USD", 0, ErrInvalidAmount, "at most 2"},
+		{"12.5", "JPY", 0, ErrInvalidAmount, "JPY has no fraction digits"},
+		{"1.2345", "BHD", 0, ErrInvalidAmount, "BHD allows at most 3"},
+		{"NaN", "USD", 0, ErrInvalidAmount, "plain decimal"},
+		{"", "USD", 0, ErrInvalidAmount, "plain decimal"},
+		{"12", "XYZ", 0, ErrInvalidCurrency, "unknown currency"},
+		{"12", "usd", 0, ErrInvalidCurrency, "unknown currency"},
+	}
+	for _, tt := range tests {
+		got, err := ParsePrice(Decimal(tt.in), tt.currency)
+		if tt.wantErr == nil {
+			if err != nil || got != tt.want {
+				t.Errorf("ParsePrice(%q, %s) = %d, %v; want %d", tt.in, tt.currency, got, err, tt.want)
+			}
+			continue
+		}
+		if !errors.Is(err, tt.wantErr) || !strings.Contains(err.Error(), tt.errHas) {
+			t.Errorf("ParsePrice(%q, %s) error = %v; want %v containing %q", tt.in, tt.currency, err, tt.wantErr, tt.errHas)
+		}
+	}
+}
+
+func TestMinorConversions(t *testing.T) {
+	for _, tt := range []struct {
+		micro    int64
+		currency string
+		minor    int64
+		exact    bool
+		ceil     int64
+	}{
+		{12_500000, "USD", 1250, true, 12_500000},
+		{12_492500, "USD", 1249, false, 12_500000},
+		{7500, "USD", 0, false, 10000},
+		{1200_000000, "JPY", 1200, true, 1200_000000},
+		{500000, "JPY", 0, false, 1_000000},
+		{1_234000, "BHD", 1234, true, 1_234000},
+	} {
+		minor, ok := ToMinor(tt.micro, tt.currency)
+		if minor != tt.minor || ok != tt.exact {
+			t.Errorf("ToMinor(%d, %s) = %d, %t; want %d, %t", tt.micro, tt.currency, minor, ok, tt.minor, tt.exact)
+		}
+		if c, err := CeilMinor(tt.micro, tt.currency); err != nil || c != tt.ceil {
+			t.Errorf("CeilMinor(%d, %s) = %d, %v; want %d", tt.micro, tt.currency, c, err, tt.ceil)
+		}
+		if tt.exact {
+			if back, err := FromMinor(tt.minor, tt.currency); err != nil || back != tt.micro {
+				t.Errorf("FromMinor(%d, %s) = %d, %v; want %d", tt.minor, tt.currency, back, err, tt.micro)
+			}
+		}
+	}
+	if _, err := FromMinor(math.MaxInt64/100, "USD"); !errors.Is(err, ErrInvalidAmount) {
+		t.Errorf("FromMinor overflow: %v; want ErrInvalidAmount", err)
+	}
+	if _, err := CeilMinor(math.MaxInt64, "USD"); !errors.Is(err, ErrInvalidAmount) {
+		t.Errorf("CeilMinor overflow: %v; want ErrInvalidAmount", err)
 	}
 }
 
@@ -95,27 +168,51 @@ func TestMarshalGQL(t *testing.T) {
 
 func TestFormat(t *testing.T) {
 	tests := []struct {
+		micro    int64
+		currency string
+		want     Decimal
+	}{
+		{12_500000, "USD", "12.50"},
+		{12_492500, "USD", "12.4925"},
+		{7500, "USD", "0.0075"},
+		{0, "USD", "0.00"},
+		{10000, "USD", "0.01"},
+		{1, "USD", "0.000001"},
+		{-10000, "USD", "-0.01"},
+		{-12_500000, "USD", "-12.50"},
+		{1200_000000, "JPY", "1200"},
+		{500000, "JPY", "0.5"},
+		{0, "JPY", "0"},
+		{-1200_000000, "JPY", "-1200"},
+		{5000, "BHD", "0.005"},
+		{1_234500, "CLF", "1.2345"},
+		{math.MaxInt64, "USD", "9223372036854.775807"},
+		{math.MinInt64, "USD", "-9223372036854.775808"},
+		{12_500000, "XYZ", "12.50"}, // unknown currency: 2 digits
+	}
+	for _, tt := range tests {
+		if got := Format(tt.micro, tt.currency); got != tt.want {
+			t.Errorf("Format(%d, %s) = %q; want %q", tt.micro, tt.currency, got, tt.want)
+		}
+	}
+}
+
+func TestFormatMinor(t *testing.T) {
+	tests := []struct {
 		minor    int64
 		currency string
 		want     Decimal
 	}{
 		{1250, "USD", "12.50"},
 		{0, "USD", "0.00"},
-		{1, "USD", "0.01"},
 		{-1, "USD", "-0.01"},
-		{-1250, "USD", "-12.50"},
 		{1200, "JPY", "1200"},
-		{-1200, "JPY", "-1200"},
 		{5, "BHD", "0.005"},
-		{12345, "CLF", "1.2345"},
-		{math.MaxInt64, "USD", "92233720368547758.07"},
-		{math.MinInt64, "USD", "-92233720368547758.08"},
 		{math.MinInt64, "JPY", "-9223372036854775808"},
-		{1250, "XYZ", "12.50"}, // unknown currency: 2 digits
 	}
 	for _, tt := range tests {
-		if got := Format(tt.minor, tt.currency); got != tt.want {
-			t.Errorf("Format(%d, %s) = %q; want %q", tt.minor, tt.currency, got, tt.want)
+		if got := FormatMinor(tt.minor, tt.currency); got != tt.want {
+			t.Errorf("FormatMinor(%d, %s) = %q; want %q", tt.minor, tt.currency, got, tt.want)
 		}
 	}
 }

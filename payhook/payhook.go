@@ -10,6 +10,7 @@ package payhook
 
 import (
 	"context"
+	"creditgate/money"
 	"errors"
 	"fmt"
 	"io"
@@ -64,7 +65,13 @@ func (l serviceLedger) Payment(ctx context.Context, id gid.ID) (Payment, error) 
 	if err != nil {
 		return Payment{}, fmt.Errorf("loading payment %s: %w", id, err)
 	}
-	return Payment{ID: p.ID, Provider: p.Provider, Status: p.Status.String(), Amount: p.Amount, Currency: p.Currency, ProviderRef: p.ProviderRef}, nil
+	// Providers speak the currency's minor units; a payment's amount is
+	// micro-units inside, always whole minor units (it was charged).
+	minor, ok := money.ToMinor(p.Amount, p.Currency)
+	if !ok {
+		return Payment{}, fmt.Errorf("payment %s: amount %d micro-units is not whole minor units of %s", id, p.Amount, p.Currency)
+	}
+	return Payment{ID: p.ID, Provider: p.Provider, Status: p.Status.String(), Amount: minor, Currency: p.Currency, ProviderRef: p.ProviderRef}, nil
 }
 
 // ReadBody reads r's body up to MaxBody. On failure it has answered (413 or

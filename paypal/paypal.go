@@ -82,7 +82,7 @@ type amount struct {
 }
 
 func amountOf(minor int64, cur string) amount {
-	return amount{CurrencyCode: cur, Value: string(money.Format(minor, cur))}
+	return amount{CurrencyCode: cur, Value: string(money.FormatMinor(minor, cur))}
 }
 
 // minor converts a PayPal amount to minor units of cur ("" when it is in
@@ -91,8 +91,11 @@ func (a amount) minor(cur string) (int64, bool) {
 	if a.CurrencyCode != cur {
 		return 0, false
 	}
-	n, err := money.Parse(money.Decimal(a.Value), cur)
-	return n, err == nil
+	micro, err := money.ParsePrice(money.Decimal(a.Value), cur)
+	if err != nil {
+		return 0, false
+	}
+	return money.ToMinor(micro, cur)
 }
 
 type link struct {

@@ -241,17 +241,29 @@ func authzPostpaid(t testing.TB, a *testAPI, acc gid.ID, amount string) gid.ID {
 	return id
 }
 
+// authzMinor is a USD Decimal answered by the API, in cents.
 func authzMinor(t testing.TB, d any) int64 {
 	t.Helper()
 	s, _ := d.(string)
 	if s == "0.00" {
 		return 0 // Parse refuses zero, which is not an amount one may pay
 	}
-	n, err := money.Parse(money.Decimal(s), "USD")
+	n, err := money.ParsePrice(money.Decimal(s), "USD")
 	if err != nil {
 		t.Fatalf("amount %v: %v", d, err)
 	}
-	return n
+	return authzCents(t, n)
+}
+
+// authzCents is micro-units of USD in cents, the unit the matrix counts
+// in; an amount with finer digits fails the test.
+func authzCents(t testing.TB, micro int64) int64 {
+	t.Helper()
+	cents, ok := money.ToMinor(micro, "USD")
+	if !ok {
+		t.Fatalf("%d micro-units of USD are not whole cents", micro)
+	}
+	return cents
 }
 
 // ---------------------------------------------------------------- 1. matrix
@@ -318,7 +330,7 @@ func authzReadView(t testing.TB, a *testAPI, env authzEnv) authzView {
 			return 0
 		}
 		check("balance", err)
-		return b.Available
+		return authzCents(t, b.Available)
 	}
 	var v authzView
 	var err error
@@ -402,12 +414,12 @@ func authzMatrixCases(a *testAPI, env authzEnv) []authzMatrixCase {
 		{op: "balance", doc: authzQBalance, allow: authzAllRoles, vars: map[string]any{"a": f.A1},
 			check: func(t *testing.T, _ auth.Role, d map[string]any, now authzView) {
 				authzWant(t, "balance.account.id", authzGet(d, "balance.account.id"), string(f.A1))
-				authzWant(t, "balance.available", authzGet(d, "balance.available"), string(money.Format(now.A1, "USD")))
+				authzWant(t, "balance.available", authzGet(d, "balance.available"), string(money.FormatMinor(now.A1, "USD")))
 			}},
 		{op: "balances", doc: authzQBalances, allow: authzAllRoles, vars: map[string]any{"a": f.A1},
 			check: func(t *testing.T, _ auth.Role, d map[string]any, now authzView) {
 				authzWant(t, "balances currencies", authzStrings(d, "balances", "currency"), []string{"USD"})
-				authzWant(t, "balances.0.available", authzGet(d, "balances.0.available"), string(money.Format(now.A1, "USD")))
+				authzWant(t, "balances.0.available", authzGet(d, "balances.0.available"), string(money.FormatMinor(now.A1, "USD")))
 				allOn(t, "balances", authzStrings(d, "balances", "account.id"), f.A1)
 			}},
 		{op: "history", doc: authzQHistory, allow: authzAllRoles, vars: map[string]any{"a": f.A1},
@@ -456,20 +468,20 @@ func authzMatrixCases(a *testAPI, env authzEnv) []authzMatrixCase {
 		{op: "buyCredits", doc: authzMBuy, allow: authzBuyers, vars: map[string]any{"a": f.A1, "amt": "10"},
 			check: func(t *testing.T, _ auth.Role, d map[string]any, now authzView) {
 				authzWant(t, "status", authzGet(d, "buyCredits.status"), "COMPLETED")
-				authzWant(t, "balance", authzGet(d, "buyCredits.balance.available"), string(money.Format(now.A1, "USD")))
+				authzWant(t, "balance", authzGet(d, "buyCredits.balance.available"), string(money.FormatMinor(now.A1, "USD")))
 			},
 			effect: func(v *authzView) { v.A1 += 1000 }},
 		{op: "payInvoiceWithCredit", doc: authzMPay, allow: authzAllRoles, vars: map[string]any{"i": env.Inv},
 			check: func(t *testing.T, _ auth.Role, d map[string]any, now authzView) {
 				authzWant(t, "invoice.status", authzGet(d, "payInvoiceWithCredit.invoice.status"), "PAID")
 				authzWant(t, "transaction.amount", authzGet(d, "payInvoiceWithCredit.transaction.amount"), "5.00")
-				authzWant(t, "balance", authzGet(d, "payInvoiceWithCredit.balance.available"), string(money.Format(now.A1, "USD")))
+				authzWant(t, "balance", authzGet(d, "payInvoiceWithCredit.balance.available"), string(money.FormatMinor(now.A1, "USD")))
 			},
 			effect: func(v *authzView) { v.A1 -= 500; v.Status[env.Inv] = "PAID" }},
 		{op: "buyServiceWithCredit", doc: authzMService, allow: authzAllRoles, vars: map[string]any{"s": f.SMS, "a": f.A1, "q": 2},
 			check: func(t *testing.T, _ auth.Role, d map[string]any, now authzView) {
 				authzWant(t, "transaction.amount", authzGet(d, "buyServiceWithCredit.transaction.amount"), "0.10")
-				authzWant(t, "balance", authzGet(d, "buyServiceWithCredit.balance.available"), string(money.Format(now.A1, "USD")))
+				authzWant(t, "balance", authzGet(d, "buyServiceWithCredit.balance.available"), string(money.FormatMinor(now.A1, "USD")))
 			},
 			effect: func(v *authzView) { v.A1 -= 10 }},
 		{op: "approveRequest", doc: authzMApprove, allow: authzAdmins, vars: map[string]any{"r": env.ReqApprove},
@@ -489,8 +501,8 @@ func authzMatrixCases(a *testAPI, env authzEnv) []authzMatrixCase {
 			effect: func(v *authzView) { v.Status[env.ReqPostpaid] = "ACCEPTED paid=true" }},
 		{op: "allocateCredits", doc: authzMAllocate, allow: authzAdmins, vars: map[string]any{"to": f.A1, "amt": "3"},
 			check: func(t *testing.T, _ auth.Role, d map[string]any, now authzView) {
-				authzWant(t, "balance", authzGet(d, "allocateCredits.balance.available"), string(money.Format(now.A1, "USD")))
-				authzWant(t, "poolBalance", authzGet(d, "allocateCredits.poolBalance.available"), string(money.Format(now.PoolA, "USD")))
+				authzWant(t, "balance", authzGet(d, "allocateCredits.balance.available"), string(money.FormatMinor(now.A1, "USD")))
+				authzWant(t, "poolBalance", authzGet(d, "allocateCredits.poolBalance.available"), string(money.FormatMinor(now.PoolA, "USD")))
 			},
 			effect: func(v *authzView) { v.A1 += 300; v.PoolA -= 300 }},
 		{op: "createAgency", doc: authzMAgency, allow: authzSysOnly, vars: map[string]any{"n": "Agency C"},
@@ -572,7 +584,7 @@ func authzMatrixCases(a *testAPI, env authzEnv) []authzMatrixCase {
 			check: func(t *testing.T, _ auth.Role, d map[string]any, now authzView) {
 				authzWant(t, "status", authzGet(d, "buyCredits.status"), "COMPLETED")
 				authzWant(t, "transaction.amount", authzGet(d, "buyCredits.transaction.amount"), "3.00")
-				authzWant(t, "balance", authzGet(d, "buyCredits.balance.available"), string(money.Format(now.A1, "USD")))
+				authzWant(t, "balance", authzGet(d, "buyCredits.balance.available"), string(money.FormatMinor(now.A1, "USD")))
 			},
 			effect: func(v *authzView) { v.A1 += 300 }},
 		{op: "setLowBalanceAlert", doc: authzMSetAlert, allow: authzBuyers, vars: map[string]any{"a": f.A1},

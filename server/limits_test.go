@@ -470,8 +470,8 @@ func metricFloat(t *testing.T, a *testAPI, series string) float64 {
 
 func TestOperationMetrics(t *testing.T) {
 	a := newAPI(t, "sqlite")
-	purchases := `creditgate_money_moved_minor_total{currency="USD",kind="PURCHASE"}`
-	services := `creditgate_money_moved_minor_total{currency="USD",kind="SERVICE_PURCHASE"}`
+	purchases := `creditgate_money_moved_micro_total{currency="USD",kind="PURCHASE"}`
+	services := `creditgate_money_moved_micro_total{currency="USD",kind="SERVICE_PURCHASE"}`
 	movedBefore := map[string]float64{purchases: metricFloat(t, a, purchases), services: metricFloat(t, a, services)}
 	a.fund(a.fx.A1, "10") // through the domain, not GraphQL: counted too
 	spend := strings.Replace(spendSMS, "mutation(", "mutation Spend(", 1)
@@ -497,7 +497,7 @@ func TestOperationMetrics(t *testing.T) {
 		}
 	}
 	// Money moved: the funding, two spends (not the replay) and the purchase.
-	for series, want := range map[string]float64{purchases: 1000 + 1250, services: 10} {
+	for series, want := range map[string]float64{purchases: (1000 + 1250) * 10_000, services: 10 * 10_000} {
 		if got := metricFloat(t, a, series) - movedBefore[series]; got != want {
 			t.Errorf("%s grew by %v, want %v", series, got, want)
 		}

@@ -47,8 +47,8 @@ type stallOp struct {
 	invoice gid.ID // "": a service purchase
 }
 
-// Each payment costs 1.00: an invoice of 1.00 or 20 SMS at 0.05.
-const stallOpMinor = 100
+// Each payment costs 1.00 (in micro-units): an invoice of 1.00 or 20 SMS at 0.05.
+const stallOpMicro = 1_000000
 
 func newStallRig(t *testing.T, accounts, invoicesEach int) *stallRig {
 	t.Helper()
@@ -353,7 +353,7 @@ func (r *stallRig) settle() {
 		if err != nil {
 			t.Fatalf("acknowledged payment %s (transaction %s) is not in the ledger: %v", key, tx, err)
 		}
-		if p.AccountID == nil || *p.AccountID != o.acc || p.Amount != -stallOpMinor {
+		if p.AccountID == nil || *p.AccountID != o.acc || p.Amount != -stallOpMicro {
 			t.Fatalf("acknowledged payment %s: posting %+v", key, p)
 		}
 		per[o.acc]++
@@ -368,7 +368,7 @@ func (r *stallRig) settle() {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := 100000 - per[acc]*stallOpMinor; b.Available != want {
+		if want := 1000*1_000000 - per[acc]*stallOpMicro; b.Available != want {
 			t.Errorf("account %s: available %d, want %d (1000.00 less %d payments of 1.00)", acc, b.Available, want, per[acc])
 		}
 	}

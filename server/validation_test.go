@@ -29,9 +29,9 @@ func TestValidationDecimal(t *testing.T) {
 		number := func() string { n++; return fmt.Sprintf("V-%03d", n) }
 
 		bad := []any{
-			"-1", "0", "0.00", "1e3", "1E3", "1.005", "1.000", "NaN", "Infinity", "", " 12", "12 ", "+12",
+			"-1", "0", "0.00", "1e3", "1E3", "1.0000001", "0.0000001", "NaN", "Infinity", "", " 12", "12 ", "+12",
 			"12.", ".5", "12.5.1", "1,5", "0x10", "١٢", "12_000",
-			"92233720368547758.08",          // one minor unit past int64
+			"9223372036854.775808",          // one micro-unit past int64
 			"100000000000000000000",         // far past int64
 			"99999999999999999999999999.99", // and more
 			12, 12.5, true, []any{"12"}, map[string]any{"v": "12"},
@@ -40,6 +40,14 @@ func TestValidationDecimal(t *testing.T) {
 			what := fmt.Sprintf("amount %#v", amt)
 			wantRefused(t, a.gql(admin, valInvoiceQ, map[string]any{"a": fx.A1, "n": number(), "amt": amt}), "BAD_USER_INPUT", "createInvoice "+what)
 			wantRefused(t, a.gql(admin, valAllocateQ, map[string]any{"to": fx.A1, "amt": amt}), "BAD_USER_INPUT", "allocateCredits "+what)
+			wantRefused(t, a.gql(owner, valBuyQ, map[string]any{"amt": amt}), "BAD_USER_INPUT", "buyCredits "+what)
+		}
+		// Money paid through a provider (an invoice, a purchase) has no more
+		// fraction digits than its currency; a credit amount (an
+		// allocation) may have up to 6.
+		for _, amt := range []string{"1.005", "1.000", "10.001"} {
+			what := fmt.Sprintf("amount %q", amt)
+			wantRefused(t, a.gql(admin, valInvoiceQ, map[string]any{"a": fx.A1, "n": number(), "amt": amt}), "BAD_USER_INPUT", "createInvoice "+what)
 			wantRefused(t, a.gql(owner, valBuyQ, map[string]any{"amt": amt}), "BAD_USER_INPUT", "buyCredits "+what)
 		}
 		// JSON numbers written inline in the document, not as variables.
@@ -55,7 +63,6 @@ func TestValidationDecimal(t *testing.T) {
 		for _, c := range []struct{ amt, cur string }{{"1.5", "JPY"}, {"1.0", "JPY"}, {"1.0005", "BHD"}} {
 			what := c.amt + " " + c.cur
 			wantRefused(t, a.gql(admin, valInvoiceQ, map[string]any{"a": fx.A1, "n": number(), "amt": c.amt, "cur": c.cur}), "BAD_USER_INPUT", "createInvoice "+what)
-			wantRefused(t, a.gql(admin, valAllocateQ, map[string]any{"to": fx.A1, "amt": c.amt, "cur": c.cur}), "BAD_USER_INPUT", "allocateCredits "+what)
 			wantRefused(t, a.gql(owner, valBuyQ, map[string]any{"amt": c.amt, "cur": c.cur}), "BAD_USER_INPUT", "buyCredits "+what)
 		}
 		// Malformed currencies.
@@ -119,10 +126,11 @@ func TestValidationDecimal(t *testing.T) {
 				t.Fatalf("buyCredits %q: %+v", c.in, buy.BuyCredits)
 			}
 		}
-		// The largest amount int64 minor units hold is accepted as input.
+		// The largest amount in whole cents that int64 micro-units hold is
+		// accepted as input.
 		var big struct{ CreateInvoice struct{ Amount string } }
-		rdQuery(t, a, admin, valInvoiceQ, map[string]any{"a": fx.A1, "n": number(), "amt": "92233720368547758.07"}, &big)
-		if big.CreateInvoice.Amount != "92233720368547758.07" {
+		rdQuery(t, a, admin, valInvoiceQ, map[string]any{"a": fx.A1, "n": number(), "amt": "9223372036854.77"}, &big)
+		if big.CreateInvoice.Amount != "9223372036854.77" {
 			t.Fatalf("largest amount reads back as %q", big.CreateInvoice.Amount)
 		}
 		// Three fraction digits in BHD, none in JPY.
@@ -329,8 +337,8 @@ func TestValidationMutations(t *testing.T) {
 			map[string]any{"s": fx.SMS}), "BAD_USER_INPUT", "inline quantity 0")
 		wantUnchanged(t, a, before, "refused purchases")
 		var pricey struct{ CreateService struct{ ID, Price string } }
-		rdQuery(t, a, admin, `mutation { createService(input:{name:"Gold", price:"92233720368547758.07"}) { id price } }`, nil, &pricey)
-		if pricey.CreateService.Price != "92233720368547758.07" {
+		rdQuery(t, a, admin, `mutation { createService(input:{name:"Gold", price:"9223372036854.775807"}) { id price } }`, nil, &pricey)
+		if pricey.CreateService.Price != "9223372036854.775807" {
 			t.Fatalf("largest price reads back as %q", pricey.CreateService.Price)
 		}
 		before = snapshot(t, a) // with the Gold service
@@ -435,10 +443,10 @@ func TestValidationMutations(t *testing.T) {
 				"NOT_FOUND", fmt.Sprintf("paying invoice %q", id))
 		}
 
-		// A credit that would push a balance past int64 minor units is
+		// A credit that would push a balance past int64 micro-units is
 		// BAD_USER_INPUT and leaves nothing behind: no transaction, no
 		// payment, no balance change.
-		const max = "92233720368547758.07"
+		const max = "9223372036854.77"
 		var big struct {
 			BuyCredits struct {
 				Status  string
