@@ -1,12 +1,17 @@
 package credits
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
+	"creditgate/ent"
+	"creditgate/ent/intercept"
 	"creditgate/gid"
 )
 
@@ -45,40 +50,48 @@ type Page[T any] struct {
 	Total       int
 }
 
-// Cursors are opaque to clients: base64 of the keyset position, so clients
-// cannot build them and we can change them.
-
-func seqCursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("s" + strconv.FormatInt(seq, 10)))
+// keyset is one list paged on a key of its rows (K), in the list's order.
+type keyset[T, K any] struct {
+	// count is the list's totalCount.
+	count func(ctx context.Context) (int, error)
+	// fetch reads up to n rows in the list's order, those past after when
+	// it is not nil.
+	fetch func(ctx context.Context, after *K, n int) ([]T, error)
+	// key is a row's position in the list.
+	key func(T) K
 }
 
-func parseSeqCursor(c string) (int64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) < 2 || b[0] != 's' {
-		return 0, badInput("after: malformed cursor")
-	}
-	n, err := strconv.ParseInt(string(b[1:]), 10, 64)
+// paginate answers one page of every list of the API: it validates first
+// (BAD_USER_INPUT past MaxPageSize) and after (BAD_USER_INPUT when it is no
+// cursor of cursors), counts the list, reads one row more than the page
+// holds to learn whether a next page exists, and gives each row its cursor.
+func paginate[T, K any](ctx context.Context, page PageArgs, cursors cursorKind[K], l keyset[T, K]) (*Page[T], error) {
+	limit, err := page.limit()
 	if err != nil {
-		return 0, badInput("after: malformed cursor")
+		return nil, err
 	}
-	return n, nil
-}
-
-func timeCursor(t time.Time, id gid.ID) string {
-	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "t%d|%s", t.UnixNano(), id))
-}
-
-func parseTimeCursor(c string) (time.Time, gid.ID, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) < 2 || b[0] != 't' {
-		return time.Time{}, "", badInput("after: malformed cursor")
+	var after *K
+	if page.After != nil {
+		k, err := cursors.decode(*page.After)
+		if err != nil {
+			return nil, err
+		}
+		after = &k
 	}
-	ns, id, ok := strings.Cut(string(b[1:]), "|")
-	n, err := strconv.ParseInt(ns, 10, 64)
-	if !ok || err != nil {
-		return time.Time{}, "", badInput("after: malformed cursor")
+	total, err := l.count(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return time.Unix(0, n).UTC(), gid.ID(id), nil
+	rows, err := l.fetch(ctx, after, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	rows, more := trim(rows, limit)
+	p := &Page[T]{Items: rows, HasNext: more, HasPrevious: page.After != nil, Total: total}
+	for _, r := range rows {
+		p.Cursors = append(p.Cursors, cursors.encode(l.key(r)))
+	}
+	return p, nil
 }
 
 // trim cuts the extra row fetched to learn whether a next page exists.
@@ -87,4 +100,99 @@ func trim[T any](items []T, limit int) ([]T, bool) {
 		return items[:limit], true
 	}
 	return items, false
+}
+
+// Cursors are opaque to clients: base64 of the keyset position behind a tag
+// letter, so clients cannot build them and we can change them.
+type cursorKind[K any] struct {
+	tag    byte
+	format func(K) string
+	parse  func(string) (K, bool)
+}
+
+func (c cursorKind[K]) encode(k K) string {
+	return base64.RawURLEncoding.EncodeToString(append([]byte{c.tag}, c.format(k)...))
+}
+
+func (c cursorKind[K]) decode(s string) (K, error) {
+	var k K
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 2 || b[0] != c.tag {
+		return k, badInput("after: malformed cursor")
+	}
+	k, ok := c.parse(string(b[1:]))
+	if !ok {
+		return k, badInput("after: malformed cursor")
+	}
+	return k, nil
+}
+
+// seqCursors are positions in a balance's sequence of postings.
+var seqCursors = cursorKind[int64]{
+	tag:    's',
+	format: func(seq int64) string { return strconv.FormatInt(seq, 10) },
+	parse: func(s string) (int64, bool) {
+		n, err := strconv.ParseInt(s, 10, 64)
+		return n, err == nil
+	},
+}
+
+// createdKey is a row's position in a list ordered on (created_at, id).
+type createdKey struct {
+	at time.Time
+	id gid.ID
+}
+
+var createdCursors = cursorKind[createdKey]{
+	tag:    't',
+	format: func(k createdKey) string { return fmt.Sprintf("%d|%s", k.at.UnixNano(), k.id) },
+	parse: func(s string) (createdKey, bool) {
+		ns, id, ok := strings.Cut(s, "|")
+		n, err := strconv.ParseInt(ns, 10, 64)
+		return createdKey{time.Unix(0, n).UTC(), gid.ID(id)}, ok && err == nil
+	},
+}
+
+// createdQuery is an ent query of rows with created_at and id.
+type createdQuery[Q, T any] interface {
+	Clone() Q
+	Count(context.Context) (int, error)
+	All(context.Context) ([]T, error)
+}
+
+// byCreated is the keyset of the rows of q on (created_at, id): newest
+// first when desc, else oldest first. what names the rows in errors.
+func byCreated[T any, Q createdQuery[Q, T]](q Q, desc bool, what string, key func(T) createdKey) keyset[T, createdKey] {
+	const createdAt, id = "created_at", "id"
+	order, past := ent.Asc(createdAt, id), sql.FieldGT
+	if desc {
+		order, past = ent.Desc(createdAt, id), sql.FieldLT
+	}
+	return keyset[T, createdKey]{
+		count: func(ctx context.Context) (int, error) {
+			n, err := q.Clone().Count(ctx)
+			if err != nil {
+				return 0, fmt.Errorf("counting %s: %w", what, err)
+			}
+			return n, nil
+		},
+		fetch: func(ctx context.Context, after *createdKey, n int) ([]T, error) {
+			iq, err := intercept.NewQuery(q)
+			if err != nil {
+				return nil, err
+			}
+			if after != nil {
+				iq.WhereP(sql.OrPredicates(past(createdAt, after.at),
+					sql.AndPredicates(sql.FieldEQ(createdAt, after.at), past(id, after.id))))
+			}
+			iq.Order(order)
+			iq.Limit(n)
+			rows, err := q.All(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("listing %s: %w", what, err)
+			}
+			return rows, nil
+		},
+		key: key,
+	}
 }

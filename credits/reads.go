@@ -85,10 +85,6 @@ func (s *Service) History(ctx context.Context, acc *ent.Account, cur *string, di
 // history is History in currency c; b, when given, is the balance already
 // read (it bounds the page when dir is nil).
 func (s *Service) history(ctx context.Context, acc *ent.Account, c string, dir *Direction, page PageArgs, b *ent.Balance) (*Page[*ent.Posting], error) {
-	limit, err := page.limit()
-	if err != nil {
-		return nil, err
-	}
 	where := []predicate.Posting{posting.AccountID(acc.ID), posting.Currency(c)}
 	if dir != nil {
 		if *dir == In {
@@ -97,48 +93,52 @@ func (s *Service) history(ctx context.Context, acc *ent.Account, c string, dir *
 			where = append(where, posting.AmountLT(0))
 		}
 	}
-	var before *int64 // the cursor: rows with a lower seq
-	if page.After != nil {
-		seq, err := parseSeqCursor(*page.After)
-		if err != nil {
-			return nil, err
-		}
-		before = &seq
-	}
-	q := s.db.Posting.Query().Where(where...)
-	var total int
-	if dir == nil {
-		// Sequence numbers run 1..seq without gaps on each balance, so the
-		// count is the balance's seq, and a page is an exact seq range: one
-		// short index range whatever the planner believes about a busy account.
-		if b == nil {
-			if b, err = s.balanceIn(ctx, acc, c); err != nil {
-				return nil, err
+	p, err := paginate(ctx, page, seqCursors, keyset[*ent.Posting, int64]{
+		count: func(ctx context.Context) (int, error) {
+			if dir != nil {
+				n, err := s.db.Posting.Query().Where(where...).Count(ctx)
+				if err != nil {
+					return 0, fmt.Errorf("counting history: %w", err)
+				}
+				return n, nil
 			}
-		}
-		total = int(b.Seq)
-		top := b.Seq
-		if before != nil {
-			top = min(top, *before-1)
-		}
-		q.Where(posting.SeqLTE(top), posting.SeqGT(top-int64(limit)-1))
-	} else {
-		if total, err = s.db.Posting.Query().Where(where...).Count(ctx); err != nil {
-			return nil, fmt.Errorf("counting history: %w", err)
-		}
-		if before != nil {
-			q.Where(posting.SeqLT(*before))
-		}
-	}
-	rows, err := q.Order(ent.Desc(posting.FieldSeq)).Limit(limit + 1).All(ctx)
+			// Sequence numbers run 1..seq without gaps on each balance, so
+			// the count is the balance's seq.
+			if b == nil {
+				var err error
+				if b, err = s.balanceIn(ctx, acc, c); err != nil {
+					return 0, err
+				}
+			}
+			return int(b.Seq), nil
+		},
+		// The cursor is a seq: a page is the rows with a lower one.
+		fetch: func(ctx context.Context, before *int64, n int) ([]*ent.Posting, error) {
+			q := s.db.Posting.Query().Where(where...)
+			if dir == nil {
+				// A page is an exact seq range: one short index range
+				// whatever the planner believes about a busy account.
+				top := b.Seq
+				if before != nil {
+					top = min(top, *before-1)
+				}
+				q.Where(posting.SeqLTE(top), posting.SeqGT(top-int64(n)))
+			} else if before != nil {
+				q.Where(posting.SeqLT(*before))
+			}
+			rows, err := q.Order(ent.Desc(posting.FieldSeq)).Limit(n).All(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("listing history: %w", err)
+			}
+			return rows, nil
+		},
+		key: func(r *ent.Posting) int64 { return *r.Seq },
+	})
 	if err != nil {
-		return nil, fmt.Errorf("listing history: %w", err)
+		return nil, err
 	}
-	rows, more := trim(rows, limit)
-	p := &Page[*ent.Posting]{Items: rows, HasNext: more, HasPrevious: page.After != nil, Total: total}
-	for _, r := range rows {
+	for _, r := range p.Items {
 		r.Edges.Account = acc // every row is on acc: no query per row
-		p.Cursors = append(p.Cursors, seqCursor(*r.Seq))
 	}
 	return p, nil
 }
@@ -163,42 +163,26 @@ func (s *Service) Requests(ctx context.Context, accountID *gid.ID, status *credi
 	if err != nil {
 		return nil, err
 	}
-	limit, err := page.limit()
-	if err != nil {
-		return nil, err
-	}
-	var where []predicate.CreditRequest
+	q := s.db.CreditRequest.Query().Where(listFilter(acc, status, creditrequest.AccountID, creditrequest.StatusEQ)...).
+		WithAccount(withAgency).WithTransaction()
+	return paginate(ctx, page, createdCursors, byCreated(q, true, "requests",
+		func(r *ent.CreditRequest) createdKey { return createdKey{r.CreatedAt, r.ID} }))
+}
+
+// listFilter narrows the requests or invoices to acc and status, each when
+// given.
+func listFilter[P, S any](acc *ent.Account, status *S, accountIs func(gid.ID) P, statusIs func(S) P) []P {
+	var where []P
 	if acc != nil {
-		where = append(where, creditrequest.AccountID(acc.ID))
+		where = append(where, accountIs(acc.ID))
 	}
 	if status != nil {
-		where = append(where, creditrequest.StatusEQ(*status))
+		where = append(where, statusIs(*status))
 	}
-	total, err := s.db.CreditRequest.Query().Where(where...).Count(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("counting requests: %w", err)
-	}
-	q := s.db.CreditRequest.Query().Where(where...).
-		WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).
-		WithTransaction()
-	if page.After != nil {
-		t, id, err := parseTimeCursor(*page.After)
-		if err != nil {
-			return nil, err
-		}
-		q.Where(creditrequest.Or(creditrequest.CreatedAtLT(t), creditrequest.And(creditrequest.CreatedAt(t), creditrequest.IDLT(id))))
-	}
-	rows, err := q.Order(ent.Desc(creditrequest.FieldCreatedAt), ent.Desc(creditrequest.FieldID)).Limit(limit + 1).All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("listing requests: %w", err)
-	}
-	rows, more := trim(rows, limit)
-	p := &Page[*ent.CreditRequest]{Items: rows, HasNext: more, HasPrevious: page.After != nil, Total: total}
-	for _, r := range rows {
-		p.Cursors = append(p.Cursors, timeCursor(r.CreatedAt, r.ID))
-	}
-	return p, nil
+	return where
 }
+
+func withAgency(q *ent.AccountQuery) { q.WithAgency() }
 
 // Invoices lists invoices, newest first.
 func (s *Service) Invoices(ctx context.Context, accountID *gid.ID, status *invoice.Status, page PageArgs) (*Page[*ent.Invoice], error) {
@@ -206,41 +190,10 @@ func (s *Service) Invoices(ctx context.Context, accountID *gid.ID, status *invoi
 	if err != nil {
 		return nil, err
 	}
-	limit, err := page.limit()
-	if err != nil {
-		return nil, err
-	}
-	var where []predicate.Invoice
-	if acc != nil {
-		where = append(where, invoice.AccountID(acc.ID))
-	}
-	if status != nil {
-		where = append(where, invoice.StatusEQ(*status))
-	}
-	total, err := s.db.Invoice.Query().Where(where...).Count(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("counting invoices: %w", err)
-	}
-	q := s.db.Invoice.Query().Where(where...).
-		WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).
-		WithTransaction()
-	if page.After != nil {
-		t, id, err := parseTimeCursor(*page.After)
-		if err != nil {
-			return nil, err
-		}
-		q.Where(invoice.Or(invoice.CreatedAtLT(t), invoice.And(invoice.CreatedAt(t), invoice.IDLT(id))))
-	}
-	rows, err := q.Order(ent.Desc(invoice.FieldCreatedAt), ent.Desc(invoice.FieldID)).Limit(limit + 1).All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("listing invoices: %w", err)
-	}
-	rows, more := trim(rows, limit)
-	p := &Page[*ent.Invoice]{Items: rows, HasNext: more, HasPrevious: page.After != nil, Total: total}
-	for _, r := range rows {
-		p.Cursors = append(p.Cursors, timeCursor(r.CreatedAt, r.ID))
-	}
-	return p, nil
+	q := s.db.Invoice.Query().Where(listFilter(acc, status, invoice.AccountID, invoice.StatusEQ)...).
+		WithAccount(withAgency).WithTransaction()
+	return paginate(ctx, page, createdCursors, byCreated(q, true, "invoices",
+		func(r *ent.Invoice) createdKey { return createdKey{r.CreatedAt, r.ID} }))
 }
 
 // Services lists the services of the account's agency.
@@ -322,31 +275,14 @@ func (s *Service) PoolAccount(ctx context.Context, ag *ent.Agency) (*ent.Account
 
 // AgencyAccounts lists the agency's accounts (pool included) oldest first.
 func (s *Service) AgencyAccounts(ctx context.Context, ag *ent.Agency, page PageArgs) (*Page[*ent.Account], error) {
-	limit, err := page.limit()
+	q := s.db.Account.Query().Where(account.AgencyID(ag.ID))
+	p, err := paginate(ctx, page, createdCursors, byCreated(q, false, "accounts",
+		func(r *ent.Account) createdKey { return createdKey{r.CreatedAt, r.ID} }))
 	if err != nil {
 		return nil, err
 	}
-	total, err := s.db.Account.Query().Where(account.AgencyID(ag.ID)).Count(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("counting accounts: %w", err)
-	}
-	q := s.db.Account.Query().Where(account.AgencyID(ag.ID))
-	if page.After != nil {
-		t, id, err := parseTimeCursor(*page.After)
-		if err != nil {
-			return nil, err
-		}
-		q.Where(account.Or(account.CreatedAtGT(t), account.And(account.CreatedAt(t), account.IDGT(id))))
-	}
-	rows, err := q.Order(ent.Asc(account.FieldCreatedAt), ent.Asc(account.FieldID)).Limit(limit + 1).All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("listing accounts: %w", err)
-	}
-	rows, more := trim(rows, limit)
-	p := &Page[*ent.Account]{Items: rows, HasNext: more, HasPrevious: page.After != nil, Total: total}
-	for _, r := range rows {
+	for _, r := range p.Items {
 		r.Edges.Agency = ag
-		p.Cursors = append(p.Cursors, timeCursor(r.CreatedAt, r.ID))
 	}
 	return p, nil
 }
@@ -498,13 +434,13 @@ func (s *Service) ServiceAvailability(ctx context.Context, svc *ent.Service, acc
 // ownBalance is Account(ctx, id) and its balance in cur (default: the
 // agency's currency) in ONE query, for the commonest read of all: a
 // client reading its own account (id nil or its own). ok is false for any
-// other viewer or account: the caller takes the general path. The account
-// and agency are built from the row (the scope is the token's account and
-// agency, as the interceptors would apply); their edges are resolved
+// other viewer or account: the caller takes the general path. Every table
+// it reads is narrowed to the viewer by the interceptors' rule (scopeSQL):
+// for accounts, that is the viewer's own account, the row wanted. The
+// account and agency are built from the row; their edges are resolved
 // through the domain, never through ent.
 func (s *Service) ownBalance(ctx context.Context, id *gid.ID, cur *string) (acc *ent.Account, b *ent.Balance, ok bool, err error) {
-	v, err := viewerOf(ctx)
-	if err != nil || !v.IsClient() || isSystem(ctx) || (id != nil && string(*id) != v.AccountID) {
+	if !ownAccount(ctx, id) {
 		return nil, nil, false, nil
 	}
 	var want any // NULL: the agency's default currency
@@ -515,24 +451,8 @@ func (s *Service) ownBalance(ctx context.Context, id *gid.ID, cur *string) (acc 
 		}
 		want = c
 	}
-	rows, err := s.db.QueryContext(ctx, s.rebind(`
-		SELECT a.created_at, a.name, a.kind, ag.created_at, ag.name, ag.default_currency, ag.credit_payments_enabled,
-			COALESCE(?, ag.default_currency), b.id, b.available, b.seq, b.updated_at
-		FROM accounts a JOIN agencies ag ON ag.id = a.agency_id
-		LEFT JOIN balances b ON b.account_id = a.id AND b.currency = COALESCE(?, ag.default_currency)
-		WHERE a.id = ? AND a.agency_id = ?`), want, want, v.AccountID, v.AgencyID)
-	if err != nil {
-		return nil, nil, true, fmt.Errorf("loading balance: %w", err)
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, nil, true, fmt.Errorf("loading balance: %w", err)
-		}
-		return nil, nil, true, notFound("account")
-	}
-	acc = &ent.Account{ID: gid.ID(v.AccountID), AgencyID: gid.ID(v.AgencyID)}
-	ag := &ent.Agency{ID: gid.ID(v.AgencyID)}
+	q := ownQuery(ctx, `COALESCE(?, ag.default_currency), b.id, b.available, b.seq, b.updated_at`, want).add(`
+		LEFT JOIN balances b ON b.account_id = a.id AND b.currency = COALESCE(?, ag.default_currency) AND `, want).scope(ctx, ent.TypeBalance, "b")
 	var (
 		currency  string
 		bid       sql.NullString
@@ -540,18 +460,16 @@ func (s *Service) ownBalance(ctx context.Context, id *gid.ID, cur *string) (acc 
 		seq       sql.NullInt64
 		updatedAt sql.NullTime
 	)
-	if err := rows.Scan(&acc.CreatedAt, &acc.Name, &acc.Kind, &ag.CreatedAt, &ag.Name, &ag.DefaultCurrency, &ag.CreditPaymentsEnabled,
-		&currency, &bid, &avail, &seq, &updatedAt); err != nil {
-		return nil, nil, true, fmt.Errorf("reading balance: %w", err)
+	acc, err = s.ownRow(ctx, q, "balance", &currency, &bid, &avail, &seq, &updatedAt)
+	if err != nil {
+		return nil, nil, true, err
 	}
-	acc.CreatedAt, ag.CreatedAt = acc.CreatedAt.UTC(), ag.CreatedAt.UTC()
-	acc.Edges.Agency = ag
 	b = &ent.Balance{AccountID: acc.ID, AgencyID: acc.AgencyID, Currency: currency, UpdatedAt: acc.CreatedAt}
 	if bid.Valid {
 		b.ID, b.Available, b.Seq, b.UpdatedAt = gid.ID(bid.String), avail.Int64, seq.Int64, updatedAt.Time.UTC()
 	}
 	b.Edges.Account = acc
-	return acc, b, true, rows.Close()
+	return acc, b, true, nil
 }
 
 // BalanceOf is the balance query: the account named (or the viewer's) in
@@ -588,47 +506,72 @@ func (s *Service) HistoryOf(ctx context.Context, id *gid.ID, cur *string, dir *D
 // ownAccountService is Account(ctx, id) and the agency's service svcID in
 // one query, for a client spending from its own account (id nil or its
 // own); ok is false otherwise (the caller takes the general path). As in
-// ownBalance, the entities are built from the row.
+// ownBalance, every table is narrowed by scopeSQL and the entities are
+// built from the row.
 func (s *Service) ownAccountService(ctx context.Context, id *gid.ID, svcID gid.ID) (acc *ent.Account, svc *ent.Service, ok bool, err error) {
-	v, err := viewerOf(ctx)
-	if err != nil || !v.IsClient() || isSystem(ctx) || (id != nil && string(*id) != v.AccountID) {
+	if !ownAccount(ctx, id) {
 		return nil, nil, false, nil
 	}
-	rows, err := s.db.QueryContext(ctx, s.rebind(`
-		SELECT a.created_at, a.name, a.kind, ag.created_at, ag.name, ag.default_currency, ag.credit_payments_enabled,
-			sv.id, sv.created_at, sv.name, sv.price, sv.currency, sv.credit_eligible
-		FROM accounts a JOIN agencies ag ON ag.id = a.agency_id
-		LEFT JOIN services sv ON sv.id = ? AND sv.agency_id = a.agency_id
-		WHERE a.id = ? AND a.agency_id = ?`), svcID, v.AccountID, v.AgencyID)
-	if err != nil {
-		return nil, nil, true, fmt.Errorf("loading account: %w", err)
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, nil, true, fmt.Errorf("loading account: %w", err)
-		}
-		return nil, nil, true, notFound("account")
-	}
-	acc = &ent.Account{ID: gid.ID(v.AccountID), AgencyID: gid.ID(v.AgencyID)}
-	ag := &ent.Agency{ID: gid.ID(v.AgencyID)}
+	q := ownQuery(ctx, `sv.id, sv.created_at, sv.name, sv.price, sv.currency, sv.credit_eligible`).add(`
+		LEFT JOIN services sv ON sv.id = ? AND sv.agency_id = a.agency_id AND `, svcID).scope(ctx, ent.TypeService, "sv")
 	var (
 		sid, name, cur sql.NullString
 		created        sql.NullTime
 		price          sql.NullInt64
 		eligible       sql.NullBool
 	)
-	if err := rows.Scan(&acc.CreatedAt, &acc.Name, &acc.Kind, &ag.CreatedAt, &ag.Name, &ag.DefaultCurrency, &ag.CreditPaymentsEnabled,
-		&sid, &created, &name, &price, &cur, &eligible); err != nil {
-		return nil, nil, true, fmt.Errorf("reading account: %w", err)
+	acc, err = s.ownRow(ctx, q, "account", &sid, &created, &name, &price, &cur, &eligible)
+	if err != nil {
+		return nil, nil, true, err
 	}
-	acc.CreatedAt, ag.CreatedAt = acc.CreatedAt.UTC(), ag.CreatedAt.UTC()
-	acc.Edges.Agency = ag
+	ag := acc.Edges.Agency
 	if !sid.Valid {
 		return nil, nil, true, notFound("service")
 	}
 	svc = &ent.Service{ID: gid.ID(sid.String), CreatedAt: created.Time.UTC(), AgencyID: ag.ID, Name: name.String,
 		Price: price.Int64, Currency: cur.String, CreditEligible: eligible.Bool}
 	svc.Edges.Agency = ag
-	return acc, svc, true, rows.Close()
+	return acc, svc, true, nil
+}
+
+// ownQuery starts the one-query read of the viewer's own account and its
+// agency (accounts a, agencies ag) with more columns; the caller joins
+// what those come from, and ownRow reads it.
+func ownQuery(ctx context.Context, columns string, args ...any) *rawQuery {
+	return new(rawQuery).add(`
+		SELECT a.id, a.agency_id, a.created_at, a.name, a.kind, ag.created_at, ag.name, ag.default_currency, ag.credit_payments_enabled,
+			`+columns+`
+		FROM accounts a JOIN agencies ag ON ag.id = a.agency_id AND `, args...).scope(ctx, ent.TypeAgency, "ag")
+}
+
+// ownRow narrows q to the viewer's account (scopeSQL: for accounts, that is
+// the viewer's own, the row wanted), reads its one row and builds the
+// account and agency from it, scanning the other columns into dest. what
+// names the read in errors.
+func (s *Service) ownRow(ctx context.Context, q *rawQuery, what string, dest ...any) (*ent.Account, error) {
+	q.add(`
+		WHERE `).scope(ctx, ent.TypeAccount, "a")
+	if q.err != nil {
+		return nil, q.err
+	}
+	rows, err := s.db.QueryContext(ctx, s.rebind(q.text.String()), q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", what, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("loading %s: %w", what, err)
+		}
+		return nil, notFound("account")
+	}
+	acc, ag := &ent.Account{}, &ent.Agency{}
+	if err := rows.Scan(append([]any{&acc.ID, &acc.AgencyID, &acc.CreatedAt, &acc.Name, &acc.Kind,
+		&ag.CreatedAt, &ag.Name, &ag.DefaultCurrency, &ag.CreditPaymentsEnabled}, dest...)...); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	ag.ID = acc.AgencyID
+	acc.CreatedAt, ag.CreatedAt = acc.CreatedAt.UTC(), ag.CreatedAt.UTC()
+	acc.Edges.Agency = ag
+	return acc, rows.Close()
 }

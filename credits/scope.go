@@ -2,31 +2,28 @@ package credits
 
 import (
 	"context"
+	"strings"
+	"sync"
+	"weak"
 
 	"entgo.io/ent/dialect/sql"
 
 	"creditgate/auth"
 	"creditgate/ent"
-	"creditgate/ent/account"
-	"creditgate/ent/agency"
-	"creditgate/ent/alertrule"
-	"creditgate/ent/balance"
-	"creditgate/ent/card"
-	"creditgate/ent/creditpackage"
-	"creditgate/ent/creditrequest"
 	"creditgate/ent/intercept"
-	"creditgate/ent/invoice"
-	"creditgate/ent/payment"
-	"creditgate/ent/posting"
-	"creditgate/ent/service"
-	"creditgate/ent/topuprule"
 	"creditgate/gid"
+	"creditgate/tenancy"
 )
 
-// Tenant scope lives here and only here: these interceptors are installed on
-// the ent client, so every read of every entity (lists, node(id:), edges)
-// is narrowed to what the viewer may see, whichever code path issues it. A
-// resolver cannot forget it, because it never gets an unscoped client.
+// Tenant scope lives here and only here: one interceptor is installed on
+// the ent client (New does it), so every read of every entity (lists,
+// node(id:), edges) is narrowed to what the viewer may see, whichever code
+// path issues it. A resolver cannot forget it, because it never gets an
+// unscoped client; an entity cannot be forgotten either, because the
+// interceptor narrows each by the tenancy its schema declares
+// (ent.Tenancy, from the tenancy mixins of ent/schema), and reads of an
+// entity that declares none are the system's only. Hand-written SQL reads
+// narrow by the same rule through scopeSQL.
 //
 //	client roles:  their own account (services and packages: their agency's)
 //	agency_admin:  everything of their agency
@@ -66,63 +63,46 @@ func scopeOf(ctx context.Context) (gid.ID, gid.ID, bool, error) {
 	}
 }
 
-// InstallScope installs the scope filters on every entity of client.
+// InstallScope installs the scope filter on every entity of client, once
+// however often it is called (New calls it).
 func InstallScope(client *ent.Client) {
-	client.Agency.Intercept(intercept.TraverseAgency(func(ctx context.Context, q *ent.AgencyQuery) error {
-		ag, _, all, err := scopeOf(ctx)
-		if err == nil && !all {
-			q.Where(agency.ID(ag))
-		}
-		return err
-	}))
-	client.Account.Intercept(intercept.TraverseAccount(ofTenant[*ent.AccountQuery](account.AgencyID, account.ID)))
-	client.Balance.Intercept(intercept.TraverseBalance(ofTenant[*ent.BalanceQuery](balance.AgencyID, balance.AccountID)))
-	client.Posting.Intercept(intercept.TraversePosting(ofTenant[*ent.PostingQuery](posting.AgencyID, posting.AccountID)))
-	client.CreditRequest.Intercept(intercept.TraverseCreditRequest(ofTenant[*ent.CreditRequestQuery](creditrequest.AgencyID, creditrequest.AccountID)))
-	client.Invoice.Intercept(intercept.TraverseInvoice(ofTenant[*ent.InvoiceQuery](invoice.AgencyID, invoice.AccountID)))
-	client.Payment.Intercept(intercept.TraversePayment(ofTenant[*ent.PaymentQuery](payment.AgencyID, payment.AccountID)))
-	client.Card.Intercept(intercept.TraverseCard(ofTenant[*ent.CardQuery](card.AgencyID, card.AccountID)))
-	client.TopUpRule.Intercept(intercept.TraverseTopUpRule(ofTenant[*ent.TopUpRuleQuery](topuprule.AgencyID, topuprule.AccountID)))
-	client.AlertRule.Intercept(intercept.TraverseAlertRule(ofTenant[*ent.AlertRuleQuery](alertrule.AgencyID, alertrule.AccountID)))
-	// Services and packages are the agency's catalogue: every client sees it.
-	client.Service.Intercept(intercept.TraverseService(ofAgency[*ent.ServiceQuery](service.AgencyID)))
-	client.CreditPackage.Intercept(intercept.TraverseCreditPackage(ofAgency[*ent.CreditPackageQuery](creditpackage.AgencyID)))
-	// The journal, idempotency records and jobs are internal bookkeeping.
-	client.Journal.Intercept(intercept.TraverseJournal(func(ctx context.Context, _ *ent.JournalQuery) error {
-		return systemOnly(ctx)
-	}))
-	client.IdempotencyKey.Intercept(intercept.TraverseIdempotencyKey(func(ctx context.Context, _ *ent.IdempotencyKeyQuery) error {
-		return systemOnly(ctx)
-	}))
-	client.Job.Intercept(intercept.TraverseJob(func(ctx context.Context, _ *ent.JobQuery) error {
-		return systemOnly(ctx)
+	scopedMu.Lock()
+	defer scopedMu.Unlock()
+	key := weak.Make(client)
+	if _, done := scoped[key]; done {
+		return
+	}
+	scoped[key] = struct{}{}
+	client.Intercept(intercept.TraverseFunc(func(ctx context.Context, q intercept.Query) error {
+		return narrow(ctx, ent.Tenancy[q.Type()], func(column string, id gid.ID) {
+			q.WhereP(sql.FieldEQ(column, id))
+		})
 	}))
 }
 
-// ofTenant narrows an entity owned by an account of an agency: an agency
-// admin sees their agency's, a client only their own account's.
-func ofTenant[Q interface{ Where(...P) Q }, P ~func(*sql.Selector)](agencyIs, accountIs func(gid.ID) P) func(context.Context, Q) error {
-	return func(ctx context.Context, q Q) error {
-		ag, acc, all, err := scopeOf(ctx)
-		if err == nil && !all {
-			q.Where(agencyIs(ag))
-			if acc != "" {
-				q.Where(accountIs(acc))
-			}
-		}
-		return err
-	}
-}
+var (
+	scopedMu sync.Mutex
+	scoped   = map[weak.Pointer[ent.Client]]struct{}{} // clients InstallScope has seen
+)
 
-// ofAgency narrows an entity every account of the agency may see.
-func ofAgency[Q interface{ Where(...P) Q }, P ~func(*sql.Selector)](agencyIs func(gid.ID) P) func(context.Context, Q) error {
-	return func(ctx context.Context, q Q) error {
-		ag, _, all, err := scopeOf(ctx)
-		if err == nil && !all {
-			q.Where(agencyIs(ag))
-		}
+// narrow applies the viewer's scope to a read of an entity of tenancy t:
+// it calls eq for each column the rows must match (an agency admin gets the
+// rows of its agency, a client those of its own account or, for the
+// agency's catalogue, its agency's). A system-only entity is NOT_FOUND to
+// every viewer.
+func narrow(ctx context.Context, t tenancy.Scope, eq func(column string, id gid.ID)) error {
+	if t.SystemOnly() {
+		return systemOnly(ctx)
+	}
+	ag, acc, all, err := scopeOf(ctx)
+	if err != nil || all {
 		return err
 	}
+	eq(t.Agency, ag)
+	if acc != "" && t.Account != "" {
+		eq(t.Account, acc)
+	}
+	return nil
 }
 
 func systemOnly(ctx context.Context) error {
@@ -130,4 +110,58 @@ func systemOnly(ctx context.Context) error {
 		return nil
 	}
 	return notFound("object")
+}
+
+// scopeSQL is the scope rule for hand-written SQL: the condition that
+// narrows the rows of entity typ's table, read as alias, to the viewer's,
+// exactly as the interceptor narrows typ's queries, and its arguments in
+// the order of its placeholders. It is "TRUE" when the viewer sees all.
+func scopeSQL(ctx context.Context, typ, alias string) (string, []any, error) {
+	var (
+		conds []string
+		args  []any
+	)
+	err := narrow(ctx, ent.Tenancy[typ], func(column string, id gid.ID) {
+		conds = append(conds, alias+"."+column+" = ?")
+		args = append(args, id)
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	if len(conds) == 0 {
+		return "TRUE", nil, nil
+	}
+	return strings.Join(conds, " AND "), args, nil
+}
+
+// rawQuery is hand-written SQL built in order, with its arguments.
+type rawQuery struct {
+	text strings.Builder
+	args []any
+	err  error
+}
+
+// add appends text and the arguments of its placeholders.
+func (q *rawQuery) add(text string, args ...any) *rawQuery {
+	q.text.WriteString(text)
+	q.args = append(q.args, args...)
+	return q
+}
+
+// scope appends the condition that narrows entity typ's table, read as
+// alias, to the viewer (scopeSQL); its error is the query's.
+func (q *rawQuery) scope(ctx context.Context, typ, alias string) *rawQuery {
+	cond, args, err := scopeSQL(ctx, typ, alias)
+	if err != nil && q.err == nil {
+		q.err = err
+	}
+	return q.add(cond, args...)
+}
+
+// ownAccount says whether the viewer reads its own account, the one-query
+// fast path of a client (ownBalance, ownAccountService): its scope is one
+// account (scopeOf) and id is nil or that account.
+func ownAccount(ctx context.Context, id *gid.ID) bool {
+	_, acc, all, err := scopeOf(ctx)
+	return err == nil && !all && acc != "" && (id == nil || *id == acc)
 }

@@ -69,9 +69,11 @@ func (s *Service) ObserveMoney(f MoneyObserver) { s.moneyMoved = f }
 // UseProvider routes a payment method (CARD or PAYPAL) to p.
 func (s *Service) UseProvider(method string, p Provider) { s.providers[method] = p }
 
-// New returns the domain service over db, whose client must carry the
-// Interceptors of this package (Open in package db installs them).
+// New returns the domain service over db. It installs the tenant scope on
+// the client (InstallScope): every read through it, the service's or
+// anyone else's, is narrowed to the viewer in ctx from then on.
 func New(db *ent.Client, dialectName string, log *slog.Logger) *Service {
+	InstallScope(db)
 	if log == nil {
 		log = slog.Default()
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/lib/pq"    // PostgreSQL driver
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
 
-	"creditgate/credits"
 	"creditgate/ent"
 )
 
@@ -97,7 +96,8 @@ func (d *DB) StalledConns() int64 {
 }
 
 // Open connects to dsn (postgres://… or a SQLite file path; "" means
-// DefaultSQLitePath), migrates the schema and installs the tenant scope.
+// DefaultSQLitePath) and migrates the schema. The tenant scope is the
+// domain's: credits.New installs it on the client.
 func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	var (
 		d   *DB
@@ -263,15 +263,12 @@ func openSQLite(path string, opt Options) (*DB, error) {
 
 func newDB(sqldb *sql.DB, name string) *DB {
 	client := ent.NewClient(ent.Driver(newPreparingDriver(name, sqldb)))
-	credits.InstallScope(client)
 	return &DB{Client: client, SQL: sqldb, Dialect: name}
 }
 
 // NewClient wraps an already-open driver (tests use it to count queries).
 func NewClient(drv dialect.Driver) *ent.Client {
-	client := ent.NewClient(ent.Driver(drv))
-	credits.InstallScope(client)
-	return client
+	return ent.NewClient(ent.Driver(drv))
 }
 
 func redact(dsn string) string {

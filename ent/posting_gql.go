@@ -5,7 +5,7 @@ package ent
 // resolver goroutine per row and field.
 
 import (
-	"creditgate/graph/enums"
+	"creditgate/enums"
 	"creditgate/money"
 )
 

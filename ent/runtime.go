@@ -39,7 +39,7 @@ func init() {
 	// account.DefaultCreatedAt holds the default value on creation for the created_at field.
 	account.DefaultCreatedAt = accountDescCreatedAt.Default.(func() time.Time)
 	// accountDescName is the schema descriptor for name field.
-	accountDescName := accountFields[1].Descriptor()
+	accountDescName := accountFields[0].Descriptor()
 	// account.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	account.NameValidator = func() func(string) error {
 		validators := accountDescName.Validators
@@ -133,7 +133,7 @@ func init() {
 	// alertrule.DefaultCreatedAt holds the default value on creation for the created_at field.
 	alertrule.DefaultCreatedAt = alertruleDescCreatedAt.Default.(func() time.Time)
 	// alertruleDescCurrency is the schema descriptor for currency field.
-	alertruleDescCurrency := alertruleFields[2].Descriptor()
+	alertruleDescCurrency := alertruleFields[0].Descriptor()
 	// alertrule.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
 	alertrule.CurrencyValidator = func() func(string) error {
 		validators := alertruleDescCurrency.Validators
@@ -151,15 +151,15 @@ func init() {
 		}
 	}()
 	// alertruleDescEnabled is the schema descriptor for enabled field.
-	alertruleDescEnabled := alertruleFields[3].Descriptor()
+	alertruleDescEnabled := alertruleFields[1].Descriptor()
 	// alertrule.DefaultEnabled holds the default value on creation for the enabled field.
 	alertrule.DefaultEnabled = alertruleDescEnabled.Default.(bool)
 	// alertruleDescEmail is the schema descriptor for email field.
-	alertruleDescEmail := alertruleFields[5].Descriptor()
+	alertruleDescEmail := alertruleFields[3].Descriptor()
 	// alertrule.EmailValidator is a validator for the "email" field. It is called by the builders before save.
 	alertrule.EmailValidator = alertruleDescEmail.Validators[0].(func(string) error)
 	// alertruleDescUpdatedAt is the schema descriptor for updated_at field.
-	alertruleDescUpdatedAt := alertruleFields[11].Descriptor()
+	alertruleDescUpdatedAt := alertruleFields[9].Descriptor()
 	// alertrule.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	alertrule.DefaultUpdatedAt = alertruleDescUpdatedAt.Default.(func() time.Time)
 	// alertrule.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
@@ -176,7 +176,7 @@ func init() {
 	balanceFields := schema.Balance{}.Fields()
 	_ = balanceFields
 	// balanceDescCurrency is the schema descriptor for currency field.
-	balanceDescCurrency := balanceFields[2].Descriptor()
+	balanceDescCurrency := balanceFields[0].Descriptor()
 	// balance.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
 	balance.CurrencyValidator = func() func(string) error {
 		validators := balanceDescCurrency.Validators
@@ -194,19 +194,19 @@ func init() {
 		}
 	}()
 	// balanceDescAvailable is the schema descriptor for available field.
-	balanceDescAvailable := balanceFields[3].Descriptor()
+	balanceDescAvailable := balanceFields[1].Descriptor()
 	// balance.DefaultAvailable holds the default value on creation for the available field.
 	balance.DefaultAvailable = balanceDescAvailable.Default.(int64)
 	// balanceDescSeq is the schema descriptor for seq field.
-	balanceDescSeq := balanceFields[4].Descriptor()
+	balanceDescSeq := balanceFields[2].Descriptor()
 	// balance.DefaultSeq holds the default value on creation for the seq field.
 	balance.DefaultSeq = balanceDescSeq.Default.(int64)
 	// balanceDescUpdatedAt is the schema descriptor for updated_at field.
-	balanceDescUpdatedAt := balanceFields[5].Descriptor()
+	balanceDescUpdatedAt := balanceFields[3].Descriptor()
 	// balance.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	balance.DefaultUpdatedAt = balanceDescUpdatedAt.Default.(func() time.Time)
 	// balanceDescAlertLow is the schema descriptor for alert_low field.
-	balanceDescAlertLow := balanceFields[8].Descriptor()
+	balanceDescAlertLow := balanceFields[6].Descriptor()
 	// balance.DefaultAlertLow holds the default value on creation for the alert_low field.
 	balance.DefaultAlertLow = balanceDescAlertLow.Default.(bool)
 	// balanceDescID is the schema descriptor for id field.
@@ -227,7 +227,7 @@ func init() {
 	// card.DefaultCreatedAt holds the default value on creation for the created_at field.
 	card.DefaultCreatedAt = cardDescCreatedAt.Default.(func() time.Time)
 	// cardDescLast4 is the schema descriptor for last4 field.
-	cardDescLast4 := cardFields[6].Descriptor()
+	cardDescLast4 := cardFields[4].Descriptor()
 	// card.Last4Validator is a validator for the "last4" field. It is called by the builders before save.
 	card.Last4Validator = cardDescLast4.Validators[0].(func(string) error)
 	// cardDescID is the schema descriptor for id field.
@@ -248,7 +248,7 @@ func init() {
 	// creditpackage.DefaultCreatedAt holds the default value on creation for the created_at field.
 	creditpackage.DefaultCreatedAt = creditpackageDescCreatedAt.Default.(func() time.Time)
 	// creditpackageDescName is the schema descriptor for name field.
-	creditpackageDescName := creditpackageFields[1].Descriptor()
+	creditpackageDescName := creditpackageFields[0].Descriptor()
 	// creditpackage.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	creditpackage.NameValidator = func() func(string) error {
 		validators := creditpackageDescName.Validators
@@ -266,7 +266,7 @@ func init() {
 		}
 	}()
 	// creditpackageDescCurrency is the schema descriptor for currency field.
-	creditpackageDescCurrency := creditpackageFields[4].Descriptor()
+	creditpackageDescCurrency := creditpackageFields[3].Descriptor()
 	// creditpackage.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
 	creditpackage.CurrencyValidator = func() func(string) error {
 		validators := creditpackageDescCurrency.Validators
@@ -301,7 +301,7 @@ func init() {
 	// creditrequest.DefaultCreatedAt holds the default value on creation for the created_at field.
 	creditrequest.DefaultCreatedAt = creditrequestDescCreatedAt.Default.(func() time.Time)
 	// creditrequestDescCurrency is the schema descriptor for currency field.
-	creditrequestDescCurrency := creditrequestFields[3].Descriptor()
+	creditrequestDescCurrency := creditrequestFields[1].Descriptor()
 	// creditrequest.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
 	creditrequest.CurrencyValidator = func() func(string) error {
 		validators := creditrequestDescCurrency.Validators
@@ -319,15 +319,15 @@ func init() {
 		}
 	}()
 	// creditrequestDescReference is the schema descriptor for reference field.
-	creditrequestDescReference := creditrequestFields[5].Descriptor()
+	creditrequestDescReference := creditrequestFields[3].Descriptor()
 	// creditrequest.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
 	creditrequest.ReferenceValidator = creditrequestDescReference.Validators[0].(func(string) error)
 	// creditrequestDescPaid is the schema descriptor for paid field.
-	creditrequestDescPaid := creditrequestFields[8].Descriptor()
+	creditrequestDescPaid := creditrequestFields[6].Descriptor()
 	// creditrequest.DefaultPaid holds the default value on creation for the paid field.
 	creditrequest.DefaultPaid = creditrequestDescPaid.Default.(bool)
 	// creditrequestDescRejectionReason is the schema descriptor for rejection_reason field.
-	creditrequestDescRejectionReason := creditrequestFields[11].Descriptor()
+	creditrequestDescRejectionReason := creditrequestFields[9].Descriptor()
 	// creditrequest.RejectionReasonValidator is a validator for the "rejection_reason" field. It is called by the builders before save.
 	creditrequest.RejectionReasonValidator = creditrequestDescRejectionReason.Validators[0].(func(string) error)
 	// creditrequestDescID is the schema descriptor for id field.
@@ -377,7 +377,7 @@ func init() {
 	// invoice.DefaultCreatedAt holds the default value on creation for the created_at field.
 	invoice.DefaultCreatedAt = invoiceDescCreatedAt.Default.(func() time.Time)
 	// invoiceDescNumber is the schema descriptor for number field.
-	invoiceDescNumber := invoiceFields[2].Descriptor()
+	invoiceDescNumber := invoiceFields[0].Descriptor()
 	// invoice.NumberValidator is a validator for the "number" field. It is called by the builders before save.
 	invoice.NumberValidator = func() func(string) error {
 		validators := invoiceDescNumber.Validators
@@ -395,7 +395,7 @@ func init() {
 		}
 	}()
 	// invoiceDescCurrency is the schema descriptor for currency field.
-	invoiceDescCurrency := invoiceFields[4].Descriptor()
+	invoiceDescCurrency := invoiceFields[2].Descriptor()
 	// invoice.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
 	invoice.CurrencyValidator = func() func(string) error {
 		validators := invoiceDescCurrency.Validators
@@ -413,7 +413,7 @@ func init() {
 		}
 	}()
 	// invoiceDescCreditEligible is the schema descriptor for credit_eligible field.
-	invoiceDescCreditEligible := invoiceFields[6].Descriptor()
+	invoiceDescCreditEligible := invoiceFields[4].Descriptor()
 	// invoice.DefaultCreditEligible holds the default value on creation for the credit_eligible field.
 	invoice.DefaultCreditEligible = invoiceDescCreditEligible.Default.(bool)
 	// invoiceDescID is the schema descriptor for id field.
@@ -500,11 +500,11 @@ func init() {
 	// payment.DefaultCreatedAt holds the default value on creation for the created_at field.
 	payment.DefaultCreatedAt = paymentDescCreatedAt.Default.(func() time.Time)
 	// paymentDescProviderRef is the schema descriptor for provider_ref field.
-	paymentDescProviderRef := paymentFields[3].Descriptor()
+	paymentDescProviderRef := paymentFields[1].Descriptor()
 	// payment.DefaultProviderRef holds the default value on creation for the provider_ref field.
 	payment.DefaultProviderRef = paymentDescProviderRef.Default.(string)
 	// paymentDescCurrency is the schema descriptor for currency field.
-	paymentDescCurrency := paymentFields[8].Descriptor()
+	paymentDescCurrency := paymentFields[6].Descriptor()
 	// payment.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
 	payment.CurrencyValidator = func() func(string) error {
 		validators := paymentDescCurrency.Validators
@@ -522,7 +522,7 @@ func init() {
 		}
 	}()
 	// paymentDescUpdatedAt is the schema descriptor for updated_at field.
-	paymentDescUpdatedAt := paymentFields[13].Descriptor()
+	paymentDescUpdatedAt := paymentFields[11].Descriptor()
 	// payment.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	payment.DefaultUpdatedAt = paymentDescUpdatedAt.Default.(func() time.Time)
 	// payment.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
@@ -545,17 +545,17 @@ func init() {
 	// posting.DefaultCreatedAt holds the default value on creation for the created_at field.
 	posting.DefaultCreatedAt = postingDescCreatedAt.Default.(func() time.Time)
 	// postingDescBook is the schema descriptor for book field.
-	postingDescBook := postingFields[3].Descriptor()
+	postingDescBook := postingFields[0].Descriptor()
 	// posting.DefaultBook holds the default value on creation for the book field.
 	posting.DefaultBook = postingDescBook.Default.(string)
 	// postingDescReference is the schema descriptor for reference field.
-	postingDescReference := postingFields[5].Descriptor()
+	postingDescReference := postingFields[2].Descriptor()
 	// posting.DefaultReference holds the default value on creation for the reference field.
 	posting.DefaultReference = postingDescReference.Default.(string)
 	// posting.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
 	posting.ReferenceValidator = postingDescReference.Validators[0].(func(string) error)
 	// postingDescCurrency is the schema descriptor for currency field.
-	postingDescCurrency := postingFields[6].Descriptor()
+	postingDescCurrency := postingFields[3].Descriptor()
 	// posting.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
 	posting.CurrencyValidator = func() func(string) error {
 		validators := postingDescCurrency.Validators
@@ -590,7 +590,7 @@ func init() {
 	// service.DefaultCreatedAt holds the default value on creation for the created_at field.
 	service.DefaultCreatedAt = serviceDescCreatedAt.Default.(func() time.Time)
 	// serviceDescName is the schema descriptor for name field.
-	serviceDescName := serviceFields[1].Descriptor()
+	serviceDescName := serviceFields[0].Descriptor()
 	// service.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	service.NameValidator = func() func(string) error {
 		validators := serviceDescName.Validators
@@ -608,7 +608,7 @@ func init() {
 		}
 	}()
 	// serviceDescCurrency is the schema descriptor for currency field.
-	serviceDescCurrency := serviceFields[3].Descriptor()
+	serviceDescCurrency := serviceFields[2].Descriptor()
 	// service.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
 	service.CurrencyValidator = func() func(string) error {
 		validators := serviceDescCurrency.Validators
@@ -626,7 +626,7 @@ func init() {
 		}
 	}()
 	// serviceDescCreditEligible is the schema descriptor for credit_eligible field.
-	serviceDescCreditEligible := serviceFields[4].Descriptor()
+	serviceDescCreditEligible := serviceFields[3].Descriptor()
 	// service.DefaultCreditEligible holds the default value on creation for the credit_eligible field.
 	service.DefaultCreditEligible = serviceDescCreditEligible.Default.(bool)
 	// serviceDescID is the schema descriptor for id field.
@@ -647,7 +647,7 @@ func init() {
 	// topuprule.DefaultCreatedAt holds the default value on creation for the created_at field.
 	topuprule.DefaultCreatedAt = topupruleDescCreatedAt.Default.(func() time.Time)
 	// topupruleDescCurrency is the schema descriptor for currency field.
-	topupruleDescCurrency := topupruleFields[2].Descriptor()
+	topupruleDescCurrency := topupruleFields[0].Descriptor()
 	// topuprule.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
 	topuprule.CurrencyValidator = func() func(string) error {
 		validators := topupruleDescCurrency.Validators
@@ -665,15 +665,15 @@ func init() {
 		}
 	}()
 	// topupruleDescEnabled is the schema descriptor for enabled field.
-	topupruleDescEnabled := topupruleFields[3].Descriptor()
+	topupruleDescEnabled := topupruleFields[1].Descriptor()
 	// topuprule.DefaultEnabled holds the default value on creation for the enabled field.
 	topuprule.DefaultEnabled = topupruleDescEnabled.Default.(bool)
 	// topupruleDescConsecutiveFailures is the schema descriptor for consecutive_failures field.
-	topupruleDescConsecutiveFailures := topupruleFields[9].Descriptor()
+	topupruleDescConsecutiveFailures := topupruleFields[7].Descriptor()
 	// topuprule.DefaultConsecutiveFailures holds the default value on creation for the consecutive_failures field.
 	topuprule.DefaultConsecutiveFailures = topupruleDescConsecutiveFailures.Default.(int)
 	// topupruleDescUpdatedAt is the schema descriptor for updated_at field.
-	topupruleDescUpdatedAt := topupruleFields[17].Descriptor()
+	topupruleDescUpdatedAt := topupruleFields[15].Descriptor()
 	// topuprule.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	topuprule.DefaultUpdatedAt = topupruleDescUpdatedAt.Default.(func() time.Time)
 	// topuprule.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.

@@ -62,14 +62,18 @@ func (id ID) Prefix() string {
 // MarshalGQL writes the ID as a GraphQL ID (a JSON string).
 func (id ID) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(id))) }
 
-// UnmarshalGQL accepts a string. A malformed one is kept as is: it can never
-// match a row, so looking it up answers NOT_FOUND like any unknown id.
+// UnmarshalGQL accepts a string (or an ID: ent's generated Noder passes
+// one). A malformed one is kept as is: it can never match a row, so looking
+// it up answers NOT_FOUND like any unknown id.
 func (id *ID) UnmarshalGQL(v any) error {
-	s, ok := v.(string)
-	if !ok {
+	switch v := v.(type) {
+	case string:
+		*id = ID(v)
+	case ID:
+		*id = v
+	default:
 		return fmt.Errorf("an ID must be a string, got %T", v)
 	}
-	*id = ID(s)
 	return nil
 }
 

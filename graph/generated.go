@@ -12,8 +12,8 @@ import (
 	"creditgate/ent/invoice"
 	"creditgate/ent/posting"
 	"creditgate/ent/topuprule"
+	"creditgate/enums"
 	"creditgate/gid"
-	"creditgate/graph/enums"
 	"creditgate/graph/model"
 	"creditgate/money"
 	"errors"
@@ -3602,7 +3602,7 @@ func (ec *executionContext) field_Query_history_args(ctx context.Context, rawArg
 	args["currency"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "type",
 		func(ctx context.Context, v any) (*enums.TransactionType, error) {
-			return ec.unmarshalOTransactionType2ᚖcreditgateᚋgraphᚋenumsᚐTransactionType(ctx, v)
+			return ec.unmarshalOTransactionType2ᚖcreditgateᚋenumsᚐTransactionType(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6405,7 +6405,7 @@ func (ec *executionContext) _CreditTransaction_type(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v enums.TransactionType) graphql.Marshaler {
-			return ec.marshalNTransactionType2creditgateᚋgraphᚋenumsᚐTransactionType(ctx, selections, v)
+			return ec.marshalNTransactionType2creditgateᚋenumsᚐTransactionType(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16680,13 +16680,13 @@ func (ec *executionContext) marshalNTransactionKind2creditgateᚋentᚋposting�
 	return v
 }
 
-func (ec *executionContext) unmarshalNTransactionType2creditgateᚋgraphᚋenumsᚐTransactionType(ctx context.Context, v any) (enums.TransactionType, error) {
+func (ec *executionContext) unmarshalNTransactionType2creditgateᚋenumsᚐTransactionType(ctx context.Context, v any) (enums.TransactionType, error) {
 	var res enums.TransactionType
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNTransactionType2creditgateᚋgraphᚋenumsᚐTransactionType(ctx context.Context, sel ast.SelectionSet, v enums.TransactionType) graphql.Marshaler {
+func (ec *executionContext) marshalNTransactionType2creditgateᚋenumsᚐTransactionType(ctx context.Context, sel ast.SelectionSet, v enums.TransactionType) graphql.Marshaler {
 	return v
 }
 
@@ -17065,7 +17065,7 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
-func (ec *executionContext) unmarshalOTransactionType2ᚖcreditgateᚋgraphᚋenumsᚐTransactionType(ctx context.Context, v any) (*enums.TransactionType, error) {
+func (ec *executionContext) unmarshalOTransactionType2ᚖcreditgateᚋenumsᚐTransactionType(ctx context.Context, v any) (*enums.TransactionType, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -17074,7 +17074,7 @@ func (ec *executionContext) unmarshalOTransactionType2ᚖcreditgateᚋgraphᚋen
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOTransactionType2ᚖcreditgateᚋgraphᚋenumsᚐTransactionType(ctx context.Context, sel ast.SelectionSet, v *enums.TransactionType) graphql.Marshaler {
+func (ec *executionContext) marshalOTransactionType2ᚖcreditgateᚋenumsᚐTransactionType(ctx context.Context, sel ast.SelectionSet, v *enums.TransactionType) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -20,8 +20,8 @@ import (
 	"creditgate/credits"
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/invoice"
+	"creditgate/enums"
 	"creditgate/gid"
-	"creditgate/graph/enums"
 	"creditgate/reqid"
 )
 

@@ -15,13 +15,11 @@ import (
 type Card struct{ ent.Schema }
 
 func (Card) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: gid.Card}, createdMixin{}}
+	return []ent.Mixin{idMixin{prefix: gid.Card}, createdMixin{}, ofAccount()}
 }
 
 func (Card) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("agency_id").GoType(gid.ID("")).Immutable(),
-		field.String("account_id").GoType(gid.ID("")).Immutable(),
 		field.String("provider").Immutable(),
 		field.String("ref").Immutable(),          // the provider's payment method id
 		field.String("customer_ref").Immutable(), // the provider's customer it is attached to
@@ -49,13 +47,11 @@ func (Card) Indexes() []ent.Index {
 type TopUpRule struct{ ent.Schema }
 
 func (TopUpRule) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: gid.TopUpRule}, createdMixin{}}
+	return []ent.Mixin{idMixin{prefix: gid.TopUpRule}, createdMixin{}, ofAccount()}
 }
 
 func (TopUpRule) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("agency_id").GoType(gid.ID("")).Immutable(),
-		field.String("account_id").GoType(gid.ID("")).Immutable(),
 		field.String("currency").MinLen(3).MaxLen(3).Immutable(),
 		field.Bool("enabled").Default(true),
 		field.Int64("threshold"),
@@ -92,13 +88,11 @@ func (TopUpRule) Indexes() []ent.Index {
 type AlertRule struct{ ent.Schema }
 
 func (AlertRule) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: gid.AlertRule}, createdMixin{}}
+	return []ent.Mixin{idMixin{prefix: gid.AlertRule}, createdMixin{}, ofAccount()}
 }
 
 func (AlertRule) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("agency_id").GoType(gid.ID("")).Immutable(),
-		field.String("account_id").GoType(gid.ID("")).Immutable(),
 		field.String("currency").MinLen(3).MaxLen(3).Immutable(),
 		field.Bool("enabled").Default(true),
 		field.Int64("threshold"),
@@ -130,7 +124,7 @@ func (AlertRule) Indexes() []ent.Index {
 type Job struct{ ent.Schema }
 
 func (Job) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: gid.Job}, createdMixin{}}
+	return []ent.Mixin{idMixin{prefix: gid.Job}, createdMixin{}, systemOnly()}
 }
 
 func (Job) Fields() []ent.Field {

@@ -14,13 +14,11 @@ import (
 type CreditRequest struct{ ent.Schema }
 
 func (CreditRequest) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: gid.CreditRequest}, createdMixin{}}
+	return []ent.Mixin{idMixin{prefix: gid.CreditRequest}, createdMixin{}, ofAccount()}
 }
 
 func (CreditRequest) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("agency_id").GoType(gid.ID("")).Immutable(),
-		field.String("account_id").GoType(gid.ID("")).Immutable(),
 		field.Int64("amount").Immutable(),
 		field.String("currency").MinLen(3).MaxLen(3).Immutable(),
 		field.Enum("method").Values("CARD", "PAYPAL", "BANK_TRANSFER", "CRYPTO", "POSTPAID").Immutable(),
@@ -53,13 +51,11 @@ func (CreditRequest) Indexes() []ent.Index {
 type Invoice struct{ ent.Schema }
 
 func (Invoice) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: gid.Invoice}, createdMixin{}}
+	return []ent.Mixin{idMixin{prefix: gid.Invoice}, createdMixin{}, ofAccount()}
 }
 
 func (Invoice) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("agency_id").GoType(gid.ID("")).Immutable(),
-		field.String("account_id").GoType(gid.ID("")).Immutable(),
 		field.String("number").NotEmpty().MaxLen(100).Immutable(),
 		field.Int64("amount").Immutable(),
 		field.String("currency").MinLen(3).MaxLen(3).Immutable(),
@@ -89,12 +85,11 @@ func (Invoice) Indexes() []ent.Index {
 type Service struct{ ent.Schema }
 
 func (Service) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: gid.Service}, createdMixin{}}
+	return []ent.Mixin{idMixin{prefix: gid.Service}, createdMixin{}, ofAgency()}
 }
 
 func (Service) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("agency_id").GoType(gid.ID("")).Immutable(),
 		field.String("name").NotEmpty().MaxLen(200),
 		field.Int64("price"),
 		field.String("currency").MinLen(3).MaxLen(3),
@@ -116,12 +111,11 @@ func (Service) Indexes() []ent.Index {
 type CreditPackage struct{ ent.Schema }
 
 func (CreditPackage) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: gid.CreditPackage}, createdMixin{}}
+	return []ent.Mixin{idMixin{prefix: gid.CreditPackage}, createdMixin{}, ofAgency()}
 }
 
 func (CreditPackage) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("agency_id").GoType(gid.ID("")).Immutable(),
 		field.String("name").NotEmpty().MaxLen(200),
 		field.Int64("credits"),
 		field.Int64("price"),
@@ -145,13 +139,11 @@ func (CreditPackage) Indexes() []ent.Index {
 type Payment struct{ ent.Schema }
 
 func (Payment) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: gid.Payment}, createdMixin{}}
+	return []ent.Mixin{idMixin{prefix: gid.Payment}, createdMixin{}, ofAccount()}
 }
 
 func (Payment) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("agency_id").GoType(gid.ID("")).Immutable(),
-		field.String("account_id").GoType(gid.ID("")).Immutable(),
 		field.String("provider").Immutable(),
 		field.String("provider_ref").Default(""),
 		field.Enum("method").Values("CARD", "PAYPAL").Immutable(),

@@ -14,7 +14,7 @@ import (
 type Journal struct{ ent.Schema }
 
 func (Journal) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: gid.Journal}, createdMixin{}}
+	return []ent.Mixin{idMixin{prefix: gid.Journal}, createdMixin{}, systemOnly()}
 }
 
 func (Journal) Fields() []ent.Field {
@@ -35,14 +35,25 @@ func (Journal) Edges() []ent.Edge {
 type Posting struct{ ent.Schema }
 
 func (Posting) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: gid.Posting}, createdMixin{}}
+	return []ent.Mixin{
+		idMixin{prefix: gid.Posting}, createdMixin{},
+		leadingFields{fields: func() []ent.Field {
+			return []ent.Field{field.String("journal_id").GoType(gid.ID("")).Immutable()}
+		}},
+		postingTenancy(),
+	}
+}
+
+// postingTenancy: a leg on a counter-account has no account (nor, for the
+// platform's books, an agency).
+func postingTenancy() tenantMixin {
+	m := ofAccount()
+	m.optional = true
+	return m
 }
 
 func (Posting) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("journal_id").GoType(gid.ID("")).Immutable(),
-		field.String("agency_id").GoType(gid.ID("")).Optional().Immutable(),
-		field.String("account_id").GoType(gid.ID("")).Optional().Nillable().Immutable(),
 		// book names the counter-account of a leg without an account, e.g.
 		// "revenue" or "clearing:sandbox"; "" on account legs.
 		field.String("book").Default("").Immutable(),
@@ -78,7 +89,7 @@ func (Posting) Indexes() []ent.Index {
 type IdempotencyKey struct{ ent.Schema }
 
 func (IdempotencyKey) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: gid.Idempotency}, createdMixin{}}
+	return []ent.Mixin{idMixin{prefix: gid.Idempotency}, createdMixin{}, systemOnly()}
 }
 
 func (IdempotencyKey) Fields() []ent.Field {

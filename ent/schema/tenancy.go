@@ -15,7 +15,7 @@ import (
 type Agency struct{ ent.Schema }
 
 func (Agency) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: gid.Agency}, createdMixin{}}
+	return []ent.Mixin{idMixin{prefix: gid.Agency}, createdMixin{}, isAgency()}
 }
 
 func (Agency) Fields() []ent.Field {
@@ -39,12 +39,11 @@ func (Agency) Edges() []ent.Edge {
 type Account struct{ ent.Schema }
 
 func (Account) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: gid.Account}, createdMixin{}}
+	return []ent.Mixin{idMixin{prefix: gid.Account}, createdMixin{}, isAccount()}
 }
 
 func (Account) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("agency_id").GoType(gid.ID("")).Immutable(),
 		field.String("name").NotEmpty().MaxLen(200),
 		field.Enum("kind").Values("CLIENT", "AGENCY").Immutable(),
 		// The card provider's customer (Stripe cus_…), made when the first
@@ -75,13 +74,19 @@ func (Account) Indexes() []ent.Index {
 type Balance struct{ ent.Schema }
 
 func (Balance) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: gid.Balance}}
+	return []ent.Mixin{idMixin{prefix: gid.Balance}, balanceTenancy()}
+}
+
+// balanceTenancy keeps account_id the first column of balances, as it
+// always was.
+func balanceTenancy() tenantMixin {
+	m := ofAccount()
+	m.accountFirst = true
+	return m
 }
 
 func (Balance) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("account_id").GoType(gid.ID("")).Immutable(),
-		field.String("agency_id").GoType(gid.ID("")).Immutable(),
 		field.String("currency").MinLen(3).MaxLen(3).Immutable(),
 		field.Int64("available").Default(0),
 		field.Int64("seq").Default(0),
