@@ -29,7 +29,10 @@ import (
 // wsTransport serves GraphQL subscriptions over WebSocket, in both
 // subprotocols: graphql-transport-ws (the graphql-ws library) and graphql-ws
 // (the legacy subscriptions-transport-ws, also chosen when the client names
-// none, as gqlgen did).
+// none, as gqlgen did). This file is the core both share (the socket's
+// life, its reading goroutine, the write path, the operations, the pool
+// and the sweeper); what differs between the two is a wsProtocol:
+// ws_transport.go (graphql-transport-ws) and ws_legacy.go (graphql-ws).
 //
 // It is built to keep an idle subscriber cheap, since a gateway holds many:
 //
@@ -67,18 +70,59 @@ const (
 	protoTransportWS = "graphql-transport-ws"
 	protoGraphQLWS   = "graphql-ws"
 
-	// graphql-transport-ws close codes (its PROTOCOL.md).
-	closeBadRequest     = 4400
-	closeUnauthorized   = 4401
-	closeInitTimeout    = 4408
-	closeDuplicateID    = 4409
-	closeTooManyInits   = 4429
-	closeProtocolError  = websocket.CloseProtocolError
-	closeNormal         = websocket.CloseNormalClosure
+	// Close codes, one name each: graphql-transport-ws's (its PROTOCOL.md)
+	// and the WebSocket ones (RFC 6455). 4403 (closeForbidden) and 4429
+	// (closeTooManyRequests: too many open sockets for a token, or a second
+	// connection_init) are declared with the limits, in live.go.
+	closeBadRequest    = 4400
+	closeUnauthorized  = 4401
+	closeInitTimeout   = 4408
+	closeDuplicateID   = 4409
+	closeNormal        = websocket.CloseNormalClosure // 1000
+	closeGoingAway     = websocket.CloseGoingAway     // 1001
+	closeProtocolError = websocket.CloseProtocolError // 1002
+
 	wsReadLimit         = 1 << 20 // gqlgen's default
 	wsCloseGrace        = 2 * time.Second
 	wsMaxDeliverWorkers = 64
 )
+
+// wsProtocol is what one subprotocol does differently: the core calls it
+// to answer the client's messages and for the few messages and close codes
+// the two do not share (error and complete messages, and the closing
+// handshake, are the same in both). There is one per subprotocol,
+// transportWS (ws_transport.go) and legacyWS (ws_legacy.go), and a socket
+// holds a pointer to its own: a word, as small as a flag would be.
+type wsProtocol struct {
+	// handle answers one message from the client; messages are handled one
+	// at a time, in order, off the reading goroutine.
+	handle func(c *wsConn, m wsMessage, start time.Time)
+	// ack tells the client its connection_init was accepted.
+	ack func(c *wsConn)
+	// refuse closes the socket with code, first telling the client why if
+	// the subprotocol has a message for it.
+	refuse func(c *wsConn, code int, reason string)
+	// reuse is called when a client subscribes under the id of an open
+	// operation, old (c.mu not held): it reports whether the new operation
+	// goes ahead.
+	reuse func(c *wsConn, old *wsOp) bool
+	// resultType is the type of the message that carries a result.
+	resultType string
+	// initTimeout closes a socket that sent no connection_init in time.
+	initTimeout func(c *wsConn)
+	// keepAlive is the sweeper's visit of an acknowledged socket, to keep
+	// it alive or close it when its client stopped answering.
+	keepAlive func(c *wsConn, now time.Time)
+}
+
+// wsProtocolOf is the protocol of a socket that negotiated subprotocol sub:
+// graphql-ws unless the client asked for graphql-transport-ws.
+func wsProtocolOf(sub string) *wsProtocol {
+	if sub == protoTransportWS {
+		return transportWS
+	}
+	return legacyWS
+}
 
 // wsHeaders stand in for the upgrade request's headers in every operation
 // context: the document guard asks whether the transport streams, and the
@@ -166,7 +210,7 @@ func (t *wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 	c := &wsConn{
 		t:      t,
 		ws:     ws,
-		legacy: ws.Subprotocol() != protoTransportWS,
+		proto:  wsProtocolOf(ws.Subprotocol()),
 		exec:   exec,
 		opened: time.Now(),
 	}
@@ -197,7 +241,7 @@ func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 type wsConn struct {
 	t      *wsTransport
 	ws     *websocket.Conn
-	legacy bool // graphql-ws (subscriptions-transport-ws)
+	proto  *wsProtocol // transportWS or legacyWS
 	exec   graphql.GraphExecutor
 	opened time.Time
 	ended  func() // tells the access log the connection ended
@@ -253,59 +297,9 @@ func (c *wsConn) read() {
 				c.refuse(closeBadRequest, "invalid message")
 				return
 			}
-			c.handle(m, start)
+			c.proto.handle(c, m, start)
 		})
 	}
-}
-
-func (c *wsConn) handle(m wsMessage, start time.Time) {
-	if !c.legacy {
-		switch m.Type {
-		case "ping":
-			c.send(wsMessage{Type: "pong", Payload: m.Payload})
-			return
-		case "pong":
-			return
-		case "connection_init":
-			if c.inited {
-				c.close(closeTooManyInits, "Too many initialisation requests")
-				return
-			}
-			c.init(m.Payload)
-			return
-		case "subscribe":
-			if !c.acked.Load() {
-				c.close(closeUnauthorized, "Unauthorized")
-				return
-			}
-			if m.ID == "" || len(m.Payload) == 0 {
-				c.close(closeBadRequest, "Invalid message received: subscribe needs an id and a payload")
-				return
-			}
-			c.subscribe(m, start, false)
-			return
-		case "complete":
-			c.stop(m.ID)
-			return
-		}
-		c.close(closeBadRequest, fmt.Sprintf("Invalid message received: unexpected type %.40q", m.Type))
-		return
-	}
-	switch {
-	case m.Type == "connection_init" && !c.inited:
-		c.init(m.Payload)
-		return
-	case m.Type == "connection_terminate":
-		c.close(closeNormal, "terminated")
-		return
-	case m.Type == "start" && c.acked.Load() && m.ID != "":
-		c.subscribe(m, start, true)
-		return
-	case m.Type == "stop" && c.acked.Load():
-		c.stop(m.ID)
-		return
-	}
-	c.refuse(closeProtocolError, fmt.Sprintf("unexpected message %.40q", m.Type))
 }
 
 // offload runs f on a goroutine of its own and waits for it: work that
@@ -360,27 +354,14 @@ func (c *wsConn) init(raw json.RawMessage) {
 	c.expires = v.ExpiresAt
 	c.ctx = context.WithValue(auth.NewContext(c.ctx, v), connKey{}, st)
 	c.acked.Store(true)
-	c.send(wsMessage{Type: "connection_ack"})
-	if c.legacy {
-		c.send(wsMessage{Type: "ka"})
-	}
+	c.proto.ack(c)
 }
 
 func (c *wsConn) opt() *LiveOptions { return &c.t.opt }
 
 // refuse closes the socket with code, first telling a graphql-ws client why
 // in a connection_error message (graphql-transport-ws has none).
-func (c *wsConn) refuse(code int, reason string) {
-	if c.legacy {
-		c.send(wsMessage{Type: "connection_error", Payload: errorJSON(reason)})
-	}
-	c.close(code, reason)
-}
-
-func errorJSON(msg string) json.RawMessage {
-	b, _ := json.Marshal(&gqlerror.Error{Message: msg})
-	return b
-}
+func (c *wsConn) refuse(code int, reason string) { c.proto.refuse(c, code, reason) }
 
 // send writes m, bounded by the write timeout; a socket that cannot take it
 // is closed.
@@ -399,7 +380,7 @@ func (c *wsConn) send(m wsMessage) {
 	_ = c.ws.SetWriteDeadline(time.Time{}) // no timer left armed between messages
 	c.wmu.Unlock()
 	if err != nil {
-		c.close(websocket.CloseGoingAway, "write failed")
+		c.close(closeGoingAway, "write failed")
 	}
 }
 
@@ -465,21 +446,19 @@ type wsOp struct {
 
 type wsOpKey struct{}
 
-func (c *wsConn) subscribe(m wsMessage, start time.Time, legacy bool) {
+// subscribe opens operation m.ID and starts it on a goroutine of its own;
+// an id still open is the protocol's to decide (reuse).
+func (c *wsConn) subscribe(m wsMessage, start time.Time) {
 	c.mu.Lock()
 	if c.released { // closing
 		c.mu.Unlock()
 		return
 	}
 	if old := c.op(m.ID); old != nil {
-		if !legacy {
-			c.mu.Unlock()
-			c.close(closeDuplicateID, "Subscriber for "+truncate(m.ID, 80)+" already exists")
+		c.mu.Unlock()
+		if !c.proto.reuse(c, old) {
 			return
 		}
-		// subscriptions-transport-ws restarts an operation under a reused id.
-		c.mu.Unlock()
-		old.end()
 		c.mu.Lock()
 		if c.released {
 			c.mu.Unlock()
@@ -645,11 +624,7 @@ func (op *wsOp) next(resp *graphql.Response) {
 	if err != nil {
 		panic(err)
 	}
-	typ := "next"
-	if op.c.legacy {
-		typ = "data"
-	}
-	op.c.send(wsMessage{ID: op.id, Type: typ, Payload: b})
+	op.c.send(wsMessage{ID: op.id, Type: op.c.proto.resultType, Payload: b})
 }
 
 // complete ends the operation from the server's side: the stream ended.
@@ -772,11 +747,7 @@ func (t *wsTransport) visit(c *wsConn, now time.Time) {
 	}
 	if !c.acked.Load() {
 		if now.Sub(c.opened) >= t.initTimeout {
-			if c.legacy {
-				t.pool.run(func() { c.refuse(closeProtocolError, "connection initialisation timeout") })
-			} else {
-				t.pool.run(func() { c.close(closeInitTimeout, "Connection initialisation timeout") })
-			}
+			t.pool.run(func() { c.proto.initTimeout(c) })
 		}
 		return
 	}
@@ -784,22 +755,5 @@ func (t *wsTransport) visit(c *wsConn, now time.Time) {
 		t.pool.run(func() { c.refuse(closeNormal, "token expired") })
 		return
 	}
-	since := now.Sub(time.Unix(0, c.lastPing))
-	if c.legacy {
-		if since >= t.kaInterval {
-			c.lastPing = now.UnixNano()
-			t.pool.run(func() { c.send(wsMessage{Type: "ka"}) })
-		}
-		return
-	}
-	if c.pingWaiting && c.lastRead.Load() >= c.lastPing {
-		c.pingWaiting = false // anything read since counts as the answer
-	}
-	switch {
-	case c.pingWaiting && since >= 2*t.pingInterval:
-		t.pool.run(func() { c.close(websocket.CloseGoingAway, "no pong") })
-	case !c.pingWaiting && since >= t.pingInterval:
-		c.lastPing, c.pingWaiting = now.UnixNano(), true
-		t.pool.run(func() { c.send(wsMessage{Type: "ping"}) })
-	}
+	c.proto.keepAlive(c, now)
 }
