@@ -37,7 +37,9 @@ func TestFineAmounts(t *testing.T) {
 		// The history chains on the fine amounts.
 		var h struct {
 			History struct {
-				Edges []struct{ Node struct{ Amount, RunningBalance string } }
+				Edges []struct {
+					Node struct{ Amount, RunningBalance string }
+				}
 			}
 		}
 		a.gql(a.owner(), `{ history(first: 1) { edges { node { amount runningBalance } } } }`, nil).decode(t, &h)
@@ -60,4 +62,6 @@ func TestFineAmounts(t *testing.T) {
 	})
 }
 
-func endsWith(s, suffix string) bool { return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix }
+func endsWith(s, suffix string) bool {
+	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
+}
