@@ -389,8 +389,12 @@ func (gc *guardConn) Ping(ctx context.Context) error {
 	return gc.c.Ping(ctx)
 }
 
+// ResetSession runs as database/sql takes an idle connection from the pool:
+// a connection that is condemned, or whose peer has gone, is replaced before
+// any query is sent on it (ErrBadConn makes database/sql use another).
 func (gc *guardConn) ResetSession(ctx context.Context) error {
-	if gc.nc.condemned() {
+	if gc.nc.condemned() || peerGone(gc.nc.Conn) {
+		gc.nc.broken.Store(true)
 		return driver.ErrBadConn
 	}
 	return gc.c.ResetSession(ctx)
