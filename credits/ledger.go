@@ -304,8 +304,8 @@ func (s *Service) balanceMove(acc *ent.Account, cur string, amount int64, now ti
 		// Announce the new balance in the same statement: a NOTIFY is
 		// delivered only if the transaction commits, and this saves a round
 		// trip while the row is locked.
-		query += `, pg_notify('` + events.Channel + `', json_build_object('b', json_build_object(
-			'a', account_id, 'g', agency_id, 'c', currency, 'v', available, 's', seq, 't', updated_at))::text)`
+		// The payload is events.Balance's wire format (events.BalanceSQL).
+		query += `, pg_notify('` + events.Channel + `', ` + events.BalanceSQL + `)`
 	}
 	return query, args
 }

@@ -8,6 +8,8 @@ package events
 
 import (
 	"encoding/json"
+	"reflect"
+	"strings"
 	"time"
 
 	"creditgate/gid"
@@ -17,13 +19,17 @@ import (
 const Channel = "creditgate_events"
 
 // Balance is an account's balance in one currency right after a commit.
+// Its wire format is defined here once: each field's json tag is its key,
+// and its col tag the column of a balances row that fills it, from which
+// BalanceSQL builds the same object in SQL (the ledger announces a balance
+// in the statement that moves it).
 type Balance struct {
-	AccountID gid.ID    `json:"a"`
-	AgencyID  gid.ID    `json:"g"`
-	Currency  string    `json:"c"`
-	Available int64     `json:"v"`
-	Seq       int64     `json:"s"`
-	UpdatedAt time.Time `json:"t"`
+	AccountID gid.ID    `json:"a" col:"account_id"`
+	AgencyID  gid.ID    `json:"g" col:"agency_id"`
+	Currency  string    `json:"c" col:"currency"`
+	Available int64     `json:"v" col:"available"`
+	Seq       int64     `json:"s" col:"seq"`
+	UpdatedAt time.Time `json:"t" col:"updated_at"`
 }
 
 // Request says a credit request changed; subscribers re-read it in their
@@ -39,6 +45,43 @@ type Request struct {
 type Event struct {
 	Balance *Balance `json:"b,omitempty"`
 	Request *Request `json:"q,omitempty"`
+}
+
+// BalanceSQL is the PostgreSQL expression, over a row of balances (its
+// columns unqualified), of the payload of Event{Balance: that row}, as text:
+// what Decode reads, built from the tags of Event and Balance.
+var BalanceSQL = balanceSQL()
+
+// wireField is a field of Balance on the wire: its key and its column.
+type wireField struct{ key, col string }
+
+func balanceWire() []wireField {
+	t := reflect.TypeFor[Balance]()
+	fs := make([]wireField, t.NumField())
+	for i := range fs {
+		f := t.Field(i)
+		fs[i] = wireField{key: jsonKey(f), col: f.Tag.Get("col")}
+	}
+	return fs
+}
+
+func jsonKey(f reflect.StructField) string {
+	k, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	return k
+}
+
+func balanceSQL() string {
+	ev, _ := reflect.TypeFor[Event]().FieldByName("Balance")
+	var b strings.Builder
+	b.WriteString("json_build_object('" + jsonKey(ev) + "', json_build_object(")
+	for i, f := range balanceWire() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("'" + f.key + "', " + f.col)
+	}
+	b.WriteString("))::text")
+	return b.String()
 }
 
 // Encode is the notification payload (well under PostgreSQL's 8000 bytes).
