@@ -12,6 +12,7 @@ import (
 	"creditgate/ent"
 	"creditgate/ent/job"
 	"creditgate/gid"
+	"creditgate/ledger"
 )
 
 // Jobs are rows queued in the same transaction as the change that calls for
@@ -22,26 +23,27 @@ import (
 // from ever running together.
 
 // queueTriggered queues what a balance movement calls for, from the triggers
-// the balance row returned with the movement (see moved): a debit ending
+// the balance row returned with the movement (ledger.Moved): a debit ending
 // below the auto top-up threshold queues a top-up; crossing the alert
 // threshold downwards queues the alert, upwards (while alerted) the recovery.
-func (s *Service) queueTriggered(ctx context.Context, tx *ent.Tx, acc *ent.Account, cur string, amount int64, m moved) error {
+// It is the ledger's Moved hook: it runs in the movement's transaction.
+func (s *Service) queueTriggered(ctx context.Context, tx *ledger.Tx, acc *ent.Account, cur string, amount int64, m ledger.Moved) error {
 	now := s.clock()
-	if amount < 0 && m.topupBelow.Valid && m.balance < m.topupBelow.Int64 {
-		if err := s.queueJob(ctx, tx, job.KindTOPUP, acc, cur, now, false); err != nil {
+	if amount < 0 && m.TopupBelow.Valid && m.Balance < m.TopupBelow.Int64 {
+		if err := s.queueJob(ctx, tx.Tx, job.KindTOPUP, acc, cur, now, false); err != nil {
 			return err
 		}
 	}
-	if !m.alertBelow.Valid {
+	if !m.AlertBelow.Valid {
 		return nil
 	}
-	switch low := m.balance < m.alertBelow.Int64; {
-	case low && !m.alertLow:
-		return s.queueJob(ctx, tx, job.KindALERT, acc, cur, now, false)
-	case !low && m.alertLow:
+	switch low := m.Balance < m.AlertBelow.Int64; {
+	case low && !m.AlertLow:
+		return s.queueJob(ctx, tx.Tx, job.KindALERT, acc, cur, now, false)
+	case !low && m.AlertLow:
 		// A daily reminder may be waiting for tomorrow: bring it forward so
 		// the alert shows RECOVERED now.
-		return s.queueJob(ctx, tx, job.KindALERT, acc, cur, now, true)
+		return s.queueJob(ctx, tx.Tx, job.KindALERT, acc, cur, now, true)
 	}
 	return nil
 }

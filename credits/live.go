@@ -3,9 +3,6 @@ package credits
 import (
 	"context"
 	"fmt"
-	"strings"
-
-	"entgo.io/ent/dialect"
 
 	"creditgate/auth"
 	"creditgate/ent"
@@ -20,78 +17,6 @@ import (
 // (every instance, this one included, hears every commit); on SQLite, which
 // has one process, the service publishes to it right after COMMIT.
 func (s *Service) UseBroker(b *events.Broker) { s.broker = b }
-
-// announce makes evs known when tx commits, never before and never if it
-// rolls back. Inside a batch (group.go) they are held for the request, and
-// announced with the batch only if the request's savepoint survives.
-func (s *Service) announce(ctx context.Context, tx *ent.Tx, evs ...events.Event) {
-	if len(evs) == 0 {
-		return
-	}
-	if h, ok := ctx.Value(heldKey{}).(*held); ok {
-		h.events = append(h.events, evs...)
-		return
-	}
-	tx.OnCommit(func(next ent.Committer) ent.Committer {
-		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-			if s.dialect == dialect.Postgres {
-				// Inside the transaction: PostgreSQL delivers these only on
-				// COMMIT, in commit order.
-				if err := s.notify(ctx, tx, evs); err != nil {
-					return err
-				}
-				return next.Commit(ctx, tx)
-			}
-			// SQLite: inTx holds publishMu across COMMIT and these
-			// publishes, which keeps events in commit order.
-			if err := next.Commit(ctx, tx); err != nil {
-				return err
-			}
-			if s.broker != nil {
-				for _, e := range evs {
-					s.broker.Publish(e)
-				}
-			}
-			return nil
-		})
-	})
-}
-
-// afterCommit runs f once tx has committed, never if it rolls back; inside
-// a batch, once the batch has committed with the request's savepoint.
-func (s *Service) afterCommit(ctx context.Context, tx *ent.Tx, f func()) {
-	if h, ok := ctx.Value(heldKey{}).(*held); ok {
-		h.after = append(h.after, f)
-		return
-	}
-	tx.OnCommit(func(next ent.Committer) ent.Committer {
-		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-			if err := next.Commit(ctx, tx); err != nil {
-				return err
-			}
-			f()
-			return nil
-		})
-	})
-}
-
-func (s *Service) notify(ctx context.Context, tx *ent.Tx, evs []events.Event) error {
-	var q strings.Builder
-	args := make([]any, 0, len(evs)+1)
-	args = append(args, events.Channel)
-	q.WriteString("SELECT ")
-	for i, e := range evs {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		fmt.Fprintf(&q, "pg_notify($1, $%d)", i+2)
-		args = append(args, e.Encode())
-	}
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("announcing changes: %w", err)
-	}
-	return nil
-}
 
 func requestEvent(r *ent.CreditRequest) events.Event {
 	return events.Event{Request: &events.Request{

@@ -16,6 +16,7 @@ import (
 	"creditgate/ent/payment"
 	"creditgate/ent/posting"
 	"creditgate/gid"
+	"creditgate/ledger"
 	"creditgate/money"
 )
 
@@ -83,15 +84,12 @@ func (s *Service) BuyCredits(ctx context.Context, in BuyCredits) (*Purchase, err
 	if err != nil {
 		return nil, nothingDone(err)
 	}
-	key, err := newKey(ctx, in.IdempotencyKey, "buyCredits", p)
-	if err != nil {
-		return nil, err
-	}
+	m := ledger.Mutation[*Purchase]{Op: "buyCredits", Key: in.IdempotencyKey, Input: p}
 	switch in.Method {
 	case creditrequest.MethodCARD, creditrequest.MethodPAYPAL:
-		return s.buyInstant(ctx, acc, p, key)
+		return run(ctx, s, s.buyInstant(acc, p, m))
 	case creditrequest.MethodBANK_TRANSFER, creditrequest.MethodCRYPTO, creditrequest.MethodPOSTPAID:
-		return s.requestCredits(ctx, acc, p, key)
+		return run(ctx, s, s.requestCredits(ctx, acc, p, m))
 	default:
 		return nil, badInput("method %q is not supported", in.Method)
 	}
@@ -153,16 +151,11 @@ func (s *Service) purchaseInput(ctx context.Context, acc *ent.Account, in BuyCre
 	return p, nil
 }
 
-// requestCredits records a manual purchase for the agency to review.
-func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purchaseInput, key *idemKey) (*Purchase, error) {
+// requestCredits describes a manual purchase for the agency to review (or
+// accepted at once: an agency's credit line) on m.
+func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purchaseInput, m ledger.Mutation[*Purchase]) ledger.Mutation[*Purchase] {
 	v, _ := viewerOf(ctx)
-	var (
-		made *ent.CreditRequest
-		t    *ent.Posting
-		bal  *ent.Balance
-	)
-	out, replay, err := s.once(ctx, key, func(tx *ent.Tx) (outcome, error) {
-		made, t, bal = nil, nil, nil
+	m.Work = func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *Purchase, error) {
 		c := tx.CreditRequest.Create().SetAgencyID(acc.AgencyID).SetAccountID(acc.ID).
 			SetAmount(p.Credits).SetCurrency(p.Currency).SetMethod(creditrequest.Method(p.Method)).
 			SetRequestedBy(v.UserID)
@@ -171,49 +164,47 @@ func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purcha
 		}
 		req, err := c.Save(ctx)
 		if err != nil {
-			return outcome{}, fmt.Errorf("creating credit request: %w", err)
+			return ledger.Outcome{}, nil, fmt.Errorf("creating credit request: %w", err)
 		}
+		o := ledger.Outcome{Request: req.ID}
+		// Answered from the values in hand once the work has committed.
 		if acceptsAtOnce(v, acc, creditrequest.Method(p.Method)) {
 			req.Edges.Account = acc
-			made, t, err = s.accept(ctx, tx, req, v.UserID)
-			return outcome{Request: req.ID}, err
-		}
-		s.announce(ctx, tx, requestEvent(req))
-		// Read now, so that the answer needs no read after COMMIT.
-		if bal, err = s.headroom(ctx, tx, acc, p.Currency, 0); err != nil {
-			return outcome{}, err
-		}
-		made = req.Unwrap() // its edges are read after COMMIT, through the client
-		return outcome{Request: req.ID}, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if !replay && made != nil {
-		// Answered from the values in hand: the work committed.
-		made.Edges.Account = acc
-		if t != nil {
-			t.Edges.Account = acc
-			bal = balanceAfter(t)
+			made, t, err := s.accept(ctx, tx, req, v.UserID)
+			if err != nil {
+				return o, nil, err
+			}
+			made.Edges.Account, t.Edges.Account = acc, acc
+			bal := balanceAfter(t)
 			bal.Edges.Account = acc
-			return &Purchase{Status: PurchaseCompleted, Request: made, Transaction: t, Balance: bal}, nil
+			return o, &Purchase{Status: PurchaseCompleted, Request: made, Transaction: t, Balance: bal}, nil
 		}
-		bal.Edges.Account = acc
-		return &Purchase{Status: PurchasePendingApproval, Request: made, Balance: bal}, nil
+		tx.Announce(requestEvent(req))
+		// Read now, so that the answer needs no read after COMMIT.
+		bal, err := s.headroom(ctx, tx.Tx, acc, p.Currency, 0)
+		if err != nil {
+			return o, nil, err
+		}
+		made := req.Unwrap() // its edges are read after COMMIT, through the client
+		made.Edges.Account, bal.Edges.Account = acc, acc
+		return o, &Purchase{Status: PurchasePendingApproval, Request: made, Balance: bal}, nil
 	}
-	req, err := s.db.CreditRequest.Query().Where(creditrequest.ID(out.Request)).
-		WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).WithTransaction().Only(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("loading credit request: %w", err)
+	m.Replay = func(ctx context.Context, o ledger.Outcome) (*Purchase, error) {
+		req, err := s.db.CreditRequest.Query().Where(creditrequest.ID(o.Request)).
+			WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).WithTransaction().Only(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("loading credit request: %w", err)
+		}
+		bal, err := s.balanceIn(ctx, req.Edges.Account, req.Currency)
+		if err != nil {
+			return nil, err
+		}
+		if req.Status == creditrequest.StatusACCEPTED {
+			return &Purchase{Status: PurchaseCompleted, Request: req, Transaction: req.Edges.Transaction, Balance: bal}, nil
+		}
+		return &Purchase{Status: PurchasePendingApproval, Request: req, Balance: bal}, nil
 	}
-	bal, err = s.balanceIn(ctx, req.Edges.Account, req.Currency)
-	if err != nil {
-		return nil, err
-	}
-	if req.Status == creditrequest.StatusACCEPTED {
-		return &Purchase{Status: PurchaseCompleted, Request: req, Transaction: req.Edges.Transaction, Balance: bal}, nil
-	}
-	return &Purchase{Status: PurchasePendingApproval, Request: req, Balance: bal}, nil
+	return m
 }
 
 // buyInstant charges through the provider. The payment row is committed
@@ -223,7 +214,7 @@ func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purcha
 // forgotten. Once the provider has answered, the answer is built from the
 // values in hand: a read that fails after a committed write must not turn
 // a success into a failure.
-func (s *Service) buyInstant(ctx context.Context, acc *ent.Account, p purchaseInput, key *idemKey) (*Purchase, error) {
+func (s *Service) buyInstant(acc *ent.Account, p purchaseInput, m ledger.Mutation[*Purchase]) ledger.Mutation[*Purchase] {
 	prov := s.provider(creditrequest.Method(p.Method))
 	name, charge := prov.Name(), prov.Charge
 	if c := p.card; c != nil {
@@ -232,15 +223,11 @@ func (s *Service) buyInstant(ctx context.Context, acc *ent.Account, p purchaseIn
 			return s.vault.ChargeCard(ctx, CardCharge{ChargeRequest: r, CustomerRef: c.CustomerRef, CardRef: c.Ref})
 		}
 	}
-	var (
-		pay *ent.Payment
-		bal *ent.Balance
-	)
-	out, replay, err := s.once(ctx, key, func(tx *ent.Tx) (outcome, error) {
-		var err error
+	m.Work = func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *Purchase, error) {
 		// Refuse before charging what could never be credited.
-		if bal, err = s.headroom(ctx, tx, acc, p.Currency, p.Credits); err != nil {
-			return outcome{}, err
+		bal, err := s.headroom(ctx, tx.Tx, acc, p.Currency, p.Credits)
+		if err != nil {
+			return ledger.Outcome{}, nil, err
 		}
 		c := tx.Payment.Create().SetAgencyID(acc.AgencyID).SetAccountID(acc.ID).
 			SetProvider(name).SetMethod(payment.Method(p.Method)).
@@ -248,39 +235,41 @@ func (s *Service) buyInstant(ctx context.Context, acc *ent.Account, p purchaseIn
 		if p.card != nil {
 			c.SetCardID(p.card.ID)
 		}
-		pay, err = c.Save(ctx)
+		pay, err := c.Save(ctx)
 		if err != nil {
-			return outcome{}, fmt.Errorf("creating payment: %w", err)
+			return ledger.Outcome{}, nil, fmt.Errorf("creating payment: %w", err)
 		}
-		return outcome{Payment: pay.ID}, nil
-	})
-	if err != nil {
-		return nil, err
+		return ledger.Outcome{Payment: pay.ID}, &Purchase{Status: PurchaseRequiresAction, Payment: pay, Balance: bal}, nil
 	}
-	if replay {
-		return s.resumePurchase(ctx, out.Payment)
+	m.Replay = func(ctx context.Context, o ledger.Outcome) (*Purchase, error) {
+		return s.resumePurchase(ctx, o.Payment)
 	}
-	pay.Edges.Account = acc
-	price, err := minorOf(p.Price, p.Currency)
-	if err != nil {
-		return nil, err
-	}
-	res, err := charge(ctx, ChargeRequest{
-		PaymentID: pay.ID, Method: p.Method, Amount: price, Currency: p.Currency,
-		Description: "credits for " + acc.Name,
-	})
-	if err != nil {
-		// The payment stays PENDING with no provider reference: nothing was
-		// credited; a retry with the same key, the reconcile job or the
-		// provider's webhook finds out what became of it.
-		return nil, fmt.Errorf("charging through %s: %v", name, err)
-	}
-	if s.afterCharge != nil {
-		if err := s.afterCharge(pay.ID); err != nil {
+	// The payment has committed: charge it.
+	m.Then = func(ctx context.Context, pu *Purchase) (*Purchase, error) {
+		pay := pu.Payment
+		pay.Edges.Account = acc
+		price, err := minorOf(p.Price, p.Currency)
+		if err != nil {
 			return nil, err
 		}
+		res, err := charge(ctx, ChargeRequest{
+			PaymentID: pay.ID, Method: p.Method, Amount: price, Currency: p.Currency,
+			Description: "credits for " + acc.Name,
+		})
+		if err != nil {
+			// The payment stays PENDING with no provider reference: nothing was
+			// credited; a retry with the same key, the reconcile job or the
+			// provider's webhook finds out what became of it.
+			return nil, fmt.Errorf("charging through %s: %v", name, err)
+		}
+		if s.afterCharge != nil {
+			if err := s.afterCharge(pay.ID); err != nil {
+				return nil, err
+			}
+		}
+		return s.answerCharge(ctx, pay, pu.Balance, res)
 	}
-	return s.answerCharge(ctx, pay, bal, res)
+	return m
 }
 
 // answerCharge records the provider's answer on pay and answers buyCredits
@@ -453,52 +442,47 @@ func (s *Service) SettlePayment(ctx context.Context, id gid.ID, providerRef stri
 // settle is SettlePayment; it returns the account's posting when this call
 // credited the payment, nil when it was settled before.
 func (s *Service) settle(ctx context.Context, id gid.ID, providerRef string) (*ent.Posting, error) {
-	ctx = System(ctx)
-	var ps []*ent.Posting
-	err := s.inTx(ctx, func(tx *ent.Tx) error {
-		ps = nil
-		upd := tx.Payment.Update().Where(payment.ID(id), payment.StatusNEQ(payment.StatusSUCCEEDED)).
-			SetStatus(payment.StatusSUCCEEDED).ClearFailureReason()
-		if providerRef != "" {
-			upd.SetProviderRef(providerRef)
-		}
-		n, err := upd.Save(ctx)
-		if err != nil {
-			return fmt.Errorf("settling payment %s: %w", id, err)
-		}
-		if n == 0 {
-			return errSettled
-		}
-		pay, err := tx.Payment.Query().Where(payment.ID(id)).WithAccount().Only(ctx)
-		if err != nil {
-			return fmt.Errorf("loading payment %s: %w", id, err)
-		}
-		kind, reference := posting.KindPURCHASE, pay.Method.String()+" "+pay.Provider+" "+pay.ProviderRef
-		if pay.Origin == payment.OriginAUTO_TOPUP {
-			kind, reference = posting.KindAUTO_TOPUP, "auto top-up "+pay.Provider+" "+pay.ProviderRef
-		}
-		ps, err = s.post(ctx, tx, entry{
-			kind: kind, reference: reference,
-			currency: pay.Currency, agencyID: pay.AgencyID,
-			legs: []leg{
-				{account: pay.Edges.Account, amount: pay.Credits},
-				{book: bookClearing + pay.Provider, amount: -pay.Credits},
-			},
-		})
-		if err != nil {
-			return err
-		}
-		return tx.Payment.Update().Where(payment.ID(id)).SetTransactionID(ps[0].ID).Exec(ctx)
+	t, err := run(System(ctx), s, ledger.Mutation[*ent.Posting]{
+		Op: "settlePayment",
+		Work: func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *ent.Posting, error) {
+			upd := tx.Payment.Update().Where(payment.ID(id), payment.StatusNEQ(payment.StatusSUCCEEDED)).
+				SetStatus(payment.StatusSUCCEEDED).ClearFailureReason()
+			if providerRef != "" {
+				upd.SetProviderRef(providerRef)
+			}
+			n, err := upd.Save(ctx)
+			if err != nil {
+				return ledger.Outcome{}, nil, fmt.Errorf("settling payment %s: %w", id, err)
+			}
+			if n == 0 {
+				return ledger.Outcome{}, nil, errSettled
+			}
+			pay, err := tx.Payment.Query().Where(payment.ID(id)).WithAccount().Only(ctx)
+			if err != nil {
+				return ledger.Outcome{}, nil, fmt.Errorf("loading payment %s: %w", id, err)
+			}
+			kind, reference := posting.KindPURCHASE, pay.Method.String()+" "+pay.Provider+" "+pay.ProviderRef
+			if pay.Origin == payment.OriginAUTO_TOPUP {
+				kind, reference = posting.KindAUTO_TOPUP, "auto top-up "+pay.Provider+" "+pay.ProviderRef
+			}
+			ps, err := s.post(ctx, tx, ledger.Entry{
+				Kind: kind, Reference: reference, Currency: pay.Currency, AgencyID: pay.AgencyID,
+				Legs: []ledger.Leg{
+					{Account: pay.Edges.Account, Amount: pay.Credits},
+					{Book: ledger.Clearing + pay.Provider, Amount: -pay.Credits},
+				},
+			})
+			if err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			o := ledger.Outcome{Transaction: ps[0].ID}
+			return o, ps[0], tx.Payment.Update().Where(payment.ID(id)).SetTransactionID(ps[0].ID).Exec(ctx)
+		},
 	})
-	switch {
-	case err == nil:
-		return ps[0], nil
-	case errors.Is(err, errSettled):
+	if errors.Is(err, errSettled) {
 		return nil, nil
-	case ps != nil && s.landed(ctx, err, nil, outcome{Transaction: ps[0].ID}):
-		return ps[0], nil
 	}
-	return nil, err
+	return t, err
 }
 
 var errSettled = errors.New("payment already settled or failed")

@@ -11,6 +11,7 @@ import (
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/posting"
 	"creditgate/gid"
+	"creditgate/ledger"
 )
 
 // Review is the answer to approveRequest and rejectRequest.
@@ -22,9 +23,9 @@ type Review struct {
 // counterBook is where the credits of an approved request come from.
 func counterBook(m creditrequest.Method) string {
 	if m == creditrequest.MethodPOSTPAID {
-		return bookReceivables
+		return ledger.Receivables
 	}
-	return bookClearing + strings.ToLower(m.String())
+	return ledger.Clearing + strings.ToLower(m.String())
 }
 
 // ApproveRequest accepts a PENDING request and credits the account in the
@@ -35,27 +36,26 @@ func (s *Service) ApproveRequest(ctx context.Context, id gid.ID) (*Review, error
 	if err != nil {
 		return nil, err
 	}
-	var (
-		req *ent.CreditRequest
-		tr  *ent.Posting
-	)
-	err = s.inTx(ctx, func(tx *ent.Tx) error {
-		if req, err = s.reviewable(ctx, tx, v, id); err != nil {
-			return err
-		}
-		req, tr, err = s.accept(ctx, tx, req, v.UserID)
-		return err
+	return run(ctx, s, ledger.Mutation[*Review]{
+		Op: "approveRequest",
+		Work: func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *Review, error) {
+			req, err := s.reviewable(ctx, tx.Tx, v, id)
+			if err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			req, t, err := s.accept(ctx, tx, req, v.UserID)
+			if err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			return ledger.Outcome{Transaction: t.ID}, &Review{Request: req, Balance: balanceAfter(t)}, nil
+		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &Review{Request: req, Balance: balanceAfter(tr)}, nil
 }
 
 // accept turns a PENDING request ACCEPTED, reviewed by reviewer, and credits
 // its account from the method's counter-book, in tx. req's account must be
 // loaded; the answer is the request as it now stands, with its transaction.
-func (s *Service) accept(ctx context.Context, tx *ent.Tx, req *ent.CreditRequest, reviewer string) (*ent.CreditRequest, *ent.Posting, error) {
+func (s *Service) accept(ctx context.Context, tx *ledger.Tx, req *ent.CreditRequest, reviewer string) (*ent.CreditRequest, *ent.Posting, error) {
 	now := s.clock().UTC()
 	n, err := tx.CreditRequest.Update().
 		Where(creditrequest.ID(req.ID), creditrequest.StatusEQ(creditrequest.StatusPENDING)).
@@ -71,11 +71,11 @@ func (s *Service) accept(ctx context.Context, tx *ent.Tx, req *ent.CreditRequest
 	if req.Reference != nil {
 		ref += " " + *req.Reference
 	}
-	ps, err := s.post(ctx, tx, entry{
-		kind: posting.KindREQUEST_APPROVED, reference: ref, currency: req.Currency, agencyID: req.AgencyID,
-		legs: []leg{
-			{account: req.Edges.Account, amount: req.Amount},
-			{book: counterBook(req.Method), amount: -req.Amount},
+	ps, err := s.post(ctx, tx, ledger.Entry{
+		Kind: posting.KindREQUEST_APPROVED, Reference: ref, Currency: req.Currency, AgencyID: req.AgencyID,
+		Legs: []ledger.Leg{
+			{Account: req.Edges.Account, Amount: req.Amount},
+			{Book: counterBook(req.Method), Amount: -req.Amount},
 		},
 	})
 	if err != nil {
@@ -89,7 +89,7 @@ func (s *Service) accept(ctx context.Context, tx *ent.Tx, req *ent.CreditRequest
 		return nil, nil, err
 	}
 	req.Edges.Account = acc
-	s.announce(ctx, tx, requestEvent(req))
+	tx.Announce(requestEvent(req))
 	req = req.Unwrap()
 	req.Edges.Transaction = ps[0]
 	return req, ps[0], nil
@@ -108,42 +108,38 @@ func (s *Service) RejectRequest(ctx context.Context, id gid.ID, reason *string) 
 			return nil, badInput("reason is longer than 1000 characters")
 		}
 	}
-	var req *ent.CreditRequest
-	err = s.inTx(ctx, func(tx *ent.Tx) error {
-		if req, err = s.reviewable(ctx, tx, v, id); err != nil {
-			return err
-		}
-		upd := tx.CreditRequest.Update().
-			Where(creditrequest.ID(id), creditrequest.StatusEQ(creditrequest.StatusPENDING)).
-			SetStatus(creditrequest.StatusREJECTED).SetReviewedAt(s.clock().UTC()).SetReviewedBy(v.UserID)
-		if why != "" {
-			upd.SetRejectionReason(why)
-		}
-		n, err := upd.Save(ctx)
-		if err != nil {
-			return fmt.Errorf("rejecting request: %w", err)
-		}
-		if n == 0 {
-			return alreadyReviewed()
-		}
-		acc := req.Edges.Account
-		req, err = tx.CreditRequest.Get(ctx, id)
-		if err != nil {
-			return err
-		}
-		req.Edges.Account = acc
-		s.announce(ctx, tx, requestEvent(req))
-		return nil
+	return run(ctx, s, ledger.Mutation[*Review]{
+		Op: "rejectRequest",
+		Work: func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *Review, error) {
+			req, err := s.reviewable(ctx, tx.Tx, v, id)
+			if err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			upd := tx.CreditRequest.Update().
+				Where(creditrequest.ID(id), creditrequest.StatusEQ(creditrequest.StatusPENDING)).
+				SetStatus(creditrequest.StatusREJECTED).SetReviewedAt(s.clock().UTC()).SetReviewedBy(v.UserID)
+			if why != "" {
+				upd.SetRejectionReason(why)
+			}
+			n, err := upd.Save(ctx)
+			if err != nil {
+				return ledger.Outcome{}, nil, fmt.Errorf("rejecting request: %w", err)
+			}
+			if n == 0 {
+				return ledger.Outcome{}, nil, alreadyReviewed()
+			}
+			acc := req.Edges.Account
+			if req, err = tx.CreditRequest.Get(ctx, id); err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			req.Edges.Account = acc
+			tx.Announce(requestEvent(req))
+			// Nothing moved: no row of its own tells whether a COMMIT of
+			// unknown outcome landed (the outcome is empty).
+			return ledger.Outcome{}, &Review{Request: req.Unwrap()}, nil
+		},
+		Then: s.reviewBalance,
 	})
-	if err != nil {
-		return nil, err
-	}
-	req = req.Unwrap()
-	bal, err := s.balanceIn(ctx, req.Edges.Account, req.Currency)
-	if err != nil {
-		return nil, err
-	}
-	return &Review{Request: req, Balance: bal}, nil
 }
 
 // MarkRequestPaid settles an accepted post-paid request: the agency got its
@@ -153,46 +149,54 @@ func (s *Service) MarkRequestPaid(ctx context.Context, id gid.ID) (*Review, erro
 	if err != nil {
 		return nil, err
 	}
-	var req *ent.CreditRequest
-	err = s.inTx(ctx, func(tx *ent.Tx) error {
-		var err error
-		if req, err = s.requestInScope(ctx, tx, id); err != nil {
-			return err
-		}
-		// What an agency owes the platform is settled by the platform.
-		if req.Edges.Account.Kind == account.KindAGENCY && v.Role != auth.RoleSystemAdmin {
-			return newErr(CodeForbidden, "an agency's own credit request is settled by the platform")
-		}
-		n, err := tx.CreditRequest.Update().Where(
-			creditrequest.ID(id), creditrequest.StatusEQ(creditrequest.StatusACCEPTED),
-			creditrequest.MethodEQ(creditrequest.MethodPOSTPAID), creditrequest.Paid(false),
-		).SetPaid(true).Save(ctx)
-		if err != nil {
-			return fmt.Errorf("settling request: %w", err)
-		}
-		if n == 0 {
-			return newErr(CodeConflict, "only an accepted, unpaid post-paid request can be marked paid")
-		}
-		_, err = s.post(ctx, tx, entry{
-			kind: posting.KindSETTLEMENT, reference: "settled " + string(id), currency: req.Currency, agencyID: req.AgencyID,
-			legs: []leg{
-				{book: bookReceivables, amount: req.Amount},
-				{book: bookClearing + "postpaid", amount: -req.Amount},
-			},
-		})
-		req.Paid = true
-		s.announce(ctx, tx, requestEvent(req))
-		return err
+	return run(ctx, s, ledger.Mutation[*Review]{
+		Op: "markRequestPaid",
+		Work: func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *Review, error) {
+			req, err := s.requestInScope(ctx, tx.Tx, id)
+			if err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			// What an agency owes the platform is settled by the platform.
+			if req.Edges.Account.Kind == account.KindAGENCY && v.Role != auth.RoleSystemAdmin {
+				return ledger.Outcome{}, nil, newErr(CodeForbidden, "an agency's own credit request is settled by the platform")
+			}
+			n, err := tx.CreditRequest.Update().Where(
+				creditrequest.ID(id), creditrequest.StatusEQ(creditrequest.StatusACCEPTED),
+				creditrequest.MethodEQ(creditrequest.MethodPOSTPAID), creditrequest.Paid(false),
+			).SetPaid(true).Save(ctx)
+			if err != nil {
+				return ledger.Outcome{}, nil, fmt.Errorf("settling request: %w", err)
+			}
+			if n == 0 {
+				return ledger.Outcome{}, nil, newErr(CodeConflict, "only an accepted, unpaid post-paid request can be marked paid")
+			}
+			ps, err := s.post(ctx, tx, ledger.Entry{
+				Kind: posting.KindSETTLEMENT, Reference: "settled " + string(id), Currency: req.Currency, AgencyID: req.AgencyID,
+				Legs: []ledger.Leg{
+					{Book: ledger.Receivables, Amount: req.Amount},
+					{Book: ledger.Clearing + "postpaid", Amount: -req.Amount},
+				},
+			})
+			if err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			req.Paid = true
+			tx.Announce(requestEvent(req))
+			return ledger.Outcome{Transaction: ps[0].ID}, &Review{Request: req.Unwrap()}, nil
+		},
+		Then: s.reviewBalance,
 	})
+}
+
+// reviewBalance completes a review's answer, once it has committed, with
+// the balance of the request's account as it is now.
+func (s *Service) reviewBalance(ctx context.Context, r *Review) (*Review, error) {
+	bal, err := s.balanceIn(ctx, r.Request.Edges.Account, r.Request.Currency)
 	if err != nil {
 		return nil, err
 	}
-	req = req.Unwrap()
-	bal, err := s.balanceIn(ctx, req.Edges.Account, req.Currency)
-	if err != nil {
-		return nil, err
-	}
-	return &Review{Request: req, Balance: bal}, nil
+	r.Balance = bal
+	return r, nil
 }
 
 func (s *Service) requestInScope(ctx context.Context, tx *ent.Tx, id gid.ID) (*ent.CreditRequest, error) {

@@ -11,14 +11,13 @@ import (
 	"sync"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"creditgate/auth"
 	"creditgate/ent"
 	"creditgate/ent/account"
 	"creditgate/ent/posting"
 	"creditgate/events"
 	"creditgate/gid"
+	"creditgate/ledger"
 	"creditgate/money"
 )
 
@@ -30,17 +29,11 @@ type Service struct {
 	// providers by payment method (CARD, PAYPAL); the sandbox by default.
 	providers map[string]Provider
 	broker    *events.Broker // local subscribers; nil: nobody listens here
-	publishMu sync.Mutex     // SQLite: keeps local publishes in commit order
+	ledger    *ledger.Ledger // every write of money (engine.go)
 	vault     CardVault      // where cards are kept; the sandbox by default
 	mailer    Mailer         // alert emails; the log by default
 	auto      Automation
 	wake      chan struct{} // a job was queued in this instance
-	// beforeCommit, set only by tests, fails a transaction after all its
-	// writes and just before COMMIT, to prove a failure there leaves no trace.
-	beforeCommit func() error
-	// commitLost, set only by tests, fails a transaction after its COMMIT
-	// succeeded, as a connection that drops before the answer arrives.
-	commitLost func() error
 	// afterCharge, set only by tests, fails a purchase after the payment
 	// row committed and the provider answered, before it is settled: the
 	// process dying there.
@@ -48,14 +41,7 @@ type Service struct {
 	sweepMu     sync.Mutex
 	lastSweep   time.Time // reconcile.go: when this instance last looked for stale payments
 
-	onBatch    func(size int)        // tests: called as each batch of debits starts
-	onBatchRun func(savepoints bool) // tests: called as each run of a batch's work starts
-
 	moneyMoved MoneyObserver // told of each committed movement; nil: nobody
-
-	hotMu sync.Mutex
-	hot   map[int]*hotQueue // debits waiting, by lane (group.go)
-	lanes int
 }
 
 // MoneyObserver is told of each movement of money once it has committed:
@@ -77,11 +63,12 @@ func New(db *ent.Client, dialectName string, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{
+	s := &Service{
 		db: db, dialect: dialectName, log: log, providers: map[string]Provider{},
 		vault: Sandbox{}, mailer: logMailer{log}, auto: DefaultAutomation, wake: make(chan struct{}, 1),
-		hot: map[int]*hotQueue{}, lanes: defaultLanes,
 	}
+	s.ledger = s.newLedger()
+	return s
 }
 
 // DB exposes the client for wiring (health checks, verification).
@@ -197,46 +184,10 @@ func cleanName(field, name string, max int) (string, error) {
 	return name, nil
 }
 
-// inTx runs fn in one database transaction: all of it commits or nothing.
-// A transaction that could not start, or whose connection failed before
-// COMMIT, did nothing (UNAVAILABLE when the database was unreachable); a
-// failed COMMIT is a *commitUnknown: it may have committed all the same,
-// and the caller finds out (landed) before it answers.
-func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) (err error) {
-	tx, err := s.db.Tx(ctx)
-	if err != nil {
-		return nothingDone(fmt.Errorf("starting transaction: %w", err))
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			_ = tx.Rollback()
-			panic(v)
-		}
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	if err = fn(tx); err != nil {
-		return nothingDone(err)
-	}
-	if s.beforeCommit != nil {
-		if err = s.beforeCommit(); err != nil {
-			return err
-		}
-	}
-	if s.dialect == dialect.SQLite {
-		s.publishMu.Lock()
-		defer s.publishMu.Unlock()
-	}
-	if err = tx.Commit(); err != nil {
-		return &commitUnknown{err}
-	}
-	if s.commitLost != nil {
-		if err := s.commitLost(); err != nil {
-			return &commitUnknown{err}
-		}
-	}
-	return nil
+// inTx runs fn in one database transaction of the ledger (ledger.InTx):
+// all of it commits or nothing, and a failed COMMIT is of unknown outcome.
+func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+	return s.ledger.InTx(ctx, func(tx *ledger.Tx) error { return fn(tx.Tx) })
 }
 
 // logMailer writes emails to the log: the development default.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"creditgate/auth"
 	"creditgate/ent"
@@ -14,6 +13,7 @@ import (
 	"creditgate/ent/posting"
 	"creditgate/ent/service"
 	"creditgate/gid"
+	"creditgate/ledger"
 	"creditgate/money"
 )
 
@@ -34,11 +34,7 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 	if _, err := requireRole(ctx, spenders...); err != nil {
 		return nil, err
 	}
-	key, err := newKey(ctx, idemKey, "payInvoiceWithCredit", id)
-	if err != nil {
-		return nil, err
-	}
-	// The balance to debit: a client's own (an invoice of another account
+	// The balance	// The balance to debit: a client's own (an invoice of another account
 	// is NOT_FOUND below), else the account of the invoice, which must be
 	// in the viewer's scope. The rules are applied in the transaction, by
 	// the conditional update.
@@ -57,43 +53,35 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 		}
 		acct, agencyID = pre.AccountID, pre.AgencyID
 	}
-	var (
-		ps  []*ent.Posting
-		inv *ent.Invoice
-	)
-	out, replay, err := s.debit(ctx, acct, key, func(ctx context.Context, tx *ent.Tx) (outcome, error) {
-		var err error
-		ps = nil
-		if inv, err = s.markInvoicePaid(ctx, tx, id, acct, agencyID); err != nil {
-			return outcome{}, err
-		}
-		acc := &ent.Account{ID: inv.AccountID, AgencyID: inv.AgencyID}
-		ps, err = s.post(ctx, tx, entry{
-			kind: posting.KindINVOICE_PAYMENT, reference: inv.Number, currency: inv.Currency, agencyID: inv.AgencyID,
-			legs: []leg{
-				{account: acc, amount: -inv.Amount},
-				{book: bookRevenue, amount: inv.Amount},
-			},
-			link: &link{table: invoice.Table, id: id},
-		})
-		if err != nil {
-			return outcome{}, err
-		}
-		return outcome{Invoice: id, Transaction: ps[0].ID}, nil
+	return run(ctx, s, ledger.Mutation[*InvoicePayment]{
+		Op: "payInvoiceWithCredit", Key: idemKey, Input: id, Debit: acct,
+		Work: func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *InvoicePayment, error) {
+			inv, err := s.markInvoicePaid(ctx, tx.Tx, id, acct, agencyID)
+			if err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			// The account is only a stub for the ledger: the invoice's, the
+			// transaction's and the balance's account are loaded if the
+			// client asks.
+			ps, err := s.post(ctx, tx, ledger.Entry{
+				Kind: posting.KindINVOICE_PAYMENT, Reference: inv.Number, Currency: inv.Currency, AgencyID: inv.AgencyID,
+				Legs: []ledger.Leg{
+					{Account: &ent.Account{ID: inv.AccountID, AgencyID: inv.AgencyID}, Amount: -inv.Amount},
+					{Book: ledger.Revenue, Amount: inv.Amount},
+				},
+				Link: &ledger.Link{Table: invoice.Table, ID: id},
+			})
+			if err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			t, bal := ps[0], balanceAfter(ps[0])
+			t.Edges.Account, bal.Edges.Account = nil, nil
+			inv.TransactionID = &t.ID
+			inv.Edges.Transaction = t
+			return ledger.Outcome{Invoice: id, Transaction: t.ID}, &InvoicePayment{Invoice: inv, Transaction: t, Balance: bal}, nil
+		},
+		Replay: s.invoiceOutcome,
 	})
-	if err != nil {
-		return nil, err
-	}
-	if replay {
-		return s.invoiceOutcome(ctx, out)
-	}
-	// The account was only a stub for the ledger: the invoice's, the
-	// transaction's and the balance's account are loaded if the client asks.
-	t, bal := ps[0], balanceAfter(ps[0])
-	t.Edges.Account, bal.Edges.Account = nil, nil
-	inv.TransactionID = &t.ID
-	inv.Edges.Transaction = t
-	return &InvoicePayment{Invoice: inv, Transaction: t, Balance: bal}, nil
 }
 
 // markInvoicePaid turns the OPEN, credit-eligible invoice of account acct
@@ -104,7 +92,7 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 // by its primary key: otherwise PostgreSQL may pick the (agency, status,
 // ...) index and walk every open invoice of the agency.
 func (s *Service) markInvoicePaid(ctx context.Context, tx *ent.Tx, id, acct, ag gid.ID) (*ent.Invoice, error) {
-	now := time.Now().UTC()
+	now := s.clock().UTC()
 	rows, err := tx.QueryContext(ctx, s.rebind(`UPDATE invoices SET status = ?, paid_at = ?
 		WHERE id = ? AND (account_id = ? AND agency_id = ? AND status = ? AND credit_eligible = ?
 		AND EXISTS (SELECT 1 FROM agencies WHERE agencies.id = invoices.agency_id AND credit_payments_enabled = ?)) IS TRUE
@@ -142,7 +130,7 @@ func (s *Service) markInvoicePaid(ctx context.Context, tx *ent.Tx, id, acct, ag 
 	return nil, unavailable(CodeAlreadyPaid)
 }
 
-func (s *Service) invoiceOutcome(ctx context.Context, o outcome) (*InvoicePayment, error) {
+func (s *Service) invoiceOutcome(ctx context.Context, o ledger.Outcome) (*InvoicePayment, error) {
 	inv, err := s.db.Invoice.Query().Where(invoice.ID(o.Invoice)).
 		WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).WithTransaction().Only(ctx)
 	if err != nil {
@@ -194,36 +182,30 @@ func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, ac
 	if err != nil {
 		return nil, badInput("quantity: %v", err)
 	}
-	key, err := newKey(ctx, idemKey, "buyServiceWithCredit", struct {
-		S, A gid.ID
-		Q    int
-	}{svc.ID, acc.ID, quantity})
-	if err != nil {
-		return nil, err
-	}
-	var ps []*ent.Posting
-	out, replay, err := s.debit(ctx, acc.ID, key, func(ctx context.Context, tx *ent.Tx) (outcome, error) {
-		var err error
-		ps, err = s.post(ctx, tx, entry{
-			kind: posting.KindSERVICE_PURCHASE, reference: fmt.Sprintf("%s x%d (%s)", svc.Name, quantity, svc.ID),
-			currency: svc.Currency, agencyID: svc.AgencyID,
-			legs: []leg{
-				{account: acc, amount: -total},
-				{book: bookRevenue, amount: total},
-			},
-		})
-		if err != nil {
-			return outcome{}, err
-		}
-		return outcome{Transaction: ps[0].ID}, nil
+	return run(ctx, s, ledger.Mutation[*ServicePurchase]{
+		Op: "buyServiceWithCredit", Key: idemKey, Debit: acc.ID,
+		Input: struct {
+			S, A gid.ID
+			Q    int
+		}{svc.ID, acc.ID, quantity},
+		Work: func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *ServicePurchase, error) {
+			ps, err := s.post(ctx, tx, ledger.Entry{
+				Kind: posting.KindSERVICE_PURCHASE, Reference: fmt.Sprintf("%s x%d (%s)", svc.Name, quantity, svc.ID),
+				Currency: svc.Currency, AgencyID: svc.AgencyID,
+				Legs: []ledger.Leg{
+					{Account: acc, Amount: -total},
+					{Book: ledger.Revenue, Amount: total},
+				},
+			})
+			if err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			return ledger.Outcome{Transaction: ps[0].ID}, &ServicePurchase{Transaction: ps[0], Balance: balanceAfter(ps[0])}, nil
+		},
+		Replay: func(ctx context.Context, o ledger.Outcome) (*ServicePurchase, error) {
+			return s.transactionOutcome(ctx, o.Transaction)
+		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	if replay {
-		return s.transactionOutcome(ctx, out.Transaction)
-	}
-	return &ServicePurchase{Transaction: ps[0], Balance: balanceAfter(ps[0])}, nil
 }
 
 func (s *Service) transactionOutcome(ctx context.Context, id gid.ID) (*ServicePurchase, error) {
@@ -289,42 +271,38 @@ func (s *Service) AllocateCredits(ctx context.Context, to gid.ID, amount money.D
 	if err != nil {
 		return nil, err
 	}
-	key, err := newKey(ctx, idemKey, "allocateCredits", struct {
-		To     gid.ID
-		Amount int64
-		Cur    string
-		Ref    string
-	}{acc.ID, n, c, ref})
-	if err != nil {
-		return nil, err
-	}
-	var ps []*ent.Posting
-	out, replay, err := s.once(ctx, key, func(tx *ent.Tx) (outcome, error) {
-		ps, err = s.post(ctx, tx, entry{
-			kind: posting.KindALLOCATION, reference: ref, currency: c, agencyID: acc.AgencyID,
-			legs: []leg{
-				{account: acc, amount: n},
-				{account: pool, amount: -n},
-			},
-		})
-		if err != nil {
-			return outcome{}, err
-		}
-		return outcome{Transaction: ps[0].ID}, nil
+	return run(ctx, s, ledger.Mutation[*Allocation]{
+		Op: "allocateCredits", Key: idemKey,
+		Input: struct {
+			To     gid.ID
+			Amount int64
+			Cur    string
+			Ref    string
+		}{acc.ID, n, c, ref},
+		Work: func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *Allocation, error) {
+			ps, err := s.post(ctx, tx, ledger.Entry{
+				Kind: posting.KindALLOCATION, Reference: ref, Currency: c, AgencyID: acc.AgencyID,
+				Legs: []ledger.Leg{
+					{Account: acc, Amount: n},
+					{Account: pool, Amount: -n},
+				},
+			})
+			if err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			return ledger.Outcome{Transaction: ps[0].ID},
+				&Allocation{Transaction: ps[0], Balance: balanceAfter(ps[0]), PoolBalance: balanceAfter(ps[1])}, nil
+		},
+		Replay: func(ctx context.Context, o ledger.Outcome) (*Allocation, error) {
+			sp, err := s.transactionOutcome(ctx, o.Transaction)
+			if err != nil {
+				return nil, err
+			}
+			poolBal, err := s.balanceIn(ctx, pool, sp.Transaction.Currency)
+			if err != nil {
+				return nil, err
+			}
+			return &Allocation{Transaction: sp.Transaction, Balance: sp.Balance, PoolBalance: poolBal}, nil
+		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	if replay {
-		sp, err := s.transactionOutcome(ctx, out.Transaction)
-		if err != nil {
-			return nil, err
-		}
-		poolBal, err := s.balanceIn(ctx, pool, sp.Transaction.Currency)
-		if err != nil {
-			return nil, err
-		}
-		return &Allocation{Transaction: sp.Transaction, Balance: sp.Balance, PoolBalance: poolBal}, nil
-	}
-	return &Allocation{Transaction: ps[0], Balance: balanceAfter(ps[0]), PoolBalance: balanceAfter(ps[1])}, nil
 }

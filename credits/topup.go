@@ -12,6 +12,7 @@ import (
 	"creditgate/ent/balance"
 	"creditgate/ent/payment"
 	"creditgate/ent/topuprule"
+	"creditgate/ledger"
 )
 
 // runTopUp charges the rule's card for one top-up. In three steps, so the
@@ -26,7 +27,9 @@ func (s *Service) runTopUp(ctx context.Context, j *ent.Job) (jobResult, error) {
 		pay  *ent.Payment
 		res  *jobResult
 	)
-	err := s.inTx(ctx, func(tx *ent.Tx) error {
+	// (1), on the path of every money mutation: the payment it records is
+	// the row that tells whether a COMMIT of unknown outcome landed.
+	start := func(tx *ent.Tx) error {
 		var err error
 		rule, err = tx.TopUpRule.Query().
 			Where(topuprule.AccountID(j.AccountID), topuprule.Currency(j.Currency)).WithCard().Only(ctx)
@@ -120,6 +123,18 @@ func (s *Service) runTopUp(ctx context.Context, j *ent.Job) (jobResult, error) {
 			return fmt.Errorf("recording top-up payment: %w", err)
 		}
 		return tx.Job.UpdateOneID(j.ID).SetPaymentID(pay.ID).Exec(ctx)
+	}
+	_, err := run(ctx, s, ledger.Mutation[struct{}]{
+		Op: "autoTopUp",
+		Work: func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, struct{}, error) {
+			rule, pay, res = nil, nil, nil
+			err := start(tx.Tx)
+			var o ledger.Outcome
+			if pay != nil && j.PaymentID == nil {
+				o.Payment = pay.ID
+			}
+			return o, struct{}{}, err
+		},
 	})
 	if err != nil || res != nil {
 		return deref0(res), err

@@ -1,4 +1,4 @@
-package credits
+package ledger
 
 import (
 	"context"
@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"creditgate/auth"
-	"creditgate/ent"
 	"creditgate/gid"
 )
 
@@ -28,8 +26,9 @@ import (
 //     retry gets the first's result, not an error. (SQLite runs one writer
 //     at a time, which gives the same.)
 
-// outcome is what a mutation stores under its key: the ids it produced.
-type outcome struct {
+// Outcome is what a mutation stores under its key: the ids it produced.
+// They also find the mutation's rows after a COMMIT of unknown outcome.
+type Outcome struct {
 	Transaction gid.ID `json:"t,omitempty"`
 	Request     gid.ID `json:"r,omitempty"`
 	Payment     gid.ID `json:"p,omitempty"`
@@ -38,8 +37,8 @@ type outcome struct {
 
 const maxKeyLen = 200
 
-// idemKey is a claimed or replayed key.
-type idemKey struct {
+// key is a claimed or replayed idempotency key.
+type key struct {
 	id    gid.ID
 	scope string
 	key   string
@@ -48,51 +47,47 @@ type idemKey struct {
 
 // replayed is returned from inside a transaction when the key was used
 // before; the caller rolls back and answers prior.
-type replayed struct{ prior outcome }
+type replayed struct{}
 
 func (replayed) Error() string { return "idempotency key replayed" }
 
-// newKey validates key and fingerprints the request: op plus its input.
-func newKey(ctx context.Context, key *string, op string, input any) (*idemKey, error) {
-	if key == nil {
+// newKey validates k and fingerprints the request: op plus its input.
+func (l *Ledger) newKey(ctx context.Context, k *string, op string, input any) (*key, error) {
+	if k == nil {
 		return nil, nil
 	}
-	k := strings.TrimSpace(*key)
-	if k == "" || len([]rune(k)) > maxKeyLen {
-		return nil, badInput("idempotencyKey must be 1 to %d characters", maxKeyLen)
+	s := strings.TrimSpace(*k)
+	if s == "" || len([]rune(s)) > maxKeyLen {
+		return nil, l.refuse(BadInput, "idempotencyKey must be 1 to %d characters", maxKeyLen)
 	}
-	v, err := viewerOf(ctx)
-	if err != nil {
-		return nil, err
+	v, ok := auth.FromContext(ctx)
+	if !ok {
+		return nil, l.refuse(Unauthenticated, "missing bearer token")
 	}
 	body, err := json.Marshal(input)
 	if err != nil {
 		return nil, fmt.Errorf("fingerprinting %s: %w", op, err)
 	}
 	sum := sha256.Sum256(append([]byte(op+"\x00"), body...))
-	return &idemKey{
-		scope: scopeKey(v),
-		key:   k,
+	return &key{
+		scope: string(v.Role) + "|" + v.UserID + "|" + v.AgencyID + "|" + v.AccountID,
+		key:   s,
 		hash:  hex.EncodeToString(sum[:]),
 	}, nil
 }
 
-func scopeKey(v *auth.Viewer) string {
-	return string(v.Role) + "|" + v.UserID + "|" + v.AgencyID + "|" + v.AccountID
-}
-
 // claim inserts the key inside tx; if it was used before, it returns a
-// *replayed error carrying the stored outcome, or CONFLICT.
-func (s *Service) claim(ctx context.Context, tx *ent.Tx, k *idemKey) error {
+// *replayed error.
+func (l *Ledger) claim(ctx context.Context, tx *Tx, k *key) error {
 	if k == nil {
 		return nil
 	}
 	k.id = gid.New(gid.Idempotency)
-	rows, err := tx.QueryContext(ctx, s.rebind(`
+	rows, err := tx.QueryContext(ctx, l.Rebind(`
 		INSERT INTO idempotency_keys (id, scope, "key", request_hash, result, created_at)
 		VALUES (?, ?, ?, ?, '', ?)
 		ON CONFLICT (scope, "key") DO NOTHING
-		RETURNING id`), k.id, k.scope, k.key, k.hash, time.Now().UTC())
+		RETURNING id`), k.id, k.scope, k.key, k.hash, l.now())
 	if err != nil {
 		return fmt.Errorf("claiming idempotency key: %w", err)
 	}
@@ -108,12 +103,12 @@ func (s *Service) claim(ctx context.Context, tx *ent.Tx, k *idemKey) error {
 }
 
 // record stores the outcome under the claimed key, in the same transaction.
-func (s *Service) record(ctx context.Context, tx *ent.Tx, k *idemKey, o outcome) error {
+func (l *Ledger) record(ctx context.Context, tx *Tx, k *key, o Outcome) error {
 	if k == nil {
 		return nil
 	}
 	b, _ := json.Marshal(o)
-	_, err := tx.ExecContext(ctx, s.rebind(`UPDATE idempotency_keys SET result = ? WHERE id = ?`), string(b), k.id)
+	_, err := tx.ExecContext(ctx, l.Rebind(`UPDATE idempotency_keys SET result = ? WHERE id = ?`), string(b), k.id)
 	if err != nil {
 		return fmt.Errorf("recording idempotency result: %w", err)
 	}
@@ -121,9 +116,9 @@ func (s *Service) record(ctx context.Context, tx *ent.Tx, k *idemKey, o outcome)
 }
 
 // prior reads the committed outcome of k after a replay.
-func (s *Service) prior(ctx context.Context, k *idemKey) (outcome, error) {
-	var o outcome
-	rows, err := s.db.QueryContext(ctx, s.rebind(`
+func (l *Ledger) prior(ctx context.Context, k *key) (Outcome, error) {
+	var o Outcome
+	rows, err := l.db.QueryContext(ctx, l.Rebind(`
 		SELECT request_hash, result FROM idempotency_keys WHERE scope = ? AND "key" = ?`), k.scope, k.key)
 	if err != nil {
 		return o, fmt.Errorf("reading idempotency key: %w", err)
@@ -137,7 +132,7 @@ func (s *Service) prior(ctx context.Context, k *idemKey) (outcome, error) {
 		return o, fmt.Errorf("reading idempotency key: %w", err)
 	}
 	if hash != k.hash {
-		return o, newErr(CodeConflict, "idempotencyKey %q was already used with a different input", k.key)
+		return o, l.refuse(Conflict, "idempotencyKey %q was already used with a different input", k.key)
 	}
 	if err := json.Unmarshal([]byte(result), &o); err != nil {
 		return o, fmt.Errorf("decoding idempotency result: %w", err)
@@ -145,38 +140,42 @@ func (s *Service) prior(ctx context.Context, k *idemKey) (outcome, error) {
 	return o, nil
 }
 
-// once runs work in a transaction guarded by k (which may be nil). On a
-// replay it returns (prior outcome, true, nil) and work's effects are gone.
+// work is a mutation's work inside its transaction (or its request's
+// savepoint in a batch): the outcome to store under its key.
+type work func(ctx context.Context, tx *Tx) (Outcome, error)
+
+// once runs w in a transaction guarded by k (which may be nil). On a
+// replay it returns (prior outcome, true, nil) and w's effects are gone.
 // A COMMIT of unknown outcome that did commit is a success (landed).
-func (s *Service) once(ctx context.Context, k *idemKey, work func(tx *ent.Tx) (outcome, error)) (outcome, bool, error) {
-	var out outcome
-	err := s.inTx(ctx, func(tx *ent.Tx) error {
-		o, err := s.onceIn(ctx, tx, k, func(_ context.Context, tx *ent.Tx) (outcome, error) { return work(tx) })
+func (l *Ledger) once(ctx context.Context, k *key, w work) (Outcome, bool, error) {
+	var out Outcome
+	err := l.InTx(ctx, func(tx *Tx) error {
+		o, err := l.onceIn(ctx, tx, k, w)
 		out = o
 		return err
 	})
 	var r *replayed
 	if errors.As(err, &r) {
-		o, err := s.prior(ctx, k)
-		return o, true, nothingDone(err)
+		o, err := l.prior(ctx, k)
+		return o, true, l.nothingDone(err)
 	}
-	if err != nil && s.landed(ctx, err, k, out) {
+	if err != nil && l.landed(ctx, err, k, out) {
 		return out, false, nil
 	}
 	return out, false, err
 }
 
-// onceIn claims k, runs work and records its outcome under k, all in tx
+// onceIn claims k, runs w and records its outcome under k, all in tx
 // (the caller's transaction, or a request's savepoint in a batch). A key
 // used before is a *replayed error: the caller undoes the work and answers
 // the prior outcome.
-func (s *Service) onceIn(ctx context.Context, tx *ent.Tx, k *idemKey, work func(ctx context.Context, tx *ent.Tx) (outcome, error)) (outcome, error) {
-	if err := s.claim(ctx, tx, k); err != nil {
-		return outcome{}, err
+func (l *Ledger) onceIn(ctx context.Context, tx *Tx, k *key, w work) (Outcome, error) {
+	if err := l.claim(ctx, tx, k); err != nil {
+		return Outcome{}, err
 	}
-	o, err := work(ctx, tx)
+	o, err := w(ctx, tx)
 	if err != nil {
-		return outcome{}, err
+		return Outcome{}, err
 	}
-	return o, s.record(ctx, tx, k, o)
+	return o, l.record(ctx, tx, k, o)
 }

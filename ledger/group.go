@@ -1,4 +1,4 @@
-package credits
+package ledger
 
 import (
 	"context"
@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"creditgate/ent"
-	"creditgate/events"
 	"creditgate/gid"
 )
 
@@ -36,8 +34,10 @@ import (
 // succeeded in it gets the error. A lone request runs at once in its own
 // transaction, without savepoints: no latency is added when nobody waits.
 //
-// Every debit still goes through post and moveBalance inside the request's
-// work, with the transaction at hand, so a per-debit hook can follow it.
+// Every debit still goes through Post inside the request's work, with a Tx
+// of the request's own over the batch's transaction: what the request
+// announces or asks to run after COMMIT is held there, and made known only
+// if the batch commits with the request's work.
 
 // maxBatch bounds a batch. PostgreSQL keeps the ids of up to 64
 // subtransactions per backend in shared memory; past that every snapshot
@@ -54,27 +54,27 @@ const batchTimeout = 30 * time.Second
 // turn of PostgreSQL's commit-time NOTIFY lock) then serves a whole batch
 // of a busy gateway, not only of a hot account. Lanes hold disjoint sets of
 // balances, and a batch takes its balance locks in account order (the same
-// order as post), so batches never deadlock with each other or with other
+// order as Post), so batches never deadlock with each other or with other
 // movements.
 const defaultLanes = 4
 
 // SetDebitLanes sets how many lanes (queues, each running one transaction
 // at a time) debits are spread over; n < 1 keeps the default.
-func (s *Service) SetDebitLanes(n int) {
+func (l *Ledger) SetDebitLanes(n int) {
 	if n >= 1 {
-		s.lanes = n
+		l.lanes = n
 	}
 }
 
 // lane is the queue of an account's debits (all its currencies).
-func (s *Service) lane(acc gid.ID) int {
+func (l *Ledger) lane(acc gid.ID) int {
 	h := fnv.New32a()
 	h.Write([]byte(acc))
-	return int(h.Sum32() % uint32(s.lanes))
+	return int(h.Sum32() % uint32(l.lanes))
 }
 
 // hotQueue holds the debits waiting for a lane while a transaction on
-// it runs; busy and pending are guarded by Service.hotMu. A lane keeps its
+// it runs; busy and pending are guarded by Ledger.hotMu. A lane keeps its
 // queue once made (there are only as many as lanes).
 type hotQueue struct {
 	busy    bool
@@ -89,68 +89,59 @@ type hotQueue struct {
 type debitCall struct {
 	acc  gid.ID
 	ctx  context.Context
-	key  *idemKey
-	work func(ctx context.Context, tx *ent.Tx) (outcome, error)
+	key  *key
+	work work
 
-	out  outcome
+	out  Outcome
 	err  error
 	ok   bool          // the work succeeded (committed unless err is set after)
-	held held          // what waits for the batch's COMMIT
+	held *Tx           // the request's own Tx in the batch: what waits for COMMIT
 	lead []*debitCall  // set when this call must lead the next batch
 	done chan struct{} // closed when answered or told to lead
 }
 
-// held is what a request in a batch makes known only once the batch has
-// committed with the request's work: its events and its after-commit calls.
-type held struct {
-	events []events.Event
-	after  []func()
-}
-
-type heldKey struct{}
-
-// debit runs work (which must debit acc through post) at most once
-// per idempotency key k, grouped with concurrent debits of the same
-// balance. Like once, it returns (prior outcome, true, nil) on a replay.
-func (s *Service) debit(ctx context.Context, acc gid.ID, k *idemKey, work func(ctx context.Context, tx *ent.Tx) (outcome, error)) (outcome, bool, error) {
-	c := &debitCall{acc: acc, ctx: ctx, key: k, work: work, done: make(chan struct{})}
-	hk := s.lane(acc)
-	s.hotMu.Lock()
-	q := s.queueOf(hk)
+// debit runs w (which must debit acc through Post) at most once per
+// idempotency key k, grouped with concurrent debits of the same balance.
+// Like once, it returns (prior outcome, true, nil) on a replay.
+func (l *Ledger) debit(ctx context.Context, acc gid.ID, k *key, w work) (Outcome, bool, error) {
+	c := &debitCall{acc: acc, ctx: ctx, key: k, work: w, done: make(chan struct{})}
+	hk := l.lane(acc)
+	l.hotMu.Lock()
+	q := l.queueOf(hk)
 	if !q.busy {
 		q.busy = true
-		s.hotMu.Unlock()
-		s.lead(q, []*debitCall{c})
+		l.hotMu.Unlock()
+		l.lead(q, []*debitCall{c})
 	} else {
 		q.pending = append(q.pending, c)
-		s.hotMu.Unlock()
+		l.hotMu.Unlock()
 		select {
 		case <-c.done:
 		case <-ctx.Done():
 			// Given up while queued: gone unless a batch has taken it
 			// (then its answer comes by the batch's deadline, the latest of
 			// its callers', at most batchTimeout).
-			if s.withdraw(q, c) {
-				return outcome{}, false, ctx.Err()
+			if l.withdraw(q, c) {
+				return Outcome{}, false, ctx.Err()
 			}
 			<-c.done
 		}
 		if c.lead != nil {
-			s.lead(q, c.lead)
+			l.lead(q, c.lead)
 		}
 	}
 	var r *replayed
 	if errors.As(c.err, &r) {
-		o, err := s.prior(ctx, k)
+		o, err := l.prior(ctx, k)
 		return o, true, err
 	}
 	return c.out, false, c.err
 }
 
 // withdraw takes c out of q's queue if no batch has taken it yet.
-func (s *Service) withdraw(q *hotQueue, c *debitCall) bool {
-	s.hotMu.Lock()
-	defer s.hotMu.Unlock()
+func (l *Ledger) withdraw(q *hotQueue, c *debitCall) bool {
+	l.hotMu.Lock()
+	defer l.hotMu.Unlock()
 	if i := slices.Index(q.pending, c); i >= 0 {
 		q.pending = slices.Delete(q.pending, i, i+1)
 		return true
@@ -160,9 +151,9 @@ func (s *Service) withdraw(q *hotQueue, c *debitCall) bool {
 
 // lead runs batch (batch[0] is the caller's own request), hands the queue
 // to the next batch's leader, then answers the others.
-func (s *Service) lead(q *hotQueue, batch []*debitCall) {
-	s.runBatch(q, batch)
-	s.hotMu.Lock()
+func (l *Ledger) lead(q *hotQueue, batch []*debitCall) {
+	l.runBatch(q, batch)
+	l.hotMu.Lock()
 	var next []*debitCall
 	if n := min(len(q.pending), maxBatch); n > 0 {
 		next = append([]*debitCall(nil), q.pending[:n]...)
@@ -170,7 +161,7 @@ func (s *Service) lead(q *hotQueue, batch []*debitCall) {
 	} else {
 		q.busy = false // kept: there are at most as many queues as lanes
 	}
-	s.hotMu.Unlock()
+	l.hotMu.Unlock()
 	if next != nil {
 		next[0].lead = next
 		close(next[0].done)
@@ -183,7 +174,7 @@ func (s *Service) lead(q *hotQueue, batch []*debitCall) {
 }
 
 // runBatch runs the calls in one transaction and sets each call's result.
-func (s *Service) runBatch(q *hotQueue, batch []*debitCall) {
+func (l *Ledger) runBatch(q *hotQueue, batch []*debitCall) {
 	live := make([]*debitCall, 0, len(batch))
 	for _, c := range batch {
 		if err := c.ctx.Err(); err != nil {
@@ -195,8 +186,8 @@ func (s *Service) runBatch(q *hotQueue, batch []*debitCall) {
 	if len(live) == 0 {
 		return
 	}
-	if s.onBatch != nil {
-		s.onBatch(len(live))
+	if l.test.onBatch != nil {
+		l.test.onBatch(len(live))
 	}
 
 	multi := len(live) > 1
@@ -212,9 +203,10 @@ func (s *Service) runBatch(q *hotQueue, batch []*debitCall) {
 	var err error
 	switch {
 	case !multi:
+		// Its own transaction: what it holds is the transaction's.
 		c := live[0]
-		err = s.inTx(ctx, func(tx *ent.Tx) error {
-			o, err := s.onceIn(c.ctx, tx, c.key, c.work)
+		err = l.InTx(ctx, func(tx *Tx) error {
+			o, err := l.onceIn(c.ctx, tx, c.key, c.work)
 			if err != nil {
 				c.err = err
 				return err
@@ -223,18 +215,18 @@ func (s *Service) runBatch(q *hotQueue, batch []*debitCall) {
 			return nil
 		})
 	case q.failed:
-		err = s.inTx(ctx, func(tx *ent.Tx) error { return s.batchWork(ctx, tx, live, true) })
+		err = l.InTx(ctx, func(tx *Tx) error { return l.batchWork(ctx, tx, live, true) })
 	default:
 		// Without savepoints first: a round trip less for every request.
 		// If one fails, the transaction is rolled back and the batch runs
 		// again with a savepoint each, so that each failure undoes only its
 		// own work.
-		err = s.inTx(ctx, func(tx *ent.Tx) error { return s.batchWork(ctx, tx, live, false) })
+		err = l.InTx(ctx, func(tx *Tx) error { return l.batchWork(ctx, tx, live, false) })
 		if errors.Is(err, errNeedSavepoints) {
 			for _, c := range live {
-				c.out, c.err, c.ok, c.held = outcome{}, nil, false, held{}
+				c.out, c.err, c.ok, c.held = Outcome{}, nil, false, nil
 			}
-			err = s.inTx(ctx, func(tx *ent.Tx) error { return s.batchWork(ctx, tx, live, true) })
+			err = l.InTx(ctx, func(tx *Tx) error { return l.batchWork(ctx, tx, live, true) })
 		}
 	}
 	if multi {
@@ -242,12 +234,12 @@ func (s *Service) runBatch(q *hotQueue, batch []*debitCall) {
 		// had a failure: failures come in runs (a balance running dry).
 		q.failed = slices.ContainsFunc(live, func(c *debitCall) bool { return c.err != nil })
 	}
-	if err != nil && s.batchLanded(ctx, err, live) {
+	if err != nil && l.batchLanded(ctx, err, live) {
 		err = nil // the COMMIT's answer was lost, not the batch (commit.go)
 	}
 	if err == nil {
 		for _, c := range live {
-			if c.ok {
+			if c.ok && c.held != nil {
 				for _, f := range c.held.after {
 					f()
 				}
@@ -290,15 +282,16 @@ func batchDeadline(live []*debitCall) time.Time {
 // it fails.
 var errNeedSavepoints = errors.New("a request of the batch failed: run it again with savepoints")
 
-// batchWork runs a batch's requests in tx, in order. With savepoints each
-// request runs in its own, and one that fails rolls back to it and leaves
-// the others be; without, the first failure ends the work with
-// errNeedSavepoints, and tx must be rolled back.
-func (s *Service) batchWork(ctx context.Context, tx *ent.Tx, live []*debitCall, savepoints bool) error {
-	if s.onBatchRun != nil {
-		s.onBatchRun(savepoints)
+// batchWork runs a batch's requests in tx, in order, each with a Tx of its
+// own over tx's transaction. With savepoints each request runs in its own,
+// and one that fails rolls back to it and leaves the others be; without,
+// the first failure ends the work with errNeedSavepoints, and tx must be
+// rolled back. The events of the requests that succeeded are announced
+// with tx; their after-commit calls wait in each call (runBatch).
+func (l *Ledger) batchWork(ctx context.Context, tx *Tx, live []*debitCall, savepoints bool) error {
+	if l.test.onBatchRun != nil {
+		l.test.onBatchRun(savepoints)
 	}
-	var evs []events.Event
 	for i, c := range live {
 		if c.ctx.Err() != nil && i > 0 {
 			c.err = c.ctx.Err() // gave up while earlier requests ran: dropped
@@ -307,16 +300,17 @@ func (s *Service) batchWork(ctx context.Context, tx *ent.Tx, live []*debitCall, 
 		// The request's own values (viewer, scope) without its
 		// cancellation: a cancelled statement would abort the batch's
 		// transaction, not only this request.
-		wctx := context.WithValue(context.WithoutCancel(c.ctx), heldKey{}, &c.held)
+		wctx := context.WithoutCancel(c.ctx)
+		rtx := &Tx{Tx: tx.Tx}
 		sp := "debit_" + strconv.Itoa(i)
 		if savepoints {
 			if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
 				return fmt.Errorf("batch savepoint: %w", err)
 			}
 		}
-		o, err := s.onceIn(wctx, tx, c.key, c.work)
+		o, err := l.onceIn(wctx, rtx, c.key, c.work)
 		if err != nil {
-			c.err, c.held = err, held{}
+			c.err = err
 			if !savepoints {
 				return errNeedSavepoints
 			}
@@ -325,19 +319,18 @@ func (s *Service) batchWork(ctx context.Context, tx *ent.Tx, live []*debitCall, 
 			}
 			continue
 		}
-		c.out, c.ok = o, true
-		evs = append(evs, c.held.events...)
+		c.out, c.ok, c.held = o, true, rtx
+		tx.Announce(rtx.events...)
 	}
-	s.announce(ctx, tx, evs...)
 	return nil
 }
 
 // queueOf returns the lane's queue, made on first use; hotMu must be held.
-func (s *Service) queueOf(lane int) *hotQueue {
-	q := s.hot[lane]
+func (l *Ledger) queueOf(lane int) *hotQueue {
+	q := l.hot[lane]
 	if q == nil {
 		q = &hotQueue{}
-		s.hot[lane] = q
+		l.hot[lane] = q
 	}
 	return q
 }

@@ -1,4 +1,4 @@
-package credits
+package ledger
 
 import (
 	"context"
@@ -18,26 +18,15 @@ import (
 // answer is the values already in hand; not found, the answer stays the
 // error (INTERNAL), never UNAVAILABLE.
 
-// commitUnknown is a failed COMMIT: its outcome is unknown.
-type commitUnknown struct{ err error }
-
-func (e *commitUnknown) Error() string { return "committing: " + e.err.Error() }
-func (e *commitUnknown) Unwrap() error { return e.err }
-
-func isCommitUnknown(err error) bool {
-	var cu *commitUnknown
-	return errors.As(err, &cu)
-}
+// landedTimeout bounds the look-up after a COMMIT of unknown outcome.
+const landedTimeout = 5 * time.Second
 
 // landed says whether the transaction that failed with err committed all
 // the same: it must have been a commit of unknown outcome, and a row it
 // wrote must now be there, found by k's claim (the row id is this
-// attempt's own) or else by the ids of o. A read that fails leaves the
-// outcome unknown: false.
-// landedTimeout bounds the look-up after a COMMIT of unknown outcome.
-const landedTimeout = 5 * time.Second
-
-func (s *Service) landed(ctx context.Context, err error, k *idemKey, o outcome) bool {
+// attempt's own) or else by the ids of o, each of a row the work made. A
+// read that fails leaves the outcome unknown: false.
+func (l *Ledger) landed(ctx context.Context, err error, k *key, o Outcome) bool {
 	if !isCommitUnknown(err) {
 		return false
 	}
@@ -59,22 +48,22 @@ func (s *Service) landed(ctx context.Context, err error, k *idemKey, o outcome) 
 	default:
 		return false
 	}
-	ok, rerr := s.rowExists(ctx, table, id)
+	ok, rerr := l.rowExists(ctx, table, id)
 	if rerr != nil {
-		s.log.ErrorContext(ctx, "commit of unknown outcome: looking for its row failed", "table", table, "id", id, "commit_error", err, "error", rerr)
+		l.log.ErrorContext(ctx, "commit of unknown outcome: looking for its row failed", "table", table, "id", id, "commit_error", err, "error", rerr)
 		return false
 	}
 	if ok {
-		s.log.WarnContext(ctx, "commit reported an error but committed", "table", table, "id", id, "commit_error", err)
+		l.log.WarnContext(ctx, "commit reported an error but committed", "table", table, "id", id, "commit_error", err)
 	} else {
-		s.log.ErrorContext(ctx, "commit failed: its row is not there", "table", table, "id", id, "commit_error", err)
+		l.log.ErrorContext(ctx, "commit failed: its row is not there", "table", table, "id", id, "commit_error", err)
 	}
 	return ok
 }
 
 // rowExists looks for the row id of table, outside any tenant scope.
-func (s *Service) rowExists(ctx context.Context, table string, id gid.ID) (bool, error) {
-	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT 1 FROM `+table+` WHERE id = ?`), id)
+func (l *Ledger) rowExists(ctx context.Context, table string, id gid.ID) (bool, error) {
+	rows, err := l.db.QueryContext(ctx, l.Rebind(`SELECT 1 FROM `+table+` WHERE id = ?`), id)
 	if err != nil {
 		return false, fmt.Errorf("looking for %s %s: %w", table, id, err)
 	}
@@ -88,10 +77,10 @@ func (s *Service) rowExists(ctx context.Context, table string, id gid.ID) (bool,
 // batchLanded says whether a batch of debits whose COMMIT failed with err
 // committed all the same: one transaction, so the row of any request that
 // succeeded in it answers for all.
-func (s *Service) batchLanded(ctx context.Context, err error, live []*debitCall) bool {
+func (l *Ledger) batchLanded(ctx context.Context, err error, live []*debitCall) bool {
 	for _, c := range live {
 		if c.ok {
-			return s.landed(ctx, err, c.key, c.out)
+			return l.landed(ctx, err, c.key, c.out)
 		}
 	}
 	return false

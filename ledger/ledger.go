@@ -1,0 +1,259 @@
+// Package ledger writes every movement of money, and nothing else writes
+// balances, journals, postings or idempotency records. The domain (package
+// credits) decides what moves and why; it describes each money mutation on
+// the one path (Run: claim the idempotency key, run the work, grouped with
+// other debits of a hot balance or alone, record, replay, the check of a
+// COMMIT of unknown outcome, metrics and announcements), and inside the
+// work posts balanced entries with Post.
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"creditgate/ent"
+	"creditgate/ent/posting"
+	"creditgate/events"
+	"creditgate/gid"
+)
+
+// Counter-accounts: the other side of every movement. They are books of
+// postings without a balance row, so they are never locked and no two
+// client accounts ever wait for each other through them.
+const (
+	Revenue     = "revenue"     // the agency earned it: invoices and services paid with credits
+	Receivables = "receivables" // credit granted on a post-paid arrangement, owed to the agency
+	Clearing    = "clearing:"   // + provider or method: money received from outside
+)
+
+// Leg is one side of a movement: an account (with a balance) or a book.
+type Leg struct {
+	Account *ent.Account
+	Book    string
+	Amount  int64 // micro-units: positive credits the account (IN), negative debits it (OUT)
+}
+
+// Entry is a balanced movement of money in one currency.
+type Entry struct {
+	Kind      posting.Kind
+	Reference string
+	Currency  string
+	AgencyID  gid.ID
+	Legs      []Leg
+	Link      *Link // optional: set transaction_id there to the first posting
+}
+
+// Link names a row whose transaction_id is set to an entry's first posting
+// in the statement that writes the entry.
+type Link struct {
+	Table string // "invoices"
+	ID    gid.ID
+}
+
+// Moved is a balance right after a movement, with the triggers its row
+// carries (auto top-up and alert thresholds), for Hooks.Moved.
+type Moved struct {
+	Balance, Seq           int64
+	TopupBelow, AlertBelow sql.NullInt64
+	AlertLow               bool
+}
+
+// Hooks are what the domain is told by the ledger, and how it words the
+// ledger's refusals. Every field may be nil.
+type Hooks struct {
+	// Moved is called inside the transaction after each balance moves, with
+	// the row's triggers: the domain queues what the movement calls for
+	// (auto top-up, alerts) in the same transaction.
+	Moved func(ctx context.Context, tx *Tx, acc *ent.Account, cur string, amount int64, m Moved) error
+	// Publish delivers an event to this process's subscribers right after
+	// COMMIT, in commit order (SQLite; PostgreSQL delivers by NOTIFY).
+	Publish func(events.Event)
+	// Money is told of each committed movement: its kind, currency and the
+	// amount that moved, in micro-units (metrics); never of a replay.
+	Money func(kind posting.Kind, currency string, amount int64)
+	// Refuse turns a refusal of the ledger into the domain's error.
+	Refuse func(*Refusal) error
+	// NothingDone marks an error met before anything committed (the domain
+	// tells UNAVAILABLE from other failures).
+	NothingDone func(error) error
+}
+
+// Refusal is a movement or an idempotency key the ledger refuses. Code is
+// the API's code for it.
+type Refusal struct {
+	Code    string
+	Message string
+}
+
+func (r *Refusal) Error() string { return r.Message }
+
+// Codes of refusals.
+const (
+	Insufficient    = "INSUFFICIENT_CREDITS"
+	BadInput        = "BAD_USER_INPUT"
+	Conflict        = "CONFLICT"
+	Unauthenticated = "UNAUTHENTICATED"
+)
+
+// Config is what a Ledger is made of.
+type Config struct {
+	DB      *ent.Client
+	Dialect string // entgo.io/ent/dialect name: Postgres or SQLite
+	Log     *slog.Logger
+	// Clock is the time of every posting, balance and key: the domain's
+	// clock (its tests move it). Nil: time.Now.
+	Clock func() time.Time
+	Hooks Hooks
+}
+
+// Ledger posts movements of money over one database.
+type Ledger struct {
+	db        *ent.Client
+	dialect   string
+	log       *slog.Logger
+	clock     func() time.Time
+	hooks     Hooks
+	publishMu sync.Mutex // SQLite: keeps local publishes in commit order
+
+	hotMu sync.Mutex
+	hot   map[int]*hotQueue // debits waiting, by lane (group.go)
+	lanes int
+
+	test testHooks // testhooks.go
+}
+
+// New returns a ledger over c.DB.
+func New(c Config) *Ledger {
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	return &Ledger{db: c.DB, dialect: c.Dialect, log: c.Log, clock: c.Clock, hooks: c.Hooks,
+		hot: map[int]*hotQueue{}, lanes: defaultLanes}
+}
+
+func (l *Ledger) refuse(code, format string, args ...any) error {
+	r := &Refusal{Code: code, Message: fmt.Sprintf(format, args...)}
+	if l.hooks.Refuse != nil {
+		return l.hooks.Refuse(r)
+	}
+	return r
+}
+
+func (l *Ledger) nothingDone(err error) error {
+	if l.hooks.NothingDone != nil {
+		return l.hooks.NothingDone(err)
+	}
+	return err
+}
+
+// Post writes e inside tx: for each account leg, in a fixed order (so two
+// movements never deadlock), it moves the balance with a single conditional
+// statement that returns the new balance and sequence (a debit that would go
+// below zero matches no row: INSUFFICIENT_CREDITS, and the CHECK constraint
+// backs it up); then the journal and its postings, each account posting with
+// its running balance, in one statement on PostgreSQL (with e.Link, if any).
+// Nothing is read first and written later, so there is no read-modify-write
+// race; the caller commits it with its business change. The balance rows
+// stay locked from their update to COMMIT. On PostgreSQL a movement of one
+// balance is a single statement (moveAndWrite), one of two balances three.
+// It returns the postings in the order of e.Legs; they are built here, not
+// read back, so their account edge is the leg's account (nil for books).
+func (l *Ledger) Post(ctx context.Context, tx *Tx, e Entry) ([]*ent.Posting, error) {
+	var sum int64
+	for _, lg := range e.Legs {
+		if lg.Amount == 0 {
+			return nil, fmt.Errorf("ledger: zero leg in %s entry", e.Kind)
+		}
+		sum += lg.Amount
+	}
+	if sum != 0 || len(e.Legs) < 2 {
+		return nil, fmt.Errorf("ledger: unbalanced %s entry (sum %d, %d legs)", e.Kind, sum, len(e.Legs))
+	}
+	order := make([]int, 0, len(e.Legs))
+	for i, lg := range e.Legs {
+		if lg.Account != nil {
+			order = append(order, i)
+		}
+	}
+	sort.Slice(order, func(a, b int) bool { return e.Legs[order[a]].Account.ID < e.Legs[order[b]].Account.ID })
+
+	now := l.now()
+	ps := make([]*ent.Posting, len(e.Legs))
+	for i, lg := range e.Legs {
+		p := &ent.Posting{
+			ID: gid.New(gid.Posting), CreatedAt: now, AgencyID: e.AgencyID, Book: lg.Book, Kind: e.Kind,
+			Reference: e.Reference, Currency: e.Currency, Amount: lg.Amount,
+		}
+		if lg.Account != nil {
+			p.AccountID = &lg.Account.ID
+			p.Edges.Account = lg.Account
+		}
+		ps[i] = p
+	}
+	if l.dialect == dialect.Postgres && len(order) == 1 {
+		// One balance (every movement but allocations): its move, the
+		// journal, the postings and the link in ONE statement.
+		i := order[0]
+		lg := e.Legs[i]
+		m, err := l.moveAndWrite(ctx, tx, e, ps, i, now)
+		if err != nil {
+			return nil, err
+		}
+		if err := l.moved(ctx, tx, lg.Account, e.Currency, lg.Amount, m); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, i := range order {
+			lg := e.Legs[i]
+			m, err := l.moveBalance(ctx, tx, lg.Account, e.Currency, lg.Amount, now)
+			if err != nil {
+				return nil, err
+			}
+			if err := l.moved(ctx, tx, lg.Account, e.Currency, lg.Amount, m); err != nil {
+				return nil, err
+			}
+			ps[i].RunningBalance, ps[i].Seq = &m.Balance, &m.Seq
+		}
+		if err := l.writeJournal(ctx, tx, e, ps, now); err != nil {
+			return nil, err
+		}
+	}
+	if l.dialect != dialect.Postgres { // PostgreSQL: announced by the balance's statement
+		for i, lg := range e.Legs {
+			if lg.Account != nil {
+				tx.Announce(events.Event{Balance: &events.Balance{
+					AccountID: lg.Account.ID, AgencyID: lg.Account.AgencyID, Currency: e.Currency,
+					Available: *ps[i].RunningBalance, Seq: *ps[i].Seq, UpdatedAt: now,
+				}})
+			}
+		}
+	}
+	if obs := l.hooks.Money; obs != nil {
+		var moved int64
+		for _, lg := range e.Legs {
+			moved += max(lg.Amount, 0)
+		}
+		tx.AfterCommit(func() { obs(e.Kind, e.Currency, moved) })
+	}
+	return ps, nil
+}
+
+// now is the clock in microseconds, UTC: what PostgreSQL keeps.
+func (l *Ledger) now() time.Time { return l.clock().UTC().Truncate(time.Microsecond) }
+
+func (l *Ledger) moved(ctx context.Context, tx *Tx, acc *ent.Account, cur string, amount int64, m Moved) error {
+	if l.hooks.Moved == nil {
+		return nil
+	}
+	return l.hooks.Moved(ctx, tx, acc, cur, amount, m)
+}

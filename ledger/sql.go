@@ -1,0 +1,243 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"creditgate/ent"
+	"creditgate/events"
+	"creditgate/gid"
+	"creditgate/money"
+)
+
+const postingColumns = `id, created_at, journal_id, agency_id, account_id, book, kind, reference, currency, amount, running_balance, seq`
+
+// postingValues are p's values for postingColumns but the last two
+// (running_balance, seq), which the caller adds.
+func postingValues(p *ent.Posting, jid gid.ID, now time.Time) []any {
+	var account any // NULL for a book's posting
+	if p.AccountID != nil {
+		account = *p.AccountID
+	}
+	return []any{p.ID, now, jid, p.AgencyID, account, p.Book, string(p.Kind), p.Reference, p.Currency, p.Amount}
+}
+
+// writeJournal inserts the journal of ps, its postings and e.Link: one
+// statement on PostgreSQL (data-modifying CTEs; the foreign keys are
+// checked at the end of the statement), one each on SQLite.
+func (l *Ledger) writeJournal(ctx context.Context, tx *Tx, e Entry, ps []*ent.Posting, now time.Time) error {
+	jid := gid.New(gid.Journal)
+	jargs := []any{jid, now, e.AgencyID}
+	var vals strings.Builder
+	pargs := make([]any, 0, 12*len(ps))
+	for i, p := range ps {
+		p.JournalID = jid
+		if i > 0 {
+			vals.WriteString(", ")
+		}
+		vals.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		var rb, seq any
+		if p.RunningBalance != nil {
+			rb, seq = *p.RunningBalance, *p.Seq
+		}
+		pargs = append(append(pargs, postingValues(p, jid, now)...), rb, seq)
+	}
+	const journal = `INSERT INTO journals (id, created_at, agency_id) VALUES (?, ?, ?)`
+	postings := `INSERT INTO postings (` + postingColumns + `) VALUES ` + vals.String()
+	var linkSQL string
+	var largs []any
+	if e.Link != nil {
+		linkSQL = `UPDATE ` + e.Link.Table + ` SET transaction_id = ? WHERE id = ?`
+		largs = []any{ps[0].ID, e.Link.ID}
+	}
+	if l.dialect == dialect.Postgres {
+		q := `WITH j AS (` + journal + `)`
+		args := append(jargs, pargs...)
+		if linkSQL != "" {
+			q += `, p AS (` + postings + `) ` + linkSQL
+			args = append(args, largs...)
+		} else {
+			q += ` ` + postings
+		}
+		if _, err := tx.ExecContext(ctx, l.Rebind(q), args...); err != nil {
+			return fmt.Errorf("ledger: writing journal: %w", err)
+		}
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, journal, jargs...); err != nil {
+		return fmt.Errorf("ledger: writing journal: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, postings, pargs...); err != nil {
+		return fmt.Errorf("ledger: writing postings: %w", err)
+	}
+	if linkSQL != "" {
+		if _, err := tx.ExecContext(ctx, linkSQL, largs...); err != nil {
+			return fmt.Errorf("ledger: linking transaction: %w", err)
+		}
+	}
+	return nil
+}
+
+// moveAndWrite is Post's one statement on PostgreSQL for a movement of one
+// balance, whose posting is ps[acc]: the balance move as a CTE, then the
+// journal, the postings (that one with the running balance and sequence
+// the move returned) and e.Link, each written from the move's row, so a
+// debit the balance does not cover writes nothing at all. The foreign keys
+// are checked at the end of the statement. Parameters are cast because a
+// SELECT list gives them no type of its own.
+func (l *Ledger) moveAndWrite(ctx context.Context, tx *Tx, e Entry, ps []*ent.Posting, acc int, now time.Time) (Moved, error) {
+	lg := e.Legs[acc]
+	move, args := l.balanceMove(lg.Account, e.Currency, lg.Amount, now)
+	jid := gid.New(gid.Journal)
+	var q strings.Builder
+	q.WriteString(`WITH b AS (` + move + `),
+		j AS (INSERT INTO journals (id, created_at, agency_id) SELECT ?::varchar, ?::timestamptz, ?::varchar FROM b),
+		p AS (INSERT INTO postings (` + postingColumns + `) `)
+	args = append(args, jid, now, e.AgencyID)
+	for i, p := range ps {
+		p.JournalID = jid
+		if i > 0 {
+			q.WriteString(` UNION ALL `)
+		}
+		balance := `NULL::bigint, NULL::bigint`
+		if i == acc {
+			balance = `b.available, b.seq`
+		}
+		q.WriteString(`SELECT ?::varchar, ?::timestamptz, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::bigint, ` + balance + ` FROM b`)
+		args = append(args, postingValues(p, jid, now)...)
+	}
+	q.WriteString(`)`)
+	if e.Link != nil {
+		q.WriteString(`, l AS (UPDATE ` + e.Link.Table + ` SET transaction_id = ? WHERE id = ? AND EXISTS (SELECT 1 FROM b))`)
+		args = append(args, ps[0].ID, e.Link.ID)
+	}
+	q.WriteString(` SELECT * FROM b`)
+	rows, err := tx.QueryContext(ctx, l.Rebind(q.String()), args...)
+	if err != nil {
+		return Moved{}, fmt.Errorf("ledger: writing %s entry: %w", e.Kind, err)
+	}
+	m, err := l.scanMoved(rows, lg.Account, e.Currency, lg.Amount)
+	if err != nil {
+		return m, err
+	}
+	ps[acc].RunningBalance, ps[acc].Seq = &m.Balance, &m.Seq
+	return m, nil
+}
+
+// moveBalance adds amount to the account's balance in cur in one statement
+// and returns the balance and sequence after it. A credit creates the row on
+// first use; a debit never does (no row means nothing to spend). Every
+// balance write is balanceMove's statement, here or inside moveAndWrite's,
+// batched debits (group.go) included, each inside its request's work.
+func (l *Ledger) moveBalance(ctx context.Context, tx *Tx, acc *ent.Account, cur string, amount int64, now time.Time) (Moved, error) {
+	query, args := l.balanceMove(acc, cur, amount, now)
+	rows, err := tx.QueryContext(ctx, l.Rebind(query), args...)
+	if err != nil {
+		return Moved{}, fmt.Errorf("ledger: moving balance of %s: %w", acc.ID, err)
+	}
+	return l.scanMoved(rows, acc, cur, amount)
+}
+
+// balanceMove is the statement that moves the balance, returning the
+// columns scanMoved reads (and, on PostgreSQL, announcing the new balance).
+func (l *Ledger) balanceMove(acc *ent.Account, cur string, amount int64, now time.Time) (query string, args []any) {
+	if amount < 0 {
+		query = `UPDATE balances SET available = available + ?, seq = seq + 1, updated_at = ?
+			WHERE account_id = ? AND currency = ? AND available >= ?
+			RETURNING available, seq, topup_below, alert_below, alert_low`
+		args = []any{amount, now, acc.ID, cur, -amount}
+	} else {
+		// The overflow guard matters on SQLite, which would silently turn an
+		// overflowing integer into a float.
+		query = `INSERT INTO balances (id, account_id, agency_id, currency, available, seq, updated_at)
+			VALUES (?, ?, ?, ?, ?, 1, ?)
+			ON CONFLICT (account_id, currency) DO UPDATE
+			SET available = balances.available + excluded.available, seq = balances.seq + 1, updated_at = excluded.updated_at
+			WHERE balances.available <= ` + strconv.FormatInt(math.MaxInt64, 10) + ` - excluded.available
+			RETURNING available, seq, topup_below, alert_below, alert_low`
+		args = []any{gid.New(gid.Balance), acc.ID, acc.AgencyID, cur, amount, now}
+	}
+	if l.dialect == dialect.Postgres {
+		// Announce the new balance in the same statement: a NOTIFY is
+		// delivered only if the transaction commits, and this saves a round
+		// trip while the row is locked.
+		// The payload is events.Balance's wire format (events.BalanceSQL).
+		query += `, pg_notify('` + events.Channel + `', ` + events.BalanceSQL + `)`
+	}
+	return query, args
+}
+
+// scanMoved reads the balance a move returned; no row is a debit the
+// balance does not cover (or a credit it cannot hold).
+func (l *Ledger) scanMoved(rows *sql.Rows, acc *ent.Account, cur string, amount int64) (Moved, error) {
+	var m Moved
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return m, fmt.Errorf("ledger: moving balance of %s: %w", acc.ID, err)
+		}
+		if amount < 0 {
+			return m, l.refuse(Insufficient, "the balance does not cover %s", string(money.Format(-amount, cur))+" "+cur)
+		}
+		return m, l.refuse(BadInput, "the balance would exceed the largest amount this currency can hold")
+	}
+	dest := []any{&m.Balance, &m.Seq, &m.TopupBelow, &m.AlertBelow, &m.AlertLow}
+	if l.dialect == dialect.Postgres {
+		dest = append(dest, new(any))
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return m, fmt.Errorf("ledger: reading balance of %s: %w", acc.ID, err)
+	}
+	return m, rows.Close()
+}
+
+// rebound remembers Rebind's answers: our statements come in a few shapes
+// (their values are arguments), built afresh for each call, and a ledger
+// statement is long. Bounded all the same, in case a caller ever builds
+// statements of unbounded variety.
+var (
+	rebound  sync.Map // statement with ? → with $n
+	nRebound atomic.Int32
+)
+
+const maxRebound = 512
+
+// Rebind turns ? placeholders into PostgreSQL's $n (the domain's raw
+// statements use it too).
+func (l *Ledger) Rebind(q string) string {
+	if l.dialect != dialect.Postgres {
+		return q
+	}
+	if r, ok := rebound.Load(q); ok {
+		return r.(string)
+	}
+	r := numberPlaceholders(q)
+	if nRebound.Add(1) <= maxRebound {
+		rebound.Store(q, r)
+	}
+	return r
+}
+
+func numberPlaceholders(q string) string {
+	var b strings.Builder
+	b.Grow(len(q) + len(q)/8)
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

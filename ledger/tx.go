@@ -1,0 +1,127 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"entgo.io/ent/dialect"
+
+	"creditgate/ent"
+	"creditgate/events"
+)
+
+// Tx is a transaction of the ledger: the ent transaction, and what waits
+// for its COMMIT (events to announce, calls to make). A request inside a
+// batch of debits (group.go) has a Tx of its own over the batch's
+// transaction: what it holds is announced and called only if the batch
+// commits with the request's work.
+type Tx struct {
+	*ent.Tx
+	events []events.Event
+	after  []func()
+}
+
+// Announce makes evs known when tx commits, never before and never if it
+// (or, in a batch, the request's work) rolls back: on PostgreSQL by
+// pg_notify inside the transaction, just before COMMIT (delivered on
+// COMMIT, in commit order); on SQLite through Hooks.Publish right after it.
+func (tx *Tx) Announce(evs ...events.Event) { tx.events = append(tx.events, evs...) }
+
+// AfterCommit runs f once tx has committed, never if it rolls back.
+func (tx *Tx) AfterCommit(f func()) { tx.after = append(tx.after, f) }
+
+// commitUnknown is a failed COMMIT: its outcome is unknown.
+type commitUnknown struct{ err error }
+
+func (e *commitUnknown) Error() string { return "committing: " + e.err.Error() }
+func (e *commitUnknown) Unwrap() error { return e.err }
+
+func isCommitUnknown(err error) bool {
+	var cu *commitUnknown
+	return errors.As(err, &cu)
+}
+
+// InTx runs fn in one database transaction: all of it commits or nothing.
+// A transaction that could not start, or whose connection failed before
+// COMMIT, did nothing (Hooks.NothingDone); a failed COMMIT is a commit of
+// unknown outcome: it may have committed all the same, and Run finds out
+// (landed) before it answers. What fn announced is announced with the
+// COMMIT; what it asked to run after it runs once it has committed.
+func (l *Ledger) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	etx, err := l.db.Tx(ctx)
+	if err != nil {
+		return l.nothingDone(fmt.Errorf("starting transaction: %w", err))
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			_ = etx.Rollback()
+			panic(v)
+		}
+		if err != nil {
+			_ = etx.Rollback()
+		}
+	}()
+	tx := &Tx{Tx: etx}
+	if err = fn(tx); err != nil {
+		return l.nothingDone(err)
+	}
+	if l.test.beforeCommit != nil {
+		if err = l.test.beforeCommit(); err != nil {
+			return err
+		}
+	}
+	sqlite := l.dialect == dialect.SQLite
+	if !sqlite && len(tx.events) > 0 {
+		// Inside the transaction: PostgreSQL delivers these only on
+		// COMMIT, in commit order.
+		if err = l.notify(ctx, etx, tx.events); err != nil {
+			return l.nothingDone(err)
+		}
+	}
+	if sqlite {
+		// Held across COMMIT and the publishes: events stay in commit order.
+		l.publishMu.Lock()
+	}
+	err = etx.Commit()
+	if sqlite {
+		if err == nil && l.hooks.Publish != nil {
+			for _, e := range tx.events {
+				l.hooks.Publish(e)
+			}
+		}
+		l.publishMu.Unlock()
+	}
+	if err != nil {
+		return &commitUnknown{err}
+	}
+	for _, f := range tx.after {
+		f()
+	}
+	if l.test.commitLost != nil {
+		if err := l.test.commitLost(); err != nil {
+			return &commitUnknown{err}
+		}
+	}
+	return nil
+}
+
+// notify announces evs in one statement.
+func (l *Ledger) notify(ctx context.Context, tx *ent.Tx, evs []events.Event) error {
+	var q strings.Builder
+	args := make([]any, 0, len(evs)+1)
+	args = append(args, events.Channel)
+	q.WriteString("SELECT ")
+	for i, e := range evs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "pg_notify($1, $%d)", i+2)
+		args = append(args, e.Encode())
+	}
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("announcing changes: %w", err)
+	}
+	return nil
+}
