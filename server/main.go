@@ -1,7 +1,8 @@
 // Command server is the creditgate gateway.
 //
-//	server          serve the API (the default)
-//	server verify   check every ledger invariant over the whole database
+//	creditgate          serve the API (the default)
+//	creditgate verify   check every ledger invariant over the whole database
+//	creditgate --help   the other commands: version, healthcheck, admin, token (cli.go)
 package main
 
 import (
@@ -42,6 +43,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if code, handled := runCLI(ctx, args, getenv, stdout, stderr); handled { // cli.go
+		return code
+	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "creditgate: bad configuration:\n%v\n", err)
