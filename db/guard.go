@@ -558,7 +558,7 @@ func (g *guard) check() {
 		blocked := time.Duration(mono() - stamps[i])
 		g.dead.Add(1)
 		g.log.Warn("database connection stalled: its backend is idle, closing it and replacing the pool's older connections",
-			"pid", c.pid, "blocked", blocked.Round(time.Millisecond), "backend_alive", v.alive)
+			"pid", c.pid, "blocked_ms", blocked.Milliseconds(), "backend_alive", v.alive)
 		if v.alive {
 			terminate, terminateStarts = append(terminate, c.pid), append(terminateStarts, c.started)
 		}

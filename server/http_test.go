@@ -442,7 +442,7 @@ func TestHTTPAccessLog(t *testing.T) {
 			continue
 		}
 		found = true
-		if l["request_id"] != id || l["method"] != "POST" || l["status"] != float64(200) || l["level"] != "INFO" || l["duration"] == nil {
+		if l["request_id"] != id || l["method"] != "POST" || l["status"] != float64(200) || l["level"] != "INFO" || l["duration_ms"] == nil {
 			t.Errorf("access log line %v, want request_id %s, POST, 200", l, id)
 		}
 	}
