@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 
 	"creditgate/auth"
 	"creditgate/ent"
@@ -196,15 +195,17 @@ func (s *Service) Invoices(ctx context.Context, accountID *gid.ID, status *invoi
 		func(r *ent.Invoice) createdKey { return createdKey{r.CreatedAt, r.ID} }))
 }
 
-// Services lists the services of the account's agency.
+// Services lists the services of the account's agency, with their rate
+// cards (one query for all of them).
 func (s *Service) Services(ctx context.Context, acc *ent.Account) ([]*ent.Service, error) {
-	svcs, err := s.db.Service.Query().Where(service.AgencyID(acc.AgencyID)).
+	svcs, err := s.db.Service.Query().Where(service.AgencyID(acc.AgencyID)).WithRates(RatesOrdered).
 		Order(ent.Asc(service.FieldCreatedAt), ent.Asc(service.FieldID)).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing services: %w", err)
 	}
 	for _, sv := range svcs {
 		sv.Edges.Agency = acc.Edges.Agency
+		sortRates(sv.Edges.Rates)
 	}
 	return svcs, nil
 }
@@ -399,36 +400,10 @@ type ServiceOffer struct {
 }
 
 // ServiceAvailability answers for acc, or for the viewer's own account when
-// acc is nil (a system admin without an account gets NOT_ELIGIBLE).
+// acc is nil (a system admin without an account gets NOT_ELIGIBLE), at the
+// service's default rate (rates.go: ServiceAvailabilityAt for a variant).
 func (s *Service) ServiceAvailability(ctx context.Context, svc *ent.Service, acc *ent.Account) (ServiceOffer, error) {
-	if acc == nil {
-		var err error
-		acc, err = s.Account(ctx, nil)
-		if CodeOf(err) == CodeBadInput {
-			return ServiceOffer{Availability: Availability{Reason: CodeNotEligible}}, nil
-		}
-		if err != nil {
-			return ServiceOffer{}, err
-		}
-	}
-	if acc.AgencyID != svc.AgencyID {
-		return ServiceOffer{Availability: Availability{Reason: CodeNotEligible}}, nil
-	}
-	if reason := serviceGate(acc.Edges.Agency, svc); reason != "" {
-		return ServiceOffer{Availability: Availability{Reason: reason}}, nil
-	}
-	b, err := s.balanceIn(ctx, acc, svc.Currency)
-	if err != nil {
-		return ServiceOffer{}, err
-	}
-	units := int64(math.MaxInt32)
-	if svc.Price > 0 {
-		units = min(b.Available/svc.Price, math.MaxInt32)
-	}
-	if b.Available < svc.Price {
-		return ServiceOffer{Availability: Availability{Reason: CodeInsufficientCredits}}, nil
-	}
-	return ServiceOffer{Availability: Availability{Available: true}, UnitsLeft: int(units)}, nil
+	return s.ServiceAvailabilityAt(ctx, svc, acc, nil)
 }
 
 // ownBalance is Account(ctx, id) and its balance in cur (default: the

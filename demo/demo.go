@@ -1,6 +1,7 @@
 // Package demo loads the demo data that `make run` starts with: an agency
 // with a funded pool, two client accounts with some history, open invoices,
-// per-unit services and credit packages. Everything goes through the domain,
+// per-unit services (an SMS rate card by destination, in USD and in SGD)
+// and credit packages. Everything goes through the domain,
 // so the demo ledger obeys the same rules (and passes verify).
 package demo
 
@@ -14,6 +15,7 @@ import (
 	"creditgate/ent"
 	"creditgate/ent/agency"
 	"creditgate/ent/creditrequest"
+	"creditgate/ent/service"
 	"creditgate/gid"
 	"creditgate/money"
 )
@@ -34,7 +36,12 @@ type Fixture struct {
 func Load(ctx context.Context, svc *credits.Service) (*Fixture, error) {
 	sys := auth.NewContext(ctx, &auth.Viewer{UserID: "demo-loader", Role: auth.RoleSystemAdmin})
 	if ag, err := svc.DB().Agency.Query().Where(agency.Name(AgencyName)).Only(sys); err == nil {
-		return fixtureOf(sys, svc, ag)
+		f, err := fixtureOf(sys, svc, ag)
+		if err != nil {
+			return nil, err
+		}
+		// A demo loaded before rate cards existed gets them now.
+		return f, rateCards(sys, svc, f)
 	} else if !ent.IsNotFound(err) {
 		return nil, err
 	}
@@ -114,7 +121,51 @@ func Load(ctx context.Context, svc *credits.Service) (*Fixture, error) {
 	if _, err := svc.BuyCredits(sys, credits.BuyCredits{AccountID: &acme.ID, Amount: d("200"), Method: creditrequest.MethodBANK_TRANSFER, Reference: ptr("BT-7781")}); err != nil {
 		return nil, err
 	}
-	return fixtureOf(sys, svc, ag)
+	f, err := fixtureOf(sys, svc, ag)
+	if err != nil {
+		return nil, err
+	}
+	return f, rateCards(sys, svc, f)
+}
+
+// SMSService names the demo's service with a rate card by destination.
+const SMSService = "SMS"
+
+// rateCards adds, once, the SMS service priced by destination in USD, and
+// one in SGD that Acme Coffee holds SGD credits for (the pool buys them and
+// allocates some): the portal shows both cards with their units left.
+func rateCards(ctx context.Context, svc *credits.Service, f *Fixture) error {
+	done, err := svc.DB().Service.Query().Where(service.AgencyID(f.AgencyID), service.Name(SMSService)).Exist(ctx)
+	if err != nil || done {
+		return err
+	}
+	cards := []struct {
+		name, price, currency string
+		rates                 []credits.RateInput
+	}{
+		{SMSService, "0.0100", "USD", []credits.RateInput{
+			{Variant: "US", Price: "0.0075"}, {Variant: "SG", Price: "0.0350"}, {Variant: "GB", Price: "0.0400"},
+			{Variant: "DE", Price: "0.0850"}, {Variant: "IN", Price: "0.0025"}, {Variant: "BR", Price: "0.0200"},
+		}},
+		{"SMS (Singapore sender)", "0.0450", "SGD", []credits.RateInput{
+			{Variant: "SG", Price: "0.0420"}, {Variant: "MY", Price: "0.0600"}, {Variant: "ID", Price: "0.0550"},
+		}},
+	}
+	for _, c := range cards {
+		s, err := svc.CreateService(ctx, credits.NewService{AgencyID: &f.AgencyID, Name: c.name, Price: money.Decimal(c.price), Currency: ptr(c.currency), CreditEligible: true})
+		if err != nil {
+			return err
+		}
+		if _, err := svc.SetServiceRates(ctx, credits.ServiceRates{ServiceID: s.ID, Unit: ptr("SMS"), Rates: c.rates}); err != nil {
+			return err
+		}
+	}
+	amount := money.Decimal("1000")
+	if _, err := svc.BuyCredits(ctx, credits.BuyCredits{AccountID: &f.PoolID, Amount: &amount, Currency: ptr("SGD"), Method: creditrequest.MethodCARD, Reference: ptr("pool funding (SGD)")}); err != nil {
+		return err
+	}
+	_, err = svc.AllocateCredits(ctx, f.AcmeID, "100", ptr("SGD"), ptr("welcome credits (SGD)"), nil)
+	return err
 }
 
 func fixtureOf(ctx context.Context, svc *credits.Service, ag *ent.Agency) (*Fixture, error) {

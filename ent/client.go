@@ -26,6 +26,7 @@ import (
 	"creditgate/ent/payment"
 	"creditgate/ent/posting"
 	"creditgate/ent/service"
+	"creditgate/ent/servicerate"
 	"creditgate/ent/topuprule"
 
 	"entgo.io/ent"
@@ -69,6 +70,8 @@ type Client struct {
 	Posting *PostingClient
 	// Service is the client for interacting with the Service builders.
 	Service *ServiceClient
+	// ServiceRate is the client for interacting with the ServiceRate builders.
+	ServiceRate *ServiceRateClient
 	// TopUpRule is the client for interacting with the TopUpRule builders.
 	TopUpRule *TopUpRuleClient
 }
@@ -96,6 +99,7 @@ func (c *Client) init() {
 	c.Payment = NewPaymentClient(c.config)
 	c.Posting = NewPostingClient(c.config)
 	c.Service = NewServiceClient(c.config)
+	c.ServiceRate = NewServiceRateClient(c.config)
 	c.TopUpRule = NewTopUpRuleClient(c.config)
 }
 
@@ -203,6 +207,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Payment:        NewPaymentClient(cfg),
 		Posting:        NewPostingClient(cfg),
 		Service:        NewServiceClient(cfg),
+		ServiceRate:    NewServiceRateClient(cfg),
 		TopUpRule:      NewTopUpRuleClient(cfg),
 	}, nil
 }
@@ -237,6 +242,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Payment:        NewPaymentClient(cfg),
 		Posting:        NewPostingClient(cfg),
 		Service:        NewServiceClient(cfg),
+		ServiceRate:    NewServiceRateClient(cfg),
 		TopUpRule:      NewTopUpRuleClient(cfg),
 	}, nil
 }
@@ -269,7 +275,7 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Account, c.Agency, c.AlertRule, c.Balance, c.Card, c.CreditPackage,
 		c.CreditRequest, c.IdempotencyKey, c.Invoice, c.Job, c.Journal, c.Payment,
-		c.Posting, c.Service, c.TopUpRule,
+		c.Posting, c.Service, c.ServiceRate, c.TopUpRule,
 	} {
 		n.Use(hooks...)
 	}
@@ -281,7 +287,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Account, c.Agency, c.AlertRule, c.Balance, c.Card, c.CreditPackage,
 		c.CreditRequest, c.IdempotencyKey, c.Invoice, c.Job, c.Journal, c.Payment,
-		c.Posting, c.Service, c.TopUpRule,
+		c.Posting, c.Service, c.ServiceRate, c.TopUpRule,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -318,6 +324,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Posting.mutate(ctx, m)
 	case *ServiceMutation:
 		return c.Service.mutate(ctx, m)
+	case *ServiceRateMutation:
+		return c.ServiceRate.mutate(ctx, m)
 	case *TopUpRuleMutation:
 		return c.TopUpRule.mutate(ctx, m)
 	default:
@@ -2466,6 +2474,22 @@ func (c *ServiceClient) QueryAgency(_m *Service) *AgencyQuery {
 	return query
 }
 
+// QueryRates queries the rates edge of a Service.
+func (c *ServiceClient) QueryRates(_m *Service) *ServiceRateQuery {
+	query := (&ServiceRateClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(service.Table, service.FieldID, id),
+			sqlgraph.To(servicerate.Table, servicerate.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, service.RatesTable, service.RatesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ServiceClient) Hooks() []Hook {
 	return c.hooks.Service
@@ -2488,6 +2512,155 @@ func (c *ServiceClient) mutate(ctx context.Context, m *ServiceMutation) (Value, 
 		return (&ServiceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Service mutation op: %q", m.Op())
+	}
+}
+
+// ServiceRateClient is a client for the ServiceRate schema.
+type ServiceRateClient struct {
+	config
+}
+
+// NewServiceRateClient returns a client for the ServiceRate from the given config.
+func NewServiceRateClient(c config) *ServiceRateClient {
+	return &ServiceRateClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `servicerate.Hooks(f(g(h())))`.
+func (c *ServiceRateClient) Use(hooks ...Hook) {
+	c.hooks.ServiceRate = append(c.hooks.ServiceRate, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `servicerate.Intercept(f(g(h())))`.
+func (c *ServiceRateClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ServiceRate = append(c.inters.ServiceRate, interceptors...)
+}
+
+// Create returns a builder for creating a ServiceRate entity.
+func (c *ServiceRateClient) Create() *ServiceRateCreate {
+	mutation := newServiceRateMutation(c.config, OpCreate)
+	return &ServiceRateCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ServiceRate entities.
+func (c *ServiceRateClient) CreateBulk(builders ...*ServiceRateCreate) *ServiceRateCreateBulk {
+	return &ServiceRateCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ServiceRateClient) MapCreateBulk(slice any, setFunc func(*ServiceRateCreate, int)) *ServiceRateCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ServiceRateCreateBulk{err: fmt.Errorf("calling to ServiceRateClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ServiceRateCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ServiceRateCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ServiceRate.
+func (c *ServiceRateClient) Update() *ServiceRateUpdate {
+	mutation := newServiceRateMutation(c.config, OpUpdate)
+	return &ServiceRateUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ServiceRateClient) UpdateOne(_m *ServiceRate) *ServiceRateUpdateOne {
+	mutation := newServiceRateMutation(c.config, OpUpdateOne, withServiceRate(_m))
+	return &ServiceRateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ServiceRateClient) UpdateOneID(id gid.ID) *ServiceRateUpdateOne {
+	mutation := newServiceRateMutation(c.config, OpUpdateOne, withServiceRateID(id))
+	return &ServiceRateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ServiceRate.
+func (c *ServiceRateClient) Delete() *ServiceRateDelete {
+	mutation := newServiceRateMutation(c.config, OpDelete)
+	return &ServiceRateDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ServiceRateClient) DeleteOne(_m *ServiceRate) *ServiceRateDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ServiceRateClient) DeleteOneID(id gid.ID) *ServiceRateDeleteOne {
+	builder := c.Delete().Where(servicerate.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ServiceRateDeleteOne{builder}
+}
+
+// Query returns a query builder for ServiceRate.
+func (c *ServiceRateClient) Query() *ServiceRateQuery {
+	return &ServiceRateQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeServiceRate},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ServiceRate entity by its id.
+func (c *ServiceRateClient) Get(ctx context.Context, id gid.ID) (*ServiceRate, error) {
+	return c.Query().Where(servicerate.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ServiceRateClient) GetX(ctx context.Context, id gid.ID) *ServiceRate {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryService queries the service edge of a ServiceRate.
+func (c *ServiceRateClient) QueryService(_m *ServiceRate) *ServiceQuery {
+	query := (&ServiceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(servicerate.Table, servicerate.FieldID, id),
+			sqlgraph.To(service.Table, service.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, servicerate.ServiceTable, servicerate.ServiceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ServiceRateClient) Hooks() []Hook {
+	return c.hooks.ServiceRate
+}
+
+// Interceptors returns the client interceptors.
+func (c *ServiceRateClient) Interceptors() []Interceptor {
+	return c.inters.ServiceRate
+}
+
+func (c *ServiceRateClient) mutate(ctx context.Context, m *ServiceRateMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ServiceRateCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ServiceRateUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ServiceRateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ServiceRateDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ServiceRate mutation op: %q", m.Op())
 	}
 }
 
@@ -2660,12 +2833,12 @@ func (c *TopUpRuleClient) mutate(ctx context.Context, m *TopUpRuleMutation) (Val
 type (
 	hooks struct {
 		Account, Agency, AlertRule, Balance, Card, CreditPackage, CreditRequest,
-		IdempotencyKey, Invoice, Job, Journal, Payment, Posting, Service,
+		IdempotencyKey, Invoice, Job, Journal, Payment, Posting, Service, ServiceRate,
 		TopUpRule []ent.Hook
 	}
 	inters struct {
 		Account, Agency, AlertRule, Balance, Card, CreditPackage, CreditRequest,
-		IdempotencyKey, Invoice, Job, Journal, Payment, Posting, Service,
+		IdempotencyKey, Invoice, Job, Journal, Payment, Posting, Service, ServiceRate,
 		TopUpRule []ent.Interceptor
 	}
 )

@@ -18,6 +18,7 @@ import (
 	"creditgate/ent/payment"
 	"creditgate/ent/posting"
 	"creditgate/ent/service"
+	"creditgate/ent/servicerate"
 	"creditgate/ent/topuprule"
 	"errors"
 	"fmt"
@@ -101,6 +102,7 @@ func checkColumn(t, c string) error {
 			payment.Table:        payment.ValidColumn,
 			posting.Table:        posting.ValidColumn,
 			service.Table:        service.ValidColumn,
+			servicerate.Table:    servicerate.ValidColumn,
 			topuprule.Table:      topuprule.ValidColumn,
 		})
 	})

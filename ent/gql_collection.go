@@ -18,6 +18,7 @@ import (
 	"creditgate/ent/payment"
 	"creditgate/ent/posting"
 	"creditgate/ent/service"
+	"creditgate/ent/servicerate"
 	"creditgate/ent/topuprule"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -1676,6 +1677,19 @@ func (_q *ServiceQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, service.FieldAgencyID)
 				fieldSeen[service.FieldAgencyID] = struct{}{}
 			}
+
+		case "rates":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ServiceRateClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, servicerateImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedRates(alias, func(wq *ServiceRateQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[service.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, service.FieldCreatedAt)
@@ -1706,6 +1720,11 @@ func (_q *ServiceQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, service.FieldCreditEligible)
 				fieldSeen[service.FieldCreditEligible] = struct{}{}
 			}
+		case "unit":
+			if _, ok := fieldSeen[service.FieldUnit]; !ok {
+				selectedFields = append(selectedFields, service.FieldUnit)
+				fieldSeen[service.FieldUnit] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -1726,6 +1745,105 @@ type servicePaginateArgs struct {
 
 func newServicePaginateArgs(rv map[string]any) *servicePaginateArgs {
 	args := &servicePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ServiceRateQuery) CollectFields(ctx context.Context, satisfies ...string) (*ServiceRateQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ServiceRateQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(servicerate.Columns))
+		selectedFields = []string{servicerate.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "service":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ServiceClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, serviceImplementors)...); err != nil {
+				return err
+			}
+			_q.withService = query
+			if _, ok := fieldSeen[servicerate.FieldServiceID]; !ok {
+				selectedFields = append(selectedFields, servicerate.FieldServiceID)
+				fieldSeen[servicerate.FieldServiceID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[servicerate.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, servicerate.FieldCreatedAt)
+				fieldSeen[servicerate.FieldCreatedAt] = struct{}{}
+			}
+		case "agencyID":
+			if _, ok := fieldSeen[servicerate.FieldAgencyID]; !ok {
+				selectedFields = append(selectedFields, servicerate.FieldAgencyID)
+				fieldSeen[servicerate.FieldAgencyID] = struct{}{}
+			}
+		case "serviceID":
+			if _, ok := fieldSeen[servicerate.FieldServiceID]; !ok {
+				selectedFields = append(selectedFields, servicerate.FieldServiceID)
+				fieldSeen[servicerate.FieldServiceID] = struct{}{}
+			}
+		case "variant":
+			if _, ok := fieldSeen[servicerate.FieldVariant]; !ok {
+				selectedFields = append(selectedFields, servicerate.FieldVariant)
+				fieldSeen[servicerate.FieldVariant] = struct{}{}
+			}
+		case "price":
+			if _, ok := fieldSeen[servicerate.FieldPrice]; !ok {
+				selectedFields = append(selectedFields, servicerate.FieldPrice)
+				fieldSeen[servicerate.FieldPrice] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type serviceratePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ServiceRatePaginateOption
+}
+
+func newServiceRatePaginateArgs(rv map[string]any) *serviceratePaginateArgs {
+	args := &serviceratePaginateArgs{}
 	if rv == nil {
 		return args
 	}

@@ -180,6 +180,26 @@ func (_m *Service) Agency(ctx context.Context) (*Agency, error) {
 	return result, err
 }
 
+func (_m *Service) Rates(ctx context.Context) (result []*ServiceRate, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedRates(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.RatesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRates().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *ServiceRate) Service(ctx context.Context) (*Service, error) {
+	result, err := _m.Edges.ServiceOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryService().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *TopUpRule) Account(ctx context.Context) (*Account, error) {
 	result, err := _m.Edges.AccountOrErr()
 	if IsNotLoaded(err) {

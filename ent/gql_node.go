@@ -18,6 +18,7 @@ import (
 	"creditgate/ent/payment"
 	"creditgate/ent/posting"
 	"creditgate/ent/service"
+	"creditgate/ent/servicerate"
 	"creditgate/ent/topuprule"
 	"creditgate/gid"
 	"fmt"
@@ -101,6 +102,11 @@ var serviceImplementors = []string{"Service", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Service) IsNode() {}
+
+var servicerateImplementors = []string{"ServiceRate", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ServiceRate) IsNode() {}
 
 var topupruleImplementors = []string{"TopUpRule", "Node"}
 
@@ -343,6 +349,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			Where(service.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, serviceImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case servicerate.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.ServiceRate.Query().
+			Where(servicerate.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, servicerateImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -645,6 +664,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 		query := c.Service.Query().
 			Where(service.IDIn(ids...))
 		query, err := query.CollectFields(ctx, serviceImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case servicerate.Table:
+		query := c.ServiceRate.Query().
+			Where(servicerate.IDIn(ids...))
+		query, err := query.CollectFields(ctx, servicerateImplementors...)
 		if err != nil {
 			return nil, err
 		}

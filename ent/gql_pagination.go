@@ -18,6 +18,7 @@ import (
 	"creditgate/ent/payment"
 	"creditgate/ent/posting"
 	"creditgate/ent/service"
+	"creditgate/ent/servicerate"
 	"creditgate/ent/topuprule"
 	"creditgate/gid"
 	"errors"
@@ -3591,6 +3592,255 @@ func (_m *Service) ToEdge(order *ServiceOrder) *ServiceEdge {
 		order = DefaultServiceOrder
 	}
 	return &ServiceEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ServiceRateEdge is the edge representation of ServiceRate.
+type ServiceRateEdge struct {
+	Node   *ServiceRate `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// ServiceRateConnection is the connection containing edges to ServiceRate.
+type ServiceRateConnection struct {
+	Edges      []*ServiceRateEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *ServiceRateConnection) build(nodes []*ServiceRate, pager *serviceratePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ServiceRate
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ServiceRate {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ServiceRate {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ServiceRateEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ServiceRateEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ServiceRatePaginateOption enables pagination customization.
+type ServiceRatePaginateOption func(*serviceratePager) error
+
+// WithServiceRateOrder configures pagination ordering.
+func WithServiceRateOrder(order *ServiceRateOrder) ServiceRatePaginateOption {
+	if order == nil {
+		order = DefaultServiceRateOrder
+	}
+	o := *order
+	return func(pager *serviceratePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultServiceRateOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithServiceRateFilter configures pagination filter.
+func WithServiceRateFilter(filter func(*ServiceRateQuery) (*ServiceRateQuery, error)) ServiceRatePaginateOption {
+	return func(pager *serviceratePager) error {
+		if filter == nil {
+			return errors.New("ServiceRateQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type serviceratePager struct {
+	reverse bool
+	order   *ServiceRateOrder
+	filter  func(*ServiceRateQuery) (*ServiceRateQuery, error)
+}
+
+func newServiceRatePager(opts []ServiceRatePaginateOption, reverse bool) (*serviceratePager, error) {
+	pager := &serviceratePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultServiceRateOrder
+	}
+	return pager, nil
+}
+
+func (p *serviceratePager) applyFilter(query *ServiceRateQuery) (*ServiceRateQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *serviceratePager) toCursor(_m *ServiceRate) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *serviceratePager) applyCursors(query *ServiceRateQuery, after, before *Cursor) (*ServiceRateQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultServiceRateOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *serviceratePager) applyOrder(query *ServiceRateQuery) *ServiceRateQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultServiceRateOrder.Field {
+		query = query.Order(DefaultServiceRateOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *serviceratePager) orderExpr(query *ServiceRateQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultServiceRateOrder.Field {
+			b.Comma().Ident(DefaultServiceRateOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ServiceRate.
+func (_m *ServiceRateQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ServiceRatePaginateOption,
+) (*ServiceRateConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newServiceRatePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ServiceRateConnection{Edges: []*ServiceRateEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// ServiceRateOrderField defines the ordering field of ServiceRate.
+type ServiceRateOrderField struct {
+	// Value extracts the ordering value from the given ServiceRate.
+	Value    func(*ServiceRate) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) servicerate.OrderOption
+	toCursor func(*ServiceRate) Cursor
+}
+
+// ServiceRateOrder defines the ordering of ServiceRate.
+type ServiceRateOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *ServiceRateOrderField `json:"field"`
+}
+
+// DefaultServiceRateOrder is the default ordering of ServiceRate.
+var DefaultServiceRateOrder = &ServiceRateOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ServiceRateOrderField{
+		Value: func(_m *ServiceRate) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: servicerate.FieldID,
+		toTerm: servicerate.ByID,
+		toCursor: func(_m *ServiceRate) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ServiceRate into ServiceRateEdge.
+func (_m *ServiceRate) ToEdge(order *ServiceRateOrder) *ServiceRateEdge {
+	if order == nil {
+		order = DefaultServiceRateOrder
+	}
+	return &ServiceRateEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -19,6 +19,7 @@ import (
 	"creditgate/ent/posting"
 	"creditgate/ent/predicate"
 	"creditgate/ent/service"
+	"creditgate/ent/servicerate"
 	"creditgate/ent/topuprule"
 	"creditgate/gid"
 	"errors"
@@ -53,6 +54,7 @@ const (
 	TypePayment        = "Payment"
 	TypePosting        = "Posting"
 	TypeService        = "Service"
+	TypeServiceRate    = "ServiceRate"
 	TypeTopUpRule      = "TopUpRule"
 )
 
@@ -12347,9 +12349,13 @@ type ServiceMutation struct {
 	addprice        *int64
 	currency        *string
 	credit_eligible *bool
+	unit            *string
 	clearedFields   map[string]struct{}
 	agency          *gid.ID
 	clearedagency   bool
+	rates           map[gid.ID]struct{}
+	removedrates    map[gid.ID]struct{}
+	clearedrates    bool
 	done            bool
 	oldValue        func(context.Context) (*Service, error)
 	predicates      []predicate.Service
@@ -12695,6 +12701,42 @@ func (m *ServiceMutation) ResetCreditEligible() {
 	m.credit_eligible = nil
 }
 
+// SetUnit sets the "unit" field.
+func (m *ServiceMutation) SetUnit(s string) {
+	m.unit = &s
+}
+
+// Unit returns the value of the "unit" field in the mutation.
+func (m *ServiceMutation) Unit() (r string, exists bool) {
+	v := m.unit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnit returns the old "unit" field's value of the Service entity.
+// If the Service object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceMutation) OldUnit(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnit: %w", err)
+	}
+	return oldValue.Unit, nil
+}
+
+// ResetUnit resets all changes to the "unit" field.
+func (m *ServiceMutation) ResetUnit() {
+	m.unit = nil
+}
+
 // ClearAgency clears the "agency" edge to the Agency entity.
 func (m *ServiceMutation) ClearAgency() {
 	m.clearedagency = true
@@ -12720,6 +12762,60 @@ func (m *ServiceMutation) AgencyIDs() (ids []gid.ID) {
 func (m *ServiceMutation) ResetAgency() {
 	m.agency = nil
 	m.clearedagency = false
+}
+
+// AddRateIDs adds the "rates" edge to the ServiceRate entity by ids.
+func (m *ServiceMutation) AddRateIDs(ids ...gid.ID) {
+	if m.rates == nil {
+		m.rates = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		m.rates[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRates clears the "rates" edge to the ServiceRate entity.
+func (m *ServiceMutation) ClearRates() {
+	m.clearedrates = true
+}
+
+// RatesCleared reports if the "rates" edge to the ServiceRate entity was cleared.
+func (m *ServiceMutation) RatesCleared() bool {
+	return m.clearedrates
+}
+
+// RemoveRateIDs removes the "rates" edge to the ServiceRate entity by IDs.
+func (m *ServiceMutation) RemoveRateIDs(ids ...gid.ID) {
+	if m.removedrates == nil {
+		m.removedrates = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.rates, ids[i])
+		m.removedrates[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRates returns the removed IDs of the "rates" edge to the ServiceRate entity.
+func (m *ServiceMutation) RemovedRatesIDs() (ids []gid.ID) {
+	for id := range m.removedrates {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RatesIDs returns the "rates" edge IDs in the mutation.
+func (m *ServiceMutation) RatesIDs() (ids []gid.ID) {
+	for id := range m.rates {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRates resets all changes to the "rates" edge.
+func (m *ServiceMutation) ResetRates() {
+	m.rates = nil
+	m.clearedrates = false
+	m.removedrates = nil
 }
 
 // Where appends a list predicates to the ServiceMutation builder.
@@ -12756,7 +12852,7 @@ func (m *ServiceMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ServiceMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.created_at != nil {
 		fields = append(fields, service.FieldCreatedAt)
 	}
@@ -12774,6 +12870,9 @@ func (m *ServiceMutation) Fields() []string {
 	}
 	if m.credit_eligible != nil {
 		fields = append(fields, service.FieldCreditEligible)
+	}
+	if m.unit != nil {
+		fields = append(fields, service.FieldUnit)
 	}
 	return fields
 }
@@ -12795,6 +12894,8 @@ func (m *ServiceMutation) Field(name string) (ent.Value, bool) {
 		return m.Currency()
 	case service.FieldCreditEligible:
 		return m.CreditEligible()
+	case service.FieldUnit:
+		return m.Unit()
 	}
 	return nil, false
 }
@@ -12816,6 +12917,8 @@ func (m *ServiceMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldCurrency(ctx)
 	case service.FieldCreditEligible:
 		return m.OldCreditEligible(ctx)
+	case service.FieldUnit:
+		return m.OldUnit(ctx)
 	}
 	return nil, fmt.Errorf("unknown Service field %s", name)
 }
@@ -12866,6 +12969,13 @@ func (m *ServiceMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCreditEligible(v)
+		return nil
+	case service.FieldUnit:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnit(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Service field %s", name)
@@ -12949,15 +13059,21 @@ func (m *ServiceMutation) ResetField(name string) error {
 	case service.FieldCreditEligible:
 		m.ResetCreditEligible()
 		return nil
+	case service.FieldUnit:
+		m.ResetUnit()
+		return nil
 	}
 	return fmt.Errorf("unknown Service field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ServiceMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.agency != nil {
 		edges = append(edges, service.EdgeAgency)
+	}
+	if m.rates != nil {
+		edges = append(edges, service.EdgeRates)
 	}
 	return edges
 }
@@ -12970,27 +13086,47 @@ func (m *ServiceMutation) AddedIDs(name string) []ent.Value {
 		if id := m.agency; id != nil {
 			return []ent.Value{*id}
 		}
+	case service.EdgeRates:
+		ids := make([]ent.Value, 0, len(m.rates))
+		for id := range m.rates {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ServiceMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
+	if m.removedrates != nil {
+		edges = append(edges, service.EdgeRates)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *ServiceMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case service.EdgeRates:
+		ids := make([]ent.Value, 0, len(m.removedrates))
+		for id := range m.removedrates {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ServiceMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedagency {
 		edges = append(edges, service.EdgeAgency)
+	}
+	if m.clearedrates {
+		edges = append(edges, service.EdgeRates)
 	}
 	return edges
 }
@@ -13001,6 +13137,8 @@ func (m *ServiceMutation) EdgeCleared(name string) bool {
 	switch name {
 	case service.EdgeAgency:
 		return m.clearedagency
+	case service.EdgeRates:
+		return m.clearedrates
 	}
 	return false
 }
@@ -13023,8 +13161,649 @@ func (m *ServiceMutation) ResetEdge(name string) error {
 	case service.EdgeAgency:
 		m.ResetAgency()
 		return nil
+	case service.EdgeRates:
+		m.ResetRates()
+		return nil
 	}
 	return fmt.Errorf("unknown Service edge %s", name)
+}
+
+// ServiceRateMutation represents an operation that mutates the ServiceRate nodes in the graph.
+type ServiceRateMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *gid.ID
+	created_at     *time.Time
+	agency_id      *gid.ID
+	variant        *string
+	price          *int64
+	addprice       *int64
+	clearedFields  map[string]struct{}
+	service        *gid.ID
+	clearedservice bool
+	done           bool
+	oldValue       func(context.Context) (*ServiceRate, error)
+	predicates     []predicate.ServiceRate
+}
+
+var _ ent.Mutation = (*ServiceRateMutation)(nil)
+
+// servicerateOption allows management of the mutation configuration using functional options.
+type servicerateOption func(*ServiceRateMutation)
+
+// newServiceRateMutation creates new mutation for the ServiceRate entity.
+func newServiceRateMutation(c config, op Op, opts ...servicerateOption) *ServiceRateMutation {
+	m := &ServiceRateMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeServiceRate,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withServiceRateID sets the ID field of the mutation.
+func withServiceRateID(id gid.ID) servicerateOption {
+	return func(m *ServiceRateMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ServiceRate
+		)
+		m.oldValue = func(ctx context.Context) (*ServiceRate, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ServiceRate.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withServiceRate sets the old ServiceRate of the mutation.
+func withServiceRate(node *ServiceRate) servicerateOption {
+	return func(m *ServiceRateMutation) {
+		m.oldValue = func(context.Context) (*ServiceRate, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ServiceRateMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ServiceRateMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ServiceRate entities.
+func (m *ServiceRateMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ServiceRateMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ServiceRateMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ServiceRate.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ServiceRateMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ServiceRateMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ServiceRate entity.
+// If the ServiceRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRateMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ServiceRateMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetAgencyID sets the "agency_id" field.
+func (m *ServiceRateMutation) SetAgencyID(gi gid.ID) {
+	m.agency_id = &gi
+}
+
+// AgencyID returns the value of the "agency_id" field in the mutation.
+func (m *ServiceRateMutation) AgencyID() (r gid.ID, exists bool) {
+	v := m.agency_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgencyID returns the old "agency_id" field's value of the ServiceRate entity.
+// If the ServiceRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRateMutation) OldAgencyID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgencyID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgencyID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgencyID: %w", err)
+	}
+	return oldValue.AgencyID, nil
+}
+
+// ResetAgencyID resets all changes to the "agency_id" field.
+func (m *ServiceRateMutation) ResetAgencyID() {
+	m.agency_id = nil
+}
+
+// SetServiceID sets the "service_id" field.
+func (m *ServiceRateMutation) SetServiceID(gi gid.ID) {
+	m.service = &gi
+}
+
+// ServiceID returns the value of the "service_id" field in the mutation.
+func (m *ServiceRateMutation) ServiceID() (r gid.ID, exists bool) {
+	v := m.service
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldServiceID returns the old "service_id" field's value of the ServiceRate entity.
+// If the ServiceRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRateMutation) OldServiceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldServiceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldServiceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldServiceID: %w", err)
+	}
+	return oldValue.ServiceID, nil
+}
+
+// ResetServiceID resets all changes to the "service_id" field.
+func (m *ServiceRateMutation) ResetServiceID() {
+	m.service = nil
+}
+
+// SetVariant sets the "variant" field.
+func (m *ServiceRateMutation) SetVariant(s string) {
+	m.variant = &s
+}
+
+// Variant returns the value of the "variant" field in the mutation.
+func (m *ServiceRateMutation) Variant() (r string, exists bool) {
+	v := m.variant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVariant returns the old "variant" field's value of the ServiceRate entity.
+// If the ServiceRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRateMutation) OldVariant(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVariant is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVariant requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVariant: %w", err)
+	}
+	return oldValue.Variant, nil
+}
+
+// ResetVariant resets all changes to the "variant" field.
+func (m *ServiceRateMutation) ResetVariant() {
+	m.variant = nil
+}
+
+// SetPrice sets the "price" field.
+func (m *ServiceRateMutation) SetPrice(i int64) {
+	m.price = &i
+	m.addprice = nil
+}
+
+// Price returns the value of the "price" field in the mutation.
+func (m *ServiceRateMutation) Price() (r int64, exists bool) {
+	v := m.price
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPrice returns the old "price" field's value of the ServiceRate entity.
+// If the ServiceRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRateMutation) OldPrice(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPrice is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPrice requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPrice: %w", err)
+	}
+	return oldValue.Price, nil
+}
+
+// AddPrice adds i to the "price" field.
+func (m *ServiceRateMutation) AddPrice(i int64) {
+	if m.addprice != nil {
+		*m.addprice += i
+	} else {
+		m.addprice = &i
+	}
+}
+
+// AddedPrice returns the value that was added to the "price" field in this mutation.
+func (m *ServiceRateMutation) AddedPrice() (r int64, exists bool) {
+	v := m.addprice
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPrice resets all changes to the "price" field.
+func (m *ServiceRateMutation) ResetPrice() {
+	m.price = nil
+	m.addprice = nil
+}
+
+// ClearService clears the "service" edge to the Service entity.
+func (m *ServiceRateMutation) ClearService() {
+	m.clearedservice = true
+	m.clearedFields[servicerate.FieldServiceID] = struct{}{}
+}
+
+// ServiceCleared reports if the "service" edge to the Service entity was cleared.
+func (m *ServiceRateMutation) ServiceCleared() bool {
+	return m.clearedservice
+}
+
+// ServiceIDs returns the "service" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ServiceID instead. It exists only for internal usage by the builders.
+func (m *ServiceRateMutation) ServiceIDs() (ids []gid.ID) {
+	if id := m.service; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetService resets all changes to the "service" edge.
+func (m *ServiceRateMutation) ResetService() {
+	m.service = nil
+	m.clearedservice = false
+}
+
+// Where appends a list predicates to the ServiceRateMutation builder.
+func (m *ServiceRateMutation) Where(ps ...predicate.ServiceRate) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ServiceRateMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ServiceRateMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ServiceRate, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ServiceRateMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ServiceRateMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ServiceRate).
+func (m *ServiceRateMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ServiceRateMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.created_at != nil {
+		fields = append(fields, servicerate.FieldCreatedAt)
+	}
+	if m.agency_id != nil {
+		fields = append(fields, servicerate.FieldAgencyID)
+	}
+	if m.service != nil {
+		fields = append(fields, servicerate.FieldServiceID)
+	}
+	if m.variant != nil {
+		fields = append(fields, servicerate.FieldVariant)
+	}
+	if m.price != nil {
+		fields = append(fields, servicerate.FieldPrice)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ServiceRateMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case servicerate.FieldCreatedAt:
+		return m.CreatedAt()
+	case servicerate.FieldAgencyID:
+		return m.AgencyID()
+	case servicerate.FieldServiceID:
+		return m.ServiceID()
+	case servicerate.FieldVariant:
+		return m.Variant()
+	case servicerate.FieldPrice:
+		return m.Price()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ServiceRateMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case servicerate.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case servicerate.FieldAgencyID:
+		return m.OldAgencyID(ctx)
+	case servicerate.FieldServiceID:
+		return m.OldServiceID(ctx)
+	case servicerate.FieldVariant:
+		return m.OldVariant(ctx)
+	case servicerate.FieldPrice:
+		return m.OldPrice(ctx)
+	}
+	return nil, fmt.Errorf("unknown ServiceRate field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ServiceRateMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case servicerate.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case servicerate.FieldAgencyID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgencyID(v)
+		return nil
+	case servicerate.FieldServiceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetServiceID(v)
+		return nil
+	case servicerate.FieldVariant:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVariant(v)
+		return nil
+	case servicerate.FieldPrice:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPrice(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ServiceRate field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ServiceRateMutation) AddedFields() []string {
+	var fields []string
+	if m.addprice != nil {
+		fields = append(fields, servicerate.FieldPrice)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ServiceRateMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case servicerate.FieldPrice:
+		return m.AddedPrice()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ServiceRateMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case servicerate.FieldPrice:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPrice(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ServiceRate numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ServiceRateMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ServiceRateMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ServiceRateMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ServiceRate nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ServiceRateMutation) ResetField(name string) error {
+	switch name {
+	case servicerate.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case servicerate.FieldAgencyID:
+		m.ResetAgencyID()
+		return nil
+	case servicerate.FieldServiceID:
+		m.ResetServiceID()
+		return nil
+	case servicerate.FieldVariant:
+		m.ResetVariant()
+		return nil
+	case servicerate.FieldPrice:
+		m.ResetPrice()
+		return nil
+	}
+	return fmt.Errorf("unknown ServiceRate field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ServiceRateMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.service != nil {
+		edges = append(edges, servicerate.EdgeService)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ServiceRateMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case servicerate.EdgeService:
+		if id := m.service; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ServiceRateMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ServiceRateMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ServiceRateMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedservice {
+		edges = append(edges, servicerate.EdgeService)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ServiceRateMutation) EdgeCleared(name string) bool {
+	switch name {
+	case servicerate.EdgeService:
+		return m.clearedservice
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ServiceRateMutation) ClearEdge(name string) error {
+	switch name {
+	case servicerate.EdgeService:
+		m.ClearService()
+		return nil
+	}
+	return fmt.Errorf("unknown ServiceRate unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ServiceRateMutation) ResetEdge(name string) error {
+	switch name {
+	case servicerate.EdgeService:
+		m.ResetService()
+		return nil
+	}
+	return fmt.Errorf("unknown ServiceRate edge %s", name)
 }
 
 // TopUpRuleMutation represents an operation that mutates the TopUpRule nodes in the graph.

@@ -18,6 +18,7 @@ import (
 	"creditgate/ent/posting"
 	"creditgate/ent/schema"
 	"creditgate/ent/service"
+	"creditgate/ent/servicerate"
 	"creditgate/ent/topuprule"
 	"creditgate/gid"
 	"time"
@@ -629,12 +630,67 @@ func init() {
 	serviceDescCreditEligible := serviceFields[3].Descriptor()
 	// service.DefaultCreditEligible holds the default value on creation for the credit_eligible field.
 	service.DefaultCreditEligible = serviceDescCreditEligible.Default.(bool)
+	// serviceDescUnit is the schema descriptor for unit field.
+	serviceDescUnit := serviceFields[4].Descriptor()
+	// service.DefaultUnit holds the default value on creation for the unit field.
+	service.DefaultUnit = serviceDescUnit.Default.(string)
+	// service.UnitValidator is a validator for the "unit" field. It is called by the builders before save.
+	service.UnitValidator = func() func(string) error {
+		validators := serviceDescUnit.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(unit string) error {
+			for _, fn := range fns {
+				if err := fn(unit); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// serviceDescID is the schema descriptor for id field.
 	serviceDescID := serviceMixinFields0[0].Descriptor()
 	// service.DefaultID holds the default value on creation for the id field.
 	service.DefaultID = serviceDescID.Default.(func() gid.ID)
 	// service.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	service.IDValidator = serviceDescID.Validators[0].(func(string) error)
+	servicerateMixin := schema.ServiceRate{}.Mixin()
+	servicerateMixinFields0 := servicerateMixin[0].Fields()
+	_ = servicerateMixinFields0
+	servicerateMixinFields1 := servicerateMixin[1].Fields()
+	_ = servicerateMixinFields1
+	servicerateFields := schema.ServiceRate{}.Fields()
+	_ = servicerateFields
+	// servicerateDescCreatedAt is the schema descriptor for created_at field.
+	servicerateDescCreatedAt := servicerateMixinFields1[0].Descriptor()
+	// servicerate.DefaultCreatedAt holds the default value on creation for the created_at field.
+	servicerate.DefaultCreatedAt = servicerateDescCreatedAt.Default.(func() time.Time)
+	// servicerateDescVariant is the schema descriptor for variant field.
+	servicerateDescVariant := servicerateFields[1].Descriptor()
+	// servicerate.VariantValidator is a validator for the "variant" field. It is called by the builders before save.
+	servicerate.VariantValidator = func() func(string) error {
+		validators := servicerateDescVariant.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(variant string) error {
+			for _, fn := range fns {
+				if err := fn(variant); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// servicerateDescID is the schema descriptor for id field.
+	servicerateDescID := servicerateMixinFields0[0].Descriptor()
+	// servicerate.DefaultID holds the default value on creation for the id field.
+	servicerate.DefaultID = servicerateDescID.Default.(func() gid.ID)
+	// servicerate.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	servicerate.IDValidator = servicerateDescID.Validators[0].(func(string) error)
 	topupruleMixin := schema.TopUpRule{}.Mixin()
 	topupruleMixinFields0 := topupruleMixin[0].Fields()
 	_ = topupruleMixinFields0

@@ -31,6 +31,8 @@ type Service struct {
 	Currency string `json:"currency,omitempty"`
 	// CreditEligible holds the value of the "credit_eligible" field.
 	CreditEligible bool `json:"credit_eligible,omitempty"`
+	// Unit holds the value of the "unit" field.
+	Unit string `json:"unit,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ServiceQuery when eager-loading is set.
 	Edges        ServiceEdges `json:"edges"`
@@ -41,11 +43,15 @@ type Service struct {
 type ServiceEdges struct {
 	// Agency holds the value of the agency edge.
 	Agency *Agency `json:"agency,omitempty"`
+	// Rates holds the value of the rates edge.
+	Rates []*ServiceRate `json:"rates,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [2]map[string]int
+
+	namedRates map[string][]*ServiceRate
 }
 
 // AgencyOrErr returns the Agency value or an error if the edge
@@ -59,6 +65,15 @@ func (e ServiceEdges) AgencyOrErr() (*Agency, error) {
 	return nil, &NotLoadedError{edge: "agency"}
 }
 
+// RatesOrErr returns the Rates value or an error if the edge
+// was not loaded in eager-loading.
+func (e ServiceEdges) RatesOrErr() ([]*ServiceRate, error) {
+	if e.loadedTypes[1] {
+		return e.Rates, nil
+	}
+	return nil, &NotLoadedError{edge: "rates"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Service) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -70,7 +85,7 @@ func (*Service) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case service.FieldPrice:
 			values[i] = new(sql.NullInt64)
-		case service.FieldName, service.FieldCurrency:
+		case service.FieldName, service.FieldCurrency, service.FieldUnit:
 			values[i] = new(sql.NullString)
 		case service.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -131,6 +146,12 @@ func (_m *Service) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.CreditEligible = value.Bool
 			}
+		case service.FieldUnit:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field unit", values[i])
+			} else if value.Valid {
+				_m.Unit = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -147,6 +168,11 @@ func (_m *Service) Value(name string) (ent.Value, error) {
 // QueryAgency queries the "agency" edge of the Service entity.
 func (_m *Service) QueryAgency() *AgencyQuery {
 	return NewServiceClient(_m.config).QueryAgency(_m)
+}
+
+// QueryRates queries the "rates" edge of the Service entity.
+func (_m *Service) QueryRates() *ServiceRateQuery {
+	return NewServiceClient(_m.config).QueryRates(_m)
 }
 
 // Update returns a builder for updating this Service.
@@ -189,8 +215,35 @@ func (_m *Service) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("credit_eligible=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CreditEligible))
+	builder.WriteString(", ")
+	builder.WriteString("unit=")
+	builder.WriteString(_m.Unit)
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedRates returns the Rates named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Service) NamedRates(name string) ([]*ServiceRate, error) {
+	if _m.Edges.namedRates == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRates[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Service) appendNamedRates(name string, edges ...*ServiceRate) {
+	if _m.Edges.namedRates == nil {
+		_m.Edges.namedRates = make(map[string][]*ServiceRate)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRates[name] = []*ServiceRate{}
+	} else {
+		_m.Edges.namedRates[name] = append(_m.Edges.namedRates[name], edges...)
+	}
 }
 
 // Services is a parsable slice of Service.

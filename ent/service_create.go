@@ -6,6 +6,7 @@ import (
 	"context"
 	"creditgate/ent/agency"
 	"creditgate/ent/service"
+	"creditgate/ent/servicerate"
 	"creditgate/gid"
 	"errors"
 	"fmt"
@@ -77,6 +78,20 @@ func (_c *ServiceCreate) SetNillableCreditEligible(v *bool) *ServiceCreate {
 	return _c
 }
 
+// SetUnit sets the "unit" field.
+func (_c *ServiceCreate) SetUnit(v string) *ServiceCreate {
+	_c.mutation.SetUnit(v)
+	return _c
+}
+
+// SetNillableUnit sets the "unit" field if the given value is not nil.
+func (_c *ServiceCreate) SetNillableUnit(v *string) *ServiceCreate {
+	if v != nil {
+		_c.SetUnit(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ServiceCreate) SetID(v gid.ID) *ServiceCreate {
 	_c.mutation.SetID(v)
@@ -94,6 +109,21 @@ func (_c *ServiceCreate) SetNillableID(v *gid.ID) *ServiceCreate {
 // SetAgency sets the "agency" edge to the Agency entity.
 func (_c *ServiceCreate) SetAgency(v *Agency) *ServiceCreate {
 	return _c.SetAgencyID(v.ID)
+}
+
+// AddRateIDs adds the "rates" edge to the ServiceRate entity by IDs.
+func (_c *ServiceCreate) AddRateIDs(ids ...gid.ID) *ServiceCreate {
+	_c.mutation.AddRateIDs(ids...)
+	return _c
+}
+
+// AddRates adds the "rates" edges to the ServiceRate entity.
+func (_c *ServiceCreate) AddRates(v ...*ServiceRate) *ServiceCreate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRateIDs(ids...)
 }
 
 // Mutation returns the ServiceMutation object of the builder.
@@ -139,6 +169,10 @@ func (_c *ServiceCreate) defaults() {
 		v := service.DefaultCreditEligible
 		_c.mutation.SetCreditEligible(v)
 	}
+	if _, ok := _c.mutation.Unit(); !ok {
+		v := service.DefaultUnit
+		_c.mutation.SetUnit(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := service.DefaultID()
 		_c.mutation.SetID(v)
@@ -174,6 +208,14 @@ func (_c *ServiceCreate) check() error {
 	}
 	if _, ok := _c.mutation.CreditEligible(); !ok {
 		return &ValidationError{Name: "credit_eligible", err: errors.New(`ent: missing required field "Service.credit_eligible"`)}
+	}
+	if _, ok := _c.mutation.Unit(); !ok {
+		return &ValidationError{Name: "unit", err: errors.New(`ent: missing required field "Service.unit"`)}
+	}
+	if v, ok := _c.mutation.Unit(); ok {
+		if err := service.UnitValidator(v); err != nil {
+			return &ValidationError{Name: "unit", err: fmt.Errorf(`ent: validator failed for field "Service.unit": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := service.IDValidator(string(v)); err != nil {
@@ -239,6 +281,10 @@ func (_c *ServiceCreate) createSpec() (*Service, *sqlgraph.CreateSpec) {
 		_spec.SetField(service.FieldCreditEligible, field.TypeBool, value)
 		_node.CreditEligible = value
 	}
+	if value, ok := _c.mutation.Unit(); ok {
+		_spec.SetField(service.FieldUnit, field.TypeString, value)
+		_node.Unit = value
+	}
 	if nodes := _c.mutation.AgencyIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -254,6 +300,22 @@ func (_c *ServiceCreate) createSpec() (*Service, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.AgencyID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RatesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   service.RatesTable,
+			Columns: []string{service.RatesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(servicerate.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -359,6 +421,18 @@ func (u *ServiceUpsert) SetCreditEligible(v bool) *ServiceUpsert {
 // UpdateCreditEligible sets the "credit_eligible" field to the value that was provided on create.
 func (u *ServiceUpsert) UpdateCreditEligible() *ServiceUpsert {
 	u.SetExcluded(service.FieldCreditEligible)
+	return u
+}
+
+// SetUnit sets the "unit" field.
+func (u *ServiceUpsert) SetUnit(v string) *ServiceUpsert {
+	u.Set(service.FieldUnit, v)
+	return u
+}
+
+// UpdateUnit sets the "unit" field to the value that was provided on create.
+func (u *ServiceUpsert) UpdateUnit() *ServiceUpsert {
+	u.SetExcluded(service.FieldUnit)
 	return u
 }
 
@@ -476,6 +550,20 @@ func (u *ServiceUpsertOne) SetCreditEligible(v bool) *ServiceUpsertOne {
 func (u *ServiceUpsertOne) UpdateCreditEligible() *ServiceUpsertOne {
 	return u.Update(func(s *ServiceUpsert) {
 		s.UpdateCreditEligible()
+	})
+}
+
+// SetUnit sets the "unit" field.
+func (u *ServiceUpsertOne) SetUnit(v string) *ServiceUpsertOne {
+	return u.Update(func(s *ServiceUpsert) {
+		s.SetUnit(v)
+	})
+}
+
+// UpdateUnit sets the "unit" field to the value that was provided on create.
+func (u *ServiceUpsertOne) UpdateUnit() *ServiceUpsertOne {
+	return u.Update(func(s *ServiceUpsert) {
+		s.UpdateUnit()
 	})
 }
 
@@ -760,6 +848,20 @@ func (u *ServiceUpsertBulk) SetCreditEligible(v bool) *ServiceUpsertBulk {
 func (u *ServiceUpsertBulk) UpdateCreditEligible() *ServiceUpsertBulk {
 	return u.Update(func(s *ServiceUpsert) {
 		s.UpdateCreditEligible()
+	})
+}
+
+// SetUnit sets the "unit" field.
+func (u *ServiceUpsertBulk) SetUnit(v string) *ServiceUpsertBulk {
+	return u.Update(func(s *ServiceUpsert) {
+		s.SetUnit(v)
+	})
+}
+
+// UpdateUnit sets the "unit" field to the value that was provided on create.
+func (u *ServiceUpsertBulk) UpdateUnit() *ServiceUpsertBulk {
+	return u.Update(func(s *ServiceUpsert) {
+		s.UpdateUnit()
 	})
 }
 

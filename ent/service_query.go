@@ -7,7 +7,9 @@ import (
 	"creditgate/ent/agency"
 	"creditgate/ent/predicate"
 	"creditgate/ent/service"
+	"creditgate/ent/servicerate"
 	"creditgate/gid"
+	"database/sql/driver"
 	"fmt"
 	"math"
 
@@ -21,13 +23,15 @@ import (
 // ServiceQuery is the builder for querying Service entities.
 type ServiceQuery struct {
 	config
-	ctx        *QueryContext
-	order      []service.OrderOption
-	inters     []Interceptor
-	predicates []predicate.Service
-	withAgency *AgencyQuery
-	loadTotal  []func(context.Context, []*Service) error
-	modifiers  []func(*sql.Selector)
+	ctx            *QueryContext
+	order          []service.OrderOption
+	inters         []Interceptor
+	predicates     []predicate.Service
+	withAgency     *AgencyQuery
+	withRates      *ServiceRateQuery
+	loadTotal      []func(context.Context, []*Service) error
+	modifiers      []func(*sql.Selector)
+	withNamedRates map[string]*ServiceRateQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -79,6 +83,28 @@ func (_q *ServiceQuery) QueryAgency() *AgencyQuery {
 			sqlgraph.From(service.Table, service.FieldID, selector),
 			sqlgraph.To(agency.Table, agency.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, service.AgencyTable, service.AgencyColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRates chains the current query on the "rates" edge.
+func (_q *ServiceQuery) QueryRates() *ServiceRateQuery {
+	query := (&ServiceRateClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(service.Table, service.FieldID, selector),
+			sqlgraph.To(servicerate.Table, servicerate.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, service.RatesTable, service.RatesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -279,6 +305,7 @@ func (_q *ServiceQuery) Clone() *ServiceQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.Service{}, _q.predicates...),
 		withAgency: _q.withAgency.Clone(),
+		withRates:  _q.withRates.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -293,6 +320,17 @@ func (_q *ServiceQuery) WithAgency(opts ...func(*AgencyQuery)) *ServiceQuery {
 		opt(query)
 	}
 	_q.withAgency = query
+	return _q
+}
+
+// WithRates tells the query-builder to eager-load the nodes that are connected to
+// the "rates" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ServiceQuery) WithRates(opts ...func(*ServiceRateQuery)) *ServiceQuery {
+	query := (&ServiceRateClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRates = query
 	return _q
 }
 
@@ -374,8 +412,9 @@ func (_q *ServiceQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Serv
 	var (
 		nodes       = []*Service{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withAgency != nil,
+			_q.withRates != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -402,6 +441,20 @@ func (_q *ServiceQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Serv
 	if query := _q.withAgency; query != nil {
 		if err := _q.loadAgency(ctx, query, nodes, nil,
 			func(n *Service, e *Agency) { n.Edges.Agency = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRates; query != nil {
+		if err := _q.loadRates(ctx, query, nodes,
+			func(n *Service) { n.Edges.Rates = []*ServiceRate{} },
+			func(n *Service, e *ServiceRate) { n.Edges.Rates = append(n.Edges.Rates, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRates {
+		if err := _q.loadRates(ctx, query, nodes,
+			func(n *Service) { n.appendNamedRates(name) },
+			func(n *Service, e *ServiceRate) { n.appendNamedRates(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -439,6 +492,36 @@ func (_q *ServiceQuery) loadAgency(ctx context.Context, query *AgencyQuery, node
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *ServiceQuery) loadRates(ctx context.Context, query *ServiceRateQuery, nodes []*Service, init func(*Service), assign func(*Service, *ServiceRate)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[gid.ID]*Service)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(servicerate.FieldServiceID)
+	}
+	query.Where(predicate.ServiceRate(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(service.RatesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ServiceID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "service_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -556,6 +639,20 @@ func (_q *ServiceQuery) ForShare(opts ...sql.LockOption) *ServiceQuery {
 	_q.modifiers = append(_q.modifiers, func(s *sql.Selector) {
 		s.ForShare(opts...)
 	})
+	return _q
+}
+
+// WithNamedRates tells the query-builder to eager-load the nodes that are connected to the "rates"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ServiceQuery) WithNamedRates(name string, opts ...func(*ServiceRateQuery)) *ServiceQuery {
+	query := (&ServiceRateClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRates == nil {
+		_q.withNamedRates = make(map[string]*ServiceRateQuery)
+	}
+	_q.withNamedRates[name] = query
 	return _q
 }
 

@@ -6,6 +6,8 @@ import (
 	"context"
 	"creditgate/ent/predicate"
 	"creditgate/ent/service"
+	"creditgate/ent/servicerate"
+	"creditgate/gid"
 	"errors"
 	"fmt"
 
@@ -90,9 +92,59 @@ func (_u *ServiceUpdate) SetNillableCreditEligible(v *bool) *ServiceUpdate {
 	return _u
 }
 
+// SetUnit sets the "unit" field.
+func (_u *ServiceUpdate) SetUnit(v string) *ServiceUpdate {
+	_u.mutation.SetUnit(v)
+	return _u
+}
+
+// SetNillableUnit sets the "unit" field if the given value is not nil.
+func (_u *ServiceUpdate) SetNillableUnit(v *string) *ServiceUpdate {
+	if v != nil {
+		_u.SetUnit(*v)
+	}
+	return _u
+}
+
+// AddRateIDs adds the "rates" edge to the ServiceRate entity by IDs.
+func (_u *ServiceUpdate) AddRateIDs(ids ...gid.ID) *ServiceUpdate {
+	_u.mutation.AddRateIDs(ids...)
+	return _u
+}
+
+// AddRates adds the "rates" edges to the ServiceRate entity.
+func (_u *ServiceUpdate) AddRates(v ...*ServiceRate) *ServiceUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRateIDs(ids...)
+}
+
 // Mutation returns the ServiceMutation object of the builder.
 func (_u *ServiceUpdate) Mutation() *ServiceMutation {
 	return _u.mutation
+}
+
+// ClearRates clears all "rates" edges to the ServiceRate entity.
+func (_u *ServiceUpdate) ClearRates() *ServiceUpdate {
+	_u.mutation.ClearRates()
+	return _u
+}
+
+// RemoveRateIDs removes the "rates" edge to ServiceRate entities by IDs.
+func (_u *ServiceUpdate) RemoveRateIDs(ids ...gid.ID) *ServiceUpdate {
+	_u.mutation.RemoveRateIDs(ids...)
+	return _u
+}
+
+// RemoveRates removes "rates" edges to ServiceRate entities.
+func (_u *ServiceUpdate) RemoveRates(v ...*ServiceRate) *ServiceUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRateIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -134,6 +186,11 @@ func (_u *ServiceUpdate) check() error {
 			return &ValidationError{Name: "currency", err: fmt.Errorf(`ent: validator failed for field "Service.currency": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Unit(); ok {
+		if err := service.UnitValidator(v); err != nil {
+			return &ValidationError{Name: "unit", err: fmt.Errorf(`ent: validator failed for field "Service.unit": %w`, err)}
+		}
+	}
 	if _u.mutation.AgencyCleared() && len(_u.mutation.AgencyIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Service.agency"`)
 	}
@@ -166,6 +223,54 @@ func (_u *ServiceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.CreditEligible(); ok {
 		_spec.SetField(service.FieldCreditEligible, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Unit(); ok {
+		_spec.SetField(service.FieldUnit, field.TypeString, value)
+	}
+	if _u.mutation.RatesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   service.RatesTable,
+			Columns: []string{service.RatesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(servicerate.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRatesIDs(); len(nodes) > 0 && !_u.mutation.RatesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   service.RatesTable,
+			Columns: []string{service.RatesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(servicerate.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RatesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   service.RatesTable,
+			Columns: []string{service.RatesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(servicerate.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -250,9 +355,59 @@ func (_u *ServiceUpdateOne) SetNillableCreditEligible(v *bool) *ServiceUpdateOne
 	return _u
 }
 
+// SetUnit sets the "unit" field.
+func (_u *ServiceUpdateOne) SetUnit(v string) *ServiceUpdateOne {
+	_u.mutation.SetUnit(v)
+	return _u
+}
+
+// SetNillableUnit sets the "unit" field if the given value is not nil.
+func (_u *ServiceUpdateOne) SetNillableUnit(v *string) *ServiceUpdateOne {
+	if v != nil {
+		_u.SetUnit(*v)
+	}
+	return _u
+}
+
+// AddRateIDs adds the "rates" edge to the ServiceRate entity by IDs.
+func (_u *ServiceUpdateOne) AddRateIDs(ids ...gid.ID) *ServiceUpdateOne {
+	_u.mutation.AddRateIDs(ids...)
+	return _u
+}
+
+// AddRates adds the "rates" edges to the ServiceRate entity.
+func (_u *ServiceUpdateOne) AddRates(v ...*ServiceRate) *ServiceUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRateIDs(ids...)
+}
+
 // Mutation returns the ServiceMutation object of the builder.
 func (_u *ServiceUpdateOne) Mutation() *ServiceMutation {
 	return _u.mutation
+}
+
+// ClearRates clears all "rates" edges to the ServiceRate entity.
+func (_u *ServiceUpdateOne) ClearRates() *ServiceUpdateOne {
+	_u.mutation.ClearRates()
+	return _u
+}
+
+// RemoveRateIDs removes the "rates" edge to ServiceRate entities by IDs.
+func (_u *ServiceUpdateOne) RemoveRateIDs(ids ...gid.ID) *ServiceUpdateOne {
+	_u.mutation.RemoveRateIDs(ids...)
+	return _u
+}
+
+// RemoveRates removes "rates" edges to ServiceRate entities.
+func (_u *ServiceUpdateOne) RemoveRates(v ...*ServiceRate) *ServiceUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRateIDs(ids...)
 }
 
 // Where appends a list predicates to the ServiceUpdate builder.
@@ -307,6 +462,11 @@ func (_u *ServiceUpdateOne) check() error {
 			return &ValidationError{Name: "currency", err: fmt.Errorf(`ent: validator failed for field "Service.currency": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Unit(); ok {
+		if err := service.UnitValidator(v); err != nil {
+			return &ValidationError{Name: "unit", err: fmt.Errorf(`ent: validator failed for field "Service.unit": %w`, err)}
+		}
+	}
 	if _u.mutation.AgencyCleared() && len(_u.mutation.AgencyIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Service.agency"`)
 	}
@@ -356,6 +516,54 @@ func (_u *ServiceUpdateOne) sqlSave(ctx context.Context) (_node *Service, err er
 	}
 	if value, ok := _u.mutation.CreditEligible(); ok {
 		_spec.SetField(service.FieldCreditEligible, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Unit(); ok {
+		_spec.SetField(service.FieldUnit, field.TypeString, value)
+	}
+	if _u.mutation.RatesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   service.RatesTable,
+			Columns: []string{service.RatesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(servicerate.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRatesIDs(); len(nodes) > 0 && !_u.mutation.RatesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   service.RatesTable,
+			Columns: []string{service.RatesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(servicerate.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RatesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   service.RatesTable,
+			Columns: []string{service.RatesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(servicerate.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_node = &Service{config: _u.config}
 	_spec.Assign = _node.assignValues

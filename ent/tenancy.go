@@ -22,5 +22,6 @@ var Tenancy = map[string]tenancy.Scope{
 	TypePayment:        {Agency: "agency_id", Account: "account_id"},
 	TypePosting:        {Agency: "agency_id", Account: "account_id"},
 	TypeService:        {Agency: "agency_id"},
+	TypeServiceRate:    {Agency: "agency_id"},
 	TypeTopUpRule:      {Agency: "agency_id", Account: "account_id"},
 }

@@ -42,6 +42,8 @@ type Tx struct {
 	Posting *PostingClient
 	// Service is the client for interacting with the Service builders.
 	Service *ServiceClient
+	// ServiceRate is the client for interacting with the ServiceRate builders.
+	ServiceRate *ServiceRateClient
 	// TopUpRule is the client for interacting with the TopUpRule builders.
 	TopUpRule *TopUpRuleClient
 
@@ -189,6 +191,7 @@ func (tx *Tx) init() {
 	tx.Payment = NewPaymentClient(tx.config)
 	tx.Posting = NewPostingClient(tx.config)
 	tx.Service = NewServiceClient(tx.config)
+	tx.ServiceRate = NewServiceRateClient(tx.config)
 	tx.TopUpRule = NewTopUpRuleClient(tx.config)
 }
 

@@ -27,6 +27,7 @@ const (
 	CreditRequest = "req"
 	Invoice       = "inv"
 	Service       = "svc"
+	ServiceRate   = "rte"
 	CreditPackage = "pkg"
 	Payment       = "pay"
 	Idempotency   = "idk"

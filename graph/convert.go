@@ -62,23 +62,29 @@ func (r *Resolver) withAgency(ctx context.Context, acc *ent.Account) (*ent.Accou
 }
 
 // serviceOffer answers for the account the enclosing services(accountId:)
-// named, else for the viewer's own account.
-func (r *Resolver) serviceOffer(ctx context.Context, svc *ent.Service) (credits.ServiceOffer, error) {
-	var acc *ent.Account
+// named, else for the viewer's own account, at the rate of variant (nil:
+// the default rate).
+func (r *Resolver) serviceOffer(ctx context.Context, svc *ent.Service, variant *string) (credits.ServiceOffer, error) {
+	acc, err := r.offerAccount(ctx)
+	if err != nil {
+		return credits.ServiceOffer{}, err
+	}
+	return r.Credits.ServiceAvailabilityAt(ctx, svc, acc, variant)
+}
+
+// offerAccount is the account the enclosing services(accountId:) named,
+// or nil for the viewer's own.
+func (r *Resolver) offerAccount(ctx context.Context) (*ent.Account, error) {
 	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
 		if fc.Field.Field == nil || fc.Field.Name != "services" || fc.Object != "Query" {
 			continue
 		}
 		if id, ok := fc.Args["accountId"].(*gid.ID); ok && id != nil {
-			a, err := r.Credits.Account(ctx, id)
-			if err != nil {
-				return credits.ServiceOffer{}, err
-			}
-			acc = a
+			return r.Credits.Account(ctx, id)
 		}
 		break
 	}
-	return r.Credits.ServiceAvailability(ctx, svc, acc)
+	return nil, nil
 }
 
 func review(rv *credits.Review, err error) (*model.CreditRequestPayload, error) {

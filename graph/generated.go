@@ -52,6 +52,7 @@ type ResolverRoot interface {
 	Payment() PaymentResolver
 	Query() QueryResolver
 	Service() ServiceResolver
+	ServiceRate() ServiceRateResolver
 	Subscription() SubscriptionResolver
 }
 
@@ -287,6 +288,7 @@ type ComplexityRoot struct {
 		RemoveCard           func(childComplexity int, input model.RemoveCardInput) int
 		SetAutoTopUp         func(childComplexity int, input model.SetAutoTopUpInput) int
 		SetLowBalanceAlert   func(childComplexity int, input model.SetLowBalanceAlertInput) int
+		SetServiceRates      func(childComplexity int, input model.SetServiceRatesInput) int
 		StartCardSetup       func(childComplexity int, input model.StartCardSetupInput) int
 		UpdateAgencySettings func(childComplexity int, input model.UpdateAgencySettingsInput) int
 	}
@@ -336,13 +338,21 @@ type ComplexityRoot struct {
 	}
 
 	Service struct {
-		BuyWithCredit      func(childComplexity int) int
+		BuyWithCredit      func(childComplexity int, variant *string) int
 		CreditEligible     func(childComplexity int) int
 		Currency           func(childComplexity int) int
-		EstimatedUnitsLeft func(childComplexity int) int
+		EstimatedUnitsLeft func(childComplexity int, variant *string) int
 		ID                 func(childComplexity int) int
 		Name               func(childComplexity int) int
 		Price              func(childComplexity int) int
+		Rates              func(childComplexity int) int
+		Unit               func(childComplexity int) int
+	}
+
+	ServiceRate struct {
+		EstimatedUnitsLeft func(childComplexity int) int
+		Price              func(childComplexity int) int
+		Variant            func(childComplexity int) int
 	}
 
 	SetAutoTopUpPayload struct {
@@ -436,6 +446,7 @@ type MutationResolver interface {
 	RemoveCard(ctx context.Context, input model.RemoveCardInput) (*model.RemoveCardPayload, error)
 	SetAutoTopUp(ctx context.Context, input model.SetAutoTopUpInput) (*model.SetAutoTopUpPayload, error)
 	SetLowBalanceAlert(ctx context.Context, input model.SetLowBalanceAlertInput) (*model.SetLowBalanceAlertPayload, error)
+	SetServiceRates(ctx context.Context, input model.SetServiceRatesInput) (*ent.Service, error)
 }
 type PaymentResolver interface {
 	Status(ctx context.Context, obj *ent.Payment) (string, error)
@@ -459,8 +470,13 @@ type QueryResolver interface {
 type ServiceResolver interface {
 	Price(ctx context.Context, obj *ent.Service) (money.Decimal, error)
 
-	BuyWithCredit(ctx context.Context, obj *ent.Service) (*model.CreditAvailability, error)
-	EstimatedUnitsLeft(ctx context.Context, obj *ent.Service) (int, error)
+	BuyWithCredit(ctx context.Context, obj *ent.Service, variant *string) (*model.CreditAvailability, error)
+	EstimatedUnitsLeft(ctx context.Context, obj *ent.Service, variant *string) (int, error)
+
+	Rates(ctx context.Context, obj *ent.Service) ([]*model.ServiceRate, error)
+}
+type ServiceRateResolver interface {
+	EstimatedUnitsLeft(ctx context.Context, obj *model.ServiceRate) (int, error)
 }
 type SubscriptionResolver interface {
 	BalanceUpdated(ctx context.Context, accountID *gid.ID, currency *string) (<-chan *ent.Balance, error)
@@ -1489,6 +1505,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetLowBalanceAlert(childComplexity, args["input"].(model.SetLowBalanceAlertInput)), true
+	case "Mutation.setServiceRates":
+		if e.ComplexityRoot.Mutation.SetServiceRates == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setServiceRates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetServiceRates(childComplexity, args["input"].(model.SetServiceRatesInput)), true
 	case "Mutation.startCardSetup":
 		if e.ComplexityRoot.Mutation.StartCardSetup == nil {
 			break
@@ -1757,7 +1784,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Service.BuyWithCredit(childComplexity), true
+		args, err := ec.field_Service_buyWithCredit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Service.BuyWithCredit(childComplexity, args["variant"].(*string)), true
 	case "Service.creditEligible":
 		if e.ComplexityRoot.Service.CreditEligible == nil {
 			break
@@ -1775,7 +1807,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Service.EstimatedUnitsLeft(childComplexity), true
+		args, err := ec.field_Service_estimatedUnitsLeft_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Service.EstimatedUnitsLeft(childComplexity, args["variant"].(*string)), true
 	case "Service.id":
 		if e.ComplexityRoot.Service.ID == nil {
 			break
@@ -1794,6 +1831,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Service.Price(childComplexity), true
+	case "Service.rates":
+		if e.ComplexityRoot.Service.Rates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Service.Rates(childComplexity), true
+	case "Service.unit":
+		if e.ComplexityRoot.Service.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Service.Unit(childComplexity), true
+
+	case "ServiceRate.estimatedUnitsLeft":
+		if e.ComplexityRoot.ServiceRate.EstimatedUnitsLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRate.EstimatedUnitsLeft(childComplexity), true
+	case "ServiceRate.price":
+		if e.ComplexityRoot.ServiceRate.Price == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRate.Price(childComplexity), true
+	case "ServiceRate.variant":
+		if e.ComplexityRoot.ServiceRate.Variant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRate.Variant(childComplexity), true
 
 	case "SetAutoTopUpPayload.autoTopUp":
 		if e.ComplexityRoot.SetAutoTopUpPayload.AutoTopUp == nil {
@@ -1878,8 +1946,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPayInvoiceWithCreditInput,
 		ec.unmarshalInputRemoveCardInput,
 		ec.unmarshalInputReviewRequestInput,
+		ec.unmarshalInputServiceRateInput,
 		ec.unmarshalInputSetAutoTopUpInput,
 		ec.unmarshalInputSetLowBalanceAlertInput,
+		ec.unmarshalInputSetServiceRatesInput,
 		ec.unmarshalInputStartCardSetupInput,
 		ec.unmarshalInputUpdateAgencySettingsInput,
 	)
@@ -2224,8 +2294,37 @@ type Service implements Node {
   price: Decimal!      # per unit
   currency: String!
   creditEligible: Boolean!
-  buyWithCredit: CreditAvailability!  # for the viewer's account
-  estimatedUnitsLeft: Int!            # whole units the viewer's balance still pays for
+  # For the viewer's account (the account services(accountId:) names), at
+  # the rate of variant: absent or unknown, the default rate (price).
+  buyWithCredit(variant: String): CreditAvailability!
+  estimatedUnitsLeft(variant: String): Int!  # whole units the available balance still pays for at that rate
+  unit: String!                # what one unit is, e.g. "SMS"; default "unit"
+  rates: [ServiceRate!]!       # the default rate first, then variants by name
+}
+
+# ---------------------------------------------------------------- rate cards
+
+type ServiceRate {
+  variant: String!  # e.g. an SMS destination country ("SG", "US"); "" is the default rate (= Service.price)
+  price: Decimal!   # per unit, up to 6 fraction digits
+  # Service.estimatedUnitsLeft(variant:) of this rate: one balance read per
+  # service answers every rate of its card.
+  estimatedUnitsLeft: Int!
+}
+
+input ServiceRateInput {
+  variant: String!  # trimmed; 1 to 32 characters, or "" for the default rate
+  price: Decimal!   # per unit, greater than zero, up to 6 fraction digits
+}
+
+input SetServiceRatesInput {
+  serviceId: ID!
+  unit: String                 # 1 to 32 characters; absent: unchanged
+  rates: [ServiceRateInput!]!  # replaces the service's variants (at most 500, unique); the "" rate sets Service.price
+}
+
+extend type Mutation {
+  setServiceRates(input: SetServiceRatesInput!): Service! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
 }
 
 enum InvoiceStatus {
@@ -3023,8 +3122,24 @@ func (ec *executionContext) childFields_Service(ctx context.Context, field graph
 		return ec.fieldContext_Service_buyWithCredit(ctx, field)
 	case "estimatedUnitsLeft":
 		return ec.fieldContext_Service_estimatedUnitsLeft(ctx, field)
+	case "unit":
+		return ec.fieldContext_Service_unit(ctx, field)
+	case "rates":
+		return ec.fieldContext_Service_rates(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Service", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceRate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "variant":
+		return ec.fieldContext_ServiceRate_variant(ctx, field)
+	case "price":
+		return ec.fieldContext_ServiceRate_price(ctx, field)
+	case "estimatedUnitsLeft":
+		return ec.fieldContext_ServiceRate_estimatedUnitsLeft(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceRate", field.Name)
 }
 
 func (ec *executionContext) childFields_SetAutoTopUpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3447,6 +3562,20 @@ func (ec *executionContext) field_Mutation_setLowBalanceAlert_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setServiceRates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetServiceRatesInput, error) {
+			return ec.unmarshalNSetServiceRatesInput2creditgateᚋgraphᚋmodelᚐSetServiceRatesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_startCardSetup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3742,6 +3871,34 @@ func (ec *executionContext) field_Query_services_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["accountId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Service_buyWithCredit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "variant",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["variant"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Service_estimatedUnitsLeft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "variant",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["variant"] = arg0
 	return args, nil
 }
 
@@ -8449,6 +8606,68 @@ func (ec *executionContext) fieldContext_Mutation_setLowBalanceAlert(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setServiceRates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setServiceRates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetServiceRates(ctx, fc.Args["input"].(model.SetServiceRatesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *ent.Service
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Service
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Service) graphql.Marshaler {
+			return ec.marshalNService2ᚖcreditgateᚋentᚐService(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setServiceRates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Service(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setServiceRates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9658,7 +9877,8 @@ func (ec *executionContext) _Service_buyWithCredit(ctx context.Context, field gr
 			return ec.fieldContext_Service_buyWithCredit(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Service().BuyWithCredit(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Service().BuyWithCredit(ctx, obj, fc.Args["variant"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditAvailability) graphql.Marshaler {
@@ -9668,7 +9888,7 @@ func (ec *executionContext) _Service_buyWithCredit(ctx context.Context, field gr
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Service_buyWithCredit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Service_buyWithCredit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Service",
 		Field:      field,
@@ -9677,6 +9897,17 @@ func (ec *executionContext) fieldContext_Service_buyWithCredit(_ context.Context
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CreditAvailability(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Service_buyWithCredit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -9690,7 +9921,8 @@ func (ec *executionContext) _Service_estimatedUnitsLeft(ctx context.Context, fie
 			return ec.fieldContext_Service_estimatedUnitsLeft(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Service().EstimatedUnitsLeft(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Service().EstimatedUnitsLeft(ctx, obj, fc.Args["variant"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -9700,8 +9932,152 @@ func (ec *executionContext) _Service_estimatedUnitsLeft(ctx context.Context, fie
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Service_estimatedUnitsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Service", field, true, true, errors.New("field of type Int does not have child fields"))
+func (ec *executionContext) fieldContext_Service_estimatedUnitsLeft(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Service",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Service_estimatedUnitsLeft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Service_unit(ctx context.Context, field graphql.CollectedField, obj *ent.Service) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Service_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Service_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Service", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Service_rates(ctx context.Context, field graphql.CollectedField, obj *ent.Service) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Service_rates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Service().Rates(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ServiceRate) graphql.Marshaler {
+			return ec.marshalNServiceRate2ᚕᚖcreditgateᚋgraphᚋmodelᚐServiceRateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Service_rates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Service",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceRate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceRate_variant(ctx context.Context, field graphql.CollectedField, obj *model.ServiceRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceRate_variant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Variant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceRate_variant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceRate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceRate_price(ctx context.Context, field graphql.CollectedField, obj *model.ServiceRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceRate_price(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Price, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceRate_price(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceRate", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceRate_estimatedUnitsLeft(ctx context.Context, field graphql.CollectedField, obj *model.ServiceRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceRate_estimatedUnitsLeft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceRate().EstimatedUnitsLeft(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceRate_estimatedUnitsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceRate", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _SetAutoTopUpPayload_autoTopUp(ctx context.Context, field graphql.CollectedField, obj *model.SetAutoTopUpPayload) (ret graphql.Marshaler) {
@@ -11658,6 +12034,43 @@ func (ec *executionContext) unmarshalInputReviewRequestInput(ctx context.Context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputServiceRateInput(ctx context.Context, obj any) (model.ServiceRateInput, error) {
+	var it model.ServiceRateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"variant", "price"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "variant":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variant"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Variant = data
+		case "price":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("price"))
+			data, err := ec.unmarshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Price = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputSetAutoTopUpInput(ctx context.Context, obj any) (model.SetAutoTopUpInput, error) {
 	var it model.SetAutoTopUpInput
 	if obj == nil {
@@ -11790,6 +12203,50 @@ func (ec *executionContext) unmarshalInputSetLowBalanceAlertInput(ctx context.Co
 				return it, err
 			}
 			it.Email = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSetServiceRatesInput(ctx context.Context, obj any) (model.SetServiceRatesInput, error) {
+	var it model.SetServiceRatesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"serviceId", "unit", "rates"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "serviceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceID = data
+		case "unit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unit"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Unit = data
+		case "rates":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rates"))
+			data, err := ec.unmarshalNServiceRateInput2ᚕᚖcreditgateᚋgraphᚋmodelᚐServiceRateInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rates = data
 		}
 	}
 	return it, nil
@@ -14566,6 +15023,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setServiceRates":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setServiceRates(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15324,6 +15788,130 @@ func (ec *executionContext) _Service(ctx context.Context, sel ast.SelectionSet, 
 					}
 				}()
 				res = ec._Service_estimatedUnitsLeft(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "unit":
+			out.Values[i] = ec._Service_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rates":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Service_rates(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var serviceRateImplementors = []string{"ServiceRate"}
+
+func (ec *executionContext) _ServiceRate(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceRate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceRateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceRate")
+		case "variant":
+			out.Values[i] = ec._ServiceRate_variant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "price":
+			out.Values[i] = ec._ServiceRate_price(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "estimatedUnitsLeft":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceRate_estimatedUnitsLeft(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -16603,6 +17191,51 @@ func (ec *executionContext) marshalNService2ᚖcreditgateᚋentᚐService(ctx co
 	return ec._Service(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNServiceRate2ᚕᚖcreditgateᚋgraphᚋmodelᚐServiceRateᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceRate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceRate2ᚖcreditgateᚋgraphᚋmodelᚐServiceRate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNServiceRate2ᚖcreditgateᚋgraphᚋmodelᚐServiceRate(ctx context.Context, sel ast.SelectionSet, v *model.ServiceRate) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ServiceRate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNServiceRateInput2ᚕᚖcreditgateᚋgraphᚋmodelᚐServiceRateInputᚄ(ctx context.Context, v any) ([]*model.ServiceRateInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ServiceRateInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNServiceRateInput2ᚖcreditgateᚋgraphᚋmodelᚐServiceRateInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNServiceRateInput2ᚖcreditgateᚋgraphᚋmodelᚐServiceRateInput(ctx context.Context, v any) (*model.ServiceRateInput, error) {
+	res, err := ec.unmarshalInputServiceRateInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSetAutoTopUpInput2creditgateᚋgraphᚋmodelᚐSetAutoTopUpInput(ctx context.Context, v any) (model.SetAutoTopUpInput, error) {
 	res, err := ec.unmarshalInputSetAutoTopUpInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -16631,6 +17264,11 @@ func (ec *executionContext) marshalNSetLowBalanceAlertPayload2ᚖcreditgateᚋgr
 		return graphql.Null
 	}
 	return ec._SetLowBalanceAlertPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSetServiceRatesInput2creditgateᚋgraphᚋmodelᚐSetServiceRatesInput(ctx context.Context, v any) (model.SetServiceRatesInput, error) {
+	res, err := ec.unmarshalInputSetServiceRatesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNStartCardSetupInput2creditgateᚋgraphᚋmodelᚐStartCardSetupInput(ctx context.Context, v any) (model.StartCardSetupInput, error) {

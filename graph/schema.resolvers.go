@@ -363,6 +363,15 @@ func (r *mutationResolver) SetLowBalanceAlert(ctx context.Context, input model.S
 	return &model.SetLowBalanceAlertPayload{Alert: a}, nil
 }
 
+// SetServiceRates is the resolver for the setServiceRates field.
+func (r *mutationResolver) SetServiceRates(ctx context.Context, input model.SetServiceRatesInput) (*ent.Service, error) {
+	rates := make([]credits.RateInput, len(input.Rates))
+	for i, in := range input.Rates {
+		rates[i] = credits.RateInput{Variant: in.Variant, Price: in.Price}
+	}
+	return r.Credits.SetServiceRates(ctx, credits.ServiceRates{ServiceID: input.ServiceID, Unit: input.Unit, Rates: rates})
+}
+
 // Status is the resolver for the status field.
 func (r *paymentResolver) Status(ctx context.Context, obj *ent.Payment) (string, error) {
 	return obj.Status.String(), nil
@@ -510,8 +519,8 @@ func (r *serviceResolver) Price(ctx context.Context, obj *ent.Service) (money.De
 }
 
 // BuyWithCredit is the resolver for the buyWithCredit field.
-func (r *serviceResolver) BuyWithCredit(ctx context.Context, obj *ent.Service) (*model.CreditAvailability, error) {
-	o, err := r.serviceOffer(ctx, obj)
+func (r *serviceResolver) BuyWithCredit(ctx context.Context, obj *ent.Service, variant *string) (*model.CreditAvailability, error) {
+	o, err := r.serviceOffer(ctx, obj, variant)
 	if err != nil {
 		return nil, err
 	}
@@ -519,12 +528,22 @@ func (r *serviceResolver) BuyWithCredit(ctx context.Context, obj *ent.Service) (
 }
 
 // EstimatedUnitsLeft is the resolver for the estimatedUnitsLeft field.
-func (r *serviceResolver) EstimatedUnitsLeft(ctx context.Context, obj *ent.Service) (int, error) {
-	o, err := r.serviceOffer(ctx, obj)
+func (r *serviceResolver) EstimatedUnitsLeft(ctx context.Context, obj *ent.Service, variant *string) (int, error) {
+	o, err := r.serviceOffer(ctx, obj, variant)
 	if err != nil {
 		return 0, err
 	}
 	return o.UnitsLeft, nil
+}
+
+// Rates is the resolver for the rates field.
+func (r *serviceResolver) Rates(ctx context.Context, obj *ent.Service) ([]*model.ServiceRate, error) {
+	return r.rateCard(ctx, obj)
+}
+
+// EstimatedUnitsLeft is the resolver for the estimatedUnitsLeft field.
+func (r *serviceRateResolver) EstimatedUnitsLeft(ctx context.Context, obj *model.ServiceRate) (int, error) {
+	return obj.Units(ctx)
 }
 
 // BalanceUpdated is the resolver for the balanceUpdated field.
@@ -588,6 +607,9 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Service returns ServiceResolver implementation.
 func (r *Resolver) Service() ServiceResolver { return &serviceResolver{r} }
 
+// ServiceRate returns ServiceRateResolver implementation.
+func (r *Resolver) ServiceRate() ServiceRateResolver { return &serviceRateResolver{r} }
+
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
@@ -605,5 +627,6 @@ type (
 	paymentResolver           struct{ *Resolver }
 	queryResolver             struct{ *Resolver }
 	serviceResolver           struct{ *Resolver }
+	serviceRateResolver       struct{ *Resolver }
 	subscriptionResolver      struct{ *Resolver }
 )

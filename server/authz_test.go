@@ -64,6 +64,7 @@ const (
 	authzMInvoice   = `mutation($a: ID!, $n: String!, $amt: Decimal!){ createInvoice(input:{accountId: $a, number: $n, amount: $amt}) { id status account { id } } }`
 	authzMService2  = `mutation($ag: ID, $n: String!, $p: Decimal!){ createService(input:{agencyId: $ag, name: $n, price: $p}) { id name } }`
 	authzMPackage   = `mutation($ag: ID, $n: String!, $c: Decimal!, $p: Decimal!){ createCreditPackage(input:{agencyId: $ag, name: $n, credits: $c, price: $p}) { id name } }`
+	authzMRates     = `mutation($s: ID!, $r: [ServiceRateInput!]!){ setServiceRates(input:{serviceId: $s, unit: "hour", rates: $r}) { id unit rates { variant price } } }`
 	authzQCards     = `query($a: ID){ cards(accountId: $a) { id last4 } }`
 	authzQTopUps    = `query($a: ID){ autoTopUps(accountId: $a) { id status card { id } } }`
 	authzQAlerts    = `query($a: ID){ lowBalanceAlerts(accountId: $a) { id state } }`
@@ -542,6 +543,12 @@ func authzMatrixCases(a *testAPI, env authzEnv) []authzMatrixCase {
 				authzWant(t, "createCreditPackage.name", authzGet(d, "createCreditPackage.name"), "Big")
 			},
 			effect: func(v *authzView) { v.Pkg++ }},
+		{op: "setServiceRates", doc: authzMRates, allow: authzAdmins,
+			vars: map[string]any{"s": f.Support, "r": []map[string]any{{"variant": "weekend", "price": "120"}}},
+			check: func(t *testing.T, _ auth.Role, d map[string]any, _ authzView) {
+				authzWant(t, "setServiceRates.unit", authzGet(d, "setServiceRates.unit"), "hour")
+				authzWant(t, "setServiceRates.rates", authzStrings(d, "setServiceRates.rates", "variant"), []string{"", "weekend"})
+			}},
 
 		// ---- cards, auto top-up, alerts: the owner's settings.
 		{op: "cards", doc: authzQCards, allow: authzBuyers, vars: map[string]any{"a": f.A1},
@@ -789,6 +796,7 @@ func TestAuthzForeignTenant(t *testing.T) {
 			{name: "createAccount_in_B", doc: authzMAccount, ids: map[string]gid.ID{"ag": f.AgencyB}, extra: map[string]any{"n": "Intruder"}, allow: authzAdmins},
 			{name: "updateAgencySettings_of_B", doc: authzMSettings, ids: map[string]gid.ID{"ag": f.AgencyB}, extra: map[string]any{"on": false}, allow: authzAdmins},
 			{name: "createService_in_B", doc: authzMService2, ids: map[string]gid.ID{"ag": f.AgencyB}, extra: map[string]any{"n": "Intruder", "p": "1"}, allow: authzAdmins},
+			{name: "setServiceRates_of_B_service", doc: authzMRates, ids: map[string]gid.ID{"s": f.ServiceB}, extra: map[string]any{"r": []map[string]any{{"variant": "US", "price": "0.01"}}}, allow: authzAdmins},
 			{name: "createCreditPackage_in_B", doc: authzMPackage, ids: map[string]gid.ID{"ag": f.AgencyB}, extra: map[string]any{"n": "Intruder", "c": "1", "p": "1"}, allow: authzAdmins},
 			{name: "createInvoice_for_B1", doc: authzMInvoice, ids: map[string]gid.ID{"a": f.B1}, extra: map[string]any{"n": "X-1", "amt": "5"}, allow: authzAdmins},
 			node("Card_B", cardB, authzOwner, authzAdmin),

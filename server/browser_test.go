@@ -376,6 +376,30 @@ func browserScenario(t *testing.T, browser context.Context, kind string) {
 	client.wait("the live connection", `document.querySelector('#live-status').dataset.state === 'live'`)
 	client.wait("the history", `document.querySelectorAll('#history-table tbody tr[data-id]').length > 0`)
 	client.eval(`window.__noReload = true`, nil)
+
+	// The demo's SMS rate card under its service: the price per
+	// destination and the SMS the balance (459.00 USD) pays for at each;
+	// the other card is in SGD (100.00 SGD allocated to Acme).
+	smsRate := func(card, variant string) string {
+		return rowText(`#services-table tr[data-rate-card="` + card + `"] tr[data-variant="` + variant + `"]`)
+	}
+	client.wait("the SMS rate card", rowText(`#services-table tr[data-rate-card="SMS"] h3`)+` === 'SMS pricing'`)
+	for _, c := range []struct{ card, variant, price, left string }{
+		{"SMS", "US", "0.0075 USD", "61,200"},
+		{"SMS", "SG", "0.035 USD", "13,114"},
+		{"SMS", "IN", "0.0025 USD", "183,600"},
+		{"SMS", "", "0.01 USD", "45,900"},
+		{"SMS (Singapore sender)", "SG", "0.042 SGD", "2,380"},
+	} {
+		client.wait("the rate "+c.card+" "+c.variant, smsRate(c.card, c.variant)+`.includes('`+c.price+`') && `+
+			smsRate(c.card, c.variant)+`.includes('`+c.left+`')`)
+	}
+	var destinations []string
+	client.eval(`[...document.querySelectorAll('#services-table tr[data-rate-card="SMS"] tbody tr')].map((r) => r.cells[0].innerText.trim())`, &destinations)
+	if strings.Join(destinations, " ") != "BR DE GB IN SG US Other destinations" {
+		t.Errorf("the SMS rate card lists %q, want the destinations by name, then the default rate", destinations)
+	}
+	client.shot("portal-rates")
 	var token string
 	client.eval(`sessionStorage.getItem('creditgate.token.portal') || ''`, &token)
 	if token == "" {
@@ -468,6 +492,7 @@ func browserScenario(t *testing.T, browser context.Context, kind string) {
 	client.click(`#services-table tr[data-name="SMS message"] button`)
 	client.wait("the balance 637.50", balanceIs("637.50"))
 	client.wait("the units left", rowText(`#services-table tr[data-name="SMS message"]`)+`.includes('12,750')`)
+	client.wait("the SMS left to US at 637.50", smsRate("SMS", "US")+`.includes('85,000')`)
 	client.shot("portal-after")
 
 	// 5. Credit payments off: after a reload (the token survives it, in

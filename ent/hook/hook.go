@@ -176,6 +176,18 @@ func (f ServiceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ServiceMutation", m)
 }
 
+// The ServiceRateFunc type is an adapter to allow the use of ordinary
+// function as ServiceRate mutator.
+type ServiceRateFunc func(context.Context, *ent.ServiceRateMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ServiceRateFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ServiceRateMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ServiceRateMutation", m)
+}
+
 // The TopUpRuleFunc type is an adapter to allow the use of ordinary
 // function as TopUpRule mutator.
 type TopUpRuleFunc func(context.Context, *ent.TopUpRuleMutation) (ent.Value, error)

@@ -22,6 +22,7 @@ import (
 	"creditgate/ent/posting"
 	"creditgate/ent/predicate"
 	"creditgate/ent/service"
+	"creditgate/ent/servicerate"
 	"creditgate/ent/topuprule"
 
 	"entgo.io/ent/dialect/sql"
@@ -461,6 +462,33 @@ func (f TraverseService) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ServiceQuery", q)
 }
 
+// The ServiceRateFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ServiceRateFunc func(context.Context, *ent.ServiceRateQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ServiceRateFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ServiceRateQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ServiceRateQuery", q)
+}
+
+// The TraverseServiceRate type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseServiceRate func(context.Context, *ent.ServiceRateQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseServiceRate) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseServiceRate) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ServiceRateQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ServiceRateQuery", q)
+}
+
 // The TopUpRuleFunc type is an adapter to allow the use of ordinary function as a Querier.
 type TopUpRuleFunc func(context.Context, *ent.TopUpRuleQuery) (ent.Value, error)
 
@@ -519,6 +547,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PostingQuery, predicate.Posting, posting.OrderOption]{typ: ent.TypePosting, tq: q}, nil
 	case *ent.ServiceQuery:
 		return &query[*ent.ServiceQuery, predicate.Service, service.OrderOption]{typ: ent.TypeService, tq: q}, nil
+	case *ent.ServiceRateQuery:
+		return &query[*ent.ServiceRateQuery, predicate.ServiceRate, servicerate.OrderOption]{typ: ent.TypeServiceRate, tq: q}, nil
 	case *ent.TopUpRuleQuery:
 		return &query[*ent.TopUpRuleQuery, predicate.TopUpRule, topuprule.OrderOption]{typ: ent.TypeTopUpRule, tq: q}, nil
 	default:

@@ -480,6 +480,7 @@ var (
 		{Name: "price", Type: field.TypeInt64},
 		{Name: "currency", Type: field.TypeString, Size: 3},
 		{Name: "credit_eligible", Type: field.TypeBool, Default: true},
+		{Name: "unit", Type: field.TypeString, Size: 32, Default: "unit"},
 		{Name: "agency_id", Type: field.TypeString, Size: 40},
 	}
 	// ServicesTable holds the schema information for the "services" table.
@@ -490,7 +491,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "services_agencies_services",
-				Columns:    []*schema.Column{ServicesColumns[6]},
+				Columns:    []*schema.Column{ServicesColumns[7]},
 				RefColumns: []*schema.Column{AgenciesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -499,7 +500,37 @@ var (
 			{
 				Name:    "service_agency_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ServicesColumns[6], ServicesColumns[1]},
+				Columns: []*schema.Column{ServicesColumns[7], ServicesColumns[1]},
+			},
+		},
+	}
+	// ServiceRatesColumns holds the columns for the "service_rates" table.
+	ServiceRatesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "agency_id", Type: field.TypeString},
+		{Name: "variant", Type: field.TypeString, Size: 32},
+		{Name: "price", Type: field.TypeInt64},
+		{Name: "service_id", Type: field.TypeString, Size: 40},
+	}
+	// ServiceRatesTable holds the schema information for the "service_rates" table.
+	ServiceRatesTable = &schema.Table{
+		Name:       "service_rates",
+		Columns:    ServiceRatesColumns,
+		PrimaryKey: []*schema.Column{ServiceRatesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "service_rates_services_rates",
+				Columns:    []*schema.Column{ServiceRatesColumns[5]},
+				RefColumns: []*schema.Column{ServicesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "servicerate_service_id_variant",
+				Unique:  true,
+				Columns: []*schema.Column{ServiceRatesColumns[5], ServiceRatesColumns[3]},
 			},
 		},
 	}
@@ -569,6 +600,7 @@ var (
 		PaymentsTable,
 		PostingsTable,
 		ServicesTable,
+		ServiceRatesTable,
 		TopUpRulesTable,
 	}
 )
@@ -592,6 +624,7 @@ func init() {
 	PostingsTable.ForeignKeys[0].RefTable = JournalsTable
 	PostingsTable.ForeignKeys[1].RefTable = AccountsTable
 	ServicesTable.ForeignKeys[0].RefTable = AgenciesTable
+	ServiceRatesTable.ForeignKeys[0].RefTable = ServicesTable
 	TopUpRulesTable.ForeignKeys[0].RefTable = AccountsTable
 	TopUpRulesTable.ForeignKeys[1].RefTable = CardsTable
 }

@@ -48,5 +48,8 @@ type Posting func(*sql.Selector)
 // Service is the predicate function for service builders.
 type Service func(*sql.Selector)
 
+// ServiceRate is the predicate function for servicerate builders.
+type ServiceRate func(*sql.Selector)
+
 // TopUpRule is the predicate function for topuprule builders.
 type TopUpRule func(*sql.Selector)

@@ -94,12 +94,16 @@ func (Service) Fields() []ent.Field {
 		field.Int64("price"),
 		field.String("currency").MinLen(3).MaxLen(3),
 		field.Bool("credit_eligible").Default(true),
+		// What one unit is ("SMS"); set with the rate card (setServiceRates).
+		field.String("unit").NotEmpty().MaxLen(32).Default("unit"),
 	}
 }
 
 func (Service) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("agency", Agency.Type).Ref("services").Field("agency_id").Unique().Required().Immutable(),
+		// The variants of its rate card (the default rate is price).
+		edge.To("rates", ServiceRate.Type),
 	}
 }
 

@@ -27,8 +27,12 @@ const (
 	FieldCurrency = "currency"
 	// FieldCreditEligible holds the string denoting the credit_eligible field in the database.
 	FieldCreditEligible = "credit_eligible"
+	// FieldUnit holds the string denoting the unit field in the database.
+	FieldUnit = "unit"
 	// EdgeAgency holds the string denoting the agency edge name in mutations.
 	EdgeAgency = "agency"
+	// EdgeRates holds the string denoting the rates edge name in mutations.
+	EdgeRates = "rates"
 	// Table holds the table name of the service in the database.
 	Table = "services"
 	// AgencyTable is the table that holds the agency relation/edge.
@@ -38,6 +42,13 @@ const (
 	AgencyInverseTable = "agencies"
 	// AgencyColumn is the table column denoting the agency relation/edge.
 	AgencyColumn = "agency_id"
+	// RatesTable is the table that holds the rates relation/edge.
+	RatesTable = "service_rates"
+	// RatesInverseTable is the table name for the ServiceRate entity.
+	// It exists in this package in order to avoid circular dependency with the "servicerate" package.
+	RatesInverseTable = "service_rates"
+	// RatesColumn is the table column denoting the rates relation/edge.
+	RatesColumn = "service_id"
 )
 
 // Columns holds all SQL columns for service fields.
@@ -49,6 +60,7 @@ var Columns = []string{
 	FieldPrice,
 	FieldCurrency,
 	FieldCreditEligible,
+	FieldUnit,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -70,6 +82,10 @@ var (
 	CurrencyValidator func(string) error
 	// DefaultCreditEligible holds the default value on creation for the "credit_eligible" field.
 	DefaultCreditEligible bool
+	// DefaultUnit holds the default value on creation for the "unit" field.
+	DefaultUnit string
+	// UnitValidator is a validator for the "unit" field. It is called by the builders before save.
+	UnitValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -114,10 +130,29 @@ func ByCreditEligible(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreditEligible, opts...).ToFunc()
 }
 
+// ByUnit orders the results by the unit field.
+func ByUnit(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUnit, opts...).ToFunc()
+}
+
 // ByAgencyField orders the results by agency field.
 func ByAgencyField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newAgencyStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByRatesCount orders the results by rates count.
+func ByRatesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRatesStep(), opts...)
+	}
+}
+
+// ByRates orders the results by rates terms.
+func ByRates(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRatesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 func newAgencyStep() *sqlgraph.Step {
@@ -125,5 +160,12 @@ func newAgencyStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(AgencyInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, AgencyTable, AgencyColumn),
+	)
+}
+func newRatesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RatesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RatesTable, RatesColumn),
 	)
 }

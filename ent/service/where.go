@@ -86,6 +86,11 @@ func CreditEligible(v bool) predicate.Service {
 	return predicate.Service(sql.FieldEQ(FieldCreditEligible, v))
 }
 
+// Unit applies equality check predicate on the "unit" field. It's identical to UnitEQ.
+func Unit(v string) predicate.Service {
+	return predicate.Service(sql.FieldEQ(FieldUnit, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Service {
 	return predicate.Service(sql.FieldEQ(FieldCreatedAt, v))
@@ -376,6 +381,71 @@ func CreditEligibleNEQ(v bool) predicate.Service {
 	return predicate.Service(sql.FieldNEQ(FieldCreditEligible, v))
 }
 
+// UnitEQ applies the EQ predicate on the "unit" field.
+func UnitEQ(v string) predicate.Service {
+	return predicate.Service(sql.FieldEQ(FieldUnit, v))
+}
+
+// UnitNEQ applies the NEQ predicate on the "unit" field.
+func UnitNEQ(v string) predicate.Service {
+	return predicate.Service(sql.FieldNEQ(FieldUnit, v))
+}
+
+// UnitIn applies the In predicate on the "unit" field.
+func UnitIn(vs ...string) predicate.Service {
+	return predicate.Service(sql.FieldIn(FieldUnit, vs...))
+}
+
+// UnitNotIn applies the NotIn predicate on the "unit" field.
+func UnitNotIn(vs ...string) predicate.Service {
+	return predicate.Service(sql.FieldNotIn(FieldUnit, vs...))
+}
+
+// UnitGT applies the GT predicate on the "unit" field.
+func UnitGT(v string) predicate.Service {
+	return predicate.Service(sql.FieldGT(FieldUnit, v))
+}
+
+// UnitGTE applies the GTE predicate on the "unit" field.
+func UnitGTE(v string) predicate.Service {
+	return predicate.Service(sql.FieldGTE(FieldUnit, v))
+}
+
+// UnitLT applies the LT predicate on the "unit" field.
+func UnitLT(v string) predicate.Service {
+	return predicate.Service(sql.FieldLT(FieldUnit, v))
+}
+
+// UnitLTE applies the LTE predicate on the "unit" field.
+func UnitLTE(v string) predicate.Service {
+	return predicate.Service(sql.FieldLTE(FieldUnit, v))
+}
+
+// UnitContains applies the Contains predicate on the "unit" field.
+func UnitContains(v string) predicate.Service {
+	return predicate.Service(sql.FieldContains(FieldUnit, v))
+}
+
+// UnitHasPrefix applies the HasPrefix predicate on the "unit" field.
+func UnitHasPrefix(v string) predicate.Service {
+	return predicate.Service(sql.FieldHasPrefix(FieldUnit, v))
+}
+
+// UnitHasSuffix applies the HasSuffix predicate on the "unit" field.
+func UnitHasSuffix(v string) predicate.Service {
+	return predicate.Service(sql.FieldHasSuffix(FieldUnit, v))
+}
+
+// UnitEqualFold applies the EqualFold predicate on the "unit" field.
+func UnitEqualFold(v string) predicate.Service {
+	return predicate.Service(sql.FieldEqualFold(FieldUnit, v))
+}
+
+// UnitContainsFold applies the ContainsFold predicate on the "unit" field.
+func UnitContainsFold(v string) predicate.Service {
+	return predicate.Service(sql.FieldContainsFold(FieldUnit, v))
+}
+
 // HasAgency applies the HasEdge predicate on the "agency" edge.
 func HasAgency() predicate.Service {
 	return predicate.Service(func(s *sql.Selector) {
@@ -391,6 +461,29 @@ func HasAgency() predicate.Service {
 func HasAgencyWith(preds ...predicate.Agency) predicate.Service {
 	return predicate.Service(func(s *sql.Selector) {
 		step := newAgencyStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasRates applies the HasEdge predicate on the "rates" edge.
+func HasRates() predicate.Service {
+	return predicate.Service(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, RatesTable, RatesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRatesWith applies the HasEdge predicate on the "rates" edge with a given conditions (other predicates).
+func HasRatesWith(preds ...predicate.ServiceRate) predicate.Service {
+	return predicate.Service(func(s *sql.Selector) {
+		step := newRatesStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -210,6 +210,11 @@ type ReviewRequestInput struct {
 	Reason    *string `json:"reason,omitempty"`
 }
 
+type ServiceRateInput struct {
+	Variant string        `json:"variant"`
+	Price   money.Decimal `json:"price"`
+}
+
 type SetAutoTopUpInput struct {
 	AccountID  *gid.ID        `json:"accountId,omitempty"`
 	Currency   *string        `json:"currency,omitempty"`
@@ -235,6 +240,12 @@ type SetLowBalanceAlertInput struct {
 
 type SetLowBalanceAlertPayload struct {
 	Alert *ent.AlertRule `json:"alert"`
+}
+
+type SetServiceRatesInput struct {
+	ServiceID gid.ID              `json:"serviceId"`
+	Unit      *string             `json:"unit,omitempty"`
+	Rates     []*ServiceRateInput `json:"rates"`
 }
 
 type StartCardSetupInput struct {

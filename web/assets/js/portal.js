@@ -1,6 +1,6 @@
 // The client portal: balance per currency (live), transaction history,
 // Buy Credits, credit requests (live), invoices with Pay with Credit,
-// services with Buy with Credit.
+// services with Buy with Credit and their rate cards (units left per rate).
 
 import { boot, showWho, debounce, guard } from './common.js';
 import {
@@ -39,7 +39,10 @@ const Q = {
     }
   }`,
   services: `query Services {
-    services { id name price currency buyWithCredit { available reason } estimatedUnitsLeft }
+    services {
+      id name price currency unit buyWithCredit { available reason } estimatedUnitsLeft
+      rates { variant price estimatedUnitsLeft }
+    }
   }`,
   packages: `query Packages { creditPackages { id name credits price currency } }`,
   settings: `query Settings { viewer { agency { id creditPaymentsEnabled } account { id canBuyCredits { available reason } } } }`,
@@ -507,14 +510,38 @@ function renderServices() {
     } else {
       action = el('span', { class: 'reason', dataset: { reason: s.buyWithCredit.reason } }, reasonText(s.buyWithCredit.reason, 'service'));
     }
-    return el('tr', { dataset: { id: s.id, name: s.name } },
+    const row = el('tr', { dataset: { id: s.id, name: s.name } },
       el('td', { 'data-label': 'Service' }, s.name),
       el('td', { 'data-label': 'Price per unit', class: 'num' }, money(s.price, s.currency)),
       el('td', { 'data-label': 'Estimated units left', class: 'num' }, s.estimatedUnitsLeft.toLocaleString()),
       el('td', { 'data-label': 'Buy' }, action));
-  });
+    return s.rates.length > 1 ? [row, rateCardRow(s)] : [row];
+  }).flat();
   rerender($('#services-table tbody'), rows.length ? rows
     : el('tr', {}, el('td', { colspan: 4, class: 'empty' }, 'No services.')));
+}
+
+// rateCardRow shows a service's rate card under it ("SMS pricing"): each
+// variant (an SMS destination) with its price per unit and the units the
+// balance pays for at that rate; the default rate applies to the rest.
+function rateCardRow(s) {
+  const unit = s.unit || 'unit';
+  const title = `${s.name} pricing`;
+  const titleId = `rates-title-${s.id}`;
+  const variants = [...s.rates.slice(1), s.rates[0]];
+  return el('tr', { class: 'rate-card-row', dataset: { rateCard: s.name } },
+    el('td', { colspan: 4, 'data-label': '' },
+      el('div', { class: 'rate-card' },
+        el('h3', { id: titleId }, title),
+        el('table', { class: 'stack rates', 'aria-labelledby': titleId },
+          el('thead', {}, el('tr', {},
+            el('th', { scope: 'col' }, 'Destination'),
+            el('th', { scope: 'col', class: 'num' }, `Price per ${unit}`),
+            el('th', { scope: 'col', class: 'num' }, el('abbr', { title: `Estimated ${unit} your balance still pays for at this rate` }, `${unit} left`)))),
+          el('tbody', {}, ...variants.map((r) => el('tr', { dataset: { variant: r.variant } },
+            el('td', { 'data-label': 'Destination' }, r.variant === '' ? 'Other destinations' : r.variant),
+            el('td', { 'data-label': `Price per ${unit}`, class: 'num' }, money(r.price, s.currency)),
+            el('td', { 'data-label': `${unit} left`, class: 'num' }, r.estimatedUnitsLeft.toLocaleString()))))))));
 }
 
 const serviceKeys = new KeyRing('svc');
