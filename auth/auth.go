@@ -33,12 +33,15 @@ const (
 	RoleClientOwner Role = "client_owner"
 	RoleAgencyAdmin Role = "agency_admin"
 	RoleSystemAdmin Role = "system_admin"
+	// RoleService is a back-end service of the platform: an API key (see
+	// apikey.go) or a JWT with role "service" (agency_id optional).
+	RoleService Role = "service"
 )
 
 // Valid reports whether r is one of the known roles.
 func (r Role) Valid() bool {
 	switch r {
-	case RoleClient, RoleClientOwner, RoleAgencyAdmin, RoleSystemAdmin:
+	case RoleClient, RoleClientOwner, RoleAgencyAdmin, RoleSystemAdmin, RoleService:
 		return true
 	}
 	return false
@@ -49,11 +52,15 @@ func (r Role) Valid() bool {
 // AgencyID is set for every role but RoleSystemAdmin (for which it is whatever
 // the token carried, usually empty); AccountID is set for RoleClient and
 // RoleClientOwner. Both are GraphQL IDs, copied from the token unchanged.
+// A RoleService viewer's AgencyID is empty when it acts for every agency
+// (a platform-wide key, a service token without agency_id); Scopes are
+// what it may do (every scope for a service token).
 type Viewer struct {
 	UserID    string
 	Role      Role
 	AgencyID  string
 	AccountID string
+	Scopes    []Scope // RoleService only; shared between copies, never modified
 	ExpiresAt time.Time
 }
 
@@ -162,6 +169,8 @@ type Verifier struct {
 	evicting sync.Mutex
 
 	admit Admitter // nil: every verified token is admitted
+
+	keys apiKeys // API keys (apikey.go); off until UseKeys
 }
 
 // An Admitter checks what a signature cannot, such as that a client token's
@@ -275,6 +284,9 @@ func (v *Verifier) verify(token string, keep bool) (*Viewer, error) {
 	}
 	if len(token) > maxTokenLen {
 		return nil, errTokenTooLarge
+	}
+	if IsAPIKey(token) {
+		return v.verifyKey(token) // recognised by its prefix: never parsed as a JWT
 	}
 	now := time.Now()
 	if e, ok := v.verified.Load(token); ok {
@@ -394,19 +406,24 @@ func viewerFromClaims(c *Claims) (*Viewer, error) {
 	case !c.Role.Valid():
 		return nil, fail(fmt.Sprintf("unknown role %q", truncate(string(c.Role), 32)), nil)
 	}
-	if c.Role != RoleSystemAdmin && c.AgencyID == "" {
+	if c.Role != RoleSystemAdmin && c.Role != RoleService && c.AgencyID == "" {
 		return nil, errMissingAgency
 	}
 	if (c.Role == RoleClient || c.Role == RoleClientOwner) && c.AccountID == "" {
 		return nil, errMissingAccount
 	}
-	return &Viewer{
+	v := &Viewer{
 		UserID:    c.Subject,
 		Role:      c.Role,
 		AgencyID:  c.AgencyID,
 		AccountID: c.AccountID,
 		ExpiresAt: c.ExpiresAt.Time, // non-nil: WithExpirationRequired
-	}, nil
+	}
+	if c.Role == RoleService {
+		v.AccountID = "" // a service acts on accounts, it is none of them
+		v.Scopes = AllScopes
+	}
+	return v, nil
 }
 
 // explain turns a jwt parse error into a plain reason. Claim errors are only

@@ -44,6 +44,9 @@ func (s *Service) balanceIn(ctx context.Context, acc *ent.Account, cur string) (
 // Balances lists the account's balances, one per currency, always including
 // the agency's default currency.
 func (s *Service) Balances(ctx context.Context, acc *ent.Account) ([]*ent.Balance, error) {
+	if err := requireScope(ctx, ScopeBalancesRead); err != nil {
+		return nil, err
+	}
 	bs, err := s.db.Balance.Query().Where(balance.AccountID(acc.ID)).Order(ent.Asc(balance.FieldCurrency)).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing balances: %w", err)
@@ -198,6 +201,9 @@ func (s *Service) Invoices(ctx context.Context, accountID *gid.ID, status *invoi
 // Services lists the services of the account's agency, with their rate
 // cards (one query for all of them).
 func (s *Service) Services(ctx context.Context, acc *ent.Account) ([]*ent.Service, error) {
+	if err := requireScope(ctx, ScopeBalancesRead); err != nil {
+		return nil, err
+	}
 	svcs, err := s.db.Service.Query().Where(service.AgencyID(acc.AgencyID)).WithRates(RatesOrdered).
 		Order(ent.Asc(service.FieldCreatedAt), ent.Asc(service.FieldID)).All(ctx)
 	if err != nil {
@@ -310,6 +316,8 @@ func (s *Service) Node(ctx context.Context, id gid.ID) (any, error) {
 		n, err = s.db.Service.Get(ctx, id)
 	case gid.CreditPackage:
 		n, err = s.db.CreditPackage.Get(ctx, id)
+	case gid.APIKey: // staff only (the tenancy's Staff rule)
+		n, err = s.db.APIKey.Get(ctx, id)
 	case gid.Payment:
 		n, err = s.db.Payment.Query().Where(payment.ID(id)).Only(ctx)
 	case gid.Card, gid.TopUpRule, gid.AlertRule:
@@ -450,6 +458,9 @@ func (s *Service) ownBalance(ctx context.Context, id *gid.ID, cur *string) (acc 
 // BalanceOf is the balance query: the account named (or the viewer's) in
 // cur (default: the agency's currency).
 func (s *Service) BalanceOf(ctx context.Context, id *gid.ID, cur *string) (*ent.Balance, error) {
+	if err := requireScope(ctx, ScopeBalancesRead); err != nil {
+		return nil, err
+	}
 	if _, b, ok, err := s.ownBalance(ctx, id, cur); ok {
 		return b, err
 	}

@@ -27,7 +27,15 @@ import (
 //
 //	client roles:  their own account (services and packages: their agency's)
 //	agency_admin:  everything of their agency
+//	service:       everything of their agency; every agency's without one
+//	               (a platform-wide key); what it may read at all is
+//	               gated by role and scope (requireScope)
 //	system_admin:  everything
+//
+// Entities read by staff only (tenancy.Scope.Staff: API keys) are
+// NOT_FOUND to client roles and services; a row of such an entity without
+// an agency (a platform-wide key) matches no agency, so only system admins
+// see it.
 //
 // Internal work (the ledger, verification, demo data) runs under System.
 
@@ -56,6 +64,8 @@ func scopeOf(ctx context.Context) (gid.ID, gid.ID, bool, error) {
 	switch {
 	case v.Role == auth.RoleSystemAdmin:
 		return "", "", true, nil
+	case v.Role == auth.RoleService && v.AgencyID == "":
+		return "", "", true, nil // a platform-wide service
 	case v.IsClient():
 		return gid.ID(v.AgencyID), gid.ID(v.AccountID), false, nil
 	default:
@@ -95,14 +105,30 @@ func narrow(ctx context.Context, t tenancy.Scope, eq func(column string, id gid.
 		return systemOnly(ctx)
 	}
 	ag, acc, all, err := scopeOf(ctx)
-	if err != nil || all {
+	if err != nil {
 		return err
+	}
+	if t.Staff && !isStaff(ctx) {
+		return notFound("object")
+	}
+	if all {
+		return nil
 	}
 	eq(t.Agency, ag)
 	if acc != "" && t.Account != "" {
 		eq(t.Account, acc)
 	}
 	return nil
+}
+
+// isStaff says whether the viewer is an agency admin, a system admin or
+// the system itself.
+func isStaff(ctx context.Context) bool {
+	if isSystem(ctx) {
+		return true
+	}
+	v, ok := auth.FromContext(ctx)
+	return ok && (v.Role == auth.RoleAgencyAdmin || v.Role == auth.RoleSystemAdmin)
 }
 
 func systemOnly(ctx context.Context) error {

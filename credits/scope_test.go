@@ -21,6 +21,14 @@ import (
 // no viewer reads them, only work under credits.System does.
 var systemTables = []string{"journals", "idempotency_keys", "jobs"}
 
+// staffTables are read by agency staff only (tenancy.Scope.Staff): client
+// roles and services get NOT_FOUND before any SQL, whatever their agency.
+var staffTables = []string{"api_keys"}
+
+// serviceAll is a platform-wide service (an API key without agency): it
+// reads every agency's rows, within its scopes.
+const serviceAll = auth.Role("service (platform-wide)")
+
 // TestEveryTenantTableIsScoped reads every table of the schema through a
 // client carrying the scope, as each kind of viewer, and looks at the SQL:
 // a table with agency_id must be narrowed on it, one with account_id must
@@ -36,7 +44,9 @@ func TestEveryTenantTableIsScoped(t *testing.T) {
 	ctx := context.Background()
 	as := func(role auth.Role) context.Context {
 		v := &auth.Viewer{Role: role}
-		if role != auth.RoleSystemAdmin {
+		if role == serviceAll {
+			v.Role = auth.RoleService
+		} else if role != auth.RoleSystemAdmin {
 			v.AgencyID = agencyID
 		}
 		if role == auth.RoleClient || role == auth.RoleClientOwner {
@@ -88,15 +98,23 @@ func TestEveryTenantTableIsScoped(t *testing.T) {
 			if q, err := read(ctx, table.Name); q != nil || credits.CodeOf(err) != credits.CodeUnauthenticated {
 				t.Errorf("without a viewer: answered %v (SQL: %v), want UNAUTHENTICATED before any SQL", err, q)
 			}
-			for _, role := range []auth.Role{auth.RoleClient, auth.RoleClientOwner, auth.RoleAgencyAdmin, auth.RoleSystemAdmin} {
+			staff := slices.Contains(staffTables, table.Name)
+			for _, role := range []auth.Role{auth.RoleClient, auth.RoleClientOwner, auth.RoleAgencyAdmin, auth.RoleSystemAdmin, auth.RoleService, serviceAll} {
 				q, err := read(as(role), table.Name)
+				if staff && role != auth.RoleAgencyAdmin && role != auth.RoleSystemAdmin {
+					if q != nil || credits.CodeOf(err) != credits.CodeNotFound {
+						t.Errorf("as %s: a staff-only table answered %v (SQL: %v), want NOT_FOUND before any SQL", role, err, q)
+					}
+					continue
+				}
 				if q == nil {
 					t.Errorf("as %s: not read (%v): a tenant table needs its tenancy mixin (ent/schema/mixin.go), an internal one a place in systemTables", role, err)
 					continue
 				}
-				client := role != auth.RoleAgencyAdmin && role != auth.RoleSystemAdmin
+				client := role == auth.RoleClient || role == auth.RoleClientOwner
+				all := role == auth.RoleSystemAdmin || role == serviceAll
 				want := map[string]string{}
-				if role != auth.RoleSystemAdmin {
+				if !all {
 					switch {
 					case has("agency_id"):
 						want["agency_id"] = agencyID
@@ -115,10 +133,10 @@ func TestEveryTenantTableIsScoped(t *testing.T) {
 						t.Errorf("as %s: not narrowed on %s = %s:\n%s %v", role, col, v, q.query, q.args)
 					}
 				}
-				if role == auth.RoleSystemAdmin && len(q.args) != 1 {
+				if all && len(q.args) != 1 {
 					t.Errorf("as %s: narrowed, want every row:\n%s %v", role, q.query, q.args)
 				}
-				if n := len(q.args); role != auth.RoleSystemAdmin && n != 1+len(want) {
+				if n := len(q.args); !all && n != 1+len(want) {
 					t.Errorf("as %s: %d arguments, want the id and %d filters (no filter twice):\n%s %v", role, n, len(want), q.query, q.args)
 				}
 			}

@@ -42,6 +42,7 @@ type Service struct {
 	lastSweep   time.Time // reconcile.go: when this instance last looked for stale payments
 
 	moneyMoved MoneyObserver // told of each committed movement; nil: nobody
+	keyHooks   keyHooks      // told of revoked API keys (apikeys.go)
 }
 
 // MoneyObserver is told of each movement of money once it has committed:
@@ -118,6 +119,8 @@ func (s *Service) Account(ctx context.Context, id *gid.ID) (*ent.Account, error)
 		q.Where(account.ID(gid.ID(v.AccountID)))
 	case v.Role == auth.RoleAgencyAdmin:
 		q.Where(account.AgencyID(gid.ID(v.AgencyID)), account.KindEQ(account.KindAGENCY))
+	case v.Role == auth.RoleService:
+		return nil, badInput("accountId is required for a service")
 	default:
 		return nil, badInput("accountId is required for a system admin")
 	}

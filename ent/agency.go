@@ -40,15 +40,18 @@ type AgencyEdges struct {
 	Services []*Service `json:"services,omitempty"`
 	// Packages holds the value of the packages edge.
 	Packages []*CreditPackage `json:"packages,omitempty"`
+	// APIKeys holds the value of the api_keys edge.
+	APIKeys []*APIKey `json:"api_keys,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
 
 	namedAccounts map[string][]*Account
 	namedServices map[string][]*Service
 	namedPackages map[string][]*CreditPackage
+	namedAPIKeys  map[string][]*APIKey
 }
 
 // AccountsOrErr returns the Accounts value or an error if the edge
@@ -76,6 +79,15 @@ func (e AgencyEdges) PackagesOrErr() ([]*CreditPackage, error) {
 		return e.Packages, nil
 	}
 	return nil, &NotLoadedError{edge: "packages"}
+}
+
+// APIKeysOrErr returns the APIKeys value or an error if the edge
+// was not loaded in eager-loading.
+func (e AgencyEdges) APIKeysOrErr() ([]*APIKey, error) {
+	if e.loadedTypes[3] {
+		return e.APIKeys, nil
+	}
+	return nil, &NotLoadedError{edge: "api_keys"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -162,6 +174,11 @@ func (_m *Agency) QueryServices() *ServiceQuery {
 // QueryPackages queries the "packages" edge of the Agency entity.
 func (_m *Agency) QueryPackages() *CreditPackageQuery {
 	return NewAgencyClient(_m.config).QueryPackages(_m)
+}
+
+// QueryAPIKeys queries the "api_keys" edge of the Agency entity.
+func (_m *Agency) QueryAPIKeys() *APIKeyQuery {
+	return NewAgencyClient(_m.config).QueryAPIKeys(_m)
 }
 
 // Update returns a builder for updating this Agency.
@@ -271,6 +288,30 @@ func (_m *Agency) appendNamedPackages(name string, edges ...*CreditPackage) {
 		_m.Edges.namedPackages[name] = []*CreditPackage{}
 	} else {
 		_m.Edges.namedPackages[name] = append(_m.Edges.namedPackages[name], edges...)
+	}
+}
+
+// NamedAPIKeys returns the APIKeys named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Agency) NamedAPIKeys(name string) ([]*APIKey, error) {
+	if _m.Edges.namedAPIKeys == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAPIKeys[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Agency) appendNamedAPIKeys(name string, edges ...*APIKey) {
+	if _m.Edges.namedAPIKeys == nil {
+		_m.Edges.namedAPIKeys = make(map[string][]*APIKey)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAPIKeys[name] = []*APIKey{}
+	} else {
+		_m.Edges.namedAPIKeys[name] = append(_m.Edges.namedAPIKeys[name], edges...)
 	}
 }
 

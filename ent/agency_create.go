@@ -6,6 +6,7 @@ import (
 	"context"
 	"creditgate/ent/account"
 	"creditgate/ent/agency"
+	"creditgate/ent/apikey"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/service"
 	"creditgate/gid"
@@ -132,6 +133,21 @@ func (_c *AgencyCreate) AddPackages(v ...*CreditPackage) *AgencyCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddPackageIDs(ids...)
+}
+
+// AddAPIKeyIDs adds the "api_keys" edge to the APIKey entity by IDs.
+func (_c *AgencyCreate) AddAPIKeyIDs(ids ...gid.ID) *AgencyCreate {
+	_c.mutation.AddAPIKeyIDs(ids...)
+	return _c
+}
+
+// AddAPIKeys adds the "api_keys" edges to the APIKey entity.
+func (_c *AgencyCreate) AddAPIKeys(v ...*APIKey) *AgencyCreate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAPIKeyIDs(ids...)
 }
 
 // Mutation returns the AgencyMutation object of the builder.
@@ -309,6 +325,22 @@ func (_c *AgencyCreate) createSpec() (*Agency, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditpackage.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.APIKeysIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   agency.APIKeysTable,
+			Columns: []string{agency.APIKeysColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(apikey.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"creditgate/ent/account"
 	"creditgate/ent/agency"
+	"creditgate/ent/apikey"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/predicate"
 	"creditgate/ent/service"
@@ -31,11 +32,13 @@ type AgencyQuery struct {
 	withAccounts      *AccountQuery
 	withServices      *ServiceQuery
 	withPackages      *CreditPackageQuery
+	withAPIKeys       *APIKeyQuery
 	loadTotal         []func(context.Context, []*Agency) error
 	modifiers         []func(*sql.Selector)
 	withNamedAccounts map[string]*AccountQuery
 	withNamedServices map[string]*ServiceQuery
 	withNamedPackages map[string]*CreditPackageQuery
+	withNamedAPIKeys  map[string]*APIKeyQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -131,6 +134,28 @@ func (_q *AgencyQuery) QueryPackages() *CreditPackageQuery {
 			sqlgraph.From(agency.Table, agency.FieldID, selector),
 			sqlgraph.To(creditpackage.Table, creditpackage.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, agency.PackagesTable, agency.PackagesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAPIKeys chains the current query on the "api_keys" edge.
+func (_q *AgencyQuery) QueryAPIKeys() *APIKeyQuery {
+	query := (&APIKeyClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(agency.Table, agency.FieldID, selector),
+			sqlgraph.To(apikey.Table, apikey.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, agency.APIKeysTable, agency.APIKeysColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -333,6 +358,7 @@ func (_q *AgencyQuery) Clone() *AgencyQuery {
 		withAccounts: _q.withAccounts.Clone(),
 		withServices: _q.withServices.Clone(),
 		withPackages: _q.withPackages.Clone(),
+		withAPIKeys:  _q.withAPIKeys.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -369,6 +395,17 @@ func (_q *AgencyQuery) WithPackages(opts ...func(*CreditPackageQuery)) *AgencyQu
 		opt(query)
 	}
 	_q.withPackages = query
+	return _q
+}
+
+// WithAPIKeys tells the query-builder to eager-load the nodes that are connected to
+// the "api_keys" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *AgencyQuery) WithAPIKeys(opts ...func(*APIKeyQuery)) *AgencyQuery {
+	query := (&APIKeyClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAPIKeys = query
 	return _q
 }
 
@@ -450,10 +487,11 @@ func (_q *AgencyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Agenc
 	var (
 		nodes       = []*Agency{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withAccounts != nil,
 			_q.withServices != nil,
 			_q.withPackages != nil,
+			_q.withAPIKeys != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -498,6 +536,13 @@ func (_q *AgencyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Agenc
 			return nil, err
 		}
 	}
+	if query := _q.withAPIKeys; query != nil {
+		if err := _q.loadAPIKeys(ctx, query, nodes,
+			func(n *Agency) { n.Edges.APIKeys = []*APIKey{} },
+			func(n *Agency, e *APIKey) { n.Edges.APIKeys = append(n.Edges.APIKeys, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedAccounts {
 		if err := _q.loadAccounts(ctx, query, nodes,
 			func(n *Agency) { n.appendNamedAccounts(name) },
@@ -516,6 +561,13 @@ func (_q *AgencyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Agenc
 		if err := _q.loadPackages(ctx, query, nodes,
 			func(n *Agency) { n.appendNamedPackages(name) },
 			func(n *Agency, e *CreditPackage) { n.appendNamedPackages(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAPIKeys {
+		if err := _q.loadAPIKeys(ctx, query, nodes,
+			func(n *Agency) { n.appendNamedAPIKeys(name) },
+			func(n *Agency, e *APIKey) { n.appendNamedAPIKeys(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -612,6 +664,39 @@ func (_q *AgencyQuery) loadPackages(ctx context.Context, query *CreditPackageQue
 		node, ok := nodeids[fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "agency_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *AgencyQuery) loadAPIKeys(ctx context.Context, query *APIKeyQuery, nodes []*Agency, init func(*Agency), assign func(*Agency, *APIKey)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[gid.ID]*Agency)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(apikey.FieldAgencyID)
+	}
+	query.Where(predicate.APIKey(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(agency.APIKeysColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.AgencyID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "agency_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "agency_id" returned %v for node %v`, *fk, n.ID)
 		}
 		assign(node, n)
 	}
@@ -770,6 +855,20 @@ func (_q *AgencyQuery) WithNamedPackages(name string, opts ...func(*CreditPackag
 		_q.withNamedPackages = make(map[string]*CreditPackageQuery)
 	}
 	_q.withNamedPackages[name] = query
+	return _q
+}
+
+// WithNamedAPIKeys tells the query-builder to eager-load the nodes that are connected to the "api_keys"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *AgencyQuery) WithNamedAPIKeys(name string, opts ...func(*APIKeyQuery)) *AgencyQuery {
+	query := (&APIKeyClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAPIKeys == nil {
+		_q.withNamedAPIKeys = make(map[string]*APIKeyQuery)
+	}
+	_q.withNamedAPIKeys[name] = query
 	return _q
 }
 

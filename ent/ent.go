@@ -7,6 +7,7 @@ import (
 	"creditgate/ent/account"
 	"creditgate/ent/agency"
 	"creditgate/ent/alertrule"
+	"creditgate/ent/apikey"
 	"creditgate/ent/balance"
 	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
@@ -88,6 +89,7 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			apikey.Table:         apikey.ValidColumn,
 			account.Table:        account.ValidColumn,
 			agency.Table:         agency.ValidColumn,
 			alertrule.Table:      alertrule.ValidColumn,

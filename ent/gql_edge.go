@@ -8,6 +8,14 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+func (_m *APIKey) Agency(ctx context.Context) (*Agency, error) {
+	result, err := _m.Edges.AgencyOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAgency().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Account) Agency(ctx context.Context) (*Agency, error) {
 	result, err := _m.Edges.AgencyOrErr()
 	if IsNotLoaded(err) {
@@ -60,6 +68,18 @@ func (_m *Agency) Packages(ctx context.Context) (result []*CreditPackage, err er
 	}
 	if IsNotLoaded(err) {
 		result, err = _m.QueryPackages().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Agency) APIKeys(ctx context.Context) (result []*APIKey, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedAPIKeys(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.APIKeysOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAPIKeys().All(ctx)
 	}
 	return result, err
 }

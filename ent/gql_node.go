@@ -7,6 +7,7 @@ import (
 	"creditgate/ent/account"
 	"creditgate/ent/agency"
 	"creditgate/ent/alertrule"
+	"creditgate/ent/apikey"
 	"creditgate/ent/balance"
 	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
@@ -32,6 +33,11 @@ import (
 type Noder interface {
 	IsNode()
 }
+
+var apikeyImplementors = []string{"APIKey", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*APIKey) IsNode() {}
 
 var accountImplementors = []string{"Account", "Node"}
 
@@ -171,6 +177,19 @@ func (c *Client) Noder(ctx context.Context, id gid.ID, opts ...NodeOption) (_ No
 
 func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, error) {
 	switch table {
+	case apikey.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.APIKey.Query().
+			Where(apikey.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, apikeyImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case account.Table:
 		var uid gid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -452,6 +471,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 		idmap[id] = append(idmap[id], &noders[i])
 	}
 	switch table {
+	case apikey.Table:
+		query := c.APIKey.Query().
+			Where(apikey.IDIn(ids...))
+		query, err := query.CollectFields(ctx, apikeyImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case account.Table:
 		query := c.Account.Query().
 			Where(account.IDIn(ids...))

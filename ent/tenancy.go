@@ -8,6 +8,7 @@ import "creditgate/tenancy"
 // tenancy mixin declares it (ent/schema/mixin.go). Package credits narrows
 // every read of an entity by it; an entity missing here is system-only.
 var Tenancy = map[string]tenancy.Scope{
+	TypeAPIKey:         {Agency: "agency_id", Staff: true},
 	TypeAccount:        {Agency: "agency_id", Account: "id"},
 	TypeAgency:         {Agency: "id"},
 	TypeAlertRule:      {Agency: "agency_id", Account: "account_id"},

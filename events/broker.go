@@ -26,6 +26,7 @@ type Broker struct {
 	mu       sync.RWMutex
 	balances map[gid.ID][]*BalanceSub // usually one or two per account: a slice costs less than a map
 	requests map[*RequestSub]struct{}
+	keys     []func(gid.ID) // told of revoked API keys (OnKeyRevoked)
 }
 
 // NewBroker returns an empty broker.
@@ -192,10 +193,34 @@ func (s *RequestSub) offer(r *Request) (overflow bool) {
 	}
 }
 
+// OnKeyRevoked registers f, called with the id of every API key revoked on
+// any instance, and with "" after the listener lost its connection, when
+// revocations may have been missed (forget every key). f must not block.
+func (b *Broker) OnKeyRevoked(f func(id gid.ID)) {
+	b.mu.Lock()
+	b.keys = append(b.keys, f)
+	b.mu.Unlock()
+}
+
+// Reconnected tells those interested that events may have been missed.
+func (b *Broker) Reconnected() {
+	b.mu.RLock()
+	keys := b.keys
+	b.mu.RUnlock()
+	for _, f := range keys {
+		f("")
+	}
+}
+
 // Publish delivers e to every matching local subscriber.
 func (b *Broker) Publish(e Event) {
 	var slow []*RequestSub
 	b.mu.RLock()
+	if e.Key != nil && e.Key.KeyID != "" {
+		for _, f := range b.keys {
+			f(e.Key.KeyID)
+		}
+	}
 	if e.Balance != nil {
 		for _, s := range b.balances[e.Balance.AccountID] {
 			s.offer(e.Balance)

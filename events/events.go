@@ -41,10 +41,17 @@ type Request struct {
 	Status    string `json:"st"`
 }
 
+// KeyRevoked says an API key was revoked: every instance drops it from
+// its cache of verified keys.
+type KeyRevoked struct {
+	KeyID gid.ID `json:"k"`
+}
+
 // Event is one announced change: exactly one field is set.
 type Event struct {
-	Balance *Balance `json:"b,omitempty"`
-	Request *Request `json:"q,omitempty"`
+	Balance *Balance    `json:"b,omitempty"`
+	Request *Request    `json:"q,omitempty"`
+	Key     *KeyRevoked `json:"k,omitempty"`
 }
 
 // BalanceSQL is the PostgreSQL expression, over a row of balances (its

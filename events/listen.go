@@ -36,6 +36,7 @@ func Listen(ctx context.Context, dsn string, b *Broker, resync Resync, log *slog
 			return nil
 		case n := <-l.Notify:
 			if n == nil {
+				b.Reconnected() // revoked API keys may have gone unheard
 				if err := resync(ctx); err != nil {
 					log.Warn("re-reading balances after reconnect", "error", err)
 				}

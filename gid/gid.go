@@ -35,6 +35,7 @@ const (
 	TopUpRule     = "atu"
 	AlertRule     = "alr"
 	Job           = "job"
+	APIKey        = "key"
 )
 
 var enc = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)

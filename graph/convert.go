@@ -43,6 +43,7 @@ var roles = map[auth.Role]model.Role{
 	auth.RoleClientOwner: model.RoleClientOwner,
 	auth.RoleAgencyAdmin: model.RoleAgencyAdmin,
 	auth.RoleSystemAdmin: model.RoleSystemAdmin,
+	auth.RoleService:     model.RoleService,
 }
 
 func roleOf(r auth.Role) model.Role { return roles[r] }

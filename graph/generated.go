@@ -41,6 +41,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Account() AccountResolver
 	Agency() AgencyResolver
+	ApiKey() ApiKeyResolver
 	AutoTopUp() AutoTopUpResolver
 	Balance() BalanceResolver
 	CreditPackage() CreditPackageResolver
@@ -104,6 +105,18 @@ type ComplexityRoot struct {
 		Transaction func(childComplexity int) int
 	}
 
+	ApiKey struct {
+		Agency     func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		CreatedBy  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		LastUsedAt func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Prefix     func(childComplexity int) int
+		RevokedAt  func(childComplexity int) int
+		Scopes     func(childComplexity int) int
+	}
+
 	AutoTopUp struct {
 		Amount              func(childComplexity int) int
 		Card                func(childComplexity int) int
@@ -163,6 +176,11 @@ type ComplexityRoot struct {
 		ClientSecret  func(childComplexity int) int
 		Provider      func(childComplexity int) int
 		SetupIntentID func(childComplexity int) int
+	}
+
+	CreateApiKeyPayload struct {
+		APIKey func(childComplexity int) int
+		Secret func(childComplexity int) int
 	}
 
 	CreditAvailability struct {
@@ -277,6 +295,7 @@ type ComplexityRoot struct {
 		ApproveRequest       func(childComplexity int, input model.ReviewRequestInput) int
 		BuyCredits           func(childComplexity int, input model.BuyCreditsInput) int
 		BuyServiceWithCredit func(childComplexity int, input model.BuyServiceWithCreditInput) int
+		CreateAPIKey         func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateAccount        func(childComplexity int, input model.CreateAccountInput) int
 		CreateAgency         func(childComplexity int, input model.CreateAgencyInput) int
 		CreateCreditPackage  func(childComplexity int, input model.CreateCreditPackageInput) int
@@ -286,6 +305,7 @@ type ComplexityRoot struct {
 		PayInvoiceWithCredit func(childComplexity int, input model.PayInvoiceWithCreditInput) int
 		RejectRequest        func(childComplexity int, input model.ReviewRequestInput) int
 		RemoveCard           func(childComplexity int, input model.RemoveCardInput) int
+		RevokeAPIKey         func(childComplexity int, input model.RevokeAPIKeyInput) int
 		SetAutoTopUp         func(childComplexity int, input model.SetAutoTopUpInput) int
 		SetLowBalanceAlert   func(childComplexity int, input model.SetLowBalanceAlertInput) int
 		SetServiceRates      func(childComplexity int, input model.SetServiceRatesInput) int
@@ -318,6 +338,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		APIKeys          func(childComplexity int, agencyID *gid.ID) int
 		Agency           func(childComplexity int, id *gid.ID) int
 		AutoTopUps       func(childComplexity int, accountID *gid.ID) int
 		Balance          func(childComplexity int, accountID *gid.ID, currency *string) int
@@ -392,6 +413,9 @@ type AgencyResolver interface {
 	PoolAccount(ctx context.Context, obj *ent.Agency) (*ent.Account, error)
 	Accounts(ctx context.Context, obj *ent.Agency, first *int, after *string) (*model.AccountConnection, error)
 }
+type ApiKeyResolver interface {
+	Scopes(ctx context.Context, obj *ent.APIKey) ([]model.APIKeyScope, error)
+}
 type AutoTopUpResolver interface {
 	Status(ctx context.Context, obj *ent.TopUpRule) (model.AutoTopUpStatus, error)
 	Threshold(ctx context.Context, obj *ent.TopUpRule) (money.Decimal, error)
@@ -446,6 +470,8 @@ type MutationResolver interface {
 	RemoveCard(ctx context.Context, input model.RemoveCardInput) (*model.RemoveCardPayload, error)
 	SetAutoTopUp(ctx context.Context, input model.SetAutoTopUpInput) (*model.SetAutoTopUpPayload, error)
 	SetLowBalanceAlert(ctx context.Context, input model.SetLowBalanceAlertInput) (*model.SetLowBalanceAlertPayload, error)
+	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error)
+	RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (*ent.APIKey, error)
 	SetServiceRates(ctx context.Context, input model.SetServiceRatesInput) (*ent.Service, error)
 }
 type PaymentResolver interface {
@@ -466,6 +492,7 @@ type QueryResolver interface {
 	Cards(ctx context.Context, accountID *gid.ID) ([]*ent.Card, error)
 	AutoTopUps(ctx context.Context, accountID *gid.ID) ([]*ent.TopUpRule, error)
 	LowBalanceAlerts(ctx context.Context, accountID *gid.ID) ([]*ent.AlertRule, error)
+	APIKeys(ctx context.Context, agencyID *gid.ID) ([]*ent.APIKey, error)
 }
 type ServiceResolver interface {
 	Price(ctx context.Context, obj *ent.Service) (money.Decimal, error)
@@ -666,6 +693,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AllocateCreditsPayload.Transaction(childComplexity), true
+
+	case "ApiKey.agency":
+		if e.ComplexityRoot.ApiKey.Agency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Agency(childComplexity), true
+	case "ApiKey.createdAt":
+		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedAt(childComplexity), true
+	case "ApiKey.createdBy":
+		if e.ComplexityRoot.ApiKey.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedBy(childComplexity), true
+	case "ApiKey.id":
+		if e.ComplexityRoot.ApiKey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ID(childComplexity), true
+	case "ApiKey.lastUsedAt":
+		if e.ComplexityRoot.ApiKey.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.LastUsedAt(childComplexity), true
+	case "ApiKey.name":
+		if e.ComplexityRoot.ApiKey.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Name(childComplexity), true
+	case "ApiKey.prefix":
+		if e.ComplexityRoot.ApiKey.Prefix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Prefix(childComplexity), true
+	case "ApiKey.revokedAt":
+		if e.ComplexityRoot.ApiKey.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.RevokedAt(childComplexity), true
+	case "ApiKey.scopes":
+		if e.ComplexityRoot.ApiKey.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Scopes(childComplexity), true
 
 	case "AutoTopUp.amount":
 		if e.ComplexityRoot.AutoTopUp.Amount == nil {
@@ -913,6 +995,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CardSetup.SetupIntentID(childComplexity), true
+
+	case "CreateApiKeyPayload.apiKey":
+		if e.ComplexityRoot.CreateApiKeyPayload.APIKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateApiKeyPayload.APIKey(childComplexity), true
+	case "CreateApiKeyPayload.secret":
+		if e.ComplexityRoot.CreateApiKeyPayload.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateApiKeyPayload.Secret(childComplexity), true
 
 	case "CreditAvailability.available":
 		if e.ComplexityRoot.CreditAvailability.Available == nil {
@@ -1384,6 +1479,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BuyServiceWithCredit(childComplexity, args["input"].(model.BuyServiceWithCreditInput)), true
+	case "Mutation.createApiKey":
+		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["input"].(model.CreateAPIKeyInput)), true
 	case "Mutation.createAccount":
 		if e.ComplexityRoot.Mutation.CreateAccount == nil {
 			break
@@ -1483,6 +1589,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveCard(childComplexity, args["input"].(model.RemoveCardInput)), true
+	case "Mutation.revokeApiKey":
+		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["input"].(model.RevokeAPIKeyInput)), true
 	case "Mutation.setAutoTopUp":
 		if e.ComplexityRoot.Mutation.SetAutoTopUp == nil {
 			break
@@ -1632,6 +1749,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Payment.Status(childComplexity), true
 
+	case "Query.apiKeys":
+		if e.ComplexityRoot.Query.APIKeys == nil {
+			break
+		}
+
+		args, err := ec.field_Query_apiKeys_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.APIKeys(childComplexity, args["agencyId"].(*gid.ID)), true
 	case "Query.agency":
 		if e.ComplexityRoot.Query.Agency == nil {
 			break
@@ -1939,6 +2067,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputBuyServiceWithCreditInput,
 		ec.unmarshalInputCreateAccountInput,
 		ec.unmarshalInputCreateAgencyInput,
+		ec.unmarshalInputCreateApiKeyInput,
 		ec.unmarshalInputCreateCreditPackageInput,
 		ec.unmarshalInputCreateInvoiceInput,
 		ec.unmarshalInputCreateServiceInput,
@@ -1946,6 +2075,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPayInvoiceWithCreditInput,
 		ec.unmarshalInputRemoveCardInput,
 		ec.unmarshalInputReviewRequestInput,
+		ec.unmarshalInputRevokeApiKeyInput,
 		ec.unmarshalInputServiceRateInput,
 		ec.unmarshalInputSetAutoTopUpInput,
 		ec.unmarshalInputSetLowBalanceAlertInput,
@@ -2063,6 +2193,7 @@ enum Role {
   CLIENT_OWNER  # the owner of a client account: may also configure top-up and alerts
   AGENCY_ADMIN  # staff of an agency (partner): reviews requests, allocates credits
   SYSTEM_ADMIN  # operator of the whole gateway
+  SERVICE       # a back-end service of the platform (API key or service token): records usage and holds
 }
 
 type Viewer {
@@ -2091,8 +2222,8 @@ type Agency implements Node {
   name: String!
   defaultCurrency: String!
   creditPaymentsEnabled: Boolean!
-  poolAccount: Account!
-  accounts(first: Int, after: String): AccountConnection!
+  poolAccount: Account! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  accounts(first: Int, after: String): AccountConnection! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
 }
 
 type Account implements Node {
@@ -2568,22 +2699,66 @@ type SetLowBalanceAlertPayload {
   alert: LowBalanceAlert!
 }
 
+# ---------------------------------------------------------------- service credentials
+
+# What a SERVICE viewer holding an API key may do (a service token has
+# every scope).
+enum ApiKeyScope {
+  USAGE_WRITE    # recordUsage
+  HOLDS_WRITE    # createHold, captureHold, releaseHold
+  BALANCES_READ  # balance, balances, holds, services of the key's agency
+}
+
+# A service credential, sent as "Authorization: Bearer <secret>". Only the
+# secret's SHA-256 is stored; the secret is shown once, by createApiKey.
+type ApiKey implements Node {
+  id: ID!
+  name: String!
+  agency: Agency          # null: platform-wide (created by a system admin)
+  scopes: [ApiKeyScope!]!
+  prefix: String!         # the first characters of the secret, to recognise it; never the secret
+  createdAt: Time!
+  createdBy: String!
+  lastUsedAt: Time        # may lag by a minute
+  revokedAt: Time         # refused on every gateway instance within a second of it
+}
+
+input CreateApiKeyInput {
+  agencyId: ID            # default: the agency admin's own; a system admin may omit it for a platform-wide key
+  name: String!
+  scopes: [ApiKeyScope!]!
+}
+
+type CreateApiKeyPayload {
+  apiKey: ApiKey!
+  secret: String!         # shown once; sent as "Authorization: Bearer <secret>"
+}
+
+input RevokeApiKeyInput {
+  apiKeyId: ID!
+}
+
 # ---------------------------------------------------------------- operations
 
+# SERVICE viewers are listed only where the contract lets them act (reading
+# balances and services needs BALANCES_READ, checked in the domain); every
+# other operation is FORBIDDEN to them.
 type Query {
-  node(id: ID!): Node
+  node(id: ID!): Node @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
   viewer: Viewer!
-  balance(accountId: ID, currency: String): Balance!
-  balances(accountId: ID): [Balance!]!
-  history(accountId: ID, currency: String, type: TransactionType, first: Int, after: String): CreditTransactionConnection!
-  requests(accountId: ID, status: CreditRequestStatus, first: Int, after: String): CreditRequestConnection!
-  invoices(accountId: ID, status: InvoiceStatus, first: Int, after: String): InvoiceConnection!
-  services(accountId: ID): [Service!]!
-  creditPackages(currency: String): [CreditPackage!]!
-  agency(id: ID): Agency
+  balance(accountId: ID, currency: String): Balance! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN, SERVICE])
+  balances(accountId: ID): [Balance!]! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN, SERVICE])
+  history(accountId: ID, currency: String, type: TransactionType, first: Int, after: String): CreditTransactionConnection! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  requests(accountId: ID, status: CreditRequestStatus, first: Int, after: String): CreditRequestConnection! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  invoices(accountId: ID, status: InvoiceStatus, first: Int, after: String): InvoiceConnection! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  services(accountId: ID): [Service!]! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN, SERVICE])
+  creditPackages(currency: String): [CreditPackage!]! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  agency(id: ID): Agency @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
   cards(accountId: ID): [Card!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
   autoTopUps(accountId: ID): [AutoTopUp!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
   lowBalanceAlerts(accountId: ID): [LowBalanceAlert!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  # An agency admin's agency's keys; a system admin's of the named agency, or every key.
+  apiKeys(agencyId: ID): [ApiKey!]! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
 }
 
 # Settles an accepted POSTPAID request: the agency received the money.
@@ -2612,15 +2787,18 @@ type Mutation {
   removeCard(input: RemoveCardInput!): RemoveCardPayload! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
   setAutoTopUp(input: SetAutoTopUpInput!): SetAutoTopUpPayload! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
   setLowBalanceAlert(input: SetLowBalanceAlertInput!): SetLowBalanceAlertPayload! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+
+  createApiKey(input: CreateApiKeyInput!): CreateApiKeyPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  revokeApiKey(input: RevokeApiKeyInput!): ApiKey! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
 }
 
 type Subscription {
   # The balance after every change, pushed to every connected client of that
   # account on any gateway instance, in commit order.
-  balanceUpdated(accountId: ID, currency: String): Balance!
+  balanceUpdated(accountId: ID, currency: String): Balance! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN, SERVICE])
   # Every change to a credit request the viewer may see: agency dashboards
   # receive their agency's requests, clients their own account's.
-  creditRequestUpdated(status: CreditRequestStatus): CreditRequest!
+  creditRequestUpdated(status: CreditRequestStatus): CreditRequest! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
 }
 `, BuiltIn: false},
 }
@@ -2714,6 +2892,30 @@ func (ec *executionContext) childFields_AllocateCreditsPayload(ctx context.Conte
 		return ec.fieldContext_AllocateCreditsPayload_poolBalance(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AllocateCreditsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ApiKey_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ApiKey_name(ctx, field)
+	case "agency":
+		return ec.fieldContext_ApiKey_agency(ctx, field)
+	case "scopes":
+		return ec.fieldContext_ApiKey_scopes(ctx, field)
+	case "prefix":
+		return ec.fieldContext_ApiKey_prefix(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ApiKey_createdAt(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_ApiKey_createdBy(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_ApiKey_revokedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
 }
 
 func (ec *executionContext) childFields_AutoTopUp(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2836,6 +3038,16 @@ func (ec *executionContext) childFields_CardSetup(ctx context.Context, field gra
 		return ec.fieldContext_CardSetup_clientSecret(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CardSetup", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "apiKey":
+		return ec.fieldContext_CreateApiKeyPayload_apiKey(ctx, field)
+	case "secret":
+		return ec.fieldContext_CreateApiKeyPayload_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateApiKeyPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreditAvailability(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3436,6 +3648,20 @@ func (ec *executionContext) field_Mutation_createAgency_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateAPIKeyInput, error) {
+			return ec.unmarshalNCreateApiKeyInput2creditgateᚋgraphᚋmodelᚐCreateAPIKeyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createCreditPackage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3526,6 +3752,20 @@ func (ec *executionContext) field_Mutation_removeCard_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RemoveCardInput, error) {
 			return ec.unmarshalNRemoveCardInput2creditgateᚋgraphᚋmodelᚐRemoveCardInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokeAPIKeyInput, error) {
+			return ec.unmarshalNRevokeApiKeyInput2creditgateᚋgraphᚋmodelᚐRevokeAPIKeyInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3629,6 +3869,20 @@ func (ec *executionContext) field_Query_agency_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_apiKeys_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "agencyId",
+		func(ctx context.Context, v any) (*gid.ID, error) {
+			return ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["agencyId"] = arg0
 	return args, nil
 }
 
@@ -4634,7 +4888,25 @@ func (ec *executionContext) _Agency_poolAccount(ctx context.Context, field graph
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Agency().PoolAccount(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *ent.Account
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Account
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Account) graphql.Marshaler {
 			return ec.marshalNAccount2ᚖcreditgateᚋentᚐAccount(ctx, selections, v)
 		},
@@ -4667,7 +4939,25 @@ func (ec *executionContext) _Agency_accounts(ctx context.Context, field graphql.
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Agency().Accounts(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.AccountConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AccountConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountConnection) graphql.Marshaler {
 			return ec.marshalNAccountConnection2ᚖcreditgateᚋgraphᚋmodelᚐAccountConnection(ctx, selections, v)
 		},
@@ -4793,6 +5083,222 @@ func (ec *executionContext) fieldContext_AllocateCreditsPayload_poolBalance(_ co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2creditgateᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKey_agency(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_agency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agency(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agency) graphql.Marshaler {
+			return ec.marshalOAgency2ᚖcreditgateᚋentᚐAgency(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_agency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKey",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agency(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiKey_scopes(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_scopes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ApiKey().Scopes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.APIKeyScope) graphql.Marshaler {
+			return ec.marshalNApiKeyScope2ᚕcreditgateᚋgraphᚋmodelᚐAPIKeyScopeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, true, true, errors.New("field of type ApiKeyScope does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKey_prefix(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_prefix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prefix, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_prefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKey_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKey_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastUsedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKey_revokedAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _AutoTopUp_id(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
@@ -5794,6 +6300,61 @@ func (ec *executionContext) _CardSetup_clientSecret(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_CardSetup_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CardSetup", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreateApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateApiKeyPayload_apiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖcreditgateᚋentᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateApiKeyPayload_apiKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateApiKeyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateApiKeyPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateApiKeyPayload_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateApiKeyPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateApiKeyPayload", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CreditAvailability_available(ctx context.Context, field graphql.CollectedField, obj *model.CreditAvailability) (ret graphql.Marshaler) {
@@ -8606,6 +9167,130 @@ func (ec *executionContext) fieldContext_Mutation_setLowBalanceAlert(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAPIKey(ctx, fc.Args["input"].(model.CreateAPIKeyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.CreateAPIKeyPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CreateAPIKeyPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateAPIKeyPayload) graphql.Marshaler {
+			return ec.marshalNCreateApiKeyPayload2ᚖcreditgateᚋgraphᚋmodelᚐCreateAPIKeyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateApiKeyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeAPIKey(ctx, fc.Args["input"].(model.RevokeAPIKeyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *ent.APIKey
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.APIKey
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖcreditgateᚋentᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setServiceRates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9052,7 +9737,25 @@ func (ec *executionContext) _Query_node(ctx context.Context, field graphql.Colle
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(gid.ID))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal ent.Noder
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal ent.Noder
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v ent.Noder) graphql.Marshaler {
 			return ec.marshalONode2creditgateᚋentᚐNoder(ctx, selections, v)
 		},
@@ -9128,7 +9831,25 @@ func (ec *executionContext) _Query_balance(ctx context.Context, field graphql.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Balance(ctx, fc.Args["accountId"].(*gid.ID), fc.Args["currency"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal *ent.Balance
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Balance
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Balance) graphql.Marshaler {
 			return ec.marshalNBalance2ᚖcreditgateᚋentᚐBalance(ctx, selections, v)
 		},
@@ -9172,7 +9893,25 @@ func (ec *executionContext) _Query_balances(ctx context.Context, field graphql.C
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Balances(ctx, fc.Args["accountId"].(*gid.ID))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal []*ent.Balance
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*ent.Balance
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Balance) graphql.Marshaler {
 			return ec.marshalNBalance2ᚕᚖcreditgateᚋentᚐBalanceᚄ(ctx, selections, v)
 		},
@@ -9216,7 +9955,25 @@ func (ec *executionContext) _Query_history(ctx context.Context, field graphql.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().History(ctx, fc.Args["accountId"].(*gid.ID), fc.Args["currency"].(*string), fc.Args["type"].(*enums.TransactionType), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.CreditTransactionConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CreditTransactionConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditTransactionConnection) graphql.Marshaler {
 			return ec.marshalNCreditTransactionConnection2ᚖcreditgateᚋgraphᚋmodelᚐCreditTransactionConnection(ctx, selections, v)
 		},
@@ -9260,7 +10017,25 @@ func (ec *executionContext) _Query_requests(ctx context.Context, field graphql.C
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Requests(ctx, fc.Args["accountId"].(*gid.ID), fc.Args["status"].(*creditrequest.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.CreditRequestConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CreditRequestConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditRequestConnection) graphql.Marshaler {
 			return ec.marshalNCreditRequestConnection2ᚖcreditgateᚋgraphᚋmodelᚐCreditRequestConnection(ctx, selections, v)
 		},
@@ -9304,7 +10079,25 @@ func (ec *executionContext) _Query_invoices(ctx context.Context, field graphql.C
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Invoices(ctx, fc.Args["accountId"].(*gid.ID), fc.Args["status"].(*invoice.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.InvoiceConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.InvoiceConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.InvoiceConnection) graphql.Marshaler {
 			return ec.marshalNInvoiceConnection2ᚖcreditgateᚋgraphᚋmodelᚐInvoiceConnection(ctx, selections, v)
 		},
@@ -9348,7 +10141,25 @@ func (ec *executionContext) _Query_services(ctx context.Context, field graphql.C
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Services(ctx, fc.Args["accountId"].(*gid.ID))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal []*ent.Service
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*ent.Service
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Service) graphql.Marshaler {
 			return ec.marshalNService2ᚕᚖcreditgateᚋentᚐServiceᚄ(ctx, selections, v)
 		},
@@ -9392,7 +10203,25 @@ func (ec *executionContext) _Query_creditPackages(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().CreditPackages(ctx, fc.Args["currency"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal []*ent.CreditPackage
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*ent.CreditPackage
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CreditPackage) graphql.Marshaler {
 			return ec.marshalNCreditPackage2ᚕᚖcreditgateᚋentᚐCreditPackageᚄ(ctx, selections, v)
 		},
@@ -9436,7 +10265,25 @@ func (ec *executionContext) _Query_agency(ctx context.Context, field graphql.Col
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Agency(ctx, fc.Args["id"].(*gid.ID))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *ent.Agency
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Agency
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agency) graphql.Marshaler {
 			return ec.marshalOAgency2ᚖcreditgateᚋentᚐAgency(ctx, selections, v)
 		},
@@ -9648,6 +10495,68 @@ func (ec *executionContext) fieldContext_Query_lowBalanceAlerts(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_lowBalanceAlerts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_apiKeys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_apiKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().APIKeys(ctx, fc.Args["agencyId"].(*gid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal []*ent.APIKey
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*ent.APIKey
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚕᚖcreditgateᚋentᚐAPIKeyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_apiKeys(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_apiKeys_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10156,7 +11065,25 @@ func (ec *executionContext) _Subscription_balanceUpdated(ctx context.Context, fi
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Subscription().BalanceUpdated(ctx, fc.Args["accountId"].(*gid.ID), fc.Args["currency"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal *ent.Balance
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Balance
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Balance) graphql.Marshaler {
 			return ec.marshalNBalance2ᚖcreditgateᚋentᚐBalance(ctx, selections, v)
 		},
@@ -10200,7 +11127,25 @@ func (ec *executionContext) _Subscription_creditRequestUpdated(ctx context.Conte
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Subscription().CreditRequestUpdated(ctx, fc.Args["status"].(*creditrequest.Status))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *ent.CreditRequest
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.CreditRequest
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditRequest) graphql.Marshaler {
 			return ec.marshalNCreditRequest2ᚖcreditgateᚋentᚐCreditRequest(ctx, selections, v)
 		},
@@ -11718,6 +12663,50 @@ func (ec *executionContext) unmarshalInputCreateAgencyInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context, obj any) (model.CreateAPIKeyInput, error) {
+	var it model.CreateAPIKeyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"agencyId", "name", "scopes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "agencyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agencyId"))
+			data, err := ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgencyID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "scopes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopes"))
+			data, err := ec.unmarshalNApiKeyScope2ᚕcreditgateᚋgraphᚋmodelᚐAPIKeyScopeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scopes = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCreateCreditPackageInput(ctx context.Context, obj any) (model.CreateCreditPackageInput, error) {
 	var it model.CreateCreditPackageInput
 	if obj == nil {
@@ -12029,6 +13018,36 @@ func (ec *executionContext) unmarshalInputReviewRequestInput(ctx context.Context
 				return it, err
 			}
 			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRevokeApiKeyInput(ctx context.Context, obj any) (model.RevokeAPIKeyInput, error) {
+	var it model.RevokeAPIKeyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"apiKeyId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "apiKeyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("apiKeyId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.APIKeyID = data
 		}
 	}
 	return it, nil
@@ -12379,6 +13398,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._AutoTopUp(ctx, sel, obj)
+	case *ent.APIKey:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ApiKey(ctx, sel, obj)
 	case *ent.Agency:
 		if obj == nil {
 			return graphql.Null
@@ -13000,6 +14024,150 @@ func (ec *executionContext) _AllocateCreditsPayload(ctx context.Context, sel ast
 			out.Values[i] = ec._AllocateCreditsPayload_poolBalance(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var apiKeyImplementors = []string{"ApiKey", "Node"}
+
+func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *ent.APIKey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiKey")
+		case "id":
+			out.Values[i] = ec._ApiKey_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._ApiKey_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "agency":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ApiKey_agency(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "scopes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ApiKey_scopes(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "prefix":
+			out.Values[i] = ec._ApiKey_prefix(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._ApiKey_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			out.Values[i] = ec._ApiKey_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastUsedAt":
+			out.Values[i] = ec._ApiKey_lastUsedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revokedAt":
+			out.Values[i] = ec._ApiKey_revokedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -13726,6 +14894,49 @@ func (ec *executionContext) _CardSetup(ctx context.Context, sel ast.SelectionSet
 			}
 		case "clientSecret":
 			out.Values[i] = ec._CardSetup_clientSecret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var createApiKeyPayloadImplementors = []string{"CreateApiKeyPayload"}
+
+func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPIKeyPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createApiKeyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateApiKeyPayload")
+		case "apiKey":
+			out.Values[i] = ec._CreateApiKeyPayload_apiKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secret":
+			out.Values[i] = ec._CreateApiKeyPayload_secret(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15023,6 +16234,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setServiceRates":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setServiceRates(ctx, field)
@@ -15585,6 +16810,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_lowBalanceAlerts(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "apiKeys":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_apiKeys(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -16600,6 +17847,72 @@ func (ec *executionContext) marshalNAllocateCreditsPayload2ᚖcreditgateᚋgraph
 	return ec._AllocateCreditsPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNApiKey2ᚕᚖcreditgateᚋentᚐAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.APIKey) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApiKey2ᚖcreditgateᚋentᚐAPIKey(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApiKey2ᚖcreditgateᚋentᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v *ent.APIKey) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ApiKey(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNApiKeyScope2creditgateᚋgraphᚋmodelᚐAPIKeyScope(ctx context.Context, v any) (model.APIKeyScope, error) {
+	var res model.APIKeyScope
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApiKeyScope2creditgateᚋgraphᚋmodelᚐAPIKeyScope(ctx context.Context, sel ast.SelectionSet, v model.APIKeyScope) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNApiKeyScope2ᚕcreditgateᚋgraphᚋmodelᚐAPIKeyScopeᚄ(ctx context.Context, v any) ([]model.APIKeyScope, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.APIKeyScope, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNApiKeyScope2creditgateᚋgraphᚋmodelᚐAPIKeyScope(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNApiKeyScope2ᚕcreditgateᚋgraphᚋmodelᚐAPIKeyScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.APIKeyScope) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApiKeyScope2creditgateᚋgraphᚋmodelᚐAPIKeyScope(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNAutoTopUp2ᚕᚖcreditgateᚋentᚐTopUpRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.TopUpRule) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -16762,6 +18075,21 @@ func (ec *executionContext) unmarshalNCreateAccountInput2creditgateᚋgraphᚋmo
 func (ec *executionContext) unmarshalNCreateAgencyInput2creditgateᚋgraphᚋmodelᚐCreateAgencyInput(ctx context.Context, v any) (model.CreateAgencyInput, error) {
 	res, err := ec.unmarshalInputCreateAgencyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateApiKeyInput2creditgateᚋgraphᚋmodelᚐCreateAPIKeyInput(ctx context.Context, v any) (model.CreateAPIKeyInput, error) {
+	res, err := ec.unmarshalInputCreateApiKeyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateApiKeyPayload2ᚖcreditgateᚋgraphᚋmodelᚐCreateAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateAPIKeyPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreateApiKeyPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateCreditPackageInput2creditgateᚋgraphᚋmodelᚐCreateCreditPackageInput(ctx context.Context, v any) (model.CreateCreditPackageInput, error) {
@@ -17122,6 +18450,11 @@ func (ec *executionContext) marshalNRemoveCardPayload2ᚖcreditgateᚋgraphᚋmo
 
 func (ec *executionContext) unmarshalNReviewRequestInput2creditgateᚋgraphᚋmodelᚐReviewRequestInput(ctx context.Context, v any) (model.ReviewRequestInput, error) {
 	res, err := ec.unmarshalInputReviewRequestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRevokeApiKeyInput2creditgateᚋgraphᚋmodelᚐRevokeAPIKeyInput(ctx context.Context, v any) (model.RevokeAPIKeyInput, error) {
+	res, err := ec.unmarshalInputRevokeApiKeyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -26,11 +26,18 @@ import (
 // counts one) per token subject and per client address, with token
 // buckets: Rate per second on average, Burst at once. A zero field takes its
 // default; a negative rate turns that bucket off.
+//
+// SERVICE viewers (API keys, service tokens) are back-ends, not people:
+// they have buckets of their own, per key (or token subject), sized for
+// machines, and the per-person buckets (subject, address) do not apply to
+// them (many services may share one address).
 type RateLimit struct {
 	SubjectRate  float64 // per token subject (`sub`); 0: 20/s
 	SubjectBurst int     // 0: 40
 	IPRate       float64 // per client address (IPv6: per /64); 0: 50/s
 	IPBurst      int     // 0: 100
+	ServiceRate  float64 // per API key or service token; 0: 200/s
+	ServiceBurst int     // 0: 400
 	// MaxKeys bounds the buckets kept per kind; 0: 10000. Buckets idle long
 	// enough to have refilled are dropped first (they equal a new one), then
 	// the least recently used.
@@ -50,6 +57,12 @@ func (r RateLimit) withDefaults() RateLimit {
 	if r.IPBurst <= 0 {
 		r.IPBurst = 100
 	}
+	if r.ServiceRate == 0 {
+		r.ServiceRate = 200
+	}
+	if r.ServiceBurst <= 0 {
+		r.ServiceBurst = 400
+	}
 	if r.MaxKeys <= 0 {
 		r.MaxKeys = 10000
 	}
@@ -61,6 +74,7 @@ func (r RateLimit) withDefaults() RateLimit {
 // seconds, at least 1), and a Retry-After header over HTTP.
 type rateLimiter struct {
 	subjects, ips *limiterSet // nil: off
+	services      *limiterSet // SERVICE viewers, by user id; nil: off
 }
 
 func newRateLimiter(r RateLimit) *rateLimiter {
@@ -71,7 +85,10 @@ func newRateLimiter(r RateLimit) *rateLimiter {
 	if r.IPRate > 0 {
 		rl.ips = newLimiterSet(rate.Limit(r.IPRate), r.IPBurst, r.MaxKeys)
 	}
-	if rl.subjects == nil && rl.ips == nil {
+	if r.ServiceRate > 0 {
+		rl.services = newLimiterSet(rate.Limit(r.ServiceRate), r.ServiceBurst, r.MaxKeys)
+	}
+	if rl.subjects == nil && rl.ips == nil && rl.services == nil {
 		return nil
 	}
 	return rl
@@ -113,12 +130,18 @@ func (l *rateLimiter) MutateOperationContext(ctx context.Context, opCtx *graphql
 		wait = max(wait, r.DelayFrom(now))
 		return nil
 	}
-	if l.subjects != nil {
+	if v.Role == auth.RoleService {
+		if l.services != nil {
+			if err := take(l.services, v.UserID); err != nil {
+				return err
+			}
+		}
+	} else if l.subjects != nil {
 		if err := take(l.subjects, v.UserID); err != nil {
 			return err
 		}
 	}
-	if ip, ok := ClientIP(ctx); ok && l.ips != nil {
+	if ip, ok := ClientIP(ctx); ok && l.ips != nil && v.Role != auth.RoleService {
 		if err := take(l.ips, ipKey(ip)); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"creditgate/auth"
 	"creditgate/credits"
 	"creditgate/ent"
 	"creditgate/ent/creditrequest"
@@ -88,6 +89,16 @@ func (r *agencyResolver) Accounts(ctx context.Context, obj *ent.Agency, first *i
 		c.Edges[i] = &model.AccountEdge{Cursor: p.Cursors[i], Node: n}
 	}
 	return c, nil
+}
+
+// Scopes is the resolver for the scopes field.
+func (r *apiKeyResolver) Scopes(ctx context.Context, obj *ent.APIKey) ([]model.APIKeyScope, error) {
+	scopes := credits.KeyScopes(obj)
+	out := make([]model.APIKeyScope, len(scopes))
+	for i, sc := range scopes {
+		out[i] = model.APIKeyScope(sc)
+	}
+	return out, nil
 }
 
 // Status is the resolver for the status field.
@@ -363,6 +374,24 @@ func (r *mutationResolver) SetLowBalanceAlert(ctx context.Context, input model.S
 	return &model.SetLowBalanceAlertPayload{Alert: a}, nil
 }
 
+// CreateAPIKey is the resolver for the createApiKey field.
+func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error) {
+	in := credits.NewAPIKey{AgencyID: input.AgencyID, Name: input.Name}
+	for _, sc := range input.Scopes {
+		in.Scopes = append(in.Scopes, auth.Scope(sc))
+	}
+	k, secret, err := r.Credits.CreateAPIKey(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateAPIKeyPayload{APIKey: k, Secret: secret}, nil
+}
+
+// RevokeAPIKey is the resolver for the revokeApiKey field.
+func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (*ent.APIKey, error) {
+	return r.Credits.RevokeAPIKey(ctx, input.APIKeyID)
+}
+
 // SetServiceRates is the resolver for the setServiceRates field.
 func (r *mutationResolver) SetServiceRates(ctx context.Context, input model.SetServiceRatesInput) (*ent.Service, error) {
 	rates := make([]credits.RateInput, len(input.Rates))
@@ -398,6 +427,15 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 		return nil, err
 	}
 	out := &model.Viewer{UserID: v.UserID, Role: roleOf(v.Role)}
+	if v.Role == auth.RoleService {
+		// A service acts on accounts; it is none of them.
+		if v.AgencyID != "" {
+			if out.Agency, err = r.Credits.Agency(ctx, nil); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
 	if v.AgencyID != "" {
 		if out.Agency, err = r.Credits.Agency(ctx, nil); err != nil {
 			return nil, err
@@ -416,11 +454,7 @@ func (r *queryResolver) Balance(ctx context.Context, accountID *gid.ID, currency
 
 // Balances is the resolver for the balances field.
 func (r *queryResolver) Balances(ctx context.Context, accountID *gid.ID) ([]*ent.Balance, error) {
-	acc, err := r.Credits.Account(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
-	return r.Credits.Balances(ctx, acc)
+	return r.Credits.BalancesOf(ctx, accountID)
 }
 
 // History is the resolver for the history field.
@@ -469,11 +503,7 @@ func (r *queryResolver) Invoices(ctx context.Context, accountID *gid.ID, status 
 
 // Services is the resolver for the services field.
 func (r *queryResolver) Services(ctx context.Context, accountID *gid.ID) ([]*ent.Service, error) {
-	acc, err := r.Credits.Account(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
-	return r.Credits.Services(ctx, acc)
+	return r.Credits.ServicesOf(ctx, accountID)
 }
 
 // CreditPackages is the resolver for the creditPackages field.
@@ -513,6 +543,11 @@ func (r *queryResolver) LowBalanceAlerts(ctx context.Context, accountID *gid.ID)
 	return r.Credits.LowBalanceAlerts(ctx, acc)
 }
 
+// APIKeys is the resolver for the apiKeys field.
+func (r *queryResolver) APIKeys(ctx context.Context, agencyID *gid.ID) ([]*ent.APIKey, error) {
+	return r.Credits.APIKeys(ctx, agencyID)
+}
+
 // Price is the resolver for the price field.
 func (r *serviceResolver) Price(ctx context.Context, obj *ent.Service) (money.Decimal, error) {
 	return money.Format(obj.Price, obj.Currency), nil
@@ -548,6 +583,9 @@ func (r *serviceRateResolver) EstimatedUnitsLeft(ctx context.Context, obj *model
 
 // BalanceUpdated is the resolver for the balanceUpdated field.
 func (r *subscriptionResolver) BalanceUpdated(ctx context.Context, accountID *gid.ID, currency *string) (<-chan *ent.Balance, error) {
+	if err := r.Credits.RequireScope(ctx, credits.ScopeBalancesRead); err != nil {
+		return nil, err
+	}
 	release, err := acquireSubscription(ctx)
 	if err != nil {
 		return nil, err
@@ -571,6 +609,9 @@ func (r *Resolver) Account() AccountResolver { return &accountResolver{r} }
 
 // Agency returns AgencyResolver implementation.
 func (r *Resolver) Agency() AgencyResolver { return &agencyResolver{r} }
+
+// ApiKey returns ApiKeyResolver implementation.
+func (r *Resolver) ApiKey() ApiKeyResolver { return &apiKeyResolver{r} }
 
 // AutoTopUp returns AutoTopUpResolver implementation.
 func (r *Resolver) AutoTopUp() AutoTopUpResolver { return &autoTopUpResolver{r} }
@@ -616,6 +657,7 @@ func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionRes
 type (
 	accountResolver           struct{ *Resolver }
 	agencyResolver            struct{ *Resolver }
+	apiKeyResolver            struct{ *Resolver }
 	autoTopUpResolver         struct{ *Resolver }
 	balanceResolver           struct{ *Resolver }
 	creditPackageResolver     struct{ *Resolver }

@@ -83,14 +83,21 @@ var (
 	authzOwner  = auth.RoleClientOwner
 	authzAdmin  = auth.RoleAgencyAdmin
 	authzSys    = auth.RoleSystemAdmin
+	// An API key of agency A with every scope (authzToken makes it).
+	authzService = auth.RoleService
 
+	// authzAllRoles are the people; SERVICE is allowed only what the
+	// contract lists for it (authzReaders, viewer).
 	authzAllRoles = []auth.Role{authzClient, authzOwner, authzAdmin, authzSys}
-	authzBuyers   = []auth.Role{authzOwner, authzAdmin, authzSys}
-	authzAdmins   = []auth.Role{authzAdmin, authzSys}
-	authzOwners   = []auth.Role{authzOwner, authzSys}
-	authzSysOnly  = []auth.Role{authzSys}
+	authzReaders  = []auth.Role{authzClient, authzOwner, authzAdmin, authzSys, authzService}
+	// The roles the matrix runs as.
+	authzMatrixRoles = []auth.Role{authzClient, authzOwner, authzAdmin, authzSys, authzService}
+	authzBuyers      = []auth.Role{authzOwner, authzAdmin, authzSys}
+	authzAdmins      = []auth.Role{authzAdmin, authzSys}
+	authzOwners      = []auth.Role{authzOwner, authzSys}
+	authzSysOnly     = []auth.Role{authzSys}
 	// The roles of agency A that the tenant tests act with.
-	authzTenantRoles = []auth.Role{authzClient, authzOwner, authzAdmin}
+	authzTenantRoles = []auth.Role{authzClient, authzOwner, authzAdmin, authzService}
 )
 
 // ---------------------------------------------------------------- helpers
@@ -114,6 +121,8 @@ func authzToken(a *testAPI, role auth.Role) string {
 		return a.agencyAdmin()
 	case authzSys:
 		return a.sysAdmin()
+	case authzService:
+		return keyOf(a, a.fx.AgencyA, auth.AllScopes...)
 	}
 	a.t.Fatalf("no token for role %q", role)
 	return ""
@@ -407,17 +416,23 @@ func authzMatrixCases(a *testAPI, env authzEnv) []authzMatrixCase {
 			check: func(t *testing.T, _ auth.Role, d map[string]any, _ authzView) {
 				authzWant(t, "node.id", authzGet(d, "node.id"), string(f.A1))
 			}},
-		{op: "viewer", doc: authzQViewer, allow: authzAllRoles,
+		{op: "viewer", doc: authzQViewer, allow: authzReaders,
 			check: func(t *testing.T, role auth.Role, d map[string]any, _ authzView) {
 				authzWant(t, "viewer.role", authzGet(d, "viewer.role"), strings.ToUpper(string(role)))
+				if role == authzService {
+					if id, _ := authzGet(d, "viewer.userId").(string); !strings.HasPrefix(id, "apikey:key_") {
+						t.Errorf("viewer.userId = %q, want apikey:<the key's id>", id)
+					}
+					return
+				}
 				authzWant(t, "viewer.userId", authzGet(d, "viewer.userId"), "user-"+string(role))
 			}},
-		{op: "balance", doc: authzQBalance, allow: authzAllRoles, vars: map[string]any{"a": f.A1},
+		{op: "balance", doc: authzQBalance, allow: authzReaders, vars: map[string]any{"a": f.A1},
 			check: func(t *testing.T, _ auth.Role, d map[string]any, now authzView) {
 				authzWant(t, "balance.account.id", authzGet(d, "balance.account.id"), string(f.A1))
 				authzWant(t, "balance.available", authzGet(d, "balance.available"), string(money.FormatMinor(now.A1, "USD")))
 			}},
-		{op: "balances", doc: authzQBalances, allow: authzAllRoles, vars: map[string]any{"a": f.A1},
+		{op: "balances", doc: authzQBalances, allow: authzReaders, vars: map[string]any{"a": f.A1},
 			check: func(t *testing.T, _ auth.Role, d map[string]any, now authzView) {
 				authzWant(t, "balances currencies", authzStrings(d, "balances", "currency"), []string{"USD"})
 				authzWant(t, "balances.0.available", authzGet(d, "balances.0.available"), string(money.FormatMinor(now.A1, "USD")))
@@ -443,7 +458,7 @@ func authzMatrixCases(a *testAPI, env authzEnv) []authzMatrixCase {
 				lacks(t, "invoices", ids, f.InvoiceB1)
 				allOn(t, "invoices", authzStrings(d, "invoices.edges", "node.account.id"), f.A1)
 			}},
-		{op: "services", doc: authzQServices, allow: authzAllRoles, vars: map[string]any{"a": f.A1},
+		{op: "services", doc: authzQServices, allow: authzReaders, vars: map[string]any{"a": f.A1},
 			check: func(t *testing.T, _ auth.Role, d map[string]any, _ authzView) {
 				ids := authzStrings(d, "services", "id")
 				contains(t, "services", ids, f.SMS, f.Support)
@@ -605,7 +620,7 @@ func TestAuthzMatrix(t *testing.T) {
 	for _, kind := range dbtest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			// One API per role: the cases act on distinct objects, in order.
-			for _, role := range authzAllRoles {
+			for _, role := range authzMatrixRoles {
 				t.Run(string(role), func(t *testing.T) {
 					a := newAPI(t, kind)
 					env := authzNewEnv(t, a)
@@ -759,7 +774,11 @@ func TestAuthzForeignTenant(t *testing.T) {
 			return authzForeignCase{name: "node_" + what, doc: authzQNode, ids: map[string]gid.ID{"id": id}, allow: authzAllRoles, roles: roles}
 		}
 		onAcc := func(op, doc string, acc gid.ID, what string, roles ...auth.Role) authzForeignCase {
-			return authzForeignCase{name: op + "_" + what, doc: doc, ids: map[string]gid.ID{"a": acc}, allow: authzAllRoles, roles: roles}
+			allow := authzAllRoles
+			if doc == authzQBalance || doc == authzQBalances || doc == authzQServices {
+				allow = authzReaders // a service key reads its agency's balances and services
+			}
+			return authzForeignCase{name: op + "_" + what, doc: doc, ids: map[string]gid.ID{"a": acc}, allow: allow, roles: roles}
 		}
 		clients := []auth.Role{authzClient, authzOwner}
 		cases := []authzForeignCase{

@@ -355,6 +355,7 @@ func loadLimits(getenv func(string) string, l *graph.Limits) []string {
 	}{
 		{"RATE_LIMIT_SUBJECT", &l.RateLimit.SubjectRate, &l.RateLimit.SubjectBurst},
 		{"RATE_LIMIT_IP", &l.RateLimit.IPRate, &l.RateLimit.IPBurst},
+		{"RATE_LIMIT_SERVICE", &l.RateLimit.ServiceRate, &l.RateLimit.ServiceBurst},
 	}
 	for _, r := range rates {
 		switch v := getenv(r.name); {
@@ -368,6 +369,14 @@ func loadLimits(getenv func(string) string, l *graph.Limits) []string {
 			}
 			*r.rate, *r.burst = n, int(2*n)+1
 		}
+	}
+	// A service's burst may be set on its own: back-ends send in bursts.
+	if v := getenv("RATE_LIMIT_SERVICE_BURST"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			problems = append(problems, fmt.Sprintf("RATE_LIMIT_SERVICE_BURST=%q: want a positive integer", v))
+		}
+		l.RateLimit.ServiceBurst = n
 	}
 	return problems
 }

@@ -219,6 +219,9 @@ func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Ve
 	reg := prometheus.NewRegistry()
 	// A client token is honoured only for a client account of its agency.
 	verifier.Admit(svc.Admission())
+	// API keys: looked up in the database, dropped from the cache when
+	// revoked on any instance.
+	verifier.UseKeys(svc.KeyStore())
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -16,6 +16,10 @@ type Scope struct {
 	// (the row's own id for an account); "" when every account of the agency
 	// may see the row (the agency's catalogue).
 	Account string `json:"account,omitempty"`
+	// Staff says that only the agency's staff and the operator read the
+	// rows (an agency's API keys): agency admins their agency's, system
+	// admins all; client roles and services none, whatever their agency.
+	Staff bool `json:"staff,omitempty"`
 }
 
 // AnnotationName is the name of the schema annotation that carries a Scope.

@@ -9,6 +9,40 @@ import (
 )
 
 var (
+	// APIKeysColumns holds the columns for the "api_keys" table.
+	APIKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "scopes", Type: field.TypeString, Size: 200},
+		{Name: "prefix", Type: field.TypeString, Size: 40},
+		{Name: "secret_hash", Type: field.TypeBytes, Size: 32},
+		{Name: "created_by", Type: field.TypeString, Size: 200},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "agency_id", Type: field.TypeString, Nullable: true, Size: 40},
+	}
+	// APIKeysTable holds the schema information for the "api_keys" table.
+	APIKeysTable = &schema.Table{
+		Name:       "api_keys",
+		Columns:    APIKeysColumns,
+		PrimaryKey: []*schema.Column{APIKeysColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "api_keys_agencies_api_keys",
+				Columns:    []*schema.Column{APIKeysColumns[9]},
+				RefColumns: []*schema.Column{AgenciesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "apikey_agency_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{APIKeysColumns[9], APIKeysColumns[1]},
+			},
+		},
+	}
 	// AccountsColumns holds the columns for the "accounts" table.
 	AccountsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -586,6 +620,7 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		APIKeysTable,
 		AccountsTable,
 		AgenciesTable,
 		AlertRulesTable,
@@ -606,6 +641,7 @@ var (
 )
 
 func init() {
+	APIKeysTable.ForeignKeys[0].RefTable = AgenciesTable
 	AccountsTable.ForeignKeys[0].RefTable = AgenciesTable
 	AlertRulesTable.ForeignKeys[0].RefTable = AccountsTable
 	BalancesTable.ForeignKeys[0].RefTable = AccountsTable

@@ -53,6 +53,10 @@ type tenantMixin struct {
 	agency, account bool
 	// optional: the ids may be absent (a posting on a counter-account).
 	optional bool
+	// nillableAgency makes an optional agency_id a pointer, so that a row
+	// without an agency (NULL, e.g. a platform-wide API key) can be read
+	// back: gid.ID does not scan NULL.
+	nillableAgency bool
 	// accountFirst puts account_id before agency_id, where the table has
 	// always had it (balances).
 	accountFirst bool
@@ -81,6 +85,14 @@ func ofAccount() tenantMixin {
 	return tenantMixin{scope: tenancy.Scope{Agency: "agency_id", Account: "account_id"}, agency: true, account: true}
 }
 
+// staffOfAgency is an agency's own configuration that only its staff reads
+// (agency_id, optional): agency admins see their agency's rows, system
+// admins all; client roles and services see none. A row without an agency
+// is the platform's, which only system admins see.
+func staffOfAgency() tenantMixin {
+	return tenantMixin{scope: tenancy.Scope{Agency: "agency_id", Staff: true}, agency: true, optional: true, nillableAgency: true}
+}
+
 // systemOnly is the gateway's own bookkeeping: no viewer reads it, only
 // work under credits.System does. Its fields, if any, are its own.
 func systemOnly() tenantMixin { return tenantMixin{} }
@@ -91,6 +103,9 @@ func (m tenantMixin) Fields() []ent.Field {
 		f := field.String("agency_id").GoType(gid.ID(""))
 		if m.optional {
 			f = f.Optional()
+		}
+		if m.optional && m.nillableAgency {
+			f = f.Nillable()
 		}
 		fs = append(fs, f.Immutable())
 	}

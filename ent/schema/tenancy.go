@@ -31,6 +31,7 @@ func (Agency) Edges() []ent.Edge {
 		edge.To("accounts", Account.Type),
 		edge.To("services", Service.Type),
 		edge.To("packages", CreditPackage.Type),
+		edge.To("api_keys", APIKey.Type),
 	}
 }
 

@@ -102,6 +102,17 @@ type CreateAgencyInput struct {
 	CreditPaymentsEnabled *bool   `json:"creditPaymentsEnabled,omitempty"`
 }
 
+type CreateAPIKeyInput struct {
+	AgencyID *gid.ID       `json:"agencyId,omitempty"`
+	Name     string        `json:"name"`
+	Scopes   []APIKeyScope `json:"scopes"`
+}
+
+type CreateAPIKeyPayload struct {
+	APIKey *ent.APIKey `json:"apiKey"`
+	Secret string      `json:"secret"`
+}
+
 type CreateCreditPackageInput struct {
 	AgencyID *gid.ID       `json:"agencyId,omitempty"`
 	Name     string        `json:"name"`
@@ -210,6 +221,10 @@ type ReviewRequestInput struct {
 	Reason    *string `json:"reason,omitempty"`
 }
 
+type RevokeAPIKeyInput struct {
+	APIKeyID gid.ID `json:"apiKeyId"`
+}
+
 type ServiceRateInput struct {
 	Variant string        `json:"variant"`
 	Price   money.Decimal `json:"price"`
@@ -266,6 +281,63 @@ type Viewer struct {
 	Role    Role         `json:"role"`
 	Agency  *ent.Agency  `json:"agency,omitempty"`
 	Account *ent.Account `json:"account,omitempty"`
+}
+
+type APIKeyScope string
+
+const (
+	APIKeyScopeUsageWrite   APIKeyScope = "USAGE_WRITE"
+	APIKeyScopeHoldsWrite   APIKeyScope = "HOLDS_WRITE"
+	APIKeyScopeBalancesRead APIKeyScope = "BALANCES_READ"
+)
+
+var AllAPIKeyScope = []APIKeyScope{
+	APIKeyScopeUsageWrite,
+	APIKeyScopeHoldsWrite,
+	APIKeyScopeBalancesRead,
+}
+
+func (e APIKeyScope) IsValid() bool {
+	switch e {
+	case APIKeyScopeUsageWrite, APIKeyScopeHoldsWrite, APIKeyScopeBalancesRead:
+		return true
+	}
+	return false
+}
+
+func (e APIKeyScope) String() string {
+	return string(e)
+}
+
+func (e *APIKeyScope) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = APIKeyScope(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ApiKeyScope", str)
+	}
+	return nil
+}
+
+func (e APIKeyScope) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *APIKeyScope) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e APIKeyScope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type AutoTopUpStatus string
@@ -454,6 +526,7 @@ const (
 	RoleClientOwner Role = "CLIENT_OWNER"
 	RoleAgencyAdmin Role = "AGENCY_ADMIN"
 	RoleSystemAdmin Role = "SYSTEM_ADMIN"
+	RoleService     Role = "SERVICE"
 )
 
 var AllRole = []Role{
@@ -461,11 +534,12 @@ var AllRole = []Role{
 	RoleClientOwner,
 	RoleAgencyAdmin,
 	RoleSystemAdmin,
+	RoleService,
 }
 
 func (e Role) IsValid() bool {
 	switch e {
-	case RoleClient, RoleClientOwner, RoleAgencyAdmin, RoleSystemAdmin:
+	case RoleClient, RoleClientOwner, RoleAgencyAdmin, RoleSystemAdmin, RoleService:
 		return true
 	}
 	return false

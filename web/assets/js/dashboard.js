@@ -8,6 +8,7 @@ import {
   $, el, replace, rerender, money, timeEl, methodLabels, statusLabels, label, badge,
   showError, alertError, toast, busy, confirmDialog, KeyRing,
 } from './ui.js';
+import { startApiKeys, refreshApiKeys } from './apikeys.js';
 
 // Live balance subscriptions per client account, under the gateway's
 // per-socket cap (WS_MAX_SUBSCRIPTIONS_PER_CONN, 20 by default) with room
@@ -104,7 +105,9 @@ async function start(a) {
   replace($('#allocate-currency'), `(${state.agency.defaultCurrency}, from the pool)`);
 
   await Promise.all([guard(loadPending()), guard(loadRecent()), guard(loadAccounts(true))]);
+  const stopKeys = await startApiKeys(api);
   const stops = [
+    stopKeys,
     api.subscribe(Q.onRequest, {}, { next: (d) => onRequestEvent(d.creditRequestUpdated), error: alertError }),
     // Without accountId, an agency admin's balance is the pool's.
     api.subscribe(Q.onBalance, {}, { next: (d) => setPool(d.balanceUpdated, true), error: alertError }),
@@ -124,7 +127,7 @@ async function refresh() {
     setPool(d.viewer.agency.poolAccount.balance);
     renderSwitch();
   }
-  await Promise.all([guard(loadPending()), guard(loadRecent()), guard(loadAccounts(true))]);
+  await Promise.all([guard(loadPending()), guard(loadRecent()), guard(loadAccounts(true)), guard(refreshApiKeys())]);
 }
 
 // ------------------------------------------------------------ pool and settings
