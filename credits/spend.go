@@ -196,6 +196,7 @@ func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, ac
 					{Account: acc, Amount: -total},
 					{Book: ledger.Revenue, Amount: total},
 				},
+				Detail: &ledger.Detail{ServiceID: svc.ID, Quantity: quantity},
 			})
 			if err != nil {
 				return ledger.Outcome{}, nil, err

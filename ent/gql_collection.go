@@ -1731,6 +1731,26 @@ func (_q *PostingQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, posting.FieldSeq)
 				fieldSeen[posting.FieldSeq] = struct{}{}
 			}
+		case "serviceID":
+			if _, ok := fieldSeen[posting.FieldServiceID]; !ok {
+				selectedFields = append(selectedFields, posting.FieldServiceID)
+				fieldSeen[posting.FieldServiceID] = struct{}{}
+			}
+		case "variant":
+			if _, ok := fieldSeen[posting.FieldVariant]; !ok {
+				selectedFields = append(selectedFields, posting.FieldVariant)
+				fieldSeen[posting.FieldVariant] = struct{}{}
+			}
+		case "quantity":
+			if _, ok := fieldSeen[posting.FieldQuantity]; !ok {
+				selectedFields = append(selectedFields, posting.FieldQuantity)
+				fieldSeen[posting.FieldQuantity] = struct{}{}
+			}
+		case "holdID":
+			if _, ok := fieldSeen[posting.FieldHoldID]; !ok {
+				selectedFields = append(selectedFields, posting.FieldHoldID)
+				fieldSeen[posting.FieldHoldID] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

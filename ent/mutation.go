@@ -12163,6 +12163,11 @@ type PostingMutation struct {
 	addrunning_balance *int64
 	seq                *int64
 	addseq             *int64
+	service_id         *gid.ID
+	variant            *string
+	quantity           *int
+	addquantity        *int
+	hold_id            *gid.ID
 	clearedFields      map[string]struct{}
 	journal            *gid.ID
 	clearedjournal     bool
@@ -12787,6 +12792,223 @@ func (m *PostingMutation) ResetSeq() {
 	delete(m.clearedFields, posting.FieldSeq)
 }
 
+// SetServiceID sets the "service_id" field.
+func (m *PostingMutation) SetServiceID(gi gid.ID) {
+	m.service_id = &gi
+}
+
+// ServiceID returns the value of the "service_id" field in the mutation.
+func (m *PostingMutation) ServiceID() (r gid.ID, exists bool) {
+	v := m.service_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldServiceID returns the old "service_id" field's value of the Posting entity.
+// If the Posting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostingMutation) OldServiceID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldServiceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldServiceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldServiceID: %w", err)
+	}
+	return oldValue.ServiceID, nil
+}
+
+// ClearServiceID clears the value of the "service_id" field.
+func (m *PostingMutation) ClearServiceID() {
+	m.service_id = nil
+	m.clearedFields[posting.FieldServiceID] = struct{}{}
+}
+
+// ServiceIDCleared returns if the "service_id" field was cleared in this mutation.
+func (m *PostingMutation) ServiceIDCleared() bool {
+	_, ok := m.clearedFields[posting.FieldServiceID]
+	return ok
+}
+
+// ResetServiceID resets all changes to the "service_id" field.
+func (m *PostingMutation) ResetServiceID() {
+	m.service_id = nil
+	delete(m.clearedFields, posting.FieldServiceID)
+}
+
+// SetVariant sets the "variant" field.
+func (m *PostingMutation) SetVariant(s string) {
+	m.variant = &s
+}
+
+// Variant returns the value of the "variant" field in the mutation.
+func (m *PostingMutation) Variant() (r string, exists bool) {
+	v := m.variant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVariant returns the old "variant" field's value of the Posting entity.
+// If the Posting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostingMutation) OldVariant(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVariant is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVariant requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVariant: %w", err)
+	}
+	return oldValue.Variant, nil
+}
+
+// ClearVariant clears the value of the "variant" field.
+func (m *PostingMutation) ClearVariant() {
+	m.variant = nil
+	m.clearedFields[posting.FieldVariant] = struct{}{}
+}
+
+// VariantCleared returns if the "variant" field was cleared in this mutation.
+func (m *PostingMutation) VariantCleared() bool {
+	_, ok := m.clearedFields[posting.FieldVariant]
+	return ok
+}
+
+// ResetVariant resets all changes to the "variant" field.
+func (m *PostingMutation) ResetVariant() {
+	m.variant = nil
+	delete(m.clearedFields, posting.FieldVariant)
+}
+
+// SetQuantity sets the "quantity" field.
+func (m *PostingMutation) SetQuantity(i int) {
+	m.quantity = &i
+	m.addquantity = nil
+}
+
+// Quantity returns the value of the "quantity" field in the mutation.
+func (m *PostingMutation) Quantity() (r int, exists bool) {
+	v := m.quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldQuantity returns the old "quantity" field's value of the Posting entity.
+// If the Posting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostingMutation) OldQuantity(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldQuantity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldQuantity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldQuantity: %w", err)
+	}
+	return oldValue.Quantity, nil
+}
+
+// AddQuantity adds i to the "quantity" field.
+func (m *PostingMutation) AddQuantity(i int) {
+	if m.addquantity != nil {
+		*m.addquantity += i
+	} else {
+		m.addquantity = &i
+	}
+}
+
+// AddedQuantity returns the value that was added to the "quantity" field in this mutation.
+func (m *PostingMutation) AddedQuantity() (r int, exists bool) {
+	v := m.addquantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearQuantity clears the value of the "quantity" field.
+func (m *PostingMutation) ClearQuantity() {
+	m.quantity = nil
+	m.addquantity = nil
+	m.clearedFields[posting.FieldQuantity] = struct{}{}
+}
+
+// QuantityCleared returns if the "quantity" field was cleared in this mutation.
+func (m *PostingMutation) QuantityCleared() bool {
+	_, ok := m.clearedFields[posting.FieldQuantity]
+	return ok
+}
+
+// ResetQuantity resets all changes to the "quantity" field.
+func (m *PostingMutation) ResetQuantity() {
+	m.quantity = nil
+	m.addquantity = nil
+	delete(m.clearedFields, posting.FieldQuantity)
+}
+
+// SetHoldID sets the "hold_id" field.
+func (m *PostingMutation) SetHoldID(gi gid.ID) {
+	m.hold_id = &gi
+}
+
+// HoldID returns the value of the "hold_id" field in the mutation.
+func (m *PostingMutation) HoldID() (r gid.ID, exists bool) {
+	v := m.hold_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHoldID returns the old "hold_id" field's value of the Posting entity.
+// If the Posting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostingMutation) OldHoldID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHoldID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHoldID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHoldID: %w", err)
+	}
+	return oldValue.HoldID, nil
+}
+
+// ClearHoldID clears the value of the "hold_id" field.
+func (m *PostingMutation) ClearHoldID() {
+	m.hold_id = nil
+	m.clearedFields[posting.FieldHoldID] = struct{}{}
+}
+
+// HoldIDCleared returns if the "hold_id" field was cleared in this mutation.
+func (m *PostingMutation) HoldIDCleared() bool {
+	_, ok := m.clearedFields[posting.FieldHoldID]
+	return ok
+}
+
+// ResetHoldID resets all changes to the "hold_id" field.
+func (m *PostingMutation) ResetHoldID() {
+	m.hold_id = nil
+	delete(m.clearedFields, posting.FieldHoldID)
+}
+
 // ClearJournal clears the "journal" edge to the Journal entity.
 func (m *PostingMutation) ClearJournal() {
 	m.clearedjournal = true
@@ -12875,7 +13097,7 @@ func (m *PostingMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PostingMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, posting.FieldCreatedAt)
 	}
@@ -12909,6 +13131,18 @@ func (m *PostingMutation) Fields() []string {
 	if m.seq != nil {
 		fields = append(fields, posting.FieldSeq)
 	}
+	if m.service_id != nil {
+		fields = append(fields, posting.FieldServiceID)
+	}
+	if m.variant != nil {
+		fields = append(fields, posting.FieldVariant)
+	}
+	if m.quantity != nil {
+		fields = append(fields, posting.FieldQuantity)
+	}
+	if m.hold_id != nil {
+		fields = append(fields, posting.FieldHoldID)
+	}
 	return fields
 }
 
@@ -12939,6 +13173,14 @@ func (m *PostingMutation) Field(name string) (ent.Value, bool) {
 		return m.RunningBalance()
 	case posting.FieldSeq:
 		return m.Seq()
+	case posting.FieldServiceID:
+		return m.ServiceID()
+	case posting.FieldVariant:
+		return m.Variant()
+	case posting.FieldQuantity:
+		return m.Quantity()
+	case posting.FieldHoldID:
+		return m.HoldID()
 	}
 	return nil, false
 }
@@ -12970,6 +13212,14 @@ func (m *PostingMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldRunningBalance(ctx)
 	case posting.FieldSeq:
 		return m.OldSeq(ctx)
+	case posting.FieldServiceID:
+		return m.OldServiceID(ctx)
+	case posting.FieldVariant:
+		return m.OldVariant(ctx)
+	case posting.FieldQuantity:
+		return m.OldQuantity(ctx)
+	case posting.FieldHoldID:
+		return m.OldHoldID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Posting field %s", name)
 }
@@ -13056,6 +13306,34 @@ func (m *PostingMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSeq(v)
 		return nil
+	case posting.FieldServiceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetServiceID(v)
+		return nil
+	case posting.FieldVariant:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVariant(v)
+		return nil
+	case posting.FieldQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetQuantity(v)
+		return nil
+	case posting.FieldHoldID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHoldID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Posting field %s", name)
 }
@@ -13073,6 +13351,9 @@ func (m *PostingMutation) AddedFields() []string {
 	if m.addseq != nil {
 		fields = append(fields, posting.FieldSeq)
 	}
+	if m.addquantity != nil {
+		fields = append(fields, posting.FieldQuantity)
+	}
 	return fields
 }
 
@@ -13087,6 +13368,8 @@ func (m *PostingMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedRunningBalance()
 	case posting.FieldSeq:
 		return m.AddedSeq()
+	case posting.FieldQuantity:
+		return m.AddedQuantity()
 	}
 	return nil, false
 }
@@ -13117,6 +13400,13 @@ func (m *PostingMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddSeq(v)
 		return nil
+	case posting.FieldQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddQuantity(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Posting numeric field %s", name)
 }
@@ -13136,6 +13426,18 @@ func (m *PostingMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(posting.FieldSeq) {
 		fields = append(fields, posting.FieldSeq)
+	}
+	if m.FieldCleared(posting.FieldServiceID) {
+		fields = append(fields, posting.FieldServiceID)
+	}
+	if m.FieldCleared(posting.FieldVariant) {
+		fields = append(fields, posting.FieldVariant)
+	}
+	if m.FieldCleared(posting.FieldQuantity) {
+		fields = append(fields, posting.FieldQuantity)
+	}
+	if m.FieldCleared(posting.FieldHoldID) {
+		fields = append(fields, posting.FieldHoldID)
 	}
 	return fields
 }
@@ -13162,6 +13464,18 @@ func (m *PostingMutation) ClearField(name string) error {
 		return nil
 	case posting.FieldSeq:
 		m.ClearSeq()
+		return nil
+	case posting.FieldServiceID:
+		m.ClearServiceID()
+		return nil
+	case posting.FieldVariant:
+		m.ClearVariant()
+		return nil
+	case posting.FieldQuantity:
+		m.ClearQuantity()
+		return nil
+	case posting.FieldHoldID:
+		m.ClearHoldID()
 		return nil
 	}
 	return fmt.Errorf("unknown Posting nullable field %s", name)
@@ -13203,6 +13517,18 @@ func (m *PostingMutation) ResetField(name string) error {
 		return nil
 	case posting.FieldSeq:
 		m.ResetSeq()
+		return nil
+	case posting.FieldServiceID:
+		m.ResetServiceID()
+		return nil
+	case posting.FieldVariant:
+		m.ResetVariant()
+		return nil
+	case posting.FieldQuantity:
+		m.ResetQuantity()
+		return nil
+	case posting.FieldHoldID:
+		m.ResetHoldID()
 		return nil
 	}
 	return fmt.Errorf("unknown Posting field %s", name)

@@ -42,6 +42,14 @@ type Posting struct {
 	RunningBalance *int64 `json:"running_balance,omitempty"`
 	// Seq holds the value of the "seq" field.
 	Seq *int64 `json:"seq,omitempty"`
+	// ServiceID holds the value of the "service_id" field.
+	ServiceID *gid.ID `json:"service_id,omitempty"`
+	// Variant holds the value of the "variant" field.
+	Variant *string `json:"variant,omitempty"`
+	// Quantity holds the value of the "quantity" field.
+	Quantity *int `json:"quantity,omitempty"`
+	// HoldID holds the value of the "hold_id" field.
+	HoldID *gid.ID `json:"hold_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PostingQuery when eager-loading is set.
 	Edges        PostingEdges `json:"edges"`
@@ -88,13 +96,13 @@ func (*Posting) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case posting.FieldAccountID:
+		case posting.FieldAccountID, posting.FieldServiceID, posting.FieldHoldID:
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
 		case posting.FieldID, posting.FieldJournalID, posting.FieldAgencyID:
 			values[i] = new(gid.ID)
-		case posting.FieldAmount, posting.FieldRunningBalance, posting.FieldSeq:
+		case posting.FieldAmount, posting.FieldRunningBalance, posting.FieldSeq, posting.FieldQuantity:
 			values[i] = new(sql.NullInt64)
-		case posting.FieldBook, posting.FieldKind, posting.FieldReference, posting.FieldCurrency:
+		case posting.FieldBook, posting.FieldKind, posting.FieldReference, posting.FieldCurrency, posting.FieldVariant:
 			values[i] = new(sql.NullString)
 		case posting.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -188,6 +196,34 @@ func (_m *Posting) assignValues(columns []string, values []any) error {
 				_m.Seq = new(int64)
 				*_m.Seq = value.Int64
 			}
+		case posting.FieldServiceID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field service_id", values[i])
+			} else if value.Valid {
+				_m.ServiceID = new(gid.ID)
+				*_m.ServiceID = *value.S.(*gid.ID)
+			}
+		case posting.FieldVariant:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field variant", values[i])
+			} else if value.Valid {
+				_m.Variant = new(string)
+				*_m.Variant = value.String
+			}
+		case posting.FieldQuantity:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field quantity", values[i])
+			} else if value.Valid {
+				_m.Quantity = new(int)
+				*_m.Quantity = int(value.Int64)
+			}
+		case posting.FieldHoldID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field hold_id", values[i])
+			} else if value.Valid {
+				_m.HoldID = new(gid.ID)
+				*_m.HoldID = *value.S.(*gid.ID)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -270,6 +306,26 @@ func (_m *Posting) String() string {
 	builder.WriteString(", ")
 	if v := _m.Seq; v != nil {
 		builder.WriteString("seq=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.ServiceID; v != nil {
+		builder.WriteString("service_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.Variant; v != nil {
+		builder.WriteString("variant=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.Quantity; v != nil {
+		builder.WriteString("quantity=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.HoldID; v != nil {
+		builder.WriteString("hold_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')

@@ -148,6 +148,62 @@ func (_c *PostingCreate) SetNillableSeq(v *int64) *PostingCreate {
 	return _c
 }
 
+// SetServiceID sets the "service_id" field.
+func (_c *PostingCreate) SetServiceID(v gid.ID) *PostingCreate {
+	_c.mutation.SetServiceID(v)
+	return _c
+}
+
+// SetNillableServiceID sets the "service_id" field if the given value is not nil.
+func (_c *PostingCreate) SetNillableServiceID(v *gid.ID) *PostingCreate {
+	if v != nil {
+		_c.SetServiceID(*v)
+	}
+	return _c
+}
+
+// SetVariant sets the "variant" field.
+func (_c *PostingCreate) SetVariant(v string) *PostingCreate {
+	_c.mutation.SetVariant(v)
+	return _c
+}
+
+// SetNillableVariant sets the "variant" field if the given value is not nil.
+func (_c *PostingCreate) SetNillableVariant(v *string) *PostingCreate {
+	if v != nil {
+		_c.SetVariant(*v)
+	}
+	return _c
+}
+
+// SetQuantity sets the "quantity" field.
+func (_c *PostingCreate) SetQuantity(v int) *PostingCreate {
+	_c.mutation.SetQuantity(v)
+	return _c
+}
+
+// SetNillableQuantity sets the "quantity" field if the given value is not nil.
+func (_c *PostingCreate) SetNillableQuantity(v *int) *PostingCreate {
+	if v != nil {
+		_c.SetQuantity(*v)
+	}
+	return _c
+}
+
+// SetHoldID sets the "hold_id" field.
+func (_c *PostingCreate) SetHoldID(v gid.ID) *PostingCreate {
+	_c.mutation.SetHoldID(v)
+	return _c
+}
+
+// SetNillableHoldID sets the "hold_id" field if the given value is not nil.
+func (_c *PostingCreate) SetNillableHoldID(v *gid.ID) *PostingCreate {
+	if v != nil {
+		_c.SetHoldID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *PostingCreate) SetID(v gid.ID) *PostingCreate {
 	_c.mutation.SetID(v)
@@ -263,6 +319,11 @@ func (_c *PostingCreate) check() error {
 	if _, ok := _c.mutation.Amount(); !ok {
 		return &ValidationError{Name: "amount", err: errors.New(`ent: missing required field "Posting.amount"`)}
 	}
+	if v, ok := _c.mutation.Variant(); ok {
+		if err := posting.VariantValidator(v); err != nil {
+			return &ValidationError{Name: "variant", err: fmt.Errorf(`ent: validator failed for field "Posting.variant": %w`, err)}
+		}
+	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := posting.IDValidator(string(v)); err != nil {
 			return &ValidationError{Name: "id", err: fmt.Errorf(`ent: validator failed for field "Posting.id": %w`, err)}
@@ -342,6 +403,22 @@ func (_c *PostingCreate) createSpec() (*Posting, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Seq(); ok {
 		_spec.SetField(posting.FieldSeq, field.TypeInt64, value)
 		_node.Seq = &value
+	}
+	if value, ok := _c.mutation.ServiceID(); ok {
+		_spec.SetField(posting.FieldServiceID, field.TypeString, value)
+		_node.ServiceID = &value
+	}
+	if value, ok := _c.mutation.Variant(); ok {
+		_spec.SetField(posting.FieldVariant, field.TypeString, value)
+		_node.Variant = &value
+	}
+	if value, ok := _c.mutation.Quantity(); ok {
+		_spec.SetField(posting.FieldQuantity, field.TypeInt, value)
+		_node.Quantity = &value
+	}
+	if value, ok := _c.mutation.HoldID(); ok {
+		_spec.SetField(posting.FieldHoldID, field.TypeString, value)
+		_node.HoldID = &value
 	}
 	if nodes := _c.mutation.JournalIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -478,6 +555,18 @@ func (u *PostingUpsertOne) UpdateNewValues() *PostingUpsertOne {
 		}
 		if _, exists := u.create.mutation.Seq(); exists {
 			s.SetIgnore(posting.FieldSeq)
+		}
+		if _, exists := u.create.mutation.ServiceID(); exists {
+			s.SetIgnore(posting.FieldServiceID)
+		}
+		if _, exists := u.create.mutation.Variant(); exists {
+			s.SetIgnore(posting.FieldVariant)
+		}
+		if _, exists := u.create.mutation.Quantity(); exists {
+			s.SetIgnore(posting.FieldQuantity)
+		}
+		if _, exists := u.create.mutation.HoldID(); exists {
+			s.SetIgnore(posting.FieldHoldID)
 		}
 	}))
 	return u
@@ -725,6 +814,18 @@ func (u *PostingUpsertBulk) UpdateNewValues() *PostingUpsertBulk {
 			}
 			if _, exists := b.mutation.Seq(); exists {
 				s.SetIgnore(posting.FieldSeq)
+			}
+			if _, exists := b.mutation.ServiceID(); exists {
+				s.SetIgnore(posting.FieldServiceID)
+			}
+			if _, exists := b.mutation.Variant(); exists {
+				s.SetIgnore(posting.FieldVariant)
+			}
+			if _, exists := b.mutation.Quantity(); exists {
+				s.SetIgnore(posting.FieldQuantity)
+			}
+			if _, exists := b.mutation.HoldID(); exists {
+				s.SetIgnore(posting.FieldHoldID)
 			}
 		}
 	}))

@@ -88,6 +88,18 @@ func (_u *PostingUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.SeqCleared() {
 		_spec.ClearField(posting.FieldSeq, field.TypeInt64)
 	}
+	if _u.mutation.ServiceIDCleared() {
+		_spec.ClearField(posting.FieldServiceID, field.TypeString)
+	}
+	if _u.mutation.VariantCleared() {
+		_spec.ClearField(posting.FieldVariant, field.TypeString)
+	}
+	if _u.mutation.QuantityCleared() {
+		_spec.ClearField(posting.FieldQuantity, field.TypeInt)
+	}
+	if _u.mutation.HoldIDCleared() {
+		_spec.ClearField(posting.FieldHoldID, field.TypeString)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{posting.Label}
@@ -198,6 +210,18 @@ func (_u *PostingUpdateOne) sqlSave(ctx context.Context) (_node *Posting, err er
 	}
 	if _u.mutation.SeqCleared() {
 		_spec.ClearField(posting.FieldSeq, field.TypeInt64)
+	}
+	if _u.mutation.ServiceIDCleared() {
+		_spec.ClearField(posting.FieldServiceID, field.TypeString)
+	}
+	if _u.mutation.VariantCleared() {
+		_spec.ClearField(posting.FieldVariant, field.TypeString)
+	}
+	if _u.mutation.QuantityCleared() {
+		_spec.ClearField(posting.FieldQuantity, field.TypeInt)
+	}
+	if _u.mutation.HoldIDCleared() {
+		_spec.ClearField(posting.FieldHoldID, field.TypeString)
 	}
 	_node = &Posting{config: _u.config}
 	_spec.Assign = _node.assignValues

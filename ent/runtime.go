@@ -639,6 +639,10 @@ func init() {
 			return nil
 		}
 	}()
+	// postingDescVariant is the schema descriptor for variant field.
+	postingDescVariant := postingFields[8].Descriptor()
+	// posting.VariantValidator is a validator for the "variant" field. It is called by the builders before save.
+	posting.VariantValidator = postingDescVariant.Validators[0].(func(string) error)
 	// postingDescID is the schema descriptor for id field.
 	postingDescID := postingMixinFields0[0].Descriptor()
 	// posting.DefaultID holds the default value on creation for the id field.

@@ -238,7 +238,10 @@ type ComplexityRoot struct {
 		Direction             func(childComplexity int) int
 		ID                    func(childComplexity int) int
 		Kind                  func(childComplexity int) int
+		Quantity              func(childComplexity int) int
 		Reference             func(childComplexity int) int
+		Service               func(childComplexity int) int
+		Variant               func(childComplexity int) int
 	}
 
 	CreditTransactionConnection struct {
@@ -303,6 +306,7 @@ type ComplexityRoot struct {
 		CreateService        func(childComplexity int, input model.CreateServiceInput) int
 		MarkRequestPaid      func(childComplexity int, input model.MarkRequestPaidInput) int
 		PayInvoiceWithCredit func(childComplexity int, input model.PayInvoiceWithCreditInput) int
+		RecordUsage          func(childComplexity int, input model.RecordUsageInput) int
 		RejectRequest        func(childComplexity int, input model.ReviewRequestInput) int
 		RemoveCard           func(childComplexity int, input model.RemoveCardInput) int
 		RevokeAPIKey         func(childComplexity int, input model.RevokeAPIKeyInput) int
@@ -354,6 +358,12 @@ type ComplexityRoot struct {
 		Viewer           func(childComplexity int) int
 	}
 
+	RecordUsagePayload struct {
+		Recorded func(childComplexity int) int
+		Refused  func(childComplexity int) int
+		Results  func(childComplexity int) int
+	}
+
 	RemoveCardPayload struct {
 		RemovedCardID func(childComplexity int) int
 	}
@@ -387,6 +397,18 @@ type ComplexityRoot struct {
 	Subscription struct {
 		BalanceUpdated       func(childComplexity int, accountID *gid.ID, currency *string) int
 		CreditRequestUpdated func(childComplexity int, status *creditrequest.Status) int
+	}
+
+	UsageError struct {
+		Code    func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
+	UsageResult struct {
+		Error          func(childComplexity int) int
+		IdempotencyKey func(childComplexity int) int
+		Replayed       func(childComplexity int) int
+		Transaction    func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -441,6 +463,7 @@ type CreditRequestResolver interface {
 }
 type CreditTransactionResolver interface {
 	Account(ctx context.Context, obj *ent.Posting) (*ent.Account, error)
+	Service(ctx context.Context, obj *ent.Posting) (*ent.Service, error)
 }
 type InvoiceResolver interface {
 	Account(ctx context.Context, obj *ent.Invoice) (*ent.Account, error)
@@ -472,6 +495,7 @@ type MutationResolver interface {
 	SetLowBalanceAlert(ctx context.Context, input model.SetLowBalanceAlertInput) (*model.SetLowBalanceAlertPayload, error)
 	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error)
 	RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (*ent.APIKey, error)
+	RecordUsage(ctx context.Context, input model.RecordUsageInput) (*model.RecordUsagePayload, error)
 	SetServiceRates(ctx context.Context, input model.SetServiceRatesInput) (*ent.Service, error)
 }
 type PaymentResolver interface {
@@ -1231,12 +1255,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditTransaction.Kind(childComplexity), true
+	case "CreditTransaction.quantity":
+		if e.ComplexityRoot.CreditTransaction.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditTransaction.Quantity(childComplexity), true
 	case "CreditTransaction.reference":
 		if e.ComplexityRoot.CreditTransaction.Reference == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CreditTransaction.Reference(childComplexity), true
+	case "CreditTransaction.service":
+		if e.ComplexityRoot.CreditTransaction.Service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditTransaction.Service(childComplexity), true
+	case "CreditTransaction.variant":
+		if e.ComplexityRoot.CreditTransaction.Variant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditTransaction.Variant(childComplexity), true
 
 	case "CreditTransactionConnection.edges":
 		if e.ComplexityRoot.CreditTransactionConnection.Edges == nil {
@@ -1567,6 +1609,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PayInvoiceWithCredit(childComplexity, args["input"].(model.PayInvoiceWithCreditInput)), true
+	case "Mutation.recordUsage":
+		if e.ComplexityRoot.Mutation.RecordUsage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordUsage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordUsage(childComplexity, args["input"].(model.RecordUsageInput)), true
 	case "Mutation.rejectRequest":
 		if e.ComplexityRoot.Mutation.RejectRequest == nil {
 			break
@@ -1900,6 +1953,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 
+	case "RecordUsagePayload.recorded":
+		if e.ComplexityRoot.RecordUsagePayload.Recorded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordUsagePayload.Recorded(childComplexity), true
+	case "RecordUsagePayload.refused":
+		if e.ComplexityRoot.RecordUsagePayload.Refused == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordUsagePayload.Refused(childComplexity), true
+	case "RecordUsagePayload.results":
+		if e.ComplexityRoot.RecordUsagePayload.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordUsagePayload.Results(childComplexity), true
+
 	case "RemoveCardPayload.removedCardId":
 		if e.ComplexityRoot.RemoveCardPayload.RemovedCardID == nil {
 			break
@@ -2028,6 +2100,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.CreditRequestUpdated(childComplexity, args["status"].(*creditrequest.Status)), true
 
+	case "UsageError.code":
+		if e.ComplexityRoot.UsageError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageError.Code(childComplexity), true
+	case "UsageError.message":
+		if e.ComplexityRoot.UsageError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageError.Message(childComplexity), true
+
+	case "UsageResult.error":
+		if e.ComplexityRoot.UsageResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageResult.Error(childComplexity), true
+	case "UsageResult.idempotencyKey":
+		if e.ComplexityRoot.UsageResult.IdempotencyKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageResult.IdempotencyKey(childComplexity), true
+	case "UsageResult.replayed":
+		if e.ComplexityRoot.UsageResult.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageResult.Replayed(childComplexity), true
+	case "UsageResult.transaction":
+		if e.ComplexityRoot.UsageResult.Transaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageResult.Transaction(childComplexity), true
+
 	case "Viewer.account":
 		if e.ComplexityRoot.Viewer.Account == nil {
 			break
@@ -2073,6 +2183,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateServiceInput,
 		ec.unmarshalInputMarkRequestPaidInput,
 		ec.unmarshalInputPayInvoiceWithCreditInput,
+		ec.unmarshalInputRecordUsageInput,
 		ec.unmarshalInputRemoveCardInput,
 		ec.unmarshalInputReviewRequestInput,
 		ec.unmarshalInputRevokeApiKeyInput,
@@ -2082,6 +2193,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSetServiceRatesInput,
 		ec.unmarshalInputStartCardSetupInput,
 		ec.unmarshalInputUpdateAgencySettingsInput,
+		ec.unmarshalInputUsageEventInput,
 	)
 	first := true
 
@@ -2278,6 +2390,8 @@ enum TransactionKind {
   REFUND            # credits returned
   ADJUSTMENT        # manual correction by the agency
   SETTLEMENT        # a post-paid request settled: moves counter-accounts only, never shown in an account's history
+  USAGE             # OUT: metered usage recorded by a service, directly or by capturing a hold
+  REVERSAL          # an earlier transaction undone (IN for a reversed debit, OUT for a reversed credit)
 }
 
 type CreditTransaction implements Node {
@@ -2290,6 +2404,9 @@ type CreditTransaction implements Node {
   currency: String!
   runningBalance: Decimal!  # the account's balance in this currency right after this transaction
   account: Account!
+  service: Service          # USAGE and SERVICE_PURCHASE: what was bought
+  variant: String           # USAGE: the rate used, e.g. the SMS destination "SG" (null: the default rate)
+  quantity: Int             # USAGE and SERVICE_PURCHASE: units
 }
 
 type CreditTransactionConnection {
@@ -2790,6 +2907,45 @@ type Mutation {
 
   createApiKey(input: CreateApiKeyInput!): CreateApiKeyPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
   revokeApiKey(input: RevokeApiKeyInput!): ApiKey! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+
+  # Metered usage: 1 to 1,000 events, each charged (rate x quantity) or
+  # refused on its own; results in the order of the events. A SERVICE
+  # viewer needs the USAGE_WRITE scope.
+  recordUsage(input: RecordUsageInput!): RecordUsagePayload! @hasRole(roles: [SERVICE, AGENCY_ADMIN, SYSTEM_ADMIN])
+}
+
+# ---------------------------------------------------------------- metered usage
+
+input UsageEventInput {
+  accountId: ID!            # the account charged
+  serviceId: ID!
+  variant: String           # picks the rate; absent or unknown falls back to the default rate
+  quantity: Int = 1
+  reference: String         # the caller's reference, shown in history (e.g. "OTP +65 9xxx 1234", "campaign 42")
+  idempotencyKey: String!   # machines retry: every event names its key (scope: the account's agency)
+  holdId: ID                # charge the hold instead of the free balance
+}
+
+input RecordUsageInput {
+  events: [UsageEventInput!]!  # 1 to 1,000; each is all-or-nothing on its own
+}
+
+type UsageError {
+  code: String!     # a contract error code: INSUFFICIENT_CREDITS, NOT_FOUND, NOT_ELIGIBLE, BAD_USER_INPUT, CONFLICT, ...
+  message: String!
+}
+
+type UsageResult {
+  idempotencyKey: String!
+  transaction: CreditTransaction  # the USAGE transaction (the first one, on a replay)
+  replayed: Boolean!              # this key was already recorded; nothing moved now
+  error: UsageError               # set when this event was refused; nothing moved for it
+}
+
+type RecordUsagePayload {
+  results: [UsageResult!]!  # in the order of the events
+  recorded: Int!
+  refused: Int!
 }
 
 type Subscription {
@@ -3162,6 +3318,12 @@ func (ec *executionContext) childFields_CreditTransaction(ctx context.Context, f
 		return ec.fieldContext_CreditTransaction_runningBalance(ctx, field)
 	case "account":
 		return ec.fieldContext_CreditTransaction_account(ctx, field)
+	case "service":
+		return ec.fieldContext_CreditTransaction_service(ctx, field)
+	case "variant":
+		return ec.fieldContext_CreditTransaction_variant(ctx, field)
+	case "quantity":
+		return ec.fieldContext_CreditTransaction_quantity(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditTransaction", field.Name)
 }
@@ -3310,6 +3472,18 @@ func (ec *executionContext) childFields_Payment(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Payment", field.Name)
 }
 
+func (ec *executionContext) childFields_RecordUsagePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "results":
+		return ec.fieldContext_RecordUsagePayload_results(ctx, field)
+	case "recorded":
+		return ec.fieldContext_RecordUsagePayload_recorded(ctx, field)
+	case "refused":
+		return ec.fieldContext_RecordUsagePayload_refused(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordUsagePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RemoveCardPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "removedCardId":
@@ -3368,6 +3542,30 @@ func (ec *executionContext) childFields_SetLowBalanceAlertPayload(ctx context.Co
 		return ec.fieldContext_SetLowBalanceAlertPayload_alert(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SetLowBalanceAlertPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_UsageError_code(ctx, field)
+	case "message":
+		return ec.fieldContext_UsageError_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageError", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "idempotencyKey":
+		return ec.fieldContext_UsageResult_idempotencyKey(ctx, field)
+	case "transaction":
+		return ec.fieldContext_UsageResult_transaction(ctx, field)
+	case "replayed":
+		return ec.fieldContext_UsageResult_replayed(ctx, field)
+	case "error":
+		return ec.fieldContext_UsageResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3724,6 +3922,20 @@ func (ec *executionContext) field_Mutation_payInvoiceWithCredit_args(ctx context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.PayInvoiceWithCreditInput, error) {
 			return ec.unmarshalNPayInvoiceWithCreditInput2creditgateᚋgraphᚋmodelᚐPayInvoiceWithCreditInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordUsage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordUsageInput, error) {
+			return ec.unmarshalNRecordUsageInput2creditgateᚋgraphᚋmodelᚐRecordUsageInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7280,6 +7492,84 @@ func (ec *executionContext) fieldContext_CreditTransaction_account(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _CreditTransaction_service(ctx context.Context, field graphql.CollectedField, obj *ent.Posting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditTransaction_service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditTransaction().Service(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Service) graphql.Marshaler {
+			return ec.marshalOService2ᚖcreditgateᚋentᚐService(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditTransaction_service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditTransaction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Service(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditTransaction_variant(ctx context.Context, field graphql.CollectedField, obj *ent.Posting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditTransaction_variant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Variant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditTransaction_variant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditTransaction", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreditTransaction_quantity(ctx context.Context, field graphql.CollectedField, obj *ent.Posting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditTransaction_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditTransaction_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditTransaction", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _CreditTransactionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CreditTransactionConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9291,6 +9581,68 @@ func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_recordUsage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordUsage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordUsage(ctx, fc.Args["input"].(model.RecordUsageInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"SERVICE", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.RecordUsagePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RecordUsagePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordUsagePayload) graphql.Marshaler {
+			return ec.marshalNRecordUsagePayload2ᚖcreditgateᚋgraphᚋmodelᚐRecordUsagePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordUsage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordUsagePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordUsage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setServiceRates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10639,6 +10991,84 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _RecordUsagePayload_results(ctx context.Context, field graphql.CollectedField, obj *model.RecordUsagePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordUsagePayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UsageResult) graphql.Marshaler {
+			return ec.marshalNUsageResult2ᚕᚖcreditgateᚋgraphᚋmodelᚐUsageResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordUsagePayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordUsagePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordUsagePayload_recorded(ctx context.Context, field graphql.CollectedField, obj *model.RecordUsagePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordUsagePayload_recorded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recorded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordUsagePayload_recorded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordUsagePayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RecordUsagePayload_refused(ctx context.Context, field graphql.CollectedField, obj *model.RecordUsagePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordUsagePayload_refused(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Refused, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordUsagePayload_refused(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordUsagePayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _RemoveCardPayload_removedCardId(ctx context.Context, field graphql.CollectedField, obj *model.RemoveCardPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11173,6 +11603,162 @@ func (ec *executionContext) fieldContext_Subscription_creditRequestUpdated(ctx c
 	if fc.Args, err = ec.field_Subscription_creditRequestUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UsageError_code(ctx context.Context, field graphql.CollectedField, obj *model.UsageError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageError_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageError", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UsageError_message(ctx context.Context, field graphql.CollectedField, obj *model.UsageError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageError", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UsageResult_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *model.UsageResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageResult_idempotencyKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IdempotencyKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageResult_idempotencyKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UsageResult_transaction(ctx context.Context, field graphql.CollectedField, obj *model.UsageResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageResult_transaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Posting) graphql.Marshaler {
+			return ec.marshalOCreditTransaction2ᚖcreditgateᚋentᚐPosting(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsageResult_transaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UsageResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditTransaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UsageResult_replayed(ctx context.Context, field graphql.CollectedField, obj *model.UsageResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageResult_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageResult_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageResult", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _UsageResult_error(ctx context.Context, field graphql.CollectedField, obj *model.UsageResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UsageError) graphql.Marshaler {
+			return ec.marshalOUsageError2ᚖcreditgateᚋgraphᚋmodelᚐUsageError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsageResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UsageResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageError(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -12956,6 +13542,36 @@ func (ec *executionContext) unmarshalInputPayInvoiceWithCreditInput(ctx context.
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputRecordUsageInput(ctx context.Context, obj any) (model.RecordUsageInput, error) {
+	var it model.RecordUsageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"events"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "events":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("events"))
+			data, err := ec.unmarshalNUsageEventInput2ᚕᚖcreditgateᚋgraphᚋmodelᚐUsageEventInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Events = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRemoveCardInput(ctx context.Context, obj any) (model.RemoveCardInput, error) {
 	var it model.RemoveCardInput
 	if obj == nil {
@@ -13340,6 +13956,82 @@ func (ec *executionContext) unmarshalInputUpdateAgencySettingsInput(ctx context.
 				return it, err
 			}
 			it.DefaultCurrency = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUsageEventInput(ctx context.Context, obj any) (model.UsageEventInput, error) {
+	var it model.UsageEventInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["quantity"]; !present {
+		asMap["quantity"] = 1
+	}
+
+	fieldsInOrder := [...]string{"accountId", "serviceId", "variant", "quantity", "reference", "idempotencyKey", "holdId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "accountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountID = data
+		case "serviceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceID = data
+		case "variant":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variant"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Variant = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "holdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holdId"))
+			data, err := ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HoldID = data
 		}
 	}
 	return it, nil
@@ -15554,6 +16246,54 @@ func (ec *executionContext) _CreditTransaction(ctx context.Context, sel ast.Sele
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "service":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CreditTransaction_service(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "variant":
+			out.Values[i] = ec._CreditTransaction_variant(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quantity":
+			out.Values[i] = ec._CreditTransaction_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16248,6 +16988,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "recordUsage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordUsage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setServiceRates":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setServiceRates(ctx, field)
@@ -16879,6 +17626,54 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var recordUsagePayloadImplementors = []string{"RecordUsagePayload"}
+
+func (ec *executionContext) _RecordUsagePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecordUsagePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordUsagePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordUsagePayload")
+		case "results":
+			out.Values[i] = ec._RecordUsagePayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recorded":
+			out.Values[i] = ec._RecordUsagePayload_recorded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refused":
+			out.Values[i] = ec._RecordUsagePayload_refused(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var removeCardPayloadImplementors = []string{"RemoveCardPayload"}
 
 func (ec *executionContext) _RemoveCardPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemoveCardPayload) graphql.Marshaler {
@@ -17304,6 +18099,102 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var usageErrorImplementors = []string{"UsageError"}
+
+func (ec *executionContext) _UsageError(ctx context.Context, sel ast.SelectionSet, obj *model.UsageError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageError")
+		case "code":
+			out.Values[i] = ec._UsageError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._UsageError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var usageResultImplementors = []string{"UsageResult"}
+
+func (ec *executionContext) _UsageResult(ctx context.Context, sel ast.SelectionSet, obj *model.UsageResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageResult")
+		case "idempotencyKey":
+			out.Values[i] = ec._UsageResult_idempotencyKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transaction":
+			out.Values[i] = ec._UsageResult_transaction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "replayed":
+			out.Values[i] = ec._UsageResult_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._UsageResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
 }
 
 var viewerImplementors = []string{"Viewer"}
@@ -18433,6 +19324,21 @@ func (ec *executionContext) marshalNPurchaseStatus2creditgateᚋgraphᚋmodelᚐ
 	return v
 }
 
+func (ec *executionContext) unmarshalNRecordUsageInput2creditgateᚋgraphᚋmodelᚐRecordUsageInput(ctx context.Context, v any) (model.RecordUsageInput, error) {
+	res, err := ec.unmarshalInputRecordUsageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordUsagePayload2ᚖcreditgateᚋgraphᚋmodelᚐRecordUsagePayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordUsagePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RecordUsagePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRemoveCardInput2creditgateᚋgraphᚋmodelᚐRemoveCardInput(ctx context.Context, v any) (model.RemoveCardInput, error) {
 	res, err := ec.unmarshalInputRemoveCardInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18664,6 +19570,51 @@ func (ec *executionContext) marshalNTransactionType2creditgateᚋenumsᚐTransac
 func (ec *executionContext) unmarshalNUpdateAgencySettingsInput2creditgateᚋgraphᚋmodelᚐUpdateAgencySettingsInput(ctx context.Context, v any) (model.UpdateAgencySettingsInput, error) {
 	res, err := ec.unmarshalInputUpdateAgencySettingsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUsageEventInput2ᚕᚖcreditgateᚋgraphᚋmodelᚐUsageEventInputᚄ(ctx context.Context, v any) ([]*model.UsageEventInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.UsageEventInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUsageEventInput2ᚖcreditgateᚋgraphᚋmodelᚐUsageEventInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNUsageEventInput2ᚖcreditgateᚋgraphᚋmodelᚐUsageEventInput(ctx context.Context, v any) (*model.UsageEventInput, error) {
+	res, err := ec.unmarshalInputUsageEventInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUsageResult2ᚕᚖcreditgateᚋgraphᚋmodelᚐUsageResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UsageResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUsageResult2ᚖcreditgateᚋgraphᚋmodelᚐUsageResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUsageResult2ᚖcreditgateᚋgraphᚋmodelᚐUsageResult(ctx context.Context, sel ast.SelectionSet, v *model.UsageResult) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UsageResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNViewer2ᚖcreditgateᚋgraphᚋmodelᚐViewer(ctx context.Context, sel ast.SelectionSet, v *model.Viewer) graphql.Marshaler {
@@ -19000,6 +19951,13 @@ func (ec *executionContext) marshalOPayment2ᚖcreditgateᚋentᚐPayment(ctx co
 	return ec._Payment(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOService2ᚖcreditgateᚋentᚐService(ctx context.Context, sel ast.SelectionSet, v *ent.Service) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Service(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -19050,6 +20008,13 @@ func (ec *executionContext) marshalOTransactionType2ᚖcreditgateᚋenumsᚐTran
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOUsageError2ᚖcreditgateᚋgraphᚋmodelᚐUsageError(ctx context.Context, sel ast.SelectionSet, v *model.UsageError) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UsageError(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -186,6 +186,11 @@ func (r *creditTransactionResolver) Account(ctx context.Context, obj *ent.Postin
 	return r.Credits.Account(ctx, obj.AccountID)
 }
 
+// Service is the resolver for the service field.
+func (r *creditTransactionResolver) Service(ctx context.Context, obj *ent.Posting) (*ent.Service, error) {
+	return r.Credits.ServiceOf(ctx, obj)
+}
+
 // Account is the resolver for the account field.
 func (r *invoiceResolver) Account(ctx context.Context, obj *ent.Invoice) (*ent.Account, error) {
 	if obj.Edges.Account != nil {
@@ -390,6 +395,33 @@ func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateA
 // RevokeAPIKey is the resolver for the revokeApiKey field.
 func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (*ent.APIKey, error) {
 	return r.Credits.RevokeAPIKey(ctx, input.APIKeyID)
+}
+
+// RecordUsage is the resolver for the recordUsage field.
+func (r *mutationResolver) RecordUsage(ctx context.Context, input model.RecordUsageInput) (*model.RecordUsagePayload, error) {
+	events := make([]credits.UsageEvent, len(input.Events))
+	for i, e := range input.Events {
+		events[i] = credits.UsageEvent{
+			AccountID: e.AccountID, ServiceID: e.ServiceID, Variant: e.Variant, Quantity: e.Quantity,
+			Reference: e.Reference, IdempotencyKey: e.IdempotencyKey, HoldID: e.HoldID,
+		}
+	}
+	results, err := r.Credits.RecordUsage(ctx, events)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.RecordUsagePayload{Results: make([]*model.UsageResult, len(results))}
+	for i, res := range results {
+		u := &model.UsageResult{IdempotencyKey: res.IdempotencyKey, Transaction: res.Transaction, Replayed: res.Replayed}
+		if res.Err != nil {
+			u.Error = &model.UsageError{Code: string(res.Err.Code), Message: res.Err.Message}
+			out.Refused++
+		} else {
+			out.Recorded++
+		}
+		out.Results[i] = u
+	}
+	return out, nil
 }
 
 // SetServiceRates is the resolver for the setServiceRates field.

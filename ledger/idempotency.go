@@ -52,7 +52,7 @@ type replayed struct{}
 func (replayed) Error() string { return "idempotency key replayed" }
 
 // newKey validates k and fingerprints the request: op plus its input.
-func (l *Ledger) newKey(ctx context.Context, k *string, op string, input any) (*key, error) {
+func (l *Ledger) newKey(ctx context.Context, k *string, op string, input any, scope string) (*key, error) {
 	if k == nil {
 		return nil, nil
 	}
@@ -69,8 +69,11 @@ func (l *Ledger) newKey(ctx context.Context, k *string, op string, input any) (*
 		return nil, fmt.Errorf("fingerprinting %s: %w", op, err)
 	}
 	sum := sha256.Sum256(append([]byte(op+"\x00"), body...))
+	if scope == "" {
+		scope = string(v.Role) + "|" + v.UserID + "|" + v.AgencyID + "|" + v.AccountID
+	}
 	return &key{
-		scope: string(v.Role) + "|" + v.UserID + "|" + v.AgencyID + "|" + v.AccountID,
+		scope: scope,
 		key:   s,
 		hash:  hex.EncodeToString(sum[:]),
 	}, nil

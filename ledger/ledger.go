@@ -47,7 +47,16 @@ type Entry struct {
 	Currency  string
 	AgencyID  gid.ID
 	Legs      []Leg
-	Link      *Link // optional: set transaction_id there to the first posting
+	Link      *Link   // optional: set transaction_id there to the first posting
+	Detail    *Detail // optional: what was bought, on the account legs' postings
+}
+
+// Detail says what a USAGE or SERVICE_PURCHASE bought.
+type Detail struct {
+	ServiceID gid.ID
+	Variant   string // "": the default rate
+	Quantity  int
+	HoldID    gid.ID // a capture: the hold it was charged to
 }
 
 // Link names a row whose transaction_id is set to an entry's first posting
@@ -197,6 +206,13 @@ func (l *Ledger) Post(ctx context.Context, tx *Tx, e Entry) ([]*ent.Posting, err
 		if lg.Account != nil {
 			p.AccountID = &lg.Account.ID
 			p.Edges.Account = lg.Account
+			if d := e.Detail; d != nil {
+				p.ServiceID, p.Quantity = nonEmpty(d.ServiceID), &d.Quantity
+				if d.Variant != "" {
+					p.Variant = &d.Variant
+				}
+				p.HoldID = nonEmpty(d.HoldID)
+			}
 		}
 		ps[i] = p
 	}
@@ -256,4 +272,11 @@ func (l *Ledger) moved(ctx context.Context, tx *Tx, acc *ent.Account, cur string
 		return nil
 	}
 	return l.hooks.Moved(ctx, tx, acc, cur, amount, m)
+}
+
+func nonEmpty(id gid.ID) *gid.ID {
+	if id == "" {
+		return nil
+	}
+	return &id
 }

@@ -470,12 +470,16 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "agency_id", Type: field.TypeString, Nullable: true},
 		{Name: "book", Type: field.TypeString, Default: ""},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"PURCHASE", "REQUEST_APPROVED", "ALLOCATION", "SERVICE_PURCHASE", "INVOICE_PAYMENT", "AUTO_TOPUP", "REFUND", "ADJUSTMENT", "SETTLEMENT"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"PURCHASE", "REQUEST_APPROVED", "ALLOCATION", "SERVICE_PURCHASE", "INVOICE_PAYMENT", "AUTO_TOPUP", "REFUND", "ADJUSTMENT", "SETTLEMENT", "USAGE", "REVERSAL"}},
 		{Name: "reference", Type: field.TypeString, Size: 500, Default: ""},
 		{Name: "currency", Type: field.TypeString, Size: 3},
 		{Name: "amount", Type: field.TypeInt64},
 		{Name: "running_balance", Type: field.TypeInt64, Nullable: true},
 		{Name: "seq", Type: field.TypeInt64, Nullable: true},
+		{Name: "service_id", Type: field.TypeString, Nullable: true},
+		{Name: "variant", Type: field.TypeString, Nullable: true, Size: 32},
+		{Name: "quantity", Type: field.TypeInt, Nullable: true},
+		{Name: "hold_id", Type: field.TypeString, Nullable: true},
 		{Name: "journal_id", Type: field.TypeString, Size: 40},
 		{Name: "account_id", Type: field.TypeString, Nullable: true, Size: 40},
 	}
@@ -487,13 +491,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "postings_journals_postings",
-				Columns:    []*schema.Column{PostingsColumns[10]},
+				Columns:    []*schema.Column{PostingsColumns[14]},
 				RefColumns: []*schema.Column{JournalsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "postings_accounts_account",
-				Columns:    []*schema.Column{PostingsColumns[11]},
+				Columns:    []*schema.Column{PostingsColumns[15]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -502,7 +506,7 @@ var (
 			{
 				Name:    "posting_account_id_currency_seq",
 				Unique:  true,
-				Columns: []*schema.Column{PostingsColumns[11], PostingsColumns[6], PostingsColumns[9]},
+				Columns: []*schema.Column{PostingsColumns[15], PostingsColumns[6], PostingsColumns[9]},
 			},
 		},
 	}

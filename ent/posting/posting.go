@@ -40,6 +40,14 @@ const (
 	FieldRunningBalance = "running_balance"
 	// FieldSeq holds the string denoting the seq field in the database.
 	FieldSeq = "seq"
+	// FieldServiceID holds the string denoting the service_id field in the database.
+	FieldServiceID = "service_id"
+	// FieldVariant holds the string denoting the variant field in the database.
+	FieldVariant = "variant"
+	// FieldQuantity holds the string denoting the quantity field in the database.
+	FieldQuantity = "quantity"
+	// FieldHoldID holds the string denoting the hold_id field in the database.
+	FieldHoldID = "hold_id"
 	// EdgeJournal holds the string denoting the journal edge name in mutations.
 	EdgeJournal = "journal"
 	// EdgeAccount holds the string denoting the account edge name in mutations.
@@ -76,6 +84,10 @@ var Columns = []string{
 	FieldAmount,
 	FieldRunningBalance,
 	FieldSeq,
+	FieldServiceID,
+	FieldVariant,
+	FieldQuantity,
+	FieldHoldID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -99,6 +111,8 @@ var (
 	ReferenceValidator func(string) error
 	// CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
 	CurrencyValidator func(string) error
+	// VariantValidator is a validator for the "variant" field. It is called by the builders before save.
+	VariantValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -119,6 +133,8 @@ const (
 	KindREFUND           Kind = "REFUND"
 	KindADJUSTMENT       Kind = "ADJUSTMENT"
 	KindSETTLEMENT       Kind = "SETTLEMENT"
+	KindUSAGE            Kind = "USAGE"
+	KindREVERSAL         Kind = "REVERSAL"
 )
 
 func (k Kind) String() string {
@@ -128,7 +144,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindPURCHASE, KindREQUEST_APPROVED, KindALLOCATION, KindSERVICE_PURCHASE, KindINVOICE_PAYMENT, KindAUTO_TOPUP, KindREFUND, KindADJUSTMENT, KindSETTLEMENT:
+	case KindPURCHASE, KindREQUEST_APPROVED, KindALLOCATION, KindSERVICE_PURCHASE, KindINVOICE_PAYMENT, KindAUTO_TOPUP, KindREFUND, KindADJUSTMENT, KindSETTLEMENT, KindUSAGE, KindREVERSAL:
 		return nil
 	default:
 		return fmt.Errorf("posting: invalid enum value for kind field: %q", k)
@@ -196,6 +212,26 @@ func ByRunningBalance(opts ...sql.OrderTermOption) OrderOption {
 // BySeq orders the results by the seq field.
 func BySeq(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSeq, opts...).ToFunc()
+}
+
+// ByServiceID orders the results by the service_id field.
+func ByServiceID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldServiceID, opts...).ToFunc()
+}
+
+// ByVariant orders the results by the variant field.
+func ByVariant(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVariant, opts...).ToFunc()
+}
+
+// ByQuantity orders the results by the quantity field.
+func ByQuantity(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldQuantity, opts...).ToFunc()
+}
+
+// ByHoldID orders the results by the hold_id field.
+func ByHoldID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHoldID, opts...).ToFunc()
 }
 
 // ByJournalField orders the results by journal field.

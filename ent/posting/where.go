@@ -106,6 +106,26 @@ func Seq(v int64) predicate.Posting {
 	return predicate.Posting(sql.FieldEQ(FieldSeq, v))
 }
 
+// ServiceID applies equality check predicate on the "service_id" field. It's identical to ServiceIDEQ.
+func ServiceID(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldEQ(FieldServiceID, v))
+}
+
+// Variant applies equality check predicate on the "variant" field. It's identical to VariantEQ.
+func Variant(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldEQ(FieldVariant, v))
+}
+
+// Quantity applies equality check predicate on the "quantity" field. It's identical to QuantityEQ.
+func Quantity(v int) predicate.Posting {
+	return predicate.Posting(sql.FieldEQ(FieldQuantity, v))
+}
+
+// HoldID applies equality check predicate on the "hold_id" field. It's identical to HoldIDEQ.
+func HoldID(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldEQ(FieldHoldID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Posting {
 	return predicate.Posting(sql.FieldEQ(FieldCreatedAt, v))
@@ -729,6 +749,291 @@ func SeqIsNil() predicate.Posting {
 // SeqNotNil applies the NotNil predicate on the "seq" field.
 func SeqNotNil() predicate.Posting {
 	return predicate.Posting(sql.FieldNotNull(FieldSeq))
+}
+
+// ServiceIDEQ applies the EQ predicate on the "service_id" field.
+func ServiceIDEQ(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldEQ(FieldServiceID, v))
+}
+
+// ServiceIDNEQ applies the NEQ predicate on the "service_id" field.
+func ServiceIDNEQ(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldNEQ(FieldServiceID, v))
+}
+
+// ServiceIDIn applies the In predicate on the "service_id" field.
+func ServiceIDIn(vs ...gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldIn(FieldServiceID, vs...))
+}
+
+// ServiceIDNotIn applies the NotIn predicate on the "service_id" field.
+func ServiceIDNotIn(vs ...gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldNotIn(FieldServiceID, vs...))
+}
+
+// ServiceIDGT applies the GT predicate on the "service_id" field.
+func ServiceIDGT(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldGT(FieldServiceID, v))
+}
+
+// ServiceIDGTE applies the GTE predicate on the "service_id" field.
+func ServiceIDGTE(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldGTE(FieldServiceID, v))
+}
+
+// ServiceIDLT applies the LT predicate on the "service_id" field.
+func ServiceIDLT(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldLT(FieldServiceID, v))
+}
+
+// ServiceIDLTE applies the LTE predicate on the "service_id" field.
+func ServiceIDLTE(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldLTE(FieldServiceID, v))
+}
+
+// ServiceIDContains applies the Contains predicate on the "service_id" field.
+func ServiceIDContains(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldContains(FieldServiceID, vc))
+}
+
+// ServiceIDHasPrefix applies the HasPrefix predicate on the "service_id" field.
+func ServiceIDHasPrefix(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldHasPrefix(FieldServiceID, vc))
+}
+
+// ServiceIDHasSuffix applies the HasSuffix predicate on the "service_id" field.
+func ServiceIDHasSuffix(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldHasSuffix(FieldServiceID, vc))
+}
+
+// ServiceIDIsNil applies the IsNil predicate on the "service_id" field.
+func ServiceIDIsNil() predicate.Posting {
+	return predicate.Posting(sql.FieldIsNull(FieldServiceID))
+}
+
+// ServiceIDNotNil applies the NotNil predicate on the "service_id" field.
+func ServiceIDNotNil() predicate.Posting {
+	return predicate.Posting(sql.FieldNotNull(FieldServiceID))
+}
+
+// ServiceIDEqualFold applies the EqualFold predicate on the "service_id" field.
+func ServiceIDEqualFold(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldEqualFold(FieldServiceID, vc))
+}
+
+// ServiceIDContainsFold applies the ContainsFold predicate on the "service_id" field.
+func ServiceIDContainsFold(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldContainsFold(FieldServiceID, vc))
+}
+
+// VariantEQ applies the EQ predicate on the "variant" field.
+func VariantEQ(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldEQ(FieldVariant, v))
+}
+
+// VariantNEQ applies the NEQ predicate on the "variant" field.
+func VariantNEQ(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldNEQ(FieldVariant, v))
+}
+
+// VariantIn applies the In predicate on the "variant" field.
+func VariantIn(vs ...string) predicate.Posting {
+	return predicate.Posting(sql.FieldIn(FieldVariant, vs...))
+}
+
+// VariantNotIn applies the NotIn predicate on the "variant" field.
+func VariantNotIn(vs ...string) predicate.Posting {
+	return predicate.Posting(sql.FieldNotIn(FieldVariant, vs...))
+}
+
+// VariantGT applies the GT predicate on the "variant" field.
+func VariantGT(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldGT(FieldVariant, v))
+}
+
+// VariantGTE applies the GTE predicate on the "variant" field.
+func VariantGTE(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldGTE(FieldVariant, v))
+}
+
+// VariantLT applies the LT predicate on the "variant" field.
+func VariantLT(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldLT(FieldVariant, v))
+}
+
+// VariantLTE applies the LTE predicate on the "variant" field.
+func VariantLTE(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldLTE(FieldVariant, v))
+}
+
+// VariantContains applies the Contains predicate on the "variant" field.
+func VariantContains(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldContains(FieldVariant, v))
+}
+
+// VariantHasPrefix applies the HasPrefix predicate on the "variant" field.
+func VariantHasPrefix(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldHasPrefix(FieldVariant, v))
+}
+
+// VariantHasSuffix applies the HasSuffix predicate on the "variant" field.
+func VariantHasSuffix(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldHasSuffix(FieldVariant, v))
+}
+
+// VariantIsNil applies the IsNil predicate on the "variant" field.
+func VariantIsNil() predicate.Posting {
+	return predicate.Posting(sql.FieldIsNull(FieldVariant))
+}
+
+// VariantNotNil applies the NotNil predicate on the "variant" field.
+func VariantNotNil() predicate.Posting {
+	return predicate.Posting(sql.FieldNotNull(FieldVariant))
+}
+
+// VariantEqualFold applies the EqualFold predicate on the "variant" field.
+func VariantEqualFold(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldEqualFold(FieldVariant, v))
+}
+
+// VariantContainsFold applies the ContainsFold predicate on the "variant" field.
+func VariantContainsFold(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldContainsFold(FieldVariant, v))
+}
+
+// QuantityEQ applies the EQ predicate on the "quantity" field.
+func QuantityEQ(v int) predicate.Posting {
+	return predicate.Posting(sql.FieldEQ(FieldQuantity, v))
+}
+
+// QuantityNEQ applies the NEQ predicate on the "quantity" field.
+func QuantityNEQ(v int) predicate.Posting {
+	return predicate.Posting(sql.FieldNEQ(FieldQuantity, v))
+}
+
+// QuantityIn applies the In predicate on the "quantity" field.
+func QuantityIn(vs ...int) predicate.Posting {
+	return predicate.Posting(sql.FieldIn(FieldQuantity, vs...))
+}
+
+// QuantityNotIn applies the NotIn predicate on the "quantity" field.
+func QuantityNotIn(vs ...int) predicate.Posting {
+	return predicate.Posting(sql.FieldNotIn(FieldQuantity, vs...))
+}
+
+// QuantityGT applies the GT predicate on the "quantity" field.
+func QuantityGT(v int) predicate.Posting {
+	return predicate.Posting(sql.FieldGT(FieldQuantity, v))
+}
+
+// QuantityGTE applies the GTE predicate on the "quantity" field.
+func QuantityGTE(v int) predicate.Posting {
+	return predicate.Posting(sql.FieldGTE(FieldQuantity, v))
+}
+
+// QuantityLT applies the LT predicate on the "quantity" field.
+func QuantityLT(v int) predicate.Posting {
+	return predicate.Posting(sql.FieldLT(FieldQuantity, v))
+}
+
+// QuantityLTE applies the LTE predicate on the "quantity" field.
+func QuantityLTE(v int) predicate.Posting {
+	return predicate.Posting(sql.FieldLTE(FieldQuantity, v))
+}
+
+// QuantityIsNil applies the IsNil predicate on the "quantity" field.
+func QuantityIsNil() predicate.Posting {
+	return predicate.Posting(sql.FieldIsNull(FieldQuantity))
+}
+
+// QuantityNotNil applies the NotNil predicate on the "quantity" field.
+func QuantityNotNil() predicate.Posting {
+	return predicate.Posting(sql.FieldNotNull(FieldQuantity))
+}
+
+// HoldIDEQ applies the EQ predicate on the "hold_id" field.
+func HoldIDEQ(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldEQ(FieldHoldID, v))
+}
+
+// HoldIDNEQ applies the NEQ predicate on the "hold_id" field.
+func HoldIDNEQ(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldNEQ(FieldHoldID, v))
+}
+
+// HoldIDIn applies the In predicate on the "hold_id" field.
+func HoldIDIn(vs ...gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldIn(FieldHoldID, vs...))
+}
+
+// HoldIDNotIn applies the NotIn predicate on the "hold_id" field.
+func HoldIDNotIn(vs ...gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldNotIn(FieldHoldID, vs...))
+}
+
+// HoldIDGT applies the GT predicate on the "hold_id" field.
+func HoldIDGT(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldGT(FieldHoldID, v))
+}
+
+// HoldIDGTE applies the GTE predicate on the "hold_id" field.
+func HoldIDGTE(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldGTE(FieldHoldID, v))
+}
+
+// HoldIDLT applies the LT predicate on the "hold_id" field.
+func HoldIDLT(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldLT(FieldHoldID, v))
+}
+
+// HoldIDLTE applies the LTE predicate on the "hold_id" field.
+func HoldIDLTE(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldLTE(FieldHoldID, v))
+}
+
+// HoldIDContains applies the Contains predicate on the "hold_id" field.
+func HoldIDContains(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldContains(FieldHoldID, vc))
+}
+
+// HoldIDHasPrefix applies the HasPrefix predicate on the "hold_id" field.
+func HoldIDHasPrefix(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldHasPrefix(FieldHoldID, vc))
+}
+
+// HoldIDHasSuffix applies the HasSuffix predicate on the "hold_id" field.
+func HoldIDHasSuffix(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldHasSuffix(FieldHoldID, vc))
+}
+
+// HoldIDIsNil applies the IsNil predicate on the "hold_id" field.
+func HoldIDIsNil() predicate.Posting {
+	return predicate.Posting(sql.FieldIsNull(FieldHoldID))
+}
+
+// HoldIDNotNil applies the NotNil predicate on the "hold_id" field.
+func HoldIDNotNil() predicate.Posting {
+	return predicate.Posting(sql.FieldNotNull(FieldHoldID))
+}
+
+// HoldIDEqualFold applies the EqualFold predicate on the "hold_id" field.
+func HoldIDEqualFold(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldEqualFold(FieldHoldID, vc))
+}
+
+// HoldIDContainsFold applies the ContainsFold predicate on the "hold_id" field.
+func HoldIDContainsFold(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldContainsFold(FieldHoldID, vc))
 }
 
 // HasJournal applies the HasEdge predicate on the "journal" edge.

@@ -60,6 +60,7 @@ func (Posting) Fields() []ent.Field {
 		field.Enum("kind").Values(
 			"PURCHASE", "REQUEST_APPROVED", "ALLOCATION", "SERVICE_PURCHASE",
 			"INVOICE_PAYMENT", "AUTO_TOPUP", "REFUND", "ADJUSTMENT", "SETTLEMENT",
+			"USAGE", "REVERSAL",
 		).Immutable(),
 		field.String("reference").Default("").MaxLen(500).Immutable(),
 		field.String("currency").MinLen(3).MaxLen(3).Immutable(),
@@ -67,6 +68,13 @@ func (Posting) Fields() []ent.Field {
 		field.Int64("amount").Immutable(),
 		field.Int64("running_balance").Optional().Nillable().Immutable(),
 		field.Int64("seq").Optional().Nillable().Immutable(),
+		// What a USAGE or SERVICE_PURCHASE bought (on the account's leg):
+		// the service, the rate's variant, the units, and the hold a
+		// capture was charged to.
+		field.String("service_id").GoType(gid.ID("")).Optional().Nillable().Immutable(),
+		field.String("variant").Optional().Nillable().MaxLen(32).Immutable(),
+		field.Int("quantity").Optional().Nillable().Immutable(),
+		field.String("hold_id").GoType(gid.ID("")).Optional().Nillable().Immutable(),
 	}
 }
 

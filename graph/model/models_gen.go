@@ -208,6 +208,16 @@ type PayInvoiceWithCreditPayload struct {
 type Query struct {
 }
 
+type RecordUsageInput struct {
+	Events []*UsageEventInput `json:"events"`
+}
+
+type RecordUsagePayload struct {
+	Results  []*UsageResult `json:"results"`
+	Recorded int            `json:"recorded"`
+	Refused  int            `json:"refused"`
+}
+
 type RemoveCardInput struct {
 	CardID gid.ID `json:"cardId"`
 }
@@ -274,6 +284,28 @@ type UpdateAgencySettingsInput struct {
 	AgencyID              *gid.ID `json:"agencyId,omitempty"`
 	CreditPaymentsEnabled *bool   `json:"creditPaymentsEnabled,omitempty"`
 	DefaultCurrency       *string `json:"defaultCurrency,omitempty"`
+}
+
+type UsageError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+type UsageEventInput struct {
+	AccountID      gid.ID  `json:"accountId"`
+	ServiceID      gid.ID  `json:"serviceId"`
+	Variant        *string `json:"variant,omitempty"`
+	Quantity       *int    `json:"quantity,omitempty"`
+	Reference      *string `json:"reference,omitempty"`
+	IdempotencyKey string  `json:"idempotencyKey"`
+	HoldID         *gid.ID `json:"holdId,omitempty"`
+}
+
+type UsageResult struct {
+	IdempotencyKey string       `json:"idempotencyKey"`
+	Transaction    *ent.Posting `json:"transaction,omitempty"`
+	Replayed       bool         `json:"replayed"`
+	Error          *UsageError  `json:"error,omitempty"`
 }
 
 type Viewer struct {

@@ -1,0 +1,282 @@
+package credits
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"creditgate/auth"
+	"creditgate/ent"
+	"creditgate/ent/account"
+	"creditgate/ent/posting"
+	"creditgate/ent/service"
+	"creditgate/gid"
+	"creditgate/ledger"
+	"creditgate/money"
+)
+
+// Metered usage: the platform's own services (an SMS sender, an OTP
+// service, a campaign engine) charge accounts per unit, in calls of 1 to
+// MaxUsageEvents events. Each event is independent and all-or-nothing: it
+// is one USAGE transaction (rate × quantity, the rate picked by variant) or
+// its own error, never part of another's. Every event names an idempotency
+// key, scoped to the agency of the account it charges, so a retry through
+// another of the agency's keys (or by its admin) is the same event.
+//
+// The events of a call are queued on their accounts' debit lanes all at
+// once (ledger.RunAll), so a call shares transactions with itself and with
+// concurrent calls instead of paying a COMMIT per event; one account's
+// events run in input order. Usage ignores the credit-payments switch (it
+// withdraws an offer from the portal; it never makes usage free) and
+// honours creditEligible; auto top-up and alerts follow from the ledger's
+// Moved hook as for any debit.
+
+// MaxUsageEvents bounds a recordUsage call.
+const MaxUsageEvents = 1000
+
+// UsageEvent is one event of recordUsage.
+type UsageEvent struct {
+	AccountID      gid.ID
+	ServiceID      gid.ID
+	Variant        *string
+	Quantity       *int // nil: 1
+	Reference      *string
+	IdempotencyKey string
+	HoldID         *gid.ID
+}
+
+// UsageResult is one event's outcome, in the order of the events.
+type UsageResult struct {
+	IdempotencyKey string
+	Transaction    *ent.Posting // the USAGE transaction (the first one, on a replay)
+	Replayed       bool
+	Err            *Error // set when the event was refused; nothing moved for it
+}
+
+// usageInput fingerprints an event under its key.
+type usageInput struct {
+	Account  gid.ID `json:"a"`
+	Service  gid.ID `json:"s"`
+	Variant  string `json:"v,omitempty"`
+	Quantity int    `json:"q"`
+	Ref      string `json:"r,omitempty"`
+	Hold     gid.ID `json:"h,omitempty"`
+}
+
+// RecordUsage charges the events; a refused event answers its own error
+// while the others go on. The call itself fails only for the caller
+// (role, scope) or its shape (no events, too many).
+func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]UsageResult, error) {
+	if _, err := requireRole(ctx, auth.RoleService, auth.RoleAgencyAdmin, auth.RoleSystemAdmin); err != nil {
+		return nil, err
+	}
+	if err := requireScope(ctx, ScopeUsageWrite); err != nil {
+		return nil, err
+	}
+	if n := len(events); n < 1 || n > MaxUsageEvents {
+		return nil, badInput("events: give 1 to %d events, not %d", MaxUsageEvents, n)
+	}
+	accs, svcs, err := s.usageTargets(ctx, events)
+	if err != nil {
+		return nil, nothingDone(err)
+	}
+	results := make([]UsageResult, len(events))
+	ms := make([]ledger.Mutation[*ent.Posting], 0, len(events))
+	at := make([]int, 0, len(events)) // ms[j] is events[at[j]]
+	replayed := make([]bool, len(events))
+	for i, ev := range events {
+		results[i].IdempotencyKey = ev.IdempotencyKey
+		m, err := s.usageMutation(ev, accs[ev.AccountID], svcs[ev.ServiceID], &replayed[i])
+		if err != nil {
+			results[i].Err = asError(err)
+			continue
+		}
+		ms = append(ms, m)
+		at = append(at, i)
+	}
+	answers, errs := ledger.RunAll(ctx, s.ledger, ms)
+	for j, i := range at {
+		if errs[j] != nil {
+			results[i].Err = s.usageError(ctx, errs[j])
+			continue
+		}
+		results[i].Transaction, results[i].Replayed = answers[j], replayed[i]
+	}
+	return results, nil
+}
+
+// usageTargets loads the accounts and services the events name, each once,
+// in the viewer's scope: one out of it is missing here, so NOT_FOUND.
+func (s *Service) usageTargets(ctx context.Context, events []UsageEvent) (map[gid.ID]*ent.Account, map[gid.ID]*ent.Service, error) {
+	accIDs, svcIDs := map[gid.ID]bool{}, map[gid.ID]bool{}
+	for _, ev := range events {
+		accIDs[ev.AccountID], svcIDs[ev.ServiceID] = true, true
+	}
+	accList, err := s.db.Account.Query().Where(account.IDIn(keys(accIDs)...)).WithAgency().All(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("loading accounts: %w", err)
+	}
+	svcList, err := s.db.Service.Query().Where(service.IDIn(keys(svcIDs)...)).All(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("loading services: %w", err)
+	}
+	if err := s.LoadRates(ctx, svcList...); err != nil {
+		return nil, nil, err
+	}
+	accs, svcs := make(map[gid.ID]*ent.Account, len(accList)), make(map[gid.ID]*ent.Service, len(svcList))
+	for _, a := range accList {
+		accs[a.ID] = a
+	}
+	for _, v := range svcList {
+		svcs[v.ID] = v
+	}
+	return accs, svcs, nil
+}
+
+func keys(m map[gid.ID]bool) []gid.ID {
+	out := make([]gid.ID, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// usageMutation checks one event and describes its USAGE transaction on
+// the one path; nil acc or svc: not in the viewer's scope.
+func (s *Service) usageMutation(ev UsageEvent, acc *ent.Account, svc *ent.Service, replayed *bool) (ledger.Mutation[*ent.Posting], error) {
+	var m ledger.Mutation[*ent.Posting]
+	key := strings.TrimSpace(ev.IdempotencyKey)
+	if key == "" {
+		return m, badInput("idempotencyKey is required for every event")
+	}
+	if acc == nil {
+		return m, notFound("account")
+	}
+	if svc == nil || svc.AgencyID != acc.AgencyID {
+		return m, notFound("service")
+	}
+	if ev.HoldID != nil {
+		return m, badInput("holdId: charging usage to a hold is done with captureHold")
+	}
+	if !svc.CreditEligible {
+		return m, unavailable(CodeNotEligible)
+	}
+	qty := 1
+	if ev.Quantity != nil {
+		qty = *ev.Quantity
+	}
+	if qty < 1 {
+		return m, badInput("quantity must be at least 1")
+	}
+	variant := ""
+	if ev.Variant != nil {
+		variant = NormalizeVariant(*ev.Variant)
+	}
+	if !hasVariant(svc, variant) {
+		variant = "" // an unknown variant is charged at the default rate
+	}
+	price, ok := RateIn(svc, variant)
+	if !ok {
+		return m, fmt.Errorf("rates of service %s not loaded", svc.ID)
+	}
+	amount, err := money.MulQuantity(price, int64(qty))
+	if err != nil {
+		return m, badInput("quantity: %v", err)
+	}
+	ref := svc.Name
+	if variant != "" {
+		ref += " " + variant
+	}
+	ref = fmt.Sprintf("%s x%d", ref, qty)
+	if ev.Reference != nil {
+		if r := strings.TrimSpace(*ev.Reference); r != "" {
+			if len([]rune(r)) > 500 {
+				return m, badInput("reference is longer than 500 characters")
+			}
+			ref = r
+		}
+	}
+	return ledger.Mutation[*ent.Posting]{
+		Op: "recordUsage", Key: &key, Scope: "usage|" + string(acc.AgencyID), Debit: acc.ID,
+		Input: usageInput{Account: acc.ID, Service: svc.ID, Variant: variant, Quantity: qty, Ref: ref},
+		Work: func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *ent.Posting, error) {
+			ps, err := s.post(ctx, tx, ledger.Entry{
+				Kind: posting.KindUSAGE, Reference: ref, Currency: svc.Currency, AgencyID: acc.AgencyID,
+				Legs: []ledger.Leg{
+					{Account: acc, Amount: -amount},
+					{Book: ledger.Revenue, Amount: amount},
+				},
+				Detail: &ledger.Detail{ServiceID: svc.ID, Variant: variant, Quantity: qty},
+			})
+			if err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			return ledger.Outcome{Transaction: ps[0].ID}, ps[0], nil
+		},
+		Replay: func(ctx context.Context, o ledger.Outcome) (*ent.Posting, error) {
+			*replayed = true
+			p, err := s.db.Posting.Query().Where(posting.ID(o.Transaction)).
+				WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).Only(System(ctx))
+			if err != nil {
+				return nil, fmt.Errorf("loading usage transaction: %w", err)
+			}
+			return p, nil
+		},
+	}, nil
+}
+
+// hasVariant: the service's rate card names variant ("" always).
+func hasVariant(svc *ent.Service, variant string) bool {
+	if variant == "" {
+		return true
+	}
+	for _, r := range svc.Edges.Rates {
+		if r.Variant == variant {
+			return true
+		}
+	}
+	return false
+}
+
+// usageError is an event's refusal in the contract's terms; anything
+// unexpected is logged and answered INTERNAL without its details.
+func (s *Service) usageError(ctx context.Context, err error) *Error {
+	e := asError(err)
+	if e.Code == CodeInternal {
+		s.log.ErrorContext(ctx, "recordUsage: event failed", "error", err)
+	}
+	return e
+}
+
+// asError is err as the contract's coded error.
+func asError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	switch code := CodeOf(err); code {
+	case CodeBadInput: // the money package's messages are the client's
+		return &Error{Code: code, Message: err.Error()}
+	case CodeUnavailable:
+		return &Error{Code: code, Message: "the database cannot be reached; nothing was done for this event: retry it"}
+	default:
+		return &Error{Code: code, Message: "internal error"}
+	}
+}
+
+// ServiceOf is what a USAGE or SERVICE_PURCHASE transaction bought (nil for
+// other kinds), read in the viewer's scope.
+func (s *Service) ServiceOf(ctx context.Context, p *ent.Posting) (*ent.Service, error) {
+	if p.ServiceID == nil {
+		return nil, nil
+	}
+	svc, err := s.db.Service.Get(ctx, *p.ServiceID)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading service of transaction %s: %w", p.ID, err)
+	}
+	return svc, nil
+}
