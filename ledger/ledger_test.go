@@ -79,7 +79,9 @@ func (b *book) spend(ctx context.Context, key *string, amount int64, debit bool)
 			}
 			return ledger.Outcome{Transaction: ps[0].ID}, string(ps[0].ID), nil
 		},
-		Replay: func(_ context.Context, o ledger.Outcome) (string, error) { return "replay " + string(o.Transaction), nil },
+		Replay: func(_ context.Context, o ledger.Outcome) (string, error) {
+			return "replay " + string(o.Transaction), nil
+		},
 	}
 	if debit {
 		m.Debit = b.acc.ID

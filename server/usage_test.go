@@ -136,7 +136,11 @@ func TestRecordUsage(t *testing.T) {
 		}
 		// The history shows the caller's reference.
 		var h struct {
-			History struct{ Edges []struct{ Node struct{ Reference, Kind string } } }
+			History struct {
+				Edges []struct {
+					Node struct{ Reference, Kind string }
+				}
+			}
 		}
 		a.gql(a.owner(), `{ history(first: 3) { edges { node { reference kind } } } }`, nil).decode(t, &h)
 		if n := h.History.Edges[2].Node; n.Reference != "campaign 42" || n.Kind != "USAGE" {
