@@ -70,9 +70,9 @@ web:
 	cd web && npm ci --no-audit --no-fund && npm run build
 
 ## screenshots: run the browser tests (headless Chromium) and copy the
-## portal's and the dashboard's screenshots to docs/
+## portal's (with its payment settings) and the dashboard's screenshots to docs/
 screenshots:
-	UPDATE_SCREENSHOTS=1 ./scripts/with-postgres.sh $(GO) test ./server -run '^TestBrowser$$' -count=1 -v
+	UPDATE_SCREENSHOTS=1 ./scripts/with-postgres.sh $(GO) test ./server -run '^TestBrowser(Settings)?$$' -count=1 -v
 
 clean:
 	rm -rf bin data

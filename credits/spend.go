@@ -190,7 +190,7 @@ func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, ac
 		}{svc.ID, acc.ID, quantity},
 		Work: func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *ServicePurchase, error) {
 			ps, err := s.post(ctx, tx, ledger.Entry{
-				Kind: posting.KindSERVICE_PURCHASE, Reference: fmt.Sprintf("%s x%d (%s)", svc.Name, quantity, svc.ID),
+				Kind: posting.KindSERVICE_PURCHASE, Reference: fmt.Sprintf("%s x%d", svc.Name, quantity), // the service is in Detail
 				Currency: svc.Currency, AgencyID: svc.AgencyID,
 				Legs: []ledger.Leg{
 					{Account: acc, Amount: -total},

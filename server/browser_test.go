@@ -438,6 +438,8 @@ func browserScenario(t *testing.T, browser context.Context, kind string) {
 	// 3. The admin approves it: the client's widget follows, live (the
 	// client did nothing).
 	admin.click(`#pending-table tr[data-reference="BT-E2E-1"] button.approve`)
+	admin.wait("the approval's confirmation", `!!document.querySelector('dialog[open]') && document.querySelector('dialog[open]').innerText.includes('200.00 USD')`)
+	admin.click(`dialog[open] button[type=submit]`)
 	admin.wait("the request leaving the pending list", `!document.querySelector('#pending-table tr[data-reference="BT-E2E-1"]')`)
 	client.wait("the balance 759.00 after the approval", balanceIs("759.00")+` && window.__noReload === true`)
 	client.wait("the request accepted", rowText(`#requests-table tbody tr[data-status="ACCEPTED"]`)+`.includes('BT-E2E-1')`)

@@ -272,7 +272,7 @@ func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Ve
 		mux.Handle("/graphiql/assets/", ui)
 	}
 	if cfg.WebUI {
-		pages := web.Handler(web.Options{DemoUsers: cfg.DemoUsers, EmbedOrigins: cfg.WebEmbedOrigins})
+		pages := web.Handler(web.Options{DemoUsers: cfg.DemoUsers, EmbedOrigins: cfg.WebEmbedOrigins, StripePublishableKey: cfg.Payments.StripePublishableKey})
 		for _, p := range web.Routes {
 			mux.Handle(p, pages)
 		}

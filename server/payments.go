@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"creditgate/credits"
 	"creditgate/payhook"
@@ -18,6 +19,8 @@ type PaymentsConfig struct {
 	StripeSecretKey     string // STRIPE_SECRET_KEY: CARD goes to Stripe, which keeps saved cards
 	StripeWebhookSecret string // STRIPE_WEBHOOK_SECRET (whsec_…)
 	StripeAPIURL        string // STRIPE_API_URL: stripe-mock in tests; default Stripe's API
+	// STRIPE_PUBLISHABLE_KEY (pk_…): the portal adds cards with Stripe.js.
+	StripePublishableKey string
 
 	PayPalClientID     string // PAYPAL_CLIENT_ID + PAYPAL_CLIENT_SECRET: PAYPAL goes to PayPal
 	PayPalClientSecret string
@@ -30,15 +33,16 @@ type PaymentsConfig struct {
 // loadPayments reads the provider settings and reports every problem.
 func loadPayments(getenv func(string) string, production bool) (PaymentsConfig, []string) {
 	p := PaymentsConfig{
-		StripeSecretKey:     getenv("STRIPE_SECRET_KEY"),
-		StripeWebhookSecret: getenv("STRIPE_WEBHOOK_SECRET"),
-		StripeAPIURL:        getenv("STRIPE_API_URL"),
-		PayPalClientID:      getenv("PAYPAL_CLIENT_ID"),
-		PayPalClientSecret:  getenv("PAYPAL_CLIENT_SECRET"),
-		PayPalWebhookID:     getenv("PAYPAL_WEBHOOK_ID"),
-		PayPalAPIURL:        or(getenv("PAYPAL_API_URL"), paypal.SandboxURL),
-		PayPalReturnURL:     getenv("PAYPAL_RETURN_URL"),
-		PayPalCancelURL:     getenv("PAYPAL_CANCEL_URL"),
+		StripeSecretKey:      getenv("STRIPE_SECRET_KEY"),
+		StripeWebhookSecret:  getenv("STRIPE_WEBHOOK_SECRET"),
+		StripeAPIURL:         getenv("STRIPE_API_URL"),
+		StripePublishableKey: getenv("STRIPE_PUBLISHABLE_KEY"),
+		PayPalClientID:       getenv("PAYPAL_CLIENT_ID"),
+		PayPalClientSecret:   getenv("PAYPAL_CLIENT_SECRET"),
+		PayPalWebhookID:      getenv("PAYPAL_WEBHOOK_ID"),
+		PayPalAPIURL:         or(getenv("PAYPAL_API_URL"), paypal.SandboxURL),
+		PayPalReturnURL:      getenv("PAYPAL_RETURN_URL"),
+		PayPalCancelURL:      getenv("PAYPAL_CANCEL_URL"),
 	}
 	var problems []string
 	switch {
@@ -46,6 +50,12 @@ func loadPayments(getenv func(string) string, production bool) (PaymentsConfig, 
 		problems = append(problems, "STRIPE_WEBHOOK_SECRET or STRIPE_API_URL is set without STRIPE_SECRET_KEY")
 	case p.StripeSecretKey != "" && p.StripeWebhookSecret == "" && production:
 		problems = append(problems, "STRIPE_WEBHOOK_SECRET is required with STRIPE_SECRET_KEY in production: without it no card payment would ever be credited")
+	}
+	switch pk := p.StripePublishableKey; {
+	case pk != "" && p.StripeSecretKey == "":
+		problems = append(problems, "STRIPE_PUBLISHABLE_KEY is set without STRIPE_SECRET_KEY")
+	case pk != "" && !strings.HasPrefix(pk, "pk_test_") && !strings.HasPrefix(pk, "pk_live_"):
+		problems = append(problems, "STRIPE_PUBLISHABLE_KEY: want a publishable key, pk_test_… or pk_live_…")
 	}
 	switch {
 	case (p.PayPalClientID == "") != (p.PayPalClientSecret == ""):

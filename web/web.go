@@ -66,6 +66,11 @@ type Options struct {
 	// postMessage. Empty: the pages cannot be framed, and take a token only
 	// from the URL fragment or the demo picker.
 	EmbedOrigins []string
+	// StripePublishableKey (pk_…), when set, makes the portal add cards
+	// with Stripe.js (the card number is typed into Stripe's frame and
+	// confirmed against a SetupIntent); the pages' policy then allows
+	// js.stripe.com. Empty: the sandbox's test cards are offered.
+	StripePublishableKey string
 }
 
 //go:embed assets
@@ -110,6 +115,7 @@ type page struct {
 	GraphQL      string
 	Demo         bool
 	EmbedOrigins string // space-separated
+	StripeKey    string // publishable key, or ""
 }
 
 type handler struct {
@@ -117,6 +123,7 @@ type handler struct {
 	demoUsers []byte            // nil: no demo endpoint
 	files     http.Handler
 	frame     string // CSP frame-ancestors value
+	stripe    bool   // Stripe.js is loaded by the portal
 }
 
 // Handler returns the handler for Routes.
@@ -138,6 +145,10 @@ func Handler(opt Options) http.Handler {
 		{Name: "dashboard", Title: "Credits – agency dashboard"},
 	} {
 		p.GraphQL, p.Demo, p.EmbedOrigins = opt.GraphQLPath, opt.DemoUsers != nil, strings.Join(opt.EmbedOrigins, " ")
+		if stripeKeyRE.MatchString(opt.StripePublishableKey) {
+			p.StripeKey = opt.StripePublishableKey
+			h.stripe = true
+		}
 		var buf bytes.Buffer
 		if err := pageTemplate.ExecuteTemplate(&buf, "page.html.tmpl", p); err != nil {
 			panic("web: rendering " + p.Name + ": " + err.Error())
@@ -205,6 +216,15 @@ func (h *handler) servePage(w http.ResponseWriter, r *http.Request, body []byte)
 			hd.Set("Content-Security-Policy", "frame-ancestors "+h.frame)
 		}
 	}
+	if h.stripe {
+		// Stripe.js: its script, its frames (card field, 3-D Secure) and
+		// its API.
+		if csp := hd.Get("Content-Security-Policy"); csp != "" {
+			csp = strings.Replace(csp, "script-src 'self'", "script-src 'self' https://js.stripe.com", 1)
+			csp = strings.Replace(csp, "connect-src 'self'", "connect-src 'self' https://api.stripe.com", 1)
+			hd.Set("Content-Security-Policy", csp+"; frame-src https://js.stripe.com https://hooks.stripe.com")
+		}
+	}
 	if r.Method == http.MethodHead {
 		return
 	}
@@ -214,6 +234,9 @@ func (h *handler) servePage(w http.ResponseWriter, r *http.Request, body []byte)
 // originRE is an exact origin: scheme, host, optional port, nothing else
 // (these go into a CSP header and are compared with MessageEvent.origin).
 var originRE = regexp.MustCompile(`^https?://([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$`)
+
+// stripeKeyRE is a Stripe publishable key (it goes into a data attribute).
+var stripeKeyRE = regexp.MustCompile(`^pk_(test|live)_[A-Za-z0-9]+$`)
 
 // validOrigins keeps the exact origins of origins; the configuration has
 // refused anything else already, this is a second line.

@@ -261,8 +261,14 @@ async function review(button, mutation, input, done) {
   }
 }
 
-function approve(r, button) {
-  return review(button, Q.approve, { requestId: r.id }, (done) => {
+async function approve(r, button) {
+  const ok = await confirmDialog({
+    title: `Approve ${money(r.amount, r.currency)} for ${r.account.name}?`,
+    text: `${money(r.amount, r.currency)} is credited to ${r.account.name} at once (${label(methodLabels, r.method)}${r.reference ? `, ${r.reference}` : ''}).`,
+    confirm: 'Approve request',
+  });
+  if (!ok) return;
+  await review(button, Q.approve, { requestId: r.id }, (done) => {
     toast(`Approved: ${money(done.amount, done.currency)} credited to ${done.account.name}.`);
   });
 }

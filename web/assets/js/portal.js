@@ -7,6 +7,8 @@ import {
   $, el, replace, rerender, money, timeEl, kindLabels, methodLabels, statusLabels, label, badge,
   showError, alertError, toast, busy, confirmDialog, KeyRing, newKey,
 } from './ui.js';
+import { startSettings, refreshSettings } from './settings.js';
+import { plainReference } from './references.js';
 
 const PAGE_SIZE = 10;
 
@@ -121,6 +123,9 @@ async function start(a) {
   setCanBuy(viewer.account.canBuyCredits);
 
   await loadBalances();
+  const stopSettings = (await guard(startSettings(api, viewer, {
+    onBalance: (b) => { if (setBalance(b)) afterBalanceChange(); },
+  }))) || (() => {});
   await Promise.all([
     guard(loadPackages()),
     guard(loadHistory()),
@@ -130,6 +135,7 @@ async function start(a) {
   ]);
   const stopRequests = api.subscribe(Q.onRequest, {}, { next: (d) => onRequestEvent(d.creditRequestUpdated), error: alertError });
   return () => {
+    stopSettings();
     stopRequests();
     for (const unsub of state.watched.values()) unsub();
     state.watched.clear();
@@ -149,6 +155,7 @@ async function refresh() {
     guard(loadRequests(true)),
     guard(loadInvoices(true)),
     guard(loadServices()),
+    guard(refreshSettings()),
   ]);
 }
 
@@ -158,6 +165,7 @@ const afterBalanceChange = debounce(() => {
   guard(loadHistory());
   guard(loadInvoices(true));
   guard(loadServices());
+  guard(refreshSettings());
 }, 150);
 
 // ------------------------------------------------------------ balances
@@ -250,7 +258,7 @@ async function loadHistory() {
     el('td', { 'data-label': 'Date', class: 'nowrap' }, timeEl(t.createdAt)),
     el('td', { 'data-label': 'In/Out' }, badge(t.type === 'IN' ? 'In' : 'Out', t.type === 'IN' ? 'in' : 'out')),
     el('td', { 'data-label': 'Kind' }, label(kindLabels, t.kind)),
-    el('td', { 'data-label': 'Reference' }, t.reference || '—'),
+    el('td', { 'data-label': 'Reference' }, plainReference(t.kind, t.reference) || '—'),
     el('td', { 'data-label': 'Amount', class: `num ${t.type === 'IN' ? 'amount-in' : 'amount-out'}` },
       `${t.type === 'IN' ? '+' : '−'}${money(t.amount, t.currency)}`),
     el('td', { 'data-label': 'Running balance', class: 'num' }, money(t.runningBalance, t.currency)),
