@@ -51,6 +51,17 @@ UPDATE bench_wallets SET balance = balance - 1 WHERE id = :acct AND balance >= 1
 INSERT INTO bench_ledger (account_id, amount, running_balance, created_at) VALUES (:acct, -1, :bal, now());
 END;
 `,
+	// A batch of metered usage, set-based: 100 consecutive wallets locked
+	// in id order (concurrent batches overlap), debited and their postings
+	// written by one statement, one transaction.
+	"usage-batch": `
+\set acct random(1, greatest(1, %[3]d - 100))
+BEGIN;
+WITH l AS (SELECT id FROM bench_wallets WHERE id BETWEEN :acct AND :acct + 99 ORDER BY id FOR UPDATE),
+d AS (UPDATE bench_wallets w SET balance = w.balance - 1 FROM l WHERE w.id = l.id AND w.balance >= 1 RETURNING w.id, w.balance)
+INSERT INTO bench_ledger (account_id, amount, running_balance, created_at) SELECT id, -1, balance, now() FROM d;
+END;
+`,
 	// One wallet's balance.
 	"balance": `
 \set acct %[1]s
@@ -87,7 +98,7 @@ func (e *env) pgbench(ctx context.Context, sc scenario, clients int, d time.Dura
 		acct = "1"
 	}
 	script := filepath.Join(e.tmp, sc.ceiling+".sql")
-	if err := os.WriteFile(script, []byte(fmt.Sprintf(ceilingScripts[sc.ceiling], acct, len(e.spread)*4)), 0o644); err != nil {
+	if err := os.WriteFile(script, []byte(fmt.Sprintf(ceilingScripts[sc.ceiling], acct, len(e.spread)*4, len(e.spread))), 0o644); err != nil {
 		return r, err
 	}
 	logs := filepath.Join(e.tmp, "pgbench_log")

@@ -31,13 +31,22 @@ var scenarios = map[string]scenario{
 	"buy-service-hot":    {op: "service", hot: true, ceiling: "service"},
 	"read-balance":       {op: "balance", read: true, ceiling: "balance"},
 	"read-history":       {op: "history", read: true, hot: true, ceiling: "history"},
+	// Metered usage by a service: one event a call, or a call of
+	// usageBatch events over consecutive accounts (its ceiling debits
+	// the same number of wallets with set-based SQL in one transaction).
+	"usage-single": {op: "usage", ceiling: "service"},
+	"usage-batch":  {op: "usage-batch", ceiling: "usage-batch"},
 }
+
+// usageBatch is how many events a usage-batch call carries.
+const usageBatch = 100
 
 const (
 	payMutation     = `mutation($i: ID!) { payInvoiceWithCredit(input: {invoiceId: $i}) { transaction { id runningBalance } } }`
 	serviceMutation = `mutation($s: ID!) { buyServiceWithCredit(input: {serviceId: $s}) { transaction { id runningBalance } } }`
 	balanceQuery    = `{ balance { available } }`
 	historyQuery    = `{ history(first: 50) { edges { node { id type amount runningBalance createdAt } } } }`
+	usageMutation   = `mutation($ev: [UsageEventInput!]!) { recordUsage(input: {events: $ev}) { recorded refused results { error { code } } } }`
 )
 
 // runResult is one timed run against the gateway.
@@ -114,7 +123,7 @@ func (e *env) loadGateway(ctx context.Context, sc scenario, clients int, d time.
 	}, nil
 }
 
-var spreadNext, hotNext, accountNext atomic.Int64
+var spreadNext, hotNext, accountNext, usageKey atomic.Int64
 
 // request picks the next request of the scenario: a fresh invoice for
 // payments (round-robin over accounts when spread), the next account for
@@ -141,6 +150,20 @@ func (e *env) request(sc scenario) (string, string, map[string]any, error) {
 			cl = e.spread[int(accountNext.Add(1))%len(e.spread)]
 		}
 		token, query, vars = cl.token, serviceMutation, map[string]any{"s": e.service}
+	case "usage", "usage-batch":
+		n := 1
+		if sc.op == "usage-batch" {
+			n = usageBatch
+		}
+		first := int(accountNext.Add(int64(n))) - n
+		events := make([]map[string]any, n)
+		for i := range events {
+			events[i] = map[string]any{
+				"accountId": e.spread[(first+i)%len(e.spread)].account, "serviceId": e.service,
+				"idempotencyKey": fmt.Sprintf("bench-%d", usageKey.Add(1)),
+			}
+		}
+		token, query, vars = e.serviceToken, usageMutation, map[string]any{"ev": events}
 	case "balance":
 		token, query = e.spread[int(accountNext.Add(1))%len(e.spread)].token, balanceQuery
 	case "history":

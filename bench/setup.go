@@ -46,6 +46,9 @@ type env struct {
 	spread     []*client // one per funded account
 	hot        *client
 	service    gid.ID
+	// serviceToken is a service's JWT (role service) of the bench agency:
+	// what records usage.
+	serviceToken string
 	spreadInvs []invoiceRef // round-robin over accounts
 	hotInvs    []invoiceRef
 }
@@ -194,6 +197,9 @@ func (e *env) seed(ctx context.Context, c *ent.Client, n, invoices int) error {
 	wg.Wait()
 	if firstErr != nil {
 		return firstErr
+	}
+	if e.serviceToken, err = auth.NewToken(jwtSecret, auth.RoleService, "bench-usage", string(ag.ID), "", 6*time.Hour); err != nil {
+		return err
 	}
 	token := func(acc gid.ID) (string, error) {
 		return auth.NewToken(jwtSecret, auth.RoleClient, "bench-"+string(acc), string(ag.ID), string(acc), 6*time.Hour)

@@ -34,9 +34,9 @@ Commands:
                    create an agency and its credit pool; prints the agency's id
   admin create-account --agency AGENCY_ID --name NAME
                    create a client account of the agency; prints the account's id
-  admin create-api-key
-                   TODO: not available yet (API keys are being built); until
-                   then, mint a token with "creditgate token"
+  admin create-api-key --name NAME [--agency AGENCY_ID] [--scopes USAGE_WRITE,HOLDS_WRITE,BALANCES_READ]
+                   create an API key for a back-end service (of the agency, or
+                   platform-wide without --agency); prints the secret, shown once
   token --role ROLE [--agency AGENCY_ID] [--account ACCOUNT_ID] [--ttl 1h] [--sub SUBJECT]
                    print a development JWT signed with JWT_SECRET (HS256); refused
                    when APP_ENV=production or JWT_JWKS_URL is set. ROLE is one of
@@ -111,7 +111,7 @@ func cliConfig(getenv func(string) string, stderr io.Writer) (Config, bool) {
 
 func cliAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintf(stderr, "creditgate admin: want a subcommand: create-agency, create-account\n\n%s", usage)
+		fmt.Fprintf(stderr, "creditgate admin: want a subcommand: create-agency, create-account, create-api-key\n\n%s", usage)
 		return 2
 	}
 	sub, args := args[0], args[1:]
@@ -160,10 +160,36 @@ func cliAdmin(ctx context.Context, args []string, getenv func(string) string, st
 			return 2
 		}
 	case "create-api-key":
-		fmt.Fprintln(stderr, "creditgate admin create-api-key: not available yet (API keys are being built); mint a token with \"creditgate token\" meanwhile")
-		return 2
+		agency := fs.String("agency", "", "the agency's id (agy_…); omitted: a platform-wide key")
+		name := fs.String("name", "", "what the key is for (required)")
+		scopes := fs.String("scopes", "USAGE_WRITE,HOLDS_WRITE,BALANCES_READ", "comma-separated scopes")
+		run = func(ctx context.Context, svc *credits.Service) (gid.ID, string, error) {
+			in := credits.NewAPIKey{Name: *name}
+			if *agency != "" {
+				id := gid.ID(*agency)
+				in.AgencyID = &id
+			}
+			for _, sc := range strings.Split(*scopes, ",") {
+				if sc = strings.TrimSpace(sc); sc != "" {
+					in.Scopes = append(in.Scopes, auth.Scope(strings.ToUpper(sc)))
+				}
+			}
+			key, secret, err := svc.CreateAPIKey(ctx, in)
+			if err != nil {
+				return "", "", err
+			}
+			// stdout gets the secret: it exists nowhere else.
+			return gid.ID(secret), fmt.Sprintf("created API key %s %q (prefix %s); its secret is printed once, below", key.ID, key.Name, key.Prefix), nil
+		}
+		if code, ok := parseFlags(fs, args, stderr); !ok {
+			return code
+		}
+		if strings.TrimSpace(*name) == "" {
+			fmt.Fprintln(stderr, "creditgate admin create-api-key: --name is required")
+			return 2
+		}
 	default:
-		fmt.Fprintf(stderr, "creditgate admin: unknown subcommand %q: use create-agency or create-account\n", sub)
+		fmt.Fprintf(stderr, "creditgate admin: unknown subcommand %q: use create-agency, create-account or create-api-key\n", sub)
 		return 2
 	}
 	cfg, ok := cliConfig(getenv, stderr)

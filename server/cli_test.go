@@ -67,6 +67,20 @@ func TestCLIOperatorPath(t *testing.T) {
 				t.Errorf("create-account for a missing agency: exit %d, %q", code, errOut)
 			}
 
+			// An API key of the agency, for a back-end service: the secret
+			// alone on stdout, shown once.
+			code, out, errOut = cli(t, env, "admin", "create-api-key", "--agency", string(agencyID), "--name", "SMS sender", "--scopes", "balances_read")
+			if code != 0 {
+				t.Fatalf("create-api-key: exit %d\n%s", code, errOut)
+			}
+			apiSecret := strings.TrimSpace(out)
+			if !strings.HasPrefix(apiSecret, "cgk_") || !strings.Contains(errOut, "created API key") || strings.Contains(errOut, apiSecret) {
+				t.Fatalf("create-api-key printed %q / %q", out, errOut)
+			}
+			if code, _, _ := cli(t, env, "admin", "create-api-key", "--name", "x", "--scopes", "NOPE"); code != 1 {
+				t.Errorf("create-api-key with an unknown scope: exit %d, want 1", code)
+			}
+
 			// The gateway over the same database, as serve builds it.
 			cfg, err := loadConfig(func(k string) string { return env[k] })
 			if err != nil {
@@ -99,6 +113,15 @@ func TestCLIOperatorPath(t *testing.T) {
 			}
 			if len(names) != 2 || !strings.Contains(strings.Join(names, ","), "Fabrikam") {
 				t.Errorf("agency's accounts: %q; want its pool and Fabrikam", names)
+			}
+
+			// The key reads the agency's balances through the API.
+			var kb struct {
+				Balance struct{ Available string }
+			}
+			a.gql(apiSecret, `query($a: ID!){ balance(accountId: $a) { available } }`, map[string]any{"a": accountID}).decode(t, &kb)
+			if kb.Balance.Available != "0.00" {
+				t.Errorf("the CLI's API key read balance %q, want 0.00", kb.Balance.Available)
 			}
 
 			token := func(args ...string) string {
