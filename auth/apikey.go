@@ -167,6 +167,11 @@ func (v *Verifier) UseKeys(store KeyStore) {
 	store.OnKeyRevoked(v.ForgetKey)
 }
 
+// KeyEpoch changes whenever a key is revoked (or every cached key is
+// forgotten): a long-lived connection opened with a key checks its key
+// again when it sees the epoch move.
+func (v *Verifier) KeyEpoch() uint64 { return v.keys.epoch.Load() }
+
 // ForgetKey drops the key id from the cache of verified keys ("": every
 // key), so that its next use is looked up again.
 func (v *Verifier) ForgetKey(id string) {

@@ -252,6 +252,11 @@ type wsConn struct {
 	st      *connState      // under mu
 	expires time.Time
 	inited  bool // connection_init received (message handling only)
+	// keyAuth is the Authorization of a socket opened with an API key, and
+	// keyEpoch the verifier's key epoch when it was last checked (only the
+	// sweeper reads and writes it after init).
+	keyAuth  string
+	keyEpoch uint64
 
 	acked    atomic.Bool
 	lastRead atomic.Int64 // unix nanoseconds
@@ -352,6 +357,11 @@ func (c *wsConn) init(raw json.RawMessage) {
 		return
 	}
 	c.expires = v.ExpiresAt
+	if v.Role == auth.RoleService && strings.HasPrefix(v.UserID, "apikey:") {
+		// An API key has no expiry: the socket lives until the key is
+		// revoked, which the sweeper notices (keyStillValid).
+		c.keyAuth, c.keyEpoch = p.Authorization(), c.t.opt.Verifier.KeyEpoch()
+	}
 	c.ctx = context.WithValue(auth.NewContext(c.ctx, v), connKey{}, st)
 	c.acked.Store(true)
 	c.proto.ack(c)
@@ -754,6 +764,19 @@ func (t *wsTransport) visit(c *wsConn, now time.Time) {
 	if !c.expires.IsZero() && now.After(c.expires) {
 		t.pool.run(func() { c.refuse(closeNormal, "token expired") })
 		return
+	}
+	if c.keyAuth != "" {
+		// A key was revoked somewhere (announced on every instance): check
+		// this socket's key again, off the sweeper's goroutine.
+		if e := t.opt.Verifier.KeyEpoch(); e != c.keyEpoch {
+			c.keyEpoch = e
+			t.pool.run(func() {
+				if _, err := t.opt.Verifier.FromHeaderOnce(c.keyAuth); err != nil {
+					c.refuse(closeForbidden, "API key revoked")
+				}
+			})
+			return
+		}
 	}
 	c.proto.keepAlive(c, now)
 }

@@ -437,3 +437,37 @@ func TestApiKeyRevokedOnSecondProcess(t *testing.T) {
 		}
 	}
 }
+
+// A socket opened with an API key lives until the key is revoked: then it
+// closes (4403), on PostgreSQL through the announcement every instance
+// receives, on SQLite in-process.
+func TestApiKeyRevokedClosesItsSockets(t *testing.T) {
+	eachDB(t, func(t *testing.T, a *testAPI) {
+		f := a.fx
+		key, secret, err := a.svc.CreateAPIKey(sys(), credits.NewAPIKey{AgencyID: &f.AgencyA, Name: "socket", Scopes: []auth.Scope{auth.ScopeBalancesRead}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := dialWS(t, a.srv.URL, protoTransportWS, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.subscribe("1", `subscription($a: ID) { balanceUpdated(accountId: $a) { available } }`, map[string]any{"a": f.A1})
+		waitSubscribed(t, a, 1)
+		a.fund(f.A1, "1")
+		if _, err := c.receive("1", 5*time.Second); err != nil {
+			t.Fatalf("the key's subscription got nothing: %v", err)
+		}
+		if _, err := a.svc.RevokeAPIKey(sys(), key.ID); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-c.done:
+			if code := closeStatus(c.err); code != 4403 {
+				t.Errorf("closed with %v, want 4403", c.err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("socket still open 5 s after its key was revoked")
+		}
+	})
+}
