@@ -4,7 +4,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run build docker-binary test vet generate check-generated test-go fuzz audit bench verify clean web screenshots
+.PHONY: run build docker-binary test vet generate check-generated check-client-types client-types test-go fuzz audit bench verify clean web screenshots
 
 ## run: build and start the gateway on SQLite with demo data, printing tokens
 ## and the portal and dashboard URLs
@@ -25,8 +25,9 @@ DOCKER_BINARY ?= bin/creditgate-static
 docker-binary:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)" -o $(DOCKER_BINARY) ./server
 
-## test: vet, generated-code drift, unit and database tests on PostgreSQL and SQLite, a short fuzz
-test: vet check-generated test-go fuzz
+## test: vet, generated-code drift (Go and the TypeScript clients), unit and
+## database tests on PostgreSQL and SQLite, a short fuzz
+test: vet check-generated check-client-types test-go fuzz
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
@@ -37,6 +38,19 @@ generate:
 
 check-generated:
 	./scripts/check-generated.sh
+
+## client-types: extract the portal's and dashboard's GraphQL documents from
+## web/assets/js/*.js into web/graphql/ and generate their typed operations
+## (TypeScript, graphql-codegen) into clients/typescript/src/; needs Node 20+
+## (npm ci from clients/typescript/package-lock.json the first time). Commit
+## the result.
+client-types:
+	./scripts/client-types.sh
+
+## check-client-types: fail when the committed typed clients drift (skipped
+## without Node unless CI is set)
+check-client-types:
+	./scripts/check-client-types.sh
 
 test-go:
 	./scripts/with-postgres.sh $(GO) test -race -count=1 $(PKGS)

@@ -2289,569 +2289,1019 @@ var sources = []*ast.Source{
 	{Name: "../schema.graphql", Input: `# creditgate's GraphQL schema: a compatible superset of the contract in
 # ../shared/spec/core.graphql (semantics in ../shared/spec/README.md).
 
-# Gates an operation to the listed roles; tenant scope is applied in the
-# domain for every read, whatever the role.
-directive @hasRole(roles: [Role!]!) on FIELD_DEFINITION
+# Every type, field, argument, enum value and input field carries a
+# """description""" (server/descriptions_test.go fails otherwise): what it is,
+# its units, defaults, the roles that may use it and the error codes it
+# returns. The permission matrix and the error codes: docs/api.md.
 
-scalar Time     # RFC 3339, UTC
-scalar Decimal  # exact decimal amount as a JSON string, e.g. "12.50"; never a float
+"""
+Gates a field to the listed roles: any other viewer gets ` + "`" + `FORBIDDEN` + "`" + ` (no
+token: ` + "`" + `UNAUTHENTICATED` + "`" + `). Tenant scope is applied in the domain for every
+read and write, whatever the role: an object outside the viewer's agency or
+account is ` + "`" + `NOT_FOUND` + "`" + `.
+"""
+directive @hasRole(
+  "The roles that may use the field; see docs/api.md#who-may-do-what."
+  roles: [Role!]!
+) on FIELD_DEFINITION
 
+"""
+A point in time: an RFC 3339 string in UTC with up to nanosecond precision,
+e.g. ` + "`" + `"2026-12-04T09:30:00.123456Z"` + "`" + `. Input accepts any RFC 3339 offset.
+"""
+scalar Time @specifiedBy(url: "https://datatracker.ietf.org/doc/html/rfc3339")
+
+"""
+An exact decimal amount as a JSON string, e.g. ` + "`" + `"12.50"` + "`" + `; never a JSON number
+or float. Input: a plain decimal (` + "`" + `"12"` + "`" + `, ` + "`" + `"12.5"` + "`" + `, ` + "`" + `"0.0075"` + "`" + `), greater than
+zero where an amount is asked for, no exponent, sign or ` + "`" + `NaN` + "`" + `, else
+` + "`" + `BAD_USER_INPUT` + "`" + `. Credit amounts (balances, service prices and rates,
+allocations, thresholds) are exact to 6 fraction digits in every currency;
+money that moves through a payment provider (a purchase's amount, a
+package's price, an invoice, a monthly cap) has at most its currency's ISO
+4217 fraction digits (USD 2, JPY 0, BHD 3). Output has the currency's
+fraction digits, and more only when the amount has them: ` + "`" + `"12.50"` + "`" + `,
+` + "`" + `"12.4925"` + "`" + `, ` + "`" + `"1200"` + "`" + ` in JPY. See docs/api.md#decimal.
+"""
+scalar Decimal @specifiedBy(url: "https://github.com/creditgate/creditgate/blob/main/docs/api.md#decimal")
+
+"An object that ` + "`" + `Query.node(id:)` + "`" + ` can fetch again by its opaque global ID."
 interface Node {
+  "Opaque global ID, prefixed by the type (` + "`" + `acc_…` + "`" + `, ` + "`" + `req_…` + "`" + `, ` + "`" + `inv_…` + "`" + `); stable, never reused."
   id: ID!
 }
 
+"""
+The viewer's role, from the token's ` + "`" + `role` + "`" + ` claim (an API key is always
+` + "`" + `SERVICE` + "`" + `). Who may do what: docs/api.md#who-may-do-what.
+"""
 enum Role {
-  CLIENT        # a user of one client account
-  CLIENT_OWNER  # the owner of a client account: may also configure top-up and alerts
-  AGENCY_ADMIN  # staff of an agency (partner): reviews requests, allocates credits
-  SYSTEM_ADMIN  # operator of the whole gateway
-  SERVICE       # a back-end service of the platform (API key or service token): records usage and holds
+  "A user of one client account: reads it and spends its credits; may not buy credits."
+  CLIENT
+  "The owner of a client account: a ` + "`" + `CLIENT` + "`" + ` who may also buy credits and manage saved cards, auto top-up and low-balance alerts."
+  CLIENT_OWNER
+  "Staff of an agency (partner): reads every account of its agency, reviews requests, allocates credits from the pool, manages services, packages and API keys."
+  AGENCY_ADMIN
+  "The operator of the whole gateway: every agency and account; must name ` + "`" + `accountId` + "`" + ` where a default would need one."
+  SYSTEM_ADMIN
+  "A back-end service of the platform (an API key, ` + "`" + `Bearer cgk_…` + "`" + `, or a service JWT): records usage and holds, reads balances and services within its scopes; ` + "`" + `FORBIDDEN` + "`" + ` elsewhere."
+  SERVICE
 }
 
+"Who the request's token says the caller is."
 type Viewer {
+  "The token's ` + "`" + `sub` + "`" + ` claim (` + "`" + `apikey:<id>` + "`" + ` for an API key)."
   userId: String!
+  "The token's role."
   role: Role!
+  "The viewer's agency; null for a system admin and a platform-wide API key."
   agency: Agency
+  "The viewer's default account: the client account of a ` + "`" + `CLIENT` + "`" + ` or ` + "`" + `CLIENT_OWNER` + "`" + `, the agency's pool account for an ` + "`" + `AGENCY_ADMIN` + "`" + `; null for a system admin and a ` + "`" + `SERVICE` + "`" + `."
   account: Account
 }
 
+"Where a page of a connection stands (Relay cursor connections); pages go forward with ` + "`" + `first` + "`" + ` and ` + "`" + `after` + "`" + `."
 type PageInfo {
+  "Whether a page follows this one: pass ` + "`" + `endCursor` + "`" + ` as ` + "`" + `after` + "`" + ` to get it."
   hasNextPage: Boolean!
+  "Whether this page was reached with ` + "`" + `after` + "`" + ` (pages go forward only)."
   hasPreviousPage: Boolean!
+  "The cursor of the first edge of this page; null when the page is empty."
   startCursor: String
+  "The cursor of the last edge of this page, for the next page's ` + "`" + `after` + "`" + `; null when the page is empty."
   endCursor: String
 }
 
 # ---------------------------------------------------------------- tenancy
 
+"What an account is for."
 enum AccountKind {
-  CLIENT  # a client / advertiser account
-  AGENCY  # the agency's own pool account, from which it allocates credits
+  "A client (advertiser) account: buys, receives and spends credits."
+  CLIENT
+  "The agency's own pool account, from which it allocates credits to its clients; one per agency."
+  AGENCY
 }
 
+"An agency (partner): owns a pool account and client accounts, services, credit packages and API keys."
 type Agency implements Node {
+  "Opaque global ID (` + "`" + `agy_…` + "`" + `): the ` + "`" + `agency_id` + "`" + ` claim of the agency's tokens."
   id: ID!
+  "Display name."
   name: String!
+  "ISO 4217 code (e.g. ` + "`" + `USD` + "`" + `) used wherever a ` + "`" + `currency` + "`" + ` argument or input field is omitted. Default ` + "`" + `USD` + "`" + `."
   defaultCurrency: String!
+  "Whether the agency's clients may buy credits and spend them on invoices and services; while false those are ` + "`" + `CREDIT_PAYMENTS_DISABLED` + "`" + ` (metered usage, holds and auto top-up go on)."
   creditPaymentsEnabled: Boolean!
+  "The agency's pool account (kind ` + "`" + `AGENCY` + "`" + `). Not for ` + "`" + `SERVICE` + "`" + ` viewers (` + "`" + `FORBIDDEN` + "`" + `)."
   poolAccount: Account! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
-  accounts(first: Int, after: String): AccountConnection! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  "The agency's accounts within the viewer's scope, pool included, oldest first. ` + "`" + `BAD_USER_INPUT` + "`" + ` for ` + "`" + `first` + "`" + ` over 100 or a bad cursor; ` + "`" + `FORBIDDEN` + "`" + ` to ` + "`" + `SERVICE` + "`" + ` viewers."
+  accounts(
+    "Page size, 1 to 100; default 20."
+    first: Int
+    "Return the accounts after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page)."
+    after: String
+  ): AccountConnection! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
 }
 
+"An account of an agency that holds credits: one balance per currency."
 type Account implements Node {
+  "Opaque global ID (` + "`" + `acc_…` + "`" + `): the ` + "`" + `account_id` + "`" + ` claim of a client's tokens, and the ` + "`" + `accountId` + "`" + ` of operations."
   id: ID!
+  "Display name."
   name: String!
+  "A client account or the agency's pool."
   kind: AccountKind!
+  "The agency the account belongs to."
   agency: Agency!
+  "Every balance of the account, one per currency it has ever held (a currency that never moved is absent)."
   balances: [Balance!]!
-  balance(currency: String): Balance!
-  # Client accounts only (empty on a pool); owners, their agency, the operator.
+  "The account's balance in one currency; one that never moved reads ` + "`" + `\"0.00\"` + "`" + `. ` + "`" + `BAD_USER_INPUT` + "`" + ` for a malformed currency."
+  balance(
+    "ISO 4217 code; default: the agency's ` + "`" + `defaultCurrency` + "`" + `."
+    currency: String
+  ): Balance!
+  "The account's saved cards (empty on a pool). Owners, their agency's admins (read only) and system admins; ` + "`" + `FORBIDDEN` + "`" + ` to ` + "`" + `CLIENT` + "`" + ` and ` + "`" + `SERVICE` + "`" + `."
   cards: [Card!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  "The account's auto top-up rules, one per currency (empty on a pool). Owners, their agency's admins (read only) and system admins; ` + "`" + `FORBIDDEN` + "`" + ` to ` + "`" + `CLIENT` + "`" + ` and ` + "`" + `SERVICE` + "`" + `."
   autoTopUps: [AutoTopUp!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  "The account's low-balance alerts, one per currency (empty on a pool). Owners, their agency's admins and system admins; ` + "`" + `FORBIDDEN` + "`" + ` to ` + "`" + `CLIENT` + "`" + ` and ` + "`" + `SERVICE` + "`" + `."
   lowBalanceAlerts: [LowBalanceAlert!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
-  # Whether the viewer may buy credits for this account now, and why not
-  # (CREDIT_PAYMENTS_DISABLED, ROLE_NOT_ALLOWED). The portal shows or hides
-  # "Buy credits" from this, never from its own copy of the rules.
+  """
+  Whether the viewer may buy credits for this account now, and why not
+  (` + "`" + `CREDIT_PAYMENTS_DISABLED` + "`" + `, ` + "`" + `ROLE_NOT_ALLOWED` + "`" + `). The portal shows or hides
+  "Buy credits" from this, never from its own copy of the rules.
+  """
   canBuyCredits: CreditAvailability!
 }
 
+"A page of accounts (Relay cursor connection)."
 type AccountConnection {
+  "The accounts of this page, each with its cursor."
   edges: [AccountEdge!]!
+  "Whether more pages follow, and the cursors to reach them."
   pageInfo: PageInfo!
+  "How many accounts the whole list has, over all pages."
   totalCount: Int!
 }
 
+"One account of a page, with its cursor."
 type AccountEdge {
+  "Opaque position of this account in the list, for ` + "`" + `after` + "`" + `."
   cursor: String!
+  "The account."
   node: Account!
 }
 
 # ---------------------------------------------------------------- balances and history
 
+"The credits an account holds in one currency."
 type Balance {
+  "The account the balance belongs to."
   account: Account!
+  "ISO 4217 code, e.g. ` + "`" + `USD` + "`" + `."
   currency: String!
+  "The credits the account may spend now: a credit amount, exact to 6 fraction digits (` + "`" + `\"12.50\"` + "`" + `, ` + "`" + `\"12.4925\"` + "`" + `); never negative; ` + "`" + `\"0.00\"` + "`" + ` when it never moved."
   available: Decimal!
+  "When the balance last changed (its creation when it never moved)."
   updatedAt: Time!
 }
 
+"The direction of a transaction, from the account's point of view."
 enum TransactionType {
-  IN   # credits added to the account
-  OUT  # credits deducted from the account
+  "Credits added to the account."
+  IN
+  "Credits deducted from the account."
+  OUT
 }
 
+"Why a transaction happened."
 enum TransactionKind {
-  PURCHASE          # credits bought with an instant payment
-  REQUEST_APPROVED  # a credit request accepted by the agency
-  ALLOCATION        # moved from the agency pool to a client account (or back)
-  SERVICE_PURCHASE  # a service bought with credits
-  INVOICE_PAYMENT   # an invoice paid with credits
-  AUTO_TOPUP        # credits bought by an auto top-up rule
-  REFUND            # credits returned
-  ADJUSTMENT        # manual correction by the agency
-  SETTLEMENT        # a post-paid request settled: moves counter-accounts only, never shown in an account's history
-  USAGE             # OUT: metered usage recorded by a service, directly or by capturing a hold
-  REVERSAL          # an earlier transaction undone (IN for a reversed debit, OUT for a reversed credit)
+  "IN: credits bought with an instant payment (card, PayPal)."
+  PURCHASE
+  "IN: a credit request (bank transfer, crypto, post-paid) accepted by the agency."
+  REQUEST_APPROVED
+  "Credits moved from the agency pool to a client account (IN on the client) or back (OUT)."
+  ALLOCATION
+  "OUT: a service bought with credits (` + "`" + `buyServiceWithCredit` + "`" + `)."
+  SERVICE_PURCHASE
+  "OUT: an invoice paid with credits (` + "`" + `payInvoiceWithCredit` + "`" + `)."
+  INVOICE_PAYMENT
+  "IN: credits bought with a saved card by an auto top-up rule."
+  AUTO_TOPUP
+  "OUT: credits removed because their payment was refunded."
+  REFUND
+  "A manual correction by the agency or the operator (IN or OUT)."
+  ADJUSTMENT
+  "A post-paid request settled: moves counter-accounts only, never shown in an account's history."
+  SETTLEMENT
+  "OUT: metered usage recorded by a service (` + "`" + `recordUsage` + "`" + `), directly or by capturing a hold."
+  USAGE
+  "An earlier transaction undone (IN for a reversed debit, OUT for a reversed credit)."
+  REVERSAL
 }
 
+"""
+One movement of one account's balance in one currency, committed with the
+change it records. History is newest first; for one account and currency,
+each ` + "`" + `runningBalance` + "`" + ` is the previous one's plus (IN) or minus (OUT) ` + "`" + `amount` + "`" + `.
+"""
 type CreditTransaction implements Node {
+  "Opaque global ID (` + "`" + `txn_…` + "`" + `); a replayed idempotent mutation answers the same one."
   id: ID!
+  "When it was committed."
   createdAt: Time!
+  "IN or OUT, from the account's point of view."
   type: TransactionType!
+  "Why it happened."
   kind: TransactionKind!
+  "What it is about in plain words: the invoice number, the service and quantity, the caller's reference; ` + "`" + `\"\"` + "`" + ` when there is none."
   reference: String!
-  amount: Decimal!          # always positive; type says the direction
+  "The credits moved: a credit amount, exact to 6 fraction digits, always positive (` + "`" + `type` + "`" + ` says the direction)."
+  amount: Decimal!
+  "ISO 4217 code of ` + "`" + `amount` + "`" + ` and ` + "`" + `runningBalance` + "`" + `."
   currency: String!
-  runningBalance: Decimal!  # the account's balance in this currency right after this transaction
+  "The account's balance in this currency right after this transaction (a credit amount)."
+  runningBalance: Decimal!
+  "The account whose balance moved."
   account: Account!
-  service: Service          # USAGE and SERVICE_PURCHASE: what was bought
-  variant: String           # USAGE: the rate used, e.g. the SMS destination "SG" (null: the default rate)
-  quantity: Int             # USAGE and SERVICE_PURCHASE: units
+  "` + "`" + `USAGE` + "`" + ` and ` + "`" + `SERVICE_PURCHASE` + "`" + `: the service bought; null otherwise."
+  service: Service
+  "` + "`" + `USAGE` + "`" + `: the rate used, e.g. the SMS destination ` + "`" + `\"SG\"` + "`" + `; null for the default rate and other kinds."
+  variant: String
+  "` + "`" + `USAGE` + "`" + ` and ` + "`" + `SERVICE_PURCHASE` + "`" + `: the units bought; null otherwise."
+  quantity: Int
 }
 
+"A page of transactions, newest first (Relay cursor connection)."
 type CreditTransactionConnection {
+  "The transactions of this page, each with its cursor."
   edges: [CreditTransactionEdge!]!
+  "Whether more pages follow, and the cursors to reach them."
   pageInfo: PageInfo!
+  "How many transactions match the query, over all pages."
   totalCount: Int!
 }
 
+"One transaction of a page, with its cursor."
 type CreditTransactionEdge {
+  "Opaque position of this transaction in the list, for ` + "`" + `after` + "`" + `."
   cursor: String!
+  "The transaction."
   node: CreditTransaction!
 }
 
 # ---------------------------------------------------------------- buying credits
 
+"How credits are paid for."
 enum PaymentMethod {
-  CARD           # instant: credits added once the card payment succeeds
-  PAYPAL         # instant: credits added once the PayPal payment succeeds
-  BANK_TRANSFER  # manual: creates a credit request for the agency to review
-  CRYPTO         # manual: creates a credit request for the agency to review
-  POSTPAID       # manual: credit request on a post-paid arrangement; stays unpaid after approval until settled
+  "Instant: through the card provider (Stripe, or the sandbox); credits added once the payment succeeds. With ` + "`" + `cardId` + "`" + `, a saved card is charged at once."
+  CARD
+  "Instant: through PayPal; credits added once the payer approves and the capture succeeds."
+  PAYPAL
+  "Manual: creates a credit request; the agency approves it on receipt of the transfer."
+  BANK_TRANSFER
+  "Manual: creates a credit request; the agency approves it on receipt of the payment."
+  CRYPTO
+  "Manual: a credit request on a post-paid arrangement; credited on approval, ` + "`" + `paid: false` + "`" + ` until ` + "`" + `markRequestPaid` + "`" + `."
+  POSTPAID
 }
 
+"A bundle of credits an agency sells at a price (e.g. 110 credits for 100.00)."
 type CreditPackage implements Node {
+  "Opaque global ID (` + "`" + `pkg_…` + "`" + `), for ` + "`" + `BuyCreditsInput.packageId` + "`" + `."
   id: ID!
+  "Display name."
   name: String!
-  credits: Decimal!  # credited to the balance
-  price: Decimal!    # charged
+  "The credits added to the balance: a credit amount, exact to 6 fraction digits."
+  credits: Decimal!
+  "What the buyer pays: provider money, in the currency's fraction digits."
+  price: Decimal!
+  "ISO 4217 code of ` + "`" + `credits` + "`" + ` and ` + "`" + `price` + "`" + `."
   currency: String!
 }
 
+"The outcome of ` + "`" + `buyCredits` + "`" + `."
 enum PurchaseStatus {
-  COMPLETED         # credits are on the balance now
-  REQUIRES_ACTION   # the client must confirm the payment (payment.clientSecret / payment.approvalUrl)
-  PENDING_APPROVAL  # a credit request was created and waits for the agency
-  FAILED            # the payment was declined; nothing was credited
+  "The credits are on the balance now: ` + "`" + `transaction` + "`" + ` is set."
+  COMPLETED
+  "The buyer must confirm the payment with the provider (` + "`" + `payment.clientSecret` + "`" + ` with Stripe.js, or ` + "`" + `payment.approvalUrl` + "`" + ` for PayPal); the credits land when the provider's webhook confirms."
+  REQUIRES_ACTION
+  "A credit request was created and waits for the agency (` + "`" + `request` + "`" + ` is set); nothing was credited yet."
+  PENDING_APPROVAL
+  "The payment was declined; nothing was credited."
+  FAILED
 }
 
+"A payment through a provider for a ` + "`" + `CARD` + "`" + ` or ` + "`" + `PAYPAL` + "`" + ` purchase."
 type Payment implements Node {
+  "Opaque global ID (` + "`" + `pay_…` + "`" + `): the provider's idempotency key and its metadata ` + "`" + `creditgate_payment` + "`" + ` / ` + "`" + `custom_id` + "`" + `."
   id: ID!
-  provider: String!  # e.g. "stripe", "paypal", "sandbox"
+  "The provider: ` + "`" + `\"stripe\"` + "`" + `, ` + "`" + `\"paypal\"` + "`" + ` or ` + "`" + `\"sandbox\"` + "`" + ` (the built-in one of development)."
+  provider: String!
+  "The provider's id of the payment (a Stripe PaymentIntent ` + "`" + `pi_…` + "`" + `, a PayPal order id)."
   providerRef: String!
+  "` + "`" + `PENDING` + "`" + ` (waiting for the buyer or the webhook), ` + "`" + `SUCCEEDED` + "`" + ` (credited) or ` + "`" + `FAILED` + "`" + ` (nothing credited)."
   status: String!
+  "The amount charged: provider money, in the currency's fraction digits."
   amount: Decimal!
+  "ISO 4217 code of ` + "`" + `amount` + "`" + `."
   currency: String!
+  "Stripe: the PaymentIntent's client secret, to confirm with Stripe.js; null for other providers."
   clientSecret: String
+  "PayPal: where the payer approves the order; null for other providers."
   approvalUrl: String
 }
 
+"""
+Input of ` + "`" + `buyCredits` + "`" + `: a package or a custom amount, and how it is paid.
+Exactly one of ` + "`" + `packageId` + "`" + ` and ` + "`" + `amount` + "`" + ` (else ` + "`" + `BAD_USER_INPUT` + "`" + `).
+"""
 input BuyCreditsInput {
-  accountId: ID          # default: the viewer's account
-  packageId: ID          # either a package ...
-  amount: Decimal        # ... or a custom amount, with currency (default: the agency's)
+  "The account credited; default: the viewer's account (an agency admin's pool). A system admin must name one."
+  accountId: ID
+  "Buy this credit package: credits its ` + "`" + `credits` + "`" + ` and charges its ` + "`" + `price` + "`" + `."
+  packageId: ID
+  "Or buy this custom amount: credited and charged as is; provider money, at most the currency's fraction digits, greater than zero."
+  amount: Decimal
+  "ISO 4217 code of ` + "`" + `amount` + "`" + `; default: the agency's ` + "`" + `defaultCurrency` + "`" + `. Ignored with ` + "`" + `packageId` + "`" + `."
   currency: String
+  "How it is paid: ` + "`" + `CARD` + "`" + ` and ` + "`" + `PAYPAL` + "`" + ` are instant; the others create a credit request."
   method: PaymentMethod!
-  reference: String      # quotation number, bank reference, wallet tx hash
+  "The buyer's reference: a quotation number, bank reference or wallet transaction hash; shown to the agency."
+  reference: String
+  "Retry safely: the same key with the same input returns the first answer and moves nothing; with other input it is ` + "`" + `CONFLICT` + "`" + `. Scope: the viewer."
   idempotencyKey: String
-  cardId: ID             # one-time top-up: charge this saved card of the account (method CARD; the owner only)
+  "One-time top-up: charge this saved card of the account (` + "`" + `method: CARD` + "`" + `); ` + "`" + `COMPLETED` + "`" + ` or ` + "`" + `FAILED` + "`" + ` at once. The owner or a system admin only (an agency admin gets ` + "`" + `FORBIDDEN` + "`" + `)."
+  cardId: ID
 }
 
+"The answer of ` + "`" + `buyCredits` + "`" + `."
 type BuyCreditsPayload {
+  "What happened: credited now, waiting for the buyer, waiting for the agency, or declined."
   status: PurchaseStatus!
-  transaction: CreditTransaction  # set when COMPLETED
-  request: CreditRequest          # set when PENDING_APPROVAL
-  payment: Payment                # set for CARD and PAYPAL
+  "The IN transaction; set when ` + "`" + `COMPLETED` + "`" + `."
+  transaction: CreditTransaction
+  "The credit request; set when ` + "`" + `PENDING_APPROVAL` + "`" + ` (or ` + "`" + `COMPLETED` + "`" + ` for an agency admin's ` + "`" + `POSTPAID` + "`" + ` purchase for a client)."
+  request: CreditRequest
+  "The provider's payment; set for ` + "`" + `CARD` + "`" + ` and ` + "`" + `PAYPAL` + "`" + `."
+  payment: Payment
+  "The account's balance in the purchase's currency after the purchase."
   balance: Balance!
 }
 
 # ---------------------------------------------------------------- credit requests
 
+"Where a credit request stands."
 enum CreditRequestStatus {
+  "Waiting for review; nothing credited."
   PENDING
+  "Approved: the account was credited in the same transaction (` + "`" + `transaction` + "`" + `)."
   ACCEPTED
+  "Declined (` + "`" + `rejectionReason` + "`" + `); nothing credited."
   REJECTED
 }
 
+"""
+A purchase by bank transfer, crypto or post-paid that waits for review:
+the agency's admins review their clients' requests, a system admin reviews
+an agency's requests for its pool. Nobody reviews a request they submitted.
+"""
 type CreditRequest implements Node {
+  "Opaque global ID (` + "`" + `req_…` + "`" + `), for ` + "`" + `approveRequest` + "`" + `, ` + "`" + `rejectRequest` + "`" + ` and ` + "`" + `markRequestPaid` + "`" + `."
   id: ID!
+  "The account to be credited."
   account: Account!
+  "The credits asked for (provider money: the currency's fraction digits)."
   amount: Decimal!
+  "ISO 4217 code of ` + "`" + `amount` + "`" + `."
   currency: String!
+  "How the buyer pays: ` + "`" + `BANK_TRANSFER` + "`" + `, ` + "`" + `CRYPTO` + "`" + ` or ` + "`" + `POSTPAID` + "`" + `."
   method: PaymentMethod!
+  "The buyer's reference (bank reference, wallet transaction hash, quotation number); null when none was given."
   reference: String
+  "Pending, accepted or rejected."
   status: CreditRequestStatus!
-  paid: Boolean!            # false for an accepted POSTPAID request until it is settled
+  "Whether the agency has the money: false for an accepted ` + "`" + `POSTPAID` + "`" + ` request until ` + "`" + `markRequestPaid` + "`" + `; true for an accepted ` + "`" + `BANK_TRANSFER` + "`" + ` or ` + "`" + `CRYPTO` + "`" + ` request."
+  paid: Boolean!
+  "When it was submitted."
   createdAt: Time!
+  "When it was approved or rejected; null while pending."
   reviewedAt: Time
-  submittedBy: String!      # the sub of the user who created it (who may not review it)
+  "The ` + "`" + `sub` + "`" + ` of the user who submitted it, who may not review it."
+  submittedBy: String!
+  "The ` + "`" + `sub` + "`" + ` of the reviewer; null while pending."
   reviewedBy: String
+  "Why it was rejected; null unless ` + "`" + `REJECTED` + "`" + ` with a reason."
   rejectionReason: String
-  transaction: CreditTransaction  # the IN transaction, once accepted
+  "The IN transaction, once accepted; null otherwise."
+  transaction: CreditTransaction
 }
 
+"A page of credit requests, newest first (Relay cursor connection)."
 type CreditRequestConnection {
+  "The requests of this page, each with its cursor."
   edges: [CreditRequestEdge!]!
+  "Whether more pages follow, and the cursors to reach them."
   pageInfo: PageInfo!
+  "How many requests match the query, over all pages."
   totalCount: Int!
 }
 
+"One credit request of a page, with its cursor."
 type CreditRequestEdge {
+  "Opaque position of this request in the list, for ` + "`" + `after` + "`" + `."
   cursor: String!
+  "The request."
   node: CreditRequest!
 }
 
+"Input of ` + "`" + `approveRequest` + "`" + ` and ` + "`" + `rejectRequest` + "`" + `."
 input ReviewRequestInput {
+  "The pending request (` + "`" + `req_…` + "`" + `); ` + "`" + `NOT_FOUND` + "`" + ` outside the viewer's agency, ` + "`" + `CONFLICT` + "`" + ` when already reviewed."
   requestId: ID!
+  "` + "`" + `rejectRequest` + "`" + `: why, shown to the client as ` + "`" + `rejectionReason` + "`" + `; ignored by ` + "`" + `approveRequest` + "`" + `."
   reason: String
 }
 
+"The answer of ` + "`" + `approveRequest` + "`" + `, ` + "`" + `rejectRequest` + "`" + ` and ` + "`" + `markRequestPaid` + "`" + `."
 type CreditRequestPayload {
+  "The request after the change."
   request: CreditRequest!
+  "The requested account's balance in the request's currency, after the change."
   balance: Balance!
 }
 
 # ---------------------------------------------------------------- spending credits
 
+"Why an offer to pay or buy with credits is not available; each is also the error code the operation would return."
 enum CreditUnavailableReason {
-  CREDIT_PAYMENTS_DISABLED  # the agency has turned credit payments off
-  INSUFFICIENT_CREDITS      # the balance is lower than the amount
-  NOT_ELIGIBLE              # this service or invoice cannot be paid with credits
-  ALREADY_PAID              # the invoice is not open
-  ROLE_NOT_ALLOWED          # the viewer's role may not do this here (a plain client buying credits, an agency admin charging an owner's card)
+  "The agency has turned credit payments off."
+  CREDIT_PAYMENTS_DISABLED
+  "The available balance is lower than the amount."
+  INSUFFICIENT_CREDITS
+  "This service or invoice cannot be paid with credits (` + "`" + `creditEligible: false` + "`" + `, or a top-up invoice)."
+  NOT_ELIGIBLE
+  "The invoice is not open."
+  ALREADY_PAID
+  "The viewer's role may not do this here (a plain ` + "`" + `CLIENT` + "`" + ` buying credits, an agency admin charging an owner's card); the operation would be ` + "`" + `FORBIDDEN` + "`" + `."
+  ROLE_NOT_ALLOWED
 }
 
+"Whether the viewer may do something with credits now, and why not: computed by the gateway so that a front end never copies the rules."
 type CreditAvailability {
+  "True when the operation would be accepted now (it can still fail if the balance changes in between)."
   available: Boolean!
-  reason: CreditUnavailableReason  # null when available
+  "Why not; null when available."
+  reason: CreditUnavailableReason
 }
 
+"Something an agency sells for credits (an SMS, an hour of support), priced per unit, optionally by variant (a rate card)."
 type Service implements Node {
+  "Opaque global ID (` + "`" + `svc_…` + "`" + `)."
   id: ID!
+  "Display name."
   name: String!
-  price: Decimal!      # per unit
+  "The default rate: credits per unit, a credit amount exact to 6 fraction digits (` + "`" + `\"0.0075\"` + "`" + `)."
+  price: Decimal!
+  "ISO 4217 code of its prices; charged to the balance in this currency."
   currency: String!
+  "Whether it may be bought with credits; false: ` + "`" + `buyServiceWithCredit` + "`" + ` and usage are ` + "`" + `NOT_ELIGIBLE` + "`" + `."
   creditEligible: Boolean!
-  # For the viewer's account (the account services(accountId:) names), at
-  # the rate of variant: absent or unknown, the default rate (price).
-  buyWithCredit(variant: String): CreditAvailability!
-  estimatedUnitsLeft(variant: String): Int!  # whole units the available balance still pays for at that rate
-  unit: String!                # what one unit is, e.g. "SMS"; default "unit"
-  rates: [ServiceRate!]!       # the default rate first, then variants by name
+  """
+  Whether the viewer's account (the account ` + "`" + `services(accountId:)` + "`" + ` names)
+  may buy one unit with credits now, and why not.
+  """
+  buyWithCredit(
+    "The rate to price it at; absent or unknown: the default rate (` + "`" + `price` + "`" + `)."
+    variant: String
+  ): CreditAvailability!
+  "Whole units the account's available balance still pays for at that rate (rounded down); 0 when not eligible."
+  estimatedUnitsLeft(
+    "The rate to price it at; absent or unknown: the default rate (` + "`" + `price` + "`" + `)."
+    variant: String
+  ): Int!
+  "What one unit is, e.g. ` + "`" + `\"SMS\"` + "`" + `; default ` + "`" + `\"unit\"` + "`" + `."
+  unit: String!
+  "The rate card: the default rate (variant ` + "`" + `\"\"` + "`" + `) first, then the variants by name."
+  rates: [ServiceRate!]!
 }
 
 # ---------------------------------------------------------------- rate cards
 
+"One rate of a service's rate card: the price per unit of one variant."
 type ServiceRate {
-  variant: String!  # e.g. an SMS destination country ("SG", "US"); "" is the default rate (= Service.price)
-  price: Decimal!   # per unit, up to 6 fraction digits
-  # Service.estimatedUnitsLeft(variant:) of this rate: one balance read per
-  # service answers every rate of its card.
+  "What the rate is for, e.g. an SMS destination country (` + "`" + `\"SG\"` + "`" + `, ` + "`" + `\"US\"` + "`" + `); ` + "`" + `\"\"` + "`" + ` is the default rate (= ` + "`" + `Service.price` + "`" + `)."
+  variant: String!
+  "Credits per unit: a credit amount, exact to 6 fraction digits."
+  price: Decimal!
+  """
+  ` + "`" + `Service.estimatedUnitsLeft(variant:)` + "`" + ` of this rate: whole units the
+  account's available balance pays for. One balance read per service answers
+  every rate of its card.
+  """
   estimatedUnitsLeft: Int!
 }
 
+"One rate of ` + "`" + `setServiceRates` + "`" + `."
 input ServiceRateInput {
-  variant: String!  # trimmed; 1 to 32 characters, or "" for the default rate
-  price: Decimal!   # per unit, greater than zero, up to 6 fraction digits
+  "The variant, trimmed: 1 to 32 characters, or ` + "`" + `\"\"` + "`" + ` for the default rate."
+  variant: String!
+  "Credits per unit: greater than zero, up to 6 fraction digits (else ` + "`" + `BAD_USER_INPUT` + "`" + `)."
+  price: Decimal!
 }
 
+"Input of ` + "`" + `setServiceRates` + "`" + `."
 input SetServiceRatesInput {
+  "The service (` + "`" + `svc_…` + "`" + `) of the viewer's agency; ` + "`" + `NOT_FOUND` + "`" + ` otherwise."
   serviceId: ID!
-  unit: String                 # 1 to 32 characters; absent: unchanged
-  rates: [ServiceRateInput!]!  # replaces the service's variants (at most 500, unique); the "" rate sets Service.price
+  "What one unit is, 1 to 32 characters; absent: unchanged."
+  unit: String
+  "Replaces the service's variants (at most 500, unique variants, else ` + "`" + `BAD_USER_INPUT` + "`" + `); the ` + "`" + `\"\"` + "`" + ` rate sets ` + "`" + `Service.price` + "`" + `."
+  rates: [ServiceRateInput!]!
 }
 
 extend type Mutation {
-  setServiceRates(input: SetServiceRatesInput!): Service! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Replaces a service's rate card (and its unit). Agency admins (own agency's services) and system admins; ` + "`" + `FORBIDDEN` + "`" + ` otherwise, ` + "`" + `BAD_USER_INPUT` + "`" + ` for a bad rate."
+  setServiceRates(
+    "The service, its unit and its new rates."
+    input: SetServiceRatesInput!
+  ): Service! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
 }
 
+"Where an invoice stands."
 enum InvoiceStatus {
+  "Due: may be paid (with credits when ` + "`" + `payWithCredit.available` + "`" + `)."
   OPEN
+  "Paid (` + "`" + `paidAt` + "`" + `); paying again is ` + "`" + `ALREADY_PAID` + "`" + `."
   PAID
+  "Cancelled; nothing is due."
   VOID
 }
 
+"An invoice the agency issued to a client account."
 type Invoice implements Node {
+  "Opaque global ID (` + "`" + `inv_…` + "`" + `), for ` + "`" + `payInvoiceWithCredit` + "`" + `."
   id: ID!
+  "The agency's invoice number, e.g. ` + "`" + `\"INV-1001\"` + "`" + `."
   number: String!
+  "The account billed."
   account: Account!
+  "The amount due: provider money, in the currency's fraction digits."
   amount: Decimal!
+  "ISO 4217 code of ` + "`" + `amount` + "`" + `."
   currency: String!
+  "Open, paid or void."
   status: InvoiceStatus!
+  "Whether the agency accepts credits for it."
   creditEligible: Boolean!
+  "Whether the viewer may pay it with credits now, and why not (` + "`" + `ALREADY_PAID` + "`" + `, ` + "`" + `NOT_ELIGIBLE` + "`" + `, ` + "`" + `CREDIT_PAYMENTS_DISABLED` + "`" + `, ` + "`" + `INSUFFICIENT_CREDITS` + "`" + `)."
   payWithCredit: CreditAvailability!
+  "When it was paid; null while open or void."
   paidAt: Time
-  transaction: CreditTransaction  # the OUT transaction, when paid with credits
+  "The OUT transaction, when paid with credits; null otherwise."
+  transaction: CreditTransaction
 }
 
+"A page of invoices, newest first (Relay cursor connection)."
 type InvoiceConnection {
+  "The invoices of this page, each with its cursor."
   edges: [InvoiceEdge!]!
+  "Whether more pages follow, and the cursors to reach them."
   pageInfo: PageInfo!
+  "How many invoices match the query, over all pages."
   totalCount: Int!
 }
 
+"One invoice of a page, with its cursor."
 type InvoiceEdge {
+  "Opaque position of this invoice in the list, for ` + "`" + `after` + "`" + `."
   cursor: String!
+  "The invoice."
   node: Invoice!
 }
 
+"Input of ` + "`" + `payInvoiceWithCredit` + "`" + `."
 input PayInvoiceWithCreditInput {
+  "The open invoice (` + "`" + `inv_…` + "`" + `) of an account in the viewer's scope; ` + "`" + `NOT_FOUND` + "`" + ` otherwise."
   invoiceId: ID!
+  "Retry safely: the same key with the same input returns the first answer and moves nothing; with other input it is ` + "`" + `CONFLICT` + "`" + `. Scope: the viewer."
   idempotencyKey: String
 }
 
+"The answer of ` + "`" + `payInvoiceWithCredit` + "`" + `."
 type PayInvoiceWithCreditPayload {
+  "The invoice, now ` + "`" + `PAID` + "`" + `."
   invoice: Invoice!
+  "The OUT transaction (` + "`" + `INVOICE_PAYMENT` + "`" + `) of the whole amount."
   transaction: CreditTransaction!
+  "The account's balance in the invoice's currency after the payment."
   balance: Balance!
 }
 
+"Input of ` + "`" + `buyServiceWithCredit` + "`" + `."
 input BuyServiceWithCreditInput {
+  "The service (` + "`" + `svc_…` + "`" + `) of the account's agency; ` + "`" + `NOT_FOUND` + "`" + ` otherwise."
   serviceId: ID!
+  "The account charged; default: the viewer's account. A system admin must name one."
   accountId: ID
+  "Units to buy, at least 1; default 1. Charged ` + "`" + `price` + "`" + ` × ` + "`" + `quantity` + "`" + ` exactly."
   quantity: Int = 1
+  "Retry safely: the same key with the same input returns the first answer and moves nothing; with other input it is ` + "`" + `CONFLICT` + "`" + `. Scope: the viewer."
   idempotencyKey: String
 }
 
+"The answer of ` + "`" + `buyServiceWithCredit` + "`" + `."
 type BuyServiceWithCreditPayload {
+  "The OUT transaction (` + "`" + `SERVICE_PURCHASE` + "`" + `)."
   transaction: CreditTransaction!
+  "The account's balance in the service's currency after the purchase."
   balance: Balance!
 }
 
+"Input of ` + "`" + `allocateCredits` + "`" + `."
 input AllocateCreditsInput {
-  toAccountId: ID!  # a client account of the viewer's agency
+  "The client account (` + "`" + `acc_…` + "`" + `) of the agency to credit; ` + "`" + `NOT_FOUND` + "`" + ` outside the viewer's agency."
+  toAccountId: ID!
+  "The credits to move from the pool: a credit amount greater than zero, up to 6 fraction digits; ` + "`" + `INSUFFICIENT_CREDITS` + "`" + ` when the pool does not cover it."
   amount: Decimal!
+  "ISO 4217 code of ` + "`" + `amount` + "`" + `; default: the agency's ` + "`" + `defaultCurrency` + "`" + `."
   currency: String
+  "A note shown in both accounts' history."
   reference: String
+  "Retry safely: the same key with the same input returns the first answer and moves nothing; with other input it is ` + "`" + `CONFLICT` + "`" + `. Scope: the viewer."
   idempotencyKey: String
 }
 
+"The answer of ` + "`" + `allocateCredits` + "`" + `."
 type AllocateCreditsPayload {
-  transaction: CreditTransaction!  # the IN transaction on the client account
-  balance: Balance!                # the client account's balance
-  poolBalance: Balance!            # the agency pool's balance
+  "The IN transaction (` + "`" + `ALLOCATION` + "`" + `) on the client account."
+  transaction: CreditTransaction!
+  "The client account's balance after the allocation."
+  balance: Balance!
+  "The agency pool's balance after the allocation."
+  poolBalance: Balance!
 }
 
 # ---------------------------------------------------------------- administration
 
+"Input of ` + "`" + `createAgency` + "`" + ` (system admins only)."
 input CreateAgencyInput {
+  "Display name."
   name: String!
+  "ISO 4217 code used where a currency is omitted; default ` + "`" + `USD` + "`" + `."
   defaultCurrency: String = "USD"
+  "Whether its clients may buy and spend credits; default true."
   creditPaymentsEnabled: Boolean = true
 }
 
+"Input of ` + "`" + `createAccount` + "`" + `: a new client account."
 input CreateAccountInput {
+  "The agency; default: the agency admin's own. A system admin must name one."
   agencyId: ID
+  "Display name."
   name: String!
 }
 
+"Input of ` + "`" + `updateAgencySettings` + "`" + `: absent fields are unchanged."
 input UpdateAgencySettingsInput {
+  "The agency; default: the agency admin's own. A system admin must name one."
   agencyId: ID
+  "Turn credit payments of the agency's clients on or off (off: buying and spending credits are ` + "`" + `CREDIT_PAYMENTS_DISABLED` + "`" + `)."
   creditPaymentsEnabled: Boolean
+  "A new default ISO 4217 code."
   defaultCurrency: String
 }
 
+"Input of ` + "`" + `createInvoice` + "`" + `."
 input CreateInvoiceInput {
+  "The client account billed (` + "`" + `acc_…` + "`" + `) of the viewer's agency."
   accountId: ID!
+  "The agency's invoice number, shown to the client."
   number: String!
+  "The amount due: provider money, greater than zero, at most the currency's fraction digits."
   amount: Decimal!
+  "ISO 4217 code; default: the agency's ` + "`" + `defaultCurrency` + "`" + `."
   currency: String
+  "Whether it may be paid with credits; default true."
   creditEligible: Boolean = true
 }
 
+"Input of ` + "`" + `createService` + "`" + `."
 input CreateServiceInput {
+  "The agency; default: the agency admin's own. A system admin must name one."
   agencyId: ID
+  "Display name."
   name: String!
+  "The default rate: credits per unit, greater than zero, up to 6 fraction digits."
   price: Decimal!
+  "ISO 4217 code; default: the agency's ` + "`" + `defaultCurrency` + "`" + `."
   currency: String
+  "Whether it may be bought with credits; default true."
   creditEligible: Boolean = true
 }
 
+"Input of ` + "`" + `createCreditPackage` + "`" + `."
 input CreateCreditPackageInput {
+  "The agency; default: the agency admin's own. A system admin must name one."
   agencyId: ID
+  "Display name."
   name: String!
+  "The credits it adds: greater than zero, up to 6 fraction digits."
   credits: Decimal!
+  "What the buyer pays: provider money, greater than zero, at most the currency's fraction digits."
   price: Decimal!
+  "ISO 4217 code of ` + "`" + `credits` + "`" + ` and ` + "`" + `price` + "`" + `; default: the agency's ` + "`" + `defaultCurrency` + "`" + `."
   currency: String
 }
 
 # ---------------------------------------------------------------- automation
 
-# A card on file, kept by the provider (Stripe: a PaymentMethod on a
-# Customer). Only what identifies it to its owner is stored.
+"""
+A card on file, kept by the provider (Stripe: a PaymentMethod on a
+Customer). Only what identifies it to its owner is stored. Charged only on
+its owner's instruction (one-time top-up, auto top-up).
+"""
 type Card implements Node {
+  "Opaque global ID (` + "`" + `crd_…` + "`" + `), for ` + "`" + `BuyCreditsInput.cardId` + "`" + ` and ` + "`" + `SetAutoTopUpInput.cardId` + "`" + `."
   id: ID!
+  "The provider that keeps it: ` + "`" + `\"stripe\"` + "`" + ` or ` + "`" + `\"sandbox\"` + "`" + `."
   provider: String!
+  "The card's brand, e.g. ` + "`" + `\"visa\"` + "`" + `, ` + "`" + `\"mastercard\"` + "`" + `."
   brand: String!
+  "The last four digits of the card number."
   last4: String!
+  "Expiry month, 1 to 12."
   expMonth: Int!
+  "Expiry year, four digits."
   expYear: Int!
+  "When it was saved."
   createdAt: Time!
 }
 
-# What the browser needs to confirm a new card with the provider (Stripe.js
-# confirmCardSetup with clientSecret), before addCard saves it.
+"""
+What the browser needs to confirm a new card with the provider (Stripe.js
+` + "`" + `confirmCardSetup` + "`" + ` with ` + "`" + `clientSecret` + "`" + `), before ` + "`" + `addCard` + "`" + ` saves it.
+"""
 type CardSetup {
+  "The provider: ` + "`" + `\"stripe\"` + "`" + ` or ` + "`" + `\"sandbox\"` + "`" + `."
   provider: String!
+  "The provider's SetupIntent id (` + "`" + `seti_…` + "`" + `)."
   setupIntentId: String!
+  "The SetupIntent's client secret, for Stripe.js; never stored."
   clientSecret: String!
 }
 
+"Input of ` + "`" + `startCardSetup` + "`" + `."
 input StartCardSetupInput {
+  "The client account the card is for; default: the owner's account. A system admin must name one."
   accountId: ID
 }
 
+"Input of ` + "`" + `addCard` + "`" + `."
 input AddCardInput {
+  "The client account the card is for; default: the owner's account. A system admin must name one."
   accountId: ID
-  # The confirmed payment method: Stripe pm_…; the sandbox's test cards are
-  # pm_card_visa, pm_card_mastercard, pm_card_chargeDeclined (always declines)
-  # and pm_card_chargeDeclinedInsufficientFunds.
+  """
+  The confirmed payment method: Stripe ` + "`" + `pm_…` + "`" + `; the sandbox's test cards are
+  ` + "`" + `pm_card_visa` + "`" + `, ` + "`" + `pm_card_mastercard` + "`" + `, ` + "`" + `pm_card_chargeDeclined` + "`" + ` (always
+  declines) and ` + "`" + `pm_card_chargeDeclinedInsufficientFunds` + "`" + `.
+  """
   paymentMethodId: String!
 }
 
+"The answer of ` + "`" + `addCard` + "`" + `."
 type AddCardPayload {
+  "The saved card."
   card: Card!
 }
 
+"Input of ` + "`" + `removeCard` + "`" + `."
 input RemoveCardInput {
+  "The saved card (` + "`" + `crd_…` + "`" + `) of an account in the viewer's scope; ` + "`" + `NOT_FOUND` + "`" + ` otherwise."
   cardId: ID!
 }
 
+"The answer of ` + "`" + `removeCard` + "`" + `."
 type RemoveCardPayload {
+  "The id of the card removed (detached at the provider); an auto top-up rule that used it is ` + "`" + `PAUSED` + "`" + `."
   removedCardId: ID!
 }
 
+"How much an auto top-up buys."
 enum AutoTopUpMode {
-  FIXED      # buy ` + "`" + `amount` + "`" + ` each time
-  TOP_UP_TO  # buy what lifts the balance to ` + "`" + `amount` + "`" + `
+  "Buy ` + "`" + `amount` + "`" + ` each time."
+  FIXED
+  "Buy what lifts the balance to ` + "`" + `amount` + "`" + ` (charged to the currency's next minor unit)."
+  TOP_UP_TO
 }
 
+"Where an auto top-up rule stands."
 enum AutoTopUpStatus {
-  ACTIVE    # armed: a debit below the threshold starts a top-up
-  BACKING_OFF  # the last charge was declined; the next try is at retryAfter
-  PAUSED    # stopped after repeated declines, a runaway or a removed card; saving the rule again resumes it
-  DISABLED  # turned off by its owner
+  "Armed: a debit below the threshold starts a top-up."
+  ACTIVE
+  "The last charge was declined; the next try is at ` + "`" + `retryAfter` + "`" + ` (an hour later)."
+  BACKING_OFF
+  "Stopped after three declines in a row, a runaway (three top-ups within ten minutes) or a removed card (` + "`" + `pauseReason` + "`" + `); saving the rule again resumes it."
+  PAUSED
+  "Turned off by its owner (` + "`" + `enabled: false` + "`" + `)."
+  DISABLED
 }
 
+"The last declined or failed auto top-up charge."
 type AutoTopUpFailure {
+  "Why, in the provider's words (e.g. ` + "`" + `\"card declined\"` + "`" + `)."
   reason: String!
+  "When it failed."
   at: Time!
 }
 
-# Buys credits with a saved card when a debit takes the balance of one
-# currency below the threshold. Each top-up is an AUTO_TOPUP transaction.
+"""
+Buys credits with a saved card when a debit takes the available balance of
+one currency below the threshold. Each top-up is an ` + "`" + `AUTO_TOPUP` + "`" + ` IN
+transaction and fires ` + "`" + `balanceUpdated` + "`" + `. One rule per account and currency.
+"""
 type AutoTopUp implements Node {
+  "Opaque global ID (` + "`" + `atu_…` + "`" + `)."
   id: ID!
+  "ISO 4217 code of the balance it watches."
   currency: String!
+  "Whether its owner has it switched on."
   enabled: Boolean!
+  "Armed, backing off, paused or disabled."
   status: AutoTopUpStatus!
+  "A debit that takes ` + "`" + `available` + "`" + ` below this starts a top-up: a credit amount, up to 6 fraction digits."
   threshold: Decimal!
+  "Fixed amount, or top up to a balance."
   mode: AutoTopUpMode!
+  "` + "`" + `FIXED` + "`" + `: what each top-up buys; ` + "`" + `TOP_UP_TO` + "`" + `: the balance to reach. Provider money, in the currency's fraction digits."
   amount: Decimal!
+  "The saved card it charges; null once that card was removed."
   card: Card
+  "At most this much is charged per calendar month (UTC); null: no cap. Provider money."
   monthlyCap: Decimal
+  "What it has charged in the current calendar month (UTC). Provider money."
   spentThisMonth: Decimal!
+  "Declines in a row; three pause the rule."
   consecutiveFailures: Int!
+  "When a backing-off rule tries again; null otherwise."
   retryAfter: Time
+  "When it was paused; null unless ` + "`" + `PAUSED` + "`" + `."
   pausedAt: Time
+  "Why it was paused, in plain words; null unless ` + "`" + `PAUSED` + "`" + `."
   pauseReason: String
+  "The last failed charge; null when there was none."
   lastFailure: AutoTopUpFailure
+  "When it last bought credits; null when never."
   lastTopUpAt: Time
+  "When the rule or its state last changed."
   updatedAt: Time!
 }
 
+"""
+Input of ` + "`" + `setAutoTopUp` + "`" + `: creates or replaces the account's rule for a
+currency. Saving clears a pause and the decline count, and brings a waiting
+retry forward to now.
+"""
 input SetAutoTopUpInput {
+  "The client account; default: the owner's account. A system admin must name one."
   accountId: ID
-  currency: String          # default: the agency's
+  "ISO 4217 code of the balance to watch; default: the agency's ` + "`" + `defaultCurrency` + "`" + `."
+  currency: String
+  "Switch the rule on or off."
   enabled: Boolean!
+  "A debit that takes ` + "`" + `available` + "`" + ` below this starts a top-up: a credit amount greater than zero, up to 6 fraction digits."
   threshold: Decimal!
+  "Fixed amount, or top up to a balance."
   mode: AutoTopUpMode!
+  "` + "`" + `FIXED` + "`" + `: what each top-up buys; ` + "`" + `TOP_UP_TO` + "`" + `: the balance to reach (above ` + "`" + `threshold` + "`" + `, else ` + "`" + `BAD_USER_INPUT` + "`" + `). Provider money, at most the currency's fraction digits."
   amount: Decimal!
+  "The saved card (` + "`" + `crd_…` + "`" + `) of the account to charge; ` + "`" + `NOT_FOUND` + "`" + ` otherwise."
   cardId: ID!
-  monthlyCap: Decimal       # at most this much auto top-up per calendar month (UTC)
+  "At most this much auto top-up per calendar month (UTC); absent: no cap. Provider money."
+  monthlyCap: Decimal
 }
 
+"The answer of ` + "`" + `setAutoTopUp` + "`" + `."
 type SetAutoTopUpPayload {
+  "The rule as saved."
   autoTopUp: AutoTopUp!
 }
 
+"Where a low-balance alert stands."
 enum LowBalanceAlertState {
-  OK         # not below the threshold since the alert was set
-  LOW        # below it: emailed, and again once a day while it stays low
-  RECOVERED  # back at or above it after being low
+  "Not below the threshold since the alert was set."
+  OK
+  "Below it: emailed, and again at most once a day while it stays low."
+  LOW
+  "Back at or above it after being low."
+  RECOVERED
 }
 
+"Emails when the available balance of one currency falls below a threshold. One per account and currency."
 type LowBalanceAlert implements Node {
+  "Opaque global ID (` + "`" + `alr_…` + "`" + `)."
   id: ID!
+  "ISO 4217 code of the balance it watches."
   currency: String!
+  "Whether it is switched on."
   enabled: Boolean!
+  "Below this ` + "`" + `available` + "`" + ` is low: a credit amount, up to 6 fraction digits."
   threshold: Decimal!
+  "Where the alert goes."
   email: String!
+  "OK, low or recovered."
   state: LowBalanceAlertState!
+  "When the balance went below the threshold; null unless ` + "`" + `LOW` + "`" + `."
   lowSince: Time
+  "When the last email went out; null when never."
   lastSentAt: Time
+  "When the balance came back up; null unless ` + "`" + `RECOVERED` + "`" + `."
   recoveredAt: Time
+  "When the alert or its state last changed."
   updatedAt: Time!
 }
 
+"Input of ` + "`" + `setLowBalanceAlert` + "`" + `: creates or replaces the account's alert for a currency."
 input SetLowBalanceAlertInput {
+  "The client account; default: the viewer's account (an agency admin must name a client account). A system admin must name one."
   accountId: ID
+  "ISO 4217 code of the balance to watch; default: the agency's ` + "`" + `defaultCurrency` + "`" + `."
   currency: String
+  "Switch the alert on or off."
   enabled: Boolean!
+  "Below this ` + "`" + `available` + "`" + ` is low: a credit amount greater than zero, up to 6 fraction digits."
   threshold: Decimal!
+  "Where the alert goes (a valid address, else ` + "`" + `BAD_USER_INPUT` + "`" + `)."
   email: String!
 }
 
+"The answer of ` + "`" + `setLowBalanceAlert` + "`" + `."
 type SetLowBalanceAlertPayload {
+  "The alert as saved."
   alert: LowBalanceAlert!
 }
 
 # ---------------------------------------------------------------- service credentials
 
-# What a SERVICE viewer holding an API key may do (a service token has
-# every scope).
+"""
+What a ` + "`" + `SERVICE` + "`" + ` viewer holding an API key may do (a service token has
+every scope); anything outside its scopes is ` + "`" + `FORBIDDEN` + "`" + `.
+"""
 enum ApiKeyScope {
-  USAGE_WRITE    # recordUsage
-  HOLDS_WRITE    # createHold, captureHold, releaseHold
-  BALANCES_READ  # balance, balances, holds, services of the key's agency
+  "` + "`" + `recordUsage` + "`" + `."
+  USAGE_WRITE
+  "` + "`" + `createHold` + "`" + `, ` + "`" + `captureHold` + "`" + `, ` + "`" + `releaseHold` + "`" + `."
+  HOLDS_WRITE
+  "` + "`" + `balance` + "`" + `, ` + "`" + `balances` + "`" + `, ` + "`" + `holds` + "`" + `, ` + "`" + `services` + "`" + ` and ` + "`" + `balanceUpdated` + "`" + ` of the key's agency's accounts (with an ` + "`" + `accountId` + "`" + `)."
+  BALANCES_READ
 }
 
-# A service credential, sent as "Authorization: Bearer <secret>". Only the
-# secret's SHA-256 is stored; the secret is shown once, by createApiKey.
+"""
+A service credential, sent as ` + "`" + `Authorization: Bearer <secret>` + "`" + `. Only the
+secret's SHA-256 is stored; the secret is shown once, by ` + "`" + `createApiKey` + "`" + `.
+"""
 type ApiKey implements Node {
+  "Opaque global ID (` + "`" + `key_…` + "`" + `), for ` + "`" + `revokeApiKey` + "`" + `; the viewer's ` + "`" + `userId` + "`" + ` is ` + "`" + `apikey:<id>` + "`" + `."
   id: ID!
+  "What the key is for, e.g. ` + "`" + `\"SMS sender\"` + "`" + `."
   name: String!
-  agency: Agency          # null: platform-wide (created by a system admin)
+  "The agency whose accounts it acts on; null: platform-wide (created by a system admin)."
+  agency: Agency
+  "What it may do."
   scopes: [ApiKeyScope!]!
-  prefix: String!         # the first characters of the secret, to recognise it; never the secret
+  "The first characters of the secret (` + "`" + `cgk_…` + "`" + `), to recognise it; never the secret."
+  prefix: String!
+  "When it was created."
   createdAt: Time!
+  "The ` + "`" + `sub` + "`" + ` of the admin who created it."
   createdBy: String!
-  lastUsedAt: Time        # may lag by a minute
-  revokedAt: Time         # refused on every gateway instance within a second of it
+  "When it was last used; may lag by a minute; null when never."
+  lastUsedAt: Time
+  "When it was revoked (then ` + "`" + `UNAUTHENTICATED` + "`" + ` on every gateway instance within a second); null while valid."
+  revokedAt: Time
 }
 
+"Input of ` + "`" + `createApiKey` + "`" + `."
 input CreateApiKeyInput {
-  agencyId: ID            # default: the agency admin's own; a system admin may omit it for a platform-wide key
+  "The agency whose accounts the key acts on; default: the agency admin's own. A system admin may omit it for a platform-wide key."
+  agencyId: ID
+  "What the key is for; shown in lists."
   name: String!
+  "What it may do; at least one (else ` + "`" + `BAD_USER_INPUT` + "`" + `)."
   scopes: [ApiKeyScope!]!
 }
 
+"The answer of ` + "`" + `createApiKey` + "`" + `."
 type CreateApiKeyPayload {
+  "The new key."
   apiKey: ApiKey!
-  secret: String!         # shown once; sent as "Authorization: Bearer <secret>"
+  "The secret (` + "`" + `cgk_…` + "`" + `), shown this once and never again; sent as ` + "`" + `Authorization: Bearer <secret>` + "`" + `."
+  secret: String!
 }
 
+"Input of ` + "`" + `revokeApiKey` + "`" + `."
 input RevokeApiKeyInput {
+  "The key (` + "`" + `key_…` + "`" + `) of the viewer's agency (any, for a system admin); ` + "`" + `NOT_FOUND` + "`" + ` otherwise."
   apiKeyId: ID!
 }
 
@@ -2860,101 +3310,360 @@ input RevokeApiKeyInput {
 # SERVICE viewers are listed only where the contract lets them act (reading
 # balances and services needs BALANCES_READ, checked in the domain); every
 # other operation is FORBIDDEN to them.
+"""
+Reads. Every one needs a token (` + "`" + `UNAUTHENTICATED` + "`" + ` otherwise) and sees only
+the viewer's scope: a client its own account, an agency admin its agency's
+accounts, a system admin everything, a ` + "`" + `SERVICE` + "`" + ` its agency's accounts (all
+agencies for a platform-wide key). Objects outside the scope are
+` + "`" + `NOT_FOUND` + "`" + `. ` + "`" + `accountId` + "`" + ` defaults to the viewer's account (a client's own,
+an agency admin's pool); a system admin and a ` + "`" + `SERVICE` + "`" + ` must name one
+(` + "`" + `BAD_USER_INPUT` + "`" + `).
+"""
 type Query {
-  node(id: ID!): Node @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Any object by its global ID. ` + "`" + `NOT_FOUND` + "`" + ` when it does not exist or is outside the viewer's scope (no hint which); ` + "`" + `FORBIDDEN` + "`" + ` to ` + "`" + `SERVICE` + "`" + `."
+  node(
+    "The object's global ID."
+    id: ID!
+  ): Node @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Who the token says the caller is, with its agency and default account. Every role."
   viewer: Viewer!
-  balance(accountId: ID, currency: String): Balance! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN, SERVICE])
-  balances(accountId: ID): [Balance!]! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN, SERVICE])
-  history(accountId: ID, currency: String, type: TransactionType, first: Int, after: String): CreditTransactionConnection! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
-  requests(accountId: ID, status: CreditRequestStatus, first: Int, after: String): CreditRequestConnection! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
-  invoices(accountId: ID, status: InvoiceStatus, first: Int, after: String): InvoiceConnection! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
-  services(accountId: ID): [Service!]! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN, SERVICE])
-  creditPackages(currency: String): [CreditPackage!]! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
-  agency(id: ID): Agency @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
-  cards(accountId: ID): [Card!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
-  autoTopUps(accountId: ID): [AutoTopUp!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
-  lowBalanceAlerts(accountId: ID): [LowBalanceAlert!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
-  # An agency admin's agency's keys; a system admin's of the named agency, or every key.
-  apiKeys(agencyId: ID): [ApiKey!]! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  "One balance of an account; ` + "`" + `\"0.00\"` + "`" + ` when that currency never moved. ` + "`" + `SERVICE` + "`" + ` needs ` + "`" + `BALANCES_READ` + "`" + `."
+  balance(
+    "The account; default: the viewer's account."
+    accountId: ID
+    "ISO 4217 code; default: the agency's ` + "`" + `defaultCurrency` + "`" + `. ` + "`" + `BAD_USER_INPUT` + "`" + ` when malformed."
+    currency: String
+  ): Balance! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN, SERVICE])
+  "Every balance of an account, one per currency that has moved. ` + "`" + `SERVICE` + "`" + ` needs ` + "`" + `BALANCES_READ` + "`" + `."
+  balances(
+    "The account; default: the viewer's account."
+    accountId: ID
+  ): [Balance!]! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN, SERVICE])
+  "An account's transactions in one currency, newest first, each with its running balance. ` + "`" + `BAD_USER_INPUT` + "`" + ` for ` + "`" + `first` + "`" + ` over 100 or a bad cursor; ` + "`" + `FORBIDDEN` + "`" + ` to ` + "`" + `SERVICE` + "`" + `."
+  history(
+    "The account; default: the viewer's account."
+    accountId: ID
+    "ISO 4217 code; default: the agency's ` + "`" + `defaultCurrency` + "`" + `."
+    currency: String
+    "Only IN or only OUT transactions; absent: both."
+    type: TransactionType
+    "Page size, 1 to 100; default 20."
+    first: Int
+    "Return the transactions after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page)."
+    after: String
+  ): CreditTransactionConnection! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Credit requests, newest first. ` + "`" + `BAD_USER_INPUT` + "`" + ` for ` + "`" + `first` + "`" + ` over 100 or a bad cursor; ` + "`" + `FORBIDDEN` + "`" + ` to ` + "`" + `SERVICE` + "`" + `."
+  requests(
+    "The account; absent: the client's own account, every account of an agency admin's agency, everything for a system admin."
+    accountId: ID
+    "Only requests in this status; absent: all."
+    status: CreditRequestStatus
+    "Page size, 1 to 100; default 20."
+    first: Int
+    "Return the requests after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page)."
+    after: String
+  ): CreditRequestConnection! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Invoices, newest first. ` + "`" + `BAD_USER_INPUT` + "`" + ` for ` + "`" + `first` + "`" + ` over 100 or a bad cursor; ` + "`" + `FORBIDDEN` + "`" + ` to ` + "`" + `SERVICE` + "`" + `."
+  invoices(
+    "The account; absent: the client's own account, every account of an agency admin's agency, everything for a system admin."
+    accountId: ID
+    "Only invoices in this status; absent: all."
+    status: InvoiceStatus
+    "Page size, 1 to 100; default 20."
+    first: Int
+    "Return the invoices after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page)."
+    after: String
+  ): InvoiceConnection! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  "The services of the account's agency, oldest first, with what the account can buy of each. ` + "`" + `SERVICE` + "`" + ` needs ` + "`" + `BALANCES_READ` + "`" + `."
+  services(
+    "The account whose balance prices ` + "`" + `buyWithCredit` + "`" + ` and ` + "`" + `estimatedUnitsLeft` + "`" + `; default: the viewer's account."
+    accountId: ID
+  ): [Service!]! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN, SERVICE])
+  "The credit packages on sale to the viewer's agency. ` + "`" + `FORBIDDEN` + "`" + ` to ` + "`" + `SERVICE` + "`" + `."
+  creditPackages(
+    "Only packages in this ISO 4217 currency; default: the agency's ` + "`" + `defaultCurrency` + "`" + ` (a system admin: every currency)."
+    currency: String
+  ): [CreditPackage!]! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  "An agency: ` + "`" + `NOT_FOUND` + "`" + ` outside the viewer's scope. ` + "`" + `FORBIDDEN` + "`" + ` to ` + "`" + `SERVICE` + "`" + `."
+  agency(
+    "The agency; default: the viewer's agency. A system admin must name one."
+    id: ID
+  ): Agency @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  "An account's saved cards. Owners, their agency's admins (read only), system admins."
+  cards(
+    "The client account; default: the owner's account."
+    accountId: ID
+  ): [Card!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  "An account's auto top-up rules, one per currency. Owners, their agency's admins (read only), system admins."
+  autoTopUps(
+    "The client account; default: the owner's account."
+    accountId: ID
+  ): [AutoTopUp!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  "An account's low-balance alerts, one per currency. Owners, their agency's admins, system admins."
+  lowBalanceAlerts(
+    "The client account; default: the owner's account."
+    accountId: ID
+  ): [LowBalanceAlert!]! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  "API keys: an agency admin's agency's keys; a system admin's of the named agency, or every key. Revoked keys are listed with ` + "`" + `revokedAt` + "`" + `."
+  apiKeys(
+    "The agency; an agency admin may only name its own (default). A system admin who omits it gets every key, platform-wide ones included."
+    agencyId: ID
+  ): [ApiKey!]! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
 }
 
-# Settles an accepted POSTPAID request: the agency received the money.
+"Input of ` + "`" + `markRequestPaid` + "`" + `: settles an accepted ` + "`" + `POSTPAID` + "`" + ` request (the agency received the money)."
 input MarkRequestPaidInput {
+  "The accepted, unpaid ` + "`" + `POSTPAID` + "`" + ` request (` + "`" + `req_…` + "`" + `); ` + "`" + `CONFLICT` + "`" + ` when it is not one."
   requestId: ID!
 }
 
+"""
+Writes. A failed mutation changes nothing. Money-moving mutations take an
+` + "`" + `idempotencyKey` + "`" + `: a retry with the same key and input returns the first
+answer and moves nothing. Every one may also answer ` + "`" + `UNAUTHENTICATED` + "`" + `,
+` + "`" + `RATE_LIMITED` + "`" + ` (retry after ` + "`" + `extensions.retryAfter` + "`" + `), ` + "`" + `UNAVAILABLE` + "`" + ` (nothing
+was done; retry) and ` + "`" + `INTERNAL` + "`" + ` (outcome unknown: retry only with the same
+` + "`" + `idempotencyKey` + "`" + `). Errors: docs/api.md#errors.
+"""
 type Mutation {
-  buyCredits(input: BuyCreditsInput!): BuyCreditsPayload! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
-  payInvoiceWithCredit(input: PayInvoiceWithCreditInput!): PayInvoiceWithCreditPayload! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
-  buyServiceWithCredit(input: BuyServiceWithCreditInput!): BuyServiceWithCreditPayload! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
-  approveRequest(input: ReviewRequestInput!): CreditRequestPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
-  rejectRequest(input: ReviewRequestInput!): CreditRequestPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
-  markRequestPaid(input: MarkRequestPaidInput!): CreditRequestPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
-  allocateCredits(input: AllocateCreditsInput!): AllocateCreditsPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  """
+  Buys credits for an account: by card or PayPal (` + "`" + `COMPLETED` + "`" + ` with the
+  sandbox, ` + "`" + `REQUIRES_ACTION` + "`" + ` with a real provider, ` + "`" + `FAILED` + "`" + ` when a saved card
+  is declined), or by bank transfer, crypto or post-paid (` + "`" + `PENDING_APPROVAL` + "`" + `:
+  a credit request). Owners (own account), agency admins (own agency, pool
+  included), system admins. Errors: ` + "`" + `FORBIDDEN` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `,
+  ` + "`" + `BAD_USER_INPUT` + "`" + `, ` + "`" + `CREDIT_PAYMENTS_DISABLED` + "`" + `, ` + "`" + `CONFLICT` + "`" + `, ` + "`" + `UNAVAILABLE` + "`" + `.
+  """
+  buyCredits(
+    "The package or amount, the method, and the account."
+    input: BuyCreditsInput!
+  ): BuyCreditsPayload! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  """
+  Pays a whole open invoice with credits, or nothing (of two racing payments
+  the loser gets ` + "`" + `ALREADY_PAID` + "`" + `). Clients and owners (own account), agency
+  admins (own agency), system admins. Errors: ` + "`" + `NOT_FOUND` + "`" + `, ` + "`" + `ALREADY_PAID` + "`" + `,
+  ` + "`" + `NOT_ELIGIBLE` + "`" + `, ` + "`" + `CREDIT_PAYMENTS_DISABLED` + "`" + `, ` + "`" + `INSUFFICIENT_CREDITS` + "`" + `,
+  ` + "`" + `CONFLICT` + "`" + `.
+  """
+  payInvoiceWithCredit(
+    "The invoice and an optional idempotency key."
+    input: PayInvoiceWithCreditInput!
+  ): PayInvoiceWithCreditPayload! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  """
+  Buys ` + "`" + `quantity` + "`" + ` units of a service with credits (` + "`" + `price` + "`" + ` × ` + "`" + `quantity` + "`" + `,
+  exactly). Clients and owners (own account), agency admins (own agency),
+  system admins. Errors: ` + "`" + `NOT_FOUND` + "`" + `, ` + "`" + `BAD_USER_INPUT` + "`" + `, ` + "`" + `NOT_ELIGIBLE` + "`" + `,
+  ` + "`" + `CREDIT_PAYMENTS_DISABLED` + "`" + `, ` + "`" + `INSUFFICIENT_CREDITS` + "`" + `, ` + "`" + `CONFLICT` + "`" + `.
+  """
+  buyServiceWithCredit(
+    "The service, quantity and account."
+    input: BuyServiceWithCreditInput!
+  ): BuyServiceWithCreditPayload! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  """
+  Accepts a pending credit request and credits the account in the same
+  transaction. Agency admins review their clients' requests; only a system
+  admin reviews an agency's pool requests; nobody reviews a request they
+  submitted (` + "`" + `FORBIDDEN` + "`" + `). Errors: ` + "`" + `FORBIDDEN` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `, ` + "`" + `CONFLICT` + "`" + `
+  (already reviewed).
+  """
+  approveRequest(
+    "The request."
+    input: ReviewRequestInput!
+  ): CreditRequestPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  """
+  Declines a pending credit request, with an optional reason; nothing is
+  credited. Same reviewers as ` + "`" + `approveRequest` + "`" + `. Errors: ` + "`" + `FORBIDDEN` + "`" + `,
+  ` + "`" + `NOT_FOUND` + "`" + `, ` + "`" + `CONFLICT` + "`" + ` (already reviewed).
+  """
+  rejectRequest(
+    "The request and the reason."
+    input: ReviewRequestInput!
+  ): CreditRequestPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  """
+  Records that an accepted ` + "`" + `POSTPAID` + "`" + ` request was paid (` + "`" + `paid: true` + "`" + `).
+  Agency admins (own agency), system admins. Errors: ` + "`" + `FORBIDDEN` + "`" + `,
+  ` + "`" + `NOT_FOUND` + "`" + `, ` + "`" + `CONFLICT` + "`" + ` (not an accepted, unpaid ` + "`" + `POSTPAID` + "`" + ` request).
+  """
+  markRequestPaid(
+    "The request."
+    input: MarkRequestPaidInput!
+  ): CreditRequestPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  """
+  Moves credits from the agency's pool to one of its client accounts, in one
+  transaction. Agency admins (own agency), system admins. Errors:
+  ` + "`" + `FORBIDDEN` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `, ` + "`" + `BAD_USER_INPUT` + "`" + `, ` + "`" + `INSUFFICIENT_CREDITS` + "`" + ` (the
+  pool), ` + "`" + `CONFLICT` + "`" + `.
+  """
+  allocateCredits(
+    "The client account, the amount and an optional idempotency key."
+    input: AllocateCreditsInput!
+  ): AllocateCreditsPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
 
-  createAgency(input: CreateAgencyInput!): Agency! @hasRole(roles: [SYSTEM_ADMIN])
-  createAccount(input: CreateAccountInput!): Account! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
-  updateAgencySettings(input: UpdateAgencySettingsInput!): Agency! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
-  createInvoice(input: CreateInvoiceInput!): Invoice! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
-  createService(input: CreateServiceInput!): Service! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
-  createCreditPackage(input: CreateCreditPackageInput!): CreditPackage! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Creates an agency with its pool account. System admins only (` + "`" + `FORBIDDEN` + "`" + ` otherwise); ` + "`" + `BAD_USER_INPUT` + "`" + ` for a bad name or currency."
+  createAgency(
+    "Name, default currency, credit payments."
+    input: CreateAgencyInput!
+  ): Agency! @hasRole(roles: [SYSTEM_ADMIN])
+  "Creates a client account in an agency. Agency admins (own agency), system admins; ` + "`" + `BAD_USER_INPUT` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `."
+  createAccount(
+    "The agency and the name."
+    input: CreateAccountInput!
+  ): Account! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Changes an agency's settings (credit payments on/off, default currency). Agency admins (own agency), system admins; ` + "`" + `BAD_USER_INPUT` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `."
+  updateAgencySettings(
+    "The agency and the settings to change."
+    input: UpdateAgencySettingsInput!
+  ): Agency! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Issues an open invoice to a client account. Agency admins (own agency), system admins; ` + "`" + `BAD_USER_INPUT` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `."
+  createInvoice(
+    "The account, number, amount and eligibility."
+    input: CreateInvoiceInput!
+  ): Invoice! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Creates a service sold for credits. Agency admins (own agency), system admins; ` + "`" + `BAD_USER_INPUT` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `."
+  createService(
+    "The agency, name, price and eligibility."
+    input: CreateServiceInput!
+  ): Service! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Creates a credit package. Agency admins (own agency), system admins; ` + "`" + `BAD_USER_INPUT` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `."
+  createCreditPackage(
+    "The agency, name, credits and price."
+    input: CreateCreditPackageInput!
+  ): CreditPackage! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
 
-  startCardSetup(input: StartCardSetupInput!): CardSetup! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
-  addCard(input: AddCardInput!): AddCardPayload! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
-  removeCard(input: RemoveCardInput!): RemoveCardPayload! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
-  setAutoTopUp(input: SetAutoTopUpInput!): SetAutoTopUpPayload! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
-  setLowBalanceAlert(input: SetLowBalanceAlertInput!): SetLowBalanceAlertPayload! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Starts saving a card: a provider SetupIntent for the browser to confirm, then ` + "`" + `addCard` + "`" + `. The owner or a system admin (` + "`" + `FORBIDDEN` + "`" + ` to agency admins); ` + "`" + `NOT_FOUND` + "`" + `, ` + "`" + `UNAVAILABLE` + "`" + `."
+  startCardSetup(
+    "The account."
+    input: StartCardSetupInput!
+  ): CardSetup! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
+  "Saves a confirmed card to a client account. The owner or a system admin (` + "`" + `FORBIDDEN` + "`" + ` to agency admins); ` + "`" + `BAD_USER_INPUT` + "`" + ` (unknown or unusable payment method), ` + "`" + `NOT_FOUND` + "`" + `, ` + "`" + `UNAVAILABLE` + "`" + `."
+  addCard(
+    "The account and the confirmed payment method."
+    input: AddCardInput!
+  ): AddCardPayload! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
+  "Removes a saved card (a rule that used it pauses). The owner or a system admin; ` + "`" + `NOT_FOUND` + "`" + `."
+  removeCard(
+    "The card."
+    input: RemoveCardInput!
+  ): RemoveCardPayload! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
+  "Creates or replaces the account's auto top-up rule for a currency; tops up at once if the balance is already below the threshold. The owner or a system admin (` + "`" + `FORBIDDEN` + "`" + ` to agency admins); ` + "`" + `BAD_USER_INPUT` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `."
+  setAutoTopUp(
+    "The rule."
+    input: SetAutoTopUpInput!
+  ): SetAutoTopUpPayload! @hasRole(roles: [CLIENT_OWNER, SYSTEM_ADMIN])
+  "Creates or replaces the account's low-balance alert for a currency. Owners, agency admins (accounts of own agency), system admins; ` + "`" + `BAD_USER_INPUT` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `."
+  setLowBalanceAlert(
+    "The alert."
+    input: SetLowBalanceAlertInput!
+  ): SetLowBalanceAlertPayload! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
 
-  createApiKey(input: CreateApiKeyInput!): CreateApiKeyPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
-  revokeApiKey(input: RevokeApiKeyInput!): ApiKey! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Creates an API key and answers its secret, once. Agency admins (own agency), system admins (one agency or platform-wide); ` + "`" + `BAD_USER_INPUT` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `."
+  createApiKey(
+    "The agency, name and scopes."
+    input: CreateApiKeyInput!
+  ): CreateApiKeyPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Revokes an API key on every gateway instance within a second; revoking it again answers it unchanged. Agency admins (own agency's keys), system admins; ` + "`" + `NOT_FOUND` + "`" + `."
+  revokeApiKey(
+    "The key."
+    input: RevokeApiKeyInput!
+  ): ApiKey! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
 
-  # Metered usage: 1 to 1,000 events, each charged (rate x quantity) or
-  # refused on its own; results in the order of the events. A SERVICE
-  # viewer needs the USAGE_WRITE scope.
-  recordUsage(input: RecordUsageInput!): RecordUsagePayload! @hasRole(roles: [SERVICE, AGENCY_ADMIN, SYSTEM_ADMIN])
+  """
+  Metered usage: 1 to 1,000 events, each charged (rate × quantity, as one
+  ` + "`" + `USAGE` + "`" + ` transaction) or refused on its own (` + "`" + `UsageResult.error` + "`" + `); results
+  in the order of the events. Not stopped by the agency's credit-payments
+  switch. ` + "`" + `SERVICE` + "`" + ` viewers need ` + "`" + `USAGE_WRITE` + "`" + `; agency admins (accounts of
+  own agency), system admins; client roles get ` + "`" + `FORBIDDEN` + "`" + `. The whole call
+  is ` + "`" + `BAD_USER_INPUT` + "`" + ` for no events or more than 1,000.
+  """
+  recordUsage(
+    "The events."
+    input: RecordUsageInput!
+  ): RecordUsagePayload! @hasRole(roles: [SERVICE, AGENCY_ADMIN, SYSTEM_ADMIN])
 }
 
 # ---------------------------------------------------------------- metered usage
 
+"One metered usage event of ` + "`" + `recordUsage` + "`" + `."
 input UsageEventInput {
-  accountId: ID!            # the account charged
+  "The account charged (` + "`" + `acc_…` + "`" + `), within the caller's agency; else the event's error is ` + "`" + `NOT_FOUND` + "`" + `."
+  accountId: ID!
+  "The service used (` + "`" + `svc_…` + "`" + `) of the account's agency; charged in its currency."
   serviceId: ID!
-  variant: String           # picks the rate; absent or unknown falls back to the default rate
+  "Picks the rate; absent or unknown falls back to the default rate (` + "`" + `Service.price` + "`" + `)."
+  variant: String
+  "Units used, at least 1; default 1. Charged rate × quantity exactly."
   quantity: Int = 1
-  reference: String         # the caller's reference, shown in history (e.g. "OTP +65 9xxx 1234", "campaign 42")
-  idempotencyKey: String!   # machines retry: every event names its key (scope: the account's agency)
-  holdId: ID                # charge the hold instead of the free balance
+  "The caller's reference, shown in history (e.g. ` + "`" + `\"OTP +65 9xxx 1234\"` + "`" + `, ` + "`" + `\"campaign 42\"` + "`" + `)."
+  reference: String
+  "Machines retry: every event names its key (scope: the account's agency). A replay answers the first transaction with ` + "`" + `replayed: true` + "`" + `; the same key with other input is a ` + "`" + `CONFLICT` + "`" + ` error for that event."
+  idempotencyKey: String!
+  "Charge this active hold instead of the free balance (a partial capture); ` + "`" + `INSUFFICIENT_CREDITS` + "`" + ` when its remainder does not cover the event."
+  holdId: ID
 }
 
+"Input of ` + "`" + `recordUsage` + "`" + `."
 input RecordUsageInput {
-  events: [UsageEventInput!]!  # 1 to 1,000; each is all-or-nothing on its own
+  "1 to 1,000 events; each is all-or-nothing on its own."
+  events: [UsageEventInput!]!
 }
 
+"Why one usage event was refused; nothing moved for it."
 type UsageError {
-  code: String!     # a contract error code: INSUFFICIENT_CREDITS, NOT_FOUND, NOT_ELIGIBLE, BAD_USER_INPUT, CONFLICT, ...
+  "A contract error code: ` + "`" + `INSUFFICIENT_CREDITS` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `, ` + "`" + `NOT_ELIGIBLE` + "`" + `, ` + "`" + `BAD_USER_INPUT` + "`" + `, ` + "`" + `CONFLICT` + "`" + `, ` + "`" + `FORBIDDEN` + "`" + `, ... (docs/api.md#errors)."
+  code: String!
+  "What was wrong, in plain words."
   message: String!
 }
 
+"The outcome of one usage event, in the order of the events."
 type UsageResult {
+  "The event's idempotency key, as sent."
   idempotencyKey: String!
-  transaction: CreditTransaction  # the USAGE transaction (the first one, on a replay)
-  replayed: Boolean!              # this key was already recorded; nothing moved now
-  error: UsageError               # set when this event was refused; nothing moved for it
+  "The ` + "`" + `USAGE` + "`" + ` transaction (the first one, on a replay); null when refused."
+  transaction: CreditTransaction
+  "True when this key was already recorded: nothing moved now."
+  replayed: Boolean!
+  "Set when this event was refused; nothing moved for it."
+  error: UsageError
 }
 
+"The answer of ` + "`" + `recordUsage` + "`" + `."
 type RecordUsagePayload {
-  results: [UsageResult!]!  # in the order of the events
+  "One result per event, in the order of the events."
+  results: [UsageResult!]!
+  "How many events were charged now or replayed."
   recorded: Int!
+  "How many events were refused (each has its ` + "`" + `error` + "`" + `)."
   refused: Int!
 }
 
+"""
+Live updates over WebSocket on ` + "`" + `/graphql` + "`" + ` (` + "`" + `graphql-transport-ws` + "`" + ` or the
+legacy ` + "`" + `graphql-ws` + "`" + ` protocol; the token in the ` + "`" + `connection_init` + "`" + ` payload) or
+Server-Sent Events. A missing or bad token closes the socket with 4403 (or
+4401); the socket closes when the token expires.
+"""
 type Subscription {
-  # The balance after every change, pushed to every connected client of that
-  # account on any gateway instance, in commit order.
-  balanceUpdated(accountId: ID, currency: String): Balance! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN, SERVICE])
-  # Every change to a credit request the viewer may see: agency dashboards
-  # receive their agency's requests, clients their own account's.
-  creditRequestUpdated(status: CreditRequestStatus): CreditRequest! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  """
+  The balance after every change of it, pushed to every subscriber of that
+  account on any gateway instance, in commit order. ` + "`" + `SERVICE` + "`" + ` needs
+  ` + "`" + `BALANCES_READ` + "`" + ` and an ` + "`" + `accountId` + "`" + `.
+  """
+  balanceUpdated(
+    "The account; default: the viewer's account."
+    accountId: ID
+    "Only this ISO 4217 currency; absent: every currency of the account."
+    currency: String
+  ): Balance! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN, SERVICE])
+  """
+  Every change to a credit request the viewer may see: agency dashboards
+  receive their agency's requests, clients their own account's. ` + "`" + `FORBIDDEN` + "`" + `
+  to ` + "`" + `SERVICE` + "`" + `.
+  """
+  creditRequestUpdated(
+    "Only requests that are in this status after the change; absent: all."
+    status: CreditRequestStatus
+  ): CreditRequest! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
 }
 `, BuiltIn: false},
 }

@@ -15,311 +15,532 @@ import (
 	"time"
 )
 
+// A page of accounts (Relay cursor connection).
 type AccountConnection struct {
-	Edges      []*AccountEdge `json:"edges"`
-	PageInfo   *PageInfo      `json:"pageInfo"`
-	TotalCount int            `json:"totalCount"`
+	// The accounts of this page, each with its cursor.
+	Edges []*AccountEdge `json:"edges"`
+	// Whether more pages follow, and the cursors to reach them.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many accounts the whole list has, over all pages.
+	TotalCount int `json:"totalCount"`
 }
 
+// One account of a page, with its cursor.
 type AccountEdge struct {
-	Cursor string       `json:"cursor"`
-	Node   *ent.Account `json:"node"`
+	// Opaque position of this account in the list, for `after`.
+	Cursor string `json:"cursor"`
+	// The account.
+	Node *ent.Account `json:"node"`
 }
 
+// Input of `addCard`.
 type AddCardInput struct {
-	AccountID       *gid.ID `json:"accountId,omitempty"`
-	PaymentMethodID string  `json:"paymentMethodId"`
+	// The client account the card is for; default: the owner's account. A system admin must name one.
+	AccountID *gid.ID `json:"accountId,omitempty"`
+	// The confirmed payment method: Stripe `pm_…`; the sandbox's test cards are
+	// `pm_card_visa`, `pm_card_mastercard`, `pm_card_chargeDeclined` (always
+	// declines) and `pm_card_chargeDeclinedInsufficientFunds`.
+	PaymentMethodID string `json:"paymentMethodId"`
 }
 
+// The answer of `addCard`.
 type AddCardPayload struct {
+	// The saved card.
 	Card *ent.Card `json:"card"`
 }
 
+// Input of `allocateCredits`.
 type AllocateCreditsInput struct {
-	ToAccountID    gid.ID        `json:"toAccountId"`
-	Amount         money.Decimal `json:"amount"`
-	Currency       *string       `json:"currency,omitempty"`
-	Reference      *string       `json:"reference,omitempty"`
-	IdempotencyKey *string       `json:"idempotencyKey,omitempty"`
+	// The client account (`acc_…`) of the agency to credit; `NOT_FOUND` outside the viewer's agency.
+	ToAccountID gid.ID `json:"toAccountId"`
+	// The credits to move from the pool: a credit amount greater than zero, up to 6 fraction digits; `INSUFFICIENT_CREDITS` when the pool does not cover it.
+	Amount money.Decimal `json:"amount"`
+	// ISO 4217 code of `amount`; default: the agency's `defaultCurrency`.
+	Currency *string `json:"currency,omitempty"`
+	// A note shown in both accounts' history.
+	Reference *string `json:"reference,omitempty"`
+	// Retry safely: the same key with the same input returns the first answer and moves nothing; with other input it is `CONFLICT`. Scope: the viewer.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// The answer of `allocateCredits`.
 type AllocateCreditsPayload struct {
+	// The IN transaction (`ALLOCATION`) on the client account.
 	Transaction *ent.Posting `json:"transaction"`
-	Balance     *ent.Balance `json:"balance"`
+	// The client account's balance after the allocation.
+	Balance *ent.Balance `json:"balance"`
+	// The agency pool's balance after the allocation.
 	PoolBalance *ent.Balance `json:"poolBalance"`
 }
 
+// The last declined or failed auto top-up charge.
 type AutoTopUpFailure struct {
-	Reason string    `json:"reason"`
-	At     time.Time `json:"at"`
+	// Why, in the provider's words (e.g. `"card declined"`).
+	Reason string `json:"reason"`
+	// When it failed.
+	At time.Time `json:"at"`
 }
 
+// Input of `buyCredits`: a package or a custom amount, and how it is paid.
+// Exactly one of `packageId` and `amount` (else `BAD_USER_INPUT`).
 type BuyCreditsInput struct {
-	AccountID      *gid.ID              `json:"accountId,omitempty"`
-	PackageID      *gid.ID              `json:"packageId,omitempty"`
-	Amount         *money.Decimal       `json:"amount,omitempty"`
-	Currency       *string              `json:"currency,omitempty"`
-	Method         creditrequest.Method `json:"method"`
-	Reference      *string              `json:"reference,omitempty"`
-	IdempotencyKey *string              `json:"idempotencyKey,omitempty"`
-	CardID         *gid.ID              `json:"cardId,omitempty"`
+	// The account credited; default: the viewer's account (an agency admin's pool). A system admin must name one.
+	AccountID *gid.ID `json:"accountId,omitempty"`
+	// Buy this credit package: credits its `credits` and charges its `price`.
+	PackageID *gid.ID `json:"packageId,omitempty"`
+	// Or buy this custom amount: credited and charged as is; provider money, at most the currency's fraction digits, greater than zero.
+	Amount *money.Decimal `json:"amount,omitempty"`
+	// ISO 4217 code of `amount`; default: the agency's `defaultCurrency`. Ignored with `packageId`.
+	Currency *string `json:"currency,omitempty"`
+	// How it is paid: `CARD` and `PAYPAL` are instant; the others create a credit request.
+	Method creditrequest.Method `json:"method"`
+	// The buyer's reference: a quotation number, bank reference or wallet transaction hash; shown to the agency.
+	Reference *string `json:"reference,omitempty"`
+	// Retry safely: the same key with the same input returns the first answer and moves nothing; with other input it is `CONFLICT`. Scope: the viewer.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+	// One-time top-up: charge this saved card of the account (`method: CARD`); `COMPLETED` or `FAILED` at once. The owner or a system admin only (an agency admin gets `FORBIDDEN`).
+	CardID *gid.ID `json:"cardId,omitempty"`
 }
 
+// The answer of `buyCredits`.
 type BuyCreditsPayload struct {
-	Status      PurchaseStatus     `json:"status"`
-	Transaction *ent.Posting       `json:"transaction,omitempty"`
-	Request     *ent.CreditRequest `json:"request,omitempty"`
-	Payment     *ent.Payment       `json:"payment,omitempty"`
-	Balance     *ent.Balance       `json:"balance"`
+	// What happened: credited now, waiting for the buyer, waiting for the agency, or declined.
+	Status PurchaseStatus `json:"status"`
+	// The IN transaction; set when `COMPLETED`.
+	Transaction *ent.Posting `json:"transaction,omitempty"`
+	// The credit request; set when `PENDING_APPROVAL` (or `COMPLETED` for an agency admin's `POSTPAID` purchase for a client).
+	Request *ent.CreditRequest `json:"request,omitempty"`
+	// The provider's payment; set for `CARD` and `PAYPAL`.
+	Payment *ent.Payment `json:"payment,omitempty"`
+	// The account's balance in the purchase's currency after the purchase.
+	Balance *ent.Balance `json:"balance"`
 }
 
+// Input of `buyServiceWithCredit`.
 type BuyServiceWithCreditInput struct {
-	ServiceID      gid.ID  `json:"serviceId"`
-	AccountID      *gid.ID `json:"accountId,omitempty"`
-	Quantity       *int    `json:"quantity,omitempty"`
+	// The service (`svc_…`) of the account's agency; `NOT_FOUND` otherwise.
+	ServiceID gid.ID `json:"serviceId"`
+	// The account charged; default: the viewer's account. A system admin must name one.
+	AccountID *gid.ID `json:"accountId,omitempty"`
+	// Units to buy, at least 1; default 1. Charged `price` × `quantity` exactly.
+	Quantity *int `json:"quantity,omitempty"`
+	// Retry safely: the same key with the same input returns the first answer and moves nothing; with other input it is `CONFLICT`. Scope: the viewer.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// The answer of `buyServiceWithCredit`.
 type BuyServiceWithCreditPayload struct {
+	// The OUT transaction (`SERVICE_PURCHASE`).
 	Transaction *ent.Posting `json:"transaction"`
-	Balance     *ent.Balance `json:"balance"`
+	// The account's balance in the service's currency after the purchase.
+	Balance *ent.Balance `json:"balance"`
 }
 
+// What the browser needs to confirm a new card with the provider (Stripe.js
+// `confirmCardSetup` with `clientSecret`), before `addCard` saves it.
 type CardSetup struct {
-	Provider      string `json:"provider"`
+	// The provider: `"stripe"` or `"sandbox"`.
+	Provider string `json:"provider"`
+	// The provider's SetupIntent id (`seti_…`).
 	SetupIntentID string `json:"setupIntentId"`
-	ClientSecret  string `json:"clientSecret"`
+	// The SetupIntent's client secret, for Stripe.js; never stored.
+	ClientSecret string `json:"clientSecret"`
 }
 
+// Input of `createAccount`: a new client account.
 type CreateAccountInput struct {
+	// The agency; default: the agency admin's own. A system admin must name one.
 	AgencyID *gid.ID `json:"agencyId,omitempty"`
-	Name     string  `json:"name"`
+	// Display name.
+	Name string `json:"name"`
 }
 
+// Input of `createAgency` (system admins only).
 type CreateAgencyInput struct {
-	Name                  string  `json:"name"`
-	DefaultCurrency       *string `json:"defaultCurrency,omitempty"`
-	CreditPaymentsEnabled *bool   `json:"creditPaymentsEnabled,omitempty"`
+	// Display name.
+	Name string `json:"name"`
+	// ISO 4217 code used where a currency is omitted; default `USD`.
+	DefaultCurrency *string `json:"defaultCurrency,omitempty"`
+	// Whether its clients may buy and spend credits; default true.
+	CreditPaymentsEnabled *bool `json:"creditPaymentsEnabled,omitempty"`
 }
 
+// Input of `createApiKey`.
 type CreateAPIKeyInput struct {
-	AgencyID *gid.ID       `json:"agencyId,omitempty"`
-	Name     string        `json:"name"`
-	Scopes   []APIKeyScope `json:"scopes"`
+	// The agency whose accounts the key acts on; default: the agency admin's own. A system admin may omit it for a platform-wide key.
+	AgencyID *gid.ID `json:"agencyId,omitempty"`
+	// What the key is for; shown in lists.
+	Name string `json:"name"`
+	// What it may do; at least one (else `BAD_USER_INPUT`).
+	Scopes []APIKeyScope `json:"scopes"`
 }
 
+// The answer of `createApiKey`.
 type CreateAPIKeyPayload struct {
+	// The new key.
 	APIKey *ent.APIKey `json:"apiKey"`
-	Secret string      `json:"secret"`
+	// The secret (`cgk_…`), shown this once and never again; sent as `Authorization: Bearer <secret>`.
+	Secret string `json:"secret"`
 }
 
+// Input of `createCreditPackage`.
 type CreateCreditPackageInput struct {
-	AgencyID *gid.ID       `json:"agencyId,omitempty"`
-	Name     string        `json:"name"`
-	Credits  money.Decimal `json:"credits"`
-	Price    money.Decimal `json:"price"`
-	Currency *string       `json:"currency,omitempty"`
+	// The agency; default: the agency admin's own. A system admin must name one.
+	AgencyID *gid.ID `json:"agencyId,omitempty"`
+	// Display name.
+	Name string `json:"name"`
+	// The credits it adds: greater than zero, up to 6 fraction digits.
+	Credits money.Decimal `json:"credits"`
+	// What the buyer pays: provider money, greater than zero, at most the currency's fraction digits.
+	Price money.Decimal `json:"price"`
+	// ISO 4217 code of `credits` and `price`; default: the agency's `defaultCurrency`.
+	Currency *string `json:"currency,omitempty"`
 }
 
+// Input of `createInvoice`.
 type CreateInvoiceInput struct {
-	AccountID      gid.ID        `json:"accountId"`
-	Number         string        `json:"number"`
-	Amount         money.Decimal `json:"amount"`
-	Currency       *string       `json:"currency,omitempty"`
-	CreditEligible *bool         `json:"creditEligible,omitempty"`
+	// The client account billed (`acc_…`) of the viewer's agency.
+	AccountID gid.ID `json:"accountId"`
+	// The agency's invoice number, shown to the client.
+	Number string `json:"number"`
+	// The amount due: provider money, greater than zero, at most the currency's fraction digits.
+	Amount money.Decimal `json:"amount"`
+	// ISO 4217 code; default: the agency's `defaultCurrency`.
+	Currency *string `json:"currency,omitempty"`
+	// Whether it may be paid with credits; default true.
+	CreditEligible *bool `json:"creditEligible,omitempty"`
 }
 
+// Input of `createService`.
 type CreateServiceInput struct {
-	AgencyID       *gid.ID       `json:"agencyId,omitempty"`
-	Name           string        `json:"name"`
-	Price          money.Decimal `json:"price"`
-	Currency       *string       `json:"currency,omitempty"`
-	CreditEligible *bool         `json:"creditEligible,omitempty"`
+	// The agency; default: the agency admin's own. A system admin must name one.
+	AgencyID *gid.ID `json:"agencyId,omitempty"`
+	// Display name.
+	Name string `json:"name"`
+	// The default rate: credits per unit, greater than zero, up to 6 fraction digits.
+	Price money.Decimal `json:"price"`
+	// ISO 4217 code; default: the agency's `defaultCurrency`.
+	Currency *string `json:"currency,omitempty"`
+	// Whether it may be bought with credits; default true.
+	CreditEligible *bool `json:"creditEligible,omitempty"`
 }
 
+// Whether the viewer may do something with credits now, and why not: computed by the gateway so that a front end never copies the rules.
 type CreditAvailability struct {
-	Available bool                     `json:"available"`
-	Reason    *CreditUnavailableReason `json:"reason,omitempty"`
+	// True when the operation would be accepted now (it can still fail if the balance changes in between).
+	Available bool `json:"available"`
+	// Why not; null when available.
+	Reason *CreditUnavailableReason `json:"reason,omitempty"`
 }
 
+// A page of credit requests, newest first (Relay cursor connection).
 type CreditRequestConnection struct {
-	Edges      []*CreditRequestEdge `json:"edges"`
-	PageInfo   *PageInfo            `json:"pageInfo"`
-	TotalCount int                  `json:"totalCount"`
+	// The requests of this page, each with its cursor.
+	Edges []*CreditRequestEdge `json:"edges"`
+	// Whether more pages follow, and the cursors to reach them.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many requests match the query, over all pages.
+	TotalCount int `json:"totalCount"`
 }
 
+// One credit request of a page, with its cursor.
 type CreditRequestEdge struct {
-	Cursor string             `json:"cursor"`
-	Node   *ent.CreditRequest `json:"node"`
+	// Opaque position of this request in the list, for `after`.
+	Cursor string `json:"cursor"`
+	// The request.
+	Node *ent.CreditRequest `json:"node"`
 }
 
+// The answer of `approveRequest`, `rejectRequest` and `markRequestPaid`.
 type CreditRequestPayload struct {
+	// The request after the change.
 	Request *ent.CreditRequest `json:"request"`
-	Balance *ent.Balance       `json:"balance"`
+	// The requested account's balance in the request's currency, after the change.
+	Balance *ent.Balance `json:"balance"`
 }
 
+// A page of transactions, newest first (Relay cursor connection).
 type CreditTransactionConnection struct {
-	Edges      []*CreditTransactionEdge `json:"edges"`
-	PageInfo   *PageInfo                `json:"pageInfo"`
-	TotalCount int                      `json:"totalCount"`
+	// The transactions of this page, each with its cursor.
+	Edges []*CreditTransactionEdge `json:"edges"`
+	// Whether more pages follow, and the cursors to reach them.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many transactions match the query, over all pages.
+	TotalCount int `json:"totalCount"`
 }
 
+// One transaction of a page, with its cursor.
 type CreditTransactionEdge struct {
-	Cursor string       `json:"cursor"`
-	Node   *ent.Posting `json:"node"`
+	// Opaque position of this transaction in the list, for `after`.
+	Cursor string `json:"cursor"`
+	// The transaction.
+	Node *ent.Posting `json:"node"`
 }
 
+// A page of invoices, newest first (Relay cursor connection).
 type InvoiceConnection struct {
-	Edges      []*InvoiceEdge `json:"edges"`
-	PageInfo   *PageInfo      `json:"pageInfo"`
-	TotalCount int            `json:"totalCount"`
+	// The invoices of this page, each with its cursor.
+	Edges []*InvoiceEdge `json:"edges"`
+	// Whether more pages follow, and the cursors to reach them.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many invoices match the query, over all pages.
+	TotalCount int `json:"totalCount"`
 }
 
+// One invoice of a page, with its cursor.
 type InvoiceEdge struct {
-	Cursor string       `json:"cursor"`
-	Node   *ent.Invoice `json:"node"`
+	// Opaque position of this invoice in the list, for `after`.
+	Cursor string `json:"cursor"`
+	// The invoice.
+	Node *ent.Invoice `json:"node"`
 }
 
+// Input of `markRequestPaid`: settles an accepted `POSTPAID` request (the agency received the money).
 type MarkRequestPaidInput struct {
+	// The accepted, unpaid `POSTPAID` request (`req_…`); `CONFLICT` when it is not one.
 	RequestID gid.ID `json:"requestId"`
 }
 
+// Writes. A failed mutation changes nothing. Money-moving mutations take an
+// `idempotencyKey`: a retry with the same key and input returns the first
+// answer and moves nothing. Every one may also answer `UNAUTHENTICATED`,
+// `RATE_LIMITED` (retry after `extensions.retryAfter`), `UNAVAILABLE` (nothing
+// was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
+// `idempotencyKey`). Errors: docs/api.md#errors.
 type Mutation struct {
 }
 
+// Where a page of a connection stands (Relay cursor connections); pages go forward with `first` and `after`.
 type PageInfo struct {
-	HasNextPage     bool    `json:"hasNextPage"`
-	HasPreviousPage bool    `json:"hasPreviousPage"`
-	StartCursor     *string `json:"startCursor,omitempty"`
-	EndCursor       *string `json:"endCursor,omitempty"`
+	// Whether a page follows this one: pass `endCursor` as `after` to get it.
+	HasNextPage bool `json:"hasNextPage"`
+	// Whether this page was reached with `after` (pages go forward only).
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the first edge of this page; null when the page is empty.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The cursor of the last edge of this page, for the next page's `after`; null when the page is empty.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// Input of `payInvoiceWithCredit`.
 type PayInvoiceWithCreditInput struct {
-	InvoiceID      gid.ID  `json:"invoiceId"`
+	// The open invoice (`inv_…`) of an account in the viewer's scope; `NOT_FOUND` otherwise.
+	InvoiceID gid.ID `json:"invoiceId"`
+	// Retry safely: the same key with the same input returns the first answer and moves nothing; with other input it is `CONFLICT`. Scope: the viewer.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// The answer of `payInvoiceWithCredit`.
 type PayInvoiceWithCreditPayload struct {
-	Invoice     *ent.Invoice `json:"invoice"`
+	// The invoice, now `PAID`.
+	Invoice *ent.Invoice `json:"invoice"`
+	// The OUT transaction (`INVOICE_PAYMENT`) of the whole amount.
 	Transaction *ent.Posting `json:"transaction"`
-	Balance     *ent.Balance `json:"balance"`
+	// The account's balance in the invoice's currency after the payment.
+	Balance *ent.Balance `json:"balance"`
 }
 
+// Reads. Every one needs a token (`UNAUTHENTICATED` otherwise) and sees only
+// the viewer's scope: a client its own account, an agency admin its agency's
+// accounts, a system admin everything, a `SERVICE` its agency's accounts (all
+// agencies for a platform-wide key). Objects outside the scope are
+// `NOT_FOUND`. `accountId` defaults to the viewer's account (a client's own,
+// an agency admin's pool); a system admin and a `SERVICE` must name one
+// (`BAD_USER_INPUT`).
 type Query struct {
 }
 
+// Input of `recordUsage`.
 type RecordUsageInput struct {
+	// 1 to 1,000 events; each is all-or-nothing on its own.
 	Events []*UsageEventInput `json:"events"`
 }
 
+// The answer of `recordUsage`.
 type RecordUsagePayload struct {
-	Results  []*UsageResult `json:"results"`
-	Recorded int            `json:"recorded"`
-	Refused  int            `json:"refused"`
+	// One result per event, in the order of the events.
+	Results []*UsageResult `json:"results"`
+	// How many events were charged now or replayed.
+	Recorded int `json:"recorded"`
+	// How many events were refused (each has its `error`).
+	Refused int `json:"refused"`
 }
 
+// Input of `removeCard`.
 type RemoveCardInput struct {
+	// The saved card (`crd_…`) of an account in the viewer's scope; `NOT_FOUND` otherwise.
 	CardID gid.ID `json:"cardId"`
 }
 
+// The answer of `removeCard`.
 type RemoveCardPayload struct {
+	// The id of the card removed (detached at the provider); an auto top-up rule that used it is `PAUSED`.
 	RemovedCardID gid.ID `json:"removedCardId"`
 }
 
+// Input of `approveRequest` and `rejectRequest`.
 type ReviewRequestInput struct {
-	RequestID gid.ID  `json:"requestId"`
-	Reason    *string `json:"reason,omitempty"`
+	// The pending request (`req_…`); `NOT_FOUND` outside the viewer's agency, `CONFLICT` when already reviewed.
+	RequestID gid.ID `json:"requestId"`
+	// `rejectRequest`: why, shown to the client as `rejectionReason`; ignored by `approveRequest`.
+	Reason *string `json:"reason,omitempty"`
 }
 
+// Input of `revokeApiKey`.
 type RevokeAPIKeyInput struct {
+	// The key (`key_…`) of the viewer's agency (any, for a system admin); `NOT_FOUND` otherwise.
 	APIKeyID gid.ID `json:"apiKeyId"`
 }
 
+// One rate of `setServiceRates`.
 type ServiceRateInput struct {
-	Variant string        `json:"variant"`
-	Price   money.Decimal `json:"price"`
+	// The variant, trimmed: 1 to 32 characters, or `""` for the default rate.
+	Variant string `json:"variant"`
+	// Credits per unit: greater than zero, up to 6 fraction digits (else `BAD_USER_INPUT`).
+	Price money.Decimal `json:"price"`
 }
 
+// Input of `setAutoTopUp`: creates or replaces the account's rule for a
+// currency. Saving clears a pause and the decline count, and brings a waiting
+// retry forward to now.
 type SetAutoTopUpInput struct {
-	AccountID  *gid.ID        `json:"accountId,omitempty"`
-	Currency   *string        `json:"currency,omitempty"`
-	Enabled    bool           `json:"enabled"`
-	Threshold  money.Decimal  `json:"threshold"`
-	Mode       topuprule.Mode `json:"mode"`
-	Amount     money.Decimal  `json:"amount"`
-	CardID     gid.ID         `json:"cardId"`
+	// The client account; default: the owner's account. A system admin must name one.
+	AccountID *gid.ID `json:"accountId,omitempty"`
+	// ISO 4217 code of the balance to watch; default: the agency's `defaultCurrency`.
+	Currency *string `json:"currency,omitempty"`
+	// Switch the rule on or off.
+	Enabled bool `json:"enabled"`
+	// A debit that takes `available` below this starts a top-up: a credit amount greater than zero, up to 6 fraction digits.
+	Threshold money.Decimal `json:"threshold"`
+	// Fixed amount, or top up to a balance.
+	Mode topuprule.Mode `json:"mode"`
+	// `FIXED`: what each top-up buys; `TOP_UP_TO`: the balance to reach (above `threshold`, else `BAD_USER_INPUT`). Provider money, at most the currency's fraction digits.
+	Amount money.Decimal `json:"amount"`
+	// The saved card (`crd_…`) of the account to charge; `NOT_FOUND` otherwise.
+	CardID gid.ID `json:"cardId"`
+	// At most this much auto top-up per calendar month (UTC); absent: no cap. Provider money.
 	MonthlyCap *money.Decimal `json:"monthlyCap,omitempty"`
 }
 
+// The answer of `setAutoTopUp`.
 type SetAutoTopUpPayload struct {
+	// The rule as saved.
 	AutoTopUp *ent.TopUpRule `json:"autoTopUp"`
 }
 
+// Input of `setLowBalanceAlert`: creates or replaces the account's alert for a currency.
 type SetLowBalanceAlertInput struct {
-	AccountID *gid.ID       `json:"accountId,omitempty"`
-	Currency  *string       `json:"currency,omitempty"`
-	Enabled   bool          `json:"enabled"`
+	// The client account; default: the viewer's account (an agency admin must name a client account). A system admin must name one.
+	AccountID *gid.ID `json:"accountId,omitempty"`
+	// ISO 4217 code of the balance to watch; default: the agency's `defaultCurrency`.
+	Currency *string `json:"currency,omitempty"`
+	// Switch the alert on or off.
+	Enabled bool `json:"enabled"`
+	// Below this `available` is low: a credit amount greater than zero, up to 6 fraction digits.
 	Threshold money.Decimal `json:"threshold"`
-	Email     string        `json:"email"`
+	// Where the alert goes (a valid address, else `BAD_USER_INPUT`).
+	Email string `json:"email"`
 }
 
+// The answer of `setLowBalanceAlert`.
 type SetLowBalanceAlertPayload struct {
+	// The alert as saved.
 	Alert *ent.AlertRule `json:"alert"`
 }
 
+// Input of `setServiceRates`.
 type SetServiceRatesInput struct {
-	ServiceID gid.ID              `json:"serviceId"`
-	Unit      *string             `json:"unit,omitempty"`
-	Rates     []*ServiceRateInput `json:"rates"`
+	// The service (`svc_…`) of the viewer's agency; `NOT_FOUND` otherwise.
+	ServiceID gid.ID `json:"serviceId"`
+	// What one unit is, 1 to 32 characters; absent: unchanged.
+	Unit *string `json:"unit,omitempty"`
+	// Replaces the service's variants (at most 500, unique variants, else `BAD_USER_INPUT`); the `""` rate sets `Service.price`.
+	Rates []*ServiceRateInput `json:"rates"`
 }
 
+// Input of `startCardSetup`.
 type StartCardSetupInput struct {
+	// The client account the card is for; default: the owner's account. A system admin must name one.
 	AccountID *gid.ID `json:"accountId,omitempty"`
 }
 
+// Live updates over WebSocket on `/graphql` (`graphql-transport-ws` or the
+// legacy `graphql-ws` protocol; the token in the `connection_init` payload) or
+// Server-Sent Events. A missing or bad token closes the socket with 4403 (or
+// 4401); the socket closes when the token expires.
 type Subscription struct {
 }
 
+// Input of `updateAgencySettings`: absent fields are unchanged.
 type UpdateAgencySettingsInput struct {
-	AgencyID              *gid.ID `json:"agencyId,omitempty"`
-	CreditPaymentsEnabled *bool   `json:"creditPaymentsEnabled,omitempty"`
-	DefaultCurrency       *string `json:"defaultCurrency,omitempty"`
+	// The agency; default: the agency admin's own. A system admin must name one.
+	AgencyID *gid.ID `json:"agencyId,omitempty"`
+	// Turn credit payments of the agency's clients on or off (off: buying and spending credits are `CREDIT_PAYMENTS_DISABLED`).
+	CreditPaymentsEnabled *bool `json:"creditPaymentsEnabled,omitempty"`
+	// A new default ISO 4217 code.
+	DefaultCurrency *string `json:"defaultCurrency,omitempty"`
 }
 
+// Why one usage event was refused; nothing moved for it.
 type UsageError struct {
-	Code    string `json:"code"`
+	// A contract error code: `INSUFFICIENT_CREDITS`, `NOT_FOUND`, `NOT_ELIGIBLE`, `BAD_USER_INPUT`, `CONFLICT`, `FORBIDDEN`, ... (docs/api.md#errors).
+	Code string `json:"code"`
+	// What was wrong, in plain words.
 	Message string `json:"message"`
 }
 
+// One metered usage event of `recordUsage`.
 type UsageEventInput struct {
-	AccountID      gid.ID  `json:"accountId"`
-	ServiceID      gid.ID  `json:"serviceId"`
-	Variant        *string `json:"variant,omitempty"`
-	Quantity       *int    `json:"quantity,omitempty"`
-	Reference      *string `json:"reference,omitempty"`
-	IdempotencyKey string  `json:"idempotencyKey"`
-	HoldID         *gid.ID `json:"holdId,omitempty"`
+	// The account charged (`acc_…`), within the caller's agency; else the event's error is `NOT_FOUND`.
+	AccountID gid.ID `json:"accountId"`
+	// The service used (`svc_…`) of the account's agency; charged in its currency.
+	ServiceID gid.ID `json:"serviceId"`
+	// Picks the rate; absent or unknown falls back to the default rate (`Service.price`).
+	Variant *string `json:"variant,omitempty"`
+	// Units used, at least 1; default 1. Charged rate × quantity exactly.
+	Quantity *int `json:"quantity,omitempty"`
+	// The caller's reference, shown in history (e.g. `"OTP +65 9xxx 1234"`, `"campaign 42"`).
+	Reference *string `json:"reference,omitempty"`
+	// Machines retry: every event names its key (scope: the account's agency). A replay answers the first transaction with `replayed: true`; the same key with other input is a `CONFLICT` error for that event.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// Charge this active hold instead of the free balance (a partial capture); `INSUFFICIENT_CREDITS` when its remainder does not cover the event.
+	HoldID *gid.ID `json:"holdId,omitempty"`
 }
 
+// The outcome of one usage event, in the order of the events.
 type UsageResult struct {
-	IdempotencyKey string       `json:"idempotencyKey"`
-	Transaction    *ent.Posting `json:"transaction,omitempty"`
-	Replayed       bool         `json:"replayed"`
-	Error          *UsageError  `json:"error,omitempty"`
+	// The event's idempotency key, as sent.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// The `USAGE` transaction (the first one, on a replay); null when refused.
+	Transaction *ent.Posting `json:"transaction,omitempty"`
+	// True when this key was already recorded: nothing moved now.
+	Replayed bool `json:"replayed"`
+	// Set when this event was refused; nothing moved for it.
+	Error *UsageError `json:"error,omitempty"`
 }
 
+// Who the request's token says the caller is.
 type Viewer struct {
-	UserID  string       `json:"userId"`
-	Role    Role         `json:"role"`
-	Agency  *ent.Agency  `json:"agency,omitempty"`
+	// The token's `sub` claim (`apikey:<id>` for an API key).
+	UserID string `json:"userId"`
+	// The token's role.
+	Role Role `json:"role"`
+	// The viewer's agency; null for a system admin and a platform-wide API key.
+	Agency *ent.Agency `json:"agency,omitempty"`
+	// The viewer's default account: the client account of a `CLIENT` or `CLIENT_OWNER`, the agency's pool account for an `AGENCY_ADMIN`; null for a system admin and a `SERVICE`.
 	Account *ent.Account `json:"account,omitempty"`
 }
 
+// What a `SERVICE` viewer holding an API key may do (a service token has
+// every scope); anything outside its scopes is `FORBIDDEN`.
 type APIKeyScope string
 
 const (
-	APIKeyScopeUsageWrite   APIKeyScope = "USAGE_WRITE"
-	APIKeyScopeHoldsWrite   APIKeyScope = "HOLDS_WRITE"
+	// `recordUsage`.
+	APIKeyScopeUsageWrite APIKeyScope = "USAGE_WRITE"
+	// `createHold`, `captureHold`, `releaseHold`.
+	APIKeyScopeHoldsWrite APIKeyScope = "HOLDS_WRITE"
+	// `balance`, `balances`, `holds`, `services` and `balanceUpdated` of the key's agency's accounts (with an `accountId`).
 	APIKeyScopeBalancesRead APIKeyScope = "BALANCES_READ"
 )
 
@@ -372,13 +593,18 @@ func (e APIKeyScope) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where an auto top-up rule stands.
 type AutoTopUpStatus string
 
 const (
-	AutoTopUpStatusActive     AutoTopUpStatus = "ACTIVE"
+	// Armed: a debit below the threshold starts a top-up.
+	AutoTopUpStatusActive AutoTopUpStatus = "ACTIVE"
+	// The last charge was declined; the next try is at `retryAfter` (an hour later).
 	AutoTopUpStatusBackingOff AutoTopUpStatus = "BACKING_OFF"
-	AutoTopUpStatusPaused     AutoTopUpStatus = "PAUSED"
-	AutoTopUpStatusDisabled   AutoTopUpStatus = "DISABLED"
+	// Stopped after three declines in a row, a runaway (three top-ups within ten minutes) or a removed card (`pauseReason`); saving the rule again resumes it.
+	AutoTopUpStatusPaused AutoTopUpStatus = "PAUSED"
+	// Turned off by its owner (`enabled: false`).
+	AutoTopUpStatusDisabled AutoTopUpStatus = "DISABLED"
 )
 
 var AllAutoTopUpStatus = []AutoTopUpStatus{
@@ -431,14 +657,20 @@ func (e AutoTopUpStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Why an offer to pay or buy with credits is not available; each is also the error code the operation would return.
 type CreditUnavailableReason string
 
 const (
+	// The agency has turned credit payments off.
 	CreditUnavailableReasonCreditPaymentsDisabled CreditUnavailableReason = "CREDIT_PAYMENTS_DISABLED"
-	CreditUnavailableReasonInsufficientCredits    CreditUnavailableReason = "INSUFFICIENT_CREDITS"
-	CreditUnavailableReasonNotEligible            CreditUnavailableReason = "NOT_ELIGIBLE"
-	CreditUnavailableReasonAlreadyPaid            CreditUnavailableReason = "ALREADY_PAID"
-	CreditUnavailableReasonRoleNotAllowed         CreditUnavailableReason = "ROLE_NOT_ALLOWED"
+	// The available balance is lower than the amount.
+	CreditUnavailableReasonInsufficientCredits CreditUnavailableReason = "INSUFFICIENT_CREDITS"
+	// This service or invoice cannot be paid with credits (`creditEligible: false`, or a top-up invoice).
+	CreditUnavailableReasonNotEligible CreditUnavailableReason = "NOT_ELIGIBLE"
+	// The invoice is not open.
+	CreditUnavailableReasonAlreadyPaid CreditUnavailableReason = "ALREADY_PAID"
+	// The viewer's role may not do this here (a plain `CLIENT` buying credits, an agency admin charging an owner's card); the operation would be `FORBIDDEN`.
+	CreditUnavailableReasonRoleNotAllowed CreditUnavailableReason = "ROLE_NOT_ALLOWED"
 )
 
 var AllCreditUnavailableReason = []CreditUnavailableReason{
@@ -492,13 +724,18 @@ func (e CreditUnavailableReason) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The outcome of `buyCredits`.
 type PurchaseStatus string
 
 const (
-	PurchaseStatusCompleted       PurchaseStatus = "COMPLETED"
-	PurchaseStatusRequiresAction  PurchaseStatus = "REQUIRES_ACTION"
+	// The credits are on the balance now: `transaction` is set.
+	PurchaseStatusCompleted PurchaseStatus = "COMPLETED"
+	// The buyer must confirm the payment with the provider (`payment.clientSecret` with Stripe.js, or `payment.approvalUrl` for PayPal); the credits land when the provider's webhook confirms.
+	PurchaseStatusRequiresAction PurchaseStatus = "REQUIRES_ACTION"
+	// A credit request was created and waits for the agency (`request` is set); nothing was credited yet.
 	PurchaseStatusPendingApproval PurchaseStatus = "PENDING_APPROVAL"
-	PurchaseStatusFailed          PurchaseStatus = "FAILED"
+	// The payment was declined; nothing was credited.
+	PurchaseStatusFailed PurchaseStatus = "FAILED"
 )
 
 var AllPurchaseStatus = []PurchaseStatus{
@@ -551,14 +788,21 @@ func (e PurchaseStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The viewer's role, from the token's `role` claim (an API key is always
+// `SERVICE`). Who may do what: docs/api.md#who-may-do-what.
 type Role string
 
 const (
-	RoleClient      Role = "CLIENT"
+	// A user of one client account: reads it and spends its credits; may not buy credits.
+	RoleClient Role = "CLIENT"
+	// The owner of a client account: a `CLIENT` who may also buy credits and manage saved cards, auto top-up and low-balance alerts.
 	RoleClientOwner Role = "CLIENT_OWNER"
+	// Staff of an agency (partner): reads every account of its agency, reviews requests, allocates credits from the pool, manages services, packages and API keys.
 	RoleAgencyAdmin Role = "AGENCY_ADMIN"
+	// The operator of the whole gateway: every agency and account; must name `accountId` where a default would need one.
 	RoleSystemAdmin Role = "SYSTEM_ADMIN"
-	RoleService     Role = "SERVICE"
+	// A back-end service of the platform (an API key, `Bearer cgk_…`, or a service JWT): records usage and holds, reads balances and services within its scopes; `FORBIDDEN` elsewhere.
+	RoleService Role = "SERVICE"
 )
 
 var AllRole = []Role{
