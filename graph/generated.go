@@ -2462,7 +2462,7 @@ type Balance {
   currency: String!
   "The credits the account may spend now: a credit amount, exact to 6 fraction digits (` + "`" + `\"12.50\"` + "`" + `, ` + "`" + `\"12.4925\"` + "`" + `); never negative; ` + "`" + `\"0.00\"` + "`" + ` when it never moved."
   available: Decimal!
-  "When the balance last changed (its creation when it never moved)."
+  "When the balance last changed."
   updatedAt: Time!
 }
 
@@ -3083,7 +3083,7 @@ input RemoveCardInput {
 
 "The answer of ` + "`" + `removeCard` + "`" + `."
 type RemoveCardPayload {
-  "The id of the card removed (detached at the provider); an auto top-up rule that used it is ` + "`" + `PAUSED` + "`" + `."
+  "The id of the card removed (also removed at the provider); an auto top-up rule that used it is ` + "`" + `PAUSED` + "`" + `."
   removedCardId: ID!
 }
 

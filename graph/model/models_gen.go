@@ -374,7 +374,7 @@ type RemoveCardInput struct {
 
 // The answer of `removeCard`.
 type RemoveCardPayload struct {
-	// The id of the card removed (detached at the provider); an auto top-up rule that used it is `PAUSED`.
+	// The id of the card removed (also removed at the provider); an auto top-up rule that used it is `PAUSED`.
 	RemovedCardID gid.ID `json:"removedCardId"`
 }
 
