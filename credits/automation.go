@@ -55,7 +55,7 @@ type Email struct {
 }
 
 // UseVault sets where cards are kept (the sandbox by default).
-func (s *Service) UseVault(v CardVault) { s.vault = v }
+func (s *Service) UseVault(v CardVault) { s.vault = traceVault(v) }
 
 // UseMailer sets how alert emails leave (the log by default).
 func (s *Service) UseMailer(m Mailer) { s.mailer = m }

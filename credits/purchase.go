@@ -516,7 +516,7 @@ func (s *Service) provider(m creditrequest.Method) Provider {
 	if p, ok := s.providers[m.String()]; ok {
 		return p
 	}
-	return Sandbox{}
+	return sandboxProvider // tracing.go
 }
 
 // headroom refuses a credit the balance could not hold, and returns the

@@ -54,7 +54,7 @@ type MoneyObserver func(kind posting.Kind, currency string, amount int64)
 func (s *Service) ObserveMoney(f MoneyObserver) { s.moneyMoved = f }
 
 // UseProvider routes a payment method (CARD or PAYPAL) to p.
-func (s *Service) UseProvider(method string, p Provider) { s.providers[method] = p }
+func (s *Service) UseProvider(method string, p Provider) { s.providers[method] = traceProvider(p) }
 
 // New returns the domain service over db. It installs the tenant scope on
 // the client (InstallScope): every read through it, the service's or
@@ -66,7 +66,7 @@ func New(db *ent.Client, dialectName string, log *slog.Logger) *Service {
 	}
 	s := &Service{
 		db: db, dialect: dialectName, log: log, providers: map[string]Provider{},
-		vault: Sandbox{}, mailer: logMailer{log}, auto: DefaultAutomation, wake: make(chan struct{}, 1),
+		vault: traceVault(Sandbox{}), mailer: logMailer{log}, auto: DefaultAutomation, wake: make(chan struct{}, 1),
 	}
 	s.ledger = s.newLedger()
 	return s

@@ -26,6 +26,7 @@ type Options struct {
 	Live          LiveOptions
 	Limits        Limits   // depth, complexity, fields, timeout, persisted queries, rate limits; zero: defaults
 	Metrics       *Metrics // nil: no metrics
+	Tracing       bool     // a span per operation (tracing.go); the tracer comes with each request's context
 }
 
 // NewHandler returns the GraphQL endpoint over svc. Only the transports we
@@ -51,6 +52,9 @@ func NewHandler(svc *credits.Service, opt Options) *handler.Server {
 	srv.AddTransport(transport.POST{})
 	if opt.Introspection {
 		srv.Use(extension.Introspection{})
+	}
+	if opt.Tracing {
+		useTracing(srv) // first: its span covers every answer, refusals included
 	}
 	opt.Metrics.use(srv) // first: it sees every answer, refusals included
 	if opt.Metrics != nil {

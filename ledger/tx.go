@@ -7,9 +7,11 @@ import (
 	"strings"
 
 	"entgo.io/ent/dialect"
+	"go.opentelemetry.io/otel/trace"
 
 	"creditgate/ent"
 	"creditgate/events"
+	"creditgate/tracing"
 )
 
 // Tx is a transaction of the ledger: the ent transaction, and what waits
@@ -50,6 +52,8 @@ func isCommitUnknown(err error) bool {
 // (landed) before it answers. What fn announced is announced with the
 // COMMIT; what it asked to run after it runs once it has committed.
 func (l *Ledger) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	ctx, span := tracing.Start(ctx, "db.transaction", trace.SpanKindClient) // tracing.go
+	defer func() { l.endTxSpan(span, err) }()
 	etx, err := l.db.Tx(ctx)
 	if err != nil {
 		return l.nothingDone(fmt.Errorf("starting transaction: %w", err))

@@ -9,9 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"creditgate/graph"
 	"creditgate/httpx"
 	"creditgate/mail"
+	"creditgate/tracing"
 	"creditgate/web"
 )
 
@@ -81,6 +84,12 @@ type Config struct {
 	// whose X-Forwarded-For (or Forwarded) names the client for the
 	// per-address rate limit; none: the peer is the client.
 	TrustedProxies []netip.Prefix
+	// Tracing: OpenTelemetry spans by OTLP over HTTP when
+	// OTEL_EXPORTER_OTLP_ENDPOINT is set (tracing.ConfigFromEnv); off otherwise.
+	Tracing tracing.Config
+	// Tracer is the provider serve made from Tracing (nil: off); set by
+	// serve (and tests), never from the environment.
+	Tracer trace.TracerProvider
 }
 
 // loadConfig reads the environment through getenv and reports every
@@ -203,6 +212,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.Payments, payProblems = loadPayments(getenv, c.Production)
 	problems = append(problems, payProblems...)
 	problems = append(problems, loadWeb(getenv, &c)...)
+	var traceProblems []string
+	c.Tracing, traceProblems = tracing.ConfigFromEnv(getenv)
+	problems = append(problems, traceProblems...)
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		problems = append(problems, "DATABASE_URL: want a postgres:// URL (unset it to use the embedded SQLite file)")
 	}

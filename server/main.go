@@ -33,6 +33,7 @@ import (
 	"creditgate/httpx"
 	"creditgate/mail"
 	"creditgate/reqid"
+	"creditgate/tracing"
 	"creditgate/web"
 )
 
@@ -96,6 +97,12 @@ func openDB(ctx context.Context, cfg Config) (*db.DB, error) {
 }
 
 func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) error {
+	stopTracing, err := setupTracing(ctx, &cfg, log) // tracing.go
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
+	ctx = tracing.WithTracer(ctx, cfg.Tracer) // the jobs' spans; requests get theirs from the middleware
 	database, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
@@ -237,6 +244,7 @@ func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Ve
 		},
 		Limits:  cfg.GraphQL,
 		Metrics: graph.NewMetrics(reg),
+		Tracing: cfg.Tracer != nil,
 	})
 	mux.Handle("/graphql", httpx.GraphQLGuard(graph.WithClientIP(verifier.Middleware(gql), cfg.TrustedProxies...)))
 	// Providers' signed webhooks; an unconfigured provider's route is 404.
@@ -278,7 +286,8 @@ func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Ve
 		}
 	}
 	return httpx.Chain(mux,
-		reqid.Middleware, // outermost: every log line and error names the request
+		reqid.Middleware,               // outermost: every log line and error names the request
+		tracing.Middleware(cfg.Tracer), // the tracer and the caller's traceparent; nil: off, not installed
 		httpx.AccessLog(httpx.AccessLogOptions{
 			Logger:     log,
 			Routes:     append([]string{"/graphql", "/healthz", "/readyz", "/metrics", "/webhooks/stripe", "/webhooks/paypal", "/", graphiql.AssetsPrefix}, web.Routes...),
