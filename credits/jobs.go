@@ -132,6 +132,11 @@ func (s *Service) RunDueJobs(ctx context.Context, worker string) (int, error) {
 	if _, err := s.reconcileStale(ctx); err != nil {
 		lastErr = errors.Join(lastErr, err)
 	}
+	// Expired holds are released, each claimed like a job (holds.go);
+	// every poll, so within a poll interval of their expiry.
+	if _, err := s.ExpireHolds(ctx); err != nil {
+		lastErr = errors.Join(lastErr, err)
+	}
 	return n, lastErr
 }
 

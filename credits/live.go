@@ -68,7 +68,7 @@ func (s *Service) WatchBalance(ctx context.Context, accountID *gid.ID, cur *stri
 	sub := s.broker.SubscribeBalanceFunc(acc.ID, c, 0, func(b *events.Balance) {
 		push(&ent.Balance{
 			AccountID: b.AccountID, AgencyID: b.AgencyID, Currency: b.Currency,
-			Available: b.Available, Seq: b.Seq, UpdatedAt: b.UpdatedAt,
+			Available: b.Available, Held: b.Held, Seq: b.Seq, Version: b.Version, UpdatedAt: b.UpdatedAt,
 			Edges: ent.BalanceEdges{Account: acc},
 		})
 	})
@@ -77,13 +77,13 @@ func (s *Service) WatchBalance(ctx context.Context, accountID *gid.ID, cur *stri
 		s.broker.UnsubscribeBalance(sub)
 		return nil, err
 	}
-	sub.Skip(current.Seq, func() {
+	sub.Skip(current.Version, func() {
 		var keep []*ent.Balance
 	drain:
 		for {
 			select {
 			case v := <-out:
-				if v.Seq > current.Seq {
+				if v.Version > current.Version {
 					keep = append(keep, v)
 				}
 			default:
@@ -176,7 +176,7 @@ func (s *Service) Resync(ctx context.Context) error {
 		for _, b := range bs {
 			s.broker.Publish(events.Event{Balance: &events.Balance{
 				AccountID: b.AccountID, AgencyID: b.AgencyID, Currency: b.Currency,
-				Available: b.Available, Seq: b.Seq, UpdatedAt: b.UpdatedAt,
+				Available: b.Available, Held: b.Held, Seq: b.Seq, Version: b.Version, UpdatedAt: b.UpdatedAt,
 			}})
 		}
 	}

@@ -175,7 +175,7 @@ func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purcha
 				return o, nil, err
 			}
 			made.Edges.Account, t.Edges.Account = acc, acc
-			bal := balanceAfter(t)
+			bal := balanceLeft(tx, t)
 			bal.Edges.Account = acc
 			return o, &Purchase{Status: PurchaseCompleted, Request: made, Transaction: t, Balance: bal}, nil
 		}
@@ -293,8 +293,13 @@ func (s *Service) answerCharge(ctx context.Context, pay *ent.Payment, bal *ent.B
 	case payment.StatusSUCCEEDED:
 		t := pay.Edges.Transaction
 		t.Edges.Account = acc
-		out.Status, out.Transaction, out.Balance = PurchaseCompleted, t, balanceAfter(t)
-		out.Balance.Edges.Account = acc
+		// Read, not built from the posting: holds may have moved
+		// available since, and the running balance is the total.
+		bal, err := s.balanceIn(ctx, acc, t.Currency)
+		if err != nil {
+			return nil, fmt.Errorf("reading the balance after payment %s: %v", pay.ID, err)
+		}
+		out.Status, out.Transaction, out.Balance = PurchaseCompleted, t, bal
 		return out, nil
 	case payment.StatusFAILED:
 		out.Status = PurchaseFailed

@@ -316,6 +316,8 @@ func (s *Service) Node(ctx context.Context, id gid.ID) (any, error) {
 		n, err = s.db.Service.Get(ctx, id)
 	case gid.CreditPackage:
 		n, err = s.db.CreditPackage.Get(ctx, id)
+	case gid.Hold:
+		n, err = s.db.Hold.Get(ctx, id)
 	case gid.APIKey: // staff only (the tenancy's Staff rule)
 		n, err = s.db.APIKey.Get(ctx, id)
 	case gid.Payment:
@@ -434,22 +436,24 @@ func (s *Service) ownBalance(ctx context.Context, id *gid.ID, cur *string) (acc 
 		}
 		want = c
 	}
-	q := ownQuery(ctx, `COALESCE(?, ag.default_currency), b.id, b.available, b.seq, b.updated_at`, want).add(`
+	q := ownQuery(ctx, `COALESCE(?, ag.default_currency), b.id, b.available, b.held, b.seq, b.version, b.updated_at`, want).add(`
 		LEFT JOIN balances b ON b.account_id = a.id AND b.currency = COALESCE(?, ag.default_currency) AND `, want).scope(ctx, ent.TypeBalance, "b")
 	var (
 		currency  string
 		bid       sql.NullString
 		avail     sql.NullInt64
+		held      sql.NullInt64
 		seq       sql.NullInt64
+		version   sql.NullInt64
 		updatedAt sql.NullTime
 	)
-	acc, err = s.ownRow(ctx, q, "balance", &currency, &bid, &avail, &seq, &updatedAt)
+	acc, err = s.ownRow(ctx, q, "balance", &currency, &bid, &avail, &held, &seq, &version, &updatedAt)
 	if err != nil {
 		return nil, nil, true, err
 	}
 	b = &ent.Balance{AccountID: acc.ID, AgencyID: acc.AgencyID, Currency: currency, UpdatedAt: acc.CreatedAt}
 	if bid.Valid {
-		b.ID, b.Available, b.Seq, b.UpdatedAt = gid.ID(bid.String), avail.Int64, seq.Int64, updatedAt.Time.UTC()
+		b.ID, b.Available, b.Held, b.Seq, b.Version, b.UpdatedAt = gid.ID(bid.String), avail.Int64, held.Int64, seq.Int64, version.Int64, updatedAt.Time.UTC()
 	}
 	b.Edges.Account = acc
 	return acc, b, true, nil

@@ -47,7 +47,7 @@ func (s *Service) ApproveRequest(ctx context.Context, id gid.ID) (*Review, error
 			if err != nil {
 				return ledger.Outcome{}, nil, err
 			}
-			return ledger.Outcome{Transaction: t.ID}, &Review{Request: req, Balance: balanceAfter(t)}, nil
+			return ledger.Outcome{Transaction: t.ID}, &Review{Request: req, Balance: balanceLeft(tx, t)}, nil
 		},
 	})
 }
@@ -232,11 +232,14 @@ func alreadyReviewed() *Error {
 	return newErr(CodeConflict, "this request was already reviewed")
 }
 
-// balanceAfter is the balance a posting left, without another query.
-func balanceAfter(p *ent.Posting) *ent.Balance {
-	return &ent.Balance{
-		AccountID: *p.AccountID, AgencyID: p.AgencyID, Currency: p.Currency,
-		Available: *p.RunningBalance, Seq: *p.Seq, UpdatedAt: p.CreatedAt,
-		Edges: ent.BalanceEdges{Account: p.Edges.Account},
+// balanceLeft is the balance a posting of tx left (available, held and
+// total), without another query (ledger.Tx.BalanceAfter).
+func balanceLeft(tx *ledger.Tx, p *ent.Posting) *ent.Balance {
+	b := tx.BalanceAfter(p.ID)
+	if b == nil { // not posted in tx: a bug, but an answer all the same
+		b = &ent.Balance{AccountID: *p.AccountID, AgencyID: p.AgencyID, Currency: p.Currency,
+			Available: *p.RunningBalance, Seq: *p.Seq, UpdatedAt: p.CreatedAt}
 	}
+	b.Edges.Account = p.Edges.Account
+	return b
 }

@@ -74,7 +74,7 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 			if err != nil {
 				return ledger.Outcome{}, nil, err
 			}
-			t, bal := ps[0], balanceAfter(ps[0])
+			t, bal := ps[0], balanceLeft(tx, ps[0])
 			t.Edges.Account, bal.Edges.Account = nil, nil
 			inv.TransactionID = &t.ID
 			inv.Edges.Transaction = t
@@ -201,7 +201,7 @@ func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, ac
 			if err != nil {
 				return ledger.Outcome{}, nil, err
 			}
-			return ledger.Outcome{Transaction: ps[0].ID}, &ServicePurchase{Transaction: ps[0], Balance: balanceAfter(ps[0])}, nil
+			return ledger.Outcome{Transaction: ps[0].ID}, &ServicePurchase{Transaction: ps[0], Balance: balanceLeft(tx, ps[0])}, nil
 		},
 		Replay: func(ctx context.Context, o ledger.Outcome) (*ServicePurchase, error) {
 			return s.transactionOutcome(ctx, o.Transaction)
@@ -292,7 +292,7 @@ func (s *Service) AllocateCredits(ctx context.Context, to gid.ID, amount money.D
 				return ledger.Outcome{}, nil, err
 			}
 			return ledger.Outcome{Transaction: ps[0].ID},
-				&Allocation{Transaction: ps[0], Balance: balanceAfter(ps[0]), PoolBalance: balanceAfter(ps[1])}, nil
+				&Allocation{Transaction: ps[0], Balance: balanceLeft(tx, ps[0]), PoolBalance: balanceLeft(tx, ps[1])}, nil
 		},
 		Replay: func(ctx context.Context, o ledger.Outcome) (*Allocation, error) {
 			sp, err := s.transactionOutcome(ctx, o.Transaction)

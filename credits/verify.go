@@ -18,11 +18,12 @@ func (s *Service) Verify(ctx context.Context, w io.Writer) error {
 	}{
 		{"every journal has two or more postings summing to zero per currency", s.checkJournals},
 		{"running balances chain exactly per account and currency", s.checkChains},
-		{"each balance equals its newest running balance", s.checkBalances},
+		{"each balance's total (available + held) equals its newest running balance", s.checkBalances},
 		{"no balance or running balance is negative", s.checkNonNegative},
 		{"each accepted request has exactly one IN transaction of its amount", s.checkRequests},
 		{"each paid invoice has exactly one OUT transaction of its amount", s.checkInvoices},
 		{"each settled payment has exactly one IN transaction of its credits", s.checkPayments},
+		{"each balance's held equals its active holds' remainders; captures stay within their holds", s.checkHolds},
 	}
 	for _, c := range checks {
 		n, err := c.run(ctx)
@@ -126,12 +127,12 @@ func (s *Service) checkChains(ctx context.Context) (int, error) {
 
 func (s *Service) checkBalances(ctx context.Context) (int, error) {
 	err := s.firstViolation(ctx, `
-		SELECT 'balance of ' || b.account_id || ' in ' || b.currency || ' is ' || CAST(b.available AS TEXT) ||
+		SELECT 'balance of ' || b.account_id || ' in ' || b.currency || ' totals ' || CAST(b.available + b.held AS TEXT) ||
 		       ' but its newest running balance is ' || COALESCE(CAST(p.running_balance AS TEXT), 'missing')
 		FROM balances b
 		LEFT JOIN postings p ON p.account_id = b.account_id AND p.currency = b.currency AND p.seq = b.seq
-		WHERE (b.seq = 0 AND b.available <> 0)
-		   OR (b.seq > 0 AND (p.id IS NULL OR p.running_balance <> b.available))
+		WHERE (b.seq = 0 AND b.available + b.held <> 0)
+		   OR (b.seq > 0 AND (p.id IS NULL OR p.running_balance <> b.available + b.held))
 		   OR EXISTS (SELECT 1 FROM postings q WHERE q.account_id = b.account_id AND q.currency = b.currency AND q.seq > b.seq)`)
 	if err == nil {
 		err = s.firstViolation(ctx, `
@@ -147,7 +148,7 @@ func (s *Service) checkBalances(ctx context.Context) (int, error) {
 
 func (s *Service) checkNonNegative(ctx context.Context) (int, error) {
 	err := s.firstViolation(ctx, `
-		SELECT 'balance of ' || account_id || ' in ' || currency || ' is negative' FROM balances WHERE available < 0
+		SELECT 'balance of ' || account_id || ' in ' || currency || ' is negative' FROM balances WHERE available < 0 OR held < 0
 		UNION ALL
 		SELECT 'posting ' || id || ' has a negative running balance' FROM postings WHERE running_balance < 0`)
 	if err != nil {

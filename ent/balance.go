@@ -29,6 +29,10 @@ type Balance struct {
 	Available int64 `json:"available,omitempty"`
 	// Seq holds the value of the "seq" field.
 	Seq int64 `json:"seq,omitempty"`
+	// Held holds the value of the "held" field.
+	Held int64 `json:"held,omitempty"`
+	// Version holds the value of the "version" field.
+	Version int64 `json:"version,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// TopupBelow holds the value of the "topup_below" field.
@@ -74,7 +78,7 @@ func (*Balance) scanValues(columns []string) ([]any, error) {
 			values[i] = new(gid.ID)
 		case balance.FieldAlertLow:
 			values[i] = new(sql.NullBool)
-		case balance.FieldAvailable, balance.FieldSeq, balance.FieldTopupBelow, balance.FieldAlertBelow:
+		case balance.FieldAvailable, balance.FieldSeq, balance.FieldHeld, balance.FieldVersion, balance.FieldTopupBelow, balance.FieldAlertBelow:
 			values[i] = new(sql.NullInt64)
 		case balance.FieldCurrency:
 			values[i] = new(sql.NullString)
@@ -130,6 +134,18 @@ func (_m *Balance) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field seq", values[i])
 			} else if value.Valid {
 				_m.Seq = value.Int64
+			}
+		case balance.FieldHeld:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field held", values[i])
+			} else if value.Valid {
+				_m.Held = value.Int64
+			}
+		case balance.FieldVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field version", values[i])
+			} else if value.Valid {
+				_m.Version = value.Int64
 			}
 		case balance.FieldUpdatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -212,6 +228,12 @@ func (_m *Balance) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("seq=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Seq))
+	builder.WriteString(", ")
+	builder.WriteString("held=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Held))
+	builder.WriteString(", ")
+	builder.WriteString("version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Version))
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))

@@ -71,6 +71,34 @@ func (_c *BalanceCreate) SetNillableSeq(v *int64) *BalanceCreate {
 	return _c
 }
 
+// SetHeld sets the "held" field.
+func (_c *BalanceCreate) SetHeld(v int64) *BalanceCreate {
+	_c.mutation.SetHeld(v)
+	return _c
+}
+
+// SetNillableHeld sets the "held" field if the given value is not nil.
+func (_c *BalanceCreate) SetNillableHeld(v *int64) *BalanceCreate {
+	if v != nil {
+		_c.SetHeld(*v)
+	}
+	return _c
+}
+
+// SetVersion sets the "version" field.
+func (_c *BalanceCreate) SetVersion(v int64) *BalanceCreate {
+	_c.mutation.SetVersion(v)
+	return _c
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_c *BalanceCreate) SetNillableVersion(v *int64) *BalanceCreate {
+	if v != nil {
+		_c.SetVersion(*v)
+	}
+	return _c
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_c *BalanceCreate) SetUpdatedAt(v time.Time) *BalanceCreate {
 	_c.mutation.SetUpdatedAt(v)
@@ -189,6 +217,14 @@ func (_c *BalanceCreate) defaults() {
 		v := balance.DefaultSeq
 		_c.mutation.SetSeq(v)
 	}
+	if _, ok := _c.mutation.Held(); !ok {
+		v := balance.DefaultHeld
+		_c.mutation.SetHeld(v)
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		v := balance.DefaultVersion
+		_c.mutation.SetVersion(v)
+	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		v := balance.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
@@ -224,6 +260,12 @@ func (_c *BalanceCreate) check() error {
 	}
 	if _, ok := _c.mutation.Seq(); !ok {
 		return &ValidationError{Name: "seq", err: errors.New(`ent: missing required field "Balance.seq"`)}
+	}
+	if _, ok := _c.mutation.Held(); !ok {
+		return &ValidationError{Name: "held", err: errors.New(`ent: missing required field "Balance.held"`)}
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "Balance.version"`)}
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "Balance.updated_at"`)}
@@ -290,6 +332,14 @@ func (_c *BalanceCreate) createSpec() (*Balance, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Seq(); ok {
 		_spec.SetField(balance.FieldSeq, field.TypeInt64, value)
 		_node.Seq = value
+	}
+	if value, ok := _c.mutation.Held(); ok {
+		_spec.SetField(balance.FieldHeld, field.TypeInt64, value)
+		_node.Held = value
+	}
+	if value, ok := _c.mutation.Version(); ok {
+		_spec.SetField(balance.FieldVersion, field.TypeInt64, value)
+		_node.Version = value
 	}
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(balance.FieldUpdatedAt, field.TypeTime, value)
@@ -409,6 +459,42 @@ func (u *BalanceUpsert) UpdateSeq() *BalanceUpsert {
 // AddSeq adds v to the "seq" field.
 func (u *BalanceUpsert) AddSeq(v int64) *BalanceUpsert {
 	u.Add(balance.FieldSeq, v)
+	return u
+}
+
+// SetHeld sets the "held" field.
+func (u *BalanceUpsert) SetHeld(v int64) *BalanceUpsert {
+	u.Set(balance.FieldHeld, v)
+	return u
+}
+
+// UpdateHeld sets the "held" field to the value that was provided on create.
+func (u *BalanceUpsert) UpdateHeld() *BalanceUpsert {
+	u.SetExcluded(balance.FieldHeld)
+	return u
+}
+
+// AddHeld adds v to the "held" field.
+func (u *BalanceUpsert) AddHeld(v int64) *BalanceUpsert {
+	u.Add(balance.FieldHeld, v)
+	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *BalanceUpsert) SetVersion(v int64) *BalanceUpsert {
+	u.Set(balance.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *BalanceUpsert) UpdateVersion() *BalanceUpsert {
+	u.SetExcluded(balance.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *BalanceUpsert) AddVersion(v int64) *BalanceUpsert {
+	u.Add(balance.FieldVersion, v)
 	return u
 }
 
@@ -580,6 +666,48 @@ func (u *BalanceUpsertOne) AddSeq(v int64) *BalanceUpsertOne {
 func (u *BalanceUpsertOne) UpdateSeq() *BalanceUpsertOne {
 	return u.Update(func(s *BalanceUpsert) {
 		s.UpdateSeq()
+	})
+}
+
+// SetHeld sets the "held" field.
+func (u *BalanceUpsertOne) SetHeld(v int64) *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.SetHeld(v)
+	})
+}
+
+// AddHeld adds v to the "held" field.
+func (u *BalanceUpsertOne) AddHeld(v int64) *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.AddHeld(v)
+	})
+}
+
+// UpdateHeld sets the "held" field to the value that was provided on create.
+func (u *BalanceUpsertOne) UpdateHeld() *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.UpdateHeld()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *BalanceUpsertOne) SetVersion(v int64) *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *BalanceUpsertOne) AddVersion(v int64) *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *BalanceUpsertOne) UpdateVersion() *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.UpdateVersion()
 	})
 }
 
@@ -930,6 +1058,48 @@ func (u *BalanceUpsertBulk) AddSeq(v int64) *BalanceUpsertBulk {
 func (u *BalanceUpsertBulk) UpdateSeq() *BalanceUpsertBulk {
 	return u.Update(func(s *BalanceUpsert) {
 		s.UpdateSeq()
+	})
+}
+
+// SetHeld sets the "held" field.
+func (u *BalanceUpsertBulk) SetHeld(v int64) *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.SetHeld(v)
+	})
+}
+
+// AddHeld adds v to the "held" field.
+func (u *BalanceUpsertBulk) AddHeld(v int64) *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.AddHeld(v)
+	})
+}
+
+// UpdateHeld sets the "held" field to the value that was provided on create.
+func (u *BalanceUpsertBulk) UpdateHeld() *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.UpdateHeld()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *BalanceUpsertBulk) SetVersion(v int64) *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *BalanceUpsertBulk) AddVersion(v int64) *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *BalanceUpsertBulk) UpdateVersion() *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.UpdateVersion()
 	})
 }
 

@@ -70,6 +70,48 @@ func (_u *BalanceUpdate) AddSeq(v int64) *BalanceUpdate {
 	return _u
 }
 
+// SetHeld sets the "held" field.
+func (_u *BalanceUpdate) SetHeld(v int64) *BalanceUpdate {
+	_u.mutation.ResetHeld()
+	_u.mutation.SetHeld(v)
+	return _u
+}
+
+// SetNillableHeld sets the "held" field if the given value is not nil.
+func (_u *BalanceUpdate) SetNillableHeld(v *int64) *BalanceUpdate {
+	if v != nil {
+		_u.SetHeld(*v)
+	}
+	return _u
+}
+
+// AddHeld adds value to the "held" field.
+func (_u *BalanceUpdate) AddHeld(v int64) *BalanceUpdate {
+	_u.mutation.AddHeld(v)
+	return _u
+}
+
+// SetVersion sets the "version" field.
+func (_u *BalanceUpdate) SetVersion(v int64) *BalanceUpdate {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *BalanceUpdate) SetNillableVersion(v *int64) *BalanceUpdate {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *BalanceUpdate) AddVersion(v int64) *BalanceUpdate {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *BalanceUpdate) SetUpdatedAt(v time.Time) *BalanceUpdate {
 	_u.mutation.SetUpdatedAt(v)
@@ -216,6 +258,18 @@ func (_u *BalanceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.AddedSeq(); ok {
 		_spec.AddField(balance.FieldSeq, field.TypeInt64, value)
 	}
+	if value, ok := _u.mutation.Held(); ok {
+		_spec.SetField(balance.FieldHeld, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedHeld(); ok {
+		_spec.AddField(balance.FieldHeld, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(balance.FieldVersion, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(balance.FieldVersion, field.TypeInt64, value)
+	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(balance.FieldUpdatedAt, field.TypeTime, value)
 	}
@@ -299,6 +353,48 @@ func (_u *BalanceUpdateOne) SetNillableSeq(v *int64) *BalanceUpdateOne {
 // AddSeq adds value to the "seq" field.
 func (_u *BalanceUpdateOne) AddSeq(v int64) *BalanceUpdateOne {
 	_u.mutation.AddSeq(v)
+	return _u
+}
+
+// SetHeld sets the "held" field.
+func (_u *BalanceUpdateOne) SetHeld(v int64) *BalanceUpdateOne {
+	_u.mutation.ResetHeld()
+	_u.mutation.SetHeld(v)
+	return _u
+}
+
+// SetNillableHeld sets the "held" field if the given value is not nil.
+func (_u *BalanceUpdateOne) SetNillableHeld(v *int64) *BalanceUpdateOne {
+	if v != nil {
+		_u.SetHeld(*v)
+	}
+	return _u
+}
+
+// AddHeld adds value to the "held" field.
+func (_u *BalanceUpdateOne) AddHeld(v int64) *BalanceUpdateOne {
+	_u.mutation.AddHeld(v)
+	return _u
+}
+
+// SetVersion sets the "version" field.
+func (_u *BalanceUpdateOne) SetVersion(v int64) *BalanceUpdateOne {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *BalanceUpdateOne) SetNillableVersion(v *int64) *BalanceUpdateOne {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *BalanceUpdateOne) AddVersion(v int64) *BalanceUpdateOne {
+	_u.mutation.AddVersion(v)
 	return _u
 }
 
@@ -477,6 +573,18 @@ func (_u *BalanceUpdateOne) sqlSave(ctx context.Context) (_node *Balance, err er
 	}
 	if value, ok := _u.mutation.AddedSeq(); ok {
 		_spec.AddField(balance.FieldSeq, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.Held(); ok {
+		_spec.SetField(balance.FieldHeld, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedHeld(); ok {
+		_spec.AddField(balance.FieldHeld, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(balance.FieldVersion, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(balance.FieldVersion, field.TypeInt64, value)
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(balance.FieldUpdatedAt, field.TypeTime, value)

@@ -20,6 +20,7 @@ import (
 	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
+	"creditgate/ent/hold"
 	"creditgate/ent/idempotencykey"
 	"creditgate/ent/invoice"
 	"creditgate/ent/job"
@@ -59,6 +60,8 @@ type Client struct {
 	CreditPackage *CreditPackageClient
 	// CreditRequest is the client for interacting with the CreditRequest builders.
 	CreditRequest *CreditRequestClient
+	// Hold is the client for interacting with the Hold builders.
+	Hold *HoldClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
 	// Invoice is the client for interacting with the Invoice builders.
@@ -96,6 +99,7 @@ func (c *Client) init() {
 	c.Card = NewCardClient(c.config)
 	c.CreditPackage = NewCreditPackageClient(c.config)
 	c.CreditRequest = NewCreditRequestClient(c.config)
+	c.Hold = NewHoldClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.Invoice = NewInvoiceClient(c.config)
 	c.Job = NewJobClient(c.config)
@@ -205,6 +209,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Card:           NewCardClient(cfg),
 		CreditPackage:  NewCreditPackageClient(cfg),
 		CreditRequest:  NewCreditRequestClient(cfg),
+		Hold:           NewHoldClient(cfg),
 		IdempotencyKey: NewIdempotencyKeyClient(cfg),
 		Invoice:        NewInvoiceClient(cfg),
 		Job:            NewJobClient(cfg),
@@ -241,6 +246,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Card:           NewCardClient(cfg),
 		CreditPackage:  NewCreditPackageClient(cfg),
 		CreditRequest:  NewCreditRequestClient(cfg),
+		Hold:           NewHoldClient(cfg),
 		IdempotencyKey: NewIdempotencyKeyClient(cfg),
 		Invoice:        NewInvoiceClient(cfg),
 		Job:            NewJobClient(cfg),
@@ -280,8 +286,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.Account, c.Agency, c.AlertRule, c.Balance, c.Card, c.CreditPackage,
-		c.CreditRequest, c.IdempotencyKey, c.Invoice, c.Job, c.Journal, c.Payment,
-		c.Posting, c.Service, c.ServiceRate, c.TopUpRule,
+		c.CreditRequest, c.Hold, c.IdempotencyKey, c.Invoice, c.Job, c.Journal,
+		c.Payment, c.Posting, c.Service, c.ServiceRate, c.TopUpRule,
 	} {
 		n.Use(hooks...)
 	}
@@ -292,8 +298,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.Account, c.Agency, c.AlertRule, c.Balance, c.Card, c.CreditPackage,
-		c.CreditRequest, c.IdempotencyKey, c.Invoice, c.Job, c.Journal, c.Payment,
-		c.Posting, c.Service, c.ServiceRate, c.TopUpRule,
+		c.CreditRequest, c.Hold, c.IdempotencyKey, c.Invoice, c.Job, c.Journal,
+		c.Payment, c.Posting, c.Service, c.ServiceRate, c.TopUpRule,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -318,6 +324,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CreditPackage.mutate(ctx, m)
 	case *CreditRequestMutation:
 		return c.CreditRequest.mutate(ctx, m)
+	case *HoldMutation:
+		return c.Hold.mutate(ctx, m)
 	case *IdempotencyKeyMutation:
 		return c.IdempotencyKey.mutate(ctx, m)
 	case *InvoiceMutation:
@@ -1610,6 +1618,139 @@ func (c *CreditRequestClient) mutate(ctx context.Context, m *CreditRequestMutati
 		return (&CreditRequestDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CreditRequest mutation op: %q", m.Op())
+	}
+}
+
+// HoldClient is a client for the Hold schema.
+type HoldClient struct {
+	config
+}
+
+// NewHoldClient returns a client for the Hold from the given config.
+func NewHoldClient(c config) *HoldClient {
+	return &HoldClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `hold.Hooks(f(g(h())))`.
+func (c *HoldClient) Use(hooks ...Hook) {
+	c.hooks.Hold = append(c.hooks.Hold, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `hold.Intercept(f(g(h())))`.
+func (c *HoldClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Hold = append(c.inters.Hold, interceptors...)
+}
+
+// Create returns a builder for creating a Hold entity.
+func (c *HoldClient) Create() *HoldCreate {
+	mutation := newHoldMutation(c.config, OpCreate)
+	return &HoldCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Hold entities.
+func (c *HoldClient) CreateBulk(builders ...*HoldCreate) *HoldCreateBulk {
+	return &HoldCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *HoldClient) MapCreateBulk(slice any, setFunc func(*HoldCreate, int)) *HoldCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &HoldCreateBulk{err: fmt.Errorf("calling to HoldClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*HoldCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &HoldCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Hold.
+func (c *HoldClient) Update() *HoldUpdate {
+	mutation := newHoldMutation(c.config, OpUpdate)
+	return &HoldUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *HoldClient) UpdateOne(_m *Hold) *HoldUpdateOne {
+	mutation := newHoldMutation(c.config, OpUpdateOne, withHold(_m))
+	return &HoldUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *HoldClient) UpdateOneID(id gid.ID) *HoldUpdateOne {
+	mutation := newHoldMutation(c.config, OpUpdateOne, withHoldID(id))
+	return &HoldUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Hold.
+func (c *HoldClient) Delete() *HoldDelete {
+	mutation := newHoldMutation(c.config, OpDelete)
+	return &HoldDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *HoldClient) DeleteOne(_m *Hold) *HoldDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *HoldClient) DeleteOneID(id gid.ID) *HoldDeleteOne {
+	builder := c.Delete().Where(hold.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &HoldDeleteOne{builder}
+}
+
+// Query returns a query builder for Hold.
+func (c *HoldClient) Query() *HoldQuery {
+	return &HoldQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeHold},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Hold entity by its id.
+func (c *HoldClient) Get(ctx context.Context, id gid.ID) (*Hold, error) {
+	return c.Query().Where(hold.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *HoldClient) GetX(ctx context.Context, id gid.ID) *Hold {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *HoldClient) Hooks() []Hook {
+	return c.hooks.Hold
+}
+
+// Interceptors returns the client interceptors.
+func (c *HoldClient) Interceptors() []Interceptor {
+	return c.inters.Hold
+}
+
+func (c *HoldClient) mutate(ctx context.Context, m *HoldMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&HoldCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&HoldUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&HoldUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&HoldDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Hold mutation op: %q", m.Op())
 	}
 }
 
@@ -3006,13 +3147,13 @@ func (c *TopUpRuleClient) mutate(ctx context.Context, m *TopUpRuleMutation) (Val
 type (
 	hooks struct {
 		APIKey, Account, Agency, AlertRule, Balance, Card, CreditPackage, CreditRequest,
-		IdempotencyKey, Invoice, Job, Journal, Payment, Posting, Service, ServiceRate,
-		TopUpRule []ent.Hook
+		Hold, IdempotencyKey, Invoice, Job, Journal, Payment, Posting, Service,
+		ServiceRate, TopUpRule []ent.Hook
 	}
 	inters struct {
 		APIKey, Account, Agency, AlertRule, Balance, Card, CreditPackage, CreditRequest,
-		IdempotencyKey, Invoice, Job, Journal, Payment, Posting, Service, ServiceRate,
-		TopUpRule []ent.Interceptor
+		Hold, IdempotencyKey, Invoice, Job, Journal, Payment, Posting, Service,
+		ServiceRate, TopUpRule []ent.Interceptor
 	}
 )
 

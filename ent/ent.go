@@ -12,6 +12,7 @@ import (
 	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
+	"creditgate/ent/hold"
 	"creditgate/ent/idempotencykey"
 	"creditgate/ent/invoice"
 	"creditgate/ent/job"
@@ -97,6 +98,7 @@ func checkColumn(t, c string) error {
 			card.Table:           card.ValidColumn,
 			creditpackage.Table:  creditpackage.ValidColumn,
 			creditrequest.Table:  creditrequest.ValidColumn,
+			hold.Table:           hold.ValidColumn,
 			idempotencykey.Table: idempotencykey.ValidColumn,
 			invoice.Table:        invoice.ValidColumn,
 			job.Table:            job.ValidColumn,

@@ -12,6 +12,7 @@ import (
 	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
+	"creditgate/ent/hold"
 	"creditgate/ent/idempotencykey"
 	"creditgate/ent/invoice"
 	"creditgate/ent/job"
@@ -582,6 +583,16 @@ func (_q *BalanceQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, balance.FieldSeq)
 				fieldSeen[balance.FieldSeq] = struct{}{}
 			}
+		case "held":
+			if _, ok := fieldSeen[balance.FieldHeld]; !ok {
+				selectedFields = append(selectedFields, balance.FieldHeld)
+				fieldSeen[balance.FieldHeld] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[balance.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, balance.FieldVersion)
+				fieldSeen[balance.FieldVersion] = struct{}{}
+			}
 		case "updatedAt":
 			if _, ok := fieldSeen[balance.FieldUpdatedAt]; !ok {
 				selectedFields = append(selectedFields, balance.FieldUpdatedAt)
@@ -1009,6 +1020,135 @@ type creditrequestPaginateArgs struct {
 
 func newCreditRequestPaginateArgs(rv map[string]any) *creditrequestPaginateArgs {
 	args := &creditrequestPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *HoldQuery) CollectFields(ctx context.Context, satisfies ...string) (*HoldQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *HoldQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(hold.Columns))
+		selectedFields = []string{hold.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[hold.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, hold.FieldCreatedAt)
+				fieldSeen[hold.FieldCreatedAt] = struct{}{}
+			}
+		case "agencyID":
+			if _, ok := fieldSeen[hold.FieldAgencyID]; !ok {
+				selectedFields = append(selectedFields, hold.FieldAgencyID)
+				fieldSeen[hold.FieldAgencyID] = struct{}{}
+			}
+		case "accountID":
+			if _, ok := fieldSeen[hold.FieldAccountID]; !ok {
+				selectedFields = append(selectedFields, hold.FieldAccountID)
+				fieldSeen[hold.FieldAccountID] = struct{}{}
+			}
+		case "currency":
+			if _, ok := fieldSeen[hold.FieldCurrency]; !ok {
+				selectedFields = append(selectedFields, hold.FieldCurrency)
+				fieldSeen[hold.FieldCurrency] = struct{}{}
+			}
+		case "amount":
+			if _, ok := fieldSeen[hold.FieldAmount]; !ok {
+				selectedFields = append(selectedFields, hold.FieldAmount)
+				fieldSeen[hold.FieldAmount] = struct{}{}
+			}
+		case "captured":
+			if _, ok := fieldSeen[hold.FieldCaptured]; !ok {
+				selectedFields = append(selectedFields, hold.FieldCaptured)
+				fieldSeen[hold.FieldCaptured] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[hold.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, hold.FieldStatus)
+				fieldSeen[hold.FieldStatus] = struct{}{}
+			}
+		case "reference":
+			if _, ok := fieldSeen[hold.FieldReference]; !ok {
+				selectedFields = append(selectedFields, hold.FieldReference)
+				fieldSeen[hold.FieldReference] = struct{}{}
+			}
+		case "expiresAt":
+			if _, ok := fieldSeen[hold.FieldExpiresAt]; !ok {
+				selectedFields = append(selectedFields, hold.FieldExpiresAt)
+				fieldSeen[hold.FieldExpiresAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[hold.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, hold.FieldUpdatedAt)
+				fieldSeen[hold.FieldUpdatedAt] = struct{}{}
+			}
+		case "serviceID":
+			if _, ok := fieldSeen[hold.FieldServiceID]; !ok {
+				selectedFields = append(selectedFields, hold.FieldServiceID)
+				fieldSeen[hold.FieldServiceID] = struct{}{}
+			}
+		case "variant":
+			if _, ok := fieldSeen[hold.FieldVariant]; !ok {
+				selectedFields = append(selectedFields, hold.FieldVariant)
+				fieldSeen[hold.FieldVariant] = struct{}{}
+			}
+		case "quantity":
+			if _, ok := fieldSeen[hold.FieldQuantity]; !ok {
+				selectedFields = append(selectedFields, hold.FieldQuantity)
+				fieldSeen[hold.FieldQuantity] = struct{}{}
+			}
+		case "createdBy":
+			if _, ok := fieldSeen[hold.FieldCreatedBy]; !ok {
+				selectedFields = append(selectedFields, hold.FieldCreatedBy)
+				fieldSeen[hold.FieldCreatedBy] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type holdPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []HoldPaginateOption
+}
+
+func newHoldPaginateArgs(rv map[string]any) *holdPaginateArgs {
+	args := &holdPaginateArgs{}
 	if rv == nil {
 		return args
 	}

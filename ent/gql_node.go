@@ -12,6 +12,7 @@ import (
 	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
+	"creditgate/ent/hold"
 	"creditgate/ent/idempotencykey"
 	"creditgate/ent/invoice"
 	"creditgate/ent/job"
@@ -73,6 +74,11 @@ var creditrequestImplementors = []string{"CreditRequest", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*CreditRequest) IsNode() {}
+
+var holdImplementors = []string{"Hold", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Hold) IsNode() {}
 
 var idempotencykeyImplementors = []string{"IdempotencyKey", "Node"}
 
@@ -277,6 +283,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			Where(creditrequest.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, creditrequestImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case hold.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Hold.Query().
+			Where(hold.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, holdImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -587,6 +606,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 		query := c.CreditRequest.Query().
 			Where(creditrequest.IDIn(ids...))
 		query, err := query.CollectFields(ctx, creditrequestImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case hold.Table:
+		query := c.Hold.Query().
+			Where(hold.IDIn(ids...))
+		query, err := query.CollectFields(ctx, holdImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
+	"creditgate/ent/hold"
 	"creditgate/ent/idempotencykey"
 	"creditgate/ent/invoice"
 	"creditgate/ent/job"
@@ -268,12 +269,20 @@ func init() {
 	balanceDescSeq := balanceFields[2].Descriptor()
 	// balance.DefaultSeq holds the default value on creation for the seq field.
 	balance.DefaultSeq = balanceDescSeq.Default.(int64)
+	// balanceDescHeld is the schema descriptor for held field.
+	balanceDescHeld := balanceFields[3].Descriptor()
+	// balance.DefaultHeld holds the default value on creation for the held field.
+	balance.DefaultHeld = balanceDescHeld.Default.(int64)
+	// balanceDescVersion is the schema descriptor for version field.
+	balanceDescVersion := balanceFields[4].Descriptor()
+	// balance.DefaultVersion holds the default value on creation for the version field.
+	balance.DefaultVersion = balanceDescVersion.Default.(int64)
 	// balanceDescUpdatedAt is the schema descriptor for updated_at field.
-	balanceDescUpdatedAt := balanceFields[3].Descriptor()
+	balanceDescUpdatedAt := balanceFields[5].Descriptor()
 	// balance.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	balance.DefaultUpdatedAt = balanceDescUpdatedAt.Default.(func() time.Time)
 	// balanceDescAlertLow is the schema descriptor for alert_low field.
-	balanceDescAlertLow := balanceFields[6].Descriptor()
+	balanceDescAlertLow := balanceFields[8].Descriptor()
 	// balance.DefaultAlertLow holds the default value on creation for the alert_low field.
 	balance.DefaultAlertLow = balanceDescAlertLow.Default.(bool)
 	// balanceDescID is the schema descriptor for id field.
@@ -403,6 +412,63 @@ func init() {
 	creditrequest.DefaultID = creditrequestDescID.Default.(func() gid.ID)
 	// creditrequest.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	creditrequest.IDValidator = creditrequestDescID.Validators[0].(func(string) error)
+	holdMixin := schema.Hold{}.Mixin()
+	holdMixinFields0 := holdMixin[0].Fields()
+	_ = holdMixinFields0
+	holdMixinFields1 := holdMixin[1].Fields()
+	_ = holdMixinFields1
+	holdFields := schema.Hold{}.Fields()
+	_ = holdFields
+	// holdDescCreatedAt is the schema descriptor for created_at field.
+	holdDescCreatedAt := holdMixinFields1[0].Descriptor()
+	// hold.DefaultCreatedAt holds the default value on creation for the created_at field.
+	hold.DefaultCreatedAt = holdDescCreatedAt.Default.(func() time.Time)
+	// holdDescCurrency is the schema descriptor for currency field.
+	holdDescCurrency := holdFields[0].Descriptor()
+	// hold.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
+	hold.CurrencyValidator = func() func(string) error {
+		validators := holdDescCurrency.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(currency string) error {
+			for _, fn := range fns {
+				if err := fn(currency); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// holdDescCaptured is the schema descriptor for captured field.
+	holdDescCaptured := holdFields[2].Descriptor()
+	// hold.DefaultCaptured holds the default value on creation for the captured field.
+	hold.DefaultCaptured = holdDescCaptured.Default.(int64)
+	// holdDescReference is the schema descriptor for reference field.
+	holdDescReference := holdFields[4].Descriptor()
+	// hold.DefaultReference holds the default value on creation for the reference field.
+	hold.DefaultReference = holdDescReference.Default.(string)
+	// hold.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
+	hold.ReferenceValidator = holdDescReference.Validators[0].(func(string) error)
+	// holdDescUpdatedAt is the schema descriptor for updated_at field.
+	holdDescUpdatedAt := holdFields[6].Descriptor()
+	// hold.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	hold.DefaultUpdatedAt = holdDescUpdatedAt.Default.(func() time.Time)
+	// holdDescVariant is the schema descriptor for variant field.
+	holdDescVariant := holdFields[8].Descriptor()
+	// hold.VariantValidator is a validator for the "variant" field. It is called by the builders before save.
+	hold.VariantValidator = holdDescVariant.Validators[0].(func(string) error)
+	// holdDescCreatedBy is the schema descriptor for created_by field.
+	holdDescCreatedBy := holdFields[10].Descriptor()
+	// hold.CreatedByValidator is a validator for the "created_by" field. It is called by the builders before save.
+	hold.CreatedByValidator = holdDescCreatedBy.Validators[0].(func(string) error)
+	// holdDescID is the schema descriptor for id field.
+	holdDescID := holdMixinFields0[0].Descriptor()
+	// hold.DefaultID holds the default value on creation for the id field.
+	hold.DefaultID = holdDescID.Default.(func() gid.ID)
+	// hold.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	hold.IDValidator = holdDescID.Validators[0].(func(string) error)
 	idempotencykeyMixin := schema.IdempotencyKey{}.Mixin()
 	idempotencykeyMixinFields0 := idempotencykeyMixin[0].Fields()
 	_ = idempotencykeyMixinFields0

@@ -16,6 +16,7 @@ var Tenancy = map[string]tenancy.Scope{
 	TypeCard:           {Agency: "agency_id", Account: "account_id"},
 	TypeCreditPackage:  {Agency: "agency_id"},
 	TypeCreditRequest:  {Agency: "agency_id", Account: "account_id"},
+	TypeHold:           {Agency: "agency_id", Account: "account_id"},
 	TypeIdempotencyKey: {},
 	TypeInvoice:        {Agency: "agency_id", Account: "account_id"},
 	TypeJob:            {},

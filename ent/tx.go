@@ -30,6 +30,8 @@ type Tx struct {
 	CreditPackage *CreditPackageClient
 	// CreditRequest is the client for interacting with the CreditRequest builders.
 	CreditRequest *CreditRequestClient
+	// Hold is the client for interacting with the Hold builders.
+	Hold *HoldClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
 	// Invoice is the client for interacting with the Invoice builders.
@@ -187,6 +189,7 @@ func (tx *Tx) init() {
 	tx.Card = NewCardClient(tx.config)
 	tx.CreditPackage = NewCreditPackageClient(tx.config)
 	tx.CreditRequest = NewCreditRequestClient(tx.config)
+	tx.Hold = NewHoldClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Invoice = NewInvoiceClient(tx.config)
 	tx.Job = NewJobClient(tx.config)

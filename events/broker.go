@@ -53,10 +53,10 @@ func (s *BalanceSub) C() <-chan *Balance { return s.ch }
 func (s *BalanceSub) offer(b *Balance) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if b.Currency != s.currency || b.Seq <= s.lastSeq || s.closed {
+	if b.Currency != s.currency || b.Version <= s.lastSeq || s.closed {
 		return
 	}
-	s.lastSeq = b.Seq
+	s.lastSeq = b.Version
 	if s.deliver != nil {
 		s.deliver(b)
 		return
@@ -75,7 +75,8 @@ func (s *BalanceSub) offer(b *Balance) {
 }
 
 // SubscribeBalance watches account's balance in currency. lastSeq is the
-// sequence already known to the caller: older events are not delivered.
+// version (Balance.Version) already known to the caller: older events are
+// not delivered.
 func (b *Broker) SubscribeBalance(account gid.ID, currency string, lastSeq int64) *BalanceSub {
 	s := &BalanceSub{account: account, currency: currency, lastSeq: lastSeq, ch: make(chan *Balance, balanceBuffer)}
 	b.addBalance(s)

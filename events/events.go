@@ -24,11 +24,15 @@ const Channel = "creditgate_events"
 // BalanceSQL builds the same object in SQL (the ledger announces a balance
 // in the statement that moves it).
 type Balance struct {
-	AccountID gid.ID    `json:"a" col:"account_id"`
-	AgencyID  gid.ID    `json:"g" col:"agency_id"`
-	Currency  string    `json:"c" col:"currency"`
-	Available int64     `json:"v" col:"available"`
-	Seq       int64     `json:"s" col:"seq"`
+	AccountID gid.ID `json:"a" col:"account_id"`
+	AgencyID  gid.ID `json:"g" col:"agency_id"`
+	Currency  string `json:"c" col:"currency"`
+	Available int64  `json:"v" col:"available"`
+	Held      int64  `json:"h" col:"held"` // set aside by active holds; total = available + held
+	Seq       int64  `json:"s" col:"seq"`
+	// Version counts every change of the balance (movements and holds):
+	// subscribers get changes in its order. Seq counts postings only.
+	Version   int64     `json:"n" col:"version"`
 	UpdatedAt time.Time `json:"t" col:"updated_at"`
 }
 

@@ -36,6 +36,7 @@ const (
 	AlertRule     = "alr"
 	Job           = "job"
 	APIKey        = "key"
+	Hold          = "hld"
 )
 
 var enc = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)

@@ -9,6 +9,7 @@ import (
 	"creditgate/ent/account"
 	"creditgate/ent/alertrule"
 	"creditgate/ent/creditrequest"
+	"creditgate/ent/hold"
 	"creditgate/ent/invoice"
 	"creditgate/ent/posting"
 	"creditgate/ent/topuprule"
@@ -47,6 +48,7 @@ type ResolverRoot interface {
 	CreditPackage() CreditPackageResolver
 	CreditRequest() CreditRequestResolver
 	CreditTransaction() CreditTransactionResolver
+	Hold() HoldResolver
 	Invoice() InvoiceResolver
 	LowBalanceAlert() LowBalanceAlertResolver
 	Mutation() MutationResolver
@@ -69,6 +71,7 @@ type ComplexityRoot struct {
 		Balances         func(childComplexity int) int
 		CanBuyCredits    func(childComplexity int) int
 		Cards            func(childComplexity int) int
+		Holds            func(childComplexity int, status *hold.Status, first *int, after *string) int
 		ID               func(childComplexity int) int
 		Kind             func(childComplexity int) int
 		LowBalanceAlerts func(childComplexity int) int
@@ -146,6 +149,8 @@ type ComplexityRoot struct {
 		Account   func(childComplexity int) int
 		Available func(childComplexity int) int
 		Currency  func(childComplexity int) int
+		Held      func(childComplexity int) int
+		Total     func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
 	}
 
@@ -236,6 +241,7 @@ type ComplexityRoot struct {
 		DecimalAmount         func(childComplexity int) int
 		DecimalRunningBalance func(childComplexity int) int
 		Direction             func(childComplexity int) int
+		Hold                  func(childComplexity int) int
 		ID                    func(childComplexity int) int
 		Kind                  func(childComplexity int) int
 		Quantity              func(childComplexity int) int
@@ -253,6 +259,37 @@ type ComplexityRoot struct {
 	CreditTransactionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Hold struct {
+		Account      func(childComplexity int) int
+		Amount       func(childComplexity int) int
+		Captured     func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Currency     func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Reference    func(childComplexity int) int
+		Remaining    func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Transactions func(childComplexity int) int
+	}
+
+	HoldConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	HoldEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	HoldPayload struct {
+		Balance     func(childComplexity int) int
+		Hold        func(childComplexity int) int
+		Transaction func(childComplexity int) int
 	}
 
 	Invoice struct {
@@ -298,16 +335,19 @@ type ComplexityRoot struct {
 		ApproveRequest       func(childComplexity int, input model.ReviewRequestInput) int
 		BuyCredits           func(childComplexity int, input model.BuyCreditsInput) int
 		BuyServiceWithCredit func(childComplexity int, input model.BuyServiceWithCreditInput) int
+		CaptureHold          func(childComplexity int, input model.CaptureHoldInput) int
 		CreateAPIKey         func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateAccount        func(childComplexity int, input model.CreateAccountInput) int
 		CreateAgency         func(childComplexity int, input model.CreateAgencyInput) int
 		CreateCreditPackage  func(childComplexity int, input model.CreateCreditPackageInput) int
+		CreateHold           func(childComplexity int, input model.CreateHoldInput) int
 		CreateInvoice        func(childComplexity int, input model.CreateInvoiceInput) int
 		CreateService        func(childComplexity int, input model.CreateServiceInput) int
 		MarkRequestPaid      func(childComplexity int, input model.MarkRequestPaidInput) int
 		PayInvoiceWithCredit func(childComplexity int, input model.PayInvoiceWithCreditInput) int
 		RecordUsage          func(childComplexity int, input model.RecordUsageInput) int
 		RejectRequest        func(childComplexity int, input model.ReviewRequestInput) int
+		ReleaseHold          func(childComplexity int, input model.ReleaseHoldInput) int
 		RemoveCard           func(childComplexity int, input model.RemoveCardInput) int
 		RevokeAPIKey         func(childComplexity int, input model.RevokeAPIKeyInput) int
 		SetAutoTopUp         func(childComplexity int, input model.SetAutoTopUpInput) int
@@ -350,6 +390,7 @@ type ComplexityRoot struct {
 		Cards            func(childComplexity int, accountID *gid.ID) int
 		CreditPackages   func(childComplexity int, currency *string) int
 		History          func(childComplexity int, accountID *gid.ID, currency *string, typeArg *enums.TransactionType, first *int, after *string) int
+		Holds            func(childComplexity int, accountID *gid.ID, status *hold.Status, first *int, after *string) int
 		Invoices         func(childComplexity int, accountID *gid.ID, status *invoice.Status, first *int, after *string) int
 		LowBalanceAlerts func(childComplexity int, accountID *gid.ID) int
 		Node             func(childComplexity int, id gid.ID) int
@@ -430,6 +471,7 @@ type AccountResolver interface {
 	AutoTopUps(ctx context.Context, obj *ent.Account) ([]*ent.TopUpRule, error)
 	LowBalanceAlerts(ctx context.Context, obj *ent.Account) ([]*ent.AlertRule, error)
 	CanBuyCredits(ctx context.Context, obj *ent.Account) (*model.CreditAvailability, error)
+	Holds(ctx context.Context, obj *ent.Account, status *hold.Status, first *int, after *string) (*model.HoldConnection, error)
 }
 type AgencyResolver interface {
 	PoolAccount(ctx context.Context, obj *ent.Agency) (*ent.Account, error)
@@ -453,6 +495,9 @@ type BalanceResolver interface {
 	Account(ctx context.Context, obj *ent.Balance) (*ent.Account, error)
 
 	Available(ctx context.Context, obj *ent.Balance) (money.Decimal, error)
+
+	Held(ctx context.Context, obj *ent.Balance) (money.Decimal, error)
+	Total(ctx context.Context, obj *ent.Balance) (money.Decimal, error)
 }
 type CreditPackageResolver interface {
 	Credits(ctx context.Context, obj *ent.CreditPackage) (money.Decimal, error)
@@ -464,6 +509,19 @@ type CreditRequestResolver interface {
 type CreditTransactionResolver interface {
 	Account(ctx context.Context, obj *ent.Posting) (*ent.Account, error)
 	Service(ctx context.Context, obj *ent.Posting) (*ent.Service, error)
+
+	Hold(ctx context.Context, obj *ent.Posting) (*ent.Hold, error)
+}
+type HoldResolver interface {
+	Account(ctx context.Context, obj *ent.Hold) (*ent.Account, error)
+
+	Amount(ctx context.Context, obj *ent.Hold) (money.Decimal, error)
+	Captured(ctx context.Context, obj *ent.Hold) (money.Decimal, error)
+	Remaining(ctx context.Context, obj *ent.Hold) (money.Decimal, error)
+
+	Reference(ctx context.Context, obj *ent.Hold) (*string, error)
+
+	Transactions(ctx context.Context, obj *ent.Hold) ([]*ent.Posting, error)
 }
 type InvoiceResolver interface {
 	Account(ctx context.Context, obj *ent.Invoice) (*ent.Account, error)
@@ -497,6 +555,9 @@ type MutationResolver interface {
 	RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (*ent.APIKey, error)
 	RecordUsage(ctx context.Context, input model.RecordUsageInput) (*model.RecordUsagePayload, error)
 	SetServiceRates(ctx context.Context, input model.SetServiceRatesInput) (*ent.Service, error)
+	CreateHold(ctx context.Context, input model.CreateHoldInput) (*model.HoldPayload, error)
+	CaptureHold(ctx context.Context, input model.CaptureHoldInput) (*model.HoldPayload, error)
+	ReleaseHold(ctx context.Context, input model.ReleaseHoldInput) (*model.HoldPayload, error)
 }
 type PaymentResolver interface {
 	Status(ctx context.Context, obj *ent.Payment) (string, error)
@@ -517,6 +578,7 @@ type QueryResolver interface {
 	AutoTopUps(ctx context.Context, accountID *gid.ID) ([]*ent.TopUpRule, error)
 	LowBalanceAlerts(ctx context.Context, accountID *gid.ID) ([]*ent.AlertRule, error)
 	APIKeys(ctx context.Context, agencyID *gid.ID) ([]*ent.APIKey, error)
+	Holds(ctx context.Context, accountID *gid.ID, status *hold.Status, first *int, after *string) (*model.HoldConnection, error)
 }
 type ServiceResolver interface {
 	Price(ctx context.Context, obj *ent.Service) (money.Decimal, error)
@@ -593,6 +655,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.Cards(childComplexity), true
+	case "Account.holds":
+		if e.ComplexityRoot.Account.Holds == nil {
+			break
+		}
+
+		args, err := ec.field_Account_holds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Account.Holds(childComplexity, args["status"].(*hold.Status), args["first"].(*int), args["after"].(*string)), true
 	case "Account.id":
 		if e.ComplexityRoot.Account.ID == nil {
 			break
@@ -907,6 +980,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Balance.Currency(childComplexity), true
+	case "Balance.held":
+		if e.ComplexityRoot.Balance.Held == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Balance.Held(childComplexity), true
+	case "Balance.total":
+		if e.ComplexityRoot.Balance.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Balance.Total(childComplexity), true
 	case "Balance.updatedAt":
 		if e.ComplexityRoot.Balance.UpdatedAt == nil {
 			break
@@ -1243,6 +1328,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditTransaction.Direction(childComplexity), true
+	case "CreditTransaction.hold":
+		if e.ComplexityRoot.CreditTransaction.Hold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditTransaction.Hold(childComplexity), true
 	case "CreditTransaction.id":
 		if e.ComplexityRoot.CreditTransaction.ID == nil {
 			break
@@ -1311,6 +1402,124 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditTransactionEdge.Node(childComplexity), true
+
+	case "Hold.account":
+		if e.ComplexityRoot.Hold.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.Account(childComplexity), true
+	case "Hold.amount":
+		if e.ComplexityRoot.Hold.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.Amount(childComplexity), true
+	case "Hold.captured":
+		if e.ComplexityRoot.Hold.Captured == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.Captured(childComplexity), true
+	case "Hold.createdAt":
+		if e.ComplexityRoot.Hold.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.CreatedAt(childComplexity), true
+	case "Hold.currency":
+		if e.ComplexityRoot.Hold.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.Currency(childComplexity), true
+	case "Hold.expiresAt":
+		if e.ComplexityRoot.Hold.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.ExpiresAt(childComplexity), true
+	case "Hold.id":
+		if e.ComplexityRoot.Hold.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.ID(childComplexity), true
+	case "Hold.reference":
+		if e.ComplexityRoot.Hold.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.Reference(childComplexity), true
+	case "Hold.remaining":
+		if e.ComplexityRoot.Hold.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.Remaining(childComplexity), true
+	case "Hold.status":
+		if e.ComplexityRoot.Hold.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.Status(childComplexity), true
+	case "Hold.transactions":
+		if e.ComplexityRoot.Hold.Transactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.Transactions(childComplexity), true
+
+	case "HoldConnection.edges":
+		if e.ComplexityRoot.HoldConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoldConnection.Edges(childComplexity), true
+	case "HoldConnection.pageInfo":
+		if e.ComplexityRoot.HoldConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoldConnection.PageInfo(childComplexity), true
+	case "HoldConnection.totalCount":
+		if e.ComplexityRoot.HoldConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoldConnection.TotalCount(childComplexity), true
+
+	case "HoldEdge.cursor":
+		if e.ComplexityRoot.HoldEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoldEdge.Cursor(childComplexity), true
+	case "HoldEdge.node":
+		if e.ComplexityRoot.HoldEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoldEdge.Node(childComplexity), true
+
+	case "HoldPayload.balance":
+		if e.ComplexityRoot.HoldPayload.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoldPayload.Balance(childComplexity), true
+	case "HoldPayload.hold":
+		if e.ComplexityRoot.HoldPayload.Hold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoldPayload.Hold(childComplexity), true
+	case "HoldPayload.transaction":
+		if e.ComplexityRoot.HoldPayload.Transaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoldPayload.Transaction(childComplexity), true
 
 	case "Invoice.account":
 		if e.ComplexityRoot.Invoice.Account == nil {
@@ -1521,6 +1730,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BuyServiceWithCredit(childComplexity, args["input"].(model.BuyServiceWithCreditInput)), true
+	case "Mutation.captureHold":
+		if e.ComplexityRoot.Mutation.CaptureHold == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_captureHold_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CaptureHold(childComplexity, args["input"].(model.CaptureHoldInput)), true
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -1565,6 +1785,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCreditPackage(childComplexity, args["input"].(model.CreateCreditPackageInput)), true
+	case "Mutation.createHold":
+		if e.ComplexityRoot.Mutation.CreateHold == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createHold_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateHold(childComplexity, args["input"].(model.CreateHoldInput)), true
 	case "Mutation.createInvoice":
 		if e.ComplexityRoot.Mutation.CreateInvoice == nil {
 			break
@@ -1631,6 +1862,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RejectRequest(childComplexity, args["input"].(model.ReviewRequestInput)), true
+	case "Mutation.releaseHold":
+		if e.ComplexityRoot.Mutation.ReleaseHold == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_releaseHold_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReleaseHold(childComplexity, args["input"].(model.ReleaseHoldInput)), true
 	case "Mutation.removeCard":
 		if e.ComplexityRoot.Mutation.RemoveCard == nil {
 			break
@@ -1890,6 +2132,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.History(childComplexity, args["accountId"].(*gid.ID), args["currency"].(*string), args["type"].(*enums.TransactionType), args["first"].(*int), args["after"].(*string)), true
+	case "Query.holds":
+		if e.ComplexityRoot.Query.Holds == nil {
+			break
+		}
+
+		args, err := ec.field_Query_holds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Holds(childComplexity, args["accountId"].(*gid.ID), args["status"].(*hold.Status), args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.invoices":
 		if e.ComplexityRoot.Query.Invoices == nil {
@@ -2175,15 +2428,18 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAllocateCreditsInput,
 		ec.unmarshalInputBuyCreditsInput,
 		ec.unmarshalInputBuyServiceWithCreditInput,
+		ec.unmarshalInputCaptureHoldInput,
 		ec.unmarshalInputCreateAccountInput,
 		ec.unmarshalInputCreateAgencyInput,
 		ec.unmarshalInputCreateApiKeyInput,
 		ec.unmarshalInputCreateCreditPackageInput,
+		ec.unmarshalInputCreateHoldInput,
 		ec.unmarshalInputCreateInvoiceInput,
 		ec.unmarshalInputCreateServiceInput,
 		ec.unmarshalInputMarkRequestPaidInput,
 		ec.unmarshalInputPayInvoiceWithCreditInput,
 		ec.unmarshalInputRecordUsageInput,
+		ec.unmarshalInputReleaseHoldInput,
 		ec.unmarshalInputRemoveCardInput,
 		ec.unmarshalInputReviewRequestInput,
 		ec.unmarshalInputRevokeApiKeyInput,
@@ -3637,6 +3893,194 @@ type RecordUsagePayload {
   refused: Int!
 }
 
+# ---------------------------------------------------------------- holds
+
+extend type Balance {
+  "Credits set aside by ` + "`" + `ACTIVE` + "`" + ` holds: not available, not yet spent."
+  held: Decimal!
+  "` + "`" + `available` + "`" + ` + ` + "`" + `held` + "`" + `: what the ledger holds; history's ` + "`" + `runningBalance` + "`" + ` chains on it."
+  total: Decimal!
+}
+
+extend type CreditTransaction {
+  "` + "`" + `USAGE` + "`" + ` captured from a hold: that hold; null otherwise."
+  hold: Hold
+}
+
+"Where a hold stands."
+enum HoldStatus {
+  "The amount is set aside: not available, not yet spent."
+  ACTIVE
+  "Finished by a final capture; the uncaptured rest went back to available."
+  CAPTURED
+  "Given back whole or in part by ` + "`" + `releaseHold` + "`" + `."
+  RELEASED
+  "Reached ` + "`" + `expiresAt` + "`" + ` while active; the rest went back to available (within a minute, on any instance, once)."
+  EXPIRED
+}
+
+"""
+Credits of one balance set aside for a charge to come (a campaign, an OTP in
+flight): while ` + "`" + `ACTIVE` + "`" + `, ` + "`" + `remaining` + "`" + ` counts in the balance's ` + "`" + `held` + "`" + `, not in
+its ` + "`" + `available` + "`" + `, so no payment can spend it. Captures are ` + "`" + `USAGE` + "`" + `
+transactions; a final capture, ` + "`" + `releaseHold` + "`" + ` or expiry gives the rest back.
+"""
+type Hold implements Node {
+  "Opaque global ID (` + "`" + `hld_…` + "`" + `)."
+  id: ID!
+  "The account whose credits are held."
+  account: Account!
+  "ISO 4217 code of the held balance."
+  currency: String!
+  "Set aside when created."
+  amount: Decimal!
+  "Spent from it so far, by its captures."
+  captured: Decimal!
+  "` + "`" + `amount` + "`" + ` - ` + "`" + `captured` + "`" + ` while ` + "`" + `ACTIVE` + "`" + `, else ` + "`" + `\"0\"` + "`" + `."
+  remaining: Decimal!
+  "Where it stands."
+  status: HoldStatus!
+  "The creator's reference, if any."
+  reference: String
+  "When it was created."
+  createdAt: Time!
+  "When it expires if still ` + "`" + `ACTIVE` + "`" + `."
+  expiresAt: Time!
+  "Its captures (` + "`" + `USAGE` + "`" + ` transactions), oldest first."
+  transactions: [CreditTransaction!]!
+}
+
+"A page of holds, newest first."
+type HoldConnection {
+  "The holds of this page."
+  edges: [HoldEdge!]!
+  "Where this page is in the list."
+  pageInfo: PageInfo!
+  "How many holds the whole list has."
+  totalCount: Int!
+}
+
+"One hold of a page."
+type HoldEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to read on from this hold."
+  cursor: String!
+  "The hold."
+  node: Hold!
+}
+
+"Sets credits aside: either ` + "`" + `amount` + "`" + ` (with ` + "`" + `currency` + "`" + `) or a service's rate x ` + "`" + `quantity` + "`" + `."
+input CreateHoldInput {
+  "The account whose available credits are held."
+  accountId: ID!
+  "The amount to hold, up to 6 fraction digits; not with ` + "`" + `serviceId` + "`" + `."
+  amount: Decimal
+  "ISO 4217 code of ` + "`" + `amount` + "`" + `; default: the agency's currency."
+  currency: String
+  "Hold the service's rate x ` + "`" + `quantity` + "`" + `, in the service's currency; not with ` + "`" + `amount` + "`" + `."
+  serviceId: ID
+  "Picks the service's rate; absent or unknown: the default rate."
+  variant: String
+  "Units of the service; default 1."
+  quantity: Int
+  "The caller's reference, up to 500 characters; captures use it by default."
+  reference: String
+  "Seconds until it expires: 60 s to 30 days (2592000); default 3600."
+  expiresInSeconds: Int = 3600
+  "A retry with the same key returns the first hold and holds nothing more."
+  idempotencyKey: String
+}
+
+"Charges a hold: a ` + "`" + `USAGE` + "`" + ` transaction taken from its remainder."
+input CaptureHoldInput {
+  "The ` + "`" + `ACTIVE` + "`" + ` hold."
+  holdId: ID!
+  "The amount to charge; default: all that remains. More than remains: ` + "`" + `INSUFFICIENT_CREDITS` + "`" + `."
+  amount: Decimal
+  "True: the rest is released and the hold is ` + "`" + `CAPTURED` + "`" + `; false: it stays ` + "`" + `ACTIVE` + "`" + ` for more captures."
+  final: Boolean = true
+  "Of the ` + "`" + `USAGE` + "`" + ` transaction; default the hold's reference."
+  reference: String
+  "A retry with the same key returns the first capture and charges nothing more."
+  idempotencyKey: String
+}
+
+"Gives what remains of a hold back to available."
+input ReleaseHoldInput {
+  "The ` + "`" + `ACTIVE` + "`" + ` hold."
+  holdId: ID!
+}
+
+"The answer of ` + "`" + `createHold` + "`" + `, ` + "`" + `captureHold` + "`" + ` and ` + "`" + `releaseHold` + "`" + `."
+type HoldPayload {
+  "The hold as the operation left it."
+  hold: Hold!
+  "` + "`" + `captureHold` + "`" + `: the ` + "`" + `USAGE` + "`" + ` transaction; null otherwise."
+  transaction: CreditTransaction
+  "The account's balance in the hold's currency right after it."
+  balance: Balance!
+}
+
+extend type Account {
+  "The account's holds, newest first. ` + "`" + `SERVICE` + "`" + ` needs ` + "`" + `BALANCES_READ` + "`" + `."
+  holds(
+    "Only holds in this status."
+    status: HoldStatus
+    "Page size, 0 to 100; default 20."
+    first: Int
+    "A cursor from a previous page: the holds after it."
+    after: String
+  ): HoldConnection! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN, SERVICE])
+}
+
+extend type Query {
+  """
+  Holds, newest first: of the account named, else every hold the viewer may
+  see (client roles: their account's). ` + "`" + `SERVICE` + "`" + ` needs ` + "`" + `BALANCES_READ` + "`" + `.
+  """
+  holds(
+    "The account; default: every account the viewer may see (client roles: their own)."
+    accountId: ID
+    "Only holds in this status."
+    status: HoldStatus
+    "Page size, 0 to 100; default 20."
+    first: Int
+    "A cursor from a previous page: the holds after it."
+    after: String
+  ): HoldConnection! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN, SERVICE])
+}
+
+extend type Mutation {
+  """
+  Sets credits of an account aside (` + "`" + `available` + "`" + ` down, ` + "`" + `held` + "`" + ` up, ` + "`" + `total` + "`" + `
+  unchanged). ` + "`" + `INSUFFICIENT_CREDITS` + "`" + ` when ` + "`" + `available` + "`" + ` does not cover it;
+  ` + "`" + `NOT_ELIGIBLE` + "`" + ` for a service not payable with credits. ` + "`" + `SERVICE` + "`" + ` needs
+  ` + "`" + `HOLDS_WRITE` + "`" + `; client roles are ` + "`" + `FORBIDDEN` + "`" + `.
+  """
+  createHold(
+    "What to hold, on which account, for how long."
+    input: CreateHoldInput!
+  ): HoldPayload! @hasRole(roles: [SERVICE, AGENCY_ADMIN, SYSTEM_ADMIN])
+  """
+  Charges a hold as a ` + "`" + `USAGE` + "`" + ` transaction (out of ` + "`" + `held` + "`" + `; ` + "`" + `runningBalance` + "`" + ` is
+  the total after it). ` + "`" + `CONFLICT` + "`" + ` when the hold is not ` + "`" + `ACTIVE` + "`" + `,
+  ` + "`" + `INSUFFICIENT_CREDITS` + "`" + ` when its remainder does not cover the amount.
+  ` + "`" + `SERVICE` + "`" + ` needs ` + "`" + `HOLDS_WRITE` + "`" + `; client roles are ` + "`" + `FORBIDDEN` + "`" + `.
+  """
+  captureHold(
+    "Which hold, how much, final or not."
+    input: CaptureHoldInput!
+  ): HoldPayload! @hasRole(roles: [SERVICE, AGENCY_ADMIN, SYSTEM_ADMIN])
+  """
+  Gives what remains of a hold back to available and ends it ` + "`" + `RELEASED` + "`" + `.
+  ` + "`" + `CONFLICT` + "`" + ` when it is not ` + "`" + `ACTIVE` + "`" + `. ` + "`" + `SERVICE` + "`" + ` needs ` + "`" + `HOLDS_WRITE` + "`" + `; client
+  roles are ` + "`" + `FORBIDDEN` + "`" + `.
+  """
+  releaseHold(
+    "Which hold."
+    input: ReleaseHoldInput!
+  ): HoldPayload! @hasRole(roles: [SERVICE, AGENCY_ADMIN, SYSTEM_ADMIN])
+}
+
 """
 Live updates over WebSocket on ` + "`" + `/graphql` + "`" + ` (` + "`" + `graphql-transport-ws` + "`" + ` or the
 legacy ` + "`" + `graphql-ws` + "`" + ` protocol; the token in the ` + "`" + `connection_init` + "`" + ` payload) or
@@ -3695,6 +4139,8 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 		return ec.fieldContext_Account_lowBalanceAlerts(ctx, field)
 	case "canBuyCredits":
 		return ec.fieldContext_Account_canBuyCredits(ctx, field)
+	case "holds":
+		return ec.fieldContext_Account_holds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Account", field.Name)
 }
@@ -3843,6 +4289,10 @@ func (ec *executionContext) childFields_Balance(ctx context.Context, field graph
 		return ec.fieldContext_Balance_available(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Balance_updatedAt(ctx, field)
+	case "held":
+		return ec.fieldContext_Balance_held(ctx, field)
+	case "total":
+		return ec.fieldContext_Balance_total(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Balance", field.Name)
 }
@@ -4033,6 +4483,8 @@ func (ec *executionContext) childFields_CreditTransaction(ctx context.Context, f
 		return ec.fieldContext_CreditTransaction_variant(ctx, field)
 	case "quantity":
 		return ec.fieldContext_CreditTransaction_quantity(ctx, field)
+	case "hold":
+		return ec.fieldContext_CreditTransaction_hold(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditTransaction", field.Name)
 }
@@ -4057,6 +4509,68 @@ func (ec *executionContext) childFields_CreditTransactionEdge(ctx context.Contex
 		return ec.fieldContext_CreditTransactionEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditTransactionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Hold(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Hold_id(ctx, field)
+	case "account":
+		return ec.fieldContext_Hold_account(ctx, field)
+	case "currency":
+		return ec.fieldContext_Hold_currency(ctx, field)
+	case "amount":
+		return ec.fieldContext_Hold_amount(ctx, field)
+	case "captured":
+		return ec.fieldContext_Hold_captured(ctx, field)
+	case "remaining":
+		return ec.fieldContext_Hold_remaining(ctx, field)
+	case "status":
+		return ec.fieldContext_Hold_status(ctx, field)
+	case "reference":
+		return ec.fieldContext_Hold_reference(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Hold_createdAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Hold_expiresAt(ctx, field)
+	case "transactions":
+		return ec.fieldContext_Hold_transactions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Hold", field.Name)
+}
+
+func (ec *executionContext) childFields_HoldConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_HoldConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_HoldConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_HoldConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HoldConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_HoldEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_HoldEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_HoldEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HoldEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_HoldPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hold":
+		return ec.fieldContext_HoldPayload_hold(ctx, field)
+	case "transaction":
+		return ec.fieldContext_HoldPayload_transaction(ctx, field)
+	case "balance":
+		return ec.fieldContext_HoldPayload_balance(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HoldPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Invoice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4435,6 +4949,36 @@ func (ec *executionContext) field_Account_balance_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Account_holds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*hold.Status, error) {
+			return ec.unmarshalOHoldStatus2ᚖcreditgateᚋentᚋholdᚐStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Agency_accounts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4527,6 +5071,20 @@ func (ec *executionContext) field_Mutation_buyServiceWithCredit_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_captureHold_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CaptureHoldInput, error) {
+			return ec.unmarshalNCaptureHoldInput2creditgateᚋgraphᚋmodelᚐCaptureHoldInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4575,6 +5133,20 @@ func (ec *executionContext) field_Mutation_createCreditPackage_args(ctx context.
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateCreditPackageInput, error) {
 			return ec.unmarshalNCreateCreditPackageInput2creditgateᚋgraphᚋmodelᚐCreateCreditPackageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createHold_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateHoldInput, error) {
+			return ec.unmarshalNCreateHoldInput2creditgateᚋgraphᚋmodelᚐCreateHoldInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4659,6 +5231,20 @@ func (ec *executionContext) field_Mutation_rejectRequest_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ReviewRequestInput, error) {
 			return ec.unmarshalNReviewRequestInput2creditgateᚋgraphᚋmodelᚐReviewRequestInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_releaseHold_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReleaseHoldInput, error) {
+			return ec.unmarshalNReleaseHoldInput2creditgateᚋgraphᚋmodelᚐReleaseHoldInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4928,6 +5514,44 @@ func (ec *executionContext) field_Query_history_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_holds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (*gid.ID, error) {
+			return ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*hold.Status, error) {
+			return ec.unmarshalOHoldStatus2ᚖcreditgateᚋentᚋholdᚐStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -5528,6 +6152,68 @@ func (ec *executionContext) fieldContext_Account_canBuyCredits(_ context.Context
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CreditAvailability(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Account_holds(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Account_holds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Account().Holds(ctx, obj, fc.Args["status"].(*hold.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal *model.HoldConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.HoldConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HoldConnection) graphql.Marshaler {
+			return ec.marshalNHoldConnection2ᚖcreditgateᚋgraphᚋmodelᚐHoldConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Account_holds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Account",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HoldConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Account_holds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -6776,6 +7462,52 @@ func (ec *executionContext) _Balance_updatedAt(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Balance_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Balance", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Balance_held(ctx context.Context, field graphql.CollectedField, obj *ent.Balance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Balance_held(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Balance().Held(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Balance_held(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Balance", field, true, true, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _Balance_total(ctx context.Context, field graphql.CollectedField, obj *ent.Balance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Balance_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Balance().Total(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Balance_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Balance", field, true, true, errors.New("field of type Decimal does not have child fields"))
 }
 
 func (ec *executionContext) _BuyCreditsPayload_status(ctx context.Context, field graphql.CollectedField, obj *model.BuyCreditsPayload) (ret graphql.Marshaler) {
@@ -8279,6 +9011,38 @@ func (ec *executionContext) fieldContext_CreditTransaction_quantity(_ context.Co
 	return graphql.NewScalarFieldContext("CreditTransaction", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _CreditTransaction_hold(ctx context.Context, field graphql.CollectedField, obj *ent.Posting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditTransaction_hold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditTransaction().Hold(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Hold) graphql.Marshaler {
+			return ec.marshalOHold2ᚖcreditgateᚋentᚐHold(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditTransaction_hold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditTransaction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hold(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreditTransactionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CreditTransactionConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8416,6 +9180,515 @@ func (ec *executionContext) fieldContext_CreditTransactionEdge_node(_ context.Co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CreditTransaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Hold_id(ctx context.Context, field graphql.CollectedField, obj *ent.Hold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2creditgateᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Hold_account(ctx context.Context, field graphql.CollectedField, obj *ent.Hold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_account(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Hold().Account(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖcreditgateᚋentᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Hold",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Hold_currency(ctx context.Context, field graphql.CollectedField, obj *ent.Hold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Hold_amount(ctx context.Context, field graphql.CollectedField, obj *ent.Hold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Hold().Amount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, true, true, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _Hold_captured(ctx context.Context, field graphql.CollectedField, obj *ent.Hold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_captured(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Hold().Captured(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_captured(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, true, true, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _Hold_remaining(ctx context.Context, field graphql.CollectedField, obj *ent.Hold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Hold().Remaining(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, true, true, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _Hold_status(ctx context.Context, field graphql.CollectedField, obj *ent.Hold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v hold.Status) graphql.Marshaler {
+			return ec.marshalNHoldStatus2creditgateᚋentᚋholdᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, false, false, errors.New("field of type HoldStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Hold_reference(ctx context.Context, field graphql.CollectedField, obj *ent.Hold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Hold().Reference(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Hold_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Hold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Hold_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.Hold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Hold_transactions(ctx context.Context, field graphql.CollectedField, obj *ent.Hold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_transactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Hold().Transactions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Posting) graphql.Marshaler {
+			return ec.marshalNCreditTransaction2ᚕᚖcreditgateᚋentᚐPostingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_transactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Hold",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditTransaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HoldConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.HoldConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoldConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.HoldEdge) graphql.Marshaler {
+			return ec.marshalNHoldEdge2ᚕᚖcreditgateᚋgraphᚋmodelᚐHoldEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HoldConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HoldConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HoldEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HoldConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.HoldConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoldConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcreditgateᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HoldConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HoldConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HoldConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.HoldConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoldConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HoldConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HoldConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _HoldEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.HoldEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoldEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HoldEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HoldEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _HoldEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.HoldEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoldEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Hold) graphql.Marshaler {
+			return ec.marshalNHold2ᚖcreditgateᚋentᚐHold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HoldEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HoldEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hold(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HoldPayload_hold(ctx context.Context, field graphql.CollectedField, obj *model.HoldPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoldPayload_hold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Hold) graphql.Marshaler {
+			return ec.marshalNHold2ᚖcreditgateᚋentᚐHold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HoldPayload_hold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HoldPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hold(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HoldPayload_transaction(ctx context.Context, field graphql.CollectedField, obj *model.HoldPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoldPayload_transaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Posting) graphql.Marshaler {
+			return ec.marshalOCreditTransaction2ᚖcreditgateᚋentᚐPosting(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HoldPayload_transaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HoldPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditTransaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HoldPayload_balance(ctx context.Context, field graphql.CollectedField, obj *model.HoldPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoldPayload_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Balance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Balance) graphql.Marshaler {
+			return ec.marshalNBalance2ᚖcreditgateᚋentᚐBalance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HoldPayload_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HoldPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Balance(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10414,6 +11687,192 @@ func (ec *executionContext) fieldContext_Mutation_setServiceRates(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createHold(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createHold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateHold(ctx, fc.Args["input"].(model.CreateHoldInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"SERVICE", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.HoldPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.HoldPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HoldPayload) graphql.Marshaler {
+			return ec.marshalNHoldPayload2ᚖcreditgateᚋgraphᚋmodelᚐHoldPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createHold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HoldPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createHold_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_captureHold(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_captureHold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CaptureHold(ctx, fc.Args["input"].(model.CaptureHoldInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"SERVICE", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.HoldPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.HoldPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HoldPayload) graphql.Marshaler {
+			return ec.marshalNHoldPayload2ᚖcreditgateᚋgraphᚋmodelᚐHoldPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_captureHold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HoldPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_captureHold_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_releaseHold(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_releaseHold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReleaseHold(ctx, fc.Args["input"].(model.ReleaseHoldInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"SERVICE", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.HoldPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.HoldPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HoldPayload) graphql.Marshaler {
+			return ec.marshalNHoldPayload2ᚖcreditgateᚋgraphᚋmodelᚐHoldPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_releaseHold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HoldPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_releaseHold_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11618,6 +13077,68 @@ func (ec *executionContext) fieldContext_Query_apiKeys(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_apiKeys_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_holds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_holds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Holds(ctx, fc.Args["accountId"].(*gid.ID), fc.Args["status"].(*hold.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT", "CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal *model.HoldConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.HoldConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HoldConnection) graphql.Marshaler {
+			return ec.marshalNHoldConnection2ᚖcreditgateᚋgraphᚋmodelᚐHoldConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_holds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HoldConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_holds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13870,6 +15391,68 @@ func (ec *executionContext) unmarshalInputBuyServiceWithCreditInput(ctx context.
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCaptureHoldInput(ctx context.Context, obj any) (model.CaptureHoldInput, error) {
+	var it model.CaptureHoldInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["final"]; !present {
+		asMap["final"] = true
+	}
+
+	fieldsInOrder := [...]string{"holdId", "amount", "final", "reference", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "holdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holdId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HoldID = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalODecimal2ᚖcreditgateᚋmoneyᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "final":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("final"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Final = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCreateAccountInput(ctx context.Context, obj any) (model.CreateAccountInput, error) {
 	var it model.CreateAccountInput
 	if obj == nil {
@@ -14055,6 +15638,96 @@ func (ec *executionContext) unmarshalInputCreateCreditPackageInput(ctx context.C
 				return it, err
 			}
 			it.Currency = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCreateHoldInput(ctx context.Context, obj any) (model.CreateHoldInput, error) {
+	var it model.CreateHoldInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["expiresInSeconds"]; !present {
+		asMap["expiresInSeconds"] = 3600
+	}
+
+	fieldsInOrder := [...]string{"accountId", "amount", "currency", "serviceId", "variant", "quantity", "reference", "expiresInSeconds", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "accountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountID = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalODecimal2ᚖcreditgateᚋmoneyᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "serviceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceId"))
+			data, err := ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceID = data
+		case "variant":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variant"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Variant = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "expiresInSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresInSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresInSeconds = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
 		}
 	}
 	return it, nil
@@ -14276,6 +15949,36 @@ func (ec *executionContext) unmarshalInputRecordUsageInput(ctx context.Context, 
 				return it, err
 			}
 			it.Events = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputReleaseHoldInput(ctx context.Context, obj any) (model.ReleaseHoldInput, error) {
+	var it model.ReleaseHoldInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"holdId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "holdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holdId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HoldID = data
 		}
 	}
 	return it, nil
@@ -14774,6 +16477,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Invoice(ctx, sel, obj)
+	case *ent.Hold:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Hold(ctx, sel, obj)
 	case *ent.Posting:
 		if obj == nil {
 			return graphql.Null
@@ -15092,6 +16800,44 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 					}
 				}()
 				res = ec._Account_canBuyCredits(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "holds":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Account_holds(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -16081,6 +17827,82 @@ func (ec *executionContext) _Balance(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "held":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Balance_held(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "total":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Balance_total(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17003,6 +18825,44 @@ func (ec *executionContext) _CreditTransaction(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "hold":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CreditTransaction_hold(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17091,6 +18951,431 @@ func (ec *executionContext) _CreditTransactionEdge(ctx context.Context, sel ast.
 			}
 		case "node":
 			out.Values[i] = ec._CreditTransactionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var holdImplementors = []string{"Hold", "Node"}
+
+func (ec *executionContext) _Hold(ctx context.Context, sel ast.SelectionSet, obj *ent.Hold) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, holdImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Hold")
+		case "id":
+			out.Values[i] = ec._Hold_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "account":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Hold_account(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "currency":
+			out.Values[i] = ec._Hold_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "amount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Hold_amount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "captured":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Hold_captured(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "remaining":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Hold_remaining(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "status":
+			out.Values[i] = ec._Hold_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reference":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Hold_reference(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._Hold_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._Hold_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "transactions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Hold_transactions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var holdConnectionImplementors = []string{"HoldConnection"}
+
+func (ec *executionContext) _HoldConnection(ctx context.Context, sel ast.SelectionSet, obj *model.HoldConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, holdConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HoldConnection")
+		case "edges":
+			out.Values[i] = ec._HoldConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._HoldConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._HoldConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var holdEdgeImplementors = []string{"HoldEdge"}
+
+func (ec *executionContext) _HoldEdge(ctx context.Context, sel ast.SelectionSet, obj *model.HoldEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, holdEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HoldEdge")
+		case "cursor":
+			out.Values[i] = ec._HoldEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._HoldEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var holdPayloadImplementors = []string{"HoldPayload"}
+
+func (ec *executionContext) _HoldPayload(ctx context.Context, sel ast.SelectionSet, obj *model.HoldPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, holdPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HoldPayload")
+		case "hold":
+			out.Values[i] = ec._HoldPayload_hold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transaction":
+			out.Values[i] = ec._HoldPayload_transaction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "balance":
+			out.Values[i] = ec._HoldPayload_balance(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -17711,6 +19996,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createHold":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createHold(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "captureHold":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_captureHold(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "releaseHold":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_releaseHold(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18288,6 +20594,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_apiKeys(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "holds":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_holds(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -19631,6 +21959,11 @@ func (ec *executionContext) marshalNBuyServiceWithCreditPayload2ᚖcreditgateᚋ
 	return ec._BuyServiceWithCreditPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCaptureHoldInput2creditgateᚋgraphᚋmodelᚐCaptureHoldInput(ctx context.Context, v any) (model.CaptureHoldInput, error) {
+	res, err := ec.unmarshalInputCaptureHoldInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNCard2ᚕᚖcreditgateᚋentᚐCardᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Card) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -19694,6 +22027,11 @@ func (ec *executionContext) marshalNCreateApiKeyPayload2ᚖcreditgateᚋgraphᚋ
 
 func (ec *executionContext) unmarshalNCreateCreditPackageInput2creditgateᚋgraphᚋmodelᚐCreateCreditPackageInput(ctx context.Context, v any) (model.CreateCreditPackageInput, error) {
 	res, err := ec.unmarshalInputCreateCreditPackageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateHoldInput2creditgateᚋgraphᚋmodelᚐCreateHoldInput(ctx context.Context, v any) (model.CreateHoldInput, error) {
+	res, err := ec.unmarshalInputCreateHoldInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -19809,6 +22147,22 @@ func (ec *executionContext) marshalNCreditRequestStatus2creditgateᚋentᚋcredi
 	return v
 }
 
+func (ec *executionContext) marshalNCreditTransaction2ᚕᚖcreditgateᚋentᚐPostingᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Posting) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditTransaction2ᚖcreditgateᚋentᚐPosting(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNCreditTransaction2ᚖcreditgateᚋentᚐPosting(ctx context.Context, sel ast.SelectionSet, v *ent.Posting) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -19862,6 +22216,72 @@ func (ec *executionContext) unmarshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx c
 }
 
 func (ec *executionContext) marshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx context.Context, sel ast.SelectionSet, v money.Decimal) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNHold2ᚖcreditgateᚋentᚐHold(ctx context.Context, sel ast.SelectionSet, v *ent.Hold) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Hold(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHoldConnection2ᚖcreditgateᚋgraphᚋmodelᚐHoldConnection(ctx context.Context, sel ast.SelectionSet, v *model.HoldConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._HoldConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHoldEdge2ᚕᚖcreditgateᚋgraphᚋmodelᚐHoldEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HoldEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHoldEdge2ᚖcreditgateᚋgraphᚋmodelᚐHoldEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHoldEdge2ᚖcreditgateᚋgraphᚋmodelᚐHoldEdge(ctx context.Context, sel ast.SelectionSet, v *model.HoldEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._HoldEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHoldPayload2ᚖcreditgateᚋgraphᚋmodelᚐHoldPayload(ctx context.Context, sel ast.SelectionSet, v *model.HoldPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._HoldPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNHoldStatus2creditgateᚋentᚋholdᚐStatus(ctx context.Context, v any) (hold.Status, error) {
+	var res hold.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHoldStatus2creditgateᚋentᚋholdᚐStatus(ctx context.Context, sel ast.SelectionSet, v hold.Status) graphql.Marshaler {
 	return v
 }
 
@@ -20046,6 +22466,11 @@ func (ec *executionContext) marshalNRecordUsagePayload2ᚖcreditgateᚋgraphᚋm
 		return graphql.Null
 	}
 	return ec._RecordUsagePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReleaseHoldInput2creditgateᚋgraphᚋmodelᚐReleaseHoldInput(ctx context.Context, v any) (model.ReleaseHoldInput, error) {
+	res, err := ec.unmarshalInputReleaseHoldInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNRemoveCardInput2creditgateᚋgraphᚋmodelᚐRemoveCardInput(ctx context.Context, v any) (model.RemoveCardInput, error) {
@@ -20590,6 +23015,29 @@ func (ec *executionContext) unmarshalODecimal2ᚖcreditgateᚋmoneyᚐDecimal(ct
 }
 
 func (ec *executionContext) marshalODecimal2ᚖcreditgateᚋmoneyᚐDecimal(ctx context.Context, sel ast.SelectionSet, v *money.Decimal) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOHold2ᚖcreditgateᚋentᚐHold(ctx context.Context, sel ast.SelectionSet, v *ent.Hold) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Hold(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOHoldStatus2ᚖcreditgateᚋentᚋholdᚐStatus(ctx context.Context, v any) (*hold.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(hold.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOHoldStatus2ᚖcreditgateᚋentᚋholdᚐStatus(ctx context.Context, sel ast.SelectionSet, v *hold.Status) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

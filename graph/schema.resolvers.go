@@ -11,6 +11,7 @@ import (
 	"creditgate/credits"
 	"creditgate/ent"
 	"creditgate/ent/creditrequest"
+	"creditgate/ent/hold"
 	"creditgate/ent/invoice"
 	"creditgate/enums"
 	"creditgate/gid"
@@ -71,6 +72,11 @@ func (r *accountResolver) CanBuyCredits(ctx context.Context, obj *ent.Account) (
 		return nil, err
 	}
 	return availability(a), nil
+}
+
+// Holds is the resolver for the holds field.
+func (r *accountResolver) Holds(ctx context.Context, obj *ent.Account, status *hold.Status, first *int, after *string) (*model.HoldConnection, error) {
+	return holdConnection(r.Credits.Holds(ctx, &obj.ID, status, credits.PageArgs{First: first, After: after}))
 }
 
 // PoolAccount is the resolver for the poolAccount field.
@@ -160,6 +166,16 @@ func (r *balanceResolver) Available(ctx context.Context, obj *ent.Balance) (mone
 	return money.Format(obj.Available, obj.Currency), nil
 }
 
+// Held is the resolver for the held field.
+func (r *balanceResolver) Held(ctx context.Context, obj *ent.Balance) (money.Decimal, error) {
+	return money.Format(obj.Held, obj.Currency), nil
+}
+
+// Total is the resolver for the total field.
+func (r *balanceResolver) Total(ctx context.Context, obj *ent.Balance) (money.Decimal, error) {
+	return money.Format(obj.Available+obj.Held, obj.Currency), nil
+}
+
 // Credits is the resolver for the credits field.
 func (r *creditPackageResolver) Credits(ctx context.Context, obj *ent.CreditPackage) (money.Decimal, error) {
 	return money.Format(obj.Credits, obj.Currency), nil
@@ -189,6 +205,44 @@ func (r *creditTransactionResolver) Account(ctx context.Context, obj *ent.Postin
 // Service is the resolver for the service field.
 func (r *creditTransactionResolver) Service(ctx context.Context, obj *ent.Posting) (*ent.Service, error) {
 	return r.Credits.ServiceOf(ctx, obj)
+}
+
+// Hold is the resolver for the hold field.
+func (r *creditTransactionResolver) Hold(ctx context.Context, obj *ent.Posting) (*ent.Hold, error) {
+	return r.Credits.HoldOf(ctx, obj)
+}
+
+// Account is the resolver for the account field.
+func (r *holdResolver) Account(ctx context.Context, obj *ent.Hold) (*ent.Account, error) {
+	return r.Credits.Account(ctx, &obj.AccountID)
+}
+
+// Amount is the resolver for the amount field.
+func (r *holdResolver) Amount(ctx context.Context, obj *ent.Hold) (money.Decimal, error) {
+	return money.Format(obj.Amount, obj.Currency), nil
+}
+
+// Captured is the resolver for the captured field.
+func (r *holdResolver) Captured(ctx context.Context, obj *ent.Hold) (money.Decimal, error) {
+	return money.Format(obj.Captured, obj.Currency), nil
+}
+
+// Remaining is the resolver for the remaining field.
+func (r *holdResolver) Remaining(ctx context.Context, obj *ent.Hold) (money.Decimal, error) {
+	return money.Format(credits.HoldRemaining(obj), obj.Currency), nil
+}
+
+// Reference is the resolver for the reference field.
+func (r *holdResolver) Reference(ctx context.Context, obj *ent.Hold) (*string, error) {
+	if obj.Reference == "" {
+		return nil, nil
+	}
+	return &obj.Reference, nil
+}
+
+// Transactions is the resolver for the transactions field.
+func (r *holdResolver) Transactions(ctx context.Context, obj *ent.Hold) ([]*ent.Posting, error) {
+	return r.Credits.HoldCaptures(ctx, obj)
 }
 
 // Account is the resolver for the account field.
@@ -433,6 +487,25 @@ func (r *mutationResolver) SetServiceRates(ctx context.Context, input model.SetS
 	return r.Credits.SetServiceRates(ctx, credits.ServiceRates{ServiceID: input.ServiceID, Unit: input.Unit, Rates: rates})
 }
 
+// CreateHold is the resolver for the createHold field.
+func (r *mutationResolver) CreateHold(ctx context.Context, input model.CreateHoldInput) (*model.HoldPayload, error) {
+	return holdPayload(r.Credits.CreateHold(ctx, credits.NewHoldInput{
+		AccountID: input.AccountID, Amount: input.Amount, Currency: input.Currency,
+		ServiceID: input.ServiceID, Variant: input.Variant, Quantity: input.Quantity,
+		Reference: input.Reference, ExpiresInSeconds: input.ExpiresInSeconds, IdempotencyKey: input.IdempotencyKey,
+	}))
+}
+
+// CaptureHold is the resolver for the captureHold field.
+func (r *mutationResolver) CaptureHold(ctx context.Context, input model.CaptureHoldInput) (*model.HoldPayload, error) {
+	return holdPayload(r.Credits.CaptureHold(ctx, input.HoldID, input.Amount, input.Final, input.Reference, input.IdempotencyKey))
+}
+
+// ReleaseHold is the resolver for the releaseHold field.
+func (r *mutationResolver) ReleaseHold(ctx context.Context, input model.ReleaseHoldInput) (*model.HoldPayload, error) {
+	return holdPayload(r.Credits.ReleaseHold(ctx, input.HoldID))
+}
+
 // Status is the resolver for the status field.
 func (r *paymentResolver) Status(ctx context.Context, obj *ent.Payment) (string, error) {
 	return obj.Status.String(), nil
@@ -580,6 +653,11 @@ func (r *queryResolver) APIKeys(ctx context.Context, agencyID *gid.ID) ([]*ent.A
 	return r.Credits.APIKeys(ctx, agencyID)
 }
 
+// Holds is the resolver for the holds field.
+func (r *queryResolver) Holds(ctx context.Context, accountID *gid.ID, status *hold.Status, first *int, after *string) (*model.HoldConnection, error) {
+	return holdConnection(r.Credits.Holds(ctx, accountID, status, credits.PageArgs{First: first, After: after}))
+}
+
 // Price is the resolver for the price field.
 func (r *serviceResolver) Price(ctx context.Context, obj *ent.Service) (money.Decimal, error) {
 	return money.Format(obj.Price, obj.Currency), nil
@@ -662,6 +740,9 @@ func (r *Resolver) CreditTransaction() CreditTransactionResolver {
 	return &creditTransactionResolver{r}
 }
 
+// Hold returns HoldResolver implementation.
+func (r *Resolver) Hold() HoldResolver { return &holdResolver{r} }
+
 // Invoice returns InvoiceResolver implementation.
 func (r *Resolver) Invoice() InvoiceResolver { return &invoiceResolver{r} }
 
@@ -695,6 +776,7 @@ type (
 	creditPackageResolver     struct{ *Resolver }
 	creditRequestResolver     struct{ *Resolver }
 	creditTransactionResolver struct{ *Resolver }
+	holdResolver              struct{ *Resolver }
 	invoiceResolver           struct{ *Resolver }
 	lowBalanceAlertResolver   struct{ *Resolver }
 	mutationResolver          struct{ *Resolver }

@@ -45,6 +45,8 @@ func (l *Ledger) landed(ctx context.Context, err error, k *key, o Outcome) bool 
 		table, id = "payments", o.Payment
 	case o.Request != "":
 		table, id = "credit_requests", o.Request
+	case o.Hold != "":
+		table, id = "holds", o.Hold
 	default:
 		return false
 	}

@@ -33,6 +33,7 @@ type Outcome struct {
 	Request     gid.ID `json:"r,omitempty"`
 	Payment     gid.ID `json:"p,omitempty"`
 	Invoice     gid.ID `json:"i,omitempty"`
+	Hold        gid.ID `json:"h,omitempty"`
 }
 
 const maxKeyLen = 200

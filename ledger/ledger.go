@@ -49,6 +49,11 @@ type Entry struct {
 	Legs      []Leg
 	Link      *Link   // optional: set transaction_id there to the first posting
 	Detail    *Detail // optional: what was bought, on the account legs' postings
+	// Hold, optional, makes the entry a capture of that hold (hold.go):
+	// its one account leg is taken from the hold's remainder, out of the
+	// balance's held credits, not from available; the postings' HoldID is
+	// set from it.
+	Hold *Capture
 }
 
 // Detail says what a USAGE or SERVICE_PURCHASE bought.
@@ -56,7 +61,7 @@ type Detail struct {
 	ServiceID gid.ID
 	Variant   string // "": the default rate
 	Quantity  int
-	HoldID    gid.ID // a capture: the hold it was charged to
+	HoldID    gid.ID // a capture: the hold it was charged to (set from Entry.Hold)
 }
 
 // Link names a row whose transaction_id is set to an entry's first posting
@@ -69,7 +74,8 @@ type Link struct {
 // Moved is a balance right after a movement, with the triggers its row
 // carries (auto top-up and alert thresholds), for Hooks.Moved.
 type Moved struct {
-	Balance, Seq           int64
+	Balance, Seq           int64 // Balance is available (what triggers watch)
+	Held, Version          int64 // total = Balance + Held, the running balance
 	TopupBelow, AlertBelow sql.NullInt64
 	AlertLow               bool
 }
@@ -197,6 +203,20 @@ func (l *Ledger) Post(ctx context.Context, tx *Tx, e Entry) ([]*ent.Posting, err
 	sort.Slice(order, func(a, b int) bool { return e.Legs[order[a]].Account.ID < e.Legs[order[b]].Account.ID })
 
 	now := l.now()
+	// Each account leg's move: its amount out of (or into) available, or,
+	// for a capture, out of held with the rest released if final.
+	shifts := make([]shift, len(e.Legs))
+	for i, lg := range e.Legs {
+		shifts[i] = shift{avail: lg.Amount, posting: true}
+	}
+	if e.Hold != nil {
+		if err := l.capture(ctx, tx, e, order, shifts, now); err != nil {
+			return nil, err
+		}
+	} else if e.Detail != nil && e.Detail.HoldID != "" {
+		return nil, fmt.Errorf("ledger: a capture names its hold in Entry.Hold, which moves it")
+	}
+	moves := make([]Moved, len(e.Legs))
 	ps := make([]*ent.Posting, len(e.Legs))
 	for i, lg := range e.Legs {
 		p := &ent.Posting{
@@ -213,6 +233,9 @@ func (l *Ledger) Post(ctx context.Context, tx *Tx, e Entry) ([]*ent.Posting, err
 				}
 				p.HoldID = nonEmpty(d.HoldID)
 			}
+			if e.Hold != nil {
+				p.HoldID = &e.Hold.ID
+			}
 		}
 		ps[i] = p
 	}
@@ -221,37 +244,35 @@ func (l *Ledger) Post(ctx context.Context, tx *Tx, e Entry) ([]*ent.Posting, err
 		// journal, the postings and the link in ONE statement.
 		i := order[0]
 		lg := e.Legs[i]
-		m, err := l.moveAndWrite(ctx, tx, e, ps, i, now)
+		m, err := l.moveAndWrite(ctx, tx, e, ps, i, shifts[i], now)
 		if err != nil {
 			return nil, err
 		}
-		if err := l.moved(ctx, tx, lg.Account, e.Currency, lg.Amount, m); err != nil {
+		moves[i] = m
+		if err := l.moved(ctx, tx, lg.Account, e.Currency, shifts[i].avail, m); err != nil {
 			return nil, err
 		}
 	} else {
 		for _, i := range order {
 			lg := e.Legs[i]
-			m, err := l.moveBalance(ctx, tx, lg.Account, e.Currency, lg.Amount, now)
+			m, err := l.moveBalance(ctx, tx, lg.Account, e.Currency, shifts[i], now)
 			if err != nil {
 				return nil, err
 			}
-			if err := l.moved(ctx, tx, lg.Account, e.Currency, lg.Amount, m); err != nil {
+			moves[i] = m
+			if err := l.moved(ctx, tx, lg.Account, e.Currency, shifts[i].avail, m); err != nil {
 				return nil, err
 			}
-			ps[i].RunningBalance, ps[i].Seq = &m.Balance, &m.Seq
+			total := m.Balance + m.Held
+			ps[i].RunningBalance, ps[i].Seq = &total, &m.Seq
 		}
 		if err := l.writeJournal(ctx, tx, e, ps, now); err != nil {
 			return nil, err
 		}
 	}
-	if l.dialect != dialect.Postgres { // PostgreSQL: announced by the balance's statement
-		for i, lg := range e.Legs {
-			if lg.Account != nil {
-				tx.Announce(events.Event{Balance: &events.Balance{
-					AccountID: lg.Account.ID, AgencyID: lg.Account.AgencyID, Currency: e.Currency,
-					Available: *ps[i].RunningBalance, Seq: *ps[i].Seq, UpdatedAt: now,
-				}})
-			}
+	for i, lg := range e.Legs {
+		if lg.Account != nil {
+			l.after(tx, ps[i].ID, lg.Account, e.Currency, moves[i], now)
 		}
 	}
 	if obs := l.hooks.Money; obs != nil {
@@ -279,4 +300,25 @@ func nonEmpty(id gid.ID) *gid.ID {
 		return nil
 	}
 	return &id
+}
+
+// after keeps the balance a move left for BalanceAfter under key (a
+// posting's or a hold's id), and on SQLite announces it (PostgreSQL
+// announces it in the move's own statement).
+func (l *Ledger) after(tx *Tx, key gid.ID, acc *ent.Account, cur string, m Moved, now time.Time) {
+	b := &ent.Balance{
+		AccountID: acc.ID, AgencyID: acc.AgencyID, Currency: cur,
+		Available: m.Balance, Held: m.Held, Seq: m.Seq, Version: m.Version, UpdatedAt: now,
+	}
+	b.Edges.Account = acc
+	if tx.balances == nil {
+		tx.balances = map[gid.ID]*ent.Balance{}
+	}
+	tx.balances[key] = b
+	if l.dialect != dialect.Postgres {
+		tx.Announce(events.Event{Balance: &events.Balance{
+			AccountID: acc.ID, AgencyID: acc.AgencyID, Currency: cur,
+			Available: m.Balance, Held: m.Held, Seq: m.Seq, Version: m.Version, UpdatedAt: now,
+		}})
+	}
 }

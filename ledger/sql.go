@@ -106,9 +106,9 @@ func (l *Ledger) writeJournal(ctx context.Context, tx *Tx, e Entry, ps []*ent.Po
 // debit the balance does not cover writes nothing at all. The foreign keys
 // are checked at the end of the statement. Parameters are cast because a
 // SELECT list gives them no type of its own.
-func (l *Ledger) moveAndWrite(ctx context.Context, tx *Tx, e Entry, ps []*ent.Posting, acc int, now time.Time) (Moved, error) {
+func (l *Ledger) moveAndWrite(ctx context.Context, tx *Tx, e Entry, ps []*ent.Posting, acc int, sh shift, now time.Time) (Moved, error) {
 	lg := e.Legs[acc]
-	move, args := l.balanceMove(lg.Account, e.Currency, lg.Amount, now)
+	move, args := l.balanceMove(lg.Account, e.Currency, sh, now)
 	jid := gid.New(gid.Journal)
 	var q strings.Builder
 	q.WriteString(`WITH b AS (` + move + `),
@@ -122,7 +122,7 @@ func (l *Ledger) moveAndWrite(ctx context.Context, tx *Tx, e Entry, ps []*ent.Po
 		}
 		balance := `NULL::bigint, NULL::bigint`
 		if i == acc {
-			balance = `b.available, b.seq`
+			balance = `b.available + b.held, b.seq` // the running balance is the total
 		}
 		q.WriteString(`SELECT ?::varchar, ?::timestamptz, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::bigint, ?::varchar, ?::varchar, ?::bigint, ?::varchar, ` + balance + ` FROM b`)
 		args = append(args, postingValues(p, jid, now)...)
@@ -137,45 +137,70 @@ func (l *Ledger) moveAndWrite(ctx context.Context, tx *Tx, e Entry, ps []*ent.Po
 	if err != nil {
 		return Moved{}, fmt.Errorf("ledger: writing %s entry: %w", e.Kind, err)
 	}
-	m, err := l.scanMoved(rows, lg.Account, e.Currency, lg.Amount)
+	m, err := l.scanMoved(rows, lg.Account, e.Currency, sh)
 	if err != nil {
 		return m, err
 	}
-	ps[acc].RunningBalance, ps[acc].Seq = &m.Balance, &m.Seq
+	total := m.Balance + m.Held
+	ps[acc].RunningBalance, ps[acc].Seq = &total, &m.Seq
 	return m, nil
 }
 
-// moveBalance adds amount to the account's balance in cur in one statement
-// and returns the balance and sequence after it. A credit creates the row on
+// shift is what one statement does to a balance: available and held
+// change by avail and held, and a movement of the ledger (posting) counts
+// in seq. A posting's leg shifts available by its amount; a capture takes
+// its amount out of held (and a final one releases the rest to
+// available); a hold moves credits from available to held, a release or
+// expiry back. Neither available nor held may go below zero: the
+// statement is conditional on both.
+type shift struct {
+	avail, held int64
+	posting     bool
+}
+
+// moveBalance shifts the account's balance in cur in one statement and
+// returns the balance and sequence after it. A credit creates the row on
 // first use; a debit never does (no row means nothing to spend). Every
 // balance write is balanceMove's statement, here or inside moveAndWrite's,
 // batched debits (group.go) included, each inside its request's work.
-func (l *Ledger) moveBalance(ctx context.Context, tx *Tx, acc *ent.Account, cur string, amount int64, now time.Time) (Moved, error) {
-	query, args := l.balanceMove(acc, cur, amount, now)
+func (l *Ledger) moveBalance(ctx context.Context, tx *Tx, acc *ent.Account, cur string, sh shift, now time.Time) (Moved, error) {
+	query, args := l.balanceMove(acc, cur, sh, now)
 	rows, err := tx.QueryContext(ctx, l.Rebind(query), args...)
 	if err != nil {
 		return Moved{}, fmt.Errorf("ledger: moving balance of %s: %w", acc.ID, err)
 	}
-	return l.scanMoved(rows, acc, cur, amount)
+	return l.scanMoved(rows, acc, cur, sh)
 }
 
 // balanceMove is the statement that moves the balance, returning the
 // columns scanMoved reads (and, on PostgreSQL, announcing the new balance).
-func (l *Ledger) balanceMove(acc *ent.Account, cur string, amount int64, now time.Time) (query string, args []any) {
-	if amount < 0 {
-		query = `UPDATE balances SET available = available + ?, seq = seq + 1, updated_at = ?
-			WHERE account_id = ? AND currency = ? AND available >= ?
-			RETURNING available, seq, topup_below, alert_below, alert_low`
-		args = []any{amount, now, acc.ID, cur, -amount}
+func (l *Ledger) balanceMove(acc *ent.Account, cur string, sh shift, now time.Time) (query string, args []any) {
+	const returning = `
+			RETURNING available, seq, topup_below, alert_below, alert_low, held, version`
+	if sh.avail < 0 || sh.held != 0 {
+		seq := `seq`
+		if sh.posting {
+			seq = `seq + 1`
+		}
+		if sh.held == 0 {
+			query = `UPDATE balances SET available = available + ?, seq = ` + seq + `, version = version + 1, updated_at = ?
+			WHERE account_id = ? AND currency = ? AND available >= ?` + returning
+			args = []any{sh.avail, now, acc.ID, cur, -sh.avail}
+		} else {
+			query = `UPDATE balances SET available = available + ?, held = held + ?, seq = ` + seq + `, version = version + 1, updated_at = ?
+			WHERE account_id = ? AND currency = ? AND available >= ? AND held >= ?` + returning
+			args = []any{sh.avail, sh.held, now, acc.ID, cur, max(-sh.avail, 0), max(-sh.held, 0)}
+		}
 	} else {
+		amount := sh.avail
 		// The overflow guard matters on SQLite, which would silently turn an
 		// overflowing integer into a float.
-		query = `INSERT INTO balances (id, account_id, agency_id, currency, available, seq, updated_at)
-			VALUES (?, ?, ?, ?, ?, 1, ?)
+		// The total (available + held) is what must fit.
+		query = `INSERT INTO balances (id, account_id, agency_id, currency, available, seq, version, updated_at)
+			VALUES (?, ?, ?, ?, ?, 1, 1, ?)
 			ON CONFLICT (account_id, currency) DO UPDATE
-			SET available = balances.available + excluded.available, seq = balances.seq + 1, updated_at = excluded.updated_at
-			WHERE balances.available <= ` + strconv.FormatInt(math.MaxInt64, 10) + ` - excluded.available
-			RETURNING available, seq, topup_below, alert_below, alert_low`
+			SET available = balances.available + excluded.available, seq = balances.seq + 1, version = balances.version + 1, updated_at = excluded.updated_at
+			WHERE balances.available + balances.held <= ` + strconv.FormatInt(math.MaxInt64, 10) + ` - excluded.available` + returning
 		args = []any{gid.New(gid.Balance), acc.ID, acc.AgencyID, cur, amount, now}
 	}
 	if l.dialect == dialect.Postgres {
@@ -190,19 +215,22 @@ func (l *Ledger) balanceMove(acc *ent.Account, cur string, amount int64, now tim
 
 // scanMoved reads the balance a move returned; no row is a debit the
 // balance does not cover (or a credit it cannot hold).
-func (l *Ledger) scanMoved(rows *sql.Rows, acc *ent.Account, cur string, amount int64) (Moved, error) {
+func (l *Ledger) scanMoved(rows *sql.Rows, acc *ent.Account, cur string, sh shift) (Moved, error) {
 	var m Moved
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
 			return m, fmt.Errorf("ledger: moving balance of %s: %w", acc.ID, err)
 		}
-		if amount < 0 {
-			return m, l.refuse(Insufficient, "the balance does not cover %s", string(money.Format(-amount, cur))+" "+cur)
+		switch {
+		case sh.avail < 0:
+			return m, l.refuse(Insufficient, "the balance does not cover %s", string(money.Format(-sh.avail, cur))+" "+cur)
+		case sh.held < 0:
+			return m, l.refuse(Insufficient, "the held credits do not cover %s", string(money.Format(-sh.held, cur))+" "+cur)
 		}
 		return m, l.refuse(BadInput, "the balance would exceed the largest amount this currency can hold")
 	}
-	dest := []any{&m.Balance, &m.Seq, &m.TopupBelow, &m.AlertBelow, &m.AlertLow}
+	dest := []any{&m.Balance, &m.Seq, &m.TopupBelow, &m.AlertBelow, &m.AlertLow, &m.Held, &m.Version}
 	if l.dialect == dialect.Postgres {
 		dest = append(dest, new(any))
 	}

@@ -11,6 +11,7 @@ import (
 
 	"creditgate/ent"
 	"creditgate/events"
+	"creditgate/gid"
 	"creditgate/tracing"
 )
 
@@ -23,6 +24,20 @@ type Tx struct {
 	*ent.Tx
 	events []events.Event
 	after  []func()
+	// balances: the balance each posting (or hold move) left, by its id.
+	balances map[gid.ID]*ent.Balance
+}
+
+// BalanceAfter is the balance the posting (or the hold move) of id left in
+// this transaction, without a query: available, held and total as they
+// were right after it; nil when this transaction made no such move.
+func (tx *Tx) BalanceAfter(id gid.ID) *ent.Balance {
+	b := tx.balances[id]
+	if b == nil {
+		return nil
+	}
+	c := *b
+	return &c
 }
 
 // Announce makes evs known when tx commits, never before and never if it

@@ -443,7 +443,7 @@ func TestLiveCompleteUnderLoadReleasesSlot(t *testing.T) {
 				return
 			default:
 			}
-			a.broker.Publish(events.Event{Balance: &events.Balance{AccountID: a.fx.A1, AgencyID: a.fx.AgencyA, Currency: "USD", Available: seq, Seq: seq, UpdatedAt: time.Now()}})
+			a.broker.Publish(events.Event{Balance: &events.Balance{AccountID: a.fx.A1, AgencyID: a.fx.AgencyA, Currency: "USD", Available: seq, Seq: seq, Version: seq, UpdatedAt: time.Now()}})
 			time.Sleep(20 * time.Microsecond)
 		}
 	}()

@@ -25,6 +25,10 @@ const (
 	FieldAvailable = "available"
 	// FieldSeq holds the string denoting the seq field in the database.
 	FieldSeq = "seq"
+	// FieldHeld holds the string denoting the held field in the database.
+	FieldHeld = "held"
+	// FieldVersion holds the string denoting the version field in the database.
+	FieldVersion = "version"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
 	FieldUpdatedAt = "updated_at"
 	// FieldTopupBelow holds the string denoting the topup_below field in the database.
@@ -54,6 +58,8 @@ var Columns = []string{
 	FieldCurrency,
 	FieldAvailable,
 	FieldSeq,
+	FieldHeld,
+	FieldVersion,
 	FieldUpdatedAt,
 	FieldTopupBelow,
 	FieldAlertBelow,
@@ -77,6 +83,10 @@ var (
 	DefaultAvailable int64
 	// DefaultSeq holds the default value on creation for the "seq" field.
 	DefaultSeq int64
+	// DefaultHeld holds the default value on creation for the "held" field.
+	DefaultHeld int64
+	// DefaultVersion holds the default value on creation for the "version" field.
+	DefaultVersion int64
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
 	DefaultUpdatedAt func() time.Time
 	// DefaultAlertLow holds the default value on creation for the "alert_low" field.
@@ -118,6 +128,16 @@ func ByAvailable(opts ...sql.OrderTermOption) OrderOption {
 // BySeq orders the results by the seq field.
 func BySeq(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSeq, opts...).ToFunc()
+}
+
+// ByHeld orders the results by the held field.
+func ByHeld(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHeld, opts...).ToFunc()
+}
+
+// ByVersion orders the results by the version field.
+func ByVersion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVersion, opts...).ToFunc()
 }
 
 // ByUpdatedAt orders the results by the updated_at field.

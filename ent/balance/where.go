@@ -81,6 +81,16 @@ func Seq(v int64) predicate.Balance {
 	return predicate.Balance(sql.FieldEQ(FieldSeq, v))
 }
 
+// Held applies equality check predicate on the "held" field. It's identical to HeldEQ.
+func Held(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldEQ(FieldHeld, v))
+}
+
+// Version applies equality check predicate on the "version" field. It's identical to VersionEQ.
+func Version(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldEQ(FieldVersion, v))
+}
+
 // UpdatedAt applies equality check predicate on the "updated_at" field. It's identical to UpdatedAtEQ.
 func UpdatedAt(v time.Time) predicate.Balance {
 	return predicate.Balance(sql.FieldEQ(FieldUpdatedAt, v))
@@ -384,6 +394,86 @@ func SeqLT(v int64) predicate.Balance {
 // SeqLTE applies the LTE predicate on the "seq" field.
 func SeqLTE(v int64) predicate.Balance {
 	return predicate.Balance(sql.FieldLTE(FieldSeq, v))
+}
+
+// HeldEQ applies the EQ predicate on the "held" field.
+func HeldEQ(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldEQ(FieldHeld, v))
+}
+
+// HeldNEQ applies the NEQ predicate on the "held" field.
+func HeldNEQ(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldNEQ(FieldHeld, v))
+}
+
+// HeldIn applies the In predicate on the "held" field.
+func HeldIn(vs ...int64) predicate.Balance {
+	return predicate.Balance(sql.FieldIn(FieldHeld, vs...))
+}
+
+// HeldNotIn applies the NotIn predicate on the "held" field.
+func HeldNotIn(vs ...int64) predicate.Balance {
+	return predicate.Balance(sql.FieldNotIn(FieldHeld, vs...))
+}
+
+// HeldGT applies the GT predicate on the "held" field.
+func HeldGT(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldGT(FieldHeld, v))
+}
+
+// HeldGTE applies the GTE predicate on the "held" field.
+func HeldGTE(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldGTE(FieldHeld, v))
+}
+
+// HeldLT applies the LT predicate on the "held" field.
+func HeldLT(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldLT(FieldHeld, v))
+}
+
+// HeldLTE applies the LTE predicate on the "held" field.
+func HeldLTE(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldLTE(FieldHeld, v))
+}
+
+// VersionEQ applies the EQ predicate on the "version" field.
+func VersionEQ(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldEQ(FieldVersion, v))
+}
+
+// VersionNEQ applies the NEQ predicate on the "version" field.
+func VersionNEQ(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldNEQ(FieldVersion, v))
+}
+
+// VersionIn applies the In predicate on the "version" field.
+func VersionIn(vs ...int64) predicate.Balance {
+	return predicate.Balance(sql.FieldIn(FieldVersion, vs...))
+}
+
+// VersionNotIn applies the NotIn predicate on the "version" field.
+func VersionNotIn(vs ...int64) predicate.Balance {
+	return predicate.Balance(sql.FieldNotIn(FieldVersion, vs...))
+}
+
+// VersionGT applies the GT predicate on the "version" field.
+func VersionGT(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldGT(FieldVersion, v))
+}
+
+// VersionGTE applies the GTE predicate on the "version" field.
+func VersionGTE(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldGTE(FieldVersion, v))
+}
+
+// VersionLT applies the LT predicate on the "version" field.
+func VersionLT(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldLT(FieldVersion, v))
+}
+
+// VersionLTE applies the LTE predicate on the "version" field.
+func VersionLTE(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldLTE(FieldVersion, v))
 }
 
 // UpdatedAtEQ applies the EQ predicate on the "updated_at" field.

@@ -15,6 +15,7 @@ import (
 	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
+	"creditgate/ent/hold"
 	"creditgate/ent/idempotencykey"
 	"creditgate/ent/invoice"
 	"creditgate/ent/job"
@@ -301,6 +302,33 @@ func (f TraverseCreditRequest) Traverse(ctx context.Context, q ent.Query) error 
 	return fmt.Errorf("unexpected query type %T. expect *ent.CreditRequestQuery", q)
 }
 
+// The HoldFunc type is an adapter to allow the use of ordinary function as a Querier.
+type HoldFunc func(context.Context, *ent.HoldQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f HoldFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.HoldQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.HoldQuery", q)
+}
+
+// The TraverseHold type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseHold func(context.Context, *ent.HoldQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseHold) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseHold) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.HoldQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.HoldQuery", q)
+}
+
 // The IdempotencyKeyFunc type is an adapter to allow the use of ordinary function as a Querier.
 type IdempotencyKeyFunc func(context.Context, *ent.IdempotencyKeyQuery) (ent.Value, error)
 
@@ -563,6 +591,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CreditPackageQuery, predicate.CreditPackage, creditpackage.OrderOption]{typ: ent.TypeCreditPackage, tq: q}, nil
 	case *ent.CreditRequestQuery:
 		return &query[*ent.CreditRequestQuery, predicate.CreditRequest, creditrequest.OrderOption]{typ: ent.TypeCreditRequest, tq: q}, nil
+	case *ent.HoldQuery:
+		return &query[*ent.HoldQuery, predicate.Hold, hold.OrderOption]{typ: ent.TypeHold, tq: q}, nil
 	case *ent.IdempotencyKeyQuery:
 		return &query[*ent.IdempotencyKeyQuery, predicate.IdempotencyKey, idempotencykey.OrderOption]{typ: ent.TypeIdempotencyKey, tq: q}, nil
 	case *ent.InvoiceQuery:

@@ -140,6 +140,8 @@ var (
 		{Name: "currency", Type: field.TypeString, Size: 3},
 		{Name: "available", Type: field.TypeInt64, Default: 0},
 		{Name: "seq", Type: field.TypeInt64, Default: 0},
+		{Name: "held", Type: field.TypeInt64, Default: 0},
+		{Name: "version", Type: field.TypeInt64, Default: 0},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "topup_below", Type: field.TypeInt64, Nullable: true},
 		{Name: "alert_below", Type: field.TypeInt64, Nullable: true},
@@ -154,7 +156,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "balances_accounts_balances",
-				Columns:    []*schema.Column{BalancesColumns[9]},
+				Columns:    []*schema.Column{BalancesColumns[11]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -163,7 +165,7 @@ var (
 			{
 				Name:    "balance_account_id_currency",
 				Unique:  true,
-				Columns: []*schema.Column{BalancesColumns[9], BalancesColumns[2]},
+				Columns: []*schema.Column{BalancesColumns[11], BalancesColumns[2]},
 			},
 		},
 	}
@@ -280,6 +282,50 @@ var (
 				Name:    "creditrequest_account_id_status_created_at_id",
 				Unique:  false,
 				Columns: []*schema.Column{CreditRequestsColumns[13], CreditRequestsColumns[8], CreditRequestsColumns[1], CreditRequestsColumns[0]},
+			},
+		},
+	}
+	// HoldsColumns holds the columns for the "holds" table.
+	HoldsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "agency_id", Type: field.TypeString},
+		{Name: "account_id", Type: field.TypeString},
+		{Name: "currency", Type: field.TypeString, Size: 3},
+		{Name: "amount", Type: field.TypeInt64},
+		{Name: "captured", Type: field.TypeInt64, Default: 0},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "CAPTURED", "RELEASED", "EXPIRED"}, Default: "ACTIVE"},
+		{Name: "reference", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "service_id", Type: field.TypeString, Nullable: true},
+		{Name: "variant", Type: field.TypeString, Nullable: true, Size: 32},
+		{Name: "quantity", Type: field.TypeInt, Nullable: true},
+		{Name: "created_by", Type: field.TypeString, Size: 200},
+	}
+	// HoldsTable holds the schema information for the "holds" table.
+	HoldsTable = &schema.Table{
+		Name:       "holds",
+		Columns:    HoldsColumns,
+		PrimaryKey: []*schema.Column{HoldsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "hold_account_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{HoldsColumns[3], HoldsColumns[1], HoldsColumns[0]},
+			},
+			{
+				Name:    "hold_agency_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{HoldsColumns[2], HoldsColumns[1], HoldsColumns[0]},
+			},
+			{
+				Name:    "hold_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{HoldsColumns[9]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "status = 'ACTIVE'",
+				},
 			},
 		},
 	}
@@ -632,6 +678,7 @@ var (
 		CardsTable,
 		CreditPackagesTable,
 		CreditRequestsTable,
+		HoldsTable,
 		IdempotencyKeysTable,
 		InvoicesTable,
 		JobsTable,
@@ -652,11 +699,16 @@ func init() {
 	BalancesTable.Annotation = &entsql.Annotation{}
 	BalancesTable.Annotation.Checks = map[string]string{
 		"balance_available_non_negative": "available >= 0",
+		"balance_held_non_negative":      "held >= 0",
 	}
 	CardsTable.ForeignKeys[0].RefTable = AccountsTable
 	CreditPackagesTable.ForeignKeys[0].RefTable = AgenciesTable
 	CreditRequestsTable.ForeignKeys[0].RefTable = AccountsTable
 	CreditRequestsTable.ForeignKeys[1].RefTable = PostingsTable
+	HoldsTable.Annotation = &entsql.Annotation{}
+	HoldsTable.Annotation.Checks = map[string]string{
+		"hold_amounts": "amount > 0 AND captured >= 0 AND captured <= amount",
+	}
 	InvoicesTable.ForeignKeys[0].RefTable = AccountsTable
 	InvoicesTable.ForeignKeys[1].RefTable = PostingsTable
 	PaymentsTable.ForeignKeys[0].RefTable = AccountsTable

@@ -30,6 +30,9 @@ type CreditPackage func(*sql.Selector)
 // CreditRequest is the predicate function for creditrequest builders.
 type CreditRequest func(*sql.Selector)
 
+// Hold is the predicate function for hold builders.
+type Hold func(*sql.Selector)
+
 // IdempotencyKey is the predicate function for idempotencykey builders.
 type IdempotencyKey func(*sql.Selector)
 

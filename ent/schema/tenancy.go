@@ -91,6 +91,13 @@ func (Balance) Fields() []ent.Field {
 		field.String("currency").MinLen(3).MaxLen(3).Immutable(),
 		field.Int64("available").Default(0),
 		field.Int64("seq").Default(0),
+		// held is set aside by ACTIVE holds: not available, not yet spent.
+		// total = available + held is what the ledger holds, and what the
+		// postings' running balances chain on.
+		field.Int64("held").Default(0),
+		// version counts every change of the row (movements and holds): the
+		// order of balanceUpdated events. seq counts postings only.
+		field.Int64("version").Default(0),
 		field.Time("updated_at").Default(now),
 		// Triggers mirrored from the account's rules onto the row a debit
 		// updates anyway, so checking them costs no extra statement: a debit
@@ -114,5 +121,5 @@ func (Balance) Indexes() []ent.Index {
 }
 
 func (Balance) Annotations() []schema.Annotation {
-	return []schema.Annotation{entsql.Checks(map[string]string{"balance_available_non_negative": "available >= 0"})}
+	return []schema.Annotation{entsql.Checks(map[string]string{"balance_available_non_negative": "available >= 0", "balance_held_non_negative": "held >= 0"})}
 }

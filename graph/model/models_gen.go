@@ -136,6 +136,20 @@ type BuyServiceWithCreditPayload struct {
 	Balance *ent.Balance `json:"balance"`
 }
 
+// Charges a hold: a `USAGE` transaction taken from its remainder.
+type CaptureHoldInput struct {
+	// The `ACTIVE` hold.
+	HoldID gid.ID `json:"holdId"`
+	// The amount to charge; default: all that remains. More than remains: `INSUFFICIENT_CREDITS`.
+	Amount *money.Decimal `json:"amount,omitempty"`
+	// True: the rest is released and the hold is `CAPTURED`; false: it stays `ACTIVE` for more captures.
+	Final *bool `json:"final,omitempty"`
+	// Of the `USAGE` transaction; default the hold's reference.
+	Reference *string `json:"reference,omitempty"`
+	// A retry with the same key returns the first capture and charges nothing more.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 // What the browser needs to confirm a new card with the provider (Stripe.js
 // `confirmCardSetup` with `clientSecret`), before `addCard` saves it.
 type CardSetup struct {
@@ -195,6 +209,28 @@ type CreateCreditPackageInput struct {
 	Price money.Decimal `json:"price"`
 	// ISO 4217 code of `credits` and `price`; default: the agency's `defaultCurrency`.
 	Currency *string `json:"currency,omitempty"`
+}
+
+// Sets credits aside: either `amount` (with `currency`) or a service's rate x `quantity`.
+type CreateHoldInput struct {
+	// The account whose available credits are held.
+	AccountID gid.ID `json:"accountId"`
+	// The amount to hold, up to 6 fraction digits; not with `serviceId`.
+	Amount *money.Decimal `json:"amount,omitempty"`
+	// ISO 4217 code of `amount`; default: the agency's currency.
+	Currency *string `json:"currency,omitempty"`
+	// Hold the service's rate x `quantity`, in the service's currency; not with `amount`.
+	ServiceID *gid.ID `json:"serviceId,omitempty"`
+	// Picks the service's rate; absent or unknown: the default rate.
+	Variant *string `json:"variant,omitempty"`
+	// Units of the service; default 1.
+	Quantity *int `json:"quantity,omitempty"`
+	// The caller's reference, up to 500 characters; captures use it by default.
+	Reference *string `json:"reference,omitempty"`
+	// Seconds until it expires: 60 s to 30 days (2592000); default 3600.
+	ExpiresInSeconds *int `json:"expiresInSeconds,omitempty"`
+	// A retry with the same key returns the first hold and holds nothing more.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 // Input of `createInvoice`.
@@ -275,6 +311,34 @@ type CreditTransactionEdge struct {
 	Cursor string `json:"cursor"`
 	// The transaction.
 	Node *ent.Posting `json:"node"`
+}
+
+// A page of holds, newest first.
+type HoldConnection struct {
+	// The holds of this page.
+	Edges []*HoldEdge `json:"edges"`
+	// Where this page is in the list.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many holds the whole list has.
+	TotalCount int `json:"totalCount"`
+}
+
+// One hold of a page.
+type HoldEdge struct {
+	// Pass as `after` to read on from this hold.
+	Cursor string `json:"cursor"`
+	// The hold.
+	Node *ent.Hold `json:"node"`
+}
+
+// The answer of `createHold`, `captureHold` and `releaseHold`.
+type HoldPayload struct {
+	// The hold as the operation left it.
+	Hold *ent.Hold `json:"hold"`
+	// `captureHold`: the `USAGE` transaction; null otherwise.
+	Transaction *ent.Posting `json:"transaction,omitempty"`
+	// The account's balance in the hold's currency right after it.
+	Balance *ent.Balance `json:"balance"`
 }
 
 // A page of invoices, newest first (Relay cursor connection).
@@ -364,6 +428,12 @@ type RecordUsagePayload struct {
 	Recorded int `json:"recorded"`
 	// How many events were refused (each has its `error`).
 	Refused int `json:"refused"`
+}
+
+// Gives what remains of a hold back to available.
+type ReleaseHoldInput struct {
+	// The `ACTIVE` hold.
+	HoldID gid.ID `json:"holdId"`
 }
 
 // Input of `removeCard`.

@@ -34,14 +34,14 @@ const Q = {
   accounts: `query Accounts($after: String) {
     agency { accounts(first: 50, after: $after) {
       totalCount
-      edges { node { id name kind balances { currency available updatedAt } } }
+      edges { node { id name kind balances { currency available held updatedAt } } }
       pageInfo { hasNextPage endCursor }
     } }
   }`,
   pending: `query Pending { requests(status: PENDING, first: 100) { totalCount edges { node { ${REQ} } } } }`,
   recent: `query Recent { requests(first: 10) { edges { node { ${REQ} } } } }`,
   approve: `mutation Approve($input: ReviewRequestInput!) {
-    approveRequest(input: $input) { request { ${REQ} } balance { currency available updatedAt } }
+    approveRequest(input: $input) { request { ${REQ} } balance { currency available held updatedAt } }
   }`,
   reject: `mutation Reject($input: ReviewRequestInput!) {
     rejectRequest(input: $input) { request { ${REQ} } }
@@ -52,7 +52,7 @@ const Q = {
   allocate: `mutation Allocate($input: AllocateCreditsInput!) {
     allocateCredits(input: $input) {
       transaction { amount currency }
-      balance { currency available updatedAt account { id name } }
+      balance { currency available held updatedAt account { id name } }
       poolBalance { currency available updatedAt }
     }
   }`,
@@ -60,7 +60,7 @@ const Q = {
     updateAgencySettings(input: $input) { id creditPaymentsEnabled }
   }`,
   onRequest: `subscription OnRequest { creditRequestUpdated { ${REQ} } }`,
-  onBalance: `subscription OnBalance($accountId: ID) { balanceUpdated(accountId: $accountId) { currency available updatedAt } }`,
+  onBalance: `subscription OnBalance($accountId: ID) { balanceUpdated(accountId: $accountId) { currency available held updatedAt } }`,
 };
 
 let api = null;
@@ -345,7 +345,9 @@ function renderAccounts(flashId) {
   const rows = list.map((a) => el('tr', { dataset: { id: a.id, name: a.name }, class: a.id === flashId ? 'new' : null },
     el('td', { 'data-label': 'Account' }, a.name),
     el('td', { 'data-label': 'Balance', class: 'num' },
-      a.balances.size ? [...a.balances.values()].map((b, i) => [i ? el('br') : null, money(b.available, b.currency)])
+      a.balances.size ? [...a.balances.values()].map((b, i) => [i ? el('br') : null, money(b.available, b.currency),
+        // Credits set aside by active holds, when there are any.
+        Number(b.held) > 0 ? el('span', { class: 'held hint' }, ` + ${money(b.held, b.currency)} held`) : null])
         : money('0.00', state.agency.defaultCurrency)),
   ));
   replace($('#accounts-table tbody'), rows.length ? rows

@@ -17,8 +17,8 @@ const Q = {
     viewer { userId role agency { id name defaultCurrency creditPaymentsEnabled } account { id name canBuyCredits { available reason } } }
   }`,
   balances: `query Balances {
-    balances { currency available updatedAt }
-    balance { currency available updatedAt }
+    balances { currency available held updatedAt }
+    balance { currency available held updatedAt }
   }`,
   history: `query History($currency: String, $first: Int, $after: String) {
     history(currency: $currency, first: $first, after: $after) {
@@ -54,24 +54,24 @@ const Q = {
       transaction { id amount currency runningBalance }
       request { id amount currency method reference status paid createdAt rejectionReason }
       payment { provider providerRef status clientSecret approvalUrl }
-      balance { currency available updatedAt }
+      balance { currency available held updatedAt }
     }
   }`,
   payInvoice: `mutation PayInvoice($input: PayInvoiceWithCreditInput!) {
     payInvoiceWithCredit(input: $input) {
       invoice { id number status }
       transaction { amount currency runningBalance }
-      balance { currency available updatedAt }
+      balance { currency available held updatedAt }
     }
   }`,
   buyService: `mutation BuyService($input: BuyServiceWithCreditInput!) {
     buyServiceWithCredit(input: $input) {
       transaction { amount currency }
-      balance { currency available updatedAt }
+      balance { currency available held updatedAt }
     }
   }`,
   onBalance: `subscription OnBalance($currency: String) {
-    balanceUpdated(currency: $currency) { currency available updatedAt }
+    balanceUpdated(currency: $currency) { currency available held updatedAt }
   }`,
   onRequest: `subscription OnRequest {
     creditRequestUpdated { id amount currency method reference status paid createdAt rejectionReason }
@@ -181,8 +181,8 @@ async function loadBalances() {
 function setBalance(b, flash = true) {
   const cur = state.balances.get(b.currency);
   if (cur && Date.parse(cur.updatedAt) > Date.parse(b.updatedAt)) return false;
-  const changed = !cur || cur.available !== b.available;
-  state.balances.set(b.currency, { available: b.available, updatedAt: b.updatedAt });
+  const changed = !cur || cur.available !== b.available || cur.held !== b.held;
+  state.balances.set(b.currency, { available: b.available, held: b.held, updatedAt: b.updatedAt });
   watch(b.currency);
   if (flash && changed) renderBalances(b.currency);
   return changed;
@@ -225,6 +225,8 @@ function renderBalances(flashCurrency) {
     big.append(el('div', { class: 'big-balance', id: `big-balance-${c}` },
       el('span', { class: 'amount' }, money(b.available, c).replace(` ${c}`, '')),
       el('span', { class: 'currency' }, c),
+      // Credits set aside by active holds (a campaign in flight), when any.
+      Number(b.held) > 0 ? el('div', { class: 'hint held', id: `held-${c}` }, `${money(b.held, c)} held`) : null,
       el('div', { class: 'hint' }, 'updated ', timeEl(b.updatedAt))));
   }
   replace($('#credit-payments-note'), state.paymentsOn
