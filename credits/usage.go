@@ -9,6 +9,7 @@ import (
 	"creditgate/auth"
 	"creditgate/ent"
 	"creditgate/ent/account"
+	"creditgate/ent/hold"
 	"creditgate/ent/posting"
 	"creditgate/ent/service"
 	"creditgate/gid"
@@ -77,7 +78,7 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 	if n := len(events); n < 1 || n > MaxUsageEvents {
 		return nil, badInput("events: give 1 to %d events, not %d", MaxUsageEvents, n)
 	}
-	accs, svcs, err := s.usageTargets(ctx, events)
+	accs, svcs, holds, err := s.usageTargets(ctx, events)
 	if err != nil {
 		return nil, nothingDone(err)
 	}
@@ -87,7 +88,11 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 	replayed := make([]bool, len(events))
 	for i, ev := range events {
 		results[i].IdempotencyKey = ev.IdempotencyKey
-		m, err := s.usageMutation(ev, accs[ev.AccountID], svcs[ev.ServiceID], &replayed[i])
+		var h *ent.Hold
+		if ev.HoldID != nil {
+			h = holds[*ev.HoldID]
+		}
+		m, err := s.usageMutation(ev, accs[ev.AccountID], svcs[ev.ServiceID], h, &replayed[i])
 		if err != nil {
 			results[i].Err = asError(err)
 			continue
@@ -106,23 +111,37 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 	return results, nil
 }
 
-// usageTargets loads the accounts and services the events name, each once,
-// in the viewer's scope: one out of it is missing here, so NOT_FOUND.
-func (s *Service) usageTargets(ctx context.Context, events []UsageEvent) (map[gid.ID]*ent.Account, map[gid.ID]*ent.Service, error) {
-	accIDs, svcIDs := map[gid.ID]bool{}, map[gid.ID]bool{}
+// usageTargets loads the accounts, services and holds the events name,
+// each once, in the viewer's scope: one out of it is missing here, so
+// NOT_FOUND.
+func (s *Service) usageTargets(ctx context.Context, events []UsageEvent) (map[gid.ID]*ent.Account, map[gid.ID]*ent.Service, map[gid.ID]*ent.Hold, error) {
+	accIDs, svcIDs, holdIDs := map[gid.ID]bool{}, map[gid.ID]bool{}, map[gid.ID]bool{}
 	for _, ev := range events {
 		accIDs[ev.AccountID], svcIDs[ev.ServiceID] = true, true
+		if ev.HoldID != nil {
+			holdIDs[*ev.HoldID] = true
+		}
 	}
 	accList, err := s.db.Account.Query().Where(account.IDIn(keys(accIDs)...)).WithAgency().All(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("loading accounts: %w", err)
+		return nil, nil, nil, fmt.Errorf("loading accounts: %w", err)
 	}
 	svcList, err := s.db.Service.Query().Where(service.IDIn(keys(svcIDs)...)).All(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("loading services: %w", err)
+		return nil, nil, nil, fmt.Errorf("loading services: %w", err)
 	}
 	if err := s.LoadRates(ctx, svcList...); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	holds := map[gid.ID]*ent.Hold{}
+	if len(holdIDs) > 0 {
+		hs, err := s.db.Hold.Query().Where(hold.IDIn(keys(holdIDs)...)).All(ctx)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("loading holds: %w", err)
+		}
+		for _, h := range hs {
+			holds[h.ID] = h
+		}
 	}
 	accs, svcs := make(map[gid.ID]*ent.Account, len(accList)), make(map[gid.ID]*ent.Service, len(svcList))
 	for _, a := range accList {
@@ -131,7 +150,7 @@ func (s *Service) usageTargets(ctx context.Context, events []UsageEvent) (map[gi
 	for _, v := range svcList {
 		svcs[v.ID] = v
 	}
-	return accs, svcs, nil
+	return accs, svcs, holds, nil
 }
 
 func keys(m map[gid.ID]bool) []gid.ID {
@@ -143,8 +162,11 @@ func keys(m map[gid.ID]bool) []gid.ID {
 }
 
 // usageMutation checks one event and describes its USAGE transaction on
-// the one path; nil acc or svc: not in the viewer's scope.
-func (s *Service) usageMutation(ev UsageEvent, acc *ent.Account, svc *ent.Service, replayed *bool) (ledger.Mutation[*ent.Posting], error) {
+// the one path; nil acc, svc or h (with a holdId): not in the viewer's
+// scope. With a hold, the event is a partial capture of it: charged to
+// what the hold set aside (INSUFFICIENT_CREDITS beyond its remainder;
+// CONFLICT once it is not ACTIVE).
+func (s *Service) usageMutation(ev UsageEvent, acc *ent.Account, svc *ent.Service, h *ent.Hold, replayed *bool) (ledger.Mutation[*ent.Posting], error) {
 	var m ledger.Mutation[*ent.Posting]
 	key := strings.TrimSpace(ev.IdempotencyKey)
 	if key == "" {
@@ -156,8 +178,17 @@ func (s *Service) usageMutation(ev UsageEvent, acc *ent.Account, svc *ent.Servic
 	if svc == nil || svc.AgencyID != acc.AgencyID {
 		return m, notFound("service")
 	}
+	var capture *ledger.Capture
 	if ev.HoldID != nil {
-		return m, badInput("holdId: charging usage to a hold is done with captureHold")
+		switch {
+		case h == nil:
+			return m, notFound("hold")
+		case h.AccountID != acc.ID:
+			return m, badInput("holdId: the hold sets aside credits of another account")
+		case h.Currency != svc.Currency:
+			return m, badInput("holdId: the hold is in %s, the service charges %s", h.Currency, svc.Currency)
+		}
+		capture = &ledger.Capture{ID: h.ID}
 	}
 	if !svc.CreditEligible {
 		return m, unavailable(CodeNotEligible)
@@ -199,7 +230,7 @@ func (s *Service) usageMutation(ev UsageEvent, acc *ent.Account, svc *ent.Servic
 	}
 	return ledger.Mutation[*ent.Posting]{
 		Op: "recordUsage", Key: &key, Scope: "usage|" + string(acc.AgencyID), Debit: acc.ID,
-		Input: usageInput{Account: acc.ID, Service: svc.ID, Variant: variant, Quantity: qty, Ref: ref},
+		Input: usageInput{Account: acc.ID, Service: svc.ID, Variant: variant, Quantity: qty, Ref: ref, Hold: holdID(h)},
 		Work: func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *ent.Posting, error) {
 			ps, err := s.post(ctx, tx, ledger.Entry{
 				Kind: posting.KindUSAGE, Reference: ref, Currency: svc.Currency, AgencyID: acc.AgencyID,
@@ -207,7 +238,8 @@ func (s *Service) usageMutation(ev UsageEvent, acc *ent.Account, svc *ent.Servic
 					{Account: acc, Amount: -amount},
 					{Book: ledger.Revenue, Amount: amount},
 				},
-				Detail: &ledger.Detail{ServiceID: svc.ID, Variant: variant, Quantity: qty},
+				Detail: &ledger.Detail{ServiceID: svc.ID, Variant: variant, Quantity: qty, HoldID: holdID(h)},
+				Hold:   capture,
 			})
 			if err != nil {
 				return ledger.Outcome{}, nil, err
@@ -224,6 +256,13 @@ func (s *Service) usageMutation(ev UsageEvent, acc *ent.Account, svc *ent.Servic
 			return p, nil
 		},
 	}, nil
+}
+
+func holdID(h *ent.Hold) gid.ID {
+	if h == nil {
+		return ""
+	}
+	return h.ID
 }
 
 // hasVariant: the service's rate card names variant ("" always).

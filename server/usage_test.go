@@ -279,3 +279,54 @@ func TestUsageBatch(t *testing.T) {
 // decodeErr unmarshals data into v, for goroutines that must not fail the
 // test themselves.
 func (r gqlResponse) decodeErr(v any) error { return json.Unmarshal(r.Data, v) }
+
+// Usage charged to a hold is a partial capture of it: what it set aside
+// pays, beyond its remainder the event is INSUFFICIENT_CREDITS, and once the
+// hold is released the event is CONFLICT.
+func TestUsageChargedToAHold(t *testing.T) {
+	eachDB(t, func(t *testing.T, a *testAPI) {
+		f := a.fx
+		sms := smsService(t, a, "0.01", true)
+		a.fund(f.A2, "1")
+		key := keyOf(a, f.AgencyA, auth.ScopeUsageWrite, auth.ScopeHoldsWrite)
+		var h struct {
+			CreateHold struct{ Hold struct{ ID string } }
+		}
+		a.gql(key, `mutation($a: ID!){ createHold(input:{accountId: $a, amount: "0.05", currency: "USD"}) { hold { id } } }`,
+			map[string]any{"a": f.A2}).decode(t, &h)
+		hold := h.CreateHold.Hold.ID
+		ev := func(k string, qty int) map[string]any {
+			return usageEvent(f.A2, sms.ID, k, map[string]any{"quantity": qty, "holdId": hold})
+		}
+		got := recordUsage(t, a, key, []map[string]any{ev("h1", 2), ev("h2", 2), ev("h3", 2), ev("h4", 1)})
+		want := []string{"", "", "INSUFFICIENT_CREDITS", ""}
+		for i, r := range got.RecordUsage.Results {
+			code := ""
+			if r.Error != nil {
+				code = r.Error.Code
+			}
+			if code != want[i] {
+				t.Errorf("event %d: %q, want %q", i, code, want[i])
+			}
+		}
+		var b struct {
+			Balance struct{ Available, Held, Total string }
+		}
+		a.gql(a.sysAdmin(), `query($a: ID){ balance(accountId: $a) { available held total } }`, map[string]any{"a": f.A2}).decode(t, &b)
+		if b.Balance.Available != "0.95" || b.Balance.Held != "0.00" || b.Balance.Total != "0.95" {
+			t.Errorf("balance after 0.05 captured in full: %+v", b.Balance)
+		}
+		// Another hold, released: usage charged to it is CONFLICT.
+		a.gql(key, `mutation($a: ID!){ createHold(input:{accountId: $a, amount: "0.10", currency: "USD"}) { hold { id } } }`,
+			map[string]any{"a": f.A2}).decode(t, &h)
+		a.gql(key, `mutation($h: ID!){ releaseHold(input:{holdId: $h}) { hold { status } } }`, map[string]any{"h": h.CreateHold.Hold.ID}).decode(t, &struct{}{})
+		hold = h.CreateHold.Hold.ID
+		snap := snapshot(t, a)
+		got = recordUsage(t, a, key, []map[string]any{ev("h5", 1)})
+		if r := got.RecordUsage.Results[0]; r.Error == nil || r.Error.Code != "CONFLICT" {
+			t.Errorf("usage on a released hold: %+v", r)
+		}
+		wantUnchanged(t, a, snap, "usage on a released hold")
+		a.verifyLedger(t)
+	})
+}
