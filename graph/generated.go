@@ -2716,7 +2716,7 @@ type Balance {
   account: Account!
   "ISO 4217 code, e.g. ` + "`" + `USD` + "`" + `."
   currency: String!
-  "The credits the account may spend now: a credit amount, exact to 6 fraction digits (` + "`" + `\"12.50\"` + "`" + `, ` + "`" + `\"12.4925\"` + "`" + `); never negative; ` + "`" + `\"0.00\"` + "`" + ` when it never moved."
+  "The credits the account may spend now (` + "`" + `total` + "`" + ` less ` + "`" + `held` + "`" + `): a credit amount, exact to 6 fraction digits (` + "`" + `\"12.50\"` + "`" + `, ` + "`" + `\"12.4925\"` + "`" + `); never negative; ` + "`" + `\"0.00\"` + "`" + ` when it never moved."
   available: Decimal!
   "When the balance last changed."
   updatedAt: Time!

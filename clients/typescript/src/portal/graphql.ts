@@ -53,6 +53,8 @@ export type Account = Node & {
   canBuyCredits: CreditAvailability;
   /** The account's saved cards (empty on a pool). Owners, their agency's admins (read only) and system admins; `FORBIDDEN` to `CLIENT` and `SERVICE`. */
   cards: Array<Card>;
+  /** The account's holds, newest first. `SERVICE` needs `BALANCES_READ`. */
+  holds: HoldConnection;
   /** Opaque global ID (`acc_…`): the `account_id` claim of a client's tokens, and the `accountId` of operations. */
   id: Scalars['ID']['output'];
   /** A client account or the agency's pool. */
@@ -67,6 +69,14 @@ export type Account = Node & {
 /** An account of an agency that holds credits: one balance per currency. */
 export type AccountBalanceArgs = {
   currency?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** An account of an agency that holds credits: one balance per currency. */
+export type AccountHoldsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<HoldStatus>;
 };
 
 /** A page of accounts (Relay cursor connection). */
@@ -277,11 +287,15 @@ export type Balance = {
   __typename?: 'Balance';
   /** The account the balance belongs to. */
   account: Account;
-  /** The credits the account may spend now: a credit amount, exact to 6 fraction digits (`"12.50"`, `"12.4925"`); never negative; `"0.00"` when it never moved. */
+  /** The credits the account may spend now (`total` less `held`): a credit amount, exact to 6 fraction digits (`"12.50"`, `"12.4925"`); never negative; `"0.00"` when it never moved. */
   available: Scalars['Decimal']['output'];
   /** ISO 4217 code, e.g. `USD`. */
   currency: Scalars['String']['output'];
-  /** When the balance last changed (its creation when it never moved). */
+  /** Credits set aside by `ACTIVE` holds: not available, not yet spent. */
+  held: Scalars['Decimal']['output'];
+  /** `available` + `held`: what the ledger holds; history's `runningBalance` chains on it. */
+  total: Scalars['Decimal']['output'];
+  /** When the balance last changed. */
   updatedAt: Scalars['Time']['output'];
 };
 
@@ -342,6 +356,20 @@ export type BuyServiceWithCreditPayload = {
   balance: Balance;
   /** The OUT transaction (`SERVICE_PURCHASE`). */
   transaction: CreditTransaction;
+};
+
+/** Charges a hold: a `USAGE` transaction taken from its remainder. */
+export type CaptureHoldInput = {
+  /** The amount to charge; default: all that remains. More than remains: `INSUFFICIENT_CREDITS`. */
+  amount?: InputMaybe<Scalars['Decimal']['input']>;
+  /** True: the rest is released and the hold is `CAPTURED`; false: it stays `ACTIVE` for more captures. */
+  final?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The `ACTIVE` hold. */
+  holdId: Scalars['ID']['input'];
+  /** A retry with the same key returns the first capture and charges nothing more. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /** Of the `USAGE` transaction; default the hold's reference. */
+  reference?: InputMaybe<Scalars['String']['input']>;
 };
 
 /**
@@ -430,6 +458,28 @@ export type CreateCreditPackageInput = {
   name: Scalars['String']['input'];
   /** What the buyer pays: provider money, greater than zero, at most the currency's fraction digits. */
   price: Scalars['Decimal']['input'];
+};
+
+/** Sets credits aside: either `amount` (with `currency`) or a service's rate x `quantity`. */
+export type CreateHoldInput = {
+  /** The account whose available credits are held. */
+  accountId: Scalars['ID']['input'];
+  /** The amount to hold, up to 6 fraction digits; not with `serviceId`. */
+  amount?: InputMaybe<Scalars['Decimal']['input']>;
+  /** ISO 4217 code of `amount`; default: the agency's currency. */
+  currency?: InputMaybe<Scalars['String']['input']>;
+  /** Seconds until it expires: 60 s to 30 days (2592000); default 3600. */
+  expiresInSeconds?: InputMaybe<Scalars['Int']['input']>;
+  /** A retry with the same key returns the first hold and holds nothing more. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /** Units of the service; default 1. */
+  quantity?: InputMaybe<Scalars['Int']['input']>;
+  /** The caller's reference, up to 500 characters; captures use it by default. */
+  reference?: InputMaybe<Scalars['String']['input']>;
+  /** Hold the service's rate x `quantity`, in the service's currency; not with `amount`. */
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
+  /** Picks the service's rate; absent or unknown: the default rate. */
+  variant?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Input of `createInvoice`. */
@@ -574,6 +624,8 @@ export type CreditTransaction = Node & {
   createdAt: Scalars['Time']['output'];
   /** ISO 4217 code of `amount` and `runningBalance`. */
   currency: Scalars['String']['output'];
+  /** `USAGE` captured from a hold: that hold; null otherwise. */
+  hold: Maybe<Hold>;
   /** Opaque global ID (`txn_…`); a replayed idempotent mutation answers the same one. */
   id: Scalars['ID']['output'];
   /** Why it happened. */
@@ -624,6 +676,80 @@ export type CreditUnavailableReason =
   | 'NOT_ELIGIBLE'
   /** The viewer's role may not do this here (a plain `CLIENT` buying credits, an agency admin charging an owner's card); the operation would be `FORBIDDEN`. */
   | 'ROLE_NOT_ALLOWED';
+
+/**
+ * Credits of one balance set aside for a charge to come (a campaign, an OTP in
+ * flight): while `ACTIVE`, `remaining` counts in the balance's `held`, not in
+ * its `available`, so no payment can spend it. Captures are `USAGE`
+ * transactions; a final capture, `releaseHold` or expiry gives the rest back.
+ */
+export type Hold = Node & {
+  __typename?: 'Hold';
+  /** The account whose credits are held. */
+  account: Account;
+  /** Set aside when created. */
+  amount: Scalars['Decimal']['output'];
+  /** Spent from it so far, by its captures. */
+  captured: Scalars['Decimal']['output'];
+  /** When it was created. */
+  createdAt: Scalars['Time']['output'];
+  /** ISO 4217 code of the held balance. */
+  currency: Scalars['String']['output'];
+  /** When it expires if still `ACTIVE`. */
+  expiresAt: Scalars['Time']['output'];
+  /** Opaque global ID (`hld_…`). */
+  id: Scalars['ID']['output'];
+  /** The creator's reference, if any. */
+  reference: Maybe<Scalars['String']['output']>;
+  /** `amount` - `captured` while `ACTIVE`, else `"0"`. */
+  remaining: Scalars['Decimal']['output'];
+  /** Where it stands. */
+  status: HoldStatus;
+  /** Its captures (`USAGE` transactions), oldest first. */
+  transactions: Array<CreditTransaction>;
+};
+
+/** A page of holds, newest first. */
+export type HoldConnection = {
+  __typename?: 'HoldConnection';
+  /** The holds of this page. */
+  edges: Array<HoldEdge>;
+  /** Where this page is in the list. */
+  pageInfo: PageInfo;
+  /** How many holds the whole list has. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** One hold of a page. */
+export type HoldEdge = {
+  __typename?: 'HoldEdge';
+  /** Pass as `after` to read on from this hold. */
+  cursor: Scalars['String']['output'];
+  /** The hold. */
+  node: Hold;
+};
+
+/** The answer of `createHold`, `captureHold` and `releaseHold`. */
+export type HoldPayload = {
+  __typename?: 'HoldPayload';
+  /** The account's balance in the hold's currency right after it. */
+  balance: Balance;
+  /** The hold as the operation left it. */
+  hold: Hold;
+  /** `captureHold`: the `USAGE` transaction; null otherwise. */
+  transaction: Maybe<CreditTransaction>;
+};
+
+/** Where a hold stands. */
+export type HoldStatus =
+  /** The amount is set aside: not available, not yet spent. */
+  | 'ACTIVE'
+  /** Finished by a final capture; the uncaptured rest went back to available. */
+  | 'CAPTURED'
+  /** Reached `expiresAt` while active; the rest went back to available (within a minute, on any instance, once). */
+  | 'EXPIRED'
+  /** Given back whole or in part by `releaseHold`. */
+  | 'RELEASED';
 
 /** An invoice the agency issued to a client account. */
 export type Invoice = Node & {
@@ -762,6 +888,13 @@ export type Mutation = {
    * `CREDIT_PAYMENTS_DISABLED`, `INSUFFICIENT_CREDITS`, `CONFLICT`.
    */
   buyServiceWithCredit: BuyServiceWithCreditPayload;
+  /**
+   * Charges a hold as a `USAGE` transaction (out of `held`; `runningBalance` is
+   * the total after it). `CONFLICT` when the hold is not `ACTIVE`,
+   * `INSUFFICIENT_CREDITS` when its remainder does not cover the amount.
+   * `SERVICE` needs `HOLDS_WRITE`; client roles are `FORBIDDEN`.
+   */
+  captureHold: HoldPayload;
   /** Creates a client account in an agency. Agency admins (own agency), system admins; `BAD_USER_INPUT`, `NOT_FOUND`. */
   createAccount: Account;
   /** Creates an agency with its pool account. System admins only (`FORBIDDEN` otherwise); `BAD_USER_INPUT` for a bad name or currency. */
@@ -770,6 +903,13 @@ export type Mutation = {
   createApiKey: CreateApiKeyPayload;
   /** Creates a credit package. Agency admins (own agency), system admins; `BAD_USER_INPUT`, `NOT_FOUND`. */
   createCreditPackage: CreditPackage;
+  /**
+   * Sets credits of an account aside (`available` down, `held` up, `total`
+   * unchanged). `INSUFFICIENT_CREDITS` when `available` does not cover it;
+   * `NOT_ELIGIBLE` for a service not payable with credits. `SERVICE` needs
+   * `HOLDS_WRITE`; client roles are `FORBIDDEN`.
+   */
+  createHold: HoldPayload;
   /** Issues an open invoice to a client account. Agency admins (own agency), system admins; `BAD_USER_INPUT`, `NOT_FOUND`. */
   createInvoice: Invoice;
   /** Creates a service sold for credits. Agency admins (own agency), system admins; `BAD_USER_INPUT`, `NOT_FOUND`. */
@@ -803,6 +943,12 @@ export type Mutation = {
    * `NOT_FOUND`, `CONFLICT` (already reviewed).
    */
   rejectRequest: CreditRequestPayload;
+  /**
+   * Gives what remains of a hold back to available and ends it `RELEASED`.
+   * `CONFLICT` when it is not `ACTIVE`. `SERVICE` needs `HOLDS_WRITE`; client
+   * roles are `FORBIDDEN`.
+   */
+  releaseHold: HoldPayload;
   /** Removes a saved card (a rule that used it pauses). The owner or a system admin; `NOT_FOUND`. */
   removeCard: RemoveCardPayload;
   /** Revokes an API key on every gateway instance within a second; revoking it again answers it unchanged. Agency admins (own agency's keys), system admins; `NOT_FOUND`. */
@@ -893,6 +1039,19 @@ export type MutationBuyServiceWithCreditArgs = {
  * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
  * `idempotencyKey`). Errors: docs/api.md#errors.
  */
+export type MutationCaptureHoldArgs = {
+  input: CaptureHoldInput;
+};
+
+
+/**
+ * Writes. A failed mutation changes nothing. Money-moving mutations take an
+ * `idempotencyKey`: a retry with the same key and input returns the first
+ * answer and moves nothing. Every one may also answer `UNAUTHENTICATED`,
+ * `RATE_LIMITED` (retry after `extensions.retryAfter`), `UNAVAILABLE` (nothing
+ * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
+ * `idempotencyKey`). Errors: docs/api.md#errors.
+ */
 export type MutationCreateAccountArgs = {
   input: CreateAccountInput;
 };
@@ -934,6 +1093,19 @@ export type MutationCreateApiKeyArgs = {
  */
 export type MutationCreateCreditPackageArgs = {
   input: CreateCreditPackageInput;
+};
+
+
+/**
+ * Writes. A failed mutation changes nothing. Money-moving mutations take an
+ * `idempotencyKey`: a retry with the same key and input returns the first
+ * answer and moves nothing. Every one may also answer `UNAUTHENTICATED`,
+ * `RATE_LIMITED` (retry after `extensions.retryAfter`), `UNAVAILABLE` (nothing
+ * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
+ * `idempotencyKey`). Errors: docs/api.md#errors.
+ */
+export type MutationCreateHoldArgs = {
+  input: CreateHoldInput;
 };
 
 
@@ -1012,6 +1184,19 @@ export type MutationRecordUsageArgs = {
  */
 export type MutationRejectRequestArgs = {
   input: ReviewRequestInput;
+};
+
+
+/**
+ * Writes. A failed mutation changes nothing. Money-moving mutations take an
+ * `idempotencyKey`: a retry with the same key and input returns the first
+ * answer and moves nothing. Every one may also answer `UNAUTHENTICATED`,
+ * `RATE_LIMITED` (retry after `extensions.retryAfter`), `UNAVAILABLE` (nothing
+ * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
+ * `idempotencyKey`). Errors: docs/api.md#errors.
+ */
+export type MutationReleaseHoldArgs = {
+  input: ReleaseHoldInput;
 };
 
 
@@ -1215,6 +1400,11 @@ export type Query = {
   creditPackages: Array<CreditPackage>;
   /** An account's transactions in one currency, newest first, each with its running balance. `BAD_USER_INPUT` for `first` over 100 or a bad cursor; `FORBIDDEN` to `SERVICE`. */
   history: CreditTransactionConnection;
+  /**
+   * Holds, newest first: of the account named, else every hold the viewer may
+   * see (client roles: their account's). `SERVICE` needs `BALANCES_READ`.
+   */
+  holds: HoldConnection;
   /** Invoices, newest first. `BAD_USER_INPUT` for `first` over 100 or a bad cursor; `FORBIDDEN` to `SERVICE`. */
   invoices: InvoiceConnection;
   /** An account's low-balance alerts, one per currency. Owners, their agency's admins, system admins. */
@@ -1356,6 +1546,23 @@ export type QueryHistoryArgs = {
  * an agency admin's pool); a system admin and a `SERVICE` must name one
  * (`BAD_USER_INPUT`).
  */
+export type QueryHoldsArgs = {
+  accountId?: InputMaybe<Scalars['ID']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<HoldStatus>;
+};
+
+
+/**
+ * Reads. Every one needs a token (`UNAUTHENTICATED` otherwise) and sees only
+ * the viewer's scope: a client its own account, an agency admin its agency's
+ * accounts, a system admin everything, a `SERVICE` its agency's accounts (all
+ * agencies for a platform-wide key). Objects outside the scope are
+ * `NOT_FOUND`. `accountId` defaults to the viewer's account (a client's own,
+ * an agency admin's pool); a system admin and a `SERVICE` must name one
+ * (`BAD_USER_INPUT`).
+ */
 export type QueryInvoicesArgs = {
   accountId?: InputMaybe<Scalars['ID']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
@@ -1439,6 +1646,12 @@ export type RecordUsagePayload = {
   results: Array<UsageResult>;
 };
 
+/** Gives what remains of a hold back to available. */
+export type ReleaseHoldInput = {
+  /** The `ACTIVE` hold. */
+  holdId: Scalars['ID']['input'];
+};
+
 /** Input of `removeCard`. */
 export type RemoveCardInput = {
   /** The saved card (`crd_…`) of an account in the viewer's scope; `NOT_FOUND` otherwise. */
@@ -1448,7 +1661,7 @@ export type RemoveCardInput = {
 /** The answer of `removeCard`. */
 export type RemoveCardPayload = {
   __typename?: 'RemoveCardPayload';
-  /** The id of the card removed (detached at the provider); an auto top-up rule that used it is `PAUSED`. */
+  /** The id of the card removed (also removed at the provider); an auto top-up rule that used it is `PAUSED`. */
   removedCardId: Scalars['ID']['output'];
 };
 
@@ -1759,7 +1972,7 @@ export type ViewerQuery = { __typename?: 'Query', viewer: { __typename?: 'Viewer
 export type BalancesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type BalancesQuery = { __typename?: 'Query', balances: Array<{ __typename?: 'Balance', currency: string, available: string, updatedAt: string }>, balance: { __typename?: 'Balance', currency: string, available: string, updatedAt: string } };
+export type BalancesQuery = { __typename?: 'Query', balances: Array<{ __typename?: 'Balance', currency: string, available: string, held: string, updatedAt: string }>, balance: { __typename?: 'Balance', currency: string, available: string, held: string, updatedAt: string } };
 
 export type HistoryQueryVariables = Exact<{
   currency?: InputMaybe<Scalars['String']['input']>;
@@ -1808,28 +2021,28 @@ export type BuyMutationVariables = Exact<{
 }>;
 
 
-export type BuyMutation = { __typename?: 'Mutation', buyCredits: { __typename?: 'BuyCreditsPayload', status: PurchaseStatus, transaction: { __typename?: 'CreditTransaction', id: string, amount: string, currency: string, runningBalance: string } | null, request: { __typename?: 'CreditRequest', id: string, amount: string, currency: string, method: PaymentMethod, reference: string | null, status: CreditRequestStatus, paid: boolean, createdAt: string, rejectionReason: string | null } | null, payment: { __typename?: 'Payment', provider: string, providerRef: string, status: string, clientSecret: string | null, approvalUrl: string | null } | null, balance: { __typename?: 'Balance', currency: string, available: string, updatedAt: string } } };
+export type BuyMutation = { __typename?: 'Mutation', buyCredits: { __typename?: 'BuyCreditsPayload', status: PurchaseStatus, transaction: { __typename?: 'CreditTransaction', id: string, amount: string, currency: string, runningBalance: string } | null, request: { __typename?: 'CreditRequest', id: string, amount: string, currency: string, method: PaymentMethod, reference: string | null, status: CreditRequestStatus, paid: boolean, createdAt: string, rejectionReason: string | null } | null, payment: { __typename?: 'Payment', provider: string, providerRef: string, status: string, clientSecret: string | null, approvalUrl: string | null } | null, balance: { __typename?: 'Balance', currency: string, available: string, held: string, updatedAt: string } } };
 
 export type PayInvoiceMutationVariables = Exact<{
   input: PayInvoiceWithCreditInput;
 }>;
 
 
-export type PayInvoiceMutation = { __typename?: 'Mutation', payInvoiceWithCredit: { __typename?: 'PayInvoiceWithCreditPayload', invoice: { __typename?: 'Invoice', id: string, number: string, status: InvoiceStatus }, transaction: { __typename?: 'CreditTransaction', amount: string, currency: string, runningBalance: string }, balance: { __typename?: 'Balance', currency: string, available: string, updatedAt: string } } };
+export type PayInvoiceMutation = { __typename?: 'Mutation', payInvoiceWithCredit: { __typename?: 'PayInvoiceWithCreditPayload', invoice: { __typename?: 'Invoice', id: string, number: string, status: InvoiceStatus }, transaction: { __typename?: 'CreditTransaction', amount: string, currency: string, runningBalance: string }, balance: { __typename?: 'Balance', currency: string, available: string, held: string, updatedAt: string } } };
 
 export type BuyServiceMutationVariables = Exact<{
   input: BuyServiceWithCreditInput;
 }>;
 
 
-export type BuyServiceMutation = { __typename?: 'Mutation', buyServiceWithCredit: { __typename?: 'BuyServiceWithCreditPayload', transaction: { __typename?: 'CreditTransaction', amount: string, currency: string }, balance: { __typename?: 'Balance', currency: string, available: string, updatedAt: string } } };
+export type BuyServiceMutation = { __typename?: 'Mutation', buyServiceWithCredit: { __typename?: 'BuyServiceWithCreditPayload', transaction: { __typename?: 'CreditTransaction', amount: string, currency: string }, balance: { __typename?: 'Balance', currency: string, available: string, held: string, updatedAt: string } } };
 
 export type OnBalanceSubscriptionVariables = Exact<{
   currency?: InputMaybe<Scalars['String']['input']>;
 }>;
 
 
-export type OnBalanceSubscription = { __typename?: 'Subscription', balanceUpdated: { __typename?: 'Balance', currency: string, available: string, updatedAt: string } };
+export type OnBalanceSubscription = { __typename?: 'Subscription', balanceUpdated: { __typename?: 'Balance', currency: string, available: string, held: string, updatedAt: string } };
 
 export type OnRequestSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -1883,17 +2096,17 @@ export type SetAlertMutation = { __typename?: 'Mutation', setLowBalanceAlert: { 
 
 export const ReqFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Req"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CreditRequest"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"method"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"paid"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"rejectionReason"}}]}}]} as unknown as DocumentNode<ReqFragment, unknown>;
 export const ViewerDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Viewer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"viewer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"userId"}},{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"agency"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"defaultCurrency"}},{"kind":"Field","name":{"kind":"Name","value":"creditPaymentsEnabled"}}]}},{"kind":"Field","name":{"kind":"Name","value":"account"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"canBuyCredits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}}]}}]}}]}}]}}]} as unknown as DocumentNode<ViewerQuery, ViewerQueryVariables>;
-export const BalancesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Balances"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"balances"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<BalancesQuery, BalancesQueryVariables>;
+export const BalancesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Balances"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"balances"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<BalancesQuery, BalancesQueryVariables>;
 export const HistoryDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"History"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"currency"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"history"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"currency"},"value":{"kind":"Variable","name":{"kind":"Name","value":"currency"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"runningBalance"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]} as unknown as DocumentNode<HistoryQuery, HistoryQueryVariables>;
 export const RequestsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Requests"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"requests"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Req"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Req"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CreditRequest"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"method"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"paid"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"rejectionReason"}}]}}]} as unknown as DocumentNode<RequestsQuery, RequestsQueryVariables>;
 export const InvoicesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Invoices"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"invoices"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"number"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"paidAt"}},{"kind":"Field","name":{"kind":"Name","value":"payWithCredit"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]} as unknown as DocumentNode<InvoicesQuery, InvoicesQueryVariables>;
 export const ServicesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Services"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"services"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"price"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"unit"}},{"kind":"Field","name":{"kind":"Name","value":"buyWithCredit"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}}]}},{"kind":"Field","name":{"kind":"Name","value":"estimatedUnitsLeft"}},{"kind":"Field","name":{"kind":"Name","value":"rates"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"variant"}},{"kind":"Field","name":{"kind":"Name","value":"price"}},{"kind":"Field","name":{"kind":"Name","value":"estimatedUnitsLeft"}}]}}]}}]}}]} as unknown as DocumentNode<ServicesQuery, ServicesQueryVariables>;
 export const PackagesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Packages"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"creditPackages"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"credits"}},{"kind":"Field","name":{"kind":"Name","value":"price"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}}]}}]}}]} as unknown as DocumentNode<PackagesQuery, PackagesQueryVariables>;
 export const SettingsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Settings"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"viewer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"agency"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"creditPaymentsEnabled"}}]}},{"kind":"Field","name":{"kind":"Name","value":"account"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"canBuyCredits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}}]}}]}}]}}]}}]} as unknown as DocumentNode<SettingsQuery, SettingsQueryVariables>;
-export const BuyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Buy"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"BuyCreditsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"buyCredits"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"transaction"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"runningBalance"}}]}},{"kind":"Field","name":{"kind":"Name","value":"request"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"method"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"paid"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"rejectionReason"}}]}},{"kind":"Field","name":{"kind":"Name","value":"payment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"providerRef"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"clientSecret"}},{"kind":"Field","name":{"kind":"Name","value":"approvalUrl"}}]}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]} as unknown as DocumentNode<BuyMutation, BuyMutationVariables>;
-export const PayInvoiceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"PayInvoice"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"PayInvoiceWithCreditInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"payInvoiceWithCredit"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"invoice"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"number"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}},{"kind":"Field","name":{"kind":"Name","value":"transaction"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"runningBalance"}}]}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]} as unknown as DocumentNode<PayInvoiceMutation, PayInvoiceMutationVariables>;
-export const BuyServiceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"BuyService"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"BuyServiceWithCreditInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"buyServiceWithCredit"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"transaction"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}}]}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]} as unknown as DocumentNode<BuyServiceMutation, BuyServiceMutationVariables>;
-export const OnBalanceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"OnBalance"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"currency"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"balanceUpdated"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"currency"},"value":{"kind":"Variable","name":{"kind":"Name","value":"currency"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<OnBalanceSubscription, OnBalanceSubscriptionVariables>;
+export const BuyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Buy"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"BuyCreditsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"buyCredits"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"transaction"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"runningBalance"}}]}},{"kind":"Field","name":{"kind":"Name","value":"request"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"method"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"paid"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"rejectionReason"}}]}},{"kind":"Field","name":{"kind":"Name","value":"payment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"providerRef"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"clientSecret"}},{"kind":"Field","name":{"kind":"Name","value":"approvalUrl"}}]}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]} as unknown as DocumentNode<BuyMutation, BuyMutationVariables>;
+export const PayInvoiceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"PayInvoice"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"PayInvoiceWithCreditInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"payInvoiceWithCredit"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"invoice"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"number"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}},{"kind":"Field","name":{"kind":"Name","value":"transaction"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"runningBalance"}}]}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]} as unknown as DocumentNode<PayInvoiceMutation, PayInvoiceMutationVariables>;
+export const BuyServiceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"BuyService"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"BuyServiceWithCreditInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"buyServiceWithCredit"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"transaction"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}}]}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]} as unknown as DocumentNode<BuyServiceMutation, BuyServiceMutationVariables>;
+export const OnBalanceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"OnBalance"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"currency"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"balanceUpdated"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"currency"},"value":{"kind":"Variable","name":{"kind":"Name","value":"currency"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<OnBalanceSubscription, OnBalanceSubscriptionVariables>;
 export const OnRequestDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"OnRequest"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"creditRequestUpdated"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"method"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"paid"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"rejectionReason"}}]}}]}}]} as unknown as DocumentNode<OnRequestSubscription, OnRequestSubscriptionVariables>;
 export const PaymentSettingsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"PaymentSettings"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"viewer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"account"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"canBuyCredits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"cards"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"brand"}},{"kind":"Field","name":{"kind":"Name","value":"last4"}},{"kind":"Field","name":{"kind":"Name","value":"expMonth"}},{"kind":"Field","name":{"kind":"Name","value":"expYear"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"autoTopUps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"enabled"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"threshold"}},{"kind":"Field","name":{"kind":"Name","value":"mode"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"monthlyCap"}},{"kind":"Field","name":{"kind":"Name","value":"spentThisMonth"}},{"kind":"Field","name":{"kind":"Name","value":"consecutiveFailures"}},{"kind":"Field","name":{"kind":"Name","value":"retryAfter"}},{"kind":"Field","name":{"kind":"Name","value":"pausedAt"}},{"kind":"Field","name":{"kind":"Name","value":"pauseReason"}},{"kind":"Field","name":{"kind":"Name","value":"lastFailure"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"at"}}]}},{"kind":"Field","name":{"kind":"Name","value":"lastTopUpAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"card"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"brand"}},{"kind":"Field","name":{"kind":"Name","value":"last4"}},{"kind":"Field","name":{"kind":"Name","value":"expMonth"}},{"kind":"Field","name":{"kind":"Name","value":"expYear"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"lowBalanceAlerts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"enabled"}},{"kind":"Field","name":{"kind":"Name","value":"threshold"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"lowSince"}},{"kind":"Field","name":{"kind":"Name","value":"lastSentAt"}},{"kind":"Field","name":{"kind":"Name","value":"recoveredAt"}}]}}]}}]} as unknown as DocumentNode<PaymentSettingsQuery, PaymentSettingsQueryVariables>;
 export const StartCardSetupDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StartCardSetup"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"startCardSetup"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"ObjectValue","fields":[]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"clientSecret"}}]}}]}}]} as unknown as DocumentNode<StartCardSetupMutation, StartCardSetupMutationVariables>;
