@@ -83,30 +83,71 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 		return nil, nothingDone(err)
 	}
 	results := make([]UsageResult, len(events))
-	ms := make([]ledger.Mutation[*ent.Posting], 0, len(events))
-	at := make([]int, 0, len(events)) // ms[j] is events[at[j]]
-	replayed := make([]bool, len(events))
+	ds := make([]ledger.Debit, 0, len(events))
+	at := make([]int, 0, len(events)) // ds[j] is events[at[j]]
+	charged := false                  // an event charges a hold
 	for i, ev := range events {
 		results[i].IdempotencyKey = ev.IdempotencyKey
 		var h *ent.Hold
 		if ev.HoldID != nil {
 			h = holds[*ev.HoldID]
 		}
-		m, err := s.usageMutation(ev, accs[ev.AccountID], svcs[ev.ServiceID], h, &replayed[i])
+		d, err := s.usageDebit(ev, accs[ev.AccountID], svcs[ev.ServiceID], h)
 		if err != nil {
 			results[i].Err = asError(err)
 			continue
 		}
-		ms = append(ms, m)
+		charged = charged || d.Entry.Hold != nil
+		ds = append(ds, d)
 		at = append(at, i)
 	}
-	answers, errs := ledger.RunAll(ctx, s.ledger, ms)
-	for j, i := range at {
-		if errs[j] != nil {
-			results[i].Err = s.usageError(ctx, errs[j])
-			continue
+	if charged {
+		// Captures of holds go through the one path, event by event (in
+		// order, on the accounts' lanes).
+		ms := make([]ledger.Mutation[*ent.Posting], len(ds))
+		replayed := make([]bool, len(ds))
+		for j, d := range ds {
+			ms[j] = s.usageMutation(d, &replayed[j])
 		}
-		results[i].Transaction, results[i].Replayed = answers[j], replayed[i]
+		answers, errs := ledger.RunAll(ctx, s.ledger, ms)
+		for j, i := range at {
+			if errs[j] != nil {
+				results[i].Err = s.usageError(ctx, errs[j])
+				continue
+			}
+			results[i].Transaction, results[i].Replayed = answers[j], replayed[j]
+		}
+		return results, nil
+	}
+	// Set-based: the whole call in one transaction of a few statements.
+	out := s.ledger.PostAll(ctx, ds)
+	var prior []gid.ID
+	for j, i := range at {
+		switch r := out[j]; {
+		case r.Err != nil:
+			results[i].Err = s.usageError(ctx, r.Err)
+		case r.Replayed:
+			results[i].Replayed = true
+			prior = append(prior, r.Outcome.Transaction)
+		default:
+			results[i].Transaction = r.Posting
+		}
+	}
+	if len(prior) > 0 {
+		ps, err := s.db.Posting.Query().Where(posting.IDIn(prior...)).
+			WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).All(System(ctx))
+		if err != nil {
+			return nil, fmt.Errorf("loading replayed usage: %w", err)
+		}
+		byID := make(map[gid.ID]*ent.Posting, len(ps))
+		for _, p := range ps {
+			byID[p.ID] = p
+		}
+		for j, i := range at {
+			if out[j].Replayed {
+				results[i].Transaction = byID[out[j].Outcome.Transaction]
+			}
+		}
 	}
 	return results, nil
 }
@@ -161,13 +202,13 @@ func keys(m map[gid.ID]bool) []gid.ID {
 	return out
 }
 
-// usageMutation checks one event and describes its USAGE transaction on
-// the one path; nil acc, svc or h (with a holdId): not in the viewer's
-// scope. With a hold, the event is a partial capture of it: charged to
-// what the hold set aside (INSUFFICIENT_CREDITS beyond its remainder;
-// CONFLICT once it is not ACTIVE).
-func (s *Service) usageMutation(ev UsageEvent, acc *ent.Account, svc *ent.Service, h *ent.Hold, replayed *bool) (ledger.Mutation[*ent.Posting], error) {
-	var m ledger.Mutation[*ent.Posting]
+// usageDebit checks one event and describes its USAGE debit; nil acc, svc
+// or h (with a holdId): not in the viewer's scope. With a hold, the event
+// is a partial capture of it: charged to what the hold set aside
+// (INSUFFICIENT_CREDITS beyond its remainder; CONFLICT once it is not
+// ACTIVE).
+func (s *Service) usageDebit(ev UsageEvent, acc *ent.Account, svc *ent.Service, h *ent.Hold) (ledger.Debit, error) {
+	var m ledger.Debit
 	key := strings.TrimSpace(ev.IdempotencyKey)
 	if key == "" {
 		return m, badInput("idempotencyKey is required for every event")
@@ -228,19 +269,28 @@ func (s *Service) usageMutation(ev UsageEvent, acc *ent.Account, svc *ent.Servic
 			ref = r
 		}
 	}
-	return ledger.Mutation[*ent.Posting]{
-		Op: "recordUsage", Key: &key, Scope: "usage|" + string(acc.AgencyID), Debit: acc.ID,
+	return ledger.Debit{
+		Op: "recordUsage", Key: key, Scope: "usage|" + string(acc.AgencyID),
 		Input: usageInput{Account: acc.ID, Service: svc.ID, Variant: variant, Quantity: qty, Ref: ref, Hold: holdID(h)},
+		Entry: ledger.Entry{
+			Kind: posting.KindUSAGE, Reference: ref, Currency: svc.Currency, AgencyID: acc.AgencyID,
+			Legs: []ledger.Leg{
+				{Account: acc, Amount: -amount},
+				{Book: ledger.Revenue, Amount: amount},
+			},
+			Detail: &ledger.Detail{ServiceID: svc.ID, Variant: variant, Quantity: qty, HoldID: holdID(h)},
+			Hold:   capture,
+		},
+	}, nil
+}
+
+// usageMutation is d on the one path, event by event (captures of holds).
+func (s *Service) usageMutation(d ledger.Debit, replayed *bool) ledger.Mutation[*ent.Posting] {
+	key := d.Key
+	return ledger.Mutation[*ent.Posting]{
+		Op: d.Op, Key: &key, Scope: d.Scope, Input: d.Input, Debit: d.Entry.Legs[0].Account.ID,
 		Work: func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *ent.Posting, error) {
-			ps, err := s.post(ctx, tx, ledger.Entry{
-				Kind: posting.KindUSAGE, Reference: ref, Currency: svc.Currency, AgencyID: acc.AgencyID,
-				Legs: []ledger.Leg{
-					{Account: acc, Amount: -amount},
-					{Book: ledger.Revenue, Amount: amount},
-				},
-				Detail: &ledger.Detail{ServiceID: svc.ID, Variant: variant, Quantity: qty, HoldID: holdID(h)},
-				Hold:   capture,
-			})
+			ps, err := s.post(ctx, tx, d.Entry)
 			if err != nil {
 				return ledger.Outcome{}, nil, err
 			}
@@ -255,7 +305,7 @@ func (s *Service) usageMutation(ev UsageEvent, acc *ent.Account, svc *ent.Servic
 			}
 			return p, nil
 		},
-	}, nil
+	}
 }
 
 func holdID(h *ent.Hold) gid.ID {

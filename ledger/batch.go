@@ -1,0 +1,375 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"entgo.io/ent/dialect"
+	"github.com/lib/pq"
+
+	"creditgate/ent"
+	"creditgate/ent/posting"
+	"creditgate/events"
+	"creditgate/gid"
+	"creditgate/money"
+)
+
+// Set-based debits: metered usage arrives in calls of up to a thousand
+// events, each an independent all-or-nothing debit of one account to a book
+// with its own idempotency key. Posted one by one (RunAll) each costs its
+// claim, move and record statements; PostAll does a whole call in one
+// transaction of four statements on PostgreSQL, whatever its size:
+//
+//  1. claim every key at once (INSERT … ON CONFLICT DO NOTHING RETURNING):
+//     a key not claimed was used before (or by an earlier event of the
+//     call): it is a replay, answered from its record after COMMIT;
+//  2. lock the balances of the claimed debits, in (account, currency)
+//     order like every movement, and read them (SELECT … FOR UPDATE);
+//  3. decide each debit in the given order, here: covered, it takes its
+//     running balance and sequence; not covered, it is refused, its key
+//     is given back, and nothing moves for it;
+//  4. write it all in ONE statement: the balances' new values (announced
+//     with pg_notify as every balance move is), a journal and two postings
+//     per debit, the keys' records, and the refused debits' keys deleted.
+//
+// The balance rows stay locked from step 2 to COMMIT, so a concurrent
+// movement of the same balance waits, as it would for a batch of the
+// debit lanes. Triggers (auto top-up, alerts) are told once per balance,
+// with its final state. On SQLite (one writer) PostAll is RunAll's path.
+
+// Debit is one debit of PostAll: Entry has two legs, the account's
+// (negative) first and a book's; Key is required.
+type Debit struct {
+	Op    string
+	Key   string
+	Scope string
+	Input any
+	Entry Entry
+}
+
+// DebitResult is one debit's outcome, in the order of the debits.
+type DebitResult struct {
+	Posting  *ent.Posting // the account's posting, on a first run
+	Replayed bool         // the key was used before: Outcome names its transaction
+	Outcome  Outcome
+	Err      error // refused or failed: nothing moved for it
+}
+
+// PostAll posts ds set-based (see above); on SQLite one by one.
+func (l *Ledger) PostAll(ctx context.Context, ds []Debit) []DebitResult {
+	if l.dialect != dialect.Postgres {
+		return l.postEach(ctx, ds)
+	}
+	res := make([]DebitResult, len(ds))
+	keys := make([]*key, len(ds))
+	var claim []int // the debits that try to claim their key
+	for i := range ds {
+		d := &ds[i]
+		e := d.Entry
+		if len(e.Legs) != 2 || e.Legs[0].Account == nil || e.Legs[1].Account != nil ||
+			e.Legs[0].Amount >= 0 || e.Legs[0].Amount+e.Legs[1].Amount != 0 || e.Hold != nil || e.Link != nil {
+			res[i].Err = fmt.Errorf("ledger: PostAll: debit %d is not one account's debit to a book", i)
+			continue
+		}
+		k, err := l.newKey(ctx, &d.Key, d.Op, d.Input, d.Scope)
+		if err != nil {
+			res[i].Err = err
+			continue
+		}
+		k.id = gid.New(gid.Idempotency)
+		keys[i] = k
+		claim = append(claim, i)
+	}
+	if len(claim) == 0 {
+		return res
+	}
+	claimed := map[gid.ID]bool{}
+	var accepted []int
+	err := l.InTx(ctx, func(tx *Tx) error {
+		var err error
+		claimed, err = l.claimAll(ctx, tx, keys, claim)
+		if err != nil {
+			return err
+		}
+		accepted, err = l.writeDebits(ctx, tx, ds, keys, res, claim, claimed)
+		return err
+	})
+	if err != nil && len(accepted) > 0 && l.landed(ctx, err, keys[accepted[0]], Outcome{}) {
+		err = nil // the COMMIT's answer was lost, not the work (commit.go)
+	}
+	for _, i := range claim {
+		k := keys[i]
+		switch {
+		case !claimed[k.id]:
+			// Used before: its record, after COMMIT (a key claimed by a
+			// concurrent call was waited for by the INSERT).
+			o, perr := l.prior(ctx, k)
+			res[i] = DebitResult{Replayed: perr == nil, Outcome: o, Err: perr}
+		case err != nil && res[i].Err == nil:
+			res[i] = DebitResult{Err: err} // nothing of the call committed
+		}
+	}
+	return res
+}
+
+// postEach is PostAll one debit at a time, through the debit lanes.
+func (l *Ledger) postEach(ctx context.Context, ds []Debit) []DebitResult {
+	ms := make([]Mutation[*ent.Posting], len(ds))
+	replayed := make([]bool, len(ds))
+	outcomes := make([]Outcome, len(ds))
+	for i, d := range ds {
+		i, e := i, d.Entry
+		key := d.Key
+		ms[i] = Mutation[*ent.Posting]{
+			Op: d.Op, Key: &key, Scope: d.Scope, Input: d.Input, Debit: e.Legs[0].Account.ID,
+			Work: func(ctx context.Context, tx *Tx) (Outcome, *ent.Posting, error) {
+				ps, err := l.Post(ctx, tx, e)
+				if err != nil {
+					return Outcome{}, nil, err
+				}
+				return Outcome{Transaction: ps[0].ID}, ps[0], nil
+			},
+			Replay: func(_ context.Context, o Outcome) (*ent.Posting, error) {
+				replayed[i], outcomes[i] = true, o
+				return nil, nil
+			},
+		}
+	}
+	answers, errs := RunAll(ctx, l, ms)
+	res := make([]DebitResult, len(ds))
+	for i := range ds {
+		res[i] = DebitResult{Posting: answers[i], Replayed: replayed[i], Outcome: outcomes[i], Err: errs[i]}
+	}
+	return res
+}
+
+// claimAll claims the keys of the debits claim names in one statement and
+// returns the ids it inserted.
+func (l *Ledger) claimAll(ctx context.Context, tx *Tx, keys []*key, claim []int) (map[gid.ID]bool, error) {
+	ids, scopes, ks, hashes := make([]string, len(claim)), make([]string, len(claim)), make([]string, len(claim)), make([]string, len(claim))
+	for j, i := range claim {
+		k := keys[i]
+		ids[j], scopes[j], ks[j], hashes[j] = string(k.id), k.scope, k.key, k.hash
+	}
+	rows, err := tx.QueryContext(ctx, `
+		INSERT INTO idempotency_keys (id, scope, "key", request_hash, result, created_at)
+		SELECT u.id, u.scope, u.k, u.h, '', $5 FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[]) WITH ORDINALITY AS u(id, scope, k, h, n)
+		ORDER BY u.n
+		ON CONFLICT (scope, "key") DO NOTHING
+		RETURNING id`, pq.Array(ids), pq.Array(scopes), pq.Array(ks), pq.Array(hashes), l.now())
+	if err != nil {
+		return nil, fmt.Errorf("claiming idempotency keys: %w", err)
+	}
+	defer rows.Close()
+	claimed := make(map[gid.ID]bool, len(claim))
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("claiming idempotency keys: %w", err)
+		}
+		claimed[gid.ID(id)] = true
+	}
+	return claimed, rows.Err()
+}
+
+// batchBalance is a balance locked by debitAll, as its debits leave it.
+type batchBalance struct {
+	acc                    *ent.Account
+	cur                    string
+	available, held        int64
+	seq, version           int64
+	topupBelow, alertBelow sql.NullInt64
+	alertLow               bool
+	moved                  int64 // the sum of its debits (negative)
+}
+
+// writeDebits locks the claimed debits' balances, decides each debit in
+// order and writes them all in one statement; it returns the accepted
+// debits' indexes.
+func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*key, res []DebitResult, claim []int, claimed map[gid.ID]bool) ([]int, error) {
+	type bk struct {
+		acc gid.ID
+		cur string
+	}
+	bals := map[bk]*batchBalance{}
+	var accs, curs []string
+	for _, i := range claim {
+		if !claimed[keys[i].id] {
+			continue
+		}
+		e := ds[i].Entry
+		b := bk{e.Legs[0].Account.ID, e.Currency}
+		if bals[b] == nil {
+			bals[b] = &batchBalance{acc: e.Legs[0].Account, cur: e.Currency}
+			accs, curs = append(accs, string(b.acc)), append(curs, b.cur)
+		}
+	}
+	if len(bals) == 0 {
+		return nil, nil
+	}
+	found := map[bk]bool{}
+	rows, err := tx.QueryContext(ctx, `
+		SELECT account_id, currency, available, held, seq, version, topup_below, alert_below, alert_low
+		FROM balances WHERE (account_id, currency) IN (SELECT * FROM unnest($1::varchar[], $2::varchar[]))
+		ORDER BY account_id, currency FOR UPDATE`, pq.Array(accs), pq.Array(curs))
+	if err != nil {
+		return nil, fmt.Errorf("ledger: locking balances: %w", err)
+	}
+	for rows.Next() {
+		var acc, cur string
+		var b batchBalance
+		if err := rows.Scan(&acc, &cur, &b.available, &b.held, &b.seq, &b.version, &b.topupBelow, &b.alertBelow, &b.alertLow); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("ledger: reading balances: %w", err)
+		}
+		k := bk{gid.ID(acc), cur}
+		if t := bals[k]; t != nil {
+			b.acc, b.cur = t.acc, t.cur
+			*t = b
+			found[k] = true
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("ledger: reading balances: %w", err)
+	}
+
+	now := l.now()
+	var (
+		accepted                                   []int
+		refused, recIDs, recResults                []string
+		jIDs, jAgencies                            []string
+		pIDs, pJournals, pAgencies, pBooks, pKinds []string
+		pRefs, pCurs                               []string
+		pAccounts, pServices, pVariants, pHolds    []sql.NullString
+		pAmounts                                   []int64
+		pQuantities, pRunning, pSeqs               []sql.NullInt64
+	)
+	for _, i := range claim {
+		k := keys[i]
+		if !claimed[k.id] {
+			continue
+		}
+		e := ds[i].Entry
+		b := bals[bk{e.Legs[0].Account.ID, e.Currency}]
+		amount := -e.Legs[0].Amount
+		if !found[bk{b.acc.ID, b.cur}] || b.available < amount {
+			res[i].Err = l.refuse(Insufficient, "the balance does not cover %s %s", fmtMicro(amount, e.Currency), e.Currency)
+			refused = append(refused, string(k.id))
+			continue
+		}
+		b.available -= amount
+		b.seq++
+		b.version++
+		b.moved -= amount
+		jid := gid.New(gid.Journal)
+		jIDs, jAgencies = append(jIDs, string(jid)), append(jAgencies, string(e.AgencyID))
+		ps := make([]*ent.Posting, 2)
+		for n, lg := range e.Legs {
+			p := &ent.Posting{
+				ID: gid.New(gid.Posting), CreatedAt: now, JournalID: jid, AgencyID: e.AgencyID, Book: lg.Book,
+				Kind: e.Kind, Reference: e.Reference, Currency: e.Currency, Amount: lg.Amount,
+			}
+			var account, service, variant sql.NullString
+			var quantity, running, seq sql.NullInt64
+			if n == 0 {
+				total := b.available + b.held
+				p.AccountID, p.Edges.Account = &b.acc.ID, b.acc
+				p.RunningBalance, p.Seq = &total, ptr(b.seq)
+				account = sql.NullString{String: string(b.acc.ID), Valid: true}
+				running, seq = sql.NullInt64{Int64: total, Valid: true}, sql.NullInt64{Int64: b.seq, Valid: true}
+				if d := e.Detail; d != nil {
+					p.ServiceID, p.Quantity = nonEmpty(d.ServiceID), &d.Quantity
+					service = sql.NullString{String: string(d.ServiceID), Valid: d.ServiceID != ""}
+					quantity = sql.NullInt64{Int64: int64(d.Quantity), Valid: true}
+					if d.Variant != "" {
+						p.Variant = &d.Variant
+						variant = sql.NullString{String: d.Variant, Valid: true}
+					}
+				}
+			}
+			ps[n] = p
+			pIDs, pJournals, pAgencies = append(pIDs, string(p.ID)), append(pJournals, string(jid)), append(pAgencies, string(e.AgencyID))
+			pBooks, pKinds, pRefs, pCurs = append(pBooks, lg.Book), append(pKinds, string(e.Kind)), append(pRefs, e.Reference), append(pCurs, e.Currency)
+			pAccounts, pServices, pVariants = append(pAccounts, account), append(pServices, service), append(pVariants, variant)
+			pHolds = append(pHolds, sql.NullString{})
+			pAmounts, pQuantities, pRunning, pSeqs = append(pAmounts, lg.Amount), append(pQuantities, quantity), append(pRunning, running), append(pSeqs, seq)
+		}
+		out, _ := json.Marshal(Outcome{Transaction: ps[0].ID})
+		recIDs, recResults = append(recIDs, string(k.id)), append(recResults, string(out))
+		res[i].Posting = ps[0]
+		accepted = append(accepted, i)
+	}
+
+	var bAccs, bCurs []string
+	var bAvail, bSeq, bVersion []int64
+	for k, b := range bals {
+		if b.moved == 0 {
+			continue
+		}
+		bAccs, bCurs = append(bAccs, string(k.acc)), append(bCurs, k.cur)
+		bAvail, bSeq, bVersion = append(bAvail, b.available), append(bSeq, b.seq), append(bVersion, b.version)
+	}
+	_, err = tx.ExecContext(ctx, `
+		WITH u AS (
+			UPDATE balances SET available = v.av, seq = v.sq, version = v.vr, updated_at = $1
+			FROM unnest($2::varchar[], $3::varchar[], $4::bigint[], $5::bigint[], $6::bigint[]) AS v(ac, cu, av, sq, vr)
+			WHERE balances.account_id = v.ac AND balances.currency = v.cu
+			RETURNING pg_notify('`+events.Channel+`', `+events.BalanceSQL+`)),
+		j AS (INSERT INTO journals (id, created_at, agency_id)
+			SELECT x.id, $1, x.ag FROM unnest($7::varchar[], $8::varchar[]) AS x(id, ag)),
+		p AS (INSERT INTO postings (`+postingColumns+`)
+			SELECT x.id, $1, x.jid, x.ag, x.acc, x.book, x.kind, x.ref, x.cur, x.amt, x.svc, x.var, x.qty, x.hold, x.run, x.seq
+			FROM unnest($9::varchar[], $10::varchar[], $11::varchar[], $12::varchar[], $13::varchar[], $14::varchar[], $15::varchar[],
+				$16::varchar[], $17::bigint[], $18::varchar[], $19::varchar[], $20::bigint[], $21::varchar[], $22::bigint[], $23::bigint[])
+				AS x(id, jid, ag, acc, book, kind, ref, cur, amt, svc, var, qty, hold, run, seq)),
+		k AS (UPDATE idempotency_keys SET result = x.r FROM unnest($24::varchar[], $25::text[]) AS x(id, r) WHERE idempotency_keys.id = x.id),
+		d AS (DELETE FROM idempotency_keys WHERE id = ANY($26::varchar[]))
+		SELECT count(*) FROM u`,
+		now, pq.Array(bAccs), pq.Array(bCurs), pq.Array(bAvail), pq.Array(bSeq), pq.Array(bVersion),
+		pq.Array(jIDs), pq.Array(jAgencies),
+		pq.Array(pIDs), pq.Array(pJournals), pq.Array(pAgencies), pq.Array(pAccounts), pq.Array(pBooks), pq.Array(pKinds),
+		pq.Array(pRefs), pq.Array(pCurs), pq.Array(pAmounts), pq.Array(pServices), pq.Array(pVariants), pq.Array(pQuantities),
+		pq.Array(pHolds), pq.Array(pRunning), pq.Array(pSeqs),
+		pq.Array(recIDs), pq.Array(recResults), pq.Array(refused))
+	if err != nil {
+		return nil, fmt.Errorf("ledger: writing a batch of %d debits: %w", len(accepted), err)
+	}
+	// What the movements call for (auto top-up, alerts), once per balance
+	// with its final state; the money they moved, after COMMIT.
+	type kc struct {
+		kind posting.Kind
+		cur  string
+	}
+	kinds := map[bk]posting.Kind{}
+	for _, i := range accepted {
+		e := ds[i].Entry
+		kinds[bk{e.Legs[0].Account.ID, e.Currency}] = e.Kind
+	}
+	moved := map[kc]int64{}
+	for k, b := range bals {
+		if b.moved == 0 {
+			continue
+		}
+		m := Moved{Balance: b.available, Seq: b.seq, Held: b.held, Version: b.version,
+			TopupBelow: b.topupBelow, AlertBelow: b.alertBelow, AlertLow: b.alertLow}
+		if err := l.moved(ctx, tx, b.acc, b.cur, b.moved, m); err != nil {
+			return nil, err
+		}
+		moved[kc{kinds[k], b.cur}] -= b.moved
+	}
+	if obs := l.hooks.Money; obs != nil && len(moved) > 0 {
+		tx.AfterCommit(func() {
+			for k, amount := range moved {
+				obs(k.kind, k.cur, amount)
+			}
+		})
+	}
+	return accepted, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// fmtMicro renders micro-units for a refusal's message.
+func fmtMicro(micro int64, cur string) string { return string(money.Format(micro, cur)) }
