@@ -18,10 +18,14 @@ import (
 // database. Account 1 is the hot one; it starts with 50 postings, so the
 // history ceiling reads a full page even when no write ran before it.
 const ceilingTables = `
-CREATE TABLE bench_wallets (id int PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= 0));
+CREATE TABLE bench_wallets (id int PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= 0),
+  held bigint NOT NULL DEFAULT 0 CHECK (held >= 0));
 CREATE TABLE bench_ledger (id bigserial PRIMARY KEY, account_id int NOT NULL, amount bigint NOT NULL,
   running_balance bigint NOT NULL, created_at timestamptz NOT NULL);
 CREATE INDEX ON bench_ledger (account_id, id);
+CREATE TABLE bench_holds (id bigserial PRIMARY KEY, account_id int NOT NULL, amount bigint NOT NULL,
+  captured bigint NOT NULL, status text NOT NULL, created_at timestamptz NOT NULL, expires_at timestamptz NOT NULL);
+CREATE INDEX ON bench_holds (expires_at) WHERE status = 'ACTIVE';
 CREATE TABLE bench_invoices (id int PRIMARY KEY, status text NOT NULL, paid_at timestamptz);
 INSERT INTO bench_wallets SELECT g, 1000000000000 FROM generate_series(1, %[1]d) g;
 INSERT INTO bench_invoices SELECT g, 'OPEN', NULL FROM generate_series(1, %[1]d * 4) g;
@@ -60,6 +64,47 @@ BEGIN;
 WITH l AS (SELECT id FROM bench_wallets WHERE id BETWEEN :acct AND :acct + 99 ORDER BY id FOR UPDATE),
 d AS (UPDATE bench_wallets w SET balance = w.balance - 1 FROM l WHERE w.id = l.id AND w.balance >= 1 RETURNING w.id, w.balance)
 INSERT INTO bench_ledger (account_id, amount, running_balance, created_at) SELECT id, -1, balance, now() FROM d;
+END;
+`,
+	// A hold's lifecycle (balance is available, balance + held the
+	// total the postings chain on), as 6 transactions: the hold set aside
+	// (available to held) and written; 4 partial captures, each growing
+	// the hold's captured under its condition, taking the wallet's held
+	// and writing the posting; a final capture that also ends the hold and
+	// gives its rest back to available. Amounts in cents: holds 6,
+	// captures 1, releases 1.
+	"hold": `
+\set acct %[1]s
+BEGIN;
+UPDATE bench_wallets SET balance = balance - 6, held = held + 6 WHERE id = :acct AND balance >= 6;
+INSERT INTO bench_holds (account_id, amount, captured, status, created_at, expires_at)
+  VALUES (:acct, 6, 0, 'ACTIVE', now(), now() + interval '1 hour') RETURNING id AS hold \gset
+END;
+BEGIN;
+UPDATE bench_holds SET captured = captured + 1 WHERE id = :hold AND status = 'ACTIVE' AND amount - captured >= 1;
+UPDATE bench_wallets SET held = held - 1 WHERE id = :acct RETURNING balance + held AS bal \gset
+INSERT INTO bench_ledger (account_id, amount, running_balance, created_at) VALUES (:acct, -1, :bal, now());
+END;
+BEGIN;
+UPDATE bench_holds SET captured = captured + 1 WHERE id = :hold AND status = 'ACTIVE' AND amount - captured >= 1;
+UPDATE bench_wallets SET held = held - 1 WHERE id = :acct RETURNING balance + held AS bal \gset
+INSERT INTO bench_ledger (account_id, amount, running_balance, created_at) VALUES (:acct, -1, :bal, now());
+END;
+BEGIN;
+UPDATE bench_holds SET captured = captured + 1 WHERE id = :hold AND status = 'ACTIVE' AND amount - captured >= 1;
+UPDATE bench_wallets SET held = held - 1 WHERE id = :acct RETURNING balance + held AS bal \gset
+INSERT INTO bench_ledger (account_id, amount, running_balance, created_at) VALUES (:acct, -1, :bal, now());
+END;
+BEGIN;
+UPDATE bench_holds SET captured = captured + 1 WHERE id = :hold AND status = 'ACTIVE' AND amount - captured >= 1;
+UPDATE bench_wallets SET held = held - 1 WHERE id = :acct RETURNING balance + held AS bal \gset
+INSERT INTO bench_ledger (account_id, amount, running_balance, created_at) VALUES (:acct, -1, :bal, now());
+END;
+BEGIN;
+UPDATE bench_holds SET captured = captured + 1, status = 'CAPTURED' WHERE id = :hold AND status = 'ACTIVE' AND amount - captured >= 1
+  RETURNING amount - captured AS rest \gset
+UPDATE bench_wallets SET balance = balance + :rest, held = held - 1 - :rest WHERE id = :acct RETURNING balance + held AS bal \gset
+INSERT INTO bench_ledger (account_id, amount, running_balance, created_at) VALUES (:acct, -1, :bal, now());
 END;
 `,
 	// One wallet's balance.

@@ -20,8 +20,11 @@ import (
 type scenario struct {
 	read    bool
 	hot     bool
-	op      string // pay, service, balance, history
+	op      string // pay, service, usage, usage-batch, hold, balance, history
 	ceiling string // pgbench script
+	// accept is the only error code the scenario tolerates: any other
+	// fails the bench (after the report). Empty: errors are only reported.
+	accept string
 }
 
 var scenarios = map[string]scenario{
@@ -36,6 +39,10 @@ var scenarios = map[string]scenario{
 	// the same number of wallets with set-based SQL in one transaction).
 	"usage-single": {op: "usage", ceiling: "service"},
 	"usage-batch":  {op: "usage-batch", ceiling: "usage-batch"},
+	// A hold's lifecycle on the hot account, by a service: createHold,
+	// then 4 partial captures and a final one that releases the rest
+	// (holdLifecycle). One tx is one lifecycle of 6 mutations.
+	"hold-hot": {op: "hold", hot: true, ceiling: "hold", accept: "INSUFFICIENT_CREDITS"},
 }
 
 // usageBatch is how many events a usage-batch call carries.
@@ -47,6 +54,17 @@ const (
 	balanceQuery    = `{ balance { available } }`
 	historyQuery    = `{ history(first: 50) { edges { node { id type amount runningBalance createdAt } } } }`
 	usageMutation   = `mutation($ev: [UsageEventInput!]!) { recordUsage(input: {events: $ev}) { recorded refused results { error { code } } } }`
+	holdMutation    = `mutation($a: ID!, $x: Decimal!) { createHold(input: {accountId: $a, amount: $x, currency: "USD"}) { hold { id } } }`
+	captureMutation = `mutation($h: ID!, $x: Decimal!, $f: Boolean!) { captureHold(input: {holdId: $h, amount: $x, final: $f}) { transaction { id runningBalance } } }`
+)
+
+// A hold-hot lifecycle holds holdAmount and captures captureAmount
+// holdCaptures times, the last capture final: it releases the rest
+// (0.01). The ceiling script moves the same amounts in cents.
+const (
+	holdAmount    = "0.06"
+	captureAmount = "0.01"
+	holdCaptures  = 5
 )
 
 // runResult is one timed run against the gateway.
@@ -82,15 +100,25 @@ func (e *env) loadGateway(ctx context.Context, sc scenario, clients int, d time.
 			defer wg.Done()
 			local := make([]time.Duration, 0, 1024)
 			for time.Now().Before(deadline) && ctx.Err() == nil {
-				token, query, vars, err := e.request(sc)
-				if err != nil {
-					mu.Lock()
-					fatal = err
-					mu.Unlock()
-					return
+				var (
+					code string
+					err  error
+					t0   time.Time
+				)
+				if sc.op == "hold" { // a unit of several requests
+					t0 = time.Now()
+					code, err = e.holdLifecycle(ctx, httpc)
+				} else {
+					token, query, vars, ferr := e.request(sc)
+					if ferr != nil {
+						mu.Lock()
+						fatal = ferr
+						mu.Unlock()
+						return
+					}
+					t0 = time.Now()
+					code, err = e.send(ctx, httpc, token, query, vars, nil)
 				}
-				t0 := time.Now()
-				code, err := e.send(ctx, httpc, token, query, vars)
 				local = append(local, time.Since(t0))
 				switch {
 				case err != nil:
@@ -172,6 +200,29 @@ func (e *env) request(sc scenario) (string, string, map[string]any, error) {
 	return token, query, vars, nil
 }
 
+// holdLifecycle runs one hold-hot unit as the service: createHold on the
+// hot account, then holdCaptures captures, the last one final. It stops
+// at the first error and returns its code; a hold left ACTIVE that way
+// expires in an hour.
+func (e *env) holdLifecycle(ctx context.Context, c *http.Client) (string, error) {
+	var created struct {
+		CreateHold struct {
+			Hold struct{ ID string }
+		}
+	}
+	vars := map[string]any{"a": e.hot.account, "x": holdAmount}
+	if code, err := e.send(ctx, c, e.serviceToken, holdMutation, vars, &created); code != "" || err != nil {
+		return code, err
+	}
+	for i := 1; i <= holdCaptures; i++ {
+		vars := map[string]any{"h": created.CreateHold.Hold.ID, "x": captureAmount, "f": i == holdCaptures}
+		if code, err := e.send(ctx, c, e.serviceToken, captureMutation, vars, nil); code != "" || err != nil {
+			return code, err
+		}
+	}
+	return "", nil
+}
+
 // apq is the automatic-persisted-query extension naming query by its hash.
 func apq(query string) map[string]any {
 	sum := sha256.Sum256([]byte(query))
@@ -181,32 +232,34 @@ func apq(query string) map[string]any {
 // send posts the request the way a mobile client with automatic persisted
 // queries does: the hash alone, and the full query only when the gateway
 // does not know the hash yet. With -apq=false every request carries the
-// query text.
-func (e *env) send(ctx context.Context, c *http.Client, token, query string, vars map[string]any) (string, error) {
+// query text. Without an error, the answer's data goes into data unless
+// it is nil.
+func (e *env) send(ctx context.Context, c *http.Client, token, query string, vars map[string]any, data any) (string, error) {
 	if !e.apq {
 		body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 		if err != nil {
 			return "", err
 		}
-		return e.post(ctx, c, token, body)
+		return e.post(ctx, c, token, body, data)
 	}
 	ext := apq(query)
 	body, err := json.Marshal(map[string]any{"variables": vars, "extensions": ext})
 	if err != nil {
 		return "", err
 	}
-	code, err := e.post(ctx, c, token, body)
+	code, err := e.post(ctx, c, token, body, data)
 	if err != nil || code != "PERSISTED_QUERY_NOT_FOUND" {
 		return code, err
 	}
 	if body, err = json.Marshal(map[string]any{"query": query, "variables": vars, "extensions": ext}); err != nil {
 		return "", err
 	}
-	return e.post(ctx, c, token, body)
+	return e.post(ctx, c, token, body, data)
 }
 
-// post sends one GraphQL request and returns the first error code, if any.
-func (e *env) post(ctx context.Context, c *http.Client, token string, body []byte) (string, error) {
+// post sends one GraphQL request and returns the first error code, if any;
+// without one, it decodes the answer's data into data unless it is nil.
+func (e *env) post(ctx context.Context, c *http.Client, token string, body []byte, data any) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/graphql", bytes.NewReader(body))
 	if err != nil {
 		return "", err
@@ -223,6 +276,7 @@ func (e *env) post(ctx context.Context, c *http.Client, token string, body []byt
 		return "", err
 	}
 	var out struct {
+		Data   json.RawMessage `json:"data"`
 		Errors []struct {
 			Extensions struct{ Code string } `json:"extensions"`
 		} `json:"errors"`
@@ -235,6 +289,11 @@ func (e *env) post(ctx context.Context, c *http.Client, token string, body []byt
 			return c, nil
 		}
 		return "unknown", nil
+	}
+	if data != nil {
+		if err := json.Unmarshal(out.Data, data); err != nil {
+			return "", fmt.Errorf("decoding the answer: %w", err)
+		}
 	}
 	return "", nil
 }

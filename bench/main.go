@@ -75,7 +75,10 @@ func run(ctx context.Context, o options) error {
 	}
 	defer env.close()
 
-	var rows []row
+	var (
+		rows    []row
+		refused []string // errors a scenario does not accept
+	)
 	for _, s := range o.scenarios {
 		sc, ok := scenarios[s]
 		if !ok {
@@ -92,12 +95,27 @@ func run(ctx context.Context, o options) error {
 			}
 			log.Printf("%-20s %3d clients: %s", s, c, r.summary())
 			rows = append(rows, r)
+			if sc.accept != "" {
+				for _, g := range r.gateway {
+					for code, n := range g.errors {
+						if code != sc.accept {
+							refused = append(refused, fmt.Sprintf("%s at %d clients: %d %s", s, c, n, code))
+						}
+					}
+				}
+			}
 		}
 	}
 	if err := env.verify(ctx); err != nil {
 		return err
 	}
-	return report(rows, o)
+	if err := report(rows, o); err != nil {
+		return err
+	}
+	if len(refused) > 0 {
+		return fmt.Errorf("errors other than the scenario accepts: %s", strings.Join(refused, "; "))
+	}
+	return nil
 }
 
 // measure alternates gateway and ceiling runs and keeps the medians.

@@ -43,14 +43,14 @@ type env struct {
 	apq     bool   // the load generator sends persisted query hashes
 	pprof   string // the gateway's pprof address, when profiling
 
-	spread     []*client // one per funded account
-	hot        *client
-	service    gid.ID
+	spread  []*client // one per funded account
+	hot     *client
+	service gid.ID
 	// serviceToken is a service's JWT (role service) of the bench agency:
 	// what records usage.
 	serviceToken string
-	spreadInvs []invoiceRef // round-robin over accounts
-	hotInvs    []invoiceRef
+	spreadInvs   []invoiceRef // round-robin over accounts
+	hotInvs      []invoiceRef
 }
 
 type client struct {
@@ -273,8 +273,9 @@ func (e *env) startGateway(ctx context.Context) error {
 		"DATABASE_URL="+e.dsn, "JWT_SECRET="+string(jwtSecret), "LISTEN_ADDR=127.0.0.1:0",
 		"APP_ENV=development", "DB_MAX_CONNS=24",
 		// Every simulated client shares 127.0.0.1: the per-address and
-		// per-token limits would measure themselves, not the gateway.
-		"RATE_LIMIT_IP=off", "RATE_LIMIT_SUBJECT=off",
+		// per-token limits would measure themselves, not the gateway;
+		// so would the service token's (usage and holds).
+		"RATE_LIMIT_IP=off", "RATE_LIMIT_SUBJECT=off", "RATE_LIMIT_SERVICE=off",
 	)
 	if e.pprof != "" {
 		cmd.Env = append(cmd.Env, "PPROF_ADDR="+e.pprof)
