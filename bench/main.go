@@ -36,7 +36,7 @@ func main() {
 	var o options
 	var scen, clients string
 	flag.StringVar(&o.adminURL, "db", envOr("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL URL of a database from which a fresh bench database is created")
-	flag.StringVar(&scen, "scenarios", "pay-spread,pay-hot,buy-service-spread,buy-service-hot,read-balance,read-history", "scenarios to run")
+	flag.StringVar(&scen, "scenarios", "pay-spread,pay-hot,buy-service-spread,buy-service-hot,read-balance,read-history,usage-single,usage-batch,hold-hot", "scenarios to run")
 	flag.StringVar(&clients, "clients", "1,8,32,64", "concurrent clients for write scenarios")
 	flag.DurationVar(&o.duration, "duration", 4*time.Second, "length of each run")
 	flag.IntVar(&o.rounds, "rounds", 3, "A/B rounds per figure (median reported)")
