@@ -9,12 +9,8 @@ package main
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -22,46 +18,8 @@ import (
 )
 
 func TestBrowserApiKeys(t *testing.T) {
-	exe := chromiumPath(t)
-	profile, err := os.MkdirTemp("", "creditgate-chromium-keys-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for range 10 {
-			if os.RemoveAll(profile) == nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(profile), chromedp.WindowSize(1280, 900),
-		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-		}),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	browser, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithErrorf(func(format string, args ...any) {
-		if !strings.HasPrefix(format, "unhandled") {
-			t.Logf("chromedp: "+format, args...)
-		}
-	}))
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Run(browser); err != nil {
-		t.Fatalf("starting %s: %v", exe, err)
-	}
-	if p := chromedp.FromContext(browser).Browser.Process(); p != nil {
-		pgid := p.Pid
-		t.Cleanup(func() {
-			cancelBrowser()
-			cancelAlloc()
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		})
-	}
+	browser := startBrowser(t)
+
 	for _, kind := range dbtest.Kinds {
 		t.Run(kind, func(t *testing.T) { browserKeysScenario(t, browser, kind) })
 	}

@@ -57,7 +57,10 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-func TestBrowser(t *testing.T) {
+// startBrowser starts headless Chromium for t, with a profile of its own,
+// and ends it (and every helper process it started) when t ends.
+func startBrowser(t *testing.T) context.Context {
+	t.Helper()
 	exe := chromiumPath(t)
 	// Not t.TempDir: Chromium's helper processes may still write to its
 	// profile for a moment after it exits, failing TempDir's cleanup.
@@ -113,6 +116,11 @@ func TestBrowser(t *testing.T) {
 			_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		})
 	}
+	return browser
+}
+
+func TestBrowser(t *testing.T) {
+	browser := startBrowser(t)
 	for _, kind := range dbtest.Kinds {
 		t.Run(kind, func(t *testing.T) { browserScenario(t, browser, kind) })
 	}
