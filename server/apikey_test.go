@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -20,7 +19,6 @@ import (
 
 	"creditgate/auth"
 	"creditgate/credits"
-	"creditgate/db"
 	"creditgate/dbtest"
 	"creditgate/ent"
 	"creditgate/gid"
@@ -381,26 +379,8 @@ func TestApiKeyRevokedOnSecondProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the gateway and starts two processes")
 	}
-	bin := e2eBuild(t)
-	dsn := dbtest.NewPostgresSchema(t)
-	d, err := db.Open(context.Background(), dsn, db.Options{})
-	if err != nil {
-		t.Fatalf("opening %s: %v", dsn, err)
-	}
-	t.Cleanup(func() { d.Close() })
-	h := &testAPI{t: t, db: d, svc: credits.New(d.Client, d.Dialect, slog.New(slog.NewTextHandler(io.Discard, nil)))}
-	h.fx = h.seed()
+	h, instA, instB := e2eTwoInstances(t)
 	f := h.fx
-
-	var instA, instB *e2eInstance
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); instA = e2eStart(t, bin, dsn, "A") }()
-	go func() { defer wg.Done(); instB = e2eStart(t, bin, dsn, "B") }()
-	wg.Wait()
-	if instA == nil || instB == nil {
-		t.FailNow()
-	}
 	admin := h.agencyAdmin()
 	var created struct{ CreateApiKey keyCreated }
 	instA.gql(t, admin, keyMCreate, map[string]any{"n": "two instances", "s": []string{"BALANCES_READ"}}).decode(t, &created)

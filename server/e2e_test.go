@@ -36,16 +36,15 @@ import (
 // committed through instance A reaches subscribers of instance B: one
 // event within a second, then 100 rapid changes complete and in commit
 // order, then credit requests (only the subscriber's agency's).
-func TestE2ETwoInstances(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the gateway and starts two processes")
-	}
+// e2eTwoInstances builds the gateway and starts two processes of it on one
+// new PostgreSQL schema, seeded in-process with the harness's fixture
+// (agency A with a funded pool and client A1, agency B with client B1).
+// Both start concurrently: the schema is already migrated, so their
+// start-up migrations have nothing to do.
+func e2eTwoInstances(t *testing.T) (*testAPI, *e2eInstance, *e2eInstance) {
+	t.Helper()
 	bin := e2eBuild(t)
 	dsn := dbtest.NewPostgresSchema(t)
-
-	// Seed in-process: the same fixture as the harness (agency A with a
-	// funded pool and client A1, agency B with client B1), plus a 0.01
-	// service to spend on.
 	d, err := db.Open(context.Background(), dsn, db.Options{})
 	if err != nil {
 		t.Fatalf("opening %s: %v", dsn, err)
@@ -53,11 +52,6 @@ func TestE2ETwoInstances(t *testing.T) {
 	t.Cleanup(func() { d.Close() })
 	h := &testAPI{t: t, db: d, svc: credits.New(d.Client, d.Dialect, slog.New(slog.NewTextHandler(io.Discard, nil)))}
 	h.fx = h.seed()
-	f := h.fx
-	cent := must[*ent.Service](t)(h.svc.CreateService(sys(), credits.NewService{AgencyID: &f.AgencyA, Name: "Cent", Price: "0.01", CreditEligible: true})).ID
-
-	// Both instances start concurrently (the schema is already migrated,
-	// so their start-up migrations have nothing to do).
 	var instA, instB *e2eInstance
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -67,6 +61,16 @@ func TestE2ETwoInstances(t *testing.T) {
 	if instA == nil || instB == nil {
 		t.FailNow() // e2eStart reported why
 	}
+	return h, instA, instB
+}
+
+func TestE2ETwoInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the gateway and starts two processes")
+	}
+	h, instA, instB := e2eTwoInstances(t)
+	f := h.fx
+	cent := must[*ent.Service](t)(h.svc.CreateService(sys(), credits.NewService{AgencyID: &f.AgencyA, Name: "Cent", Price: "0.01", CreditEligible: true})).ID
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("instance A stderr:\n%s", instA.log())
