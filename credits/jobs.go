@@ -201,7 +201,7 @@ func (s *Service) runJob(ctx context.Context, j *ent.Job, worker string) error {
 		// reuses its idempotency key.
 		backoff := min(time.Minute<<min(j.Attempts, 6), time.Hour)
 		res = jobResult{runAt: s.clock().Add(backoff), outcome: "error: " + err.Error()}
-		s.log.WarnContext(ctx, "job failed; retrying", "job", j.ID, "kind", j.Kind, "attempt", j.Attempts, "retry_in", backoff, "error", err)
+		s.log.WarnContext(ctx, "job failed; retrying", "job", j.ID, "kind", j.Kind, "attempt", j.Attempts, "retry_in_ms", backoff.Milliseconds(), "error", err)
 	}
 	if next := s.clock().Add(time.Second); !res.done && res.runAt.Before(next) {
 		// Never straight back into the queue: a job that keeps asking to run

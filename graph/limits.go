@@ -373,7 +373,7 @@ func (t operationTimeout) InterceptOperation(ctx context.Context, next graphql.O
 		}
 		answered = true
 		t.log.WarnContext(ctx, "operation timed out", "operation", opCtx.OperationName,
-			"type", string(opCtx.Operation.Operation), "timeout", t.d, "request_id", reqid.FromContext(ctx))
+			"type", string(opCtx.Operation.Operation), "timeout_ms", t.d.Milliseconds(), "request_id", reqid.FromContext(ctx))
 		if resp == nil {
 			// gqlgen answers nothing at all when the context is done
 			// before execution starts.

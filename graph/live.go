@@ -20,12 +20,6 @@ type LiveOptions struct {
 	Sockets          *Sockets
 }
 
-// Close codes the graphql-ws client does not retry in a loop.
-const (
-	closeForbidden       = 4403
-	closeTooManyRequests = 4429
-)
-
 // connKey carries a socket's subscription counter in its context.
 type connKey struct{}
 

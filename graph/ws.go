@@ -71,16 +71,18 @@ const (
 	protoGraphQLWS   = "graphql-ws"
 
 	// Close codes, one name each: graphql-transport-ws's (its PROTOCOL.md)
-	// and the WebSocket ones (RFC 6455). 4403 (closeForbidden) and 4429
-	// (closeTooManyRequests: too many open sockets for a token, or a second
-	// connection_init) are declared with the limits, in live.go.
-	closeBadRequest    = 4400
-	closeUnauthorized  = 4401
-	closeInitTimeout   = 4408
-	closeDuplicateID   = 4409
-	closeNormal        = websocket.CloseNormalClosure // 1000
-	closeGoingAway     = websocket.CloseGoingAway     // 1001
-	closeProtocolError = websocket.CloseProtocolError // 1002
+	// and the WebSocket ones (RFC 6455). A client should not retry 4401,
+	// 4403 or 4429 in a loop (graphql-ws retries 4403 unless its shouldRetry
+	// says otherwise; docs/api.md).
+	closeBadRequest      = 4400
+	closeUnauthorized    = 4401
+	closeForbidden       = 4403 // a bad, expired or revoked credential
+	closeInitTimeout     = 4408
+	closeDuplicateID     = 4409
+	closeTooManyRequests = 4429                         // too many open sockets for a token, or a second connection_init
+	closeNormal          = websocket.CloseNormalClosure // 1000
+	closeGoingAway       = websocket.CloseGoingAway     // 1001
+	closeProtocolError   = websocket.CloseProtocolError // 1002
 
 	wsReadLimit         = 1 << 20 // gqlgen's default
 	wsCloseGrace        = 2 * time.Second
