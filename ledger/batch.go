@@ -22,9 +22,11 @@ import (
 // claim, move and record statements; PostAll does a whole call in one
 // transaction of four statements on PostgreSQL, whatever its size:
 //
-//  1. claim every key at once (INSERT … ON CONFLICT DO NOTHING RETURNING):
-//     a key not claimed was used before (or by an earlier event of the
-//     call): it is a replay, answered from its record after COMMIT;
+//  1. claim every key at once (INSERT … ON CONFLICT DO NOTHING RETURNING),
+//     each with its record already written (the id its debit's posting
+//     will have): a key not claimed was used before (or by an earlier
+//     event of the call): it is a replay, answered from its record after
+//     COMMIT;
 //  2. lock the balances of the claimed debits, in (account, currency)
 //     order like every movement, and read them (SELECT … FOR UPDATE);
 //  3. decide each debit in the given order, here: covered, it takes its
@@ -32,7 +34,7 @@ import (
 //     is given back, and nothing moves for it;
 //  4. write it all in ONE statement: the balances' new values (announced
 //     with pg_notify as every balance move is), a journal and two postings
-//     per debit, the keys' records, and the refused debits' keys deleted.
+//     per debit, and the refused debits' keys deleted.
 //
 // The balance rows stay locked from step 2 to COMMIT, so a concurrent
 // movement of the same balance waits, as it would for a batch of the
@@ -64,7 +66,8 @@ func (l *Ledger) PostAll(ctx context.Context, ds []Debit) []DebitResult {
 	}
 	res := make([]DebitResult, len(ds))
 	keys := make([]*key, len(ds))
-	var claim []int // the debits that try to claim their key
+	txIDs := make([]gid.ID, len(ds)) // each debit's account posting, chosen now: its key's record
+	var claim []int                  // the debits that try to claim their key
 	for i := range ds {
 		d := &ds[i]
 		e := d.Entry
@@ -79,7 +82,7 @@ func (l *Ledger) PostAll(ctx context.Context, ds []Debit) []DebitResult {
 			continue
 		}
 		k.id = gid.New(gid.Idempotency)
-		keys[i] = k
+		keys[i], txIDs[i] = k, gid.New(gid.Posting)
 		claim = append(claim, i)
 	}
 	if len(claim) == 0 {
@@ -89,11 +92,11 @@ func (l *Ledger) PostAll(ctx context.Context, ds []Debit) []DebitResult {
 	var accepted []int
 	err := l.InTx(ctx, func(tx *Tx) error {
 		var err error
-		claimed, err = l.claimAll(ctx, tx, keys, claim)
+		claimed, err = l.claimAll(ctx, tx, keys, txIDs, claim)
 		if err != nil {
 			return err
 		}
-		accepted, err = l.writeDebits(ctx, tx, ds, keys, res, claim, claimed)
+		accepted, err = l.writeDebits(ctx, tx, ds, keys, txIDs, res, claim, claimed)
 		return err
 	})
 	if err != nil && len(accepted) > 0 && l.landed(ctx, err, keys[accepted[0]], Outcome{}) {
@@ -145,20 +148,23 @@ func (l *Ledger) postEach(ctx context.Context, ds []Debit) []DebitResult {
 	return res
 }
 
-// claimAll claims the keys of the debits claim names in one statement and
-// returns the ids it inserted.
-func (l *Ledger) claimAll(ctx context.Context, tx *Tx, keys []*key, claim []int) (map[gid.ID]bool, error) {
-	ids, scopes, ks, hashes := make([]string, len(claim)), make([]string, len(claim)), make([]string, len(claim)), make([]string, len(claim))
+// claimAll claims the keys of the debits claim names in one statement, each
+// with its record already written (the transaction id chosen for it: a
+// refused debit's key is deleted again by writeDebits, all in the same
+// transaction), and returns the ids it inserted.
+func (l *Ledger) claimAll(ctx context.Context, tx *Tx, keys []*key, txIDs []gid.ID, claim []int) (map[gid.ID]bool, error) {
+	ids, scopes, ks, hashes, results := make([]string, len(claim)), make([]string, len(claim)), make([]string, len(claim)), make([]string, len(claim)), make([]string, len(claim))
 	for j, i := range claim {
 		k := keys[i]
-		ids[j], scopes[j], ks[j], hashes[j] = string(k.id), k.scope, k.key, k.hash
+		out, _ := json.Marshal(Outcome{Transaction: txIDs[i]})
+		ids[j], scopes[j], ks[j], hashes[j], results[j] = string(k.id), k.scope, k.key, k.hash, string(out)
 	}
 	rows, err := tx.QueryContext(ctx, `
 		INSERT INTO idempotency_keys (id, scope, "key", request_hash, result, created_at)
-		SELECT u.id, u.scope, u.k, u.h, '', $5 FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[]) WITH ORDINALITY AS u(id, scope, k, h, n)
+		SELECT u.id, u.scope, u.k, u.h, u.r, $6 FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::text[]) WITH ORDINALITY AS u(id, scope, k, h, r, n)
 		ORDER BY u.n
 		ON CONFLICT (scope, "key") DO NOTHING
-		RETURNING id`, pq.Array(ids), pq.Array(scopes), pq.Array(ks), pq.Array(hashes), l.now())
+		RETURNING id`, pq.Array(ids), pq.Array(scopes), pq.Array(ks), pq.Array(hashes), pq.Array(results), l.now())
 	if err != nil {
 		return nil, fmt.Errorf("claiming idempotency keys: %w", err)
 	}
@@ -188,7 +194,7 @@ type batchBalance struct {
 // writeDebits locks the claimed debits' balances, decides each debit in
 // order and writes them all in one statement; it returns the accepted
 // debits' indexes.
-func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*key, res []DebitResult, claim []int, claimed map[gid.ID]bool) ([]int, error) {
+func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*key, txIDs []gid.ID, res []DebitResult, claim []int, claimed map[gid.ID]bool) ([]int, error) {
 	type bk struct {
 		acc gid.ID
 		cur string
@@ -238,7 +244,7 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*ke
 	now := l.now()
 	var (
 		accepted                                   []int
-		refused, recIDs, recResults                []string
+		refused                                    []string
 		jIDs, jAgencies                            []string
 		pIDs, pJournals, pAgencies, pBooks, pKinds []string
 		pRefs, pCurs                               []string
@@ -267,8 +273,12 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*ke
 		jIDs, jAgencies = append(jIDs, string(jid)), append(jAgencies, string(e.AgencyID))
 		ps := make([]*ent.Posting, 2)
 		for n, lg := range e.Legs {
+			id := txIDs[i] // the account's posting: the transaction its key names
+			if n > 0 {
+				id = gid.New(gid.Posting)
+			}
 			p := &ent.Posting{
-				ID: gid.New(gid.Posting), CreatedAt: now, JournalID: jid, AgencyID: e.AgencyID, Book: lg.Book,
+				ID: id, CreatedAt: now, JournalID: jid, AgencyID: e.AgencyID, Book: lg.Book,
 				Kind: e.Kind, Reference: e.Reference, Currency: e.Currency, Amount: lg.Amount,
 			}
 			var account, service, variant sql.NullString
@@ -296,8 +306,6 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*ke
 			pHolds = append(pHolds, sql.NullString{})
 			pAmounts, pQuantities, pRunning, pSeqs = append(pAmounts, lg.Amount), append(pQuantities, quantity), append(pRunning, running), append(pSeqs, seq)
 		}
-		out, _ := json.Marshal(Outcome{Transaction: ps[0].ID})
-		recIDs, recResults = append(recIDs, string(k.id)), append(recResults, string(out))
 		res[i].Posting = ps[0]
 		accepted = append(accepted, i)
 	}
@@ -324,15 +332,14 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*ke
 			FROM unnest($9::varchar[], $10::varchar[], $11::varchar[], $12::varchar[], $13::varchar[], $14::varchar[], $15::varchar[],
 				$16::varchar[], $17::bigint[], $18::varchar[], $19::varchar[], $20::bigint[], $21::varchar[], $22::bigint[], $23::bigint[])
 				AS x(id, jid, ag, acc, book, kind, ref, cur, amt, svc, var, qty, hold, run, seq)),
-		k AS (UPDATE idempotency_keys SET result = x.r FROM unnest($24::varchar[], $25::text[]) AS x(id, r) WHERE idempotency_keys.id = x.id),
-		d AS (DELETE FROM idempotency_keys WHERE id = ANY($26::varchar[]))
+		d AS (DELETE FROM idempotency_keys WHERE id = ANY($24::varchar[]))
 		SELECT count(*) FROM u`,
 		now, pq.Array(bAccs), pq.Array(bCurs), pq.Array(bAvail), pq.Array(bSeq), pq.Array(bVersion),
 		pq.Array(jIDs), pq.Array(jAgencies),
 		pq.Array(pIDs), pq.Array(pJournals), pq.Array(pAgencies), pq.Array(pAccounts), pq.Array(pBooks), pq.Array(pKinds),
 		pq.Array(pRefs), pq.Array(pCurs), pq.Array(pAmounts), pq.Array(pServices), pq.Array(pVariants), pq.Array(pQuantities),
 		pq.Array(pHolds), pq.Array(pRunning), pq.Array(pSeqs),
-		pq.Array(recIDs), pq.Array(recResults), pq.Array(refused))
+		pq.Array(refused))
 	if err != nil {
 		return nil, fmt.Errorf("ledger: writing a batch of %d debits: %w", len(accepted), err)
 	}
