@@ -27,6 +27,12 @@ CREATE TABLE bench_holds (id bigserial PRIMARY KEY, account_id int NOT NULL, amo
   captured bigint NOT NULL, status text NOT NULL, created_at timestamptz NOT NULL, expires_at timestamptz NOT NULL);
 CREATE INDEX ON bench_holds (expires_at) WHERE status = 'ACTIVE';
 CREATE TABLE bench_invoices (id int PRIMARY KEY, status text NOT NULL, paid_at timestamptz);
+CREATE TABLE bench_keys (id bigserial PRIMARY KEY, scope text NOT NULL, k text NOT NULL, result text NOT NULL,
+  created_at timestamptz NOT NULL, UNIQUE (scope, k));
+CREATE TABLE bench_journals (id text PRIMARY KEY, created_at timestamptz NOT NULL);
+CREATE TABLE bench_postings (id text PRIMARY KEY, journal_id text NOT NULL REFERENCES bench_journals,
+  account_id int REFERENCES bench_wallets, amount bigint NOT NULL, running_balance bigint, created_at timestamptz NOT NULL);
+CREATE INDEX ON bench_postings (account_id, id);
 INSERT INTO bench_wallets SELECT g, 1000000000000 FROM generate_series(1, %[1]d) g;
 INSERT INTO bench_invoices SELECT g, 'OPEN', NULL FROM generate_series(1, %[1]d * 4) g;
 INSERT INTO bench_ledger (account_id, amount, running_balance, created_at)
@@ -55,15 +61,25 @@ UPDATE bench_wallets SET balance = balance - 1 WHERE id = :acct AND balance >= 1
 INSERT INTO bench_ledger (account_id, amount, running_balance, created_at) VALUES (:acct, -1, :bal, now());
 END;
 `,
-	// A batch of metered usage, set-based: 100 consecutive wallets locked
-	// in id order (concurrent batches overlap), debited and their postings
-	// written by one statement, one transaction.
+	// A batch of metered usage, the same set-based statements as the
+	// gateway's (ledger/batch.go) on tables of the same shape: 100 keys
+	// claimed in one INSERT; 100 consecutive wallets locked in id order
+	// (concurrent batches overlap); then one statement debiting them
+	// (announcing each), with a journal and two postings per debit.
 	"usage-batch": `
 \set acct random(1, greatest(1, %[3]d - 100))
 BEGIN;
-WITH l AS (SELECT id FROM bench_wallets WHERE id BETWEEN :acct AND :acct + 99 ORDER BY id FOR UPDATE),
-d AS (UPDATE bench_wallets w SET balance = w.balance - 1 FROM l WHERE w.id = l.id AND w.balance >= 1 RETURNING w.id, w.balance)
-INSERT INTO bench_ledger (account_id, amount, running_balance, created_at) SELECT id, -1, balance, now() FROM d;
+INSERT INTO bench_keys (scope, k, result, created_at) SELECT 'bench', md5(random()::text || g), '{"t":"txn"}', now()
+  FROM generate_series(1, 100) g ON CONFLICT (scope, k) DO NOTHING RETURNING id;
+SELECT id, balance FROM bench_wallets WHERE id BETWEEN :acct AND :acct + 99 ORDER BY id FOR UPDATE;
+WITH d AS (UPDATE bench_wallets w SET balance = w.balance - 1 WHERE w.id BETWEEN :acct AND :acct + 99 AND w.balance >= 1
+    RETURNING w.id, w.balance, pg_notify('bench_events', w.id::text || ' ' || w.balance::text)),
+  e AS (SELECT id, balance, md5(random()::text || id) AS jid FROM d),
+  j AS (INSERT INTO bench_journals (id, created_at) SELECT jid, now() FROM e),
+  p AS (INSERT INTO bench_postings (id, journal_id, account_id, amount, running_balance, created_at)
+    SELECT md5(random()::text || jid || 'a'), jid, id, -1, balance, now() FROM e
+    UNION ALL SELECT md5(random()::text || jid || 'b'), jid, NULL, 1, NULL, now() FROM e)
+SELECT count(*) FROM e;
 END;
 `,
 	// A hold's lifecycle (balance is available, balance + held the
