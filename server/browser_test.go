@@ -295,9 +295,25 @@ func (tb *tab) eval(expr string, out any) {
 	tb.run("evaluating "+expr, chromedp.Evaluate(expr, out))
 }
 
+// click clicks the first node sel matches. A live update may re-render
+// its table between chromedp finding the node and clicking it; the click
+// then never reached the page ("Could not find node"), so it is tried again
+// on the new node.
 func (tb *tab) click(sel string) {
 	tb.t.Helper()
-	tb.run("clicking "+sel, chromedp.Click(sel, chromedp.ByQuery))
+	var err error
+	for range 5 {
+		ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
+		err = chromedp.Run(ctx, chromedp.Click(sel, chromedp.ByQuery))
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "Could not find node") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		tb.fail("clicking "+sel, err)
+	}
 }
 
 // fill empties a field and types value into it, key by key. A live update
