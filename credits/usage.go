@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"creditgate/auth"
@@ -163,11 +165,13 @@ func (s *Service) usageTargets(ctx context.Context, events []UsageEvent) (map[gi
 			holdIDs[*ev.HoldID] = true
 		}
 	}
-	accList, err := s.db.Account.Query().Where(account.IDIn(keys(accIDs)...)).WithAgency().All(ctx)
+	// The accounts' agencies are not needed here: usage ignores the
+	// credit-payments switch, and an answer's account loads its own.
+	accList, err := s.db.Account.Query().Where(account.IDIn(slices.Collect(maps.Keys(accIDs))...)).All(ctx)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("loading accounts: %w", err)
 	}
-	svcList, err := s.db.Service.Query().Where(service.IDIn(keys(svcIDs)...)).All(ctx)
+	svcList, err := s.db.Service.Query().Where(service.IDIn(slices.Collect(maps.Keys(svcIDs))...)).All(ctx)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("loading services: %w", err)
 	}
@@ -176,7 +180,7 @@ func (s *Service) usageTargets(ctx context.Context, events []UsageEvent) (map[gi
 	}
 	holds := map[gid.ID]*ent.Hold{}
 	if len(holdIDs) > 0 {
-		hs, err := s.db.Hold.Query().Where(hold.IDIn(keys(holdIDs)...)).All(ctx)
+		hs, err := s.db.Hold.Query().Where(hold.IDIn(slices.Collect(maps.Keys(holdIDs))...)).All(ctx)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("loading holds: %w", err)
 		}
@@ -192,14 +196,6 @@ func (s *Service) usageTargets(ctx context.Context, events []UsageEvent) (map[gi
 		svcs[v.ID] = v
 	}
 	return accs, svcs, holds, nil
-}
-
-func keys(m map[gid.ID]bool) []gid.ID {
-	out := make([]gid.ID, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 // usageDebit checks one event and describes its USAGE debit; nil acc, svc
