@@ -3,6 +3,7 @@ package credits
 import (
 	"context"
 
+	"creditgate/auth"
 	"creditgate/ent"
 	"creditgate/ent/posting"
 	"creditgate/events"
@@ -48,7 +49,19 @@ func (s *Service) SetDebitLanes(n int) { s.ledger.SetDebitLanes(n) }
 // rebind turns ? placeholders into PostgreSQL's $n.
 func (s *Service) rebind(q string) string { return s.ledger.Rebind(q) }
 
-// post writes e in tx (ledger.Post).
+// post writes e in tx (ledger.Post), by the viewer unless e names its actor.
 func (s *Service) post(ctx context.Context, tx *ledger.Tx, e ledger.Entry) ([]*ent.Posting, error) {
+	if e.Actor == "" {
+		e.Actor = actorOf(ctx)
+	}
 	return s.ledger.Post(ctx, tx, e)
+}
+
+// actorOf is who is acting in ctx: the viewer's sub ("apikey:<id>" for a
+// key), or "system" for jobs and webhooks, which have no viewer.
+func actorOf(ctx context.Context) string {
+	if v, ok := auth.FromContext(ctx); ok && v != nil && v.UserID != "" {
+		return v.UserID
+	}
+	return ledger.System
 }

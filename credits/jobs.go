@@ -249,9 +249,3 @@ func monthStart(t time.Time) time.Time {
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}

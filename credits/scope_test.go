@@ -23,7 +23,7 @@ var systemTables = []string{"journals", "idempotency_keys", "jobs"}
 
 // staffTables are read by agency staff only (tenancy.Scope.Staff): client
 // roles and services get NOT_FOUND before any SQL, whatever their agency.
-var staffTables = []string{"api_keys"}
+var staffTables = []string{"api_keys", "audit_events"}
 
 // serviceAll is a platform-wide service (an API key without agency): it
 // reads every agency's rows, within its scopes.

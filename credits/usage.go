@@ -88,6 +88,7 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 	ds := make([]ledger.Debit, 0, len(events))
 	at := make([]int, 0, len(events)) // ds[j] is events[at[j]]
 	charged := false                  // an event charges a hold
+	actor := actorOf(ctx)
 	for i, ev := range events {
 		results[i].IdempotencyKey = ev.IdempotencyKey
 		var h *ent.Hold
@@ -100,6 +101,7 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 			continue
 		}
 		charged = charged || d.Entry.Hold != nil
+		d.Entry.Actor = actor
 		ds = append(ds, d)
 		at = append(at, i)
 	}

@@ -29,6 +29,8 @@ type Account struct {
 	Kind account.Kind `json:"kind,omitempty"`
 	// PaymentCustomer holds the value of the "payment_customer" field.
 	PaymentCustomer *string `json:"payment_customer,omitempty"`
+	// BillingEmail holds the value of the "billing_email" field.
+	BillingEmail *string `json:"billing_email,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AccountQuery when eager-loading is set.
 	Edges        AccountEdges `json:"edges"`
@@ -77,7 +79,7 @@ func (*Account) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case account.FieldID, account.FieldAgencyID:
 			values[i] = new(gid.ID)
-		case account.FieldName, account.FieldKind, account.FieldPaymentCustomer:
+		case account.FieldName, account.FieldKind, account.FieldPaymentCustomer, account.FieldBillingEmail:
 			values[i] = new(sql.NullString)
 		case account.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -132,6 +134,13 @@ func (_m *Account) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.PaymentCustomer = new(string)
 				*_m.PaymentCustomer = value.String
+			}
+		case account.FieldBillingEmail:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field billing_email", values[i])
+			} else if value.Valid {
+				_m.BillingEmail = new(string)
+				*_m.BillingEmail = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -193,6 +202,11 @@ func (_m *Account) String() string {
 	builder.WriteString(", ")
 	if v := _m.PaymentCustomer; v != nil {
 		builder.WriteString("payment_customer=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.BillingEmail; v != nil {
+		builder.WriteString("billing_email=")
 		builder.WriteString(*v)
 	}
 	builder.WriteByte(')')

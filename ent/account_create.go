@@ -72,6 +72,20 @@ func (_c *AccountCreate) SetNillablePaymentCustomer(v *string) *AccountCreate {
 	return _c
 }
 
+// SetBillingEmail sets the "billing_email" field.
+func (_c *AccountCreate) SetBillingEmail(v string) *AccountCreate {
+	_c.mutation.SetBillingEmail(v)
+	return _c
+}
+
+// SetNillableBillingEmail sets the "billing_email" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableBillingEmail(v *string) *AccountCreate {
+	if v != nil {
+		_c.SetBillingEmail(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AccountCreate) SetID(v gid.ID) *AccountCreate {
 	_c.mutation.SetID(v)
@@ -175,6 +189,11 @@ func (_c *AccountCreate) check() error {
 			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Account.kind": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.BillingEmail(); ok {
+		if err := account.BillingEmailValidator(v); err != nil {
+			return &ValidationError{Name: "billing_email", err: fmt.Errorf(`ent: validator failed for field "Account.billing_email": %w`, err)}
+		}
+	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := account.IDValidator(string(v)); err != nil {
 			return &ValidationError{Name: "id", err: fmt.Errorf(`ent: validator failed for field "Account.id": %w`, err)}
@@ -234,6 +253,10 @@ func (_c *AccountCreate) createSpec() (*Account, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.PaymentCustomer(); ok {
 		_spec.SetField(account.FieldPaymentCustomer, field.TypeString, value)
 		_node.PaymentCustomer = &value
+	}
+	if value, ok := _c.mutation.BillingEmail(); ok {
+		_spec.SetField(account.FieldBillingEmail, field.TypeString, value)
+		_node.BillingEmail = &value
 	}
 	if nodes := _c.mutation.AgencyIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -350,6 +373,24 @@ func (u *AccountUpsert) ClearPaymentCustomer() *AccountUpsert {
 	return u
 }
 
+// SetBillingEmail sets the "billing_email" field.
+func (u *AccountUpsert) SetBillingEmail(v string) *AccountUpsert {
+	u.Set(account.FieldBillingEmail, v)
+	return u
+}
+
+// UpdateBillingEmail sets the "billing_email" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateBillingEmail() *AccountUpsert {
+	u.SetExcluded(account.FieldBillingEmail)
+	return u
+}
+
+// ClearBillingEmail clears the value of the "billing_email" field.
+func (u *AccountUpsert) ClearBillingEmail() *AccountUpsert {
+	u.SetNull(account.FieldBillingEmail)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -439,6 +480,27 @@ func (u *AccountUpsertOne) UpdatePaymentCustomer() *AccountUpsertOne {
 func (u *AccountUpsertOne) ClearPaymentCustomer() *AccountUpsertOne {
 	return u.Update(func(s *AccountUpsert) {
 		s.ClearPaymentCustomer()
+	})
+}
+
+// SetBillingEmail sets the "billing_email" field.
+func (u *AccountUpsertOne) SetBillingEmail(v string) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetBillingEmail(v)
+	})
+}
+
+// UpdateBillingEmail sets the "billing_email" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateBillingEmail() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateBillingEmail()
+	})
+}
+
+// ClearBillingEmail clears the value of the "billing_email" field.
+func (u *AccountUpsertOne) ClearBillingEmail() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearBillingEmail()
 	})
 }
 
@@ -698,6 +760,27 @@ func (u *AccountUpsertBulk) UpdatePaymentCustomer() *AccountUpsertBulk {
 func (u *AccountUpsertBulk) ClearPaymentCustomer() *AccountUpsertBulk {
 	return u.Update(func(s *AccountUpsert) {
 		s.ClearPaymentCustomer()
+	})
+}
+
+// SetBillingEmail sets the "billing_email" field.
+func (u *AccountUpsertBulk) SetBillingEmail(v string) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetBillingEmail(v)
+	})
+}
+
+// UpdateBillingEmail sets the "billing_email" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateBillingEmail() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateBillingEmail()
+	})
+}
+
+// ClearBillingEmail clears the value of the "billing_email" field.
+func (u *AccountUpsertBulk) ClearBillingEmail() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearBillingEmail()
 	})
 }
 

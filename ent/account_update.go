@@ -63,6 +63,26 @@ func (_u *AccountUpdate) ClearPaymentCustomer() *AccountUpdate {
 	return _u
 }
 
+// SetBillingEmail sets the "billing_email" field.
+func (_u *AccountUpdate) SetBillingEmail(v string) *AccountUpdate {
+	_u.mutation.SetBillingEmail(v)
+	return _u
+}
+
+// SetNillableBillingEmail sets the "billing_email" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableBillingEmail(v *string) *AccountUpdate {
+	if v != nil {
+		_u.SetBillingEmail(*v)
+	}
+	return _u
+}
+
+// ClearBillingEmail clears the value of the "billing_email" field.
+func (_u *AccountUpdate) ClearBillingEmail() *AccountUpdate {
+	_u.mutation.ClearBillingEmail()
+	return _u
+}
+
 // AddBalanceIDs adds the "balances" edge to the Balance entity by IDs.
 func (_u *AccountUpdate) AddBalanceIDs(ids ...gid.ID) *AccountUpdate {
 	_u.mutation.AddBalanceIDs(ids...)
@@ -138,6 +158,11 @@ func (_u *AccountUpdate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Account.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.BillingEmail(); ok {
+		if err := account.BillingEmailValidator(v); err != nil {
+			return &ValidationError{Name: "billing_email", err: fmt.Errorf(`ent: validator failed for field "Account.billing_email": %w`, err)}
+		}
+	}
 	if _u.mutation.AgencyCleared() && len(_u.mutation.AgencyIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Account.agency"`)
 	}
@@ -164,6 +189,12 @@ func (_u *AccountUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.PaymentCustomerCleared() {
 		_spec.ClearField(account.FieldPaymentCustomer, field.TypeString)
+	}
+	if value, ok := _u.mutation.BillingEmail(); ok {
+		_spec.SetField(account.FieldBillingEmail, field.TypeString, value)
+	}
+	if _u.mutation.BillingEmailCleared() {
+		_spec.ClearField(account.FieldBillingEmail, field.TypeString)
 	}
 	if _u.mutation.BalancesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -264,6 +295,26 @@ func (_u *AccountUpdateOne) ClearPaymentCustomer() *AccountUpdateOne {
 	return _u
 }
 
+// SetBillingEmail sets the "billing_email" field.
+func (_u *AccountUpdateOne) SetBillingEmail(v string) *AccountUpdateOne {
+	_u.mutation.SetBillingEmail(v)
+	return _u
+}
+
+// SetNillableBillingEmail sets the "billing_email" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableBillingEmail(v *string) *AccountUpdateOne {
+	if v != nil {
+		_u.SetBillingEmail(*v)
+	}
+	return _u
+}
+
+// ClearBillingEmail clears the value of the "billing_email" field.
+func (_u *AccountUpdateOne) ClearBillingEmail() *AccountUpdateOne {
+	_u.mutation.ClearBillingEmail()
+	return _u
+}
+
 // AddBalanceIDs adds the "balances" edge to the Balance entity by IDs.
 func (_u *AccountUpdateOne) AddBalanceIDs(ids ...gid.ID) *AccountUpdateOne {
 	_u.mutation.AddBalanceIDs(ids...)
@@ -352,6 +403,11 @@ func (_u *AccountUpdateOne) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Account.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.BillingEmail(); ok {
+		if err := account.BillingEmailValidator(v); err != nil {
+			return &ValidationError{Name: "billing_email", err: fmt.Errorf(`ent: validator failed for field "Account.billing_email": %w`, err)}
+		}
+	}
 	if _u.mutation.AgencyCleared() && len(_u.mutation.AgencyIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Account.agency"`)
 	}
@@ -395,6 +451,12 @@ func (_u *AccountUpdateOne) sqlSave(ctx context.Context) (_node *Account, err er
 	}
 	if _u.mutation.PaymentCustomerCleared() {
 		_spec.ClearField(account.FieldPaymentCustomer, field.TypeString)
+	}
+	if value, ok := _u.mutation.BillingEmail(); ok {
+		_spec.SetField(account.FieldBillingEmail, field.TypeString, value)
+	}
+	if _u.mutation.BillingEmailCleared() {
+		_spec.ClearField(account.FieldBillingEmail, field.TypeString)
 	}
 	if _u.mutation.BalancesCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -26,6 +26,12 @@ type Agency struct {
 	DefaultCurrency string `json:"default_currency,omitempty"`
 	// CreditPaymentsEnabled holds the value of the "credit_payments_enabled" field.
 	CreditPaymentsEnabled bool `json:"credit_payments_enabled,omitempty"`
+	// InvoiceDueDays holds the value of the "invoice_due_days" field.
+	InvoiceDueDays int `json:"invoice_due_days,omitempty"`
+	// BankDetails holds the value of the "bank_details" field.
+	BankDetails *string `json:"bank_details,omitempty"`
+	// InvoiceSeq holds the value of the "invoice_seq" field.
+	InvoiceSeq int64 `json:"invoice_seq,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AgencyQuery when eager-loading is set.
 	Edges        AgencyEdges `json:"edges"`
@@ -99,7 +105,9 @@ func (*Agency) scanValues(columns []string) ([]any, error) {
 			values[i] = new(gid.ID)
 		case agency.FieldCreditPaymentsEnabled:
 			values[i] = new(sql.NullBool)
-		case agency.FieldName, agency.FieldDefaultCurrency:
+		case agency.FieldInvoiceDueDays, agency.FieldInvoiceSeq:
+			values[i] = new(sql.NullInt64)
+		case agency.FieldName, agency.FieldDefaultCurrency, agency.FieldBankDetails:
 			values[i] = new(sql.NullString)
 		case agency.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -147,6 +155,25 @@ func (_m *Agency) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field credit_payments_enabled", values[i])
 			} else if value.Valid {
 				_m.CreditPaymentsEnabled = value.Bool
+			}
+		case agency.FieldInvoiceDueDays:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field invoice_due_days", values[i])
+			} else if value.Valid {
+				_m.InvoiceDueDays = int(value.Int64)
+			}
+		case agency.FieldBankDetails:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field bank_details", values[i])
+			} else if value.Valid {
+				_m.BankDetails = new(string)
+				*_m.BankDetails = value.String
+			}
+		case agency.FieldInvoiceSeq:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field invoice_seq", values[i])
+			} else if value.Valid {
+				_m.InvoiceSeq = value.Int64
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -215,6 +242,17 @@ func (_m *Agency) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("credit_payments_enabled=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CreditPaymentsEnabled))
+	builder.WriteString(", ")
+	builder.WriteString("invoice_due_days=")
+	builder.WriteString(fmt.Sprintf("%v", _m.InvoiceDueDays))
+	builder.WriteString(", ")
+	if v := _m.BankDetails; v != nil {
+		builder.WriteString("bank_details=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	builder.WriteString("invoice_seq=")
+	builder.WriteString(fmt.Sprintf("%v", _m.InvoiceSeq))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -76,6 +76,48 @@ func (_c *AgencyCreate) SetNillableCreditPaymentsEnabled(v *bool) *AgencyCreate 
 	return _c
 }
 
+// SetInvoiceDueDays sets the "invoice_due_days" field.
+func (_c *AgencyCreate) SetInvoiceDueDays(v int) *AgencyCreate {
+	_c.mutation.SetInvoiceDueDays(v)
+	return _c
+}
+
+// SetNillableInvoiceDueDays sets the "invoice_due_days" field if the given value is not nil.
+func (_c *AgencyCreate) SetNillableInvoiceDueDays(v *int) *AgencyCreate {
+	if v != nil {
+		_c.SetInvoiceDueDays(*v)
+	}
+	return _c
+}
+
+// SetBankDetails sets the "bank_details" field.
+func (_c *AgencyCreate) SetBankDetails(v string) *AgencyCreate {
+	_c.mutation.SetBankDetails(v)
+	return _c
+}
+
+// SetNillableBankDetails sets the "bank_details" field if the given value is not nil.
+func (_c *AgencyCreate) SetNillableBankDetails(v *string) *AgencyCreate {
+	if v != nil {
+		_c.SetBankDetails(*v)
+	}
+	return _c
+}
+
+// SetInvoiceSeq sets the "invoice_seq" field.
+func (_c *AgencyCreate) SetInvoiceSeq(v int64) *AgencyCreate {
+	_c.mutation.SetInvoiceSeq(v)
+	return _c
+}
+
+// SetNillableInvoiceSeq sets the "invoice_seq" field if the given value is not nil.
+func (_c *AgencyCreate) SetNillableInvoiceSeq(v *int64) *AgencyCreate {
+	if v != nil {
+		_c.SetInvoiceSeq(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AgencyCreate) SetID(v gid.ID) *AgencyCreate {
 	_c.mutation.SetID(v)
@@ -197,6 +239,14 @@ func (_c *AgencyCreate) defaults() {
 		v := agency.DefaultCreditPaymentsEnabled
 		_c.mutation.SetCreditPaymentsEnabled(v)
 	}
+	if _, ok := _c.mutation.InvoiceDueDays(); !ok {
+		v := agency.DefaultInvoiceDueDays
+		_c.mutation.SetInvoiceDueDays(v)
+	}
+	if _, ok := _c.mutation.InvoiceSeq(); !ok {
+		v := agency.DefaultInvoiceSeq
+		_c.mutation.SetInvoiceSeq(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := agency.DefaultID()
 		_c.mutation.SetID(v)
@@ -226,6 +276,22 @@ func (_c *AgencyCreate) check() error {
 	}
 	if _, ok := _c.mutation.CreditPaymentsEnabled(); !ok {
 		return &ValidationError{Name: "credit_payments_enabled", err: errors.New(`ent: missing required field "Agency.credit_payments_enabled"`)}
+	}
+	if _, ok := _c.mutation.InvoiceDueDays(); !ok {
+		return &ValidationError{Name: "invoice_due_days", err: errors.New(`ent: missing required field "Agency.invoice_due_days"`)}
+	}
+	if v, ok := _c.mutation.InvoiceDueDays(); ok {
+		if err := agency.InvoiceDueDaysValidator(v); err != nil {
+			return &ValidationError{Name: "invoice_due_days", err: fmt.Errorf(`ent: validator failed for field "Agency.invoice_due_days": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.BankDetails(); ok {
+		if err := agency.BankDetailsValidator(v); err != nil {
+			return &ValidationError{Name: "bank_details", err: fmt.Errorf(`ent: validator failed for field "Agency.bank_details": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.InvoiceSeq(); !ok {
+		return &ValidationError{Name: "invoice_seq", err: errors.New(`ent: missing required field "Agency.invoice_seq"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := agency.IDValidator(string(v)); err != nil {
@@ -283,6 +349,18 @@ func (_c *AgencyCreate) createSpec() (*Agency, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CreditPaymentsEnabled(); ok {
 		_spec.SetField(agency.FieldCreditPaymentsEnabled, field.TypeBool, value)
 		_node.CreditPaymentsEnabled = value
+	}
+	if value, ok := _c.mutation.InvoiceDueDays(); ok {
+		_spec.SetField(agency.FieldInvoiceDueDays, field.TypeInt, value)
+		_node.InvoiceDueDays = value
+	}
+	if value, ok := _c.mutation.BankDetails(); ok {
+		_spec.SetField(agency.FieldBankDetails, field.TypeString, value)
+		_node.BankDetails = &value
+	}
+	if value, ok := _c.mutation.InvoiceSeq(); ok {
+		_spec.SetField(agency.FieldInvoiceSeq, field.TypeInt64, value)
+		_node.InvoiceSeq = value
 	}
 	if nodes := _c.mutation.AccountsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -436,6 +514,60 @@ func (u *AgencyUpsert) UpdateCreditPaymentsEnabled() *AgencyUpsert {
 	return u
 }
 
+// SetInvoiceDueDays sets the "invoice_due_days" field.
+func (u *AgencyUpsert) SetInvoiceDueDays(v int) *AgencyUpsert {
+	u.Set(agency.FieldInvoiceDueDays, v)
+	return u
+}
+
+// UpdateInvoiceDueDays sets the "invoice_due_days" field to the value that was provided on create.
+func (u *AgencyUpsert) UpdateInvoiceDueDays() *AgencyUpsert {
+	u.SetExcluded(agency.FieldInvoiceDueDays)
+	return u
+}
+
+// AddInvoiceDueDays adds v to the "invoice_due_days" field.
+func (u *AgencyUpsert) AddInvoiceDueDays(v int) *AgencyUpsert {
+	u.Add(agency.FieldInvoiceDueDays, v)
+	return u
+}
+
+// SetBankDetails sets the "bank_details" field.
+func (u *AgencyUpsert) SetBankDetails(v string) *AgencyUpsert {
+	u.Set(agency.FieldBankDetails, v)
+	return u
+}
+
+// UpdateBankDetails sets the "bank_details" field to the value that was provided on create.
+func (u *AgencyUpsert) UpdateBankDetails() *AgencyUpsert {
+	u.SetExcluded(agency.FieldBankDetails)
+	return u
+}
+
+// ClearBankDetails clears the value of the "bank_details" field.
+func (u *AgencyUpsert) ClearBankDetails() *AgencyUpsert {
+	u.SetNull(agency.FieldBankDetails)
+	return u
+}
+
+// SetInvoiceSeq sets the "invoice_seq" field.
+func (u *AgencyUpsert) SetInvoiceSeq(v int64) *AgencyUpsert {
+	u.Set(agency.FieldInvoiceSeq, v)
+	return u
+}
+
+// UpdateInvoiceSeq sets the "invoice_seq" field to the value that was provided on create.
+func (u *AgencyUpsert) UpdateInvoiceSeq() *AgencyUpsert {
+	u.SetExcluded(agency.FieldInvoiceSeq)
+	return u
+}
+
+// AddInvoiceSeq adds v to the "invoice_seq" field.
+func (u *AgencyUpsert) AddInvoiceSeq(v int64) *AgencyUpsert {
+	u.Add(agency.FieldInvoiceSeq, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -526,6 +658,69 @@ func (u *AgencyUpsertOne) SetCreditPaymentsEnabled(v bool) *AgencyUpsertOne {
 func (u *AgencyUpsertOne) UpdateCreditPaymentsEnabled() *AgencyUpsertOne {
 	return u.Update(func(s *AgencyUpsert) {
 		s.UpdateCreditPaymentsEnabled()
+	})
+}
+
+// SetInvoiceDueDays sets the "invoice_due_days" field.
+func (u *AgencyUpsertOne) SetInvoiceDueDays(v int) *AgencyUpsertOne {
+	return u.Update(func(s *AgencyUpsert) {
+		s.SetInvoiceDueDays(v)
+	})
+}
+
+// AddInvoiceDueDays adds v to the "invoice_due_days" field.
+func (u *AgencyUpsertOne) AddInvoiceDueDays(v int) *AgencyUpsertOne {
+	return u.Update(func(s *AgencyUpsert) {
+		s.AddInvoiceDueDays(v)
+	})
+}
+
+// UpdateInvoiceDueDays sets the "invoice_due_days" field to the value that was provided on create.
+func (u *AgencyUpsertOne) UpdateInvoiceDueDays() *AgencyUpsertOne {
+	return u.Update(func(s *AgencyUpsert) {
+		s.UpdateInvoiceDueDays()
+	})
+}
+
+// SetBankDetails sets the "bank_details" field.
+func (u *AgencyUpsertOne) SetBankDetails(v string) *AgencyUpsertOne {
+	return u.Update(func(s *AgencyUpsert) {
+		s.SetBankDetails(v)
+	})
+}
+
+// UpdateBankDetails sets the "bank_details" field to the value that was provided on create.
+func (u *AgencyUpsertOne) UpdateBankDetails() *AgencyUpsertOne {
+	return u.Update(func(s *AgencyUpsert) {
+		s.UpdateBankDetails()
+	})
+}
+
+// ClearBankDetails clears the value of the "bank_details" field.
+func (u *AgencyUpsertOne) ClearBankDetails() *AgencyUpsertOne {
+	return u.Update(func(s *AgencyUpsert) {
+		s.ClearBankDetails()
+	})
+}
+
+// SetInvoiceSeq sets the "invoice_seq" field.
+func (u *AgencyUpsertOne) SetInvoiceSeq(v int64) *AgencyUpsertOne {
+	return u.Update(func(s *AgencyUpsert) {
+		s.SetInvoiceSeq(v)
+	})
+}
+
+// AddInvoiceSeq adds v to the "invoice_seq" field.
+func (u *AgencyUpsertOne) AddInvoiceSeq(v int64) *AgencyUpsertOne {
+	return u.Update(func(s *AgencyUpsert) {
+		s.AddInvoiceSeq(v)
+	})
+}
+
+// UpdateInvoiceSeq sets the "invoice_seq" field to the value that was provided on create.
+func (u *AgencyUpsertOne) UpdateInvoiceSeq() *AgencyUpsertOne {
+	return u.Update(func(s *AgencyUpsert) {
+		s.UpdateInvoiceSeq()
 	})
 }
 
@@ -786,6 +981,69 @@ func (u *AgencyUpsertBulk) SetCreditPaymentsEnabled(v bool) *AgencyUpsertBulk {
 func (u *AgencyUpsertBulk) UpdateCreditPaymentsEnabled() *AgencyUpsertBulk {
 	return u.Update(func(s *AgencyUpsert) {
 		s.UpdateCreditPaymentsEnabled()
+	})
+}
+
+// SetInvoiceDueDays sets the "invoice_due_days" field.
+func (u *AgencyUpsertBulk) SetInvoiceDueDays(v int) *AgencyUpsertBulk {
+	return u.Update(func(s *AgencyUpsert) {
+		s.SetInvoiceDueDays(v)
+	})
+}
+
+// AddInvoiceDueDays adds v to the "invoice_due_days" field.
+func (u *AgencyUpsertBulk) AddInvoiceDueDays(v int) *AgencyUpsertBulk {
+	return u.Update(func(s *AgencyUpsert) {
+		s.AddInvoiceDueDays(v)
+	})
+}
+
+// UpdateInvoiceDueDays sets the "invoice_due_days" field to the value that was provided on create.
+func (u *AgencyUpsertBulk) UpdateInvoiceDueDays() *AgencyUpsertBulk {
+	return u.Update(func(s *AgencyUpsert) {
+		s.UpdateInvoiceDueDays()
+	})
+}
+
+// SetBankDetails sets the "bank_details" field.
+func (u *AgencyUpsertBulk) SetBankDetails(v string) *AgencyUpsertBulk {
+	return u.Update(func(s *AgencyUpsert) {
+		s.SetBankDetails(v)
+	})
+}
+
+// UpdateBankDetails sets the "bank_details" field to the value that was provided on create.
+func (u *AgencyUpsertBulk) UpdateBankDetails() *AgencyUpsertBulk {
+	return u.Update(func(s *AgencyUpsert) {
+		s.UpdateBankDetails()
+	})
+}
+
+// ClearBankDetails clears the value of the "bank_details" field.
+func (u *AgencyUpsertBulk) ClearBankDetails() *AgencyUpsertBulk {
+	return u.Update(func(s *AgencyUpsert) {
+		s.ClearBankDetails()
+	})
+}
+
+// SetInvoiceSeq sets the "invoice_seq" field.
+func (u *AgencyUpsertBulk) SetInvoiceSeq(v int64) *AgencyUpsertBulk {
+	return u.Update(func(s *AgencyUpsert) {
+		s.SetInvoiceSeq(v)
+	})
+}
+
+// AddInvoiceSeq adds v to the "invoice_seq" field.
+func (u *AgencyUpsertBulk) AddInvoiceSeq(v int64) *AgencyUpsertBulk {
+	return u.Update(func(s *AgencyUpsert) {
+		s.AddInvoiceSeq(v)
+	})
+}
+
+// UpdateInvoiceSeq sets the "invoice_seq" field to the value that was provided on create.
+func (u *AgencyUpsertBulk) UpdateInvoiceSeq() *AgencyUpsertBulk {
+	return u.Update(func(s *AgencyUpsert) {
+		s.UpdateInvoiceSeq()
 	})
 }
 

@@ -74,6 +74,68 @@ func (_u *AgencyUpdate) SetNillableCreditPaymentsEnabled(v *bool) *AgencyUpdate 
 	return _u
 }
 
+// SetInvoiceDueDays sets the "invoice_due_days" field.
+func (_u *AgencyUpdate) SetInvoiceDueDays(v int) *AgencyUpdate {
+	_u.mutation.ResetInvoiceDueDays()
+	_u.mutation.SetInvoiceDueDays(v)
+	return _u
+}
+
+// SetNillableInvoiceDueDays sets the "invoice_due_days" field if the given value is not nil.
+func (_u *AgencyUpdate) SetNillableInvoiceDueDays(v *int) *AgencyUpdate {
+	if v != nil {
+		_u.SetInvoiceDueDays(*v)
+	}
+	return _u
+}
+
+// AddInvoiceDueDays adds value to the "invoice_due_days" field.
+func (_u *AgencyUpdate) AddInvoiceDueDays(v int) *AgencyUpdate {
+	_u.mutation.AddInvoiceDueDays(v)
+	return _u
+}
+
+// SetBankDetails sets the "bank_details" field.
+func (_u *AgencyUpdate) SetBankDetails(v string) *AgencyUpdate {
+	_u.mutation.SetBankDetails(v)
+	return _u
+}
+
+// SetNillableBankDetails sets the "bank_details" field if the given value is not nil.
+func (_u *AgencyUpdate) SetNillableBankDetails(v *string) *AgencyUpdate {
+	if v != nil {
+		_u.SetBankDetails(*v)
+	}
+	return _u
+}
+
+// ClearBankDetails clears the value of the "bank_details" field.
+func (_u *AgencyUpdate) ClearBankDetails() *AgencyUpdate {
+	_u.mutation.ClearBankDetails()
+	return _u
+}
+
+// SetInvoiceSeq sets the "invoice_seq" field.
+func (_u *AgencyUpdate) SetInvoiceSeq(v int64) *AgencyUpdate {
+	_u.mutation.ResetInvoiceSeq()
+	_u.mutation.SetInvoiceSeq(v)
+	return _u
+}
+
+// SetNillableInvoiceSeq sets the "invoice_seq" field if the given value is not nil.
+func (_u *AgencyUpdate) SetNillableInvoiceSeq(v *int64) *AgencyUpdate {
+	if v != nil {
+		_u.SetInvoiceSeq(*v)
+	}
+	return _u
+}
+
+// AddInvoiceSeq adds value to the "invoice_seq" field.
+func (_u *AgencyUpdate) AddInvoiceSeq(v int64) *AgencyUpdate {
+	_u.mutation.AddInvoiceSeq(v)
+	return _u
+}
+
 // AddAccountIDs adds the "accounts" edge to the Account entity by IDs.
 func (_u *AgencyUpdate) AddAccountIDs(ids ...gid.ID) *AgencyUpdate {
 	_u.mutation.AddAccountIDs(ids...)
@@ -262,6 +324,16 @@ func (_u *AgencyUpdate) check() error {
 			return &ValidationError{Name: "default_currency", err: fmt.Errorf(`ent: validator failed for field "Agency.default_currency": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.InvoiceDueDays(); ok {
+		if err := agency.InvoiceDueDaysValidator(v); err != nil {
+			return &ValidationError{Name: "invoice_due_days", err: fmt.Errorf(`ent: validator failed for field "Agency.invoice_due_days": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.BankDetails(); ok {
+		if err := agency.BankDetailsValidator(v); err != nil {
+			return &ValidationError{Name: "bank_details", err: fmt.Errorf(`ent: validator failed for field "Agency.bank_details": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -285,6 +357,24 @@ func (_u *AgencyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.CreditPaymentsEnabled(); ok {
 		_spec.SetField(agency.FieldCreditPaymentsEnabled, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.InvoiceDueDays(); ok {
+		_spec.SetField(agency.FieldInvoiceDueDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedInvoiceDueDays(); ok {
+		_spec.AddField(agency.FieldInvoiceDueDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.BankDetails(); ok {
+		_spec.SetField(agency.FieldBankDetails, field.TypeString, value)
+	}
+	if _u.mutation.BankDetailsCleared() {
+		_spec.ClearField(agency.FieldBankDetails, field.TypeString)
+	}
+	if value, ok := _u.mutation.InvoiceSeq(); ok {
+		_spec.SetField(agency.FieldInvoiceSeq, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedInvoiceSeq(); ok {
+		_spec.AddField(agency.FieldInvoiceSeq, field.TypeInt64, value)
 	}
 	if _u.mutation.AccountsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -528,6 +618,68 @@ func (_u *AgencyUpdateOne) SetNillableCreditPaymentsEnabled(v *bool) *AgencyUpda
 	return _u
 }
 
+// SetInvoiceDueDays sets the "invoice_due_days" field.
+func (_u *AgencyUpdateOne) SetInvoiceDueDays(v int) *AgencyUpdateOne {
+	_u.mutation.ResetInvoiceDueDays()
+	_u.mutation.SetInvoiceDueDays(v)
+	return _u
+}
+
+// SetNillableInvoiceDueDays sets the "invoice_due_days" field if the given value is not nil.
+func (_u *AgencyUpdateOne) SetNillableInvoiceDueDays(v *int) *AgencyUpdateOne {
+	if v != nil {
+		_u.SetInvoiceDueDays(*v)
+	}
+	return _u
+}
+
+// AddInvoiceDueDays adds value to the "invoice_due_days" field.
+func (_u *AgencyUpdateOne) AddInvoiceDueDays(v int) *AgencyUpdateOne {
+	_u.mutation.AddInvoiceDueDays(v)
+	return _u
+}
+
+// SetBankDetails sets the "bank_details" field.
+func (_u *AgencyUpdateOne) SetBankDetails(v string) *AgencyUpdateOne {
+	_u.mutation.SetBankDetails(v)
+	return _u
+}
+
+// SetNillableBankDetails sets the "bank_details" field if the given value is not nil.
+func (_u *AgencyUpdateOne) SetNillableBankDetails(v *string) *AgencyUpdateOne {
+	if v != nil {
+		_u.SetBankDetails(*v)
+	}
+	return _u
+}
+
+// ClearBankDetails clears the value of the "bank_details" field.
+func (_u *AgencyUpdateOne) ClearBankDetails() *AgencyUpdateOne {
+	_u.mutation.ClearBankDetails()
+	return _u
+}
+
+// SetInvoiceSeq sets the "invoice_seq" field.
+func (_u *AgencyUpdateOne) SetInvoiceSeq(v int64) *AgencyUpdateOne {
+	_u.mutation.ResetInvoiceSeq()
+	_u.mutation.SetInvoiceSeq(v)
+	return _u
+}
+
+// SetNillableInvoiceSeq sets the "invoice_seq" field if the given value is not nil.
+func (_u *AgencyUpdateOne) SetNillableInvoiceSeq(v *int64) *AgencyUpdateOne {
+	if v != nil {
+		_u.SetInvoiceSeq(*v)
+	}
+	return _u
+}
+
+// AddInvoiceSeq adds value to the "invoice_seq" field.
+func (_u *AgencyUpdateOne) AddInvoiceSeq(v int64) *AgencyUpdateOne {
+	_u.mutation.AddInvoiceSeq(v)
+	return _u
+}
+
 // AddAccountIDs adds the "accounts" edge to the Account entity by IDs.
 func (_u *AgencyUpdateOne) AddAccountIDs(ids ...gid.ID) *AgencyUpdateOne {
 	_u.mutation.AddAccountIDs(ids...)
@@ -729,6 +881,16 @@ func (_u *AgencyUpdateOne) check() error {
 			return &ValidationError{Name: "default_currency", err: fmt.Errorf(`ent: validator failed for field "Agency.default_currency": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.InvoiceDueDays(); ok {
+		if err := agency.InvoiceDueDaysValidator(v); err != nil {
+			return &ValidationError{Name: "invoice_due_days", err: fmt.Errorf(`ent: validator failed for field "Agency.invoice_due_days": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.BankDetails(); ok {
+		if err := agency.BankDetailsValidator(v); err != nil {
+			return &ValidationError{Name: "bank_details", err: fmt.Errorf(`ent: validator failed for field "Agency.bank_details": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -769,6 +931,24 @@ func (_u *AgencyUpdateOne) sqlSave(ctx context.Context) (_node *Agency, err erro
 	}
 	if value, ok := _u.mutation.CreditPaymentsEnabled(); ok {
 		_spec.SetField(agency.FieldCreditPaymentsEnabled, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.InvoiceDueDays(); ok {
+		_spec.SetField(agency.FieldInvoiceDueDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedInvoiceDueDays(); ok {
+		_spec.AddField(agency.FieldInvoiceDueDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.BankDetails(); ok {
+		_spec.SetField(agency.FieldBankDetails, field.TypeString, value)
+	}
+	if _u.mutation.BankDetailsCleared() {
+		_spec.ClearField(agency.FieldBankDetails, field.TypeString)
+	}
+	if value, ok := _u.mutation.InvoiceSeq(); ok {
+		_spec.SetField(agency.FieldInvoiceSeq, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedInvoiceSeq(); ok {
+		_spec.AddField(agency.FieldInvoiceSeq, field.TypeInt64, value)
 	}
 	if _u.mutation.AccountsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -41,6 +41,8 @@ type Balance struct {
 	AlertBelow *int64 `json:"alert_below,omitempty"`
 	// AlertLow holds the value of the "alert_low" field.
 	AlertLow bool `json:"alert_low,omitempty"`
+	// Owed holds the value of the "owed" field.
+	Owed int64 `json:"owed,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the BalanceQuery when eager-loading is set.
 	Edges        BalanceEdges `json:"edges"`
@@ -78,7 +80,7 @@ func (*Balance) scanValues(columns []string) ([]any, error) {
 			values[i] = new(gid.ID)
 		case balance.FieldAlertLow:
 			values[i] = new(sql.NullBool)
-		case balance.FieldAvailable, balance.FieldSeq, balance.FieldHeld, balance.FieldVersion, balance.FieldTopupBelow, balance.FieldAlertBelow:
+		case balance.FieldAvailable, balance.FieldSeq, balance.FieldHeld, balance.FieldVersion, balance.FieldTopupBelow, balance.FieldAlertBelow, balance.FieldOwed:
 			values[i] = new(sql.NullInt64)
 		case balance.FieldCurrency:
 			values[i] = new(sql.NullString)
@@ -173,6 +175,12 @@ func (_m *Balance) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.AlertLow = value.Bool
 			}
+		case balance.FieldOwed:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field owed", values[i])
+			} else if value.Valid {
+				_m.Owed = value.Int64
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -250,6 +258,9 @@ func (_m *Balance) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("alert_low=")
 	builder.WriteString(fmt.Sprintf("%v", _m.AlertLow))
+	builder.WriteString(", ")
+	builder.WriteString("owed=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Owed))
 	builder.WriteByte(')')
 	return builder.String()
 }

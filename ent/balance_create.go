@@ -155,6 +155,20 @@ func (_c *BalanceCreate) SetNillableAlertLow(v *bool) *BalanceCreate {
 	return _c
 }
 
+// SetOwed sets the "owed" field.
+func (_c *BalanceCreate) SetOwed(v int64) *BalanceCreate {
+	_c.mutation.SetOwed(v)
+	return _c
+}
+
+// SetNillableOwed sets the "owed" field if the given value is not nil.
+func (_c *BalanceCreate) SetNillableOwed(v *int64) *BalanceCreate {
+	if v != nil {
+		_c.SetOwed(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *BalanceCreate) SetID(v gid.ID) *BalanceCreate {
 	_c.mutation.SetID(v)
@@ -233,6 +247,10 @@ func (_c *BalanceCreate) defaults() {
 		v := balance.DefaultAlertLow
 		_c.mutation.SetAlertLow(v)
 	}
+	if _, ok := _c.mutation.Owed(); !ok {
+		v := balance.DefaultOwed
+		_c.mutation.SetOwed(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := balance.DefaultID()
 		_c.mutation.SetID(v)
@@ -272,6 +290,9 @@ func (_c *BalanceCreate) check() error {
 	}
 	if _, ok := _c.mutation.AlertLow(); !ok {
 		return &ValidationError{Name: "alert_low", err: errors.New(`ent: missing required field "Balance.alert_low"`)}
+	}
+	if _, ok := _c.mutation.Owed(); !ok {
+		return &ValidationError{Name: "owed", err: errors.New(`ent: missing required field "Balance.owed"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := balance.IDValidator(string(v)); err != nil {
@@ -356,6 +377,10 @@ func (_c *BalanceCreate) createSpec() (*Balance, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.AlertLow(); ok {
 		_spec.SetField(balance.FieldAlertLow, field.TypeBool, value)
 		_node.AlertLow = value
+	}
+	if value, ok := _c.mutation.Owed(); ok {
+		_spec.SetField(balance.FieldOwed, field.TypeInt64, value)
+		_node.Owed = value
 	}
 	if nodes := _c.mutation.AccountIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -567,6 +592,24 @@ func (u *BalanceUpsert) SetAlertLow(v bool) *BalanceUpsert {
 // UpdateAlertLow sets the "alert_low" field to the value that was provided on create.
 func (u *BalanceUpsert) UpdateAlertLow() *BalanceUpsert {
 	u.SetExcluded(balance.FieldAlertLow)
+	return u
+}
+
+// SetOwed sets the "owed" field.
+func (u *BalanceUpsert) SetOwed(v int64) *BalanceUpsert {
+	u.Set(balance.FieldOwed, v)
+	return u
+}
+
+// UpdateOwed sets the "owed" field to the value that was provided on create.
+func (u *BalanceUpsert) UpdateOwed() *BalanceUpsert {
+	u.SetExcluded(balance.FieldOwed)
+	return u
+}
+
+// AddOwed adds v to the "owed" field.
+func (u *BalanceUpsert) AddOwed(v int64) *BalanceUpsert {
+	u.Add(balance.FieldOwed, v)
 	return u
 }
 
@@ -792,6 +835,27 @@ func (u *BalanceUpsertOne) SetAlertLow(v bool) *BalanceUpsertOne {
 func (u *BalanceUpsertOne) UpdateAlertLow() *BalanceUpsertOne {
 	return u.Update(func(s *BalanceUpsert) {
 		s.UpdateAlertLow()
+	})
+}
+
+// SetOwed sets the "owed" field.
+func (u *BalanceUpsertOne) SetOwed(v int64) *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.SetOwed(v)
+	})
+}
+
+// AddOwed adds v to the "owed" field.
+func (u *BalanceUpsertOne) AddOwed(v int64) *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.AddOwed(v)
+	})
+}
+
+// UpdateOwed sets the "owed" field to the value that was provided on create.
+func (u *BalanceUpsertOne) UpdateOwed() *BalanceUpsertOne {
+	return u.Update(func(s *BalanceUpsert) {
+		s.UpdateOwed()
 	})
 }
 
@@ -1184,6 +1248,27 @@ func (u *BalanceUpsertBulk) SetAlertLow(v bool) *BalanceUpsertBulk {
 func (u *BalanceUpsertBulk) UpdateAlertLow() *BalanceUpsertBulk {
 	return u.Update(func(s *BalanceUpsert) {
 		s.UpdateAlertLow()
+	})
+}
+
+// SetOwed sets the "owed" field.
+func (u *BalanceUpsertBulk) SetOwed(v int64) *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.SetOwed(v)
+	})
+}
+
+// AddOwed adds v to the "owed" field.
+func (u *BalanceUpsertBulk) AddOwed(v int64) *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.AddOwed(v)
+	})
+}
+
+// UpdateOwed sets the "owed" field to the value that was provided on create.
+func (u *BalanceUpsertBulk) UpdateOwed() *BalanceUpsertBulk {
+	return u.Update(func(s *BalanceUpsert) {
+		s.UpdateOwed()
 	})
 }
 

@@ -194,6 +194,27 @@ func (_u *BalanceUpdate) SetNillableAlertLow(v *bool) *BalanceUpdate {
 	return _u
 }
 
+// SetOwed sets the "owed" field.
+func (_u *BalanceUpdate) SetOwed(v int64) *BalanceUpdate {
+	_u.mutation.ResetOwed()
+	_u.mutation.SetOwed(v)
+	return _u
+}
+
+// SetNillableOwed sets the "owed" field if the given value is not nil.
+func (_u *BalanceUpdate) SetNillableOwed(v *int64) *BalanceUpdate {
+	if v != nil {
+		_u.SetOwed(*v)
+	}
+	return _u
+}
+
+// AddOwed adds value to the "owed" field.
+func (_u *BalanceUpdate) AddOwed(v int64) *BalanceUpdate {
+	_u.mutation.AddOwed(v)
+	return _u
+}
+
 // Mutation returns the BalanceMutation object of the builder.
 func (_u *BalanceUpdate) Mutation() *BalanceMutation {
 	return _u.mutation
@@ -293,6 +314,12 @@ func (_u *BalanceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AlertLow(); ok {
 		_spec.SetField(balance.FieldAlertLow, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Owed(); ok {
+		_spec.SetField(balance.FieldOwed, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedOwed(); ok {
+		_spec.AddField(balance.FieldOwed, field.TypeInt64, value)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -480,6 +507,27 @@ func (_u *BalanceUpdateOne) SetNillableAlertLow(v *bool) *BalanceUpdateOne {
 	return _u
 }
 
+// SetOwed sets the "owed" field.
+func (_u *BalanceUpdateOne) SetOwed(v int64) *BalanceUpdateOne {
+	_u.mutation.ResetOwed()
+	_u.mutation.SetOwed(v)
+	return _u
+}
+
+// SetNillableOwed sets the "owed" field if the given value is not nil.
+func (_u *BalanceUpdateOne) SetNillableOwed(v *int64) *BalanceUpdateOne {
+	if v != nil {
+		_u.SetOwed(*v)
+	}
+	return _u
+}
+
+// AddOwed adds value to the "owed" field.
+func (_u *BalanceUpdateOne) AddOwed(v int64) *BalanceUpdateOne {
+	_u.mutation.AddOwed(v)
+	return _u
+}
+
 // Mutation returns the BalanceMutation object of the builder.
 func (_u *BalanceUpdateOne) Mutation() *BalanceMutation {
 	return _u.mutation
@@ -609,6 +657,12 @@ func (_u *BalanceUpdateOne) sqlSave(ctx context.Context) (_node *Balance, err er
 	}
 	if value, ok := _u.mutation.AlertLow(); ok {
 		_spec.SetField(balance.FieldAlertLow, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Owed(); ok {
+		_spec.SetField(balance.FieldOwed, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedOwed(); ok {
+		_spec.AddField(balance.FieldOwed, field.TypeInt64, value)
 	}
 	_node = &Balance{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -16,6 +16,7 @@ import (
 	"creditgate/ent/agency"
 	"creditgate/ent/alertrule"
 	"creditgate/ent/apikey"
+	"creditgate/ent/auditevent"
 	"creditgate/ent/balance"
 	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
@@ -52,6 +53,8 @@ type Client struct {
 	Agency *AgencyClient
 	// AlertRule is the client for interacting with the AlertRule builders.
 	AlertRule *AlertRuleClient
+	// AuditEvent is the client for interacting with the AuditEvent builders.
+	AuditEvent *AuditEventClient
 	// Balance is the client for interacting with the Balance builders.
 	Balance *BalanceClient
 	// Card is the client for interacting with the Card builders.
@@ -95,6 +98,7 @@ func (c *Client) init() {
 	c.Account = NewAccountClient(c.config)
 	c.Agency = NewAgencyClient(c.config)
 	c.AlertRule = NewAlertRuleClient(c.config)
+	c.AuditEvent = NewAuditEventClient(c.config)
 	c.Balance = NewBalanceClient(c.config)
 	c.Card = NewCardClient(c.config)
 	c.CreditPackage = NewCreditPackageClient(c.config)
@@ -205,6 +209,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Account:        NewAccountClient(cfg),
 		Agency:         NewAgencyClient(cfg),
 		AlertRule:      NewAlertRuleClient(cfg),
+		AuditEvent:     NewAuditEventClient(cfg),
 		Balance:        NewBalanceClient(cfg),
 		Card:           NewCardClient(cfg),
 		CreditPackage:  NewCreditPackageClient(cfg),
@@ -242,6 +247,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Account:        NewAccountClient(cfg),
 		Agency:         NewAgencyClient(cfg),
 		AlertRule:      NewAlertRuleClient(cfg),
+		AuditEvent:     NewAuditEventClient(cfg),
 		Balance:        NewBalanceClient(cfg),
 		Card:           NewCardClient(cfg),
 		CreditPackage:  NewCreditPackageClient(cfg),
@@ -285,9 +291,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.Account, c.Agency, c.AlertRule, c.Balance, c.Card, c.CreditPackage,
-		c.CreditRequest, c.Hold, c.IdempotencyKey, c.Invoice, c.Job, c.Journal,
-		c.Payment, c.Posting, c.Service, c.ServiceRate, c.TopUpRule,
+		c.APIKey, c.Account, c.Agency, c.AlertRule, c.AuditEvent, c.Balance, c.Card,
+		c.CreditPackage, c.CreditRequest, c.Hold, c.IdempotencyKey, c.Invoice, c.Job,
+		c.Journal, c.Payment, c.Posting, c.Service, c.ServiceRate, c.TopUpRule,
 	} {
 		n.Use(hooks...)
 	}
@@ -297,9 +303,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.Account, c.Agency, c.AlertRule, c.Balance, c.Card, c.CreditPackage,
-		c.CreditRequest, c.Hold, c.IdempotencyKey, c.Invoice, c.Job, c.Journal,
-		c.Payment, c.Posting, c.Service, c.ServiceRate, c.TopUpRule,
+		c.APIKey, c.Account, c.Agency, c.AlertRule, c.AuditEvent, c.Balance, c.Card,
+		c.CreditPackage, c.CreditRequest, c.Hold, c.IdempotencyKey, c.Invoice, c.Job,
+		c.Journal, c.Payment, c.Posting, c.Service, c.ServiceRate, c.TopUpRule,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -316,6 +322,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Agency.mutate(ctx, m)
 	case *AlertRuleMutation:
 		return c.AlertRule.mutate(ctx, m)
+	case *AuditEventMutation:
+		return c.AuditEvent.mutate(ctx, m)
 	case *BalanceMutation:
 		return c.Balance.mutate(ctx, m)
 	case *CardMutation:
@@ -1006,6 +1014,139 @@ func (c *AlertRuleClient) mutate(ctx context.Context, m *AlertRuleMutation) (Val
 		return (&AlertRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AlertRule mutation op: %q", m.Op())
+	}
+}
+
+// AuditEventClient is a client for the AuditEvent schema.
+type AuditEventClient struct {
+	config
+}
+
+// NewAuditEventClient returns a client for the AuditEvent from the given config.
+func NewAuditEventClient(c config) *AuditEventClient {
+	return &AuditEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `auditevent.Hooks(f(g(h())))`.
+func (c *AuditEventClient) Use(hooks ...Hook) {
+	c.hooks.AuditEvent = append(c.hooks.AuditEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `auditevent.Intercept(f(g(h())))`.
+func (c *AuditEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AuditEvent = append(c.inters.AuditEvent, interceptors...)
+}
+
+// Create returns a builder for creating a AuditEvent entity.
+func (c *AuditEventClient) Create() *AuditEventCreate {
+	mutation := newAuditEventMutation(c.config, OpCreate)
+	return &AuditEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AuditEvent entities.
+func (c *AuditEventClient) CreateBulk(builders ...*AuditEventCreate) *AuditEventCreateBulk {
+	return &AuditEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AuditEventClient) MapCreateBulk(slice any, setFunc func(*AuditEventCreate, int)) *AuditEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AuditEventCreateBulk{err: fmt.Errorf("calling to AuditEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AuditEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AuditEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AuditEvent.
+func (c *AuditEventClient) Update() *AuditEventUpdate {
+	mutation := newAuditEventMutation(c.config, OpUpdate)
+	return &AuditEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AuditEventClient) UpdateOne(_m *AuditEvent) *AuditEventUpdateOne {
+	mutation := newAuditEventMutation(c.config, OpUpdateOne, withAuditEvent(_m))
+	return &AuditEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AuditEventClient) UpdateOneID(id gid.ID) *AuditEventUpdateOne {
+	mutation := newAuditEventMutation(c.config, OpUpdateOne, withAuditEventID(id))
+	return &AuditEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AuditEvent.
+func (c *AuditEventClient) Delete() *AuditEventDelete {
+	mutation := newAuditEventMutation(c.config, OpDelete)
+	return &AuditEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AuditEventClient) DeleteOne(_m *AuditEvent) *AuditEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AuditEventClient) DeleteOneID(id gid.ID) *AuditEventDeleteOne {
+	builder := c.Delete().Where(auditevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AuditEventDeleteOne{builder}
+}
+
+// Query returns a query builder for AuditEvent.
+func (c *AuditEventClient) Query() *AuditEventQuery {
+	return &AuditEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAuditEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AuditEvent entity by its id.
+func (c *AuditEventClient) Get(ctx context.Context, id gid.ID) (*AuditEvent, error) {
+	return c.Query().Where(auditevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AuditEventClient) GetX(ctx context.Context, id gid.ID) *AuditEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AuditEventClient) Hooks() []Hook {
+	return c.hooks.AuditEvent
+}
+
+// Interceptors returns the client interceptors.
+func (c *AuditEventClient) Interceptors() []Interceptor {
+	return c.inters.AuditEvent
+}
+
+func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AuditEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AuditEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AuditEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AuditEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AuditEvent mutation op: %q", m.Op())
 	}
 }
 
@@ -3146,14 +3287,14 @@ func (c *TopUpRuleClient) mutate(ctx context.Context, m *TopUpRuleMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Account, Agency, AlertRule, Balance, Card, CreditPackage, CreditRequest,
-		Hold, IdempotencyKey, Invoice, Job, Journal, Payment, Posting, Service,
-		ServiceRate, TopUpRule []ent.Hook
+		APIKey, Account, Agency, AlertRule, AuditEvent, Balance, Card, CreditPackage,
+		CreditRequest, Hold, IdempotencyKey, Invoice, Job, Journal, Payment, Posting,
+		Service, ServiceRate, TopUpRule []ent.Hook
 	}
 	inters struct {
-		APIKey, Account, Agency, AlertRule, Balance, Card, CreditPackage, CreditRequest,
-		Hold, IdempotencyKey, Invoice, Job, Journal, Payment, Posting, Service,
-		ServiceRate, TopUpRule []ent.Interceptor
+		APIKey, Account, Agency, AlertRule, AuditEvent, Balance, Card, CreditPackage,
+		CreditRequest, Hold, IdempotencyKey, Invoice, Job, Journal, Payment, Posting,
+		Service, ServiceRate, TopUpRule []ent.Interceptor
 	}
 )
 

@@ -8,6 +8,7 @@ import (
 	"creditgate/ent/agency"
 	"creditgate/ent/alertrule"
 	"creditgate/ent/apikey"
+	"creditgate/ent/auditevent"
 	"creditgate/ent/balance"
 	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
@@ -94,6 +95,7 @@ func checkColumn(t, c string) error {
 			account.Table:        account.ValidColumn,
 			agency.Table:         agency.ValidColumn,
 			alertrule.Table:      alertrule.ValidColumn,
+			auditevent.Table:     auditevent.ValidColumn,
 			balance.Table:        balance.ValidColumn,
 			card.Table:           card.ValidColumn,
 			creditpackage.Table:  creditpackage.ValidColumn,

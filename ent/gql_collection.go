@@ -8,6 +8,7 @@ import (
 	"creditgate/ent/agency"
 	"creditgate/ent/alertrule"
 	"creditgate/ent/apikey"
+	"creditgate/ent/auditevent"
 	"creditgate/ent/balance"
 	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
@@ -214,6 +215,11 @@ func (_q *AccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, account.FieldPaymentCustomer)
 				fieldSeen[account.FieldPaymentCustomer] = struct{}{}
 			}
+		case "billingEmail":
+			if _, ok := fieldSeen[account.FieldBillingEmail]; !ok {
+				selectedFields = append(selectedFields, account.FieldBillingEmail)
+				fieldSeen[account.FieldBillingEmail] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -344,6 +350,21 @@ func (_q *AgencyQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 			if _, ok := fieldSeen[agency.FieldCreditPaymentsEnabled]; !ok {
 				selectedFields = append(selectedFields, agency.FieldCreditPaymentsEnabled)
 				fieldSeen[agency.FieldCreditPaymentsEnabled] = struct{}{}
+			}
+		case "invoiceDueDays":
+			if _, ok := fieldSeen[agency.FieldInvoiceDueDays]; !ok {
+				selectedFields = append(selectedFields, agency.FieldInvoiceDueDays)
+				fieldSeen[agency.FieldInvoiceDueDays] = struct{}{}
+			}
+		case "bankDetails":
+			if _, ok := fieldSeen[agency.FieldBankDetails]; !ok {
+				selectedFields = append(selectedFields, agency.FieldBankDetails)
+				fieldSeen[agency.FieldBankDetails] = struct{}{}
+			}
+		case "invoiceSeq":
+			if _, ok := fieldSeen[agency.FieldInvoiceSeq]; !ok {
+				selectedFields = append(selectedFields, agency.FieldInvoiceSeq)
+				fieldSeen[agency.FieldInvoiceSeq] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -523,6 +544,115 @@ func newAlertRulePaginateArgs(rv map[string]any) *alertrulePaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AuditEventQuery) CollectFields(ctx context.Context, satisfies ...string) (*AuditEventQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AuditEventQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(auditevent.Columns))
+		selectedFields = []string{auditevent.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[auditevent.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldCreatedAt)
+				fieldSeen[auditevent.FieldCreatedAt] = struct{}{}
+			}
+		case "agencyID":
+			if _, ok := fieldSeen[auditevent.FieldAgencyID]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldAgencyID)
+				fieldSeen[auditevent.FieldAgencyID] = struct{}{}
+			}
+		case "actor":
+			if _, ok := fieldSeen[auditevent.FieldActor]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldActor)
+				fieldSeen[auditevent.FieldActor] = struct{}{}
+			}
+		case "role":
+			if _, ok := fieldSeen[auditevent.FieldRole]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldRole)
+				fieldSeen[auditevent.FieldRole] = struct{}{}
+			}
+		case "action":
+			if _, ok := fieldSeen[auditevent.FieldAction]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldAction)
+				fieldSeen[auditevent.FieldAction] = struct{}{}
+			}
+		case "accountID":
+			if _, ok := fieldSeen[auditevent.FieldAccountID]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldAccountID)
+				fieldSeen[auditevent.FieldAccountID] = struct{}{}
+			}
+		case "targetID":
+			if _, ok := fieldSeen[auditevent.FieldTargetID]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldTargetID)
+				fieldSeen[auditevent.FieldTargetID] = struct{}{}
+			}
+		case "requestID":
+			if _, ok := fieldSeen[auditevent.FieldRequestID]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldRequestID)
+				fieldSeen[auditevent.FieldRequestID] = struct{}{}
+			}
+		case "clientAddress":
+			if _, ok := fieldSeen[auditevent.FieldClientAddress]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldClientAddress)
+				fieldSeen[auditevent.FieldClientAddress] = struct{}{}
+			}
+		case "summary":
+			if _, ok := fieldSeen[auditevent.FieldSummary]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldSummary)
+				fieldSeen[auditevent.FieldSummary] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type auditeventPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AuditEventPaginateOption
+}
+
+func newAuditEventPaginateArgs(rv map[string]any) *auditeventPaginateArgs {
+	args := &auditeventPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *BalanceQuery) CollectFields(ctx context.Context, satisfies ...string) (*BalanceQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -612,6 +742,11 @@ func (_q *BalanceQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[balance.FieldAlertLow]; !ok {
 				selectedFields = append(selectedFields, balance.FieldAlertLow)
 				fieldSeen[balance.FieldAlertLow] = struct{}{}
+			}
+		case "owed":
+			if _, ok := fieldSeen[balance.FieldOwed]; !ok {
+				selectedFields = append(selectedFields, balance.FieldOwed)
+				fieldSeen[balance.FieldOwed] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -1352,6 +1487,46 @@ func (_q *InvoiceQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, invoice.FieldTransactionID)
 				fieldSeen[invoice.FieldTransactionID] = struct{}{}
 			}
+		case "kind":
+			if _, ok := fieldSeen[invoice.FieldKind]; !ok {
+				selectedFields = append(selectedFields, invoice.FieldKind)
+				fieldSeen[invoice.FieldKind] = struct{}{}
+			}
+		case "dueAt":
+			if _, ok := fieldSeen[invoice.FieldDueAt]; !ok {
+				selectedFields = append(selectedFields, invoice.FieldDueAt)
+				fieldSeen[invoice.FieldDueAt] = struct{}{}
+			}
+		case "requestID":
+			if _, ok := fieldSeen[invoice.FieldRequestID]; !ok {
+				selectedFields = append(selectedFields, invoice.FieldRequestID)
+				fieldSeen[invoice.FieldRequestID] = struct{}{}
+			}
+		case "paymentID":
+			if _, ok := fieldSeen[invoice.FieldPaymentID]; !ok {
+				selectedFields = append(selectedFields, invoice.FieldPaymentID)
+				fieldSeen[invoice.FieldPaymentID] = struct{}{}
+			}
+		case "bankDetails":
+			if _, ok := fieldSeen[invoice.FieldBankDetails]; !ok {
+				selectedFields = append(selectedFields, invoice.FieldBankDetails)
+				fieldSeen[invoice.FieldBankDetails] = struct{}{}
+			}
+		case "voidReason":
+			if _, ok := fieldSeen[invoice.FieldVoidReason]; !ok {
+				selectedFields = append(selectedFields, invoice.FieldVoidReason)
+				fieldSeen[invoice.FieldVoidReason] = struct{}{}
+			}
+		case "sentTo":
+			if _, ok := fieldSeen[invoice.FieldSentTo]; !ok {
+				selectedFields = append(selectedFields, invoice.FieldSentTo)
+				fieldSeen[invoice.FieldSentTo] = struct{}{}
+			}
+		case "sentAt":
+			if _, ok := fieldSeen[invoice.FieldSentAt]; !ok {
+				selectedFields = append(selectedFields, invoice.FieldSentAt)
+				fieldSeen[invoice.FieldSentAt] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -1727,6 +1902,16 @@ func (_q *PaymentQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, payment.FieldOrigin)
 				fieldSeen[payment.FieldOrigin] = struct{}{}
 			}
+		case "invoiceID":
+			if _, ok := fieldSeen[payment.FieldInvoiceID]; !ok {
+				selectedFields = append(selectedFields, payment.FieldInvoiceID)
+				fieldSeen[payment.FieldInvoiceID] = struct{}{}
+			}
+		case "refunded":
+			if _, ok := fieldSeen[payment.FieldRefunded]; !ok {
+				selectedFields = append(selectedFields, payment.FieldRefunded)
+				fieldSeen[payment.FieldRefunded] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -1890,6 +2075,26 @@ func (_q *PostingQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[posting.FieldHoldID]; !ok {
 				selectedFields = append(selectedFields, posting.FieldHoldID)
 				fieldSeen[posting.FieldHoldID] = struct{}{}
+			}
+		case "actor":
+			if _, ok := fieldSeen[posting.FieldActor]; !ok {
+				selectedFields = append(selectedFields, posting.FieldActor)
+				fieldSeen[posting.FieldActor] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[posting.FieldReason]; !ok {
+				selectedFields = append(selectedFields, posting.FieldReason)
+				fieldSeen[posting.FieldReason] = struct{}{}
+			}
+		case "reversesID":
+			if _, ok := fieldSeen[posting.FieldReversesID]; !ok {
+				selectedFields = append(selectedFields, posting.FieldReversesID)
+				fieldSeen[posting.FieldReversesID] = struct{}{}
+			}
+		case "paymentID":
+			if _, ok := fieldSeen[posting.FieldPaymentID]; !ok {
+				selectedFields = append(selectedFields, posting.FieldPaymentID)
+				fieldSeen[posting.FieldPaymentID] = struct{}{}
 			}
 		case "id":
 		case "__typename":

@@ -40,6 +40,22 @@ type Invoice struct {
 	PaidAt *time.Time `json:"paid_at,omitempty"`
 	// TransactionID holds the value of the "transaction_id" field.
 	TransactionID *gid.ID `json:"transaction_id,omitempty"`
+	// Kind holds the value of the "kind" field.
+	Kind invoice.Kind `json:"kind,omitempty"`
+	// DueAt holds the value of the "due_at" field.
+	DueAt *time.Time `json:"due_at,omitempty"`
+	// RequestID holds the value of the "request_id" field.
+	RequestID *gid.ID `json:"request_id,omitempty"`
+	// PaymentID holds the value of the "payment_id" field.
+	PaymentID *gid.ID `json:"payment_id,omitempty"`
+	// BankDetails holds the value of the "bank_details" field.
+	BankDetails *string `json:"bank_details,omitempty"`
+	// VoidReason holds the value of the "void_reason" field.
+	VoidReason *string `json:"void_reason,omitempty"`
+	// SentTo holds the value of the "sent_to" field.
+	SentTo *string `json:"sent_to,omitempty"`
+	// SentAt holds the value of the "sent_at" field.
+	SentAt *time.Time `json:"sent_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the InvoiceQuery when eager-loading is set.
 	Edges        InvoiceEdges `json:"edges"`
@@ -86,7 +102,7 @@ func (*Invoice) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case invoice.FieldTransactionID:
+		case invoice.FieldTransactionID, invoice.FieldRequestID, invoice.FieldPaymentID:
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
 		case invoice.FieldID, invoice.FieldAgencyID, invoice.FieldAccountID:
 			values[i] = new(gid.ID)
@@ -94,9 +110,9 @@ func (*Invoice) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case invoice.FieldAmount:
 			values[i] = new(sql.NullInt64)
-		case invoice.FieldNumber, invoice.FieldCurrency, invoice.FieldStatus:
+		case invoice.FieldNumber, invoice.FieldCurrency, invoice.FieldStatus, invoice.FieldKind, invoice.FieldBankDetails, invoice.FieldVoidReason, invoice.FieldSentTo:
 			values[i] = new(sql.NullString)
-		case invoice.FieldCreatedAt, invoice.FieldPaidAt:
+		case invoice.FieldCreatedAt, invoice.FieldPaidAt, invoice.FieldDueAt, invoice.FieldSentAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -181,6 +197,61 @@ func (_m *Invoice) assignValues(columns []string, values []any) error {
 				_m.TransactionID = new(gid.ID)
 				*_m.TransactionID = *value.S.(*gid.ID)
 			}
+		case invoice.FieldKind:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field kind", values[i])
+			} else if value.Valid {
+				_m.Kind = invoice.Kind(value.String)
+			}
+		case invoice.FieldDueAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field due_at", values[i])
+			} else if value.Valid {
+				_m.DueAt = new(time.Time)
+				*_m.DueAt = value.Time
+			}
+		case invoice.FieldRequestID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field request_id", values[i])
+			} else if value.Valid {
+				_m.RequestID = new(gid.ID)
+				*_m.RequestID = *value.S.(*gid.ID)
+			}
+		case invoice.FieldPaymentID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field payment_id", values[i])
+			} else if value.Valid {
+				_m.PaymentID = new(gid.ID)
+				*_m.PaymentID = *value.S.(*gid.ID)
+			}
+		case invoice.FieldBankDetails:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field bank_details", values[i])
+			} else if value.Valid {
+				_m.BankDetails = new(string)
+				*_m.BankDetails = value.String
+			}
+		case invoice.FieldVoidReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field void_reason", values[i])
+			} else if value.Valid {
+				_m.VoidReason = new(string)
+				*_m.VoidReason = value.String
+			}
+		case invoice.FieldSentTo:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field sent_to", values[i])
+			} else if value.Valid {
+				_m.SentTo = new(string)
+				*_m.SentTo = value.String
+			}
+		case invoice.FieldSentAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field sent_at", values[i])
+			} else if value.Valid {
+				_m.SentAt = new(time.Time)
+				*_m.SentAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -259,6 +330,44 @@ func (_m *Invoice) String() string {
 	if v := _m.TransactionID; v != nil {
 		builder.WriteString("transaction_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("kind=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Kind))
+	builder.WriteString(", ")
+	if v := _m.DueAt; v != nil {
+		builder.WriteString("due_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.RequestID; v != nil {
+		builder.WriteString("request_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.PaymentID; v != nil {
+		builder.WriteString("payment_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.BankDetails; v != nil {
+		builder.WriteString("bank_details=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.VoidReason; v != nil {
+		builder.WriteString("void_reason=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.SentTo; v != nil {
+		builder.WriteString("sent_to=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.SentAt; v != nil {
+		builder.WriteString("sent_at=")
+		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')
 	return builder.String()

@@ -126,6 +126,118 @@ func (_c *InvoiceCreate) SetNillableTransactionID(v *gid.ID) *InvoiceCreate {
 	return _c
 }
 
+// SetKind sets the "kind" field.
+func (_c *InvoiceCreate) SetKind(v invoice.Kind) *InvoiceCreate {
+	_c.mutation.SetKind(v)
+	return _c
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_c *InvoiceCreate) SetNillableKind(v *invoice.Kind) *InvoiceCreate {
+	if v != nil {
+		_c.SetKind(*v)
+	}
+	return _c
+}
+
+// SetDueAt sets the "due_at" field.
+func (_c *InvoiceCreate) SetDueAt(v time.Time) *InvoiceCreate {
+	_c.mutation.SetDueAt(v)
+	return _c
+}
+
+// SetNillableDueAt sets the "due_at" field if the given value is not nil.
+func (_c *InvoiceCreate) SetNillableDueAt(v *time.Time) *InvoiceCreate {
+	if v != nil {
+		_c.SetDueAt(*v)
+	}
+	return _c
+}
+
+// SetRequestID sets the "request_id" field.
+func (_c *InvoiceCreate) SetRequestID(v gid.ID) *InvoiceCreate {
+	_c.mutation.SetRequestID(v)
+	return _c
+}
+
+// SetNillableRequestID sets the "request_id" field if the given value is not nil.
+func (_c *InvoiceCreate) SetNillableRequestID(v *gid.ID) *InvoiceCreate {
+	if v != nil {
+		_c.SetRequestID(*v)
+	}
+	return _c
+}
+
+// SetPaymentID sets the "payment_id" field.
+func (_c *InvoiceCreate) SetPaymentID(v gid.ID) *InvoiceCreate {
+	_c.mutation.SetPaymentID(v)
+	return _c
+}
+
+// SetNillablePaymentID sets the "payment_id" field if the given value is not nil.
+func (_c *InvoiceCreate) SetNillablePaymentID(v *gid.ID) *InvoiceCreate {
+	if v != nil {
+		_c.SetPaymentID(*v)
+	}
+	return _c
+}
+
+// SetBankDetails sets the "bank_details" field.
+func (_c *InvoiceCreate) SetBankDetails(v string) *InvoiceCreate {
+	_c.mutation.SetBankDetails(v)
+	return _c
+}
+
+// SetNillableBankDetails sets the "bank_details" field if the given value is not nil.
+func (_c *InvoiceCreate) SetNillableBankDetails(v *string) *InvoiceCreate {
+	if v != nil {
+		_c.SetBankDetails(*v)
+	}
+	return _c
+}
+
+// SetVoidReason sets the "void_reason" field.
+func (_c *InvoiceCreate) SetVoidReason(v string) *InvoiceCreate {
+	_c.mutation.SetVoidReason(v)
+	return _c
+}
+
+// SetNillableVoidReason sets the "void_reason" field if the given value is not nil.
+func (_c *InvoiceCreate) SetNillableVoidReason(v *string) *InvoiceCreate {
+	if v != nil {
+		_c.SetVoidReason(*v)
+	}
+	return _c
+}
+
+// SetSentTo sets the "sent_to" field.
+func (_c *InvoiceCreate) SetSentTo(v string) *InvoiceCreate {
+	_c.mutation.SetSentTo(v)
+	return _c
+}
+
+// SetNillableSentTo sets the "sent_to" field if the given value is not nil.
+func (_c *InvoiceCreate) SetNillableSentTo(v *string) *InvoiceCreate {
+	if v != nil {
+		_c.SetSentTo(*v)
+	}
+	return _c
+}
+
+// SetSentAt sets the "sent_at" field.
+func (_c *InvoiceCreate) SetSentAt(v time.Time) *InvoiceCreate {
+	_c.mutation.SetSentAt(v)
+	return _c
+}
+
+// SetNillableSentAt sets the "sent_at" field if the given value is not nil.
+func (_c *InvoiceCreate) SetNillableSentAt(v *time.Time) *InvoiceCreate {
+	if v != nil {
+		_c.SetSentAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *InvoiceCreate) SetID(v gid.ID) *InvoiceCreate {
 	_c.mutation.SetID(v)
@@ -197,6 +309,10 @@ func (_c *InvoiceCreate) defaults() {
 		v := invoice.DefaultCreditEligible
 		_c.mutation.SetCreditEligible(v)
 	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		v := invoice.DefaultKind
+		_c.mutation.SetKind(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := invoice.DefaultID()
 		_c.mutation.SetID(v)
@@ -243,6 +359,29 @@ func (_c *InvoiceCreate) check() error {
 	}
 	if _, ok := _c.mutation.CreditEligible(); !ok {
 		return &ValidationError{Name: "credit_eligible", err: errors.New(`ent: missing required field "Invoice.credit_eligible"`)}
+	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		return &ValidationError{Name: "kind", err: errors.New(`ent: missing required field "Invoice.kind"`)}
+	}
+	if v, ok := _c.mutation.Kind(); ok {
+		if err := invoice.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Invoice.kind": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.BankDetails(); ok {
+		if err := invoice.BankDetailsValidator(v); err != nil {
+			return &ValidationError{Name: "bank_details", err: fmt.Errorf(`ent: validator failed for field "Invoice.bank_details": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.VoidReason(); ok {
+		if err := invoice.VoidReasonValidator(v); err != nil {
+			return &ValidationError{Name: "void_reason", err: fmt.Errorf(`ent: validator failed for field "Invoice.void_reason": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.SentTo(); ok {
+		if err := invoice.SentToValidator(v); err != nil {
+			return &ValidationError{Name: "sent_to", err: fmt.Errorf(`ent: validator failed for field "Invoice.sent_to": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := invoice.IDValidator(string(v)); err != nil {
@@ -319,6 +458,38 @@ func (_c *InvoiceCreate) createSpec() (*Invoice, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.PaidAt(); ok {
 		_spec.SetField(invoice.FieldPaidAt, field.TypeTime, value)
 		_node.PaidAt = &value
+	}
+	if value, ok := _c.mutation.Kind(); ok {
+		_spec.SetField(invoice.FieldKind, field.TypeEnum, value)
+		_node.Kind = value
+	}
+	if value, ok := _c.mutation.DueAt(); ok {
+		_spec.SetField(invoice.FieldDueAt, field.TypeTime, value)
+		_node.DueAt = &value
+	}
+	if value, ok := _c.mutation.RequestID(); ok {
+		_spec.SetField(invoice.FieldRequestID, field.TypeString, value)
+		_node.RequestID = &value
+	}
+	if value, ok := _c.mutation.PaymentID(); ok {
+		_spec.SetField(invoice.FieldPaymentID, field.TypeString, value)
+		_node.PaymentID = &value
+	}
+	if value, ok := _c.mutation.BankDetails(); ok {
+		_spec.SetField(invoice.FieldBankDetails, field.TypeString, value)
+		_node.BankDetails = &value
+	}
+	if value, ok := _c.mutation.VoidReason(); ok {
+		_spec.SetField(invoice.FieldVoidReason, field.TypeString, value)
+		_node.VoidReason = &value
+	}
+	if value, ok := _c.mutation.SentTo(); ok {
+		_spec.SetField(invoice.FieldSentTo, field.TypeString, value)
+		_node.SentTo = &value
+	}
+	if value, ok := _c.mutation.SentAt(); ok {
+		_spec.SetField(invoice.FieldSentAt, field.TypeTime, value)
+		_node.SentAt = &value
 	}
 	if nodes := _c.mutation.AccountIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -466,6 +637,96 @@ func (u *InvoiceUpsert) ClearTransactionID() *InvoiceUpsert {
 	return u
 }
 
+// SetDueAt sets the "due_at" field.
+func (u *InvoiceUpsert) SetDueAt(v time.Time) *InvoiceUpsert {
+	u.Set(invoice.FieldDueAt, v)
+	return u
+}
+
+// UpdateDueAt sets the "due_at" field to the value that was provided on create.
+func (u *InvoiceUpsert) UpdateDueAt() *InvoiceUpsert {
+	u.SetExcluded(invoice.FieldDueAt)
+	return u
+}
+
+// ClearDueAt clears the value of the "due_at" field.
+func (u *InvoiceUpsert) ClearDueAt() *InvoiceUpsert {
+	u.SetNull(invoice.FieldDueAt)
+	return u
+}
+
+// SetPaymentID sets the "payment_id" field.
+func (u *InvoiceUpsert) SetPaymentID(v gid.ID) *InvoiceUpsert {
+	u.Set(invoice.FieldPaymentID, v)
+	return u
+}
+
+// UpdatePaymentID sets the "payment_id" field to the value that was provided on create.
+func (u *InvoiceUpsert) UpdatePaymentID() *InvoiceUpsert {
+	u.SetExcluded(invoice.FieldPaymentID)
+	return u
+}
+
+// ClearPaymentID clears the value of the "payment_id" field.
+func (u *InvoiceUpsert) ClearPaymentID() *InvoiceUpsert {
+	u.SetNull(invoice.FieldPaymentID)
+	return u
+}
+
+// SetVoidReason sets the "void_reason" field.
+func (u *InvoiceUpsert) SetVoidReason(v string) *InvoiceUpsert {
+	u.Set(invoice.FieldVoidReason, v)
+	return u
+}
+
+// UpdateVoidReason sets the "void_reason" field to the value that was provided on create.
+func (u *InvoiceUpsert) UpdateVoidReason() *InvoiceUpsert {
+	u.SetExcluded(invoice.FieldVoidReason)
+	return u
+}
+
+// ClearVoidReason clears the value of the "void_reason" field.
+func (u *InvoiceUpsert) ClearVoidReason() *InvoiceUpsert {
+	u.SetNull(invoice.FieldVoidReason)
+	return u
+}
+
+// SetSentTo sets the "sent_to" field.
+func (u *InvoiceUpsert) SetSentTo(v string) *InvoiceUpsert {
+	u.Set(invoice.FieldSentTo, v)
+	return u
+}
+
+// UpdateSentTo sets the "sent_to" field to the value that was provided on create.
+func (u *InvoiceUpsert) UpdateSentTo() *InvoiceUpsert {
+	u.SetExcluded(invoice.FieldSentTo)
+	return u
+}
+
+// ClearSentTo clears the value of the "sent_to" field.
+func (u *InvoiceUpsert) ClearSentTo() *InvoiceUpsert {
+	u.SetNull(invoice.FieldSentTo)
+	return u
+}
+
+// SetSentAt sets the "sent_at" field.
+func (u *InvoiceUpsert) SetSentAt(v time.Time) *InvoiceUpsert {
+	u.Set(invoice.FieldSentAt, v)
+	return u
+}
+
+// UpdateSentAt sets the "sent_at" field to the value that was provided on create.
+func (u *InvoiceUpsert) UpdateSentAt() *InvoiceUpsert {
+	u.SetExcluded(invoice.FieldSentAt)
+	return u
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (u *InvoiceUpsert) ClearSentAt() *InvoiceUpsert {
+	u.SetNull(invoice.FieldSentAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -500,6 +761,15 @@ func (u *InvoiceUpsertOne) UpdateNewValues() *InvoiceUpsertOne {
 		}
 		if _, exists := u.create.mutation.Currency(); exists {
 			s.SetIgnore(invoice.FieldCurrency)
+		}
+		if _, exists := u.create.mutation.Kind(); exists {
+			s.SetIgnore(invoice.FieldKind)
+		}
+		if _, exists := u.create.mutation.RequestID(); exists {
+			s.SetIgnore(invoice.FieldRequestID)
+		}
+		if _, exists := u.create.mutation.BankDetails(); exists {
+			s.SetIgnore(invoice.FieldBankDetails)
 		}
 	}))
 	return u
@@ -599,6 +869,111 @@ func (u *InvoiceUpsertOne) UpdateTransactionID() *InvoiceUpsertOne {
 func (u *InvoiceUpsertOne) ClearTransactionID() *InvoiceUpsertOne {
 	return u.Update(func(s *InvoiceUpsert) {
 		s.ClearTransactionID()
+	})
+}
+
+// SetDueAt sets the "due_at" field.
+func (u *InvoiceUpsertOne) SetDueAt(v time.Time) *InvoiceUpsertOne {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.SetDueAt(v)
+	})
+}
+
+// UpdateDueAt sets the "due_at" field to the value that was provided on create.
+func (u *InvoiceUpsertOne) UpdateDueAt() *InvoiceUpsertOne {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.UpdateDueAt()
+	})
+}
+
+// ClearDueAt clears the value of the "due_at" field.
+func (u *InvoiceUpsertOne) ClearDueAt() *InvoiceUpsertOne {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.ClearDueAt()
+	})
+}
+
+// SetPaymentID sets the "payment_id" field.
+func (u *InvoiceUpsertOne) SetPaymentID(v gid.ID) *InvoiceUpsertOne {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.SetPaymentID(v)
+	})
+}
+
+// UpdatePaymentID sets the "payment_id" field to the value that was provided on create.
+func (u *InvoiceUpsertOne) UpdatePaymentID() *InvoiceUpsertOne {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.UpdatePaymentID()
+	})
+}
+
+// ClearPaymentID clears the value of the "payment_id" field.
+func (u *InvoiceUpsertOne) ClearPaymentID() *InvoiceUpsertOne {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.ClearPaymentID()
+	})
+}
+
+// SetVoidReason sets the "void_reason" field.
+func (u *InvoiceUpsertOne) SetVoidReason(v string) *InvoiceUpsertOne {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.SetVoidReason(v)
+	})
+}
+
+// UpdateVoidReason sets the "void_reason" field to the value that was provided on create.
+func (u *InvoiceUpsertOne) UpdateVoidReason() *InvoiceUpsertOne {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.UpdateVoidReason()
+	})
+}
+
+// ClearVoidReason clears the value of the "void_reason" field.
+func (u *InvoiceUpsertOne) ClearVoidReason() *InvoiceUpsertOne {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.ClearVoidReason()
+	})
+}
+
+// SetSentTo sets the "sent_to" field.
+func (u *InvoiceUpsertOne) SetSentTo(v string) *InvoiceUpsertOne {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.SetSentTo(v)
+	})
+}
+
+// UpdateSentTo sets the "sent_to" field to the value that was provided on create.
+func (u *InvoiceUpsertOne) UpdateSentTo() *InvoiceUpsertOne {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.UpdateSentTo()
+	})
+}
+
+// ClearSentTo clears the value of the "sent_to" field.
+func (u *InvoiceUpsertOne) ClearSentTo() *InvoiceUpsertOne {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.ClearSentTo()
+	})
+}
+
+// SetSentAt sets the "sent_at" field.
+func (u *InvoiceUpsertOne) SetSentAt(v time.Time) *InvoiceUpsertOne {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.SetSentAt(v)
+	})
+}
+
+// UpdateSentAt sets the "sent_at" field to the value that was provided on create.
+func (u *InvoiceUpsertOne) UpdateSentAt() *InvoiceUpsertOne {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.UpdateSentAt()
+	})
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (u *InvoiceUpsertOne) ClearSentAt() *InvoiceUpsertOne {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.ClearSentAt()
 	})
 }
 
@@ -803,6 +1178,15 @@ func (u *InvoiceUpsertBulk) UpdateNewValues() *InvoiceUpsertBulk {
 			if _, exists := b.mutation.Currency(); exists {
 				s.SetIgnore(invoice.FieldCurrency)
 			}
+			if _, exists := b.mutation.Kind(); exists {
+				s.SetIgnore(invoice.FieldKind)
+			}
+			if _, exists := b.mutation.RequestID(); exists {
+				s.SetIgnore(invoice.FieldRequestID)
+			}
+			if _, exists := b.mutation.BankDetails(); exists {
+				s.SetIgnore(invoice.FieldBankDetails)
+			}
 		}
 	}))
 	return u
@@ -902,6 +1286,111 @@ func (u *InvoiceUpsertBulk) UpdateTransactionID() *InvoiceUpsertBulk {
 func (u *InvoiceUpsertBulk) ClearTransactionID() *InvoiceUpsertBulk {
 	return u.Update(func(s *InvoiceUpsert) {
 		s.ClearTransactionID()
+	})
+}
+
+// SetDueAt sets the "due_at" field.
+func (u *InvoiceUpsertBulk) SetDueAt(v time.Time) *InvoiceUpsertBulk {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.SetDueAt(v)
+	})
+}
+
+// UpdateDueAt sets the "due_at" field to the value that was provided on create.
+func (u *InvoiceUpsertBulk) UpdateDueAt() *InvoiceUpsertBulk {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.UpdateDueAt()
+	})
+}
+
+// ClearDueAt clears the value of the "due_at" field.
+func (u *InvoiceUpsertBulk) ClearDueAt() *InvoiceUpsertBulk {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.ClearDueAt()
+	})
+}
+
+// SetPaymentID sets the "payment_id" field.
+func (u *InvoiceUpsertBulk) SetPaymentID(v gid.ID) *InvoiceUpsertBulk {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.SetPaymentID(v)
+	})
+}
+
+// UpdatePaymentID sets the "payment_id" field to the value that was provided on create.
+func (u *InvoiceUpsertBulk) UpdatePaymentID() *InvoiceUpsertBulk {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.UpdatePaymentID()
+	})
+}
+
+// ClearPaymentID clears the value of the "payment_id" field.
+func (u *InvoiceUpsertBulk) ClearPaymentID() *InvoiceUpsertBulk {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.ClearPaymentID()
+	})
+}
+
+// SetVoidReason sets the "void_reason" field.
+func (u *InvoiceUpsertBulk) SetVoidReason(v string) *InvoiceUpsertBulk {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.SetVoidReason(v)
+	})
+}
+
+// UpdateVoidReason sets the "void_reason" field to the value that was provided on create.
+func (u *InvoiceUpsertBulk) UpdateVoidReason() *InvoiceUpsertBulk {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.UpdateVoidReason()
+	})
+}
+
+// ClearVoidReason clears the value of the "void_reason" field.
+func (u *InvoiceUpsertBulk) ClearVoidReason() *InvoiceUpsertBulk {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.ClearVoidReason()
+	})
+}
+
+// SetSentTo sets the "sent_to" field.
+func (u *InvoiceUpsertBulk) SetSentTo(v string) *InvoiceUpsertBulk {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.SetSentTo(v)
+	})
+}
+
+// UpdateSentTo sets the "sent_to" field to the value that was provided on create.
+func (u *InvoiceUpsertBulk) UpdateSentTo() *InvoiceUpsertBulk {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.UpdateSentTo()
+	})
+}
+
+// ClearSentTo clears the value of the "sent_to" field.
+func (u *InvoiceUpsertBulk) ClearSentTo() *InvoiceUpsertBulk {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.ClearSentTo()
+	})
+}
+
+// SetSentAt sets the "sent_at" field.
+func (u *InvoiceUpsertBulk) SetSentAt(v time.Time) *InvoiceUpsertBulk {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.SetSentAt(v)
+	})
+}
+
+// UpdateSentAt sets the "sent_at" field to the value that was provided on create.
+func (u *InvoiceUpsertBulk) UpdateSentAt() *InvoiceUpsertBulk {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.UpdateSentAt()
+	})
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (u *InvoiceUpsertBulk) ClearSentAt() *InvoiceUpsertBulk {
+	return u.Update(func(s *InvoiceUpsert) {
+		s.ClearSentAt()
 	})
 }
 

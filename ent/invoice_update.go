@@ -98,6 +98,106 @@ func (_u *InvoiceUpdate) ClearTransactionID() *InvoiceUpdate {
 	return _u
 }
 
+// SetDueAt sets the "due_at" field.
+func (_u *InvoiceUpdate) SetDueAt(v time.Time) *InvoiceUpdate {
+	_u.mutation.SetDueAt(v)
+	return _u
+}
+
+// SetNillableDueAt sets the "due_at" field if the given value is not nil.
+func (_u *InvoiceUpdate) SetNillableDueAt(v *time.Time) *InvoiceUpdate {
+	if v != nil {
+		_u.SetDueAt(*v)
+	}
+	return _u
+}
+
+// ClearDueAt clears the value of the "due_at" field.
+func (_u *InvoiceUpdate) ClearDueAt() *InvoiceUpdate {
+	_u.mutation.ClearDueAt()
+	return _u
+}
+
+// SetPaymentID sets the "payment_id" field.
+func (_u *InvoiceUpdate) SetPaymentID(v gid.ID) *InvoiceUpdate {
+	_u.mutation.SetPaymentID(v)
+	return _u
+}
+
+// SetNillablePaymentID sets the "payment_id" field if the given value is not nil.
+func (_u *InvoiceUpdate) SetNillablePaymentID(v *gid.ID) *InvoiceUpdate {
+	if v != nil {
+		_u.SetPaymentID(*v)
+	}
+	return _u
+}
+
+// ClearPaymentID clears the value of the "payment_id" field.
+func (_u *InvoiceUpdate) ClearPaymentID() *InvoiceUpdate {
+	_u.mutation.ClearPaymentID()
+	return _u
+}
+
+// SetVoidReason sets the "void_reason" field.
+func (_u *InvoiceUpdate) SetVoidReason(v string) *InvoiceUpdate {
+	_u.mutation.SetVoidReason(v)
+	return _u
+}
+
+// SetNillableVoidReason sets the "void_reason" field if the given value is not nil.
+func (_u *InvoiceUpdate) SetNillableVoidReason(v *string) *InvoiceUpdate {
+	if v != nil {
+		_u.SetVoidReason(*v)
+	}
+	return _u
+}
+
+// ClearVoidReason clears the value of the "void_reason" field.
+func (_u *InvoiceUpdate) ClearVoidReason() *InvoiceUpdate {
+	_u.mutation.ClearVoidReason()
+	return _u
+}
+
+// SetSentTo sets the "sent_to" field.
+func (_u *InvoiceUpdate) SetSentTo(v string) *InvoiceUpdate {
+	_u.mutation.SetSentTo(v)
+	return _u
+}
+
+// SetNillableSentTo sets the "sent_to" field if the given value is not nil.
+func (_u *InvoiceUpdate) SetNillableSentTo(v *string) *InvoiceUpdate {
+	if v != nil {
+		_u.SetSentTo(*v)
+	}
+	return _u
+}
+
+// ClearSentTo clears the value of the "sent_to" field.
+func (_u *InvoiceUpdate) ClearSentTo() *InvoiceUpdate {
+	_u.mutation.ClearSentTo()
+	return _u
+}
+
+// SetSentAt sets the "sent_at" field.
+func (_u *InvoiceUpdate) SetSentAt(v time.Time) *InvoiceUpdate {
+	_u.mutation.SetSentAt(v)
+	return _u
+}
+
+// SetNillableSentAt sets the "sent_at" field if the given value is not nil.
+func (_u *InvoiceUpdate) SetNillableSentAt(v *time.Time) *InvoiceUpdate {
+	if v != nil {
+		_u.SetSentAt(*v)
+	}
+	return _u
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (_u *InvoiceUpdate) ClearSentAt() *InvoiceUpdate {
+	_u.mutation.ClearSentAt()
+	return _u
+}
+
 // SetTransaction sets the "transaction" edge to the Posting entity.
 func (_u *InvoiceUpdate) SetTransaction(v *Posting) *InvoiceUpdate {
 	return _u.SetTransactionID(v.ID)
@@ -148,6 +248,16 @@ func (_u *InvoiceUpdate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Invoice.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.VoidReason(); ok {
+		if err := invoice.VoidReasonValidator(v); err != nil {
+			return &ValidationError{Name: "void_reason", err: fmt.Errorf(`ent: validator failed for field "Invoice.void_reason": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.SentTo(); ok {
+		if err := invoice.SentToValidator(v); err != nil {
+			return &ValidationError{Name: "sent_to", err: fmt.Errorf(`ent: validator failed for field "Invoice.sent_to": %w`, err)}
+		}
+	}
 	if _u.mutation.AccountCleared() && len(_u.mutation.AccountIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Invoice.account"`)
 	}
@@ -177,6 +287,42 @@ func (_u *InvoiceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.PaidAtCleared() {
 		_spec.ClearField(invoice.FieldPaidAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.DueAt(); ok {
+		_spec.SetField(invoice.FieldDueAt, field.TypeTime, value)
+	}
+	if _u.mutation.DueAtCleared() {
+		_spec.ClearField(invoice.FieldDueAt, field.TypeTime)
+	}
+	if _u.mutation.RequestIDCleared() {
+		_spec.ClearField(invoice.FieldRequestID, field.TypeString)
+	}
+	if value, ok := _u.mutation.PaymentID(); ok {
+		_spec.SetField(invoice.FieldPaymentID, field.TypeString, value)
+	}
+	if _u.mutation.PaymentIDCleared() {
+		_spec.ClearField(invoice.FieldPaymentID, field.TypeString)
+	}
+	if _u.mutation.BankDetailsCleared() {
+		_spec.ClearField(invoice.FieldBankDetails, field.TypeString)
+	}
+	if value, ok := _u.mutation.VoidReason(); ok {
+		_spec.SetField(invoice.FieldVoidReason, field.TypeString, value)
+	}
+	if _u.mutation.VoidReasonCleared() {
+		_spec.ClearField(invoice.FieldVoidReason, field.TypeString)
+	}
+	if value, ok := _u.mutation.SentTo(); ok {
+		_spec.SetField(invoice.FieldSentTo, field.TypeString, value)
+	}
+	if _u.mutation.SentToCleared() {
+		_spec.ClearField(invoice.FieldSentTo, field.TypeString)
+	}
+	if value, ok := _u.mutation.SentAt(); ok {
+		_spec.SetField(invoice.FieldSentAt, field.TypeTime, value)
+	}
+	if _u.mutation.SentAtCleared() {
+		_spec.ClearField(invoice.FieldSentAt, field.TypeTime)
 	}
 	if _u.mutation.TransactionCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -295,6 +441,106 @@ func (_u *InvoiceUpdateOne) ClearTransactionID() *InvoiceUpdateOne {
 	return _u
 }
 
+// SetDueAt sets the "due_at" field.
+func (_u *InvoiceUpdateOne) SetDueAt(v time.Time) *InvoiceUpdateOne {
+	_u.mutation.SetDueAt(v)
+	return _u
+}
+
+// SetNillableDueAt sets the "due_at" field if the given value is not nil.
+func (_u *InvoiceUpdateOne) SetNillableDueAt(v *time.Time) *InvoiceUpdateOne {
+	if v != nil {
+		_u.SetDueAt(*v)
+	}
+	return _u
+}
+
+// ClearDueAt clears the value of the "due_at" field.
+func (_u *InvoiceUpdateOne) ClearDueAt() *InvoiceUpdateOne {
+	_u.mutation.ClearDueAt()
+	return _u
+}
+
+// SetPaymentID sets the "payment_id" field.
+func (_u *InvoiceUpdateOne) SetPaymentID(v gid.ID) *InvoiceUpdateOne {
+	_u.mutation.SetPaymentID(v)
+	return _u
+}
+
+// SetNillablePaymentID sets the "payment_id" field if the given value is not nil.
+func (_u *InvoiceUpdateOne) SetNillablePaymentID(v *gid.ID) *InvoiceUpdateOne {
+	if v != nil {
+		_u.SetPaymentID(*v)
+	}
+	return _u
+}
+
+// ClearPaymentID clears the value of the "payment_id" field.
+func (_u *InvoiceUpdateOne) ClearPaymentID() *InvoiceUpdateOne {
+	_u.mutation.ClearPaymentID()
+	return _u
+}
+
+// SetVoidReason sets the "void_reason" field.
+func (_u *InvoiceUpdateOne) SetVoidReason(v string) *InvoiceUpdateOne {
+	_u.mutation.SetVoidReason(v)
+	return _u
+}
+
+// SetNillableVoidReason sets the "void_reason" field if the given value is not nil.
+func (_u *InvoiceUpdateOne) SetNillableVoidReason(v *string) *InvoiceUpdateOne {
+	if v != nil {
+		_u.SetVoidReason(*v)
+	}
+	return _u
+}
+
+// ClearVoidReason clears the value of the "void_reason" field.
+func (_u *InvoiceUpdateOne) ClearVoidReason() *InvoiceUpdateOne {
+	_u.mutation.ClearVoidReason()
+	return _u
+}
+
+// SetSentTo sets the "sent_to" field.
+func (_u *InvoiceUpdateOne) SetSentTo(v string) *InvoiceUpdateOne {
+	_u.mutation.SetSentTo(v)
+	return _u
+}
+
+// SetNillableSentTo sets the "sent_to" field if the given value is not nil.
+func (_u *InvoiceUpdateOne) SetNillableSentTo(v *string) *InvoiceUpdateOne {
+	if v != nil {
+		_u.SetSentTo(*v)
+	}
+	return _u
+}
+
+// ClearSentTo clears the value of the "sent_to" field.
+func (_u *InvoiceUpdateOne) ClearSentTo() *InvoiceUpdateOne {
+	_u.mutation.ClearSentTo()
+	return _u
+}
+
+// SetSentAt sets the "sent_at" field.
+func (_u *InvoiceUpdateOne) SetSentAt(v time.Time) *InvoiceUpdateOne {
+	_u.mutation.SetSentAt(v)
+	return _u
+}
+
+// SetNillableSentAt sets the "sent_at" field if the given value is not nil.
+func (_u *InvoiceUpdateOne) SetNillableSentAt(v *time.Time) *InvoiceUpdateOne {
+	if v != nil {
+		_u.SetSentAt(*v)
+	}
+	return _u
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (_u *InvoiceUpdateOne) ClearSentAt() *InvoiceUpdateOne {
+	_u.mutation.ClearSentAt()
+	return _u
+}
+
 // SetTransaction sets the "transaction" edge to the Posting entity.
 func (_u *InvoiceUpdateOne) SetTransaction(v *Posting) *InvoiceUpdateOne {
 	return _u.SetTransactionID(v.ID)
@@ -358,6 +604,16 @@ func (_u *InvoiceUpdateOne) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Invoice.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.VoidReason(); ok {
+		if err := invoice.VoidReasonValidator(v); err != nil {
+			return &ValidationError{Name: "void_reason", err: fmt.Errorf(`ent: validator failed for field "Invoice.void_reason": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.SentTo(); ok {
+		if err := invoice.SentToValidator(v); err != nil {
+			return &ValidationError{Name: "sent_to", err: fmt.Errorf(`ent: validator failed for field "Invoice.sent_to": %w`, err)}
+		}
+	}
 	if _u.mutation.AccountCleared() && len(_u.mutation.AccountIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Invoice.account"`)
 	}
@@ -404,6 +660,42 @@ func (_u *InvoiceUpdateOne) sqlSave(ctx context.Context) (_node *Invoice, err er
 	}
 	if _u.mutation.PaidAtCleared() {
 		_spec.ClearField(invoice.FieldPaidAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.DueAt(); ok {
+		_spec.SetField(invoice.FieldDueAt, field.TypeTime, value)
+	}
+	if _u.mutation.DueAtCleared() {
+		_spec.ClearField(invoice.FieldDueAt, field.TypeTime)
+	}
+	if _u.mutation.RequestIDCleared() {
+		_spec.ClearField(invoice.FieldRequestID, field.TypeString)
+	}
+	if value, ok := _u.mutation.PaymentID(); ok {
+		_spec.SetField(invoice.FieldPaymentID, field.TypeString, value)
+	}
+	if _u.mutation.PaymentIDCleared() {
+		_spec.ClearField(invoice.FieldPaymentID, field.TypeString)
+	}
+	if _u.mutation.BankDetailsCleared() {
+		_spec.ClearField(invoice.FieldBankDetails, field.TypeString)
+	}
+	if value, ok := _u.mutation.VoidReason(); ok {
+		_spec.SetField(invoice.FieldVoidReason, field.TypeString, value)
+	}
+	if _u.mutation.VoidReasonCleared() {
+		_spec.ClearField(invoice.FieldVoidReason, field.TypeString)
+	}
+	if value, ok := _u.mutation.SentTo(); ok {
+		_spec.SetField(invoice.FieldSentTo, field.TypeString, value)
+	}
+	if _u.mutation.SentToCleared() {
+		_spec.ClearField(invoice.FieldSentTo, field.TypeString)
+	}
+	if value, ok := _u.mutation.SentAt(); ok {
+		_spec.SetField(invoice.FieldSentAt, field.TypeTime, value)
+	}
+	if _u.mutation.SentAtCleared() {
+		_spec.ClearField(invoice.FieldSentAt, field.TypeTime)
 	}
 	if _u.mutation.TransactionCleared() {
 		edge := &sqlgraph.EdgeSpec{

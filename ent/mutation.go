@@ -8,6 +8,7 @@ import (
 	"creditgate/ent/agency"
 	"creditgate/ent/alertrule"
 	"creditgate/ent/apikey"
+	"creditgate/ent/auditevent"
 	"creditgate/ent/balance"
 	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
@@ -46,6 +47,7 @@ const (
 	TypeAccount        = "Account"
 	TypeAgency         = "Agency"
 	TypeAlertRule      = "AlertRule"
+	TypeAuditEvent     = "AuditEvent"
 	TypeBalance        = "Balance"
 	TypeCard           = "Card"
 	TypeCreditPackage  = "CreditPackage"
@@ -950,6 +952,7 @@ type AccountMutation struct {
 	name             *string
 	kind             *account.Kind
 	payment_customer *string
+	billing_email    *string
 	clearedFields    map[string]struct{}
 	agency           *gid.ID
 	clearedagency    bool
@@ -1258,6 +1261,55 @@ func (m *AccountMutation) ResetPaymentCustomer() {
 	delete(m.clearedFields, account.FieldPaymentCustomer)
 }
 
+// SetBillingEmail sets the "billing_email" field.
+func (m *AccountMutation) SetBillingEmail(s string) {
+	m.billing_email = &s
+}
+
+// BillingEmail returns the value of the "billing_email" field in the mutation.
+func (m *AccountMutation) BillingEmail() (r string, exists bool) {
+	v := m.billing_email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBillingEmail returns the old "billing_email" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldBillingEmail(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBillingEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBillingEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBillingEmail: %w", err)
+	}
+	return oldValue.BillingEmail, nil
+}
+
+// ClearBillingEmail clears the value of the "billing_email" field.
+func (m *AccountMutation) ClearBillingEmail() {
+	m.billing_email = nil
+	m.clearedFields[account.FieldBillingEmail] = struct{}{}
+}
+
+// BillingEmailCleared returns if the "billing_email" field was cleared in this mutation.
+func (m *AccountMutation) BillingEmailCleared() bool {
+	_, ok := m.clearedFields[account.FieldBillingEmail]
+	return ok
+}
+
+// ResetBillingEmail resets all changes to the "billing_email" field.
+func (m *AccountMutation) ResetBillingEmail() {
+	m.billing_email = nil
+	delete(m.clearedFields, account.FieldBillingEmail)
+}
+
 // ClearAgency clears the "agency" edge to the Agency entity.
 func (m *AccountMutation) ClearAgency() {
 	m.clearedagency = true
@@ -1373,7 +1425,7 @@ func (m *AccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AccountMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 6)
 	if m.created_at != nil {
 		fields = append(fields, account.FieldCreatedAt)
 	}
@@ -1388,6 +1440,9 @@ func (m *AccountMutation) Fields() []string {
 	}
 	if m.payment_customer != nil {
 		fields = append(fields, account.FieldPaymentCustomer)
+	}
+	if m.billing_email != nil {
+		fields = append(fields, account.FieldBillingEmail)
 	}
 	return fields
 }
@@ -1407,6 +1462,8 @@ func (m *AccountMutation) Field(name string) (ent.Value, bool) {
 		return m.Kind()
 	case account.FieldPaymentCustomer:
 		return m.PaymentCustomer()
+	case account.FieldBillingEmail:
+		return m.BillingEmail()
 	}
 	return nil, false
 }
@@ -1426,6 +1483,8 @@ func (m *AccountMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldKind(ctx)
 	case account.FieldPaymentCustomer:
 		return m.OldPaymentCustomer(ctx)
+	case account.FieldBillingEmail:
+		return m.OldBillingEmail(ctx)
 	}
 	return nil, fmt.Errorf("unknown Account field %s", name)
 }
@@ -1470,6 +1529,13 @@ func (m *AccountMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPaymentCustomer(v)
 		return nil
+	case account.FieldBillingEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBillingEmail(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Account field %s", name)
 }
@@ -1503,6 +1569,9 @@ func (m *AccountMutation) ClearedFields() []string {
 	if m.FieldCleared(account.FieldPaymentCustomer) {
 		fields = append(fields, account.FieldPaymentCustomer)
 	}
+	if m.FieldCleared(account.FieldBillingEmail) {
+		fields = append(fields, account.FieldBillingEmail)
+	}
 	return fields
 }
 
@@ -1519,6 +1588,9 @@ func (m *AccountMutation) ClearField(name string) error {
 	switch name {
 	case account.FieldPaymentCustomer:
 		m.ClearPaymentCustomer()
+		return nil
+	case account.FieldBillingEmail:
+		m.ClearBillingEmail()
 		return nil
 	}
 	return fmt.Errorf("unknown Account nullable field %s", name)
@@ -1542,6 +1614,9 @@ func (m *AccountMutation) ResetField(name string) error {
 		return nil
 	case account.FieldPaymentCustomer:
 		m.ResetPaymentCustomer()
+		return nil
+	case account.FieldBillingEmail:
+		m.ResetBillingEmail()
 		return nil
 	}
 	return fmt.Errorf("unknown Account field %s", name)
@@ -1659,6 +1734,11 @@ type AgencyMutation struct {
 	name                    *string
 	default_currency        *string
 	credit_payments_enabled *bool
+	invoice_due_days        *int
+	addinvoice_due_days     *int
+	bank_details            *string
+	invoice_seq             *int64
+	addinvoice_seq          *int64
 	clearedFields           map[string]struct{}
 	accounts                map[gid.ID]struct{}
 	removedaccounts         map[gid.ID]struct{}
@@ -1925,6 +2005,167 @@ func (m *AgencyMutation) ResetCreditPaymentsEnabled() {
 	m.credit_payments_enabled = nil
 }
 
+// SetInvoiceDueDays sets the "invoice_due_days" field.
+func (m *AgencyMutation) SetInvoiceDueDays(i int) {
+	m.invoice_due_days = &i
+	m.addinvoice_due_days = nil
+}
+
+// InvoiceDueDays returns the value of the "invoice_due_days" field in the mutation.
+func (m *AgencyMutation) InvoiceDueDays() (r int, exists bool) {
+	v := m.invoice_due_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInvoiceDueDays returns the old "invoice_due_days" field's value of the Agency entity.
+// If the Agency object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgencyMutation) OldInvoiceDueDays(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInvoiceDueDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInvoiceDueDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInvoiceDueDays: %w", err)
+	}
+	return oldValue.InvoiceDueDays, nil
+}
+
+// AddInvoiceDueDays adds i to the "invoice_due_days" field.
+func (m *AgencyMutation) AddInvoiceDueDays(i int) {
+	if m.addinvoice_due_days != nil {
+		*m.addinvoice_due_days += i
+	} else {
+		m.addinvoice_due_days = &i
+	}
+}
+
+// AddedInvoiceDueDays returns the value that was added to the "invoice_due_days" field in this mutation.
+func (m *AgencyMutation) AddedInvoiceDueDays() (r int, exists bool) {
+	v := m.addinvoice_due_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetInvoiceDueDays resets all changes to the "invoice_due_days" field.
+func (m *AgencyMutation) ResetInvoiceDueDays() {
+	m.invoice_due_days = nil
+	m.addinvoice_due_days = nil
+}
+
+// SetBankDetails sets the "bank_details" field.
+func (m *AgencyMutation) SetBankDetails(s string) {
+	m.bank_details = &s
+}
+
+// BankDetails returns the value of the "bank_details" field in the mutation.
+func (m *AgencyMutation) BankDetails() (r string, exists bool) {
+	v := m.bank_details
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBankDetails returns the old "bank_details" field's value of the Agency entity.
+// If the Agency object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgencyMutation) OldBankDetails(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBankDetails is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBankDetails requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBankDetails: %w", err)
+	}
+	return oldValue.BankDetails, nil
+}
+
+// ClearBankDetails clears the value of the "bank_details" field.
+func (m *AgencyMutation) ClearBankDetails() {
+	m.bank_details = nil
+	m.clearedFields[agency.FieldBankDetails] = struct{}{}
+}
+
+// BankDetailsCleared returns if the "bank_details" field was cleared in this mutation.
+func (m *AgencyMutation) BankDetailsCleared() bool {
+	_, ok := m.clearedFields[agency.FieldBankDetails]
+	return ok
+}
+
+// ResetBankDetails resets all changes to the "bank_details" field.
+func (m *AgencyMutation) ResetBankDetails() {
+	m.bank_details = nil
+	delete(m.clearedFields, agency.FieldBankDetails)
+}
+
+// SetInvoiceSeq sets the "invoice_seq" field.
+func (m *AgencyMutation) SetInvoiceSeq(i int64) {
+	m.invoice_seq = &i
+	m.addinvoice_seq = nil
+}
+
+// InvoiceSeq returns the value of the "invoice_seq" field in the mutation.
+func (m *AgencyMutation) InvoiceSeq() (r int64, exists bool) {
+	v := m.invoice_seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInvoiceSeq returns the old "invoice_seq" field's value of the Agency entity.
+// If the Agency object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgencyMutation) OldInvoiceSeq(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInvoiceSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInvoiceSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInvoiceSeq: %w", err)
+	}
+	return oldValue.InvoiceSeq, nil
+}
+
+// AddInvoiceSeq adds i to the "invoice_seq" field.
+func (m *AgencyMutation) AddInvoiceSeq(i int64) {
+	if m.addinvoice_seq != nil {
+		*m.addinvoice_seq += i
+	} else {
+		m.addinvoice_seq = &i
+	}
+}
+
+// AddedInvoiceSeq returns the value that was added to the "invoice_seq" field in this mutation.
+func (m *AgencyMutation) AddedInvoiceSeq() (r int64, exists bool) {
+	v := m.addinvoice_seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetInvoiceSeq resets all changes to the "invoice_seq" field.
+func (m *AgencyMutation) ResetInvoiceSeq() {
+	m.invoice_seq = nil
+	m.addinvoice_seq = nil
+}
+
 // AddAccountIDs adds the "accounts" edge to the Account entity by ids.
 func (m *AgencyMutation) AddAccountIDs(ids ...gid.ID) {
 	if m.accounts == nil {
@@ -2175,7 +2416,7 @@ func (m *AgencyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AgencyMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 7)
 	if m.created_at != nil {
 		fields = append(fields, agency.FieldCreatedAt)
 	}
@@ -2187,6 +2428,15 @@ func (m *AgencyMutation) Fields() []string {
 	}
 	if m.credit_payments_enabled != nil {
 		fields = append(fields, agency.FieldCreditPaymentsEnabled)
+	}
+	if m.invoice_due_days != nil {
+		fields = append(fields, agency.FieldInvoiceDueDays)
+	}
+	if m.bank_details != nil {
+		fields = append(fields, agency.FieldBankDetails)
+	}
+	if m.invoice_seq != nil {
+		fields = append(fields, agency.FieldInvoiceSeq)
 	}
 	return fields
 }
@@ -2204,6 +2454,12 @@ func (m *AgencyMutation) Field(name string) (ent.Value, bool) {
 		return m.DefaultCurrency()
 	case agency.FieldCreditPaymentsEnabled:
 		return m.CreditPaymentsEnabled()
+	case agency.FieldInvoiceDueDays:
+		return m.InvoiceDueDays()
+	case agency.FieldBankDetails:
+		return m.BankDetails()
+	case agency.FieldInvoiceSeq:
+		return m.InvoiceSeq()
 	}
 	return nil, false
 }
@@ -2221,6 +2477,12 @@ func (m *AgencyMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldDefaultCurrency(ctx)
 	case agency.FieldCreditPaymentsEnabled:
 		return m.OldCreditPaymentsEnabled(ctx)
+	case agency.FieldInvoiceDueDays:
+		return m.OldInvoiceDueDays(ctx)
+	case agency.FieldBankDetails:
+		return m.OldBankDetails(ctx)
+	case agency.FieldInvoiceSeq:
+		return m.OldInvoiceSeq(ctx)
 	}
 	return nil, fmt.Errorf("unknown Agency field %s", name)
 }
@@ -2258,6 +2520,27 @@ func (m *AgencyMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCreditPaymentsEnabled(v)
 		return nil
+	case agency.FieldInvoiceDueDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInvoiceDueDays(v)
+		return nil
+	case agency.FieldBankDetails:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBankDetails(v)
+		return nil
+	case agency.FieldInvoiceSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInvoiceSeq(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Agency field %s", name)
 }
@@ -2265,13 +2548,26 @@ func (m *AgencyMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *AgencyMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addinvoice_due_days != nil {
+		fields = append(fields, agency.FieldInvoiceDueDays)
+	}
+	if m.addinvoice_seq != nil {
+		fields = append(fields, agency.FieldInvoiceSeq)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *AgencyMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case agency.FieldInvoiceDueDays:
+		return m.AddedInvoiceDueDays()
+	case agency.FieldInvoiceSeq:
+		return m.AddedInvoiceSeq()
+	}
 	return nil, false
 }
 
@@ -2280,6 +2576,20 @@ func (m *AgencyMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *AgencyMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case agency.FieldInvoiceDueDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddInvoiceDueDays(v)
+		return nil
+	case agency.FieldInvoiceSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddInvoiceSeq(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Agency numeric field %s", name)
 }
@@ -2287,7 +2597,11 @@ func (m *AgencyMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *AgencyMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(agency.FieldBankDetails) {
+		fields = append(fields, agency.FieldBankDetails)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -2300,6 +2614,11 @@ func (m *AgencyMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *AgencyMutation) ClearField(name string) error {
+	switch name {
+	case agency.FieldBankDetails:
+		m.ClearBankDetails()
+		return nil
+	}
 	return fmt.Errorf("unknown Agency nullable field %s", name)
 }
 
@@ -2318,6 +2637,15 @@ func (m *AgencyMutation) ResetField(name string) error {
 		return nil
 	case agency.FieldCreditPaymentsEnabled:
 		m.ResetCreditPaymentsEnabled()
+		return nil
+	case agency.FieldInvoiceDueDays:
+		m.ResetInvoiceDueDays()
+		return nil
+	case agency.FieldBankDetails:
+		m.ResetBankDetails()
+		return nil
+	case agency.FieldInvoiceSeq:
+		m.ResetInvoiceSeq()
 		return nil
 	}
 	return fmt.Errorf("unknown Agency field %s", name)
@@ -3615,6 +3943,941 @@ func (m *AlertRuleMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AlertRule edge %s", name)
 }
 
+// AuditEventMutation represents an operation that mutates the AuditEvent nodes in the graph.
+type AuditEventMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *gid.ID
+	created_at     *time.Time
+	agency_id      *gid.ID
+	actor          *string
+	role           *string
+	action         *string
+	account_id     *gid.ID
+	target_id      *gid.ID
+	request_id     *string
+	client_address *string
+	summary        *string
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*AuditEvent, error)
+	predicates     []predicate.AuditEvent
+}
+
+var _ ent.Mutation = (*AuditEventMutation)(nil)
+
+// auditeventOption allows management of the mutation configuration using functional options.
+type auditeventOption func(*AuditEventMutation)
+
+// newAuditEventMutation creates new mutation for the AuditEvent entity.
+func newAuditEventMutation(c config, op Op, opts ...auditeventOption) *AuditEventMutation {
+	m := &AuditEventMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAuditEvent,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAuditEventID sets the ID field of the mutation.
+func withAuditEventID(id gid.ID) auditeventOption {
+	return func(m *AuditEventMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AuditEvent
+		)
+		m.oldValue = func(ctx context.Context) (*AuditEvent, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AuditEvent.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAuditEvent sets the old AuditEvent of the mutation.
+func withAuditEvent(node *AuditEvent) auditeventOption {
+	return func(m *AuditEventMutation) {
+		m.oldValue = func(context.Context) (*AuditEvent, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AuditEventMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AuditEventMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AuditEvent entities.
+func (m *AuditEventMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AuditEventMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AuditEventMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AuditEvent.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AuditEventMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AuditEventMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AuditEventMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetAgencyID sets the "agency_id" field.
+func (m *AuditEventMutation) SetAgencyID(gi gid.ID) {
+	m.agency_id = &gi
+}
+
+// AgencyID returns the value of the "agency_id" field in the mutation.
+func (m *AuditEventMutation) AgencyID() (r gid.ID, exists bool) {
+	v := m.agency_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgencyID returns the old "agency_id" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldAgencyID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgencyID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgencyID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgencyID: %w", err)
+	}
+	return oldValue.AgencyID, nil
+}
+
+// ClearAgencyID clears the value of the "agency_id" field.
+func (m *AuditEventMutation) ClearAgencyID() {
+	m.agency_id = nil
+	m.clearedFields[auditevent.FieldAgencyID] = struct{}{}
+}
+
+// AgencyIDCleared returns if the "agency_id" field was cleared in this mutation.
+func (m *AuditEventMutation) AgencyIDCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldAgencyID]
+	return ok
+}
+
+// ResetAgencyID resets all changes to the "agency_id" field.
+func (m *AuditEventMutation) ResetAgencyID() {
+	m.agency_id = nil
+	delete(m.clearedFields, auditevent.FieldAgencyID)
+}
+
+// SetActor sets the "actor" field.
+func (m *AuditEventMutation) SetActor(s string) {
+	m.actor = &s
+}
+
+// Actor returns the value of the "actor" field in the mutation.
+func (m *AuditEventMutation) Actor() (r string, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActor returns the old "actor" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldActor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActor: %w", err)
+	}
+	return oldValue.Actor, nil
+}
+
+// ResetActor resets all changes to the "actor" field.
+func (m *AuditEventMutation) ResetActor() {
+	m.actor = nil
+}
+
+// SetRole sets the "role" field.
+func (m *AuditEventMutation) SetRole(s string) {
+	m.role = &s
+}
+
+// Role returns the value of the "role" field in the mutation.
+func (m *AuditEventMutation) Role() (r string, exists bool) {
+	v := m.role
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRole returns the old "role" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldRole(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRole is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRole requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRole: %w", err)
+	}
+	return oldValue.Role, nil
+}
+
+// ClearRole clears the value of the "role" field.
+func (m *AuditEventMutation) ClearRole() {
+	m.role = nil
+	m.clearedFields[auditevent.FieldRole] = struct{}{}
+}
+
+// RoleCleared returns if the "role" field was cleared in this mutation.
+func (m *AuditEventMutation) RoleCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldRole]
+	return ok
+}
+
+// ResetRole resets all changes to the "role" field.
+func (m *AuditEventMutation) ResetRole() {
+	m.role = nil
+	delete(m.clearedFields, auditevent.FieldRole)
+}
+
+// SetAction sets the "action" field.
+func (m *AuditEventMutation) SetAction(s string) {
+	m.action = &s
+}
+
+// Action returns the value of the "action" field in the mutation.
+func (m *AuditEventMutation) Action() (r string, exists bool) {
+	v := m.action
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAction returns the old "action" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldAction(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAction is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAction requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAction: %w", err)
+	}
+	return oldValue.Action, nil
+}
+
+// ResetAction resets all changes to the "action" field.
+func (m *AuditEventMutation) ResetAction() {
+	m.action = nil
+}
+
+// SetAccountID sets the "account_id" field.
+func (m *AuditEventMutation) SetAccountID(gi gid.ID) {
+	m.account_id = &gi
+}
+
+// AccountID returns the value of the "account_id" field in the mutation.
+func (m *AuditEventMutation) AccountID() (r gid.ID, exists bool) {
+	v := m.account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountID returns the old "account_id" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldAccountID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountID: %w", err)
+	}
+	return oldValue.AccountID, nil
+}
+
+// ClearAccountID clears the value of the "account_id" field.
+func (m *AuditEventMutation) ClearAccountID() {
+	m.account_id = nil
+	m.clearedFields[auditevent.FieldAccountID] = struct{}{}
+}
+
+// AccountIDCleared returns if the "account_id" field was cleared in this mutation.
+func (m *AuditEventMutation) AccountIDCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldAccountID]
+	return ok
+}
+
+// ResetAccountID resets all changes to the "account_id" field.
+func (m *AuditEventMutation) ResetAccountID() {
+	m.account_id = nil
+	delete(m.clearedFields, auditevent.FieldAccountID)
+}
+
+// SetTargetID sets the "target_id" field.
+func (m *AuditEventMutation) SetTargetID(gi gid.ID) {
+	m.target_id = &gi
+}
+
+// TargetID returns the value of the "target_id" field in the mutation.
+func (m *AuditEventMutation) TargetID() (r gid.ID, exists bool) {
+	v := m.target_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTargetID returns the old "target_id" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldTargetID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTargetID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTargetID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTargetID: %w", err)
+	}
+	return oldValue.TargetID, nil
+}
+
+// ClearTargetID clears the value of the "target_id" field.
+func (m *AuditEventMutation) ClearTargetID() {
+	m.target_id = nil
+	m.clearedFields[auditevent.FieldTargetID] = struct{}{}
+}
+
+// TargetIDCleared returns if the "target_id" field was cleared in this mutation.
+func (m *AuditEventMutation) TargetIDCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldTargetID]
+	return ok
+}
+
+// ResetTargetID resets all changes to the "target_id" field.
+func (m *AuditEventMutation) ResetTargetID() {
+	m.target_id = nil
+	delete(m.clearedFields, auditevent.FieldTargetID)
+}
+
+// SetRequestID sets the "request_id" field.
+func (m *AuditEventMutation) SetRequestID(s string) {
+	m.request_id = &s
+}
+
+// RequestID returns the value of the "request_id" field in the mutation.
+func (m *AuditEventMutation) RequestID() (r string, exists bool) {
+	v := m.request_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestID returns the old "request_id" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldRequestID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestID: %w", err)
+	}
+	return oldValue.RequestID, nil
+}
+
+// ClearRequestID clears the value of the "request_id" field.
+func (m *AuditEventMutation) ClearRequestID() {
+	m.request_id = nil
+	m.clearedFields[auditevent.FieldRequestID] = struct{}{}
+}
+
+// RequestIDCleared returns if the "request_id" field was cleared in this mutation.
+func (m *AuditEventMutation) RequestIDCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldRequestID]
+	return ok
+}
+
+// ResetRequestID resets all changes to the "request_id" field.
+func (m *AuditEventMutation) ResetRequestID() {
+	m.request_id = nil
+	delete(m.clearedFields, auditevent.FieldRequestID)
+}
+
+// SetClientAddress sets the "client_address" field.
+func (m *AuditEventMutation) SetClientAddress(s string) {
+	m.client_address = &s
+}
+
+// ClientAddress returns the value of the "client_address" field in the mutation.
+func (m *AuditEventMutation) ClientAddress() (r string, exists bool) {
+	v := m.client_address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientAddress returns the old "client_address" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldClientAddress(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientAddress: %w", err)
+	}
+	return oldValue.ClientAddress, nil
+}
+
+// ClearClientAddress clears the value of the "client_address" field.
+func (m *AuditEventMutation) ClearClientAddress() {
+	m.client_address = nil
+	m.clearedFields[auditevent.FieldClientAddress] = struct{}{}
+}
+
+// ClientAddressCleared returns if the "client_address" field was cleared in this mutation.
+func (m *AuditEventMutation) ClientAddressCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldClientAddress]
+	return ok
+}
+
+// ResetClientAddress resets all changes to the "client_address" field.
+func (m *AuditEventMutation) ResetClientAddress() {
+	m.client_address = nil
+	delete(m.clearedFields, auditevent.FieldClientAddress)
+}
+
+// SetSummary sets the "summary" field.
+func (m *AuditEventMutation) SetSummary(s string) {
+	m.summary = &s
+}
+
+// Summary returns the value of the "summary" field in the mutation.
+func (m *AuditEventMutation) Summary() (r string, exists bool) {
+	v := m.summary
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSummary returns the old "summary" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldSummary(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSummary is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSummary requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSummary: %w", err)
+	}
+	return oldValue.Summary, nil
+}
+
+// ResetSummary resets all changes to the "summary" field.
+func (m *AuditEventMutation) ResetSummary() {
+	m.summary = nil
+}
+
+// Where appends a list predicates to the AuditEventMutation builder.
+func (m *AuditEventMutation) Where(ps ...predicate.AuditEvent) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AuditEventMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AuditEventMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AuditEvent, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AuditEventMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AuditEventMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AuditEvent).
+func (m *AuditEventMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AuditEventMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.created_at != nil {
+		fields = append(fields, auditevent.FieldCreatedAt)
+	}
+	if m.agency_id != nil {
+		fields = append(fields, auditevent.FieldAgencyID)
+	}
+	if m.actor != nil {
+		fields = append(fields, auditevent.FieldActor)
+	}
+	if m.role != nil {
+		fields = append(fields, auditevent.FieldRole)
+	}
+	if m.action != nil {
+		fields = append(fields, auditevent.FieldAction)
+	}
+	if m.account_id != nil {
+		fields = append(fields, auditevent.FieldAccountID)
+	}
+	if m.target_id != nil {
+		fields = append(fields, auditevent.FieldTargetID)
+	}
+	if m.request_id != nil {
+		fields = append(fields, auditevent.FieldRequestID)
+	}
+	if m.client_address != nil {
+		fields = append(fields, auditevent.FieldClientAddress)
+	}
+	if m.summary != nil {
+		fields = append(fields, auditevent.FieldSummary)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AuditEventMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case auditevent.FieldCreatedAt:
+		return m.CreatedAt()
+	case auditevent.FieldAgencyID:
+		return m.AgencyID()
+	case auditevent.FieldActor:
+		return m.Actor()
+	case auditevent.FieldRole:
+		return m.Role()
+	case auditevent.FieldAction:
+		return m.Action()
+	case auditevent.FieldAccountID:
+		return m.AccountID()
+	case auditevent.FieldTargetID:
+		return m.TargetID()
+	case auditevent.FieldRequestID:
+		return m.RequestID()
+	case auditevent.FieldClientAddress:
+		return m.ClientAddress()
+	case auditevent.FieldSummary:
+		return m.Summary()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AuditEventMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case auditevent.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case auditevent.FieldAgencyID:
+		return m.OldAgencyID(ctx)
+	case auditevent.FieldActor:
+		return m.OldActor(ctx)
+	case auditevent.FieldRole:
+		return m.OldRole(ctx)
+	case auditevent.FieldAction:
+		return m.OldAction(ctx)
+	case auditevent.FieldAccountID:
+		return m.OldAccountID(ctx)
+	case auditevent.FieldTargetID:
+		return m.OldTargetID(ctx)
+	case auditevent.FieldRequestID:
+		return m.OldRequestID(ctx)
+	case auditevent.FieldClientAddress:
+		return m.OldClientAddress(ctx)
+	case auditevent.FieldSummary:
+		return m.OldSummary(ctx)
+	}
+	return nil, fmt.Errorf("unknown AuditEvent field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AuditEventMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case auditevent.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case auditevent.FieldAgencyID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgencyID(v)
+		return nil
+	case auditevent.FieldActor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActor(v)
+		return nil
+	case auditevent.FieldRole:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRole(v)
+		return nil
+	case auditevent.FieldAction:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAction(v)
+		return nil
+	case auditevent.FieldAccountID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountID(v)
+		return nil
+	case auditevent.FieldTargetID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTargetID(v)
+		return nil
+	case auditevent.FieldRequestID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestID(v)
+		return nil
+	case auditevent.FieldClientAddress:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientAddress(v)
+		return nil
+	case auditevent.FieldSummary:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSummary(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AuditEvent field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AuditEventMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AuditEventMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AuditEventMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown AuditEvent numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AuditEventMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(auditevent.FieldAgencyID) {
+		fields = append(fields, auditevent.FieldAgencyID)
+	}
+	if m.FieldCleared(auditevent.FieldRole) {
+		fields = append(fields, auditevent.FieldRole)
+	}
+	if m.FieldCleared(auditevent.FieldAccountID) {
+		fields = append(fields, auditevent.FieldAccountID)
+	}
+	if m.FieldCleared(auditevent.FieldTargetID) {
+		fields = append(fields, auditevent.FieldTargetID)
+	}
+	if m.FieldCleared(auditevent.FieldRequestID) {
+		fields = append(fields, auditevent.FieldRequestID)
+	}
+	if m.FieldCleared(auditevent.FieldClientAddress) {
+		fields = append(fields, auditevent.FieldClientAddress)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AuditEventMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AuditEventMutation) ClearField(name string) error {
+	switch name {
+	case auditevent.FieldAgencyID:
+		m.ClearAgencyID()
+		return nil
+	case auditevent.FieldRole:
+		m.ClearRole()
+		return nil
+	case auditevent.FieldAccountID:
+		m.ClearAccountID()
+		return nil
+	case auditevent.FieldTargetID:
+		m.ClearTargetID()
+		return nil
+	case auditevent.FieldRequestID:
+		m.ClearRequestID()
+		return nil
+	case auditevent.FieldClientAddress:
+		m.ClearClientAddress()
+		return nil
+	}
+	return fmt.Errorf("unknown AuditEvent nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AuditEventMutation) ResetField(name string) error {
+	switch name {
+	case auditevent.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case auditevent.FieldAgencyID:
+		m.ResetAgencyID()
+		return nil
+	case auditevent.FieldActor:
+		m.ResetActor()
+		return nil
+	case auditevent.FieldRole:
+		m.ResetRole()
+		return nil
+	case auditevent.FieldAction:
+		m.ResetAction()
+		return nil
+	case auditevent.FieldAccountID:
+		m.ResetAccountID()
+		return nil
+	case auditevent.FieldTargetID:
+		m.ResetTargetID()
+		return nil
+	case auditevent.FieldRequestID:
+		m.ResetRequestID()
+		return nil
+	case auditevent.FieldClientAddress:
+		m.ResetClientAddress()
+		return nil
+	case auditevent.FieldSummary:
+		m.ResetSummary()
+		return nil
+	}
+	return fmt.Errorf("unknown AuditEvent field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AuditEventMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AuditEventMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AuditEventMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AuditEventMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AuditEventMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AuditEventMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AuditEventMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown AuditEvent unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AuditEventMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown AuditEvent edge %s", name)
+}
+
 // BalanceMutation represents an operation that mutates the Balance nodes in the graph.
 type BalanceMutation struct {
 	config
@@ -3637,6 +4900,8 @@ type BalanceMutation struct {
 	alert_below    *int64
 	addalert_below *int64
 	alert_low      *bool
+	owed           *int64
+	addowed        *int64
 	clearedFields  map[string]struct{}
 	account        *gid.ID
 	clearedaccount bool
@@ -4293,6 +5558,62 @@ func (m *BalanceMutation) ResetAlertLow() {
 	m.alert_low = nil
 }
 
+// SetOwed sets the "owed" field.
+func (m *BalanceMutation) SetOwed(i int64) {
+	m.owed = &i
+	m.addowed = nil
+}
+
+// Owed returns the value of the "owed" field in the mutation.
+func (m *BalanceMutation) Owed() (r int64, exists bool) {
+	v := m.owed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOwed returns the old "owed" field's value of the Balance entity.
+// If the Balance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BalanceMutation) OldOwed(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOwed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOwed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOwed: %w", err)
+	}
+	return oldValue.Owed, nil
+}
+
+// AddOwed adds i to the "owed" field.
+func (m *BalanceMutation) AddOwed(i int64) {
+	if m.addowed != nil {
+		*m.addowed += i
+	} else {
+		m.addowed = &i
+	}
+}
+
+// AddedOwed returns the value that was added to the "owed" field in this mutation.
+func (m *BalanceMutation) AddedOwed() (r int64, exists bool) {
+	v := m.addowed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOwed resets all changes to the "owed" field.
+func (m *BalanceMutation) ResetOwed() {
+	m.owed = nil
+	m.addowed = nil
+}
+
 // ClearAccount clears the "account" edge to the Account entity.
 func (m *BalanceMutation) ClearAccount() {
 	m.clearedaccount = true
@@ -4354,7 +5675,7 @@ func (m *BalanceMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *BalanceMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.account != nil {
 		fields = append(fields, balance.FieldAccountID)
 	}
@@ -4388,6 +5709,9 @@ func (m *BalanceMutation) Fields() []string {
 	if m.alert_low != nil {
 		fields = append(fields, balance.FieldAlertLow)
 	}
+	if m.owed != nil {
+		fields = append(fields, balance.FieldOwed)
+	}
 	return fields
 }
 
@@ -4418,6 +5742,8 @@ func (m *BalanceMutation) Field(name string) (ent.Value, bool) {
 		return m.AlertBelow()
 	case balance.FieldAlertLow:
 		return m.AlertLow()
+	case balance.FieldOwed:
+		return m.Owed()
 	}
 	return nil, false
 }
@@ -4449,6 +5775,8 @@ func (m *BalanceMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldAlertBelow(ctx)
 	case balance.FieldAlertLow:
 		return m.OldAlertLow(ctx)
+	case balance.FieldOwed:
+		return m.OldOwed(ctx)
 	}
 	return nil, fmt.Errorf("unknown Balance field %s", name)
 }
@@ -4535,6 +5863,13 @@ func (m *BalanceMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetAlertLow(v)
 		return nil
+	case balance.FieldOwed:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOwed(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Balance field %s", name)
 }
@@ -4561,6 +5896,9 @@ func (m *BalanceMutation) AddedFields() []string {
 	if m.addalert_below != nil {
 		fields = append(fields, balance.FieldAlertBelow)
 	}
+	if m.addowed != nil {
+		fields = append(fields, balance.FieldOwed)
+	}
 	return fields
 }
 
@@ -4581,6 +5919,8 @@ func (m *BalanceMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedTopupBelow()
 	case balance.FieldAlertBelow:
 		return m.AddedAlertBelow()
+	case balance.FieldOwed:
+		return m.AddedOwed()
 	}
 	return nil, false
 }
@@ -4631,6 +5971,13 @@ func (m *BalanceMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddAlertBelow(v)
+		return nil
+	case balance.FieldOwed:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOwed(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Balance numeric field %s", name)
@@ -4706,6 +6053,9 @@ func (m *BalanceMutation) ResetField(name string) error {
 		return nil
 	case balance.FieldAlertLow:
 		m.ResetAlertLow()
+		return nil
+	case balance.FieldOwed:
+		m.ResetOwed()
 		return nil
 	}
 	return fmt.Errorf("unknown Balance field %s", name)
@@ -9479,6 +10829,14 @@ type InvoiceMutation struct {
 	status             *invoice.Status
 	credit_eligible    *bool
 	paid_at            *time.Time
+	kind               *invoice.Kind
+	due_at             *time.Time
+	request_id         *gid.ID
+	payment_id         *gid.ID
+	bank_details       *string
+	void_reason        *string
+	sent_to            *string
+	sent_at            *time.Time
 	clearedFields      map[string]struct{}
 	account            *gid.ID
 	clearedaccount     bool
@@ -9999,6 +11357,385 @@ func (m *InvoiceMutation) ResetTransactionID() {
 	delete(m.clearedFields, invoice.FieldTransactionID)
 }
 
+// SetKind sets the "kind" field.
+func (m *InvoiceMutation) SetKind(i invoice.Kind) {
+	m.kind = &i
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *InvoiceMutation) Kind() (r invoice.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Invoice entity.
+// If the Invoice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvoiceMutation) OldKind(ctx context.Context) (v invoice.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *InvoiceMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetDueAt sets the "due_at" field.
+func (m *InvoiceMutation) SetDueAt(t time.Time) {
+	m.due_at = &t
+}
+
+// DueAt returns the value of the "due_at" field in the mutation.
+func (m *InvoiceMutation) DueAt() (r time.Time, exists bool) {
+	v := m.due_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDueAt returns the old "due_at" field's value of the Invoice entity.
+// If the Invoice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvoiceMutation) OldDueAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDueAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDueAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDueAt: %w", err)
+	}
+	return oldValue.DueAt, nil
+}
+
+// ClearDueAt clears the value of the "due_at" field.
+func (m *InvoiceMutation) ClearDueAt() {
+	m.due_at = nil
+	m.clearedFields[invoice.FieldDueAt] = struct{}{}
+}
+
+// DueAtCleared returns if the "due_at" field was cleared in this mutation.
+func (m *InvoiceMutation) DueAtCleared() bool {
+	_, ok := m.clearedFields[invoice.FieldDueAt]
+	return ok
+}
+
+// ResetDueAt resets all changes to the "due_at" field.
+func (m *InvoiceMutation) ResetDueAt() {
+	m.due_at = nil
+	delete(m.clearedFields, invoice.FieldDueAt)
+}
+
+// SetRequestID sets the "request_id" field.
+func (m *InvoiceMutation) SetRequestID(gi gid.ID) {
+	m.request_id = &gi
+}
+
+// RequestID returns the value of the "request_id" field in the mutation.
+func (m *InvoiceMutation) RequestID() (r gid.ID, exists bool) {
+	v := m.request_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestID returns the old "request_id" field's value of the Invoice entity.
+// If the Invoice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvoiceMutation) OldRequestID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestID: %w", err)
+	}
+	return oldValue.RequestID, nil
+}
+
+// ClearRequestID clears the value of the "request_id" field.
+func (m *InvoiceMutation) ClearRequestID() {
+	m.request_id = nil
+	m.clearedFields[invoice.FieldRequestID] = struct{}{}
+}
+
+// RequestIDCleared returns if the "request_id" field was cleared in this mutation.
+func (m *InvoiceMutation) RequestIDCleared() bool {
+	_, ok := m.clearedFields[invoice.FieldRequestID]
+	return ok
+}
+
+// ResetRequestID resets all changes to the "request_id" field.
+func (m *InvoiceMutation) ResetRequestID() {
+	m.request_id = nil
+	delete(m.clearedFields, invoice.FieldRequestID)
+}
+
+// SetPaymentID sets the "payment_id" field.
+func (m *InvoiceMutation) SetPaymentID(gi gid.ID) {
+	m.payment_id = &gi
+}
+
+// PaymentID returns the value of the "payment_id" field in the mutation.
+func (m *InvoiceMutation) PaymentID() (r gid.ID, exists bool) {
+	v := m.payment_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPaymentID returns the old "payment_id" field's value of the Invoice entity.
+// If the Invoice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvoiceMutation) OldPaymentID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPaymentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPaymentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPaymentID: %w", err)
+	}
+	return oldValue.PaymentID, nil
+}
+
+// ClearPaymentID clears the value of the "payment_id" field.
+func (m *InvoiceMutation) ClearPaymentID() {
+	m.payment_id = nil
+	m.clearedFields[invoice.FieldPaymentID] = struct{}{}
+}
+
+// PaymentIDCleared returns if the "payment_id" field was cleared in this mutation.
+func (m *InvoiceMutation) PaymentIDCleared() bool {
+	_, ok := m.clearedFields[invoice.FieldPaymentID]
+	return ok
+}
+
+// ResetPaymentID resets all changes to the "payment_id" field.
+func (m *InvoiceMutation) ResetPaymentID() {
+	m.payment_id = nil
+	delete(m.clearedFields, invoice.FieldPaymentID)
+}
+
+// SetBankDetails sets the "bank_details" field.
+func (m *InvoiceMutation) SetBankDetails(s string) {
+	m.bank_details = &s
+}
+
+// BankDetails returns the value of the "bank_details" field in the mutation.
+func (m *InvoiceMutation) BankDetails() (r string, exists bool) {
+	v := m.bank_details
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBankDetails returns the old "bank_details" field's value of the Invoice entity.
+// If the Invoice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvoiceMutation) OldBankDetails(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBankDetails is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBankDetails requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBankDetails: %w", err)
+	}
+	return oldValue.BankDetails, nil
+}
+
+// ClearBankDetails clears the value of the "bank_details" field.
+func (m *InvoiceMutation) ClearBankDetails() {
+	m.bank_details = nil
+	m.clearedFields[invoice.FieldBankDetails] = struct{}{}
+}
+
+// BankDetailsCleared returns if the "bank_details" field was cleared in this mutation.
+func (m *InvoiceMutation) BankDetailsCleared() bool {
+	_, ok := m.clearedFields[invoice.FieldBankDetails]
+	return ok
+}
+
+// ResetBankDetails resets all changes to the "bank_details" field.
+func (m *InvoiceMutation) ResetBankDetails() {
+	m.bank_details = nil
+	delete(m.clearedFields, invoice.FieldBankDetails)
+}
+
+// SetVoidReason sets the "void_reason" field.
+func (m *InvoiceMutation) SetVoidReason(s string) {
+	m.void_reason = &s
+}
+
+// VoidReason returns the value of the "void_reason" field in the mutation.
+func (m *InvoiceMutation) VoidReason() (r string, exists bool) {
+	v := m.void_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVoidReason returns the old "void_reason" field's value of the Invoice entity.
+// If the Invoice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvoiceMutation) OldVoidReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVoidReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVoidReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVoidReason: %w", err)
+	}
+	return oldValue.VoidReason, nil
+}
+
+// ClearVoidReason clears the value of the "void_reason" field.
+func (m *InvoiceMutation) ClearVoidReason() {
+	m.void_reason = nil
+	m.clearedFields[invoice.FieldVoidReason] = struct{}{}
+}
+
+// VoidReasonCleared returns if the "void_reason" field was cleared in this mutation.
+func (m *InvoiceMutation) VoidReasonCleared() bool {
+	_, ok := m.clearedFields[invoice.FieldVoidReason]
+	return ok
+}
+
+// ResetVoidReason resets all changes to the "void_reason" field.
+func (m *InvoiceMutation) ResetVoidReason() {
+	m.void_reason = nil
+	delete(m.clearedFields, invoice.FieldVoidReason)
+}
+
+// SetSentTo sets the "sent_to" field.
+func (m *InvoiceMutation) SetSentTo(s string) {
+	m.sent_to = &s
+}
+
+// SentTo returns the value of the "sent_to" field in the mutation.
+func (m *InvoiceMutation) SentTo() (r string, exists bool) {
+	v := m.sent_to
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSentTo returns the old "sent_to" field's value of the Invoice entity.
+// If the Invoice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvoiceMutation) OldSentTo(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSentTo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSentTo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSentTo: %w", err)
+	}
+	return oldValue.SentTo, nil
+}
+
+// ClearSentTo clears the value of the "sent_to" field.
+func (m *InvoiceMutation) ClearSentTo() {
+	m.sent_to = nil
+	m.clearedFields[invoice.FieldSentTo] = struct{}{}
+}
+
+// SentToCleared returns if the "sent_to" field was cleared in this mutation.
+func (m *InvoiceMutation) SentToCleared() bool {
+	_, ok := m.clearedFields[invoice.FieldSentTo]
+	return ok
+}
+
+// ResetSentTo resets all changes to the "sent_to" field.
+func (m *InvoiceMutation) ResetSentTo() {
+	m.sent_to = nil
+	delete(m.clearedFields, invoice.FieldSentTo)
+}
+
+// SetSentAt sets the "sent_at" field.
+func (m *InvoiceMutation) SetSentAt(t time.Time) {
+	m.sent_at = &t
+}
+
+// SentAt returns the value of the "sent_at" field in the mutation.
+func (m *InvoiceMutation) SentAt() (r time.Time, exists bool) {
+	v := m.sent_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSentAt returns the old "sent_at" field's value of the Invoice entity.
+// If the Invoice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvoiceMutation) OldSentAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSentAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSentAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSentAt: %w", err)
+	}
+	return oldValue.SentAt, nil
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (m *InvoiceMutation) ClearSentAt() {
+	m.sent_at = nil
+	m.clearedFields[invoice.FieldSentAt] = struct{}{}
+}
+
+// SentAtCleared returns if the "sent_at" field was cleared in this mutation.
+func (m *InvoiceMutation) SentAtCleared() bool {
+	_, ok := m.clearedFields[invoice.FieldSentAt]
+	return ok
+}
+
+// ResetSentAt resets all changes to the "sent_at" field.
+func (m *InvoiceMutation) ResetSentAt() {
+	m.sent_at = nil
+	delete(m.clearedFields, invoice.FieldSentAt)
+}
+
 // ClearAccount clears the "account" edge to the Account entity.
 func (m *InvoiceMutation) ClearAccount() {
 	m.clearedaccount = true
@@ -10087,7 +11824,7 @@ func (m *InvoiceMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *InvoiceMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 18)
 	if m.created_at != nil {
 		fields = append(fields, invoice.FieldCreatedAt)
 	}
@@ -10118,6 +11855,30 @@ func (m *InvoiceMutation) Fields() []string {
 	if m.transaction != nil {
 		fields = append(fields, invoice.FieldTransactionID)
 	}
+	if m.kind != nil {
+		fields = append(fields, invoice.FieldKind)
+	}
+	if m.due_at != nil {
+		fields = append(fields, invoice.FieldDueAt)
+	}
+	if m.request_id != nil {
+		fields = append(fields, invoice.FieldRequestID)
+	}
+	if m.payment_id != nil {
+		fields = append(fields, invoice.FieldPaymentID)
+	}
+	if m.bank_details != nil {
+		fields = append(fields, invoice.FieldBankDetails)
+	}
+	if m.void_reason != nil {
+		fields = append(fields, invoice.FieldVoidReason)
+	}
+	if m.sent_to != nil {
+		fields = append(fields, invoice.FieldSentTo)
+	}
+	if m.sent_at != nil {
+		fields = append(fields, invoice.FieldSentAt)
+	}
 	return fields
 }
 
@@ -10146,6 +11907,22 @@ func (m *InvoiceMutation) Field(name string) (ent.Value, bool) {
 		return m.PaidAt()
 	case invoice.FieldTransactionID:
 		return m.TransactionID()
+	case invoice.FieldKind:
+		return m.Kind()
+	case invoice.FieldDueAt:
+		return m.DueAt()
+	case invoice.FieldRequestID:
+		return m.RequestID()
+	case invoice.FieldPaymentID:
+		return m.PaymentID()
+	case invoice.FieldBankDetails:
+		return m.BankDetails()
+	case invoice.FieldVoidReason:
+		return m.VoidReason()
+	case invoice.FieldSentTo:
+		return m.SentTo()
+	case invoice.FieldSentAt:
+		return m.SentAt()
 	}
 	return nil, false
 }
@@ -10175,6 +11952,22 @@ func (m *InvoiceMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldPaidAt(ctx)
 	case invoice.FieldTransactionID:
 		return m.OldTransactionID(ctx)
+	case invoice.FieldKind:
+		return m.OldKind(ctx)
+	case invoice.FieldDueAt:
+		return m.OldDueAt(ctx)
+	case invoice.FieldRequestID:
+		return m.OldRequestID(ctx)
+	case invoice.FieldPaymentID:
+		return m.OldPaymentID(ctx)
+	case invoice.FieldBankDetails:
+		return m.OldBankDetails(ctx)
+	case invoice.FieldVoidReason:
+		return m.OldVoidReason(ctx)
+	case invoice.FieldSentTo:
+		return m.OldSentTo(ctx)
+	case invoice.FieldSentAt:
+		return m.OldSentAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Invoice field %s", name)
 }
@@ -10254,6 +12047,62 @@ func (m *InvoiceMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetTransactionID(v)
 		return nil
+	case invoice.FieldKind:
+		v, ok := value.(invoice.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case invoice.FieldDueAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDueAt(v)
+		return nil
+	case invoice.FieldRequestID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestID(v)
+		return nil
+	case invoice.FieldPaymentID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPaymentID(v)
+		return nil
+	case invoice.FieldBankDetails:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBankDetails(v)
+		return nil
+	case invoice.FieldVoidReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVoidReason(v)
+		return nil
+	case invoice.FieldSentTo:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSentTo(v)
+		return nil
+	case invoice.FieldSentAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSentAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Invoice field %s", name)
 }
@@ -10305,6 +12154,27 @@ func (m *InvoiceMutation) ClearedFields() []string {
 	if m.FieldCleared(invoice.FieldTransactionID) {
 		fields = append(fields, invoice.FieldTransactionID)
 	}
+	if m.FieldCleared(invoice.FieldDueAt) {
+		fields = append(fields, invoice.FieldDueAt)
+	}
+	if m.FieldCleared(invoice.FieldRequestID) {
+		fields = append(fields, invoice.FieldRequestID)
+	}
+	if m.FieldCleared(invoice.FieldPaymentID) {
+		fields = append(fields, invoice.FieldPaymentID)
+	}
+	if m.FieldCleared(invoice.FieldBankDetails) {
+		fields = append(fields, invoice.FieldBankDetails)
+	}
+	if m.FieldCleared(invoice.FieldVoidReason) {
+		fields = append(fields, invoice.FieldVoidReason)
+	}
+	if m.FieldCleared(invoice.FieldSentTo) {
+		fields = append(fields, invoice.FieldSentTo)
+	}
+	if m.FieldCleared(invoice.FieldSentAt) {
+		fields = append(fields, invoice.FieldSentAt)
+	}
 	return fields
 }
 
@@ -10324,6 +12194,27 @@ func (m *InvoiceMutation) ClearField(name string) error {
 		return nil
 	case invoice.FieldTransactionID:
 		m.ClearTransactionID()
+		return nil
+	case invoice.FieldDueAt:
+		m.ClearDueAt()
+		return nil
+	case invoice.FieldRequestID:
+		m.ClearRequestID()
+		return nil
+	case invoice.FieldPaymentID:
+		m.ClearPaymentID()
+		return nil
+	case invoice.FieldBankDetails:
+		m.ClearBankDetails()
+		return nil
+	case invoice.FieldVoidReason:
+		m.ClearVoidReason()
+		return nil
+	case invoice.FieldSentTo:
+		m.ClearSentTo()
+		return nil
+	case invoice.FieldSentAt:
+		m.ClearSentAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Invoice nullable field %s", name)
@@ -10362,6 +12253,30 @@ func (m *InvoiceMutation) ResetField(name string) error {
 		return nil
 	case invoice.FieldTransactionID:
 		m.ResetTransactionID()
+		return nil
+	case invoice.FieldKind:
+		m.ResetKind()
+		return nil
+	case invoice.FieldDueAt:
+		m.ResetDueAt()
+		return nil
+	case invoice.FieldRequestID:
+		m.ResetRequestID()
+		return nil
+	case invoice.FieldPaymentID:
+		m.ResetPaymentID()
+		return nil
+	case invoice.FieldBankDetails:
+		m.ResetBankDetails()
+		return nil
+	case invoice.FieldVoidReason:
+		m.ResetVoidReason()
+		return nil
+	case invoice.FieldSentTo:
+		m.ResetSentTo()
+		return nil
+	case invoice.FieldSentAt:
+		m.ResetSentAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Invoice field %s", name)
@@ -12078,6 +13993,9 @@ type PaymentMutation struct {
 	updated_at         *time.Time
 	card_id            *gid.ID
 	origin             *payment.Origin
+	invoice_id         *gid.ID
+	refunded           *int64
+	addrefunded        *int64
 	clearedFields      map[string]struct{}
 	account            *gid.ID
 	clearedaccount     bool
@@ -12909,6 +14827,111 @@ func (m *PaymentMutation) ResetOrigin() {
 	m.origin = nil
 }
 
+// SetInvoiceID sets the "invoice_id" field.
+func (m *PaymentMutation) SetInvoiceID(gi gid.ID) {
+	m.invoice_id = &gi
+}
+
+// InvoiceID returns the value of the "invoice_id" field in the mutation.
+func (m *PaymentMutation) InvoiceID() (r gid.ID, exists bool) {
+	v := m.invoice_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInvoiceID returns the old "invoice_id" field's value of the Payment entity.
+// If the Payment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PaymentMutation) OldInvoiceID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInvoiceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInvoiceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInvoiceID: %w", err)
+	}
+	return oldValue.InvoiceID, nil
+}
+
+// ClearInvoiceID clears the value of the "invoice_id" field.
+func (m *PaymentMutation) ClearInvoiceID() {
+	m.invoice_id = nil
+	m.clearedFields[payment.FieldInvoiceID] = struct{}{}
+}
+
+// InvoiceIDCleared returns if the "invoice_id" field was cleared in this mutation.
+func (m *PaymentMutation) InvoiceIDCleared() bool {
+	_, ok := m.clearedFields[payment.FieldInvoiceID]
+	return ok
+}
+
+// ResetInvoiceID resets all changes to the "invoice_id" field.
+func (m *PaymentMutation) ResetInvoiceID() {
+	m.invoice_id = nil
+	delete(m.clearedFields, payment.FieldInvoiceID)
+}
+
+// SetRefunded sets the "refunded" field.
+func (m *PaymentMutation) SetRefunded(i int64) {
+	m.refunded = &i
+	m.addrefunded = nil
+}
+
+// Refunded returns the value of the "refunded" field in the mutation.
+func (m *PaymentMutation) Refunded() (r int64, exists bool) {
+	v := m.refunded
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefunded returns the old "refunded" field's value of the Payment entity.
+// If the Payment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PaymentMutation) OldRefunded(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefunded is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefunded requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefunded: %w", err)
+	}
+	return oldValue.Refunded, nil
+}
+
+// AddRefunded adds i to the "refunded" field.
+func (m *PaymentMutation) AddRefunded(i int64) {
+	if m.addrefunded != nil {
+		*m.addrefunded += i
+	} else {
+		m.addrefunded = &i
+	}
+}
+
+// AddedRefunded returns the value that was added to the "refunded" field in this mutation.
+func (m *PaymentMutation) AddedRefunded() (r int64, exists bool) {
+	v := m.addrefunded
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRefunded resets all changes to the "refunded" field.
+func (m *PaymentMutation) ResetRefunded() {
+	m.refunded = nil
+	m.addrefunded = nil
+}
+
 // ClearAccount clears the "account" edge to the Account entity.
 func (m *PaymentMutation) ClearAccount() {
 	m.clearedaccount = true
@@ -12997,7 +15020,7 @@ func (m *PaymentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PaymentMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, payment.FieldCreatedAt)
 	}
@@ -13049,6 +15072,12 @@ func (m *PaymentMutation) Fields() []string {
 	if m.origin != nil {
 		fields = append(fields, payment.FieldOrigin)
 	}
+	if m.invoice_id != nil {
+		fields = append(fields, payment.FieldInvoiceID)
+	}
+	if m.refunded != nil {
+		fields = append(fields, payment.FieldRefunded)
+	}
 	return fields
 }
 
@@ -13091,6 +15120,10 @@ func (m *PaymentMutation) Field(name string) (ent.Value, bool) {
 		return m.CardID()
 	case payment.FieldOrigin:
 		return m.Origin()
+	case payment.FieldInvoiceID:
+		return m.InvoiceID()
+	case payment.FieldRefunded:
+		return m.Refunded()
 	}
 	return nil, false
 }
@@ -13134,6 +15167,10 @@ func (m *PaymentMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldCardID(ctx)
 	case payment.FieldOrigin:
 		return m.OldOrigin(ctx)
+	case payment.FieldInvoiceID:
+		return m.OldInvoiceID(ctx)
+	case payment.FieldRefunded:
+		return m.OldRefunded(ctx)
 	}
 	return nil, fmt.Errorf("unknown Payment field %s", name)
 }
@@ -13262,6 +15299,20 @@ func (m *PaymentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetOrigin(v)
 		return nil
+	case payment.FieldInvoiceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInvoiceID(v)
+		return nil
+	case payment.FieldRefunded:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefunded(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Payment field %s", name)
 }
@@ -13276,6 +15327,9 @@ func (m *PaymentMutation) AddedFields() []string {
 	if m.addcredits != nil {
 		fields = append(fields, payment.FieldCredits)
 	}
+	if m.addrefunded != nil {
+		fields = append(fields, payment.FieldRefunded)
+	}
 	return fields
 }
 
@@ -13288,6 +15342,8 @@ func (m *PaymentMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedAmount()
 	case payment.FieldCredits:
 		return m.AddedCredits()
+	case payment.FieldRefunded:
+		return m.AddedRefunded()
 	}
 	return nil, false
 }
@@ -13311,6 +15367,13 @@ func (m *PaymentMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddCredits(v)
 		return nil
+	case payment.FieldRefunded:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRefunded(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Payment numeric field %s", name)
 }
@@ -13333,6 +15396,9 @@ func (m *PaymentMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(payment.FieldCardID) {
 		fields = append(fields, payment.FieldCardID)
+	}
+	if m.FieldCleared(payment.FieldInvoiceID) {
+		fields = append(fields, payment.FieldInvoiceID)
 	}
 	return fields
 }
@@ -13362,6 +15428,9 @@ func (m *PaymentMutation) ClearField(name string) error {
 		return nil
 	case payment.FieldCardID:
 		m.ClearCardID()
+		return nil
+	case payment.FieldInvoiceID:
+		m.ClearInvoiceID()
 		return nil
 	}
 	return fmt.Errorf("unknown Payment nullable field %s", name)
@@ -13421,6 +15490,12 @@ func (m *PaymentMutation) ResetField(name string) error {
 		return nil
 	case payment.FieldOrigin:
 		m.ResetOrigin()
+		return nil
+	case payment.FieldInvoiceID:
+		m.ResetInvoiceID()
+		return nil
+	case payment.FieldRefunded:
+		m.ResetRefunded()
 		return nil
 	}
 	return fmt.Errorf("unknown Payment field %s", name)
@@ -13541,6 +15616,10 @@ type PostingMutation struct {
 	quantity           *int
 	addquantity        *int
 	hold_id            *gid.ID
+	actor              *string
+	reason             *string
+	reverses_id        *gid.ID
+	payment_id         *gid.ID
 	clearedFields      map[string]struct{}
 	journal            *gid.ID
 	clearedjournal     bool
@@ -14382,6 +16461,189 @@ func (m *PostingMutation) ResetHoldID() {
 	delete(m.clearedFields, posting.FieldHoldID)
 }
 
+// SetActor sets the "actor" field.
+func (m *PostingMutation) SetActor(s string) {
+	m.actor = &s
+}
+
+// Actor returns the value of the "actor" field in the mutation.
+func (m *PostingMutation) Actor() (r string, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActor returns the old "actor" field's value of the Posting entity.
+// If the Posting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostingMutation) OldActor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActor: %w", err)
+	}
+	return oldValue.Actor, nil
+}
+
+// ResetActor resets all changes to the "actor" field.
+func (m *PostingMutation) ResetActor() {
+	m.actor = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *PostingMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *PostingMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the Posting entity.
+// If the Posting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostingMutation) OldReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ClearReason clears the value of the "reason" field.
+func (m *PostingMutation) ClearReason() {
+	m.reason = nil
+	m.clearedFields[posting.FieldReason] = struct{}{}
+}
+
+// ReasonCleared returns if the "reason" field was cleared in this mutation.
+func (m *PostingMutation) ReasonCleared() bool {
+	_, ok := m.clearedFields[posting.FieldReason]
+	return ok
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *PostingMutation) ResetReason() {
+	m.reason = nil
+	delete(m.clearedFields, posting.FieldReason)
+}
+
+// SetReversesID sets the "reverses_id" field.
+func (m *PostingMutation) SetReversesID(gi gid.ID) {
+	m.reverses_id = &gi
+}
+
+// ReversesID returns the value of the "reverses_id" field in the mutation.
+func (m *PostingMutation) ReversesID() (r gid.ID, exists bool) {
+	v := m.reverses_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReversesID returns the old "reverses_id" field's value of the Posting entity.
+// If the Posting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostingMutation) OldReversesID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReversesID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReversesID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReversesID: %w", err)
+	}
+	return oldValue.ReversesID, nil
+}
+
+// ClearReversesID clears the value of the "reverses_id" field.
+func (m *PostingMutation) ClearReversesID() {
+	m.reverses_id = nil
+	m.clearedFields[posting.FieldReversesID] = struct{}{}
+}
+
+// ReversesIDCleared returns if the "reverses_id" field was cleared in this mutation.
+func (m *PostingMutation) ReversesIDCleared() bool {
+	_, ok := m.clearedFields[posting.FieldReversesID]
+	return ok
+}
+
+// ResetReversesID resets all changes to the "reverses_id" field.
+func (m *PostingMutation) ResetReversesID() {
+	m.reverses_id = nil
+	delete(m.clearedFields, posting.FieldReversesID)
+}
+
+// SetPaymentID sets the "payment_id" field.
+func (m *PostingMutation) SetPaymentID(gi gid.ID) {
+	m.payment_id = &gi
+}
+
+// PaymentID returns the value of the "payment_id" field in the mutation.
+func (m *PostingMutation) PaymentID() (r gid.ID, exists bool) {
+	v := m.payment_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPaymentID returns the old "payment_id" field's value of the Posting entity.
+// If the Posting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostingMutation) OldPaymentID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPaymentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPaymentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPaymentID: %w", err)
+	}
+	return oldValue.PaymentID, nil
+}
+
+// ClearPaymentID clears the value of the "payment_id" field.
+func (m *PostingMutation) ClearPaymentID() {
+	m.payment_id = nil
+	m.clearedFields[posting.FieldPaymentID] = struct{}{}
+}
+
+// PaymentIDCleared returns if the "payment_id" field was cleared in this mutation.
+func (m *PostingMutation) PaymentIDCleared() bool {
+	_, ok := m.clearedFields[posting.FieldPaymentID]
+	return ok
+}
+
+// ResetPaymentID resets all changes to the "payment_id" field.
+func (m *PostingMutation) ResetPaymentID() {
+	m.payment_id = nil
+	delete(m.clearedFields, posting.FieldPaymentID)
+}
+
 // ClearJournal clears the "journal" edge to the Journal entity.
 func (m *PostingMutation) ClearJournal() {
 	m.clearedjournal = true
@@ -14470,7 +16732,7 @@ func (m *PostingMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PostingMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, posting.FieldCreatedAt)
 	}
@@ -14516,6 +16778,18 @@ func (m *PostingMutation) Fields() []string {
 	if m.hold_id != nil {
 		fields = append(fields, posting.FieldHoldID)
 	}
+	if m.actor != nil {
+		fields = append(fields, posting.FieldActor)
+	}
+	if m.reason != nil {
+		fields = append(fields, posting.FieldReason)
+	}
+	if m.reverses_id != nil {
+		fields = append(fields, posting.FieldReversesID)
+	}
+	if m.payment_id != nil {
+		fields = append(fields, posting.FieldPaymentID)
+	}
 	return fields
 }
 
@@ -14554,6 +16828,14 @@ func (m *PostingMutation) Field(name string) (ent.Value, bool) {
 		return m.Quantity()
 	case posting.FieldHoldID:
 		return m.HoldID()
+	case posting.FieldActor:
+		return m.Actor()
+	case posting.FieldReason:
+		return m.Reason()
+	case posting.FieldReversesID:
+		return m.ReversesID()
+	case posting.FieldPaymentID:
+		return m.PaymentID()
 	}
 	return nil, false
 }
@@ -14593,6 +16875,14 @@ func (m *PostingMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldQuantity(ctx)
 	case posting.FieldHoldID:
 		return m.OldHoldID(ctx)
+	case posting.FieldActor:
+		return m.OldActor(ctx)
+	case posting.FieldReason:
+		return m.OldReason(ctx)
+	case posting.FieldReversesID:
+		return m.OldReversesID(ctx)
+	case posting.FieldPaymentID:
+		return m.OldPaymentID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Posting field %s", name)
 }
@@ -14707,6 +16997,34 @@ func (m *PostingMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetHoldID(v)
 		return nil
+	case posting.FieldActor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActor(v)
+		return nil
+	case posting.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case posting.FieldReversesID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReversesID(v)
+		return nil
+	case posting.FieldPaymentID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPaymentID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Posting field %s", name)
 }
@@ -14812,6 +17130,15 @@ func (m *PostingMutation) ClearedFields() []string {
 	if m.FieldCleared(posting.FieldHoldID) {
 		fields = append(fields, posting.FieldHoldID)
 	}
+	if m.FieldCleared(posting.FieldReason) {
+		fields = append(fields, posting.FieldReason)
+	}
+	if m.FieldCleared(posting.FieldReversesID) {
+		fields = append(fields, posting.FieldReversesID)
+	}
+	if m.FieldCleared(posting.FieldPaymentID) {
+		fields = append(fields, posting.FieldPaymentID)
+	}
 	return fields
 }
 
@@ -14849,6 +17176,15 @@ func (m *PostingMutation) ClearField(name string) error {
 		return nil
 	case posting.FieldHoldID:
 		m.ClearHoldID()
+		return nil
+	case posting.FieldReason:
+		m.ClearReason()
+		return nil
+	case posting.FieldReversesID:
+		m.ClearReversesID()
+		return nil
+	case posting.FieldPaymentID:
+		m.ClearPaymentID()
 		return nil
 	}
 	return fmt.Errorf("unknown Posting nullable field %s", name)
@@ -14902,6 +17238,18 @@ func (m *PostingMutation) ResetField(name string) error {
 		return nil
 	case posting.FieldHoldID:
 		m.ResetHoldID()
+		return nil
+	case posting.FieldActor:
+		m.ResetActor()
+		return nil
+	case posting.FieldReason:
+		m.ResetReason()
+		return nil
+	case posting.FieldReversesID:
+		m.ResetReversesID()
+		return nil
+	case posting.FieldPaymentID:
+		m.ResetPaymentID()
 		return nil
 	}
 	return fmt.Errorf("unknown Posting field %s", name)

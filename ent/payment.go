@@ -54,6 +54,10 @@ type Payment struct {
 	CardID *gid.ID `json:"card_id,omitempty"`
 	// Origin holds the value of the "origin" field.
 	Origin payment.Origin `json:"origin,omitempty"`
+	// InvoiceID holds the value of the "invoice_id" field.
+	InvoiceID *gid.ID `json:"invoice_id,omitempty"`
+	// Refunded holds the value of the "refunded" field.
+	Refunded int64 `json:"refunded,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PaymentQuery when eager-loading is set.
 	Edges        PaymentEdges `json:"edges"`
@@ -100,11 +104,11 @@ func (*Payment) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case payment.FieldTransactionID, payment.FieldCardID:
+		case payment.FieldTransactionID, payment.FieldCardID, payment.FieldInvoiceID:
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
 		case payment.FieldID, payment.FieldAgencyID, payment.FieldAccountID:
 			values[i] = new(gid.ID)
-		case payment.FieldAmount, payment.FieldCredits:
+		case payment.FieldAmount, payment.FieldCredits, payment.FieldRefunded:
 			values[i] = new(sql.NullInt64)
 		case payment.FieldProvider, payment.FieldProviderRef, payment.FieldMethod, payment.FieldStatus, payment.FieldCurrency, payment.FieldClientSecret, payment.FieldApprovalURL, payment.FieldFailureReason, payment.FieldOrigin:
 			values[i] = new(sql.NullString)
@@ -238,6 +242,19 @@ func (_m *Payment) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Origin = payment.Origin(value.String)
 			}
+		case payment.FieldInvoiceID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field invoice_id", values[i])
+			} else if value.Valid {
+				_m.InvoiceID = new(gid.ID)
+				*_m.InvoiceID = *value.S.(*gid.ID)
+			}
+		case payment.FieldRefunded:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field refunded", values[i])
+			} else if value.Valid {
+				_m.Refunded = value.Int64
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -341,6 +358,14 @@ func (_m *Payment) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("origin=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Origin))
+	builder.WriteString(", ")
+	if v := _m.InvoiceID; v != nil {
+		builder.WriteString("invoice_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("refunded=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Refunded))
 	builder.WriteByte(')')
 	return builder.String()
 }

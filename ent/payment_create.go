@@ -208,6 +208,34 @@ func (_c *PaymentCreate) SetNillableOrigin(v *payment.Origin) *PaymentCreate {
 	return _c
 }
 
+// SetInvoiceID sets the "invoice_id" field.
+func (_c *PaymentCreate) SetInvoiceID(v gid.ID) *PaymentCreate {
+	_c.mutation.SetInvoiceID(v)
+	return _c
+}
+
+// SetNillableInvoiceID sets the "invoice_id" field if the given value is not nil.
+func (_c *PaymentCreate) SetNillableInvoiceID(v *gid.ID) *PaymentCreate {
+	if v != nil {
+		_c.SetInvoiceID(*v)
+	}
+	return _c
+}
+
+// SetRefunded sets the "refunded" field.
+func (_c *PaymentCreate) SetRefunded(v int64) *PaymentCreate {
+	_c.mutation.SetRefunded(v)
+	return _c
+}
+
+// SetNillableRefunded sets the "refunded" field if the given value is not nil.
+func (_c *PaymentCreate) SetNillableRefunded(v *int64) *PaymentCreate {
+	if v != nil {
+		_c.SetRefunded(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *PaymentCreate) SetID(v gid.ID) *PaymentCreate {
 	_c.mutation.SetID(v)
@@ -287,6 +315,10 @@ func (_c *PaymentCreate) defaults() {
 		v := payment.DefaultOrigin
 		_c.mutation.SetOrigin(v)
 	}
+	if _, ok := _c.mutation.Refunded(); !ok {
+		v := payment.DefaultRefunded
+		_c.mutation.SetRefunded(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := payment.DefaultID()
 		_c.mutation.SetID(v)
@@ -350,6 +382,9 @@ func (_c *PaymentCreate) check() error {
 		if err := payment.OriginValidator(v); err != nil {
 			return &ValidationError{Name: "origin", err: fmt.Errorf(`ent: validator failed for field "Payment.origin": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.Refunded(); !ok {
+		return &ValidationError{Name: "refunded", err: errors.New(`ent: missing required field "Payment.refunded"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := payment.IDValidator(string(v)); err != nil {
@@ -454,6 +489,14 @@ func (_c *PaymentCreate) createSpec() (*Payment, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Origin(); ok {
 		_spec.SetField(payment.FieldOrigin, field.TypeEnum, value)
 		_node.Origin = value
+	}
+	if value, ok := _c.mutation.InvoiceID(); ok {
+		_spec.SetField(payment.FieldInvoiceID, field.TypeString, value)
+		_node.InvoiceID = &value
+	}
+	if value, ok := _c.mutation.Refunded(); ok {
+		_spec.SetField(payment.FieldRefunded, field.TypeInt64, value)
+		_node.Refunded = value
 	}
 	if nodes := _c.mutation.AccountIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -649,6 +692,24 @@ func (u *PaymentUpsert) UpdateUpdatedAt() *PaymentUpsert {
 	return u
 }
 
+// SetRefunded sets the "refunded" field.
+func (u *PaymentUpsert) SetRefunded(v int64) *PaymentUpsert {
+	u.Set(payment.FieldRefunded, v)
+	return u
+}
+
+// UpdateRefunded sets the "refunded" field to the value that was provided on create.
+func (u *PaymentUpsert) UpdateRefunded() *PaymentUpsert {
+	u.SetExcluded(payment.FieldRefunded)
+	return u
+}
+
+// AddRefunded adds v to the "refunded" field.
+func (u *PaymentUpsert) AddRefunded(v int64) *PaymentUpsert {
+	u.Add(payment.FieldRefunded, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -695,6 +756,9 @@ func (u *PaymentUpsertOne) UpdateNewValues() *PaymentUpsertOne {
 		}
 		if _, exists := u.create.mutation.Origin(); exists {
 			s.SetIgnore(payment.FieldOrigin)
+		}
+		if _, exists := u.create.mutation.InvoiceID(); exists {
+			s.SetIgnore(payment.FieldInvoiceID)
 		}
 	}))
 	return u
@@ -850,6 +914,27 @@ func (u *PaymentUpsertOne) SetUpdatedAt(v time.Time) *PaymentUpsertOne {
 func (u *PaymentUpsertOne) UpdateUpdatedAt() *PaymentUpsertOne {
 	return u.Update(func(s *PaymentUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetRefunded sets the "refunded" field.
+func (u *PaymentUpsertOne) SetRefunded(v int64) *PaymentUpsertOne {
+	return u.Update(func(s *PaymentUpsert) {
+		s.SetRefunded(v)
+	})
+}
+
+// AddRefunded adds v to the "refunded" field.
+func (u *PaymentUpsertOne) AddRefunded(v int64) *PaymentUpsertOne {
+	return u.Update(func(s *PaymentUpsert) {
+		s.AddRefunded(v)
+	})
+}
+
+// UpdateRefunded sets the "refunded" field to the value that was provided on create.
+func (u *PaymentUpsertOne) UpdateRefunded() *PaymentUpsertOne {
+	return u.Update(func(s *PaymentUpsert) {
+		s.UpdateRefunded()
 	})
 }
 
@@ -1066,6 +1151,9 @@ func (u *PaymentUpsertBulk) UpdateNewValues() *PaymentUpsertBulk {
 			if _, exists := b.mutation.Origin(); exists {
 				s.SetIgnore(payment.FieldOrigin)
 			}
+			if _, exists := b.mutation.InvoiceID(); exists {
+				s.SetIgnore(payment.FieldInvoiceID)
+			}
 		}
 	}))
 	return u
@@ -1221,6 +1309,27 @@ func (u *PaymentUpsertBulk) SetUpdatedAt(v time.Time) *PaymentUpsertBulk {
 func (u *PaymentUpsertBulk) UpdateUpdatedAt() *PaymentUpsertBulk {
 	return u.Update(func(s *PaymentUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetRefunded sets the "refunded" field.
+func (u *PaymentUpsertBulk) SetRefunded(v int64) *PaymentUpsertBulk {
+	return u.Update(func(s *PaymentUpsert) {
+		s.SetRefunded(v)
+	})
+}
+
+// AddRefunded adds v to the "refunded" field.
+func (u *PaymentUpsertBulk) AddRefunded(v int64) *PaymentUpsertBulk {
+	return u.Update(func(s *PaymentUpsert) {
+		s.AddRefunded(v)
+	})
+}
+
+// UpdateRefunded sets the "refunded" field to the value that was provided on create.
+func (u *PaymentUpsertBulk) UpdateRefunded() *PaymentUpsertBulk {
+	return u.Update(func(s *PaymentUpsert) {
+		s.UpdateRefunded()
 	})
 }
 

@@ -144,6 +144,27 @@ func (_u *PaymentUpdate) SetUpdatedAt(v time.Time) *PaymentUpdate {
 	return _u
 }
 
+// SetRefunded sets the "refunded" field.
+func (_u *PaymentUpdate) SetRefunded(v int64) *PaymentUpdate {
+	_u.mutation.ResetRefunded()
+	_u.mutation.SetRefunded(v)
+	return _u
+}
+
+// SetNillableRefunded sets the "refunded" field if the given value is not nil.
+func (_u *PaymentUpdate) SetNillableRefunded(v *int64) *PaymentUpdate {
+	if v != nil {
+		_u.SetRefunded(*v)
+	}
+	return _u
+}
+
+// AddRefunded adds value to the "refunded" field.
+func (_u *PaymentUpdate) AddRefunded(v int64) *PaymentUpdate {
+	_u.mutation.AddRefunded(v)
+	return _u
+}
+
 // SetTransaction sets the "transaction" edge to the Posting entity.
 func (_u *PaymentUpdate) SetTransaction(v *Posting) *PaymentUpdate {
 	return _u.SetTransactionID(v.ID)
@@ -250,6 +271,15 @@ func (_u *PaymentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.CardIDCleared() {
 		_spec.ClearField(payment.FieldCardID, field.TypeString)
+	}
+	if _u.mutation.InvoiceIDCleared() {
+		_spec.ClearField(payment.FieldInvoiceID, field.TypeString)
+	}
+	if value, ok := _u.mutation.Refunded(); ok {
+		_spec.SetField(payment.FieldRefunded, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedRefunded(); ok {
+		_spec.AddField(payment.FieldRefunded, field.TypeInt64, value)
 	}
 	if _u.mutation.TransactionCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -414,6 +444,27 @@ func (_u *PaymentUpdateOne) SetUpdatedAt(v time.Time) *PaymentUpdateOne {
 	return _u
 }
 
+// SetRefunded sets the "refunded" field.
+func (_u *PaymentUpdateOne) SetRefunded(v int64) *PaymentUpdateOne {
+	_u.mutation.ResetRefunded()
+	_u.mutation.SetRefunded(v)
+	return _u
+}
+
+// SetNillableRefunded sets the "refunded" field if the given value is not nil.
+func (_u *PaymentUpdateOne) SetNillableRefunded(v *int64) *PaymentUpdateOne {
+	if v != nil {
+		_u.SetRefunded(*v)
+	}
+	return _u
+}
+
+// AddRefunded adds value to the "refunded" field.
+func (_u *PaymentUpdateOne) AddRefunded(v int64) *PaymentUpdateOne {
+	_u.mutation.AddRefunded(v)
+	return _u
+}
+
 // SetTransaction sets the "transaction" edge to the Posting entity.
 func (_u *PaymentUpdateOne) SetTransaction(v *Posting) *PaymentUpdateOne {
 	return _u.SetTransactionID(v.ID)
@@ -550,6 +601,15 @@ func (_u *PaymentUpdateOne) sqlSave(ctx context.Context) (_node *Payment, err er
 	}
 	if _u.mutation.CardIDCleared() {
 		_spec.ClearField(payment.FieldCardID, field.TypeString)
+	}
+	if _u.mutation.InvoiceIDCleared() {
+		_spec.ClearField(payment.FieldInvoiceID, field.TypeString)
+	}
+	if value, ok := _u.mutation.Refunded(); ok {
+		_spec.SetField(payment.FieldRefunded, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedRefunded(); ok {
+		_spec.AddField(payment.FieldRefunded, field.TypeInt64, value)
 	}
 	if _u.mutation.TransactionCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -50,6 +50,14 @@ type Posting struct {
 	Quantity *int `json:"quantity,omitempty"`
 	// HoldID holds the value of the "hold_id" field.
 	HoldID *gid.ID `json:"hold_id,omitempty"`
+	// Actor holds the value of the "actor" field.
+	Actor string `json:"actor,omitempty"`
+	// Reason holds the value of the "reason" field.
+	Reason *string `json:"reason,omitempty"`
+	// ReversesID holds the value of the "reverses_id" field.
+	ReversesID *gid.ID `json:"reverses_id,omitempty"`
+	// PaymentID holds the value of the "payment_id" field.
+	PaymentID *gid.ID `json:"payment_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PostingQuery when eager-loading is set.
 	Edges        PostingEdges `json:"edges"`
@@ -96,13 +104,13 @@ func (*Posting) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case posting.FieldAccountID, posting.FieldServiceID, posting.FieldHoldID:
+		case posting.FieldAccountID, posting.FieldServiceID, posting.FieldHoldID, posting.FieldReversesID, posting.FieldPaymentID:
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
 		case posting.FieldID, posting.FieldJournalID, posting.FieldAgencyID:
 			values[i] = new(gid.ID)
 		case posting.FieldAmount, posting.FieldRunningBalance, posting.FieldSeq, posting.FieldQuantity:
 			values[i] = new(sql.NullInt64)
-		case posting.FieldBook, posting.FieldKind, posting.FieldReference, posting.FieldCurrency, posting.FieldVariant:
+		case posting.FieldBook, posting.FieldKind, posting.FieldReference, posting.FieldCurrency, posting.FieldVariant, posting.FieldActor, posting.FieldReason:
 			values[i] = new(sql.NullString)
 		case posting.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -224,6 +232,33 @@ func (_m *Posting) assignValues(columns []string, values []any) error {
 				_m.HoldID = new(gid.ID)
 				*_m.HoldID = *value.S.(*gid.ID)
 			}
+		case posting.FieldActor:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field actor", values[i])
+			} else if value.Valid {
+				_m.Actor = value.String
+			}
+		case posting.FieldReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field reason", values[i])
+			} else if value.Valid {
+				_m.Reason = new(string)
+				*_m.Reason = value.String
+			}
+		case posting.FieldReversesID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field reverses_id", values[i])
+			} else if value.Valid {
+				_m.ReversesID = new(gid.ID)
+				*_m.ReversesID = *value.S.(*gid.ID)
+			}
+		case posting.FieldPaymentID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field payment_id", values[i])
+			} else if value.Valid {
+				_m.PaymentID = new(gid.ID)
+				*_m.PaymentID = *value.S.(*gid.ID)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -326,6 +361,24 @@ func (_m *Posting) String() string {
 	builder.WriteString(", ")
 	if v := _m.HoldID; v != nil {
 		builder.WriteString("hold_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("actor=")
+	builder.WriteString(_m.Actor)
+	builder.WriteString(", ")
+	if v := _m.Reason; v != nil {
+		builder.WriteString("reason=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.ReversesID; v != nil {
+		builder.WriteString("reverses_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.PaymentID; v != nil {
+		builder.WriteString("payment_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')

@@ -204,6 +204,62 @@ func (_c *PostingCreate) SetNillableHoldID(v *gid.ID) *PostingCreate {
 	return _c
 }
 
+// SetActor sets the "actor" field.
+func (_c *PostingCreate) SetActor(v string) *PostingCreate {
+	_c.mutation.SetActor(v)
+	return _c
+}
+
+// SetNillableActor sets the "actor" field if the given value is not nil.
+func (_c *PostingCreate) SetNillableActor(v *string) *PostingCreate {
+	if v != nil {
+		_c.SetActor(*v)
+	}
+	return _c
+}
+
+// SetReason sets the "reason" field.
+func (_c *PostingCreate) SetReason(v string) *PostingCreate {
+	_c.mutation.SetReason(v)
+	return _c
+}
+
+// SetNillableReason sets the "reason" field if the given value is not nil.
+func (_c *PostingCreate) SetNillableReason(v *string) *PostingCreate {
+	if v != nil {
+		_c.SetReason(*v)
+	}
+	return _c
+}
+
+// SetReversesID sets the "reverses_id" field.
+func (_c *PostingCreate) SetReversesID(v gid.ID) *PostingCreate {
+	_c.mutation.SetReversesID(v)
+	return _c
+}
+
+// SetNillableReversesID sets the "reverses_id" field if the given value is not nil.
+func (_c *PostingCreate) SetNillableReversesID(v *gid.ID) *PostingCreate {
+	if v != nil {
+		_c.SetReversesID(*v)
+	}
+	return _c
+}
+
+// SetPaymentID sets the "payment_id" field.
+func (_c *PostingCreate) SetPaymentID(v gid.ID) *PostingCreate {
+	_c.mutation.SetPaymentID(v)
+	return _c
+}
+
+// SetNillablePaymentID sets the "payment_id" field if the given value is not nil.
+func (_c *PostingCreate) SetNillablePaymentID(v *gid.ID) *PostingCreate {
+	if v != nil {
+		_c.SetPaymentID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *PostingCreate) SetID(v gid.ID) *PostingCreate {
 	_c.mutation.SetID(v)
@@ -275,6 +331,10 @@ func (_c *PostingCreate) defaults() {
 		v := posting.DefaultReference
 		_c.mutation.SetReference(v)
 	}
+	if _, ok := _c.mutation.Actor(); !ok {
+		v := posting.DefaultActor
+		_c.mutation.SetActor(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := posting.DefaultID()
 		_c.mutation.SetID(v)
@@ -322,6 +382,19 @@ func (_c *PostingCreate) check() error {
 	if v, ok := _c.mutation.Variant(); ok {
 		if err := posting.VariantValidator(v); err != nil {
 			return &ValidationError{Name: "variant", err: fmt.Errorf(`ent: validator failed for field "Posting.variant": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Actor(); !ok {
+		return &ValidationError{Name: "actor", err: errors.New(`ent: missing required field "Posting.actor"`)}
+	}
+	if v, ok := _c.mutation.Actor(); ok {
+		if err := posting.ActorValidator(v); err != nil {
+			return &ValidationError{Name: "actor", err: fmt.Errorf(`ent: validator failed for field "Posting.actor": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Reason(); ok {
+		if err := posting.ReasonValidator(v); err != nil {
+			return &ValidationError{Name: "reason", err: fmt.Errorf(`ent: validator failed for field "Posting.reason": %w`, err)}
 		}
 	}
 	if v, ok := _c.mutation.ID(); ok {
@@ -419,6 +492,22 @@ func (_c *PostingCreate) createSpec() (*Posting, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.HoldID(); ok {
 		_spec.SetField(posting.FieldHoldID, field.TypeString, value)
 		_node.HoldID = &value
+	}
+	if value, ok := _c.mutation.Actor(); ok {
+		_spec.SetField(posting.FieldActor, field.TypeString, value)
+		_node.Actor = value
+	}
+	if value, ok := _c.mutation.Reason(); ok {
+		_spec.SetField(posting.FieldReason, field.TypeString, value)
+		_node.Reason = &value
+	}
+	if value, ok := _c.mutation.ReversesID(); ok {
+		_spec.SetField(posting.FieldReversesID, field.TypeString, value)
+		_node.ReversesID = &value
+	}
+	if value, ok := _c.mutation.PaymentID(); ok {
+		_spec.SetField(posting.FieldPaymentID, field.TypeString, value)
+		_node.PaymentID = &value
 	}
 	if nodes := _c.mutation.JournalIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -567,6 +656,18 @@ func (u *PostingUpsertOne) UpdateNewValues() *PostingUpsertOne {
 		}
 		if _, exists := u.create.mutation.HoldID(); exists {
 			s.SetIgnore(posting.FieldHoldID)
+		}
+		if _, exists := u.create.mutation.Actor(); exists {
+			s.SetIgnore(posting.FieldActor)
+		}
+		if _, exists := u.create.mutation.Reason(); exists {
+			s.SetIgnore(posting.FieldReason)
+		}
+		if _, exists := u.create.mutation.ReversesID(); exists {
+			s.SetIgnore(posting.FieldReversesID)
+		}
+		if _, exists := u.create.mutation.PaymentID(); exists {
+			s.SetIgnore(posting.FieldPaymentID)
 		}
 	}))
 	return u
@@ -826,6 +927,18 @@ func (u *PostingUpsertBulk) UpdateNewValues() *PostingUpsertBulk {
 			}
 			if _, exists := b.mutation.HoldID(); exists {
 				s.SetIgnore(posting.FieldHoldID)
+			}
+			if _, exists := b.mutation.Actor(); exists {
+				s.SetIgnore(posting.FieldActor)
+			}
+			if _, exists := b.mutation.Reason(); exists {
+				s.SetIgnore(posting.FieldReason)
+			}
+			if _, exists := b.mutation.ReversesID(); exists {
+				s.SetIgnore(posting.FieldReversesID)
+			}
+			if _, exists := b.mutation.PaymentID(); exists {
+				s.SetIgnore(posting.FieldPaymentID)
 			}
 		}
 	}))

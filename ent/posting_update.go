@@ -100,6 +100,15 @@ func (_u *PostingUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.HoldIDCleared() {
 		_spec.ClearField(posting.FieldHoldID, field.TypeString)
 	}
+	if _u.mutation.ReasonCleared() {
+		_spec.ClearField(posting.FieldReason, field.TypeString)
+	}
+	if _u.mutation.ReversesIDCleared() {
+		_spec.ClearField(posting.FieldReversesID, field.TypeString)
+	}
+	if _u.mutation.PaymentIDCleared() {
+		_spec.ClearField(posting.FieldPaymentID, field.TypeString)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{posting.Label}
@@ -222,6 +231,15 @@ func (_u *PostingUpdateOne) sqlSave(ctx context.Context) (_node *Posting, err er
 	}
 	if _u.mutation.HoldIDCleared() {
 		_spec.ClearField(posting.FieldHoldID, field.TypeString)
+	}
+	if _u.mutation.ReasonCleared() {
+		_spec.ClearField(posting.FieldReason, field.TypeString)
+	}
+	if _u.mutation.ReversesIDCleared() {
+		_spec.ClearField(posting.FieldReversesID, field.TypeString)
+	}
+	if _u.mutation.PaymentIDCleared() {
+		_spec.ClearField(posting.FieldPaymentID, field.TypeString)
 	}
 	_node = &Posting{config: _u.config}
 	_spec.Assign = _node.assignValues

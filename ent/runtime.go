@@ -7,6 +7,7 @@ import (
 	"creditgate/ent/agency"
 	"creditgate/ent/alertrule"
 	"creditgate/ent/apikey"
+	"creditgate/ent/auditevent"
 	"creditgate/ent/balance"
 	"creditgate/ent/card"
 	"creditgate/ent/creditpackage"
@@ -124,6 +125,10 @@ func init() {
 			return nil
 		}
 	}()
+	// accountDescBillingEmail is the schema descriptor for billing_email field.
+	accountDescBillingEmail := accountFields[3].Descriptor()
+	// account.BillingEmailValidator is a validator for the "billing_email" field. It is called by the builders before save.
+	account.BillingEmailValidator = accountDescBillingEmail.Validators[0].(func(string) error)
 	// accountDescID is the schema descriptor for id field.
 	accountDescID := accountMixinFields0[0].Descriptor()
 	// account.DefaultID holds the default value on creation for the id field.
@@ -183,6 +188,34 @@ func init() {
 	agencyDescCreditPaymentsEnabled := agencyFields[2].Descriptor()
 	// agency.DefaultCreditPaymentsEnabled holds the default value on creation for the credit_payments_enabled field.
 	agency.DefaultCreditPaymentsEnabled = agencyDescCreditPaymentsEnabled.Default.(bool)
+	// agencyDescInvoiceDueDays is the schema descriptor for invoice_due_days field.
+	agencyDescInvoiceDueDays := agencyFields[3].Descriptor()
+	// agency.DefaultInvoiceDueDays holds the default value on creation for the invoice_due_days field.
+	agency.DefaultInvoiceDueDays = agencyDescInvoiceDueDays.Default.(int)
+	// agency.InvoiceDueDaysValidator is a validator for the "invoice_due_days" field. It is called by the builders before save.
+	agency.InvoiceDueDaysValidator = func() func(int) error {
+		validators := agencyDescInvoiceDueDays.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(invoice_due_days int) error {
+			for _, fn := range fns {
+				if err := fn(invoice_due_days); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// agencyDescBankDetails is the schema descriptor for bank_details field.
+	agencyDescBankDetails := agencyFields[4].Descriptor()
+	// agency.BankDetailsValidator is a validator for the "bank_details" field. It is called by the builders before save.
+	agency.BankDetailsValidator = agencyDescBankDetails.Validators[0].(func(string) error)
+	// agencyDescInvoiceSeq is the schema descriptor for invoice_seq field.
+	agencyDescInvoiceSeq := agencyFields[5].Descriptor()
+	// agency.DefaultInvoiceSeq holds the default value on creation for the invoice_seq field.
+	agency.DefaultInvoiceSeq = agencyDescInvoiceSeq.Default.(int64)
 	// agencyDescID is the schema descriptor for id field.
 	agencyDescID := agencyMixinFields0[0].Descriptor()
 	// agency.DefaultID holds the default value on creation for the id field.
@@ -238,6 +271,51 @@ func init() {
 	alertrule.DefaultID = alertruleDescID.Default.(func() gid.ID)
 	// alertrule.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	alertrule.IDValidator = alertruleDescID.Validators[0].(func(string) error)
+	auditeventMixin := schema.AuditEvent{}.Mixin()
+	auditeventMixinFields0 := auditeventMixin[0].Fields()
+	_ = auditeventMixinFields0
+	auditeventMixinFields1 := auditeventMixin[1].Fields()
+	_ = auditeventMixinFields1
+	auditeventFields := schema.AuditEvent{}.Fields()
+	_ = auditeventFields
+	// auditeventDescCreatedAt is the schema descriptor for created_at field.
+	auditeventDescCreatedAt := auditeventMixinFields1[0].Descriptor()
+	// auditevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	auditevent.DefaultCreatedAt = auditeventDescCreatedAt.Default.(func() time.Time)
+	// auditeventDescActor is the schema descriptor for actor field.
+	auditeventDescActor := auditeventFields[0].Descriptor()
+	// auditevent.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
+	auditevent.ActorValidator = auditeventDescActor.Validators[0].(func(string) error)
+	// auditeventDescRole is the schema descriptor for role field.
+	auditeventDescRole := auditeventFields[1].Descriptor()
+	// auditevent.RoleValidator is a validator for the "role" field. It is called by the builders before save.
+	auditevent.RoleValidator = auditeventDescRole.Validators[0].(func(string) error)
+	// auditeventDescAction is the schema descriptor for action field.
+	auditeventDescAction := auditeventFields[2].Descriptor()
+	// auditevent.ActionValidator is a validator for the "action" field. It is called by the builders before save.
+	auditevent.ActionValidator = auditeventDescAction.Validators[0].(func(string) error)
+	// auditeventDescTargetID is the schema descriptor for target_id field.
+	auditeventDescTargetID := auditeventFields[4].Descriptor()
+	// auditevent.TargetIDValidator is a validator for the "target_id" field. It is called by the builders before save.
+	auditevent.TargetIDValidator = auditeventDescTargetID.Validators[0].(func(string) error)
+	// auditeventDescRequestID is the schema descriptor for request_id field.
+	auditeventDescRequestID := auditeventFields[5].Descriptor()
+	// auditevent.RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.
+	auditevent.RequestIDValidator = auditeventDescRequestID.Validators[0].(func(string) error)
+	// auditeventDescClientAddress is the schema descriptor for client_address field.
+	auditeventDescClientAddress := auditeventFields[6].Descriptor()
+	// auditevent.ClientAddressValidator is a validator for the "client_address" field. It is called by the builders before save.
+	auditevent.ClientAddressValidator = auditeventDescClientAddress.Validators[0].(func(string) error)
+	// auditeventDescSummary is the schema descriptor for summary field.
+	auditeventDescSummary := auditeventFields[7].Descriptor()
+	// auditevent.SummaryValidator is a validator for the "summary" field. It is called by the builders before save.
+	auditevent.SummaryValidator = auditeventDescSummary.Validators[0].(func(string) error)
+	// auditeventDescID is the schema descriptor for id field.
+	auditeventDescID := auditeventMixinFields0[0].Descriptor()
+	// auditevent.DefaultID holds the default value on creation for the id field.
+	auditevent.DefaultID = auditeventDescID.Default.(func() gid.ID)
+	// auditevent.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	auditevent.IDValidator = auditeventDescID.Validators[0].(func(string) error)
 	balanceMixin := schema.Balance{}.Mixin()
 	balanceMixinFields0 := balanceMixin[0].Fields()
 	_ = balanceMixinFields0
@@ -285,6 +363,10 @@ func init() {
 	balanceDescAlertLow := balanceFields[8].Descriptor()
 	// balance.DefaultAlertLow holds the default value on creation for the alert_low field.
 	balance.DefaultAlertLow = balanceDescAlertLow.Default.(bool)
+	// balanceDescOwed is the schema descriptor for owed field.
+	balanceDescOwed := balanceFields[9].Descriptor()
+	// balance.DefaultOwed holds the default value on creation for the owed field.
+	balance.DefaultOwed = balanceDescOwed.Default.(int64)
 	// balanceDescID is the schema descriptor for id field.
 	balanceDescID := balanceMixinFields0[0].Descriptor()
 	// balance.DefaultID holds the default value on creation for the id field.
@@ -549,6 +631,18 @@ func init() {
 	invoiceDescCreditEligible := invoiceFields[4].Descriptor()
 	// invoice.DefaultCreditEligible holds the default value on creation for the credit_eligible field.
 	invoice.DefaultCreditEligible = invoiceDescCreditEligible.Default.(bool)
+	// invoiceDescBankDetails is the schema descriptor for bank_details field.
+	invoiceDescBankDetails := invoiceFields[11].Descriptor()
+	// invoice.BankDetailsValidator is a validator for the "bank_details" field. It is called by the builders before save.
+	invoice.BankDetailsValidator = invoiceDescBankDetails.Validators[0].(func(string) error)
+	// invoiceDescVoidReason is the schema descriptor for void_reason field.
+	invoiceDescVoidReason := invoiceFields[12].Descriptor()
+	// invoice.VoidReasonValidator is a validator for the "void_reason" field. It is called by the builders before save.
+	invoice.VoidReasonValidator = invoiceDescVoidReason.Validators[0].(func(string) error)
+	// invoiceDescSentTo is the schema descriptor for sent_to field.
+	invoiceDescSentTo := invoiceFields[13].Descriptor()
+	// invoice.SentToValidator is a validator for the "sent_to" field. It is called by the builders before save.
+	invoice.SentToValidator = invoiceDescSentTo.Validators[0].(func(string) error)
 	// invoiceDescID is the schema descriptor for id field.
 	invoiceDescID := invoiceMixinFields0[0].Descriptor()
 	// invoice.DefaultID holds the default value on creation for the id field.
@@ -660,6 +754,10 @@ func init() {
 	payment.DefaultUpdatedAt = paymentDescUpdatedAt.Default.(func() time.Time)
 	// payment.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	payment.UpdateDefaultUpdatedAt = paymentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// paymentDescRefunded is the schema descriptor for refunded field.
+	paymentDescRefunded := paymentFields[15].Descriptor()
+	// payment.DefaultRefunded holds the default value on creation for the refunded field.
+	payment.DefaultRefunded = paymentDescRefunded.Default.(int64)
 	// paymentDescID is the schema descriptor for id field.
 	paymentDescID := paymentMixinFields0[0].Descriptor()
 	// payment.DefaultID holds the default value on creation for the id field.
@@ -709,6 +807,16 @@ func init() {
 	postingDescVariant := postingFields[8].Descriptor()
 	// posting.VariantValidator is a validator for the "variant" field. It is called by the builders before save.
 	posting.VariantValidator = postingDescVariant.Validators[0].(func(string) error)
+	// postingDescActor is the schema descriptor for actor field.
+	postingDescActor := postingFields[11].Descriptor()
+	// posting.DefaultActor holds the default value on creation for the actor field.
+	posting.DefaultActor = postingDescActor.Default.(string)
+	// posting.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
+	posting.ActorValidator = postingDescActor.Validators[0].(func(string) error)
+	// postingDescReason is the schema descriptor for reason field.
+	postingDescReason := postingFields[12].Descriptor()
+	// posting.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	posting.ReasonValidator = postingDescReason.Validators[0].(func(string) error)
 	// postingDescID is the schema descriptor for id field.
 	postingDescID := postingMixinFields0[0].Descriptor()
 	// posting.DefaultID holds the default value on creation for the id field.

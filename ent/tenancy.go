@@ -12,6 +12,7 @@ var Tenancy = map[string]tenancy.Scope{
 	TypeAccount:        {Agency: "agency_id", Account: "id"},
 	TypeAgency:         {Agency: "id"},
 	TypeAlertRule:      {Agency: "agency_id", Account: "account_id"},
+	TypeAuditEvent:     {Agency: "agency_id", Staff: true},
 	TypeBalance:        {Agency: "agency_id", Account: "account_id"},
 	TypeCard:           {Agency: "agency_id", Account: "account_id"},
 	TypeCreditPackage:  {Agency: "agency_id"},

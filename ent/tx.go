@@ -22,6 +22,8 @@ type Tx struct {
 	Agency *AgencyClient
 	// AlertRule is the client for interacting with the AlertRule builders.
 	AlertRule *AlertRuleClient
+	// AuditEvent is the client for interacting with the AuditEvent builders.
+	AuditEvent *AuditEventClient
 	// Balance is the client for interacting with the Balance builders.
 	Balance *BalanceClient
 	// Card is the client for interacting with the Card builders.
@@ -185,6 +187,7 @@ func (tx *Tx) init() {
 	tx.Account = NewAccountClient(tx.config)
 	tx.Agency = NewAgencyClient(tx.config)
 	tx.AlertRule = NewAlertRuleClient(tx.config)
+	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.Balance = NewBalanceClient(tx.config)
 	tx.Card = NewCardClient(tx.config)
 	tx.CreditPackage = NewCreditPackageClient(tx.config)

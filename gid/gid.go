@@ -37,6 +37,7 @@ const (
 	Job           = "job"
 	APIKey        = "key"
 	Hold          = "hld"
+	AuditEvent    = "aud"
 )
 
 var enc = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)

@@ -94,3 +94,11 @@ func review(rv *credits.Review, err error) (*model.CreditRequestPayload, error) 
 	}
 	return &model.CreditRequestPayload{Request: rv.Request, Balance: rv.Balance}, nil
 }
+
+func correction(c *credits.Correction, err error) (*model.CorrectionPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.CorrectionPayload{Transaction: c.Transaction, Balance: c.Balance, PoolBalance: c.PoolBalance,
+		Payment: c.Payment, Invoice: c.Invoice}, nil
+}

@@ -43,6 +43,7 @@ type ResolverRoot interface {
 	Account() AccountResolver
 	Agency() AgencyResolver
 	ApiKey() ApiKeyResolver
+	AuditEvent() AuditEventResolver
 	AutoTopUp() AutoTopUpResolver
 	Balance() BalanceResolver
 	CreditPackage() CreditPackageResolver
@@ -69,6 +70,7 @@ type ComplexityRoot struct {
 		AutoTopUps       func(childComplexity int) int
 		Balance          func(childComplexity int, currency *string) int
 		Balances         func(childComplexity int) int
+		BillingEmail     func(childComplexity int) int
 		CanBuyCredits    func(childComplexity int) int
 		Cards            func(childComplexity int) int
 		Holds            func(childComplexity int, status *hold.Status, first *int, after *string) int
@@ -95,11 +97,14 @@ type ComplexityRoot struct {
 
 	Agency struct {
 		Accounts              func(childComplexity int, first *int, after *string) int
+		BankDetails           func(childComplexity int) int
 		CreditPaymentsEnabled func(childComplexity int) int
 		DefaultCurrency       func(childComplexity int) int
 		ID                    func(childComplexity int) int
+		InvoiceDueDays        func(childComplexity int) int
 		Name                  func(childComplexity int) int
 		PoolAccount           func(childComplexity int) int
+		UnpaidPostpaid        func(childComplexity int) int
 	}
 
 	AllocateCreditsPayload struct {
@@ -118,6 +123,31 @@ type ComplexityRoot struct {
 		Prefix     func(childComplexity int) int
 		RevokedAt  func(childComplexity int) int
 		Scopes     func(childComplexity int) int
+	}
+
+	AuditEvent struct {
+		Account       func(childComplexity int) int
+		Action        func(childComplexity int) int
+		Actor         func(childComplexity int) int
+		Agency        func(childComplexity int) int
+		ClientAddress func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		RequestID     func(childComplexity int) int
+		Role          func(childComplexity int) int
+		Summary       func(childComplexity int) int
+		TargetID      func(childComplexity int) int
+	}
+
+	AuditEventConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AuditEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	AutoTopUp struct {
@@ -150,6 +180,7 @@ type ComplexityRoot struct {
 		Available func(childComplexity int) int
 		Currency  func(childComplexity int) int
 		Held      func(childComplexity int) int
+		Owed      func(childComplexity int) int
 		Total     func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
 	}
@@ -183,6 +214,14 @@ type ComplexityRoot struct {
 		SetupIntentID func(childComplexity int) int
 	}
 
+	CorrectionPayload struct {
+		Balance     func(childComplexity int) int
+		Invoice     func(childComplexity int) int
+		Payment     func(childComplexity int) int
+		PoolBalance func(childComplexity int) int
+		Transaction func(childComplexity int) int
+	}
+
 	CreateApiKeyPayload struct {
 		APIKey func(childComplexity int) int
 		Secret func(childComplexity int) int
@@ -207,6 +246,7 @@ type ComplexityRoot struct {
 		CreatedAt       func(childComplexity int) int
 		Currency        func(childComplexity int) int
 		ID              func(childComplexity int) int
+		Invoice         func(childComplexity int) int
 		Method          func(childComplexity int) int
 		Paid            func(childComplexity int) int
 		Reference       func(childComplexity int) int
@@ -236,6 +276,7 @@ type ComplexityRoot struct {
 
 	CreditTransaction struct {
 		Account               func(childComplexity int) int
+		Actor                 func(childComplexity int) int
 		CreatedAt             func(childComplexity int) int
 		Currency              func(childComplexity int) int
 		DecimalAmount         func(childComplexity int) int
@@ -244,8 +285,12 @@ type ComplexityRoot struct {
 		Hold                  func(childComplexity int) int
 		ID                    func(childComplexity int) int
 		Kind                  func(childComplexity int) int
+		Payment               func(childComplexity int) int
 		Quantity              func(childComplexity int) int
+		Reason                func(childComplexity int) int
 		Reference             func(childComplexity int) int
+		ReversedBy            func(childComplexity int) int
+		Reverses              func(childComplexity int) int
 		Service               func(childComplexity int) int
 		Variant               func(childComplexity int) int
 	}
@@ -259,6 +304,11 @@ type ComplexityRoot struct {
 	CreditTransactionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CurrencyAmount struct {
+		Amount   func(childComplexity int) int
+		Currency func(childComplexity int) int
 	}
 
 	Hold struct {
@@ -295,14 +345,22 @@ type ComplexityRoot struct {
 	Invoice struct {
 		Account        func(childComplexity int) int
 		Amount         func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
 		CreditEligible func(childComplexity int) int
 		Currency       func(childComplexity int) int
+		DocumentURL    func(childComplexity int) int
+		DueAt          func(childComplexity int) int
 		ID             func(childComplexity int) int
+		Kind           func(childComplexity int) int
 		Number         func(childComplexity int) int
 		PaidAt         func(childComplexity int) int
 		PayWithCredit  func(childComplexity int) int
+		Payment        func(childComplexity int) int
+		Request        func(childComplexity int) int
+		SentTo         func(childComplexity int) int
 		Status         func(childComplexity int) int
 		Transaction    func(childComplexity int) int
+		VoidReason     func(childComplexity int) int
 	}
 
 	InvoiceConnection struct {
@@ -331,6 +389,7 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AddCard              func(childComplexity int, input model.AddCardInput) int
+		AdjustBalance        func(childComplexity int, input model.AdjustBalanceInput) int
 		AllocateCredits      func(childComplexity int, input model.AllocateCreditsInput) int
 		ApproveRequest       func(childComplexity int, input model.ReviewRequestInput) int
 		BuyCredits           func(childComplexity int, input model.BuyCreditsInput) int
@@ -344,17 +403,24 @@ type ComplexityRoot struct {
 		CreateInvoice        func(childComplexity int, input model.CreateInvoiceInput) int
 		CreateService        func(childComplexity int, input model.CreateServiceInput) int
 		MarkRequestPaid      func(childComplexity int, input model.MarkRequestPaidInput) int
+		PayInvoice           func(childComplexity int, input model.PayInvoiceInput) int
 		PayInvoiceWithCredit func(childComplexity int, input model.PayInvoiceWithCreditInput) int
+		ReclaimCredits       func(childComplexity int, input model.ReclaimCreditsInput) int
 		RecordUsage          func(childComplexity int, input model.RecordUsageInput) int
+		RefundPayment        func(childComplexity int, input model.RefundPaymentInput) int
 		RejectRequest        func(childComplexity int, input model.ReviewRequestInput) int
 		ReleaseHold          func(childComplexity int, input model.ReleaseHoldInput) int
 		RemoveCard           func(childComplexity int, input model.RemoveCardInput) int
+		ReverseTransaction   func(childComplexity int, input model.ReverseTransactionInput) int
 		RevokeAPIKey         func(childComplexity int, input model.RevokeAPIKeyInput) int
+		SendInvoice          func(childComplexity int, input model.SendInvoiceInput) int
 		SetAutoTopUp         func(childComplexity int, input model.SetAutoTopUpInput) int
 		SetLowBalanceAlert   func(childComplexity int, input model.SetLowBalanceAlertInput) int
 		SetServiceRates      func(childComplexity int, input model.SetServiceRatesInput) int
 		StartCardSetup       func(childComplexity int, input model.StartCardSetupInput) int
 		UpdateAgencySettings func(childComplexity int, input model.UpdateAgencySettingsInput) int
+		UpdateBilling        func(childComplexity int, input model.UpdateBillingInput) int
+		VoidInvoice          func(childComplexity int, input model.VoidInvoiceInput) int
 	}
 
 	PageInfo struct {
@@ -364,6 +430,13 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PayInvoicePayload struct {
+		Invoice func(childComplexity int) int
+		Payment func(childComplexity int) int
+		Request func(childComplexity int) int
+		Status  func(childComplexity int) int
+	}
+
 	PayInvoiceWithCreditPayload struct {
 		Balance     func(childComplexity int) int
 		Invoice     func(childComplexity int) int
@@ -371,19 +444,22 @@ type ComplexityRoot struct {
 	}
 
 	Payment struct {
-		Amount       func(childComplexity int) int
-		ApprovalURL  func(childComplexity int) int
-		ClientSecret func(childComplexity int) int
-		Currency     func(childComplexity int) int
-		ID           func(childComplexity int) int
-		Provider     func(childComplexity int) int
-		ProviderRef  func(childComplexity int) int
-		Status       func(childComplexity int) int
+		Amount        func(childComplexity int) int
+		ApprovalURL   func(childComplexity int) int
+		ClientSecret  func(childComplexity int) int
+		Currency      func(childComplexity int) int
+		FailureReason func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Provider      func(childComplexity int) int
+		ProviderRef   func(childComplexity int) int
+		Refunded      func(childComplexity int) int
+		Status        func(childComplexity int) int
 	}
 
 	Query struct {
 		APIKeys          func(childComplexity int, agencyID *gid.ID) int
 		Agency           func(childComplexity int, id *gid.ID) int
+		AuditLog         func(childComplexity int, agencyID *gid.ID, accountID *gid.ID, action *string, first *int, after *string) int
 		AutoTopUps       func(childComplexity int, accountID *gid.ID) int
 		Balance          func(childComplexity int, accountID *gid.ID, currency *string) int
 		Balances         func(childComplexity int, accountID *gid.ID) int
@@ -476,9 +552,16 @@ type AccountResolver interface {
 type AgencyResolver interface {
 	PoolAccount(ctx context.Context, obj *ent.Agency) (*ent.Account, error)
 	Accounts(ctx context.Context, obj *ent.Agency, first *int, after *string) (*model.AccountConnection, error)
+	UnpaidPostpaid(ctx context.Context, obj *ent.Agency) ([]*model.CurrencyAmount, error)
 }
 type ApiKeyResolver interface {
 	Scopes(ctx context.Context, obj *ent.APIKey) ([]model.APIKeyScope, error)
+}
+type AuditEventResolver interface {
+	Role(ctx context.Context, obj *ent.AuditEvent) (*model.Role, error)
+
+	Agency(ctx context.Context, obj *ent.AuditEvent) (*ent.Agency, error)
+	Account(ctx context.Context, obj *ent.AuditEvent) (*ent.Account, error)
 }
 type AutoTopUpResolver interface {
 	Status(ctx context.Context, obj *ent.TopUpRule) (model.AutoTopUpStatus, error)
@@ -498,6 +581,7 @@ type BalanceResolver interface {
 
 	Held(ctx context.Context, obj *ent.Balance) (money.Decimal, error)
 	Total(ctx context.Context, obj *ent.Balance) (money.Decimal, error)
+	Owed(ctx context.Context, obj *ent.Balance) (money.Decimal, error)
 }
 type CreditPackageResolver interface {
 	Credits(ctx context.Context, obj *ent.CreditPackage) (money.Decimal, error)
@@ -505,12 +589,18 @@ type CreditPackageResolver interface {
 }
 type CreditRequestResolver interface {
 	Amount(ctx context.Context, obj *ent.CreditRequest) (money.Decimal, error)
+
+	Invoice(ctx context.Context, obj *ent.CreditRequest) (*ent.Invoice, error)
 }
 type CreditTransactionResolver interface {
 	Account(ctx context.Context, obj *ent.Posting) (*ent.Account, error)
 	Service(ctx context.Context, obj *ent.Posting) (*ent.Service, error)
 
 	Hold(ctx context.Context, obj *ent.Posting) (*ent.Hold, error)
+
+	Reverses(ctx context.Context, obj *ent.Posting) (*ent.Posting, error)
+	ReversedBy(ctx context.Context, obj *ent.Posting) (*ent.Posting, error)
+	Payment(ctx context.Context, obj *ent.Posting) (*ent.Payment, error)
 }
 type HoldResolver interface {
 	Account(ctx context.Context, obj *ent.Hold) (*ent.Account, error)
@@ -527,7 +617,14 @@ type InvoiceResolver interface {
 	Account(ctx context.Context, obj *ent.Invoice) (*ent.Account, error)
 	Amount(ctx context.Context, obj *ent.Invoice) (money.Decimal, error)
 
+	Status(ctx context.Context, obj *ent.Invoice) (invoice.Status, error)
+
 	PayWithCredit(ctx context.Context, obj *ent.Invoice) (*model.CreditAvailability, error)
+
+	Request(ctx context.Context, obj *ent.Invoice) (*ent.CreditRequest, error)
+	Payment(ctx context.Context, obj *ent.Invoice) (*ent.Payment, error)
+
+	DocumentURL(ctx context.Context, obj *ent.Invoice) (string, error)
 }
 type LowBalanceAlertResolver interface {
 	Threshold(ctx context.Context, obj *ent.AlertRule) (money.Decimal, error)
@@ -558,10 +655,20 @@ type MutationResolver interface {
 	CreateHold(ctx context.Context, input model.CreateHoldInput) (*model.HoldPayload, error)
 	CaptureHold(ctx context.Context, input model.CaptureHoldInput) (*model.HoldPayload, error)
 	ReleaseHold(ctx context.Context, input model.ReleaseHoldInput) (*model.HoldPayload, error)
+	AdjustBalance(ctx context.Context, input model.AdjustBalanceInput) (*model.CorrectionPayload, error)
+	ReclaimCredits(ctx context.Context, input model.ReclaimCreditsInput) (*model.CorrectionPayload, error)
+	ReverseTransaction(ctx context.Context, input model.ReverseTransactionInput) (*model.CorrectionPayload, error)
+	RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.CorrectionPayload, error)
+	VoidInvoice(ctx context.Context, input model.VoidInvoiceInput) (*ent.Invoice, error)
+	PayInvoice(ctx context.Context, input model.PayInvoiceInput) (*model.PayInvoicePayload, error)
+	SendInvoice(ctx context.Context, input model.SendInvoiceInput) (*ent.Invoice, error)
+	UpdateBilling(ctx context.Context, input model.UpdateBillingInput) (*ent.Agency, error)
 }
 type PaymentResolver interface {
 	Status(ctx context.Context, obj *ent.Payment) (string, error)
 	Amount(ctx context.Context, obj *ent.Payment) (money.Decimal, error)
+
+	Refunded(ctx context.Context, obj *ent.Payment) (money.Decimal, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id gid.ID) (ent.Noder, error)
@@ -579,6 +686,7 @@ type QueryResolver interface {
 	LowBalanceAlerts(ctx context.Context, accountID *gid.ID) ([]*ent.AlertRule, error)
 	APIKeys(ctx context.Context, agencyID *gid.ID) ([]*ent.APIKey, error)
 	Holds(ctx context.Context, accountID *gid.ID, status *hold.Status, first *int, after *string) (*model.HoldConnection, error)
+	AuditLog(ctx context.Context, agencyID *gid.ID, accountID *gid.ID, action *string, first *int, after *string) (*model.AuditEventConnection, error)
 }
 type ServiceResolver interface {
 	Price(ctx context.Context, obj *ent.Service) (money.Decimal, error)
@@ -643,6 +751,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.Balances(childComplexity), true
+	case "Account.billingEmail":
+		if e.ComplexityRoot.Account.BillingEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.BillingEmail(childComplexity), true
 	case "Account.canBuyCredits":
 		if e.ComplexityRoot.Account.CanBuyCredits == nil {
 			break
@@ -741,6 +855,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Agency.Accounts(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Agency.bankDetails":
+		if e.ComplexityRoot.Agency.BankDetails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agency.BankDetails(childComplexity), true
 	case "Agency.creditPaymentsEnabled":
 		if e.ComplexityRoot.Agency.CreditPaymentsEnabled == nil {
 			break
@@ -759,6 +879,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Agency.ID(childComplexity), true
+	case "Agency.invoiceDueDays":
+		if e.ComplexityRoot.Agency.InvoiceDueDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agency.InvoiceDueDays(childComplexity), true
 	case "Agency.name":
 		if e.ComplexityRoot.Agency.Name == nil {
 			break
@@ -771,6 +897,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Agency.PoolAccount(childComplexity), true
+	case "Agency.unpaidPostpaid":
+		if e.ComplexityRoot.Agency.UnpaidPostpaid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agency.UnpaidPostpaid(childComplexity), true
 
 	case "AllocateCreditsPayload.balance":
 		if e.ComplexityRoot.AllocateCreditsPayload.Balance == nil {
@@ -845,6 +977,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiKey.Scopes(childComplexity), true
+
+	case "AuditEvent.account":
+		if e.ComplexityRoot.AuditEvent.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Account(childComplexity), true
+	case "AuditEvent.action":
+		if e.ComplexityRoot.AuditEvent.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Action(childComplexity), true
+	case "AuditEvent.actor":
+		if e.ComplexityRoot.AuditEvent.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Actor(childComplexity), true
+	case "AuditEvent.agency":
+		if e.ComplexityRoot.AuditEvent.Agency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Agency(childComplexity), true
+	case "AuditEvent.clientAddress":
+		if e.ComplexityRoot.AuditEvent.ClientAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.ClientAddress(childComplexity), true
+	case "AuditEvent.at":
+		if e.ComplexityRoot.AuditEvent.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.CreatedAt(childComplexity), true
+	case "AuditEvent.id":
+		if e.ComplexityRoot.AuditEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.ID(childComplexity), true
+	case "AuditEvent.requestId":
+		if e.ComplexityRoot.AuditEvent.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.RequestID(childComplexity), true
+	case "AuditEvent.role":
+		if e.ComplexityRoot.AuditEvent.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Role(childComplexity), true
+	case "AuditEvent.summary":
+		if e.ComplexityRoot.AuditEvent.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Summary(childComplexity), true
+	case "AuditEvent.targetId":
+		if e.ComplexityRoot.AuditEvent.TargetID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.TargetID(childComplexity), true
+
+	case "AuditEventConnection.edges":
+		if e.ComplexityRoot.AuditEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventConnection.Edges(childComplexity), true
+	case "AuditEventConnection.pageInfo":
+		if e.ComplexityRoot.AuditEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventConnection.PageInfo(childComplexity), true
+	case "AuditEventConnection.totalCount":
+		if e.ComplexityRoot.AuditEventConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventConnection.TotalCount(childComplexity), true
+
+	case "AuditEventEdge.cursor":
+		if e.ComplexityRoot.AuditEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventEdge.Cursor(childComplexity), true
+	case "AuditEventEdge.node":
+		if e.ComplexityRoot.AuditEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
 
 	case "AutoTopUp.amount":
 		if e.ComplexityRoot.AutoTopUp.Amount == nil {
@@ -986,6 +1217,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Balance.Held(childComplexity), true
+	case "Balance.owed":
+		if e.ComplexityRoot.Balance.Owed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Balance.Owed(childComplexity), true
 	case "Balance.total":
 		if e.ComplexityRoot.Balance.Total == nil {
 			break
@@ -1105,6 +1342,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CardSetup.SetupIntentID(childComplexity), true
 
+	case "CorrectionPayload.balance":
+		if e.ComplexityRoot.CorrectionPayload.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionPayload.Balance(childComplexity), true
+	case "CorrectionPayload.invoice":
+		if e.ComplexityRoot.CorrectionPayload.Invoice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionPayload.Invoice(childComplexity), true
+	case "CorrectionPayload.payment":
+		if e.ComplexityRoot.CorrectionPayload.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionPayload.Payment(childComplexity), true
+	case "CorrectionPayload.poolBalance":
+		if e.ComplexityRoot.CorrectionPayload.PoolBalance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionPayload.PoolBalance(childComplexity), true
+	case "CorrectionPayload.transaction":
+		if e.ComplexityRoot.CorrectionPayload.Transaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionPayload.Transaction(childComplexity), true
+
 	case "CreateApiKeyPayload.apiKey":
 		if e.ComplexityRoot.CreateApiKeyPayload.APIKey == nil {
 			break
@@ -1192,6 +1460,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditRequest.ID(childComplexity), true
+	case "CreditRequest.invoice":
+		if e.ComplexityRoot.CreditRequest.Invoice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditRequest.Invoice(childComplexity), true
 	case "CreditRequest.method":
 		if e.ComplexityRoot.CreditRequest.Method == nil {
 			break
@@ -1298,6 +1572,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditTransaction.Account(childComplexity), true
+	case "CreditTransaction.actor":
+		if e.ComplexityRoot.CreditTransaction.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditTransaction.Actor(childComplexity), true
 	case "CreditTransaction.createdAt":
 		if e.ComplexityRoot.CreditTransaction.CreatedAt == nil {
 			break
@@ -1346,18 +1626,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditTransaction.Kind(childComplexity), true
+	case "CreditTransaction.payment":
+		if e.ComplexityRoot.CreditTransaction.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditTransaction.Payment(childComplexity), true
 	case "CreditTransaction.quantity":
 		if e.ComplexityRoot.CreditTransaction.Quantity == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CreditTransaction.Quantity(childComplexity), true
+	case "CreditTransaction.reason":
+		if e.ComplexityRoot.CreditTransaction.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditTransaction.Reason(childComplexity), true
 	case "CreditTransaction.reference":
 		if e.ComplexityRoot.CreditTransaction.Reference == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CreditTransaction.Reference(childComplexity), true
+	case "CreditTransaction.reversedBy":
+		if e.ComplexityRoot.CreditTransaction.ReversedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditTransaction.ReversedBy(childComplexity), true
+	case "CreditTransaction.reverses":
+		if e.ComplexityRoot.CreditTransaction.Reverses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditTransaction.Reverses(childComplexity), true
 	case "CreditTransaction.service":
 		if e.ComplexityRoot.CreditTransaction.Service == nil {
 			break
@@ -1402,6 +1706,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditTransactionEdge.Node(childComplexity), true
+
+	case "CurrencyAmount.amount":
+		if e.ComplexityRoot.CurrencyAmount.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CurrencyAmount.Amount(childComplexity), true
+	case "CurrencyAmount.currency":
+		if e.ComplexityRoot.CurrencyAmount.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CurrencyAmount.Currency(childComplexity), true
 
 	case "Hold.account":
 		if e.ComplexityRoot.Hold.Account == nil {
@@ -1533,6 +1850,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invoice.Amount(childComplexity), true
+	case "Invoice.issuedAt":
+		if e.ComplexityRoot.Invoice.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.CreatedAt(childComplexity), true
 	case "Invoice.creditEligible":
 		if e.ComplexityRoot.Invoice.CreditEligible == nil {
 			break
@@ -1545,12 +1868,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invoice.Currency(childComplexity), true
+	case "Invoice.documentUrl":
+		if e.ComplexityRoot.Invoice.DocumentURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.DocumentURL(childComplexity), true
+	case "Invoice.dueAt":
+		if e.ComplexityRoot.Invoice.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.DueAt(childComplexity), true
 	case "Invoice.id":
 		if e.ComplexityRoot.Invoice.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Invoice.ID(childComplexity), true
+	case "Invoice.kind":
+		if e.ComplexityRoot.Invoice.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.Kind(childComplexity), true
 	case "Invoice.number":
 		if e.ComplexityRoot.Invoice.Number == nil {
 			break
@@ -1569,6 +1910,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invoice.PayWithCredit(childComplexity), true
+	case "Invoice.payment":
+		if e.ComplexityRoot.Invoice.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.Payment(childComplexity), true
+	case "Invoice.request":
+		if e.ComplexityRoot.Invoice.Request == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.Request(childComplexity), true
+	case "Invoice.sentTo":
+		if e.ComplexityRoot.Invoice.SentTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.SentTo(childComplexity), true
 	case "Invoice.status":
 		if e.ComplexityRoot.Invoice.Status == nil {
 			break
@@ -1581,6 +1940,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invoice.Transaction(childComplexity), true
+	case "Invoice.voidReason":
+		if e.ComplexityRoot.Invoice.VoidReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.VoidReason(childComplexity), true
 
 	case "InvoiceConnection.edges":
 		if e.ComplexityRoot.InvoiceConnection.Edges == nil {
@@ -1686,6 +2051,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddCard(childComplexity, args["input"].(model.AddCardInput)), true
+	case "Mutation.adjustBalance":
+		if e.ComplexityRoot.Mutation.AdjustBalance == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adjustBalance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdjustBalance(childComplexity, args["input"].(model.AdjustBalanceInput)), true
 	case "Mutation.allocateCredits":
 		if e.ComplexityRoot.Mutation.AllocateCredits == nil {
 			break
@@ -1829,6 +2205,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkRequestPaid(childComplexity, args["input"].(model.MarkRequestPaidInput)), true
+	case "Mutation.payInvoice":
+		if e.ComplexityRoot.Mutation.PayInvoice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_payInvoice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PayInvoice(childComplexity, args["input"].(model.PayInvoiceInput)), true
 	case "Mutation.payInvoiceWithCredit":
 		if e.ComplexityRoot.Mutation.PayInvoiceWithCredit == nil {
 			break
@@ -1840,6 +2227,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PayInvoiceWithCredit(childComplexity, args["input"].(model.PayInvoiceWithCreditInput)), true
+	case "Mutation.reclaimCredits":
+		if e.ComplexityRoot.Mutation.ReclaimCredits == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reclaimCredits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReclaimCredits(childComplexity, args["input"].(model.ReclaimCreditsInput)), true
 	case "Mutation.recordUsage":
 		if e.ComplexityRoot.Mutation.RecordUsage == nil {
 			break
@@ -1851,6 +2249,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordUsage(childComplexity, args["input"].(model.RecordUsageInput)), true
+	case "Mutation.refundPayment":
+		if e.ComplexityRoot.Mutation.RefundPayment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refundPayment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefundPayment(childComplexity, args["input"].(model.RefundPaymentInput)), true
 	case "Mutation.rejectRequest":
 		if e.ComplexityRoot.Mutation.RejectRequest == nil {
 			break
@@ -1884,6 +2293,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveCard(childComplexity, args["input"].(model.RemoveCardInput)), true
+	case "Mutation.reverseTransaction":
+		if e.ComplexityRoot.Mutation.ReverseTransaction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reverseTransaction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReverseTransaction(childComplexity, args["input"].(model.ReverseTransactionInput)), true
 	case "Mutation.revokeApiKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -1895,6 +2315,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["input"].(model.RevokeAPIKeyInput)), true
+	case "Mutation.sendInvoice":
+		if e.ComplexityRoot.Mutation.SendInvoice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendInvoice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendInvoice(childComplexity, args["input"].(model.SendInvoiceInput)), true
 	case "Mutation.setAutoTopUp":
 		if e.ComplexityRoot.Mutation.SetAutoTopUp == nil {
 			break
@@ -1950,6 +2381,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateAgencySettings(childComplexity, args["input"].(model.UpdateAgencySettingsInput)), true
+	case "Mutation.updateBilling":
+		if e.ComplexityRoot.Mutation.UpdateBilling == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateBilling_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateBilling(childComplexity, args["input"].(model.UpdateBillingInput)), true
+	case "Mutation.voidInvoice":
+		if e.ComplexityRoot.Mutation.VoidInvoice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_voidInvoice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VoidInvoice(childComplexity, args["input"].(model.VoidInvoiceInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1975,6 +2428,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PayInvoicePayload.invoice":
+		if e.ComplexityRoot.PayInvoicePayload.Invoice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayInvoicePayload.Invoice(childComplexity), true
+	case "PayInvoicePayload.payment":
+		if e.ComplexityRoot.PayInvoicePayload.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayInvoicePayload.Payment(childComplexity), true
+	case "PayInvoicePayload.request":
+		if e.ComplexityRoot.PayInvoicePayload.Request == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayInvoicePayload.Request(childComplexity), true
+	case "PayInvoicePayload.status":
+		if e.ComplexityRoot.PayInvoicePayload.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayInvoicePayload.Status(childComplexity), true
 
 	case "PayInvoiceWithCreditPayload.balance":
 		if e.ComplexityRoot.PayInvoiceWithCreditPayload.Balance == nil {
@@ -2019,6 +2497,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Payment.Currency(childComplexity), true
+	case "Payment.failureReason":
+		if e.ComplexityRoot.Payment.FailureReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.FailureReason(childComplexity), true
 	case "Payment.id":
 		if e.ComplexityRoot.Payment.ID == nil {
 			break
@@ -2037,6 +2521,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Payment.ProviderRef(childComplexity), true
+	case "Payment.refunded":
+		if e.ComplexityRoot.Payment.Refunded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Refunded(childComplexity), true
 	case "Payment.status":
 		if e.ComplexityRoot.Payment.Status == nil {
 			break
@@ -2066,6 +2556,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Agency(childComplexity, args["id"].(*gid.ID)), true
+	case "Query.auditLog":
+		if e.ComplexityRoot.Query.AuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["agencyId"].(*gid.ID), args["accountId"].(*gid.ID), args["action"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.autoTopUps":
 		if e.ComplexityRoot.Query.AutoTopUps == nil {
 			break
@@ -2425,6 +2926,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAddCardInput,
+		ec.unmarshalInputAdjustBalanceInput,
 		ec.unmarshalInputAllocateCreditsInput,
 		ec.unmarshalInputBuyCreditsInput,
 		ec.unmarshalInputBuyServiceWithCreditInput,
@@ -2437,19 +2939,26 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateInvoiceInput,
 		ec.unmarshalInputCreateServiceInput,
 		ec.unmarshalInputMarkRequestPaidInput,
+		ec.unmarshalInputPayInvoiceInput,
 		ec.unmarshalInputPayInvoiceWithCreditInput,
+		ec.unmarshalInputReclaimCreditsInput,
 		ec.unmarshalInputRecordUsageInput,
+		ec.unmarshalInputRefundPaymentInput,
 		ec.unmarshalInputReleaseHoldInput,
 		ec.unmarshalInputRemoveCardInput,
+		ec.unmarshalInputReverseTransactionInput,
 		ec.unmarshalInputReviewRequestInput,
 		ec.unmarshalInputRevokeApiKeyInput,
+		ec.unmarshalInputSendInvoiceInput,
 		ec.unmarshalInputServiceRateInput,
 		ec.unmarshalInputSetAutoTopUpInput,
 		ec.unmarshalInputSetLowBalanceAlertInput,
 		ec.unmarshalInputSetServiceRatesInput,
 		ec.unmarshalInputStartCardSetupInput,
 		ec.unmarshalInputUpdateAgencySettingsInput,
+		ec.unmarshalInputUpdateBillingInput,
 		ec.unmarshalInputUsageEventInput,
+		ec.unmarshalInputVoidInvoiceInput,
 	)
 	first := true
 
@@ -4109,6 +4618,326 @@ type Subscription {
     status: CreditRequestStatus
   ): CreditRequest! @hasRole(roles: [CLIENT, CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
 }
+
+# ------------------------------------------------------------------ back office
+# Corrections, refunds and disputes, invoices for credits bought offline or
+# post-paid, what is owed, and the audit log (backoffice.graphql).
+
+extend enum PaymentMethod {
+  "Manual: a ` + "`" + `CREDIT_TOPUP` + "`" + ` invoice is issued with the request and paid online (` + "`" + `payInvoice` + "`" + `); credited when the payment succeeds."
+  ONLINE
+}
+
+extend enum InvoiceStatus {
+  "Open past its due date (read only; paying it works as for ` + "`" + `OPEN` + "`" + `)."
+  OVERDUE
+}
+
+"What an invoice bills."
+enum InvoiceKind {
+  "What the client owes the agency for its work; payable with credits when eligible."
+  CHARGE
+  "Issued for a credit request (bank transfer, crypto, online, post-paid); never payable with credits."
+  CREDIT_TOPUP
+}
+
+extend type Invoice {
+  "What it bills."
+  kind: InvoiceKind!
+  "When it was issued."
+  issuedAt: Time!
+  "When it is due; null when no due date was set."
+  dueAt: Time
+  "` + "`" + `CREDIT_TOPUP` + "`" + `: the credit request it bills."
+  request: CreditRequest
+  "Paid online: the provider payment."
+  payment: Payment
+  "Why it was voided; null unless ` + "`" + `VOID` + "`" + `."
+  voidReason: String
+  "A printable HTML invoice: a link that works without a token, cannot be guessed, and expires (ask again for a fresh one)."
+  documentUrl: String!
+  "The e-mail address it was last sent to; null when never sent."
+  sentTo: String
+}
+
+extend type CreditRequest {
+  "The ` + "`" + `CREDIT_TOPUP` + "`" + ` invoice issued for it; null for requests made before invoices existed."
+  invoice: Invoice
+}
+
+extend type CreditTransaction {
+  "` + "`" + `ADJUSTMENT` + "`" + `, ` + "`" + `REVERSAL` + "`" + `, ` + "`" + `REFUND` + "`" + ` and reclaims: why; null when none was given."
+  reason: String
+  "Who caused it: a user's ` + "`" + `sub` + "`" + `, ` + "`" + `\"apikey:<id>\"` + "`" + `, or ` + "`" + `\"system\"` + "`" + ` (auto top-up, webhooks)."
+  actor: String!
+  "` + "`" + `REVERSAL` + "`" + `: the transaction it undoes."
+  reverses: CreditTransaction
+  "Set once this transaction has been reversed: the ` + "`" + `REVERSAL` + "`" + `."
+  reversedBy: CreditTransaction
+  "` + "`" + `PURCHASE` + "`" + `, ` + "`" + `AUTO_TOPUP` + "`" + `, ` + "`" + `REFUND` + "`" + `: the provider payment."
+  payment: Payment
+}
+
+extend type Balance {
+  "Refunds and disputes the balance could not cover (a credit amount); paid first from the next credits in."
+  owed: Decimal!
+}
+
+"An amount in one currency."
+type CurrencyAmount {
+  "ISO 4217 code."
+  currency: String!
+  "The amount, in the currency's fraction digits (more when it has them)."
+  amount: Decimal!
+}
+
+extend type Agency {
+  "Accepted ` + "`" + `POSTPAID` + "`" + ` credit not yet paid, per currency (agency and system admins; empty for others)."
+  unpaidPostpaid: [CurrencyAmount!]!
+  "Days from issue to due date of new ` + "`" + `CREDIT_TOPUP` + "`" + ` invoices."
+  invoiceDueDays: Int!
+  "Printed on ` + "`" + `CREDIT_TOPUP` + "`" + ` invoices; null when not set."
+  bankDetails: String
+}
+
+extend type Account {
+  "Where invoices are e-mailed; null: nowhere (the agency sends them by hand)."
+  billingEmail: String
+}
+
+extend type Payment {
+  "What was refunded so far (provider money, like ` + "`" + `amount` + "`" + `)."
+  refunded: Decimal!
+  "Why it failed; null unless ` + "`" + `FAILED` + "`" + `."
+  failureReason: String
+}
+
+"Input of ` + "`" + `adjustBalance` + "`" + `."
+input AdjustBalanceInput {
+  "A client account of the viewer's agency (system admins: any account)."
+  accountId: ID!
+  "` + "`" + `IN` + "`" + ` adds, ` + "`" + `OUT` + "`" + ` removes (never below zero: ` + "`" + `INSUFFICIENT_CREDITS` + "`" + `)."
+  type: TransactionType!
+  "A positive credit amount."
+  amount: Decimal!
+  "ISO 4217 code; default: the agency's default currency."
+  currency: String
+  "Why (required, up to 1000 characters); shown in history."
+  reason: String!
+  "Makes a retry safe: the same key and input answer the first result."
+  idempotencyKey: String
+}
+
+"Input of ` + "`" + `reclaimCredits` + "`" + `."
+input ReclaimCreditsInput {
+  "A client account of the viewer's agency; the credits go back to its pool."
+  fromAccountId: ID!
+  "A positive credit amount, covered by the account's ` + "`" + `available` + "`" + `."
+  amount: Decimal!
+  "ISO 4217 code; default: the agency's default currency."
+  currency: String
+  "Why; shown in history."
+  reason: String
+  "Makes a retry safe: the same key and input answer the first result."
+  idempotencyKey: String
+}
+
+"Input of ` + "`" + `reverseTransaction` + "`" + `."
+input ReverseTransactionInput {
+  "The transaction to undo (not ` + "`" + `PURCHASE` + "`" + ` or ` + "`" + `AUTO_TOPUP` + "`" + `: refund those)."
+  transactionId: ID!
+  "Why (required); shown in history."
+  reason: String!
+  "Makes a retry safe: the same key and input answer the first result."
+  idempotencyKey: String
+}
+
+"Input of ` + "`" + `refundPayment` + "`" + `."
+input RefundPaymentInput {
+  "A ` + "`" + `SUCCEEDED` + "`" + ` payment."
+  paymentId: ID!
+  "Provider money to refund; default: all that is not refunded yet. More than that is ` + "`" + `BAD_USER_INPUT` + "`" + `."
+  amount: Decimal
+  "Why; shown in history and sent to the provider."
+  reason: String
+  "Makes a retry safe: the same key and input answer the first result."
+  idempotencyKey: String
+}
+
+"Input of ` + "`" + `voidInvoice` + "`" + `."
+input VoidInvoiceInput {
+  "An ` + "`" + `OPEN` + "`" + ` or ` + "`" + `OVERDUE` + "`" + ` invoice (a paid one is reversed first)."
+  invoiceId: ID!
+  "Why (required)."
+  reason: String!
+}
+
+"The answer of a correction."
+type CorrectionPayload {
+  "The ` + "`" + `ADJUSTMENT` + "`" + `, ` + "`" + `ALLOCATION` + "`" + ` (OUT), ` + "`" + `REVERSAL` + "`" + ` or ` + "`" + `REFUND` + "`" + ` on the account."
+  transaction: CreditTransaction!
+  "The account's balance right after it."
+  balance: Balance!
+  "` + "`" + `reclaimCredits` + "`" + `: the pool's balance right after it."
+  poolBalance: Balance
+  "` + "`" + `refundPayment` + "`" + `: the payment, with ` + "`" + `refunded` + "`" + ` updated."
+  payment: Payment
+  "Reversing an ` + "`" + `INVOICE_PAYMENT` + "`" + `: the invoice, ` + "`" + `OPEN` + "`" + ` again."
+  invoice: Invoice
+}
+
+"Input of ` + "`" + `payInvoice` + "`" + `."
+input PayInvoiceInput {
+  "An ` + "`" + `OPEN` + "`" + ` or ` + "`" + `OVERDUE` + "`" + ` invoice."
+  invoiceId: ID!
+  "` + "`" + `CARD` + "`" + ` or ` + "`" + `PAYPAL` + "`" + `."
+  method: PaymentMethod!
+  "` + "`" + `CARD` + "`" + `: a saved card to charge at once; default: a new payment confirmed in the browser."
+  cardId: ID
+  "Makes a retry safe: the same key and input answer the first result."
+  idempotencyKey: String
+}
+
+"The answer of ` + "`" + `payInvoice` + "`" + `."
+type PayInvoicePayload {
+  "` + "`" + `COMPLETED` + "`" + `, ` + "`" + `REQUIRES_ACTION` + "`" + ` (confirm with the provider) or ` + "`" + `FAILED` + "`" + `."
+  status: PurchaseStatus!
+  "The invoice, ` + "`" + `PAID` + "`" + ` once the payment succeeded."
+  invoice: Invoice!
+  "The provider payment."
+  payment: Payment!
+  "` + "`" + `CREDIT_TOPUP` + "`" + `: the request, ` + "`" + `ACCEPTED` + "`" + ` once paid."
+  request: CreditRequest
+}
+
+"Input of ` + "`" + `sendInvoice` + "`" + `."
+input SendInvoiceInput {
+  "The invoice to e-mail."
+  invoiceId: ID!
+  "Where to; default: the account's ` + "`" + `billingEmail` + "`" + `."
+  email: String
+}
+
+"Input of ` + "`" + `updateBilling` + "`" + `: what is given changes, the rest stays."
+input UpdateBillingInput {
+  "The agency (system admins); default: the viewer's."
+  agencyId: ID
+  "Days from issue to due date of new ` + "`" + `CREDIT_TOPUP` + "`" + ` invoices (0 to 365)."
+  invoiceDueDays: Int
+  "Printed on new ` + "`" + `CREDIT_TOPUP` + "`" + ` invoices; ` + "`" + `\"\"` + "`" + ` removes them."
+  bankDetails: String
+  "With ` + "`" + `billingEmail` + "`" + `: the account whose address it is."
+  accountId: ID
+  "With ` + "`" + `accountId` + "`" + `: where that account's invoices go; ` + "`" + `\"\"` + "`" + ` removes it."
+  billingEmail: String
+}
+
+"One state change: who did what, to what, from where."
+type AuditEvent implements Node {
+  "Opaque global ID (` + "`" + `aud_…` + "`" + `)."
+  id: ID!
+  "When it happened (the change's commit)."
+  at: Time!
+  "Who: a user's ` + "`" + `sub` + "`" + `, ` + "`" + `\"apikey:<id>\"` + "`" + ` or ` + "`" + `\"system\"` + "`" + `."
+  actor: String!
+  "The actor's role; null for the system."
+  role: Role
+  "The mutation or job, e.g. ` + "`" + `\"approveRequest\"` + "`" + `, ` + "`" + `\"autoTopUp\"` + "`" + `, ` + "`" + `\"stripeWebhook\"` + "`" + `."
+  action: String!
+  "The agency it concerns; null for platform-wide changes."
+  agency: Agency
+  "The account it concerns, if one."
+  account: Account
+  "The request, invoice, transaction, rule … acted on."
+  targetId: ID
+  "The gateway's request id (in its logs); null for jobs."
+  requestId: String
+  "The client's address; null for jobs and webhooks without one."
+  clientAddress: String
+  "What happened in a line, e.g. ` + "`" + `\"approved req_… 200.00 USD\"` + "`" + `."
+  summary: String!
+}
+
+"A page of audit events, newest first."
+type AuditEventConnection {
+  "The events of this page."
+  edges: [AuditEventEdge!]!
+  "Where this page sits."
+  pageInfo: PageInfo!
+  "How many events match, over all pages."
+  totalCount: Int!
+}
+
+"An audit event and its cursor."
+type AuditEventEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this event."
+  cursor: String!
+  "The event."
+  node: AuditEvent!
+}
+
+extend type Query {
+  "The audit log, newest first: agency admins their agency's, system admins everything."
+  auditLog(
+    "Only this agency's events (system admins; agency admins may name only their own)."
+    agencyId: ID
+    "Only events about this account."
+    accountId: ID
+    "Only this action, e.g. ` + "`" + `\"approveRequest\"` + "`" + `."
+    action: String
+    "Page size, 0 to 100; default 20."
+    first: Int
+    "A cursor from a previous page: the events after it."
+    after: String
+  ): AuditEventConnection! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+}
+
+extend type Mutation {
+  "Corrects a balance (` + "`" + `ADJUSTMENT` + "`" + `) with a reason: agency admins for their client accounts, system admins for any."
+  adjustBalance(
+    "What to add or remove, where, and why."
+    input: AdjustBalanceInput!
+  ): CorrectionPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Moves credits from a client account back to its agency's pool (` + "`" + `ALLOCATION` + "`" + `, OUT on the client)."
+  reclaimCredits(
+    "From which account, how much, and why."
+    input: ReclaimCreditsInput!
+  ): CorrectionPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  """
+  Undoes a transaction once (` + "`" + `CONFLICT` + "`" + ` the second time); an ` + "`" + `INVOICE_PAYMENT` + "`" + `
+  reversed reopens its invoice. A ` + "`" + `SERVICE` + "`" + ` key may reverse the ` + "`" + `USAGE` + "`" + ` its
+  agency recorded (scope ` + "`" + `USAGE_WRITE` + "`" + `).
+  """
+  reverseTransaction(
+    "Which transaction, and why."
+    input: ReverseTransactionInput!
+  ): CorrectionPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN, SERVICE])
+  "Refunds a payment through its provider, taking its credits back first (` + "`" + `REFUND` + "`" + `); ` + "`" + `INSUFFICIENT_CREDITS` + "`" + ` when they are spent."
+  refundPayment(
+    "Which payment, how much, and why."
+    input: RefundPaymentInput!
+  ): CorrectionPayload! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Voids an open invoice (a ` + "`" + `CREDIT_TOPUP` + "`" + ` invoice's pending request is rejected with it)."
+  voidInvoice(
+    "Which invoice, and why."
+    input: VoidInvoiceInput!
+  ): Invoice! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Pays an invoice online by card or PayPal; a ` + "`" + `CREDIT_TOPUP` + "`" + ` invoice's request is accepted and credited when the payment succeeds."
+  payInvoice(
+    "Which invoice, and how."
+    input: PayInvoiceInput!
+  ): PayInvoicePayload! @hasRole(roles: [CLIENT_OWNER, AGENCY_ADMIN, SYSTEM_ADMIN])
+  "E-mails an invoice (default: to the account's ` + "`" + `billingEmail` + "`" + `)."
+  sendInvoice(
+    "Which invoice, and where to."
+    input: SendInvoiceInput!
+  ): Invoice! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+  "Sets the agency's invoice terms and bank details, or an account's billing e-mail."
+  updateBilling(
+    "What changes."
+    input: UpdateBillingInput!
+  ): Agency! @hasRole(roles: [AGENCY_ADMIN, SYSTEM_ADMIN])
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -4141,6 +4970,8 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 		return ec.fieldContext_Account_canBuyCredits(ctx, field)
 	case "holds":
 		return ec.fieldContext_Account_holds(ctx, field)
+	case "billingEmail":
+		return ec.fieldContext_Account_billingEmail(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Account", field.Name)
 }
@@ -4189,6 +5020,12 @@ func (ec *executionContext) childFields_Agency(ctx context.Context, field graphq
 		return ec.fieldContext_Agency_poolAccount(ctx, field)
 	case "accounts":
 		return ec.fieldContext_Agency_accounts(ctx, field)
+	case "unpaidPostpaid":
+		return ec.fieldContext_Agency_unpaidPostpaid(ctx, field)
+	case "invoiceDueDays":
+		return ec.fieldContext_Agency_invoiceDueDays(ctx, field)
+	case "bankDetails":
+		return ec.fieldContext_Agency_bankDetails(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Agency", field.Name)
 }
@@ -4227,6 +5064,56 @@ func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphq
 		return ec.fieldContext_ApiKey_revokedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuditEvent_id(ctx, field)
+	case "at":
+		return ec.fieldContext_AuditEvent_at(ctx, field)
+	case "actor":
+		return ec.fieldContext_AuditEvent_actor(ctx, field)
+	case "role":
+		return ec.fieldContext_AuditEvent_role(ctx, field)
+	case "action":
+		return ec.fieldContext_AuditEvent_action(ctx, field)
+	case "agency":
+		return ec.fieldContext_AuditEvent_agency(ctx, field)
+	case "account":
+		return ec.fieldContext_AuditEvent_account(ctx, field)
+	case "targetId":
+		return ec.fieldContext_AuditEvent_targetId(ctx, field)
+	case "requestId":
+		return ec.fieldContext_AuditEvent_requestId(ctx, field)
+	case "clientAddress":
+		return ec.fieldContext_AuditEvent_clientAddress(ctx, field)
+	case "summary":
+		return ec.fieldContext_AuditEvent_summary(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditEventConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditEventConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AuditEventConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuditEventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_AutoTopUp(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4293,6 +5180,8 @@ func (ec *executionContext) childFields_Balance(ctx context.Context, field graph
 		return ec.fieldContext_Balance_held(ctx, field)
 	case "total":
 		return ec.fieldContext_Balance_total(ctx, field)
+	case "owed":
+		return ec.fieldContext_Balance_owed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Balance", field.Name)
 }
@@ -4353,6 +5242,22 @@ func (ec *executionContext) childFields_CardSetup(ctx context.Context, field gra
 		return ec.fieldContext_CardSetup_clientSecret(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CardSetup", field.Name)
+}
+
+func (ec *executionContext) childFields_CorrectionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "transaction":
+		return ec.fieldContext_CorrectionPayload_transaction(ctx, field)
+	case "balance":
+		return ec.fieldContext_CorrectionPayload_balance(ctx, field)
+	case "poolBalance":
+		return ec.fieldContext_CorrectionPayload_poolBalance(ctx, field)
+	case "payment":
+		return ec.fieldContext_CorrectionPayload_payment(ctx, field)
+	case "invoice":
+		return ec.fieldContext_CorrectionPayload_invoice(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CorrectionPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4421,6 +5326,8 @@ func (ec *executionContext) childFields_CreditRequest(ctx context.Context, field
 		return ec.fieldContext_CreditRequest_rejectionReason(ctx, field)
 	case "transaction":
 		return ec.fieldContext_CreditRequest_transaction(ctx, field)
+	case "invoice":
+		return ec.fieldContext_CreditRequest_invoice(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditRequest", field.Name)
 }
@@ -4485,6 +5392,16 @@ func (ec *executionContext) childFields_CreditTransaction(ctx context.Context, f
 		return ec.fieldContext_CreditTransaction_quantity(ctx, field)
 	case "hold":
 		return ec.fieldContext_CreditTransaction_hold(ctx, field)
+	case "reason":
+		return ec.fieldContext_CreditTransaction_reason(ctx, field)
+	case "actor":
+		return ec.fieldContext_CreditTransaction_actor(ctx, field)
+	case "reverses":
+		return ec.fieldContext_CreditTransaction_reverses(ctx, field)
+	case "reversedBy":
+		return ec.fieldContext_CreditTransaction_reversedBy(ctx, field)
+	case "payment":
+		return ec.fieldContext_CreditTransaction_payment(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditTransaction", field.Name)
 }
@@ -4509,6 +5426,16 @@ func (ec *executionContext) childFields_CreditTransactionEdge(ctx context.Contex
 		return ec.fieldContext_CreditTransactionEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditTransactionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CurrencyAmount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "currency":
+		return ec.fieldContext_CurrencyAmount_currency(ctx, field)
+	case "amount":
+		return ec.fieldContext_CurrencyAmount_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CurrencyAmount", field.Name)
 }
 
 func (ec *executionContext) childFields_Hold(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4595,6 +5522,22 @@ func (ec *executionContext) childFields_Invoice(ctx context.Context, field graph
 		return ec.fieldContext_Invoice_paidAt(ctx, field)
 	case "transaction":
 		return ec.fieldContext_Invoice_transaction(ctx, field)
+	case "kind":
+		return ec.fieldContext_Invoice_kind(ctx, field)
+	case "issuedAt":
+		return ec.fieldContext_Invoice_issuedAt(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_Invoice_dueAt(ctx, field)
+	case "request":
+		return ec.fieldContext_Invoice_request(ctx, field)
+	case "payment":
+		return ec.fieldContext_Invoice_payment(ctx, field)
+	case "voidReason":
+		return ec.fieldContext_Invoice_voidReason(ctx, field)
+	case "documentUrl":
+		return ec.fieldContext_Invoice_documentUrl(ctx, field)
+	case "sentTo":
+		return ec.fieldContext_Invoice_sentTo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Invoice", field.Name)
 }
@@ -4661,6 +5604,20 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PayInvoicePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_PayInvoicePayload_status(ctx, field)
+	case "invoice":
+		return ec.fieldContext_PayInvoicePayload_invoice(ctx, field)
+	case "payment":
+		return ec.fieldContext_PayInvoicePayload_payment(ctx, field)
+	case "request":
+		return ec.fieldContext_PayInvoicePayload_request(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PayInvoicePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_PayInvoiceWithCreditPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "invoice":
@@ -4691,6 +5648,10 @@ func (ec *executionContext) childFields_Payment(ctx context.Context, field graph
 		return ec.fieldContext_Payment_clientSecret(ctx, field)
 	case "approvalUrl":
 		return ec.fieldContext_Payment_approvalUrl(ctx, field)
+	case "refunded":
+		return ec.fieldContext_Payment_refunded(ctx, field)
+	case "failureReason":
+		return ec.fieldContext_Payment_failureReason(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Payment", field.Name)
 }
@@ -5015,6 +5976,20 @@ func (ec *executionContext) field_Mutation_addCard_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_adjustBalance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AdjustBalanceInput, error) {
+			return ec.unmarshalNAdjustBalanceInput2creditgateᚋgraphᚋmodelᚐAdjustBalanceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_allocateCredits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5211,12 +6186,54 @@ func (ec *executionContext) field_Mutation_payInvoiceWithCredit_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_payInvoice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PayInvoiceInput, error) {
+			return ec.unmarshalNPayInvoiceInput2creditgateᚋgraphᚋmodelᚐPayInvoiceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reclaimCredits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReclaimCreditsInput, error) {
+			return ec.unmarshalNReclaimCreditsInput2creditgateᚋgraphᚋmodelᚐReclaimCreditsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordUsage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RecordUsageInput, error) {
 			return ec.unmarshalNRecordUsageInput2creditgateᚋgraphᚋmodelᚐRecordUsageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_refundPayment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RefundPaymentInput, error) {
+			return ec.unmarshalNRefundPaymentInput2creditgateᚋgraphᚋmodelᚐRefundPaymentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5267,12 +6284,40 @@ func (ec *executionContext) field_Mutation_removeCard_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_reverseTransaction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReverseTransactionInput, error) {
+			return ec.unmarshalNReverseTransactionInput2creditgateᚋgraphᚋmodelᚐReverseTransactionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RevokeAPIKeyInput, error) {
 			return ec.unmarshalNRevokeApiKeyInput2creditgateᚋgraphᚋmodelᚐRevokeAPIKeyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sendInvoice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SendInvoiceInput, error) {
+			return ec.unmarshalNSendInvoiceInput2creditgateᚋgraphᚋmodelᚐSendInvoiceInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5351,6 +6396,34 @@ func (ec *executionContext) field_Mutation_updateAgencySettings_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateBilling_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateBillingInput, error) {
+			return ec.unmarshalNUpdateBillingInput2creditgateᚋgraphᚋmodelᚐUpdateBillingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_voidInvoice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.VoidInvoiceInput, error) {
+			return ec.unmarshalNVoidInvoiceInput2creditgateᚋgraphᚋmodelᚐVoidInvoiceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5390,6 +6463,52 @@ func (ec *executionContext) field_Query_apiKeys_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["agencyId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "agencyId",
+		func(ctx context.Context, v any) (*gid.ID, error) {
+			return ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["agencyId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (*gid.ID, error) {
+			return ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "action",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["action"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg4
 	return args, nil
 }
 
@@ -6218,6 +7337,29 @@ func (ec *executionContext) fieldContext_Account_holds(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Account_billingEmail(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Account_billingEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BillingEmail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Account_billingEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _AccountConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AccountConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6596,6 +7738,84 @@ func (ec *executionContext) fieldContext_Agency_accounts(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Agency_unpaidPostpaid(ctx context.Context, field graphql.CollectedField, obj *ent.Agency) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Agency_unpaidPostpaid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Agency().UnpaidPostpaid(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CurrencyAmount) graphql.Marshaler {
+			return ec.marshalNCurrencyAmount2ᚕᚖcreditgateᚋgraphᚋmodelᚐCurrencyAmountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Agency_unpaidPostpaid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Agency",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CurrencyAmount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Agency_invoiceDueDays(ctx context.Context, field graphql.CollectedField, obj *ent.Agency) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Agency_invoiceDueDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InvoiceDueDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Agency_invoiceDueDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Agency", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Agency_bankDetails(ctx context.Context, field graphql.CollectedField, obj *ent.Agency) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Agency_bankDetails(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BankDetails, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Agency_bankDetails(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Agency", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _AllocateCreditsPayload_transaction(ctx context.Context, field graphql.CollectedField, obj *model.AllocateCreditsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6906,6 +8126,419 @@ func (ec *executionContext) _ApiKey_revokedAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_ApiKey_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2creditgateᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEvent_at(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEvent_actor(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEvent_role(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEvent().Role(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Role) graphql.Marshaler {
+			return ec.marshalORole2ᚖcreditgateᚋgraphᚋmodelᚐRole(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, errors.New("field of type Role does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEvent_action(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEvent_agency(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_agency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEvent().Agency(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agency) graphql.Marshaler {
+			return ec.marshalOAgency2ᚖcreditgateᚋentᚐAgency(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_agency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agency(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEvent_account(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_account(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEvent().Account(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖcreditgateᚋentᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEvent_targetId(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_targetId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖcreditgateᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_targetId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEvent_requestId(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEvent_clientAddress(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_clientAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_clientAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEvent_summary(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuditEventEdge) graphql.Marshaler {
+			return ec.marshalNAuditEventEdge2ᚕᚖcreditgateᚋgraphᚋmodelᚐAuditEventEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcreditgateᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEventConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AuditEvent) graphql.Marshaler {
+			return ec.marshalNAuditEvent2ᚖcreditgateᚋentᚐAuditEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEvent(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AutoTopUp_id(ctx context.Context, field graphql.CollectedField, obj *ent.TopUpRule) (ret graphql.Marshaler) {
@@ -7510,6 +9143,29 @@ func (ec *executionContext) fieldContext_Balance_total(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Balance", field, true, true, errors.New("field of type Decimal does not have child fields"))
 }
 
+func (ec *executionContext) _Balance_owed(ctx context.Context, field graphql.CollectedField, obj *ent.Balance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Balance_owed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Balance().Owed(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Balance_owed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Balance", field, true, true, errors.New("field of type Decimal does not have child fields"))
+}
+
 func (ec *executionContext) _BuyCreditsPayload_status(ctx context.Context, field graphql.CollectedField, obj *model.BuyCreditsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7953,6 +9609,166 @@ func (ec *executionContext) _CardSetup_clientSecret(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_CardSetup_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CardSetup", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CorrectionPayload_transaction(ctx context.Context, field graphql.CollectedField, obj *model.CorrectionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionPayload_transaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Posting) graphql.Marshaler {
+			return ec.marshalNCreditTransaction2ᚖcreditgateᚋentᚐPosting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionPayload_transaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CorrectionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditTransaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CorrectionPayload_balance(ctx context.Context, field graphql.CollectedField, obj *model.CorrectionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionPayload_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Balance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Balance) graphql.Marshaler {
+			return ec.marshalNBalance2ᚖcreditgateᚋentᚐBalance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionPayload_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CorrectionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Balance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CorrectionPayload_poolBalance(ctx context.Context, field graphql.CollectedField, obj *model.CorrectionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionPayload_poolBalance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PoolBalance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Balance) graphql.Marshaler {
+			return ec.marshalOBalance2ᚖcreditgateᚋentᚐBalance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionPayload_poolBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CorrectionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Balance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CorrectionPayload_payment(ctx context.Context, field graphql.CollectedField, obj *model.CorrectionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionPayload_payment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Payment) graphql.Marshaler {
+			return ec.marshalOPayment2ᚖcreditgateᚋentᚐPayment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionPayload_payment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CorrectionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CorrectionPayload_invoice(ctx context.Context, field graphql.CollectedField, obj *model.CorrectionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionPayload_invoice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Invoice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Invoice) graphql.Marshaler {
+			return ec.marshalOInvoice2ᚖcreditgateᚋentᚐInvoice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionPayload_invoice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CorrectionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invoice(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CreateApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
@@ -8511,6 +10327,38 @@ func (ec *executionContext) fieldContext_CreditRequest_transaction(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _CreditRequest_invoice(ctx context.Context, field graphql.CollectedField, obj *ent.CreditRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditRequest_invoice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditRequest().Invoice(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Invoice) graphql.Marshaler {
+			return ec.marshalOInvoice2ᚖcreditgateᚋentᚐInvoice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditRequest_invoice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invoice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreditRequestConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CreditRequestConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9043,6 +10891,148 @@ func (ec *executionContext) fieldContext_CreditTransaction_hold(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _CreditTransaction_reason(ctx context.Context, field graphql.CollectedField, obj *ent.Posting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditTransaction_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditTransaction_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditTransaction", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreditTransaction_actor(ctx context.Context, field graphql.CollectedField, obj *ent.Posting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditTransaction_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditTransaction_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditTransaction", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreditTransaction_reverses(ctx context.Context, field graphql.CollectedField, obj *ent.Posting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditTransaction_reverses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditTransaction().Reverses(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Posting) graphql.Marshaler {
+			return ec.marshalOCreditTransaction2ᚖcreditgateᚋentᚐPosting(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditTransaction_reverses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditTransaction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditTransaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditTransaction_reversedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Posting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditTransaction_reversedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditTransaction().ReversedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Posting) graphql.Marshaler {
+			return ec.marshalOCreditTransaction2ᚖcreditgateᚋentᚐPosting(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditTransaction_reversedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditTransaction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditTransaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditTransaction_payment(ctx context.Context, field graphql.CollectedField, obj *ent.Posting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditTransaction_payment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditTransaction().Payment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Payment) graphql.Marshaler {
+			return ec.marshalOPayment2ᚖcreditgateᚋentᚐPayment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditTransaction_payment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditTransaction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreditTransactionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CreditTransactionConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9183,6 +11173,52 @@ func (ec *executionContext) fieldContext_CreditTransactionEdge_node(_ context.Co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CurrencyAmount_currency(ctx context.Context, field graphql.CollectedField, obj *model.CurrencyAmount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CurrencyAmount_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CurrencyAmount_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CurrencyAmount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CurrencyAmount_amount(ctx context.Context, field graphql.CollectedField, obj *model.CurrencyAmount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CurrencyAmount_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CurrencyAmount_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CurrencyAmount", field, false, false, errors.New("field of type Decimal does not have child fields"))
 }
 
 func (ec *executionContext) _Hold_id(ctx context.Context, field graphql.CollectedField, obj *ent.Hold) (ret graphql.Marshaler) {
@@ -9827,7 +11863,7 @@ func (ec *executionContext) _Invoice_status(ctx context.Context, field graphql.C
 			return ec.fieldContext_Invoice_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
+			return ec.Resolvers.Invoice().Status(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v invoice.Status) graphql.Marshaler {
@@ -9838,7 +11874,7 @@ func (ec *executionContext) _Invoice_status(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Invoice_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type InvoiceStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Invoice", field, true, true, errors.New("field of type InvoiceStatus does not have child fields"))
 }
 
 func (ec *executionContext) _Invoice_creditEligible(ctx context.Context, field graphql.CollectedField, obj *ent.Invoice) (ret graphql.Marshaler) {
@@ -9949,6 +11985,208 @@ func (ec *executionContext) fieldContext_Invoice_transaction(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Invoice_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v invoice.Kind) graphql.Marshaler {
+			return ec.marshalNInvoiceKind2creditgateᚋentᚋinvoiceᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type InvoiceKind does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_issuedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_issuedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_issuedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_dueAt(ctx context.Context, field graphql.CollectedField, obj *ent.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_request(ctx context.Context, field graphql.CollectedField, obj *ent.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_request(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invoice().Request(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditRequest) graphql.Marshaler {
+			return ec.marshalOCreditRequest2ᚖcreditgateᚋentᚐCreditRequest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_request(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Invoice",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Invoice_payment(ctx context.Context, field graphql.CollectedField, obj *ent.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_payment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invoice().Payment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Payment) graphql.Marshaler {
+			return ec.marshalOPayment2ᚖcreditgateᚋentᚐPayment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_payment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Invoice",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Invoice_voidReason(ctx context.Context, field graphql.CollectedField, obj *ent.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_voidReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VoidReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_voidReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_documentUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_documentUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invoice().DocumentURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_documentUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_sentTo(ctx context.Context, field graphql.CollectedField, obj *ent.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_sentTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SentTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_sentTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _InvoiceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InvoiceConnection) (ret graphql.Marshaler) {
@@ -11873,6 +14111,502 @@ func (ec *executionContext) fieldContext_Mutation_releaseHold(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_adjustBalance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adjustBalance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdjustBalance(ctx, fc.Args["input"].(model.AdjustBalanceInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.CorrectionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CorrectionPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CorrectionPayload) graphql.Marshaler {
+			return ec.marshalNCorrectionPayload2ᚖcreditgateᚋgraphᚋmodelᚐCorrectionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adjustBalance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CorrectionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adjustBalance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reclaimCredits(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reclaimCredits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReclaimCredits(ctx, fc.Args["input"].(model.ReclaimCreditsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.CorrectionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CorrectionPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CorrectionPayload) graphql.Marshaler {
+			return ec.marshalNCorrectionPayload2ᚖcreditgateᚋgraphᚋmodelᚐCorrectionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reclaimCredits(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CorrectionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reclaimCredits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reverseTransaction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reverseTransaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReverseTransaction(ctx, fc.Args["input"].(model.ReverseTransactionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"AGENCY_ADMIN", "SYSTEM_ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal *model.CorrectionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CorrectionPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CorrectionPayload) graphql.Marshaler {
+			return ec.marshalNCorrectionPayload2ᚖcreditgateᚋgraphᚋmodelᚐCorrectionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reverseTransaction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CorrectionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reverseTransaction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_refundPayment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_refundPayment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RefundPayment(ctx, fc.Args["input"].(model.RefundPaymentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.CorrectionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CorrectionPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CorrectionPayload) graphql.Marshaler {
+			return ec.marshalNCorrectionPayload2ᚖcreditgateᚋgraphᚋmodelᚐCorrectionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_refundPayment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CorrectionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_refundPayment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_voidInvoice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_voidInvoice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VoidInvoice(ctx, fc.Args["input"].(model.VoidInvoiceInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *ent.Invoice
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Invoice
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Invoice) graphql.Marshaler {
+			return ec.marshalNInvoice2ᚖcreditgateᚋentᚐInvoice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_voidInvoice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invoice(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_voidInvoice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_payInvoice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_payInvoice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PayInvoice(ctx, fc.Args["input"].(model.PayInvoiceInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"CLIENT_OWNER", "AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.PayInvoicePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.PayInvoicePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PayInvoicePayload) graphql.Marshaler {
+			return ec.marshalNPayInvoicePayload2ᚖcreditgateᚋgraphᚋmodelᚐPayInvoicePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_payInvoice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayInvoicePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_payInvoice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendInvoice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendInvoice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendInvoice(ctx, fc.Args["input"].(model.SendInvoiceInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *ent.Invoice
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Invoice
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Invoice) graphql.Marshaler {
+			return ec.marshalNInvoice2ᚖcreditgateᚋentᚐInvoice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendInvoice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invoice(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendInvoice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateBilling(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateBilling(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateBilling(ctx, fc.Args["input"].(model.UpdateBillingInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *ent.Agency
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Agency
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agency) graphql.Marshaler {
+			return ec.marshalNAgency2ᚖcreditgateᚋentᚐAgency(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateBilling(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agency(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateBilling_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11963,6 +14697,125 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PayInvoicePayload_status(ctx context.Context, field graphql.CollectedField, obj *model.PayInvoicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayInvoicePayload_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PurchaseStatus) graphql.Marshaler {
+			return ec.marshalNPurchaseStatus2creditgateᚋgraphᚋmodelᚐPurchaseStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayInvoicePayload_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayInvoicePayload", field, false, false, errors.New("field of type PurchaseStatus does not have child fields"))
+}
+
+func (ec *executionContext) _PayInvoicePayload_invoice(ctx context.Context, field graphql.CollectedField, obj *model.PayInvoicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayInvoicePayload_invoice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Invoice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Invoice) graphql.Marshaler {
+			return ec.marshalNInvoice2ᚖcreditgateᚋentᚐInvoice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayInvoicePayload_invoice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PayInvoicePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invoice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PayInvoicePayload_payment(ctx context.Context, field graphql.CollectedField, obj *model.PayInvoicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayInvoicePayload_payment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Payment) graphql.Marshaler {
+			return ec.marshalNPayment2ᚖcreditgateᚋentᚐPayment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayInvoicePayload_payment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PayInvoicePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PayInvoicePayload_request(ctx context.Context, field graphql.CollectedField, obj *model.PayInvoicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayInvoicePayload_request(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Request, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditRequest) graphql.Marshaler {
+			return ec.marshalOCreditRequest2ᚖcreditgateᚋentᚐCreditRequest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PayInvoicePayload_request(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PayInvoicePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditRequest(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PayInvoiceWithCreditPayload_invoice(ctx context.Context, field graphql.CollectedField, obj *model.PayInvoiceWithCreditPayload) (ret graphql.Marshaler) {
@@ -12242,6 +15095,52 @@ func (ec *executionContext) _Payment_approvalUrl(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Payment_approvalUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Payment_refunded(ctx context.Context, field graphql.CollectedField, obj *ent.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_refunded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().Refunded(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_refunded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, true, true, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _Payment_failureReason(ctx context.Context, field graphql.CollectedField, obj *ent.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_failureReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailureReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_failureReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Payment", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
@@ -13139,6 +16038,68 @@ func (ec *executionContext) fieldContext_Query_holds(ctx context.Context, field 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_holds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["agencyId"].(*gid.ID), fc.Args["accountId"].(*gid.ID), fc.Args["action"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"AGENCY_ADMIN", "SYSTEM_ADMIN"})
+				if err != nil {
+					var zeroVal *model.AuditEventConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AuditEventConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
+			return ec.marshalNAuditEventConnection2ᚖcreditgateᚋgraphᚋmodelᚐAuditEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15199,6 +18160,71 @@ func (ec *executionContext) unmarshalInputAddCardInput(ctx context.Context, obj 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputAdjustBalanceInput(ctx context.Context, obj any) (model.AdjustBalanceInput, error) {
+	var it model.AdjustBalanceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"accountId", "type", "amount", "currency", "reason", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "accountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountID = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNTransactionType2creditgateᚋenumsᚐTransactionType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputAllocateCreditsInput(ctx context.Context, obj any) (model.AllocateCreditsInput, error) {
 	var it model.AllocateCreditsInput
 	if obj == nil {
@@ -15887,6 +18913,57 @@ func (ec *executionContext) unmarshalInputMarkRequestPaidInput(ctx context.Conte
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputPayInvoiceInput(ctx context.Context, obj any) (model.PayInvoiceInput, error) {
+	var it model.PayInvoiceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"invoiceId", "method", "cardId", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "invoiceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invoiceId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvoiceID = data
+		case "method":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("method"))
+			data, err := ec.unmarshalNPaymentMethod2creditgateᚋentᚋcreditrequestᚐMethod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Method = data
+		case "cardId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cardId"))
+			data, err := ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CardID = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputPayInvoiceWithCreditInput(ctx context.Context, obj any) (model.PayInvoiceWithCreditInput, error) {
 	var it model.PayInvoiceWithCreditInput
 	if obj == nil {
@@ -15924,6 +19001,64 @@ func (ec *executionContext) unmarshalInputPayInvoiceWithCreditInput(ctx context.
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputReclaimCreditsInput(ctx context.Context, obj any) (model.ReclaimCreditsInput, error) {
+	var it model.ReclaimCreditsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"fromAccountId", "amount", "currency", "reason", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "fromAccountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromAccountId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromAccountID = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRecordUsageInput(ctx context.Context, obj any) (model.RecordUsageInput, error) {
 	var it model.RecordUsageInput
 	if obj == nil {
@@ -15949,6 +19084,57 @@ func (ec *executionContext) unmarshalInputRecordUsageInput(ctx context.Context, 
 				return it, err
 			}
 			it.Events = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRefundPaymentInput(ctx context.Context, obj any) (model.RefundPaymentInput, error) {
+	var it model.RefundPaymentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"paymentId", "amount", "reason", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "paymentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paymentId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaymentID = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalODecimal2ᚖcreditgateᚋmoneyᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
 		}
 	}
 	return it, nil
@@ -16009,6 +19195,50 @@ func (ec *executionContext) unmarshalInputRemoveCardInput(ctx context.Context, o
 				return it, err
 			}
 			it.CardID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputReverseTransactionInput(ctx context.Context, obj any) (model.ReverseTransactionInput, error) {
+	var it model.ReverseTransactionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"transactionId", "reason", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "transactionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
 		}
 	}
 	return it, nil
@@ -16076,6 +19306,43 @@ func (ec *executionContext) unmarshalInputRevokeApiKeyInput(ctx context.Context,
 				return it, err
 			}
 			it.APIKeyID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSendInvoiceInput(ctx context.Context, obj any) (model.SendInvoiceInput, error) {
+	var it model.SendInvoiceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"invoiceId", "email"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "invoiceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invoiceId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvoiceID = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
 		}
 	}
 	return it, nil
@@ -16373,6 +19640,64 @@ func (ec *executionContext) unmarshalInputUpdateAgencySettingsInput(ctx context.
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputUpdateBillingInput(ctx context.Context, obj any) (model.UpdateBillingInput, error) {
+	var it model.UpdateBillingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"agencyId", "invoiceDueDays", "bankDetails", "accountId", "billingEmail"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "agencyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agencyId"))
+			data, err := ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgencyID = data
+		case "invoiceDueDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invoiceDueDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvoiceDueDays = data
+		case "bankDetails":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankDetails"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankDetails = data
+		case "accountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+			data, err := ec.unmarshalOID2ᚖcreditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountID = data
+		case "billingEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billingEmail"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BillingEmail = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputUsageEventInput(ctx context.Context, obj any) (model.UsageEventInput, error) {
 	var it model.UsageEventInput
 	if obj == nil {
@@ -16449,6 +19774,43 @@ func (ec *executionContext) unmarshalInputUsageEventInput(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputVoidInvoiceInput(ctx context.Context, obj any) (model.VoidInvoiceInput, error) {
+	var it model.VoidInvoiceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"invoiceId", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "invoiceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invoiceId"))
+			data, err := ec.unmarshalNID2creditgateᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvoiceID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -16507,6 +19869,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._AutoTopUp(ctx, sel, obj)
+	case *ent.AuditEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AuditEvent(ctx, sel, obj)
 	case *ent.APIKey:
 		if obj == nil {
 			return graphql.Null
@@ -16866,6 +20233,11 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "billingEmail":
+			out.Values[i] = ec._Account_billingEmail(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17124,6 +20496,54 @@ func (ec *executionContext) _Agency(ctx context.Context, sel ast.SelectionSet, o
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "unpaidPostpaid":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Agency_unpaidPostpaid(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "invoiceDueDays":
+			out.Values[i] = ec._Agency_invoiceDueDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bankDetails":
+			out.Values[i] = ec._Agency_bankDetails(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17315,6 +20735,284 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 			out.Values[i] = ec._ApiKey_revokedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var auditEventImplementors = []string{"AuditEvent", "Node"}
+
+func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEvent")
+		case "id":
+			out.Values[i] = ec._AuditEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._AuditEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._AuditEvent_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "role":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AuditEvent_role(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "action":
+			out.Values[i] = ec._AuditEvent_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "agency":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AuditEvent_agency(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "account":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AuditEvent_account(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "targetId":
+			out.Values[i] = ec._AuditEvent_targetId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "requestId":
+			out.Values[i] = ec._AuditEvent_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clientAddress":
+			out.Values[i] = ec._AuditEvent_clientAddress(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "summary":
+			out.Values[i] = ec._AuditEvent_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var auditEventConnectionImplementors = []string{"AuditEventConnection"}
+
+func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEventConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEventConnection")
+		case "edges":
+			out.Values[i] = ec._AuditEventConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AuditEventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._AuditEventConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var auditEventEdgeImplementors = []string{"AuditEventEdge"}
+
+func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEventEdge")
+		case "cursor":
+			out.Values[i] = ec._AuditEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AuditEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17903,6 +21601,44 @@ func (ec *executionContext) _Balance(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "owed":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Balance_owed(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18118,6 +21854,64 @@ func (ec *executionContext) _CardSetup(ctx context.Context, sel ast.SelectionSet
 		case "clientSecret":
 			out.Values[i] = ec._CardSetup_clientSecret(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var correctionPayloadImplementors = []string{"CorrectionPayload"}
+
+func (ec *executionContext) _CorrectionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CorrectionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, correctionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CorrectionPayload")
+		case "transaction":
+			out.Values[i] = ec._CorrectionPayload_transaction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "balance":
+			out.Values[i] = ec._CorrectionPayload_balance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "poolBalance":
+			out.Values[i] = ec._CorrectionPayload_poolBalance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "payment":
+			out.Values[i] = ec._CorrectionPayload_payment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "invoice":
+			out.Values[i] = ec._CorrectionPayload_invoice(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -18532,6 +22326,44 @@ func (ec *executionContext) _CreditRequest(ctx context.Context, sel ast.Selectio
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "invoice":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CreditRequest_invoice(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18863,6 +22695,130 @@ func (ec *executionContext) _CreditTransaction(ctx context.Context, sel ast.Sele
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "reason":
+			out.Values[i] = ec._CreditTransaction_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._CreditTransaction_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reverses":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CreditTransaction_reverses(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "reversedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CreditTransaction_reversedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "payment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CreditTransaction_payment(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18951,6 +22907,49 @@ func (ec *executionContext) _CreditTransactionEdge(ctx context.Context, sel ast.
 			}
 		case "node":
 			out.Values[i] = ec._CreditTransactionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var currencyAmountImplementors = []string{"CurrencyAmount"}
+
+func (ec *executionContext) _CurrencyAmount(ctx context.Context, sel ast.SelectionSet, obj *model.CurrencyAmount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, currencyAmountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CurrencyAmount")
+		case "currency":
+			out.Values[i] = ec._CurrencyAmount_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._CurrencyAmount_amount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19504,10 +23503,43 @@ func (ec *executionContext) _Invoice(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.Values[i] = ec._Invoice_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Invoice_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "creditEligible":
 			out.Values[i] = ec._Invoice_creditEligible(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19594,6 +23626,145 @@ func (ec *executionContext) _Invoice(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "kind":
+			out.Values[i] = ec._Invoice_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "issuedAt":
+			out.Values[i] = ec._Invoice_issuedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dueAt":
+			out.Values[i] = ec._Invoice_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "request":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Invoice_request(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "payment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Invoice_payment(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "voidReason":
+			out.Values[i] = ec._Invoice_voidReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "documentUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Invoice_documentUrl(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "sentTo":
+			out.Values[i] = ec._Invoice_sentTo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20017,6 +24188,62 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "adjustBalance":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adjustBalance(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reclaimCredits":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reclaimCredits(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reverseTransaction":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reverseTransaction(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refundPayment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_refundPayment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "voidInvoice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_voidInvoice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payInvoice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_payInvoice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendInvoice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendInvoice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateBilling":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateBilling(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20067,6 +24294,59 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var payInvoicePayloadImplementors = []string{"PayInvoicePayload"}
+
+func (ec *executionContext) _PayInvoicePayload(ctx context.Context, sel ast.SelectionSet, obj *model.PayInvoicePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, payInvoicePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PayInvoicePayload")
+		case "status":
+			out.Values[i] = ec._PayInvoicePayload_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "invoice":
+			out.Values[i] = ec._PayInvoicePayload_invoice(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payment":
+			out.Values[i] = ec._PayInvoicePayload_payment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "request":
+			out.Values[i] = ec._PayInvoicePayload_request(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -20254,6 +24534,49 @@ func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "approvalUrl":
 			out.Values[i] = ec._Payment_approvalUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "refunded":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Payment_refunded(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "failureReason":
+			out.Values[i] = ec._Payment_failureReason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -20616,6 +24939,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_holds(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "auditLog":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_auditLog(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -21750,6 +26095,11 @@ func (ec *executionContext) marshalNAddCardPayload2ᚖcreditgateᚋgraphᚋmodel
 	return ec._AddCardPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAdjustBalanceInput2creditgateᚋgraphᚋmodelᚐAdjustBalanceInput(ctx context.Context, v any) (model.AdjustBalanceInput, error) {
+	res, err := ec.unmarshalInputAdjustBalanceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNAgency2ᚖcreditgateᚋentᚐAgency(ctx context.Context, sel ast.SelectionSet, v *ent.Agency) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -21839,6 +26189,52 @@ func (ec *executionContext) marshalNApiKeyScope2ᚕcreditgateᚋgraphᚋmodelᚐ
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNAuditEvent2ᚖcreditgateᚋentᚐAuditEvent(ctx context.Context, sel ast.SelectionSet, v *ent.AuditEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuditEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEventConnection2ᚖcreditgateᚋgraphᚋmodelᚐAuditEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuditEventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEventEdge2ᚕᚖcreditgateᚋgraphᚋmodelᚐAuditEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEventEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEventEdge2ᚖcreditgateᚋgraphᚋmodelᚐAuditEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditEventEdge2ᚖcreditgateᚋgraphᚋmodelᚐAuditEventEdge(ctx context.Context, sel ast.SelectionSet, v *model.AuditEventEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuditEventEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNAutoTopUp2ᚕᚖcreditgateᚋentᚐTopUpRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.TopUpRule) graphql.Marshaler {
@@ -21998,6 +26394,16 @@ func (ec *executionContext) marshalNCardSetup2ᚖcreditgateᚋgraphᚋmodelᚐCa
 		return graphql.Null
 	}
 	return ec._CardSetup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCorrectionPayload2ᚖcreditgateᚋgraphᚋmodelᚐCorrectionPayload(ctx context.Context, sel ast.SelectionSet, v *model.CorrectionPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CorrectionPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateAccountInput2creditgateᚋgraphᚋmodelᚐCreateAccountInput(ctx context.Context, v any) (model.CreateAccountInput, error) {
@@ -22209,6 +26615,32 @@ func (ec *executionContext) marshalNCreditTransactionEdge2ᚖcreditgateᚋgraph�
 	return ec._CreditTransactionEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCurrencyAmount2ᚕᚖcreditgateᚋgraphᚋmodelᚐCurrencyAmountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CurrencyAmount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCurrencyAmount2ᚖcreditgateᚋgraphᚋmodelᚐCurrencyAmount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCurrencyAmount2ᚖcreditgateᚋgraphᚋmodelᚐCurrencyAmount(ctx context.Context, sel ast.SelectionSet, v *model.CurrencyAmount) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CurrencyAmount(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDecimal2creditgateᚋmoneyᚐDecimal(ctx context.Context, v any) (money.Decimal, error) {
 	var res money.Decimal
 	err := res.UnmarshalGQL(v)
@@ -22357,6 +26789,16 @@ func (ec *executionContext) marshalNInvoiceEdge2ᚖcreditgateᚋgraphᚋmodelᚐ
 	return ec._InvoiceEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNInvoiceKind2creditgateᚋentᚋinvoiceᚐKind(ctx context.Context, v any) (invoice.Kind, error) {
+	var res invoice.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInvoiceKind2creditgateᚋentᚋinvoiceᚐKind(ctx context.Context, sel ast.SelectionSet, v invoice.Kind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNInvoiceStatus2creditgateᚋentᚋinvoiceᚐStatus(ctx context.Context, v any) (invoice.Status, error) {
 	var res invoice.Status
 	err := res.UnmarshalGQL(v)
@@ -22418,6 +26860,21 @@ func (ec *executionContext) marshalNPageInfo2ᚖcreditgateᚋgraphᚋmodelᚐPag
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNPayInvoiceInput2creditgateᚋgraphᚋmodelᚐPayInvoiceInput(ctx context.Context, v any) (model.PayInvoiceInput, error) {
+	res, err := ec.unmarshalInputPayInvoiceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPayInvoicePayload2ᚖcreditgateᚋgraphᚋmodelᚐPayInvoicePayload(ctx context.Context, sel ast.SelectionSet, v *model.PayInvoicePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PayInvoicePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPayInvoiceWithCreditInput2creditgateᚋgraphᚋmodelᚐPayInvoiceWithCreditInput(ctx context.Context, v any) (model.PayInvoiceWithCreditInput, error) {
 	res, err := ec.unmarshalInputPayInvoiceWithCreditInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22431,6 +26888,16 @@ func (ec *executionContext) marshalNPayInvoiceWithCreditPayload2ᚖcreditgateᚋ
 		return graphql.Null
 	}
 	return ec._PayInvoiceWithCreditPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPayment2ᚖcreditgateᚋentᚐPayment(ctx context.Context, sel ast.SelectionSet, v *ent.Payment) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Payment(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNPaymentMethod2creditgateᚋentᚋcreditrequestᚐMethod(ctx context.Context, v any) (creditrequest.Method, error) {
@@ -22453,6 +26920,11 @@ func (ec *executionContext) marshalNPurchaseStatus2creditgateᚋgraphᚋmodelᚐ
 	return v
 }
 
+func (ec *executionContext) unmarshalNReclaimCreditsInput2creditgateᚋgraphᚋmodelᚐReclaimCreditsInput(ctx context.Context, v any) (model.ReclaimCreditsInput, error) {
+	res, err := ec.unmarshalInputReclaimCreditsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRecordUsageInput2creditgateᚋgraphᚋmodelᚐRecordUsageInput(ctx context.Context, v any) (model.RecordUsageInput, error) {
 	res, err := ec.unmarshalInputRecordUsageInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22466,6 +26938,11 @@ func (ec *executionContext) marshalNRecordUsagePayload2ᚖcreditgateᚋgraphᚋm
 		return graphql.Null
 	}
 	return ec._RecordUsagePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRefundPaymentInput2creditgateᚋgraphᚋmodelᚐRefundPaymentInput(ctx context.Context, v any) (model.RefundPaymentInput, error) {
+	res, err := ec.unmarshalInputRefundPaymentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNReleaseHoldInput2creditgateᚋgraphᚋmodelᚐReleaseHoldInput(ctx context.Context, v any) (model.ReleaseHoldInput, error) {
@@ -22486,6 +26963,11 @@ func (ec *executionContext) marshalNRemoveCardPayload2ᚖcreditgateᚋgraphᚋmo
 		return graphql.Null
 	}
 	return ec._RemoveCardPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReverseTransactionInput2creditgateᚋgraphᚋmodelᚐReverseTransactionInput(ctx context.Context, v any) (model.ReverseTransactionInput, error) {
+	res, err := ec.unmarshalInputReverseTransactionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNReviewRequestInput2creditgateᚋgraphᚋmodelᚐReviewRequestInput(ctx context.Context, v any) (model.ReviewRequestInput, error) {
@@ -22536,6 +27018,11 @@ func (ec *executionContext) marshalNRole2ᚕcreditgateᚋgraphᚋmodelᚐRoleᚄ
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNSendInvoiceInput2creditgateᚋgraphᚋmodelᚐSendInvoiceInput(ctx context.Context, v any) (model.SendInvoiceInput, error) {
+	res, err := ec.unmarshalInputSendInvoiceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNService2ᚕᚖcreditgateᚋentᚐServiceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Service) graphql.Marshaler {
@@ -22706,6 +27193,11 @@ func (ec *executionContext) unmarshalNUpdateAgencySettingsInput2creditgateᚋgra
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpdateBillingInput2creditgateᚋgraphᚋmodelᚐUpdateBillingInput(ctx context.Context, v any) (model.UpdateBillingInput, error) {
+	res, err := ec.unmarshalInputUpdateBillingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUsageEventInput2ᚕᚖcreditgateᚋgraphᚋmodelᚐUsageEventInputᚄ(ctx context.Context, v any) ([]*model.UsageEventInput, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
@@ -22759,6 +27251,11 @@ func (ec *executionContext) marshalNViewer2ᚖcreditgateᚋgraphᚋmodelᚐViewe
 		return graphql.Null
 	}
 	return ec._Viewer(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNVoidInvoiceInput2creditgateᚋgraphᚋmodelᚐVoidInvoiceInput(ctx context.Context, v any) (model.VoidInvoiceInput, error) {
+	res, err := ec.unmarshalInputVoidInvoiceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -22922,6 +27419,13 @@ func (ec *executionContext) marshalOAutoTopUpFailure2ᚖcreditgateᚋgraphᚋmod
 	return ec._AutoTopUpFailure(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOBalance2ᚖcreditgateᚋentᚐBalance(ctx context.Context, sel ast.SelectionSet, v *ent.Balance) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Balance(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23078,6 +27582,13 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) marshalOInvoice2ᚖcreditgateᚋentᚐInvoice(ctx context.Context, sel ast.SelectionSet, v *ent.Invoice) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Invoice(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOInvoiceStatus2ᚖcreditgateᚋentᚋinvoiceᚐStatus(ctx context.Context, v any) (*invoice.Status, error) {
 	if v == nil {
 		return nil, nil
@@ -23106,6 +27617,22 @@ func (ec *executionContext) marshalOPayment2ᚖcreditgateᚋentᚐPayment(ctx co
 		return graphql.Null
 	}
 	return ec._Payment(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORole2ᚖcreditgateᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (*model.Role, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.Role)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORole2ᚖcreditgateᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v *model.Role) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOService2ᚖcreditgateᚋentᚐService(ctx context.Context, sel ast.SelectionSet, v *ent.Service) graphql.Marshaler {

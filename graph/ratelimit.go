@@ -20,6 +20,7 @@ import (
 
 	"creditgate/auth"
 	"creditgate/credits"
+	"creditgate/reqid"
 )
 
 // RateLimit bounds mutations (each root field of a mutation operation
@@ -254,7 +255,7 @@ func WithClientIP(next http.Handler, trustedProxies ...netip.Prefix) http.Handle
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if ip, ok := clientIP(r, trustedProxies); ok {
-			ctx = context.WithValue(ctx, clientIPKey{}, ip)
+			ctx = reqid.WithClientAddress(context.WithValue(ctx, clientIPKey{}, ip), ip.String())
 		}
 		if r.Header.Get("Upgrade") == "" {
 			// Lets a refusal set Retry-After before the transport writes

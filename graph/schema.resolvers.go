@@ -97,6 +97,19 @@ func (r *agencyResolver) Accounts(ctx context.Context, obj *ent.Agency, first *i
 	return c, nil
 }
 
+// UnpaidPostpaid is the resolver for the unpaidPostpaid field.
+func (r *agencyResolver) UnpaidPostpaid(ctx context.Context, obj *ent.Agency) ([]*model.CurrencyAmount, error) {
+	sums, err := r.Credits.UnpaidPostpaid(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.CurrencyAmount, len(sums))
+	for i, a := range sums {
+		out[i] = &model.CurrencyAmount{Currency: a.Currency, Amount: money.Format(a.Amount, a.Currency)}
+	}
+	return out, nil
+}
+
 // Scopes is the resolver for the scopes field.
 func (r *apiKeyResolver) Scopes(ctx context.Context, obj *ent.APIKey) ([]model.APIKeyScope, error) {
 	scopes := credits.KeyScopes(obj)
@@ -105,6 +118,34 @@ func (r *apiKeyResolver) Scopes(ctx context.Context, obj *ent.APIKey) ([]model.A
 		out[i] = model.APIKeyScope(sc)
 	}
 	return out, nil
+}
+
+// Role is the resolver for the role field.
+func (r *auditEventResolver) Role(ctx context.Context, obj *ent.AuditEvent) (*model.Role, error) {
+	if obj.Role == nil {
+		return nil, nil
+	}
+	role, ok := roles[auth.Role(*obj.Role)]
+	if !ok {
+		return nil, nil
+	}
+	return &role, nil
+}
+
+// Agency is the resolver for the agency field.
+func (r *auditEventResolver) Agency(ctx context.Context, obj *ent.AuditEvent) (*ent.Agency, error) {
+	if obj.AgencyID == nil {
+		return nil, nil
+	}
+	return r.Credits.Agency(ctx, obj.AgencyID)
+}
+
+// Account is the resolver for the account field.
+func (r *auditEventResolver) Account(ctx context.Context, obj *ent.AuditEvent) (*ent.Account, error) {
+	if obj.AccountID == nil {
+		return nil, nil
+	}
+	return r.Credits.Account(ctx, obj.AccountID)
 }
 
 // Status is the resolver for the status field.
@@ -176,6 +217,11 @@ func (r *balanceResolver) Total(ctx context.Context, obj *ent.Balance) (money.De
 	return money.Format(obj.Available+obj.Held, obj.Currency), nil
 }
 
+// Owed is the resolver for the owed field.
+func (r *balanceResolver) Owed(ctx context.Context, obj *ent.Balance) (money.Decimal, error) {
+	return money.Format(obj.Owed, obj.Currency), nil
+}
+
 // Credits is the resolver for the credits field.
 func (r *creditPackageResolver) Credits(ctx context.Context, obj *ent.CreditPackage) (money.Decimal, error) {
 	return money.Format(obj.Credits, obj.Currency), nil
@@ -189,6 +235,11 @@ func (r *creditPackageResolver) Price(ctx context.Context, obj *ent.CreditPackag
 // Amount is the resolver for the amount field.
 func (r *creditRequestResolver) Amount(ctx context.Context, obj *ent.CreditRequest) (money.Decimal, error) {
 	return money.Format(obj.Amount, obj.Currency), nil
+}
+
+// Invoice is the resolver for the invoice field.
+func (r *creditRequestResolver) Invoice(ctx context.Context, obj *ent.CreditRequest) (*ent.Invoice, error) {
+	return r.Credits.InvoiceOfRequest(ctx, obj)
 }
 
 // Account is the resolver for the account field.
@@ -210,6 +261,21 @@ func (r *creditTransactionResolver) Service(ctx context.Context, obj *ent.Postin
 // Hold is the resolver for the hold field.
 func (r *creditTransactionResolver) Hold(ctx context.Context, obj *ent.Posting) (*ent.Hold, error) {
 	return r.Credits.HoldOf(ctx, obj)
+}
+
+// Reverses is the resolver for the reverses field.
+func (r *creditTransactionResolver) Reverses(ctx context.Context, obj *ent.Posting) (*ent.Posting, error) {
+	return r.Credits.Reversed(ctx, obj)
+}
+
+// ReversedBy is the resolver for the reversedBy field.
+func (r *creditTransactionResolver) ReversedBy(ctx context.Context, obj *ent.Posting) (*ent.Posting, error) {
+	return r.Credits.ReversalOf(ctx, obj)
+}
+
+// Payment is the resolver for the payment field.
+func (r *creditTransactionResolver) Payment(ctx context.Context, obj *ent.Posting) (*ent.Payment, error) {
+	return r.Credits.PaymentOf(ctx, obj)
 }
 
 // Account is the resolver for the account field.
@@ -258,6 +324,11 @@ func (r *invoiceResolver) Amount(ctx context.Context, obj *ent.Invoice) (money.D
 	return money.Format(obj.Amount, obj.Currency), nil
 }
 
+// Status is the resolver for the status field.
+func (r *invoiceResolver) Status(ctx context.Context, obj *ent.Invoice) (invoice.Status, error) {
+	return invoice.Status(r.Credits.InvoiceStatus(obj)), nil
+}
+
 // PayWithCredit is the resolver for the payWithCredit field.
 func (r *invoiceResolver) PayWithCredit(ctx context.Context, obj *ent.Invoice) (*model.CreditAvailability, error) {
 	a, err := r.Credits.InvoiceAvailability(ctx, obj)
@@ -265,6 +336,21 @@ func (r *invoiceResolver) PayWithCredit(ctx context.Context, obj *ent.Invoice) (
 		return nil, err
 	}
 	return availability(a), nil
+}
+
+// Request is the resolver for the request field.
+func (r *invoiceResolver) Request(ctx context.Context, obj *ent.Invoice) (*ent.CreditRequest, error) {
+	return r.Credits.RequestOfInvoice(ctx, obj)
+}
+
+// Payment is the resolver for the payment field.
+func (r *invoiceResolver) Payment(ctx context.Context, obj *ent.Invoice) (*ent.Payment, error) {
+	return r.Credits.PaymentOfInvoice(ctx, obj)
+}
+
+// DocumentURL is the resolver for the documentUrl field.
+func (r *invoiceResolver) DocumentURL(ctx context.Context, obj *ent.Invoice) (string, error) {
+	return r.Credits.InvoiceDocumentURL(ctx, obj)
 }
 
 // Threshold is the resolver for the threshold field.
@@ -506,6 +592,63 @@ func (r *mutationResolver) ReleaseHold(ctx context.Context, input model.ReleaseH
 	return holdPayload(r.Credits.ReleaseHold(ctx, input.HoldID))
 }
 
+// AdjustBalance is the resolver for the adjustBalance field.
+func (r *mutationResolver) AdjustBalance(ctx context.Context, input model.AdjustBalanceInput) (*model.CorrectionPayload, error) {
+	return correction(r.Credits.AdjustBalance(ctx, credits.Adjustment{
+		AccountID: input.AccountID, In: input.Type == enums.TransactionTypeIn, Amount: input.Amount,
+		Currency: input.Currency, Reason: input.Reason, IdempotencyKey: input.IdempotencyKey,
+	}))
+}
+
+// ReclaimCredits is the resolver for the reclaimCredits field.
+func (r *mutationResolver) ReclaimCredits(ctx context.Context, input model.ReclaimCreditsInput) (*model.CorrectionPayload, error) {
+	return correction(r.Credits.ReclaimCredits(ctx, credits.Reclaim{
+		From: input.FromAccountID, Amount: input.Amount, Currency: input.Currency,
+		Reason: input.Reason, IdempotencyKey: input.IdempotencyKey,
+	}))
+}
+
+// ReverseTransaction is the resolver for the reverseTransaction field.
+func (r *mutationResolver) ReverseTransaction(ctx context.Context, input model.ReverseTransactionInput) (*model.CorrectionPayload, error) {
+	return correction(r.Credits.ReverseTransaction(ctx, input.TransactionID, input.Reason, input.IdempotencyKey))
+}
+
+// RefundPayment is the resolver for the refundPayment field.
+func (r *mutationResolver) RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.CorrectionPayload, error) {
+	return correction(r.Credits.RefundPayment(ctx, credits.Refund{
+		PaymentID: input.PaymentID, Amount: input.Amount, Reason: input.Reason, IdempotencyKey: input.IdempotencyKey,
+	}))
+}
+
+// VoidInvoice is the resolver for the voidInvoice field.
+func (r *mutationResolver) VoidInvoice(ctx context.Context, input model.VoidInvoiceInput) (*ent.Invoice, error) {
+	return r.Credits.VoidInvoice(ctx, input.InvoiceID, input.Reason)
+}
+
+// PayInvoice is the resolver for the payInvoice field.
+func (r *mutationResolver) PayInvoice(ctx context.Context, input model.PayInvoiceInput) (*model.PayInvoicePayload, error) {
+	p, err := r.Credits.PayInvoiceOnline(ctx, credits.PayInvoice{
+		InvoiceID: input.InvoiceID, Method: input.Method, CardID: input.CardID, IdempotencyKey: input.IdempotencyKey,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.PayInvoicePayload{Status: model.PurchaseStatus(p.Status), Invoice: p.Invoice, Payment: p.Payment, Request: p.Request}, nil
+}
+
+// SendInvoice is the resolver for the sendInvoice field.
+func (r *mutationResolver) SendInvoice(ctx context.Context, input model.SendInvoiceInput) (*ent.Invoice, error) {
+	return r.Credits.SendInvoice(ctx, input.InvoiceID, input.Email)
+}
+
+// UpdateBilling is the resolver for the updateBilling field.
+func (r *mutationResolver) UpdateBilling(ctx context.Context, input model.UpdateBillingInput) (*ent.Agency, error) {
+	return r.Credits.UpdateBilling(ctx, credits.Billing{
+		AgencyID: input.AgencyID, InvoiceDueDays: input.InvoiceDueDays, BankDetails: input.BankDetails,
+		AccountID: input.AccountID, BillingEmail: input.BillingEmail,
+	})
+}
+
 // Status is the resolver for the status field.
 func (r *paymentResolver) Status(ctx context.Context, obj *ent.Payment) (string, error) {
 	return obj.Status.String(), nil
@@ -514,6 +657,11 @@ func (r *paymentResolver) Status(ctx context.Context, obj *ent.Payment) (string,
 // Amount is the resolver for the amount field.
 func (r *paymentResolver) Amount(ctx context.Context, obj *ent.Payment) (money.Decimal, error) {
 	return money.Format(obj.Amount, obj.Currency), nil
+}
+
+// Refunded is the resolver for the refunded field.
+func (r *paymentResolver) Refunded(ctx context.Context, obj *ent.Payment) (money.Decimal, error) {
+	return money.Format(obj.Refunded, obj.Currency), nil
 }
 
 // Node is the resolver for the node field.
@@ -658,6 +806,20 @@ func (r *queryResolver) Holds(ctx context.Context, accountID *gid.ID, status *ho
 	return holdConnection(r.Credits.Holds(ctx, accountID, status, credits.PageArgs{First: first, After: after}))
 }
 
+// AuditLog is the resolver for the auditLog field.
+func (r *queryResolver) AuditLog(ctx context.Context, agencyID *gid.ID, accountID *gid.ID, action *string, first *int, after *string) (*model.AuditEventConnection, error) {
+	p, err := r.Credits.AuditLog(ctx, credits.AuditFilter{AgencyID: agencyID, AccountID: accountID, Action: action},
+		credits.PageArgs{First: first, After: after})
+	if err != nil {
+		return nil, err
+	}
+	c := &model.AuditEventConnection{PageInfo: pageInfo(p), TotalCount: p.Total, Edges: make([]*model.AuditEventEdge, len(p.Items))}
+	for i, n := range p.Items {
+		c.Edges[i] = &model.AuditEventEdge{Cursor: p.Cursors[i], Node: n}
+	}
+	return c, nil
+}
+
 // Price is the resolver for the price field.
 func (r *serviceResolver) Price(ctx context.Context, obj *ent.Service) (money.Decimal, error) {
 	return money.Format(obj.Price, obj.Currency), nil
@@ -723,6 +885,9 @@ func (r *Resolver) Agency() AgencyResolver { return &agencyResolver{r} }
 // ApiKey returns ApiKeyResolver implementation.
 func (r *Resolver) ApiKey() ApiKeyResolver { return &apiKeyResolver{r} }
 
+// AuditEvent returns AuditEventResolver implementation.
+func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
+
 // AutoTopUp returns AutoTopUpResolver implementation.
 func (r *Resolver) AutoTopUp() AutoTopUpResolver { return &autoTopUpResolver{r} }
 
@@ -771,6 +936,7 @@ type (
 	accountResolver           struct{ *Resolver }
 	agencyResolver            struct{ *Resolver }
 	apiKeyResolver            struct{ *Resolver }
+	auditEventResolver        struct{ *Resolver }
 	autoTopUpResolver         struct{ *Resolver }
 	balanceResolver           struct{ *Resolver }
 	creditPackageResolver     struct{ *Resolver }

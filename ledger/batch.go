@@ -247,7 +247,7 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*ke
 		refused                                    []string
 		jIDs, jAgencies                            []string
 		pIDs, pJournals, pAgencies, pBooks, pKinds []string
-		pRefs, pCurs                               []string
+		pRefs, pCurs, pActors                      []string
 		pAccounts, pServices, pVariants, pHolds    []sql.NullString
 		pAmounts                                   []int64
 		pQuantities, pRunning, pSeqs               []sql.NullInt64
@@ -279,7 +279,7 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*ke
 			}
 			p := &ent.Posting{
 				ID: id, CreatedAt: now, JournalID: jid, AgencyID: e.AgencyID, Book: lg.Book,
-				Kind: e.Kind, Reference: e.Reference, Currency: e.Currency, Amount: lg.Amount,
+				Kind: e.Kind, Reference: e.Reference, Currency: e.Currency, Amount: lg.Amount, Actor: actorOf(e),
 			}
 			var account, service, variant sql.NullString
 			var quantity, running, seq sql.NullInt64
@@ -303,7 +303,7 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*ke
 			pIDs, pJournals, pAgencies = append(pIDs, string(p.ID)), append(pJournals, string(jid)), append(pAgencies, string(e.AgencyID))
 			pBooks, pKinds, pRefs, pCurs = append(pBooks, lg.Book), append(pKinds, string(e.Kind)), append(pRefs, e.Reference), append(pCurs, e.Currency)
 			pAccounts, pServices, pVariants = append(pAccounts, account), append(pServices, service), append(pVariants, variant)
-			pHolds = append(pHolds, sql.NullString{})
+			pHolds, pActors = append(pHolds, sql.NullString{}), append(pActors, p.Actor)
 			pAmounts, pQuantities, pRunning, pSeqs = append(pAmounts, lg.Amount), append(pQuantities, quantity), append(pRunning, running), append(pSeqs, seq)
 		}
 		res[i].Posting = ps[0]
@@ -328,10 +328,10 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*ke
 		j AS (INSERT INTO journals (id, created_at, agency_id)
 			SELECT x.id, $1, x.ag FROM unnest($7::varchar[], $8::varchar[]) AS x(id, ag)),
 		p AS (INSERT INTO postings (`+postingColumns+`)
-			SELECT x.id, $1, x.jid, x.ag, x.acc, x.book, x.kind, x.ref, x.cur, x.amt, x.svc, x.var, x.qty, x.hold, x.run, x.seq
+			SELECT x.id, $1, x.jid, x.ag, x.acc, x.book, x.kind, x.ref, x.cur, x.amt, x.svc, x.var, x.qty, x.hold, x.actor, NULL, NULL, NULL, x.run, x.seq
 			FROM unnest($9::varchar[], $10::varchar[], $11::varchar[], $12::varchar[], $13::varchar[], $14::varchar[], $15::varchar[],
-				$16::varchar[], $17::bigint[], $18::varchar[], $19::varchar[], $20::bigint[], $21::varchar[], $22::bigint[], $23::bigint[])
-				AS x(id, jid, ag, acc, book, kind, ref, cur, amt, svc, var, qty, hold, run, seq)),
+				$16::varchar[], $17::bigint[], $18::varchar[], $19::varchar[], $20::bigint[], $21::varchar[], $22::bigint[], $23::bigint[], $25::varchar[])
+				AS x(id, jid, ag, acc, book, kind, ref, cur, amt, svc, var, qty, hold, run, seq, actor)),
 		d AS (DELETE FROM idempotency_keys WHERE id = ANY($24::varchar[]))
 		SELECT count(*) FROM u`,
 		now, pq.Array(bAccs), pq.Array(bCurs), pq.Array(bAvail), pq.Array(bSeq), pq.Array(bVersion),
@@ -339,7 +339,7 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*ke
 		pq.Array(pIDs), pq.Array(pJournals), pq.Array(pAgencies), pq.Array(pAccounts), pq.Array(pBooks), pq.Array(pKinds),
 		pq.Array(pRefs), pq.Array(pCurs), pq.Array(pAmounts), pq.Array(pServices), pq.Array(pVariants), pq.Array(pQuantities),
 		pq.Array(pHolds), pq.Array(pRunning), pq.Array(pSeqs),
-		pq.Array(refused))
+		pq.Array(refused), pq.Array(pActors))
 	if err != nil {
 		return nil, fmt.Errorf("ledger: writing a batch of %d debits: %w", len(accepted), err)
 	}
@@ -377,6 +377,14 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*ke
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// actorOf is who caused e (Entry.Actor), "system" when unsaid.
+func actorOf(e Entry) string {
+	if e.Actor == "" {
+		return System
+	}
+	return e.Actor
+}
 
 // fmtMicro renders micro-units for a refusal's message.
 func fmtMicro(micro int64, cur string) string { return string(money.Format(micro, cur)) }

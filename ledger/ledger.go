@@ -33,6 +33,9 @@ const (
 	Clearing    = "clearing:"   // + provider or method: money received from outside
 )
 
+// System is the actor of what no person or key did: jobs, webhooks.
+const System = "system"
+
 // Leg is one side of a movement: an account (with a balance) or a book.
 type Leg struct {
 	Account *ent.Account
@@ -54,6 +57,17 @@ type Entry struct {
 	// balance's held credits, not from available; the postings' HoldID is
 	// set from it.
 	Hold *Capture
+	// Actor is who caused it: a user's sub, "apikey:<id>" or "system"
+	// ("": system). Reason says why (corrections). Both go on every
+	// posting of the entry.
+	Actor, Reason string
+	// Reverses, optional, is the posting this entry undoes (REVERSAL): the
+	// entry's first account leg's posting names it, and a unique index
+	// makes a second reversal of it fail.
+	Reverses gid.ID
+	// PaymentID, optional, is the provider payment behind it (PURCHASE,
+	// AUTO_TOPUP, REFUND), on its account legs' postings.
+	PaymentID gid.ID
 }
 
 // Detail says what a USAGE or SERVICE_PURCHASE bought.
@@ -218,14 +232,23 @@ func (l *Ledger) Post(ctx context.Context, tx *Tx, e Entry) ([]*ent.Posting, err
 	}
 	moves := make([]Moved, len(e.Legs))
 	ps := make([]*ent.Posting, len(e.Legs))
+	actor := actorOf(e)
+	reverses := e.Reverses
 	for i, lg := range e.Legs {
 		p := &ent.Posting{
 			ID: gid.New(gid.Posting), CreatedAt: now, AgencyID: e.AgencyID, Book: lg.Book, Kind: e.Kind,
-			Reference: e.Reference, Currency: e.Currency, Amount: lg.Amount,
+			Reference: e.Reference, Currency: e.Currency, Amount: lg.Amount, Actor: actor,
+		}
+		if e.Reason != "" {
+			p.Reason = &e.Reason
 		}
 		if lg.Account != nil {
 			p.AccountID = &lg.Account.ID
 			p.Edges.Account = lg.Account
+			p.PaymentID = nonEmpty(e.PaymentID)
+			if reverses != "" {
+				p.ReversesID, reverses = &reverses, ""
+			}
 			if d := e.Detail; d != nil {
 				p.ServiceID, p.Quantity = nonEmpty(d.ServiceID), &d.Quantity
 				if d.Variant != "" {

@@ -19,12 +19,12 @@ import (
 	"creditgate/money"
 )
 
-const postingColumns = `id, created_at, journal_id, agency_id, account_id, book, kind, reference, currency, amount, service_id, variant, quantity, hold_id, running_balance, seq`
+const postingColumns = `id, created_at, journal_id, agency_id, account_id, book, kind, reference, currency, amount, service_id, variant, quantity, hold_id, actor, reason, reverses_id, payment_id, running_balance, seq`
 
 // postingValues are p's values for postingColumns but the last two
 // (running_balance, seq), which the caller adds.
 func postingValues(p *ent.Posting, jid gid.ID, now time.Time) []any {
-	var account, service, variant, quantity, hold any // NULL unless set
+	var account, service, variant, quantity, hold, reason, reverses, payment any // NULL unless set
 	if p.AccountID != nil {
 		account = *p.AccountID
 	}
@@ -40,7 +40,17 @@ func postingValues(p *ent.Posting, jid gid.ID, now time.Time) []any {
 	if p.HoldID != nil {
 		hold = *p.HoldID
 	}
-	return []any{p.ID, now, jid, p.AgencyID, account, p.Book, string(p.Kind), p.Reference, p.Currency, p.Amount, service, variant, quantity, hold}
+	if p.Reason != nil {
+		reason = *p.Reason
+	}
+	if p.ReversesID != nil {
+		reverses = *p.ReversesID
+	}
+	if p.PaymentID != nil {
+		payment = *p.PaymentID
+	}
+	return []any{p.ID, now, jid, p.AgencyID, account, p.Book, string(p.Kind), p.Reference, p.Currency, p.Amount, service, variant, quantity, hold,
+		p.Actor, reason, reverses, payment}
 }
 
 // writeJournal inserts the journal of ps, its postings and e.Link: one
@@ -50,13 +60,13 @@ func (l *Ledger) writeJournal(ctx context.Context, tx *Tx, e Entry, ps []*ent.Po
 	jid := gid.New(gid.Journal)
 	jargs := []any{jid, now, e.AgencyID}
 	var vals strings.Builder
-	pargs := make([]any, 0, 16*len(ps))
+	pargs := make([]any, 0, 20*len(ps))
 	for i, p := range ps {
 		p.JournalID = jid
 		if i > 0 {
 			vals.WriteString(", ")
 		}
-		vals.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		vals.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		var rb, seq any
 		if p.RunningBalance != nil {
 			rb, seq = *p.RunningBalance, *p.Seq
@@ -124,7 +134,7 @@ func (l *Ledger) moveAndWrite(ctx context.Context, tx *Tx, e Entry, ps []*ent.Po
 		if i == acc {
 			balance = `b.available + b.held, b.seq` // the running balance is the total
 		}
-		q.WriteString(`SELECT ?::varchar, ?::timestamptz, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::bigint, ?::varchar, ?::varchar, ?::bigint, ?::varchar, ` + balance + ` FROM b`)
+		q.WriteString(`SELECT ?::varchar, ?::timestamptz, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::bigint, ?::varchar, ?::varchar, ?::bigint, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ` + balance + ` FROM b`)
 		args = append(args, postingValues(p, jid, now)...)
 	}
 	q.WriteString(`)`)

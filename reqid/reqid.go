@@ -38,3 +38,17 @@ func Middleware(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), id)))
 	})
 }
+
+type addrKey struct{}
+
+// ClientAddress is the client's address the gateway saw for this request
+// (behind a trusted proxy, the one it forwarded), or "".
+func ClientAddress(ctx context.Context) string {
+	s, _ := ctx.Value(addrKey{}).(string)
+	return s
+}
+
+// WithClientAddress returns ctx carrying the client's address.
+func WithClientAddress(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, addrKey{}, addr)
+}

@@ -28,6 +28,8 @@ const (
 	FieldKind = "kind"
 	// FieldPaymentCustomer holds the string denoting the payment_customer field in the database.
 	FieldPaymentCustomer = "payment_customer"
+	// FieldBillingEmail holds the string denoting the billing_email field in the database.
+	FieldBillingEmail = "billing_email"
 	// EdgeAgency holds the string denoting the agency edge name in mutations.
 	EdgeAgency = "agency"
 	// EdgeBalances holds the string denoting the balances edge name in mutations.
@@ -58,6 +60,7 @@ var Columns = []string{
 	FieldName,
 	FieldKind,
 	FieldPaymentCustomer,
+	FieldBillingEmail,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -75,6 +78,8 @@ var (
 	DefaultCreatedAt func() time.Time
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
 	NameValidator func(string) error
+	// BillingEmailValidator is a validator for the "billing_email" field. It is called by the builders before save.
+	BillingEmailValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -135,6 +140,11 @@ func ByKind(opts ...sql.OrderTermOption) OrderOption {
 // ByPaymentCustomer orders the results by the payment_customer field.
 func ByPaymentCustomer(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPaymentCustomer, opts...).ToFunc()
+}
+
+// ByBillingEmail orders the results by the billing_email field.
+func ByBillingEmail(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBillingEmail, opts...).ToFunc()
 }
 
 // ByAgencyField orders the results by agency field.

@@ -76,6 +76,11 @@ func PaymentCustomer(v string) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldPaymentCustomer, v))
 }
 
+// BillingEmail applies equality check predicate on the "billing_email" field. It's identical to BillingEmailEQ.
+func BillingEmail(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldBillingEmail, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldCreatedAt, v))
@@ -344,6 +349,81 @@ func PaymentCustomerEqualFold(v string) predicate.Account {
 // PaymentCustomerContainsFold applies the ContainsFold predicate on the "payment_customer" field.
 func PaymentCustomerContainsFold(v string) predicate.Account {
 	return predicate.Account(sql.FieldContainsFold(FieldPaymentCustomer, v))
+}
+
+// BillingEmailEQ applies the EQ predicate on the "billing_email" field.
+func BillingEmailEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldBillingEmail, v))
+}
+
+// BillingEmailNEQ applies the NEQ predicate on the "billing_email" field.
+func BillingEmailNEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldBillingEmail, v))
+}
+
+// BillingEmailIn applies the In predicate on the "billing_email" field.
+func BillingEmailIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldBillingEmail, vs...))
+}
+
+// BillingEmailNotIn applies the NotIn predicate on the "billing_email" field.
+func BillingEmailNotIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldBillingEmail, vs...))
+}
+
+// BillingEmailGT applies the GT predicate on the "billing_email" field.
+func BillingEmailGT(v string) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldBillingEmail, v))
+}
+
+// BillingEmailGTE applies the GTE predicate on the "billing_email" field.
+func BillingEmailGTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldBillingEmail, v))
+}
+
+// BillingEmailLT applies the LT predicate on the "billing_email" field.
+func BillingEmailLT(v string) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldBillingEmail, v))
+}
+
+// BillingEmailLTE applies the LTE predicate on the "billing_email" field.
+func BillingEmailLTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldBillingEmail, v))
+}
+
+// BillingEmailContains applies the Contains predicate on the "billing_email" field.
+func BillingEmailContains(v string) predicate.Account {
+	return predicate.Account(sql.FieldContains(FieldBillingEmail, v))
+}
+
+// BillingEmailHasPrefix applies the HasPrefix predicate on the "billing_email" field.
+func BillingEmailHasPrefix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasPrefix(FieldBillingEmail, v))
+}
+
+// BillingEmailHasSuffix applies the HasSuffix predicate on the "billing_email" field.
+func BillingEmailHasSuffix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasSuffix(FieldBillingEmail, v))
+}
+
+// BillingEmailIsNil applies the IsNil predicate on the "billing_email" field.
+func BillingEmailIsNil() predicate.Account {
+	return predicate.Account(sql.FieldIsNull(FieldBillingEmail))
+}
+
+// BillingEmailNotNil applies the NotNil predicate on the "billing_email" field.
+func BillingEmailNotNil() predicate.Account {
+	return predicate.Account(sql.FieldNotNull(FieldBillingEmail))
+}
+
+// BillingEmailEqualFold applies the EqualFold predicate on the "billing_email" field.
+func BillingEmailEqualFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldEqualFold(FieldBillingEmail, v))
+}
+
+// BillingEmailContainsFold applies the ContainsFold predicate on the "billing_email" field.
+func BillingEmailContainsFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldContainsFold(FieldBillingEmail, v))
 }
 
 // HasAgency applies the HasEdge predicate on the "agency" edge.

@@ -23,6 +23,12 @@ const (
 	FieldDefaultCurrency = "default_currency"
 	// FieldCreditPaymentsEnabled holds the string denoting the credit_payments_enabled field in the database.
 	FieldCreditPaymentsEnabled = "credit_payments_enabled"
+	// FieldInvoiceDueDays holds the string denoting the invoice_due_days field in the database.
+	FieldInvoiceDueDays = "invoice_due_days"
+	// FieldBankDetails holds the string denoting the bank_details field in the database.
+	FieldBankDetails = "bank_details"
+	// FieldInvoiceSeq holds the string denoting the invoice_seq field in the database.
+	FieldInvoiceSeq = "invoice_seq"
 	// EdgeAccounts holds the string denoting the accounts edge name in mutations.
 	EdgeAccounts = "accounts"
 	// EdgeServices holds the string denoting the services edge name in mutations.
@@ -70,6 +76,9 @@ var Columns = []string{
 	FieldName,
 	FieldDefaultCurrency,
 	FieldCreditPaymentsEnabled,
+	FieldInvoiceDueDays,
+	FieldBankDetails,
+	FieldInvoiceSeq,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -93,6 +102,14 @@ var (
 	DefaultCurrencyValidator func(string) error
 	// DefaultCreditPaymentsEnabled holds the default value on creation for the "credit_payments_enabled" field.
 	DefaultCreditPaymentsEnabled bool
+	// DefaultInvoiceDueDays holds the default value on creation for the "invoice_due_days" field.
+	DefaultInvoiceDueDays int
+	// InvoiceDueDaysValidator is a validator for the "invoice_due_days" field. It is called by the builders before save.
+	InvoiceDueDaysValidator func(int) error
+	// BankDetailsValidator is a validator for the "bank_details" field. It is called by the builders before save.
+	BankDetailsValidator func(string) error
+	// DefaultInvoiceSeq holds the default value on creation for the "invoice_seq" field.
+	DefaultInvoiceSeq int64
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -125,6 +142,21 @@ func ByDefaultCurrency(opts ...sql.OrderTermOption) OrderOption {
 // ByCreditPaymentsEnabled orders the results by the credit_payments_enabled field.
 func ByCreditPaymentsEnabled(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreditPaymentsEnabled, opts...).ToFunc()
+}
+
+// ByInvoiceDueDays orders the results by the invoice_due_days field.
+func ByInvoiceDueDays(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldInvoiceDueDays, opts...).ToFunc()
+}
+
+// ByBankDetails orders the results by the bank_details field.
+func ByBankDetails(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBankDetails, opts...).ToFunc()
+}
+
+// ByInvoiceSeq orders the results by the invoice_seq field.
+func ByInvoiceSeq(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldInvoiceSeq, opts...).ToFunc()
 }
 
 // ByAccountsCount orders the results by accounts count.

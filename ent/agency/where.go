@@ -76,6 +76,21 @@ func CreditPaymentsEnabled(v bool) predicate.Agency {
 	return predicate.Agency(sql.FieldEQ(FieldCreditPaymentsEnabled, v))
 }
 
+// InvoiceDueDays applies equality check predicate on the "invoice_due_days" field. It's identical to InvoiceDueDaysEQ.
+func InvoiceDueDays(v int) predicate.Agency {
+	return predicate.Agency(sql.FieldEQ(FieldInvoiceDueDays, v))
+}
+
+// BankDetails applies equality check predicate on the "bank_details" field. It's identical to BankDetailsEQ.
+func BankDetails(v string) predicate.Agency {
+	return predicate.Agency(sql.FieldEQ(FieldBankDetails, v))
+}
+
+// InvoiceSeq applies equality check predicate on the "invoice_seq" field. It's identical to InvoiceSeqEQ.
+func InvoiceSeq(v int64) predicate.Agency {
+	return predicate.Agency(sql.FieldEQ(FieldInvoiceSeq, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Agency {
 	return predicate.Agency(sql.FieldEQ(FieldCreatedAt, v))
@@ -254,6 +269,161 @@ func CreditPaymentsEnabledEQ(v bool) predicate.Agency {
 // CreditPaymentsEnabledNEQ applies the NEQ predicate on the "credit_payments_enabled" field.
 func CreditPaymentsEnabledNEQ(v bool) predicate.Agency {
 	return predicate.Agency(sql.FieldNEQ(FieldCreditPaymentsEnabled, v))
+}
+
+// InvoiceDueDaysEQ applies the EQ predicate on the "invoice_due_days" field.
+func InvoiceDueDaysEQ(v int) predicate.Agency {
+	return predicate.Agency(sql.FieldEQ(FieldInvoiceDueDays, v))
+}
+
+// InvoiceDueDaysNEQ applies the NEQ predicate on the "invoice_due_days" field.
+func InvoiceDueDaysNEQ(v int) predicate.Agency {
+	return predicate.Agency(sql.FieldNEQ(FieldInvoiceDueDays, v))
+}
+
+// InvoiceDueDaysIn applies the In predicate on the "invoice_due_days" field.
+func InvoiceDueDaysIn(vs ...int) predicate.Agency {
+	return predicate.Agency(sql.FieldIn(FieldInvoiceDueDays, vs...))
+}
+
+// InvoiceDueDaysNotIn applies the NotIn predicate on the "invoice_due_days" field.
+func InvoiceDueDaysNotIn(vs ...int) predicate.Agency {
+	return predicate.Agency(sql.FieldNotIn(FieldInvoiceDueDays, vs...))
+}
+
+// InvoiceDueDaysGT applies the GT predicate on the "invoice_due_days" field.
+func InvoiceDueDaysGT(v int) predicate.Agency {
+	return predicate.Agency(sql.FieldGT(FieldInvoiceDueDays, v))
+}
+
+// InvoiceDueDaysGTE applies the GTE predicate on the "invoice_due_days" field.
+func InvoiceDueDaysGTE(v int) predicate.Agency {
+	return predicate.Agency(sql.FieldGTE(FieldInvoiceDueDays, v))
+}
+
+// InvoiceDueDaysLT applies the LT predicate on the "invoice_due_days" field.
+func InvoiceDueDaysLT(v int) predicate.Agency {
+	return predicate.Agency(sql.FieldLT(FieldInvoiceDueDays, v))
+}
+
+// InvoiceDueDaysLTE applies the LTE predicate on the "invoice_due_days" field.
+func InvoiceDueDaysLTE(v int) predicate.Agency {
+	return predicate.Agency(sql.FieldLTE(FieldInvoiceDueDays, v))
+}
+
+// BankDetailsEQ applies the EQ predicate on the "bank_details" field.
+func BankDetailsEQ(v string) predicate.Agency {
+	return predicate.Agency(sql.FieldEQ(FieldBankDetails, v))
+}
+
+// BankDetailsNEQ applies the NEQ predicate on the "bank_details" field.
+func BankDetailsNEQ(v string) predicate.Agency {
+	return predicate.Agency(sql.FieldNEQ(FieldBankDetails, v))
+}
+
+// BankDetailsIn applies the In predicate on the "bank_details" field.
+func BankDetailsIn(vs ...string) predicate.Agency {
+	return predicate.Agency(sql.FieldIn(FieldBankDetails, vs...))
+}
+
+// BankDetailsNotIn applies the NotIn predicate on the "bank_details" field.
+func BankDetailsNotIn(vs ...string) predicate.Agency {
+	return predicate.Agency(sql.FieldNotIn(FieldBankDetails, vs...))
+}
+
+// BankDetailsGT applies the GT predicate on the "bank_details" field.
+func BankDetailsGT(v string) predicate.Agency {
+	return predicate.Agency(sql.FieldGT(FieldBankDetails, v))
+}
+
+// BankDetailsGTE applies the GTE predicate on the "bank_details" field.
+func BankDetailsGTE(v string) predicate.Agency {
+	return predicate.Agency(sql.FieldGTE(FieldBankDetails, v))
+}
+
+// BankDetailsLT applies the LT predicate on the "bank_details" field.
+func BankDetailsLT(v string) predicate.Agency {
+	return predicate.Agency(sql.FieldLT(FieldBankDetails, v))
+}
+
+// BankDetailsLTE applies the LTE predicate on the "bank_details" field.
+func BankDetailsLTE(v string) predicate.Agency {
+	return predicate.Agency(sql.FieldLTE(FieldBankDetails, v))
+}
+
+// BankDetailsContains applies the Contains predicate on the "bank_details" field.
+func BankDetailsContains(v string) predicate.Agency {
+	return predicate.Agency(sql.FieldContains(FieldBankDetails, v))
+}
+
+// BankDetailsHasPrefix applies the HasPrefix predicate on the "bank_details" field.
+func BankDetailsHasPrefix(v string) predicate.Agency {
+	return predicate.Agency(sql.FieldHasPrefix(FieldBankDetails, v))
+}
+
+// BankDetailsHasSuffix applies the HasSuffix predicate on the "bank_details" field.
+func BankDetailsHasSuffix(v string) predicate.Agency {
+	return predicate.Agency(sql.FieldHasSuffix(FieldBankDetails, v))
+}
+
+// BankDetailsIsNil applies the IsNil predicate on the "bank_details" field.
+func BankDetailsIsNil() predicate.Agency {
+	return predicate.Agency(sql.FieldIsNull(FieldBankDetails))
+}
+
+// BankDetailsNotNil applies the NotNil predicate on the "bank_details" field.
+func BankDetailsNotNil() predicate.Agency {
+	return predicate.Agency(sql.FieldNotNull(FieldBankDetails))
+}
+
+// BankDetailsEqualFold applies the EqualFold predicate on the "bank_details" field.
+func BankDetailsEqualFold(v string) predicate.Agency {
+	return predicate.Agency(sql.FieldEqualFold(FieldBankDetails, v))
+}
+
+// BankDetailsContainsFold applies the ContainsFold predicate on the "bank_details" field.
+func BankDetailsContainsFold(v string) predicate.Agency {
+	return predicate.Agency(sql.FieldContainsFold(FieldBankDetails, v))
+}
+
+// InvoiceSeqEQ applies the EQ predicate on the "invoice_seq" field.
+func InvoiceSeqEQ(v int64) predicate.Agency {
+	return predicate.Agency(sql.FieldEQ(FieldInvoiceSeq, v))
+}
+
+// InvoiceSeqNEQ applies the NEQ predicate on the "invoice_seq" field.
+func InvoiceSeqNEQ(v int64) predicate.Agency {
+	return predicate.Agency(sql.FieldNEQ(FieldInvoiceSeq, v))
+}
+
+// InvoiceSeqIn applies the In predicate on the "invoice_seq" field.
+func InvoiceSeqIn(vs ...int64) predicate.Agency {
+	return predicate.Agency(sql.FieldIn(FieldInvoiceSeq, vs...))
+}
+
+// InvoiceSeqNotIn applies the NotIn predicate on the "invoice_seq" field.
+func InvoiceSeqNotIn(vs ...int64) predicate.Agency {
+	return predicate.Agency(sql.FieldNotIn(FieldInvoiceSeq, vs...))
+}
+
+// InvoiceSeqGT applies the GT predicate on the "invoice_seq" field.
+func InvoiceSeqGT(v int64) predicate.Agency {
+	return predicate.Agency(sql.FieldGT(FieldInvoiceSeq, v))
+}
+
+// InvoiceSeqGTE applies the GTE predicate on the "invoice_seq" field.
+func InvoiceSeqGTE(v int64) predicate.Agency {
+	return predicate.Agency(sql.FieldGTE(FieldInvoiceSeq, v))
+}
+
+// InvoiceSeqLT applies the LT predicate on the "invoice_seq" field.
+func InvoiceSeqLT(v int64) predicate.Agency {
+	return predicate.Agency(sql.FieldLT(FieldInvoiceSeq, v))
+}
+
+// InvoiceSeqLTE applies the LTE predicate on the "invoice_seq" field.
+func InvoiceSeqLTE(v int64) predicate.Agency {
+	return predicate.Agency(sql.FieldLTE(FieldInvoiceSeq, v))
 }
 
 // HasAccounts applies the HasEdge predicate on the "accounts" edge.

@@ -37,6 +37,8 @@ const (
 	FieldAlertBelow = "alert_below"
 	// FieldAlertLow holds the string denoting the alert_low field in the database.
 	FieldAlertLow = "alert_low"
+	// FieldOwed holds the string denoting the owed field in the database.
+	FieldOwed = "owed"
 	// EdgeAccount holds the string denoting the account edge name in mutations.
 	EdgeAccount = "account"
 	// Table holds the table name of the balance in the database.
@@ -64,6 +66,7 @@ var Columns = []string{
 	FieldTopupBelow,
 	FieldAlertBelow,
 	FieldAlertLow,
+	FieldOwed,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -91,6 +94,8 @@ var (
 	DefaultUpdatedAt func() time.Time
 	// DefaultAlertLow holds the default value on creation for the "alert_low" field.
 	DefaultAlertLow bool
+	// DefaultOwed holds the default value on creation for the "owed" field.
+	DefaultOwed int64
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -158,6 +163,11 @@ func ByAlertBelow(opts ...sql.OrderTermOption) OrderOption {
 // ByAlertLow orders the results by the alert_low field.
 func ByAlertLow(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAlertLow, opts...).ToFunc()
+}
+
+// ByOwed orders the results by the owed field.
+func ByOwed(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOwed, opts...).ToFunc()
 }
 
 // ByAccountField orders the results by account field.

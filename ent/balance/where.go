@@ -111,6 +111,11 @@ func AlertLow(v bool) predicate.Balance {
 	return predicate.Balance(sql.FieldEQ(FieldAlertLow, v))
 }
 
+// Owed applies equality check predicate on the "owed" field. It's identical to OwedEQ.
+func Owed(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldEQ(FieldOwed, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v gid.ID) predicate.Balance {
 	return predicate.Balance(sql.FieldEQ(FieldAccountID, v))
@@ -624,6 +629,46 @@ func AlertLowEQ(v bool) predicate.Balance {
 // AlertLowNEQ applies the NEQ predicate on the "alert_low" field.
 func AlertLowNEQ(v bool) predicate.Balance {
 	return predicate.Balance(sql.FieldNEQ(FieldAlertLow, v))
+}
+
+// OwedEQ applies the EQ predicate on the "owed" field.
+func OwedEQ(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldEQ(FieldOwed, v))
+}
+
+// OwedNEQ applies the NEQ predicate on the "owed" field.
+func OwedNEQ(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldNEQ(FieldOwed, v))
+}
+
+// OwedIn applies the In predicate on the "owed" field.
+func OwedIn(vs ...int64) predicate.Balance {
+	return predicate.Balance(sql.FieldIn(FieldOwed, vs...))
+}
+
+// OwedNotIn applies the NotIn predicate on the "owed" field.
+func OwedNotIn(vs ...int64) predicate.Balance {
+	return predicate.Balance(sql.FieldNotIn(FieldOwed, vs...))
+}
+
+// OwedGT applies the GT predicate on the "owed" field.
+func OwedGT(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldGT(FieldOwed, v))
+}
+
+// OwedGTE applies the GTE predicate on the "owed" field.
+func OwedGTE(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldGTE(FieldOwed, v))
+}
+
+// OwedLT applies the LT predicate on the "owed" field.
+func OwedLT(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldLT(FieldOwed, v))
+}
+
+// OwedLTE applies the LTE predicate on the "owed" field.
+func OwedLTE(v int64) predicate.Balance {
+	return predicate.Balance(sql.FieldLTE(FieldOwed, v))
 }
 
 // HasAccount applies the HasEdge predicate on the "account" edge.

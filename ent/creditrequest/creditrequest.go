@@ -124,6 +124,7 @@ const (
 	MethodBANK_TRANSFER Method = "BANK_TRANSFER"
 	MethodCRYPTO        Method = "CRYPTO"
 	MethodPOSTPAID      Method = "POSTPAID"
+	MethodONLINE        Method = "ONLINE"
 )
 
 func (m Method) String() string {
@@ -133,7 +134,7 @@ func (m Method) String() string {
 // MethodValidator is a validator for the "method" field enum values. It is called by the builders before save.
 func MethodValidator(m Method) error {
 	switch m {
-	case MethodCARD, MethodPAYPAL, MethodBANK_TRANSFER, MethodCRYPTO, MethodPOSTPAID:
+	case MethodCARD, MethodPAYPAL, MethodBANK_TRANSFER, MethodCRYPTO, MethodPOSTPAID, MethodONLINE:
 		return nil
 	default:
 		return fmt.Errorf("creditrequest: invalid enum value for method field: %q", m)

@@ -38,6 +38,22 @@ const (
 	FieldPaidAt = "paid_at"
 	// FieldTransactionID holds the string denoting the transaction_id field in the database.
 	FieldTransactionID = "transaction_id"
+	// FieldKind holds the string denoting the kind field in the database.
+	FieldKind = "kind"
+	// FieldDueAt holds the string denoting the due_at field in the database.
+	FieldDueAt = "due_at"
+	// FieldRequestID holds the string denoting the request_id field in the database.
+	FieldRequestID = "request_id"
+	// FieldPaymentID holds the string denoting the payment_id field in the database.
+	FieldPaymentID = "payment_id"
+	// FieldBankDetails holds the string denoting the bank_details field in the database.
+	FieldBankDetails = "bank_details"
+	// FieldVoidReason holds the string denoting the void_reason field in the database.
+	FieldVoidReason = "void_reason"
+	// FieldSentTo holds the string denoting the sent_to field in the database.
+	FieldSentTo = "sent_to"
+	// FieldSentAt holds the string denoting the sent_at field in the database.
+	FieldSentAt = "sent_at"
 	// EdgeAccount holds the string denoting the account edge name in mutations.
 	EdgeAccount = "account"
 	// EdgeTransaction holds the string denoting the transaction edge name in mutations.
@@ -73,6 +89,14 @@ var Columns = []string{
 	FieldCreditEligible,
 	FieldPaidAt,
 	FieldTransactionID,
+	FieldKind,
+	FieldDueAt,
+	FieldRequestID,
+	FieldPaymentID,
+	FieldBankDetails,
+	FieldVoidReason,
+	FieldSentTo,
+	FieldSentAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -94,6 +118,12 @@ var (
 	CurrencyValidator func(string) error
 	// DefaultCreditEligible holds the default value on creation for the "credit_eligible" field.
 	DefaultCreditEligible bool
+	// BankDetailsValidator is a validator for the "bank_details" field. It is called by the builders before save.
+	BankDetailsValidator func(string) error
+	// VoidReasonValidator is a validator for the "void_reason" field. It is called by the builders before save.
+	VoidReasonValidator func(string) error
+	// SentToValidator is a validator for the "sent_to" field. It is called by the builders before save.
+	SentToValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -124,6 +154,32 @@ func StatusValidator(s Status) error {
 		return nil
 	default:
 		return fmt.Errorf("invoice: invalid enum value for status field: %q", s)
+	}
+}
+
+// Kind defines the type for the "kind" enum field.
+type Kind string
+
+// KindCHARGE is the default value of the Kind enum.
+const DefaultKind = KindCHARGE
+
+// Kind values.
+const (
+	KindCHARGE       Kind = "CHARGE"
+	KindCREDIT_TOPUP Kind = "CREDIT_TOPUP"
+)
+
+func (k Kind) String() string {
+	return string(k)
+}
+
+// KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
+func KindValidator(k Kind) error {
+	switch k {
+	case KindCHARGE, KindCREDIT_TOPUP:
+		return nil
+	default:
+		return fmt.Errorf("invoice: invalid enum value for kind field: %q", k)
 	}
 }
 
@@ -185,6 +241,46 @@ func ByTransactionID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTransactionID, opts...).ToFunc()
 }
 
+// ByKind orders the results by the kind field.
+func ByKind(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldKind, opts...).ToFunc()
+}
+
+// ByDueAt orders the results by the due_at field.
+func ByDueAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDueAt, opts...).ToFunc()
+}
+
+// ByRequestID orders the results by the request_id field.
+func ByRequestID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRequestID, opts...).ToFunc()
+}
+
+// ByPaymentID orders the results by the payment_id field.
+func ByPaymentID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPaymentID, opts...).ToFunc()
+}
+
+// ByBankDetails orders the results by the bank_details field.
+func ByBankDetails(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBankDetails, opts...).ToFunc()
+}
+
+// ByVoidReason orders the results by the void_reason field.
+func ByVoidReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVoidReason, opts...).ToFunc()
+}
+
+// BySentTo orders the results by the sent_to field.
+func BySentTo(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSentTo, opts...).ToFunc()
+}
+
+// BySentAt orders the results by the sent_at field.
+func BySentAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSentAt, opts...).ToFunc()
+}
+
 // ByAccountField orders the results by account field.
 func ByAccountField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -227,6 +323,24 @@ func (e *Status) UnmarshalGQL(val interface{}) error {
 	*e = Status(str)
 	if err := StatusValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid Status", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Kind) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Kind) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Kind(str)
+	if err := KindValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Kind", str)
 	}
 	return nil
 }

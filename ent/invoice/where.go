@@ -101,6 +101,41 @@ func TransactionID(v gid.ID) predicate.Invoice {
 	return predicate.Invoice(sql.FieldEQ(FieldTransactionID, v))
 }
 
+// DueAt applies equality check predicate on the "due_at" field. It's identical to DueAtEQ.
+func DueAt(v time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEQ(FieldDueAt, v))
+}
+
+// RequestID applies equality check predicate on the "request_id" field. It's identical to RequestIDEQ.
+func RequestID(v gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEQ(FieldRequestID, v))
+}
+
+// PaymentID applies equality check predicate on the "payment_id" field. It's identical to PaymentIDEQ.
+func PaymentID(v gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEQ(FieldPaymentID, v))
+}
+
+// BankDetails applies equality check predicate on the "bank_details" field. It's identical to BankDetailsEQ.
+func BankDetails(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEQ(FieldBankDetails, v))
+}
+
+// VoidReason applies equality check predicate on the "void_reason" field. It's identical to VoidReasonEQ.
+func VoidReason(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEQ(FieldVoidReason, v))
+}
+
+// SentTo applies equality check predicate on the "sent_to" field. It's identical to SentToEQ.
+func SentTo(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEQ(FieldSentTo, v))
+}
+
+// SentAt applies equality check predicate on the "sent_at" field. It's identical to SentAtEQ.
+func SentAt(v time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEQ(FieldSentAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Invoice {
 	return predicate.Invoice(sql.FieldEQ(FieldCreatedAt, v))
@@ -609,6 +644,511 @@ func TransactionIDEqualFold(v gid.ID) predicate.Invoice {
 func TransactionIDContainsFold(v gid.ID) predicate.Invoice {
 	vc := string(v)
 	return predicate.Invoice(sql.FieldContainsFold(FieldTransactionID, vc))
+}
+
+// KindEQ applies the EQ predicate on the "kind" field.
+func KindEQ(v Kind) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEQ(FieldKind, v))
+}
+
+// KindNEQ applies the NEQ predicate on the "kind" field.
+func KindNEQ(v Kind) predicate.Invoice {
+	return predicate.Invoice(sql.FieldNEQ(FieldKind, v))
+}
+
+// KindIn applies the In predicate on the "kind" field.
+func KindIn(vs ...Kind) predicate.Invoice {
+	return predicate.Invoice(sql.FieldIn(FieldKind, vs...))
+}
+
+// KindNotIn applies the NotIn predicate on the "kind" field.
+func KindNotIn(vs ...Kind) predicate.Invoice {
+	return predicate.Invoice(sql.FieldNotIn(FieldKind, vs...))
+}
+
+// DueAtEQ applies the EQ predicate on the "due_at" field.
+func DueAtEQ(v time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEQ(FieldDueAt, v))
+}
+
+// DueAtNEQ applies the NEQ predicate on the "due_at" field.
+func DueAtNEQ(v time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldNEQ(FieldDueAt, v))
+}
+
+// DueAtIn applies the In predicate on the "due_at" field.
+func DueAtIn(vs ...time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldIn(FieldDueAt, vs...))
+}
+
+// DueAtNotIn applies the NotIn predicate on the "due_at" field.
+func DueAtNotIn(vs ...time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldNotIn(FieldDueAt, vs...))
+}
+
+// DueAtGT applies the GT predicate on the "due_at" field.
+func DueAtGT(v time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldGT(FieldDueAt, v))
+}
+
+// DueAtGTE applies the GTE predicate on the "due_at" field.
+func DueAtGTE(v time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldGTE(FieldDueAt, v))
+}
+
+// DueAtLT applies the LT predicate on the "due_at" field.
+func DueAtLT(v time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldLT(FieldDueAt, v))
+}
+
+// DueAtLTE applies the LTE predicate on the "due_at" field.
+func DueAtLTE(v time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldLTE(FieldDueAt, v))
+}
+
+// DueAtIsNil applies the IsNil predicate on the "due_at" field.
+func DueAtIsNil() predicate.Invoice {
+	return predicate.Invoice(sql.FieldIsNull(FieldDueAt))
+}
+
+// DueAtNotNil applies the NotNil predicate on the "due_at" field.
+func DueAtNotNil() predicate.Invoice {
+	return predicate.Invoice(sql.FieldNotNull(FieldDueAt))
+}
+
+// RequestIDEQ applies the EQ predicate on the "request_id" field.
+func RequestIDEQ(v gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEQ(FieldRequestID, v))
+}
+
+// RequestIDNEQ applies the NEQ predicate on the "request_id" field.
+func RequestIDNEQ(v gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldNEQ(FieldRequestID, v))
+}
+
+// RequestIDIn applies the In predicate on the "request_id" field.
+func RequestIDIn(vs ...gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldIn(FieldRequestID, vs...))
+}
+
+// RequestIDNotIn applies the NotIn predicate on the "request_id" field.
+func RequestIDNotIn(vs ...gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldNotIn(FieldRequestID, vs...))
+}
+
+// RequestIDGT applies the GT predicate on the "request_id" field.
+func RequestIDGT(v gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldGT(FieldRequestID, v))
+}
+
+// RequestIDGTE applies the GTE predicate on the "request_id" field.
+func RequestIDGTE(v gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldGTE(FieldRequestID, v))
+}
+
+// RequestIDLT applies the LT predicate on the "request_id" field.
+func RequestIDLT(v gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldLT(FieldRequestID, v))
+}
+
+// RequestIDLTE applies the LTE predicate on the "request_id" field.
+func RequestIDLTE(v gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldLTE(FieldRequestID, v))
+}
+
+// RequestIDContains applies the Contains predicate on the "request_id" field.
+func RequestIDContains(v gid.ID) predicate.Invoice {
+	vc := string(v)
+	return predicate.Invoice(sql.FieldContains(FieldRequestID, vc))
+}
+
+// RequestIDHasPrefix applies the HasPrefix predicate on the "request_id" field.
+func RequestIDHasPrefix(v gid.ID) predicate.Invoice {
+	vc := string(v)
+	return predicate.Invoice(sql.FieldHasPrefix(FieldRequestID, vc))
+}
+
+// RequestIDHasSuffix applies the HasSuffix predicate on the "request_id" field.
+func RequestIDHasSuffix(v gid.ID) predicate.Invoice {
+	vc := string(v)
+	return predicate.Invoice(sql.FieldHasSuffix(FieldRequestID, vc))
+}
+
+// RequestIDIsNil applies the IsNil predicate on the "request_id" field.
+func RequestIDIsNil() predicate.Invoice {
+	return predicate.Invoice(sql.FieldIsNull(FieldRequestID))
+}
+
+// RequestIDNotNil applies the NotNil predicate on the "request_id" field.
+func RequestIDNotNil() predicate.Invoice {
+	return predicate.Invoice(sql.FieldNotNull(FieldRequestID))
+}
+
+// RequestIDEqualFold applies the EqualFold predicate on the "request_id" field.
+func RequestIDEqualFold(v gid.ID) predicate.Invoice {
+	vc := string(v)
+	return predicate.Invoice(sql.FieldEqualFold(FieldRequestID, vc))
+}
+
+// RequestIDContainsFold applies the ContainsFold predicate on the "request_id" field.
+func RequestIDContainsFold(v gid.ID) predicate.Invoice {
+	vc := string(v)
+	return predicate.Invoice(sql.FieldContainsFold(FieldRequestID, vc))
+}
+
+// PaymentIDEQ applies the EQ predicate on the "payment_id" field.
+func PaymentIDEQ(v gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEQ(FieldPaymentID, v))
+}
+
+// PaymentIDNEQ applies the NEQ predicate on the "payment_id" field.
+func PaymentIDNEQ(v gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldNEQ(FieldPaymentID, v))
+}
+
+// PaymentIDIn applies the In predicate on the "payment_id" field.
+func PaymentIDIn(vs ...gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldIn(FieldPaymentID, vs...))
+}
+
+// PaymentIDNotIn applies the NotIn predicate on the "payment_id" field.
+func PaymentIDNotIn(vs ...gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldNotIn(FieldPaymentID, vs...))
+}
+
+// PaymentIDGT applies the GT predicate on the "payment_id" field.
+func PaymentIDGT(v gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldGT(FieldPaymentID, v))
+}
+
+// PaymentIDGTE applies the GTE predicate on the "payment_id" field.
+func PaymentIDGTE(v gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldGTE(FieldPaymentID, v))
+}
+
+// PaymentIDLT applies the LT predicate on the "payment_id" field.
+func PaymentIDLT(v gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldLT(FieldPaymentID, v))
+}
+
+// PaymentIDLTE applies the LTE predicate on the "payment_id" field.
+func PaymentIDLTE(v gid.ID) predicate.Invoice {
+	return predicate.Invoice(sql.FieldLTE(FieldPaymentID, v))
+}
+
+// PaymentIDContains applies the Contains predicate on the "payment_id" field.
+func PaymentIDContains(v gid.ID) predicate.Invoice {
+	vc := string(v)
+	return predicate.Invoice(sql.FieldContains(FieldPaymentID, vc))
+}
+
+// PaymentIDHasPrefix applies the HasPrefix predicate on the "payment_id" field.
+func PaymentIDHasPrefix(v gid.ID) predicate.Invoice {
+	vc := string(v)
+	return predicate.Invoice(sql.FieldHasPrefix(FieldPaymentID, vc))
+}
+
+// PaymentIDHasSuffix applies the HasSuffix predicate on the "payment_id" field.
+func PaymentIDHasSuffix(v gid.ID) predicate.Invoice {
+	vc := string(v)
+	return predicate.Invoice(sql.FieldHasSuffix(FieldPaymentID, vc))
+}
+
+// PaymentIDIsNil applies the IsNil predicate on the "payment_id" field.
+func PaymentIDIsNil() predicate.Invoice {
+	return predicate.Invoice(sql.FieldIsNull(FieldPaymentID))
+}
+
+// PaymentIDNotNil applies the NotNil predicate on the "payment_id" field.
+func PaymentIDNotNil() predicate.Invoice {
+	return predicate.Invoice(sql.FieldNotNull(FieldPaymentID))
+}
+
+// PaymentIDEqualFold applies the EqualFold predicate on the "payment_id" field.
+func PaymentIDEqualFold(v gid.ID) predicate.Invoice {
+	vc := string(v)
+	return predicate.Invoice(sql.FieldEqualFold(FieldPaymentID, vc))
+}
+
+// PaymentIDContainsFold applies the ContainsFold predicate on the "payment_id" field.
+func PaymentIDContainsFold(v gid.ID) predicate.Invoice {
+	vc := string(v)
+	return predicate.Invoice(sql.FieldContainsFold(FieldPaymentID, vc))
+}
+
+// BankDetailsEQ applies the EQ predicate on the "bank_details" field.
+func BankDetailsEQ(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEQ(FieldBankDetails, v))
+}
+
+// BankDetailsNEQ applies the NEQ predicate on the "bank_details" field.
+func BankDetailsNEQ(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldNEQ(FieldBankDetails, v))
+}
+
+// BankDetailsIn applies the In predicate on the "bank_details" field.
+func BankDetailsIn(vs ...string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldIn(FieldBankDetails, vs...))
+}
+
+// BankDetailsNotIn applies the NotIn predicate on the "bank_details" field.
+func BankDetailsNotIn(vs ...string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldNotIn(FieldBankDetails, vs...))
+}
+
+// BankDetailsGT applies the GT predicate on the "bank_details" field.
+func BankDetailsGT(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldGT(FieldBankDetails, v))
+}
+
+// BankDetailsGTE applies the GTE predicate on the "bank_details" field.
+func BankDetailsGTE(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldGTE(FieldBankDetails, v))
+}
+
+// BankDetailsLT applies the LT predicate on the "bank_details" field.
+func BankDetailsLT(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldLT(FieldBankDetails, v))
+}
+
+// BankDetailsLTE applies the LTE predicate on the "bank_details" field.
+func BankDetailsLTE(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldLTE(FieldBankDetails, v))
+}
+
+// BankDetailsContains applies the Contains predicate on the "bank_details" field.
+func BankDetailsContains(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldContains(FieldBankDetails, v))
+}
+
+// BankDetailsHasPrefix applies the HasPrefix predicate on the "bank_details" field.
+func BankDetailsHasPrefix(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldHasPrefix(FieldBankDetails, v))
+}
+
+// BankDetailsHasSuffix applies the HasSuffix predicate on the "bank_details" field.
+func BankDetailsHasSuffix(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldHasSuffix(FieldBankDetails, v))
+}
+
+// BankDetailsIsNil applies the IsNil predicate on the "bank_details" field.
+func BankDetailsIsNil() predicate.Invoice {
+	return predicate.Invoice(sql.FieldIsNull(FieldBankDetails))
+}
+
+// BankDetailsNotNil applies the NotNil predicate on the "bank_details" field.
+func BankDetailsNotNil() predicate.Invoice {
+	return predicate.Invoice(sql.FieldNotNull(FieldBankDetails))
+}
+
+// BankDetailsEqualFold applies the EqualFold predicate on the "bank_details" field.
+func BankDetailsEqualFold(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEqualFold(FieldBankDetails, v))
+}
+
+// BankDetailsContainsFold applies the ContainsFold predicate on the "bank_details" field.
+func BankDetailsContainsFold(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldContainsFold(FieldBankDetails, v))
+}
+
+// VoidReasonEQ applies the EQ predicate on the "void_reason" field.
+func VoidReasonEQ(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEQ(FieldVoidReason, v))
+}
+
+// VoidReasonNEQ applies the NEQ predicate on the "void_reason" field.
+func VoidReasonNEQ(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldNEQ(FieldVoidReason, v))
+}
+
+// VoidReasonIn applies the In predicate on the "void_reason" field.
+func VoidReasonIn(vs ...string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldIn(FieldVoidReason, vs...))
+}
+
+// VoidReasonNotIn applies the NotIn predicate on the "void_reason" field.
+func VoidReasonNotIn(vs ...string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldNotIn(FieldVoidReason, vs...))
+}
+
+// VoidReasonGT applies the GT predicate on the "void_reason" field.
+func VoidReasonGT(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldGT(FieldVoidReason, v))
+}
+
+// VoidReasonGTE applies the GTE predicate on the "void_reason" field.
+func VoidReasonGTE(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldGTE(FieldVoidReason, v))
+}
+
+// VoidReasonLT applies the LT predicate on the "void_reason" field.
+func VoidReasonLT(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldLT(FieldVoidReason, v))
+}
+
+// VoidReasonLTE applies the LTE predicate on the "void_reason" field.
+func VoidReasonLTE(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldLTE(FieldVoidReason, v))
+}
+
+// VoidReasonContains applies the Contains predicate on the "void_reason" field.
+func VoidReasonContains(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldContains(FieldVoidReason, v))
+}
+
+// VoidReasonHasPrefix applies the HasPrefix predicate on the "void_reason" field.
+func VoidReasonHasPrefix(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldHasPrefix(FieldVoidReason, v))
+}
+
+// VoidReasonHasSuffix applies the HasSuffix predicate on the "void_reason" field.
+func VoidReasonHasSuffix(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldHasSuffix(FieldVoidReason, v))
+}
+
+// VoidReasonIsNil applies the IsNil predicate on the "void_reason" field.
+func VoidReasonIsNil() predicate.Invoice {
+	return predicate.Invoice(sql.FieldIsNull(FieldVoidReason))
+}
+
+// VoidReasonNotNil applies the NotNil predicate on the "void_reason" field.
+func VoidReasonNotNil() predicate.Invoice {
+	return predicate.Invoice(sql.FieldNotNull(FieldVoidReason))
+}
+
+// VoidReasonEqualFold applies the EqualFold predicate on the "void_reason" field.
+func VoidReasonEqualFold(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEqualFold(FieldVoidReason, v))
+}
+
+// VoidReasonContainsFold applies the ContainsFold predicate on the "void_reason" field.
+func VoidReasonContainsFold(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldContainsFold(FieldVoidReason, v))
+}
+
+// SentToEQ applies the EQ predicate on the "sent_to" field.
+func SentToEQ(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEQ(FieldSentTo, v))
+}
+
+// SentToNEQ applies the NEQ predicate on the "sent_to" field.
+func SentToNEQ(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldNEQ(FieldSentTo, v))
+}
+
+// SentToIn applies the In predicate on the "sent_to" field.
+func SentToIn(vs ...string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldIn(FieldSentTo, vs...))
+}
+
+// SentToNotIn applies the NotIn predicate on the "sent_to" field.
+func SentToNotIn(vs ...string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldNotIn(FieldSentTo, vs...))
+}
+
+// SentToGT applies the GT predicate on the "sent_to" field.
+func SentToGT(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldGT(FieldSentTo, v))
+}
+
+// SentToGTE applies the GTE predicate on the "sent_to" field.
+func SentToGTE(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldGTE(FieldSentTo, v))
+}
+
+// SentToLT applies the LT predicate on the "sent_to" field.
+func SentToLT(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldLT(FieldSentTo, v))
+}
+
+// SentToLTE applies the LTE predicate on the "sent_to" field.
+func SentToLTE(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldLTE(FieldSentTo, v))
+}
+
+// SentToContains applies the Contains predicate on the "sent_to" field.
+func SentToContains(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldContains(FieldSentTo, v))
+}
+
+// SentToHasPrefix applies the HasPrefix predicate on the "sent_to" field.
+func SentToHasPrefix(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldHasPrefix(FieldSentTo, v))
+}
+
+// SentToHasSuffix applies the HasSuffix predicate on the "sent_to" field.
+func SentToHasSuffix(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldHasSuffix(FieldSentTo, v))
+}
+
+// SentToIsNil applies the IsNil predicate on the "sent_to" field.
+func SentToIsNil() predicate.Invoice {
+	return predicate.Invoice(sql.FieldIsNull(FieldSentTo))
+}
+
+// SentToNotNil applies the NotNil predicate on the "sent_to" field.
+func SentToNotNil() predicate.Invoice {
+	return predicate.Invoice(sql.FieldNotNull(FieldSentTo))
+}
+
+// SentToEqualFold applies the EqualFold predicate on the "sent_to" field.
+func SentToEqualFold(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEqualFold(FieldSentTo, v))
+}
+
+// SentToContainsFold applies the ContainsFold predicate on the "sent_to" field.
+func SentToContainsFold(v string) predicate.Invoice {
+	return predicate.Invoice(sql.FieldContainsFold(FieldSentTo, v))
+}
+
+// SentAtEQ applies the EQ predicate on the "sent_at" field.
+func SentAtEQ(v time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldEQ(FieldSentAt, v))
+}
+
+// SentAtNEQ applies the NEQ predicate on the "sent_at" field.
+func SentAtNEQ(v time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldNEQ(FieldSentAt, v))
+}
+
+// SentAtIn applies the In predicate on the "sent_at" field.
+func SentAtIn(vs ...time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldIn(FieldSentAt, vs...))
+}
+
+// SentAtNotIn applies the NotIn predicate on the "sent_at" field.
+func SentAtNotIn(vs ...time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldNotIn(FieldSentAt, vs...))
+}
+
+// SentAtGT applies the GT predicate on the "sent_at" field.
+func SentAtGT(v time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldGT(FieldSentAt, v))
+}
+
+// SentAtGTE applies the GTE predicate on the "sent_at" field.
+func SentAtGTE(v time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldGTE(FieldSentAt, v))
+}
+
+// SentAtLT applies the LT predicate on the "sent_at" field.
+func SentAtLT(v time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldLT(FieldSentAt, v))
+}
+
+// SentAtLTE applies the LTE predicate on the "sent_at" field.
+func SentAtLTE(v time.Time) predicate.Invoice {
+	return predicate.Invoice(sql.FieldLTE(FieldSentAt, v))
+}
+
+// SentAtIsNil applies the IsNil predicate on the "sent_at" field.
+func SentAtIsNil() predicate.Invoice {
+	return predicate.Invoice(sql.FieldIsNull(FieldSentAt))
+}
+
+// SentAtNotNil applies the NotNil predicate on the "sent_at" field.
+func SentAtNotNil() predicate.Invoice {
+	return predicate.Invoice(sql.FieldNotNull(FieldSentAt))
 }
 
 // HasAccount applies the HasEdge predicate on the "account" edge.

@@ -50,6 +50,7 @@ var (
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"CLIENT", "AGENCY"}},
 		{Name: "payment_customer", Type: field.TypeString, Nullable: true},
+		{Name: "billing_email", Type: field.TypeString, Nullable: true, Size: 254},
 		{Name: "agency_id", Type: field.TypeString, Size: 40},
 	}
 	// AccountsTable holds the schema information for the "accounts" table.
@@ -60,7 +61,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "accounts_agencies_accounts",
-				Columns:    []*schema.Column{AccountsColumns[5]},
+				Columns:    []*schema.Column{AccountsColumns[6]},
 				RefColumns: []*schema.Column{AgenciesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -69,12 +70,12 @@ var (
 			{
 				Name:    "account_agency_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[5], AccountsColumns[1], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[6], AccountsColumns[1], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_agency_id",
 				Unique:  true,
-				Columns: []*schema.Column{AccountsColumns[5]},
+				Columns: []*schema.Column{AccountsColumns[6]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "kind = 'AGENCY'",
 				},
@@ -88,6 +89,9 @@ var (
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "default_currency", Type: field.TypeString, Size: 3, Default: "USD"},
 		{Name: "credit_payments_enabled", Type: field.TypeBool, Default: true},
+		{Name: "invoice_due_days", Type: field.TypeInt, Default: 14},
+		{Name: "bank_details", Type: field.TypeString, Nullable: true, Size: 2000},
+		{Name: "invoice_seq", Type: field.TypeInt64, Default: 0},
 	}
 	// AgenciesTable holds the schema information for the "agencies" table.
 	AgenciesTable = &schema.Table{
@@ -133,6 +137,43 @@ var (
 			},
 		},
 	}
+	// AuditEventsColumns holds the columns for the "audit_events" table.
+	AuditEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "agency_id", Type: field.TypeString, Nullable: true},
+		{Name: "actor", Type: field.TypeString, Size: 300},
+		{Name: "role", Type: field.TypeString, Nullable: true, Size: 32},
+		{Name: "action", Type: field.TypeString, Size: 100},
+		{Name: "account_id", Type: field.TypeString, Nullable: true},
+		{Name: "target_id", Type: field.TypeString, Nullable: true, Size: 100},
+		{Name: "request_id", Type: field.TypeString, Nullable: true, Size: 100},
+		{Name: "client_address", Type: field.TypeString, Nullable: true, Size: 100},
+		{Name: "summary", Type: field.TypeString, Size: 1000},
+	}
+	// AuditEventsTable holds the schema information for the "audit_events" table.
+	AuditEventsTable = &schema.Table{
+		Name:       "audit_events",
+		Columns:    AuditEventsColumns,
+		PrimaryKey: []*schema.Column{AuditEventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditevent_agency_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[2], AuditEventsColumns[1], AuditEventsColumns[0]},
+			},
+			{
+				Name:    "auditevent_account_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[6], AuditEventsColumns[1], AuditEventsColumns[0]},
+			},
+			{
+				Name:    "auditevent_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[1], AuditEventsColumns[0]},
+			},
+		},
+	}
 	// BalancesColumns holds the columns for the "balances" table.
 	BalancesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -146,6 +187,7 @@ var (
 		{Name: "topup_below", Type: field.TypeInt64, Nullable: true},
 		{Name: "alert_below", Type: field.TypeInt64, Nullable: true},
 		{Name: "alert_low", Type: field.TypeBool, Default: false},
+		{Name: "owed", Type: field.TypeInt64, Default: 0},
 		{Name: "account_id", Type: field.TypeString, Size: 40},
 	}
 	// BalancesTable holds the schema information for the "balances" table.
@@ -156,7 +198,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "balances_accounts_balances",
-				Columns:    []*schema.Column{BalancesColumns[11]},
+				Columns:    []*schema.Column{BalancesColumns[12]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -165,7 +207,7 @@ var (
 			{
 				Name:    "balance_account_id_currency",
 				Unique:  true,
-				Columns: []*schema.Column{BalancesColumns[11], BalancesColumns[2]},
+				Columns: []*schema.Column{BalancesColumns[12], BalancesColumns[2]},
 			},
 		},
 	}
@@ -242,7 +284,7 @@ var (
 		{Name: "agency_id", Type: field.TypeString},
 		{Name: "amount", Type: field.TypeInt64},
 		{Name: "currency", Type: field.TypeString, Size: 3},
-		{Name: "method", Type: field.TypeEnum, Enums: []string{"CARD", "PAYPAL", "BANK_TRANSFER", "CRYPTO", "POSTPAID"}},
+		{Name: "method", Type: field.TypeEnum, Enums: []string{"CARD", "PAYPAL", "BANK_TRANSFER", "CRYPTO", "POSTPAID", "ONLINE"}},
 		{Name: "reference", Type: field.TypeString, Nullable: true, Size: 500},
 		{Name: "requested_by", Type: field.TypeString},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "ACCEPTED", "REJECTED"}, Default: "PENDING"},
@@ -367,6 +409,14 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "PAID", "VOID"}, Default: "OPEN"},
 		{Name: "credit_eligible", Type: field.TypeBool, Default: true},
 		{Name: "paid_at", Type: field.TypeTime, Nullable: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"CHARGE", "CREDIT_TOPUP"}, Default: "CHARGE"},
+		{Name: "due_at", Type: field.TypeTime, Nullable: true},
+		{Name: "request_id", Type: field.TypeString, Nullable: true},
+		{Name: "payment_id", Type: field.TypeString, Nullable: true},
+		{Name: "bank_details", Type: field.TypeString, Nullable: true, Size: 2000},
+		{Name: "void_reason", Type: field.TypeString, Nullable: true, Size: 1000},
+		{Name: "sent_to", Type: field.TypeString, Nullable: true, Size: 254},
+		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
 		{Name: "account_id", Type: field.TypeString, Size: 40},
 		{Name: "transaction_id", Type: field.TypeString, Nullable: true, Size: 40},
 	}
@@ -378,13 +428,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "invoices_accounts_account",
-				Columns:    []*schema.Column{InvoicesColumns[9]},
+				Columns:    []*schema.Column{InvoicesColumns[17]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "invoices_postings_transaction",
-				Columns:    []*schema.Column{InvoicesColumns[10]},
+				Columns:    []*schema.Column{InvoicesColumns[18]},
 				RefColumns: []*schema.Column{PostingsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -393,7 +443,7 @@ var (
 			{
 				Name:    "invoice_account_id_status_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{InvoicesColumns[9], InvoicesColumns[6], InvoicesColumns[1], InvoicesColumns[0]},
+				Columns: []*schema.Column{InvoicesColumns[17], InvoicesColumns[6], InvoicesColumns[1], InvoicesColumns[0]},
 			},
 			{
 				Name:    "invoice_agency_id_status_created_at_id",
@@ -404,6 +454,11 @@ var (
 				Name:    "invoice_agency_id_number",
 				Unique:  true,
 				Columns: []*schema.Column{InvoicesColumns[2], InvoicesColumns[3]},
+			},
+			{
+				Name:    "invoice_request_id",
+				Unique:  true,
+				Columns: []*schema.Column{InvoicesColumns[11]},
 			},
 		},
 	}
@@ -474,7 +529,9 @@ var (
 		{Name: "failure_reason", Type: field.TypeString, Nullable: true},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "card_id", Type: field.TypeString, Nullable: true},
-		{Name: "origin", Type: field.TypeEnum, Enums: []string{"PURCHASE", "AUTO_TOPUP"}, Default: "PURCHASE"},
+		{Name: "origin", Type: field.TypeEnum, Enums: []string{"PURCHASE", "AUTO_TOPUP", "INVOICE"}, Default: "PURCHASE"},
+		{Name: "invoice_id", Type: field.TypeString, Nullable: true},
+		{Name: "refunded", Type: field.TypeInt64, Default: 0},
 		{Name: "account_id", Type: field.TypeString, Size: 40},
 		{Name: "transaction_id", Type: field.TypeString, Nullable: true, Size: 40},
 	}
@@ -486,13 +543,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "payments_accounts_account",
-				Columns:    []*schema.Column{PaymentsColumns[16]},
+				Columns:    []*schema.Column{PaymentsColumns[18]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "payments_postings_transaction",
-				Columns:    []*schema.Column{PaymentsColumns[17]},
+				Columns:    []*schema.Column{PaymentsColumns[19]},
 				RefColumns: []*schema.Column{PostingsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -506,7 +563,7 @@ var (
 			{
 				Name:    "payment_account_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{PaymentsColumns[16], PaymentsColumns[1]},
+				Columns: []*schema.Column{PaymentsColumns[18], PaymentsColumns[1]},
 			},
 		},
 	}
@@ -526,6 +583,10 @@ var (
 		{Name: "variant", Type: field.TypeString, Nullable: true, Size: 32},
 		{Name: "quantity", Type: field.TypeInt, Nullable: true},
 		{Name: "hold_id", Type: field.TypeString, Nullable: true},
+		{Name: "actor", Type: field.TypeString, Size: 300, Default: "system"},
+		{Name: "reason", Type: field.TypeString, Nullable: true, Size: 1000},
+		{Name: "reverses_id", Type: field.TypeString, Nullable: true},
+		{Name: "payment_id", Type: field.TypeString, Nullable: true},
 		{Name: "journal_id", Type: field.TypeString, Size: 40},
 		{Name: "account_id", Type: field.TypeString, Nullable: true, Size: 40},
 	}
@@ -537,13 +598,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "postings_journals_postings",
-				Columns:    []*schema.Column{PostingsColumns[14]},
+				Columns:    []*schema.Column{PostingsColumns[18]},
 				RefColumns: []*schema.Column{JournalsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "postings_accounts_account",
-				Columns:    []*schema.Column{PostingsColumns[15]},
+				Columns:    []*schema.Column{PostingsColumns[19]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -552,7 +613,17 @@ var (
 			{
 				Name:    "posting_account_id_currency_seq",
 				Unique:  true,
-				Columns: []*schema.Column{PostingsColumns[15], PostingsColumns[6], PostingsColumns[9]},
+				Columns: []*schema.Column{PostingsColumns[19], PostingsColumns[6], PostingsColumns[9]},
+			},
+			{
+				Name:    "posting_reverses_id",
+				Unique:  true,
+				Columns: []*schema.Column{PostingsColumns[16]},
+			},
+			{
+				Name:    "posting_payment_id",
+				Unique:  false,
+				Columns: []*schema.Column{PostingsColumns[17]},
 			},
 		},
 	}
@@ -674,6 +745,7 @@ var (
 		AccountsTable,
 		AgenciesTable,
 		AlertRulesTable,
+		AuditEventsTable,
 		BalancesTable,
 		CardsTable,
 		CreditPackagesTable,

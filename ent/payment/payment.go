@@ -52,6 +52,10 @@ const (
 	FieldCardID = "card_id"
 	// FieldOrigin holds the string denoting the origin field in the database.
 	FieldOrigin = "origin"
+	// FieldInvoiceID holds the string denoting the invoice_id field in the database.
+	FieldInvoiceID = "invoice_id"
+	// FieldRefunded holds the string denoting the refunded field in the database.
+	FieldRefunded = "refunded"
 	// EdgeAccount holds the string denoting the account edge name in mutations.
 	EdgeAccount = "account"
 	// EdgeTransaction holds the string denoting the transaction edge name in mutations.
@@ -94,6 +98,8 @@ var Columns = []string{
 	FieldUpdatedAt,
 	FieldCardID,
 	FieldOrigin,
+	FieldInvoiceID,
+	FieldRefunded,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -117,6 +123,8 @@ var (
 	DefaultUpdatedAt func() time.Time
 	// UpdateDefaultUpdatedAt holds the default value on update for the "updated_at" field.
 	UpdateDefaultUpdatedAt func() time.Time
+	// DefaultRefunded holds the default value on creation for the "refunded" field.
+	DefaultRefunded int64
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -183,6 +191,7 @@ const DefaultOrigin = OriginPURCHASE
 const (
 	OriginPURCHASE   Origin = "PURCHASE"
 	OriginAUTO_TOPUP Origin = "AUTO_TOPUP"
+	OriginINVOICE    Origin = "INVOICE"
 )
 
 func (o Origin) String() string {
@@ -192,7 +201,7 @@ func (o Origin) String() string {
 // OriginValidator is a validator for the "origin" field enum values. It is called by the builders before save.
 func OriginValidator(o Origin) error {
 	switch o {
-	case OriginPURCHASE, OriginAUTO_TOPUP:
+	case OriginPURCHASE, OriginAUTO_TOPUP, OriginINVOICE:
 		return nil
 	default:
 		return fmt.Errorf("payment: invalid enum value for origin field: %q", o)
@@ -290,6 +299,16 @@ func ByCardID(opts ...sql.OrderTermOption) OrderOption {
 // ByOrigin orders the results by the origin field.
 func ByOrigin(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldOrigin, opts...).ToFunc()
+}
+
+// ByInvoiceID orders the results by the invoice_id field.
+func ByInvoiceID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldInvoiceID, opts...).ToFunc()
+}
+
+// ByRefunded orders the results by the refunded field.
+func ByRefunded(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRefunded, opts...).ToFunc()
 }
 
 // ByAccountField orders the results by account field.

@@ -126,6 +126,16 @@ func CardID(v gid.ID) predicate.Payment {
 	return predicate.Payment(sql.FieldEQ(FieldCardID, v))
 }
 
+// InvoiceID applies equality check predicate on the "invoice_id" field. It's identical to InvoiceIDEQ.
+func InvoiceID(v gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldEQ(FieldInvoiceID, v))
+}
+
+// Refunded applies equality check predicate on the "refunded" field. It's identical to RefundedEQ.
+func Refunded(v int64) predicate.Payment {
+	return predicate.Payment(sql.FieldEQ(FieldRefunded, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Payment {
 	return predicate.Payment(sql.FieldEQ(FieldCreatedAt, v))
@@ -1064,6 +1074,126 @@ func OriginIn(vs ...Origin) predicate.Payment {
 // OriginNotIn applies the NotIn predicate on the "origin" field.
 func OriginNotIn(vs ...Origin) predicate.Payment {
 	return predicate.Payment(sql.FieldNotIn(FieldOrigin, vs...))
+}
+
+// InvoiceIDEQ applies the EQ predicate on the "invoice_id" field.
+func InvoiceIDEQ(v gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldEQ(FieldInvoiceID, v))
+}
+
+// InvoiceIDNEQ applies the NEQ predicate on the "invoice_id" field.
+func InvoiceIDNEQ(v gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldNEQ(FieldInvoiceID, v))
+}
+
+// InvoiceIDIn applies the In predicate on the "invoice_id" field.
+func InvoiceIDIn(vs ...gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldIn(FieldInvoiceID, vs...))
+}
+
+// InvoiceIDNotIn applies the NotIn predicate on the "invoice_id" field.
+func InvoiceIDNotIn(vs ...gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldNotIn(FieldInvoiceID, vs...))
+}
+
+// InvoiceIDGT applies the GT predicate on the "invoice_id" field.
+func InvoiceIDGT(v gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldGT(FieldInvoiceID, v))
+}
+
+// InvoiceIDGTE applies the GTE predicate on the "invoice_id" field.
+func InvoiceIDGTE(v gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldGTE(FieldInvoiceID, v))
+}
+
+// InvoiceIDLT applies the LT predicate on the "invoice_id" field.
+func InvoiceIDLT(v gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldLT(FieldInvoiceID, v))
+}
+
+// InvoiceIDLTE applies the LTE predicate on the "invoice_id" field.
+func InvoiceIDLTE(v gid.ID) predicate.Payment {
+	return predicate.Payment(sql.FieldLTE(FieldInvoiceID, v))
+}
+
+// InvoiceIDContains applies the Contains predicate on the "invoice_id" field.
+func InvoiceIDContains(v gid.ID) predicate.Payment {
+	vc := string(v)
+	return predicate.Payment(sql.FieldContains(FieldInvoiceID, vc))
+}
+
+// InvoiceIDHasPrefix applies the HasPrefix predicate on the "invoice_id" field.
+func InvoiceIDHasPrefix(v gid.ID) predicate.Payment {
+	vc := string(v)
+	return predicate.Payment(sql.FieldHasPrefix(FieldInvoiceID, vc))
+}
+
+// InvoiceIDHasSuffix applies the HasSuffix predicate on the "invoice_id" field.
+func InvoiceIDHasSuffix(v gid.ID) predicate.Payment {
+	vc := string(v)
+	return predicate.Payment(sql.FieldHasSuffix(FieldInvoiceID, vc))
+}
+
+// InvoiceIDIsNil applies the IsNil predicate on the "invoice_id" field.
+func InvoiceIDIsNil() predicate.Payment {
+	return predicate.Payment(sql.FieldIsNull(FieldInvoiceID))
+}
+
+// InvoiceIDNotNil applies the NotNil predicate on the "invoice_id" field.
+func InvoiceIDNotNil() predicate.Payment {
+	return predicate.Payment(sql.FieldNotNull(FieldInvoiceID))
+}
+
+// InvoiceIDEqualFold applies the EqualFold predicate on the "invoice_id" field.
+func InvoiceIDEqualFold(v gid.ID) predicate.Payment {
+	vc := string(v)
+	return predicate.Payment(sql.FieldEqualFold(FieldInvoiceID, vc))
+}
+
+// InvoiceIDContainsFold applies the ContainsFold predicate on the "invoice_id" field.
+func InvoiceIDContainsFold(v gid.ID) predicate.Payment {
+	vc := string(v)
+	return predicate.Payment(sql.FieldContainsFold(FieldInvoiceID, vc))
+}
+
+// RefundedEQ applies the EQ predicate on the "refunded" field.
+func RefundedEQ(v int64) predicate.Payment {
+	return predicate.Payment(sql.FieldEQ(FieldRefunded, v))
+}
+
+// RefundedNEQ applies the NEQ predicate on the "refunded" field.
+func RefundedNEQ(v int64) predicate.Payment {
+	return predicate.Payment(sql.FieldNEQ(FieldRefunded, v))
+}
+
+// RefundedIn applies the In predicate on the "refunded" field.
+func RefundedIn(vs ...int64) predicate.Payment {
+	return predicate.Payment(sql.FieldIn(FieldRefunded, vs...))
+}
+
+// RefundedNotIn applies the NotIn predicate on the "refunded" field.
+func RefundedNotIn(vs ...int64) predicate.Payment {
+	return predicate.Payment(sql.FieldNotIn(FieldRefunded, vs...))
+}
+
+// RefundedGT applies the GT predicate on the "refunded" field.
+func RefundedGT(v int64) predicate.Payment {
+	return predicate.Payment(sql.FieldGT(FieldRefunded, v))
+}
+
+// RefundedGTE applies the GTE predicate on the "refunded" field.
+func RefundedGTE(v int64) predicate.Payment {
+	return predicate.Payment(sql.FieldGTE(FieldRefunded, v))
+}
+
+// RefundedLT applies the LT predicate on the "refunded" field.
+func RefundedLT(v int64) predicate.Payment {
+	return predicate.Payment(sql.FieldLT(FieldRefunded, v))
+}
+
+// RefundedLTE applies the LTE predicate on the "refunded" field.
+func RefundedLTE(v int64) predicate.Payment {
+	return predicate.Payment(sql.FieldLTE(FieldRefunded, v))
 }
 
 // HasAccount applies the HasEdge predicate on the "account" edge.

@@ -48,6 +48,14 @@ const (
 	FieldQuantity = "quantity"
 	// FieldHoldID holds the string denoting the hold_id field in the database.
 	FieldHoldID = "hold_id"
+	// FieldActor holds the string denoting the actor field in the database.
+	FieldActor = "actor"
+	// FieldReason holds the string denoting the reason field in the database.
+	FieldReason = "reason"
+	// FieldReversesID holds the string denoting the reverses_id field in the database.
+	FieldReversesID = "reverses_id"
+	// FieldPaymentID holds the string denoting the payment_id field in the database.
+	FieldPaymentID = "payment_id"
 	// EdgeJournal holds the string denoting the journal edge name in mutations.
 	EdgeJournal = "journal"
 	// EdgeAccount holds the string denoting the account edge name in mutations.
@@ -88,6 +96,10 @@ var Columns = []string{
 	FieldVariant,
 	FieldQuantity,
 	FieldHoldID,
+	FieldActor,
+	FieldReason,
+	FieldReversesID,
+	FieldPaymentID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -113,6 +125,12 @@ var (
 	CurrencyValidator func(string) error
 	// VariantValidator is a validator for the "variant" field. It is called by the builders before save.
 	VariantValidator func(string) error
+	// DefaultActor holds the default value on creation for the "actor" field.
+	DefaultActor string
+	// ActorValidator is a validator for the "actor" field. It is called by the builders before save.
+	ActorValidator func(string) error
+	// ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	ReasonValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -232,6 +250,26 @@ func ByQuantity(opts ...sql.OrderTermOption) OrderOption {
 // ByHoldID orders the results by the hold_id field.
 func ByHoldID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldHoldID, opts...).ToFunc()
+}
+
+// ByActor orders the results by the actor field.
+func ByActor(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldActor, opts...).ToFunc()
+}
+
+// ByReason orders the results by the reason field.
+func ByReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReason, opts...).ToFunc()
+}
+
+// ByReversesID orders the results by the reverses_id field.
+func ByReversesID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReversesID, opts...).ToFunc()
+}
+
+// ByPaymentID orders the results by the payment_id field.
+func ByPaymentID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPaymentID, opts...).ToFunc()
 }
 
 // ByJournalField orders the results by journal field.

@@ -126,6 +126,26 @@ func HoldID(v gid.ID) predicate.Posting {
 	return predicate.Posting(sql.FieldEQ(FieldHoldID, v))
 }
 
+// Actor applies equality check predicate on the "actor" field. It's identical to ActorEQ.
+func Actor(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldEQ(FieldActor, v))
+}
+
+// Reason applies equality check predicate on the "reason" field. It's identical to ReasonEQ.
+func Reason(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldEQ(FieldReason, v))
+}
+
+// ReversesID applies equality check predicate on the "reverses_id" field. It's identical to ReversesIDEQ.
+func ReversesID(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldEQ(FieldReversesID, v))
+}
+
+// PaymentID applies equality check predicate on the "payment_id" field. It's identical to PaymentIDEQ.
+func PaymentID(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldEQ(FieldPaymentID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Posting {
 	return predicate.Posting(sql.FieldEQ(FieldCreatedAt, v))
@@ -1034,6 +1054,306 @@ func HoldIDEqualFold(v gid.ID) predicate.Posting {
 func HoldIDContainsFold(v gid.ID) predicate.Posting {
 	vc := string(v)
 	return predicate.Posting(sql.FieldContainsFold(FieldHoldID, vc))
+}
+
+// ActorEQ applies the EQ predicate on the "actor" field.
+func ActorEQ(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldEQ(FieldActor, v))
+}
+
+// ActorNEQ applies the NEQ predicate on the "actor" field.
+func ActorNEQ(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldNEQ(FieldActor, v))
+}
+
+// ActorIn applies the In predicate on the "actor" field.
+func ActorIn(vs ...string) predicate.Posting {
+	return predicate.Posting(sql.FieldIn(FieldActor, vs...))
+}
+
+// ActorNotIn applies the NotIn predicate on the "actor" field.
+func ActorNotIn(vs ...string) predicate.Posting {
+	return predicate.Posting(sql.FieldNotIn(FieldActor, vs...))
+}
+
+// ActorGT applies the GT predicate on the "actor" field.
+func ActorGT(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldGT(FieldActor, v))
+}
+
+// ActorGTE applies the GTE predicate on the "actor" field.
+func ActorGTE(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldGTE(FieldActor, v))
+}
+
+// ActorLT applies the LT predicate on the "actor" field.
+func ActorLT(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldLT(FieldActor, v))
+}
+
+// ActorLTE applies the LTE predicate on the "actor" field.
+func ActorLTE(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldLTE(FieldActor, v))
+}
+
+// ActorContains applies the Contains predicate on the "actor" field.
+func ActorContains(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldContains(FieldActor, v))
+}
+
+// ActorHasPrefix applies the HasPrefix predicate on the "actor" field.
+func ActorHasPrefix(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldHasPrefix(FieldActor, v))
+}
+
+// ActorHasSuffix applies the HasSuffix predicate on the "actor" field.
+func ActorHasSuffix(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldHasSuffix(FieldActor, v))
+}
+
+// ActorEqualFold applies the EqualFold predicate on the "actor" field.
+func ActorEqualFold(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldEqualFold(FieldActor, v))
+}
+
+// ActorContainsFold applies the ContainsFold predicate on the "actor" field.
+func ActorContainsFold(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldContainsFold(FieldActor, v))
+}
+
+// ReasonEQ applies the EQ predicate on the "reason" field.
+func ReasonEQ(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldEQ(FieldReason, v))
+}
+
+// ReasonNEQ applies the NEQ predicate on the "reason" field.
+func ReasonNEQ(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldNEQ(FieldReason, v))
+}
+
+// ReasonIn applies the In predicate on the "reason" field.
+func ReasonIn(vs ...string) predicate.Posting {
+	return predicate.Posting(sql.FieldIn(FieldReason, vs...))
+}
+
+// ReasonNotIn applies the NotIn predicate on the "reason" field.
+func ReasonNotIn(vs ...string) predicate.Posting {
+	return predicate.Posting(sql.FieldNotIn(FieldReason, vs...))
+}
+
+// ReasonGT applies the GT predicate on the "reason" field.
+func ReasonGT(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldGT(FieldReason, v))
+}
+
+// ReasonGTE applies the GTE predicate on the "reason" field.
+func ReasonGTE(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldGTE(FieldReason, v))
+}
+
+// ReasonLT applies the LT predicate on the "reason" field.
+func ReasonLT(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldLT(FieldReason, v))
+}
+
+// ReasonLTE applies the LTE predicate on the "reason" field.
+func ReasonLTE(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldLTE(FieldReason, v))
+}
+
+// ReasonContains applies the Contains predicate on the "reason" field.
+func ReasonContains(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldContains(FieldReason, v))
+}
+
+// ReasonHasPrefix applies the HasPrefix predicate on the "reason" field.
+func ReasonHasPrefix(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldHasPrefix(FieldReason, v))
+}
+
+// ReasonHasSuffix applies the HasSuffix predicate on the "reason" field.
+func ReasonHasSuffix(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldHasSuffix(FieldReason, v))
+}
+
+// ReasonIsNil applies the IsNil predicate on the "reason" field.
+func ReasonIsNil() predicate.Posting {
+	return predicate.Posting(sql.FieldIsNull(FieldReason))
+}
+
+// ReasonNotNil applies the NotNil predicate on the "reason" field.
+func ReasonNotNil() predicate.Posting {
+	return predicate.Posting(sql.FieldNotNull(FieldReason))
+}
+
+// ReasonEqualFold applies the EqualFold predicate on the "reason" field.
+func ReasonEqualFold(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldEqualFold(FieldReason, v))
+}
+
+// ReasonContainsFold applies the ContainsFold predicate on the "reason" field.
+func ReasonContainsFold(v string) predicate.Posting {
+	return predicate.Posting(sql.FieldContainsFold(FieldReason, v))
+}
+
+// ReversesIDEQ applies the EQ predicate on the "reverses_id" field.
+func ReversesIDEQ(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldEQ(FieldReversesID, v))
+}
+
+// ReversesIDNEQ applies the NEQ predicate on the "reverses_id" field.
+func ReversesIDNEQ(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldNEQ(FieldReversesID, v))
+}
+
+// ReversesIDIn applies the In predicate on the "reverses_id" field.
+func ReversesIDIn(vs ...gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldIn(FieldReversesID, vs...))
+}
+
+// ReversesIDNotIn applies the NotIn predicate on the "reverses_id" field.
+func ReversesIDNotIn(vs ...gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldNotIn(FieldReversesID, vs...))
+}
+
+// ReversesIDGT applies the GT predicate on the "reverses_id" field.
+func ReversesIDGT(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldGT(FieldReversesID, v))
+}
+
+// ReversesIDGTE applies the GTE predicate on the "reverses_id" field.
+func ReversesIDGTE(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldGTE(FieldReversesID, v))
+}
+
+// ReversesIDLT applies the LT predicate on the "reverses_id" field.
+func ReversesIDLT(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldLT(FieldReversesID, v))
+}
+
+// ReversesIDLTE applies the LTE predicate on the "reverses_id" field.
+func ReversesIDLTE(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldLTE(FieldReversesID, v))
+}
+
+// ReversesIDContains applies the Contains predicate on the "reverses_id" field.
+func ReversesIDContains(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldContains(FieldReversesID, vc))
+}
+
+// ReversesIDHasPrefix applies the HasPrefix predicate on the "reverses_id" field.
+func ReversesIDHasPrefix(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldHasPrefix(FieldReversesID, vc))
+}
+
+// ReversesIDHasSuffix applies the HasSuffix predicate on the "reverses_id" field.
+func ReversesIDHasSuffix(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldHasSuffix(FieldReversesID, vc))
+}
+
+// ReversesIDIsNil applies the IsNil predicate on the "reverses_id" field.
+func ReversesIDIsNil() predicate.Posting {
+	return predicate.Posting(sql.FieldIsNull(FieldReversesID))
+}
+
+// ReversesIDNotNil applies the NotNil predicate on the "reverses_id" field.
+func ReversesIDNotNil() predicate.Posting {
+	return predicate.Posting(sql.FieldNotNull(FieldReversesID))
+}
+
+// ReversesIDEqualFold applies the EqualFold predicate on the "reverses_id" field.
+func ReversesIDEqualFold(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldEqualFold(FieldReversesID, vc))
+}
+
+// ReversesIDContainsFold applies the ContainsFold predicate on the "reverses_id" field.
+func ReversesIDContainsFold(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldContainsFold(FieldReversesID, vc))
+}
+
+// PaymentIDEQ applies the EQ predicate on the "payment_id" field.
+func PaymentIDEQ(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldEQ(FieldPaymentID, v))
+}
+
+// PaymentIDNEQ applies the NEQ predicate on the "payment_id" field.
+func PaymentIDNEQ(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldNEQ(FieldPaymentID, v))
+}
+
+// PaymentIDIn applies the In predicate on the "payment_id" field.
+func PaymentIDIn(vs ...gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldIn(FieldPaymentID, vs...))
+}
+
+// PaymentIDNotIn applies the NotIn predicate on the "payment_id" field.
+func PaymentIDNotIn(vs ...gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldNotIn(FieldPaymentID, vs...))
+}
+
+// PaymentIDGT applies the GT predicate on the "payment_id" field.
+func PaymentIDGT(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldGT(FieldPaymentID, v))
+}
+
+// PaymentIDGTE applies the GTE predicate on the "payment_id" field.
+func PaymentIDGTE(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldGTE(FieldPaymentID, v))
+}
+
+// PaymentIDLT applies the LT predicate on the "payment_id" field.
+func PaymentIDLT(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldLT(FieldPaymentID, v))
+}
+
+// PaymentIDLTE applies the LTE predicate on the "payment_id" field.
+func PaymentIDLTE(v gid.ID) predicate.Posting {
+	return predicate.Posting(sql.FieldLTE(FieldPaymentID, v))
+}
+
+// PaymentIDContains applies the Contains predicate on the "payment_id" field.
+func PaymentIDContains(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldContains(FieldPaymentID, vc))
+}
+
+// PaymentIDHasPrefix applies the HasPrefix predicate on the "payment_id" field.
+func PaymentIDHasPrefix(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldHasPrefix(FieldPaymentID, vc))
+}
+
+// PaymentIDHasSuffix applies the HasSuffix predicate on the "payment_id" field.
+func PaymentIDHasSuffix(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldHasSuffix(FieldPaymentID, vc))
+}
+
+// PaymentIDIsNil applies the IsNil predicate on the "payment_id" field.
+func PaymentIDIsNil() predicate.Posting {
+	return predicate.Posting(sql.FieldIsNull(FieldPaymentID))
+}
+
+// PaymentIDNotNil applies the NotNil predicate on the "payment_id" field.
+func PaymentIDNotNil() predicate.Posting {
+	return predicate.Posting(sql.FieldNotNull(FieldPaymentID))
+}
+
+// PaymentIDEqualFold applies the EqualFold predicate on the "payment_id" field.
+func PaymentIDEqualFold(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldEqualFold(FieldPaymentID, vc))
+}
+
+// PaymentIDContainsFold applies the ContainsFold predicate on the "payment_id" field.
+func PaymentIDContainsFold(v gid.ID) predicate.Posting {
+	vc := string(v)
+	return predicate.Posting(sql.FieldContainsFold(FieldPaymentID, vc))
 }
 
 // HasJournal applies the HasEdge predicate on the "journal" edge.

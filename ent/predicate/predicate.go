@@ -18,6 +18,9 @@ type Agency func(*sql.Selector)
 // AlertRule is the predicate function for alertrule builders.
 type AlertRule func(*sql.Selector)
 
+// AuditEvent is the predicate function for auditevent builders.
+type AuditEvent func(*sql.Selector)
+
 // Balance is the predicate function for balance builders.
 type Balance func(*sql.Selector)
 

@@ -21,7 +21,7 @@ func (CreditRequest) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int64("amount").Immutable(),
 		field.String("currency").MinLen(3).MaxLen(3).Immutable(),
-		field.Enum("method").Values("CARD", "PAYPAL", "BANK_TRANSFER", "CRYPTO", "POSTPAID").Immutable(),
+		field.Enum("method").Values("CARD", "PAYPAL", "BANK_TRANSFER", "CRYPTO", "POSTPAID", "ONLINE").Immutable(),
 		field.String("reference").Optional().Nillable().MaxLen(500).Immutable(),
 		field.String("requested_by").Immutable(),
 		field.Enum("status").Values("PENDING", "ACCEPTED", "REJECTED").Default("PENDING"),
@@ -63,6 +63,19 @@ func (Invoice) Fields() []ent.Field {
 		field.Bool("credit_eligible").Default(true),
 		field.Time("paid_at").Optional().Nillable(),
 		field.String("transaction_id").GoType(gid.ID("")).Optional().Nillable(),
+		// CHARGE bills the agency's work (payable with credits when
+		// eligible); CREDIT_TOPUP bills a credit request and never is.
+		field.Enum("kind").Values("CHARGE", "CREDIT_TOPUP").Default("CHARGE").Immutable(),
+		field.Time("due_at").Optional().Nillable(),
+		// CREDIT_TOPUP: the request it bills.
+		field.String("request_id").GoType(gid.ID("")).Optional().Nillable().Immutable(),
+		// Paid online (payInvoice): the provider payment.
+		field.String("payment_id").GoType(gid.ID("")).Optional().Nillable(),
+		// The agency's bank details as they were when it was issued.
+		field.String("bank_details").Optional().Nillable().MaxLen(2000).Immutable(),
+		field.String("void_reason").Optional().Nillable().MaxLen(1000),
+		field.String("sent_to").Optional().Nillable().MaxLen(254),
+		field.Time("sent_at").Optional().Nillable(),
 	}
 }
 
@@ -78,6 +91,7 @@ func (Invoice) Indexes() []ent.Index {
 		index.Fields("account_id", "status", "created_at", "id"),
 		index.Fields("agency_id", "status", "created_at", "id"),
 		index.Fields("agency_id", "number").Unique(),
+		index.Fields("request_id").Unique(),
 	}
 }
 
@@ -164,7 +178,12 @@ func (Payment) Fields() []ent.Field {
 		// A saved card charged off-session (auto top-up); no foreign key, so
 		// removing the card keeps the payment's record.
 		field.String("card_id").GoType(gid.ID("")).Optional().Nillable().Immutable(),
-		field.Enum("origin").Values("PURCHASE", "AUTO_TOPUP").Default("PURCHASE").Immutable(),
+		field.Enum("origin").Values("PURCHASE", "AUTO_TOPUP", "INVOICE").Default("PURCHASE").Immutable(),
+		// INVOICE: the invoice it pays (payInvoice).
+		field.String("invoice_id").GoType(gid.ID("")).Optional().Nillable().Immutable(),
+		// refunded is provider money, like amount: what went back to the
+		// payer, through refundPayment or at the provider (webhooks).
+		field.Int64("refunded").Default(0),
 	}
 }
 

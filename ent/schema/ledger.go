@@ -75,6 +75,15 @@ func (Posting) Fields() []ent.Field {
 		field.String("variant").Optional().Nillable().MaxLen(32).Immutable(),
 		field.Int("quantity").Optional().Nillable().Immutable(),
 		field.String("hold_id").GoType(gid.ID("")).Optional().Nillable().Immutable(),
+		// Who caused it: a user's sub, "apikey:<id>", or "system" (jobs,
+		// webhooks); and why, for corrections (ADJUSTMENT, REVERSAL, REFUND).
+		field.String("actor").Default("system").MaxLen(300).Immutable(),
+		field.String("reason").Optional().Nillable().MaxLen(1000).Immutable(),
+		// REVERSAL: the posting it undoes (unique: a transaction is
+		// reversed once).
+		field.String("reverses_id").GoType(gid.ID("")).Optional().Nillable().Immutable(),
+		// PURCHASE, AUTO_TOPUP, REFUND: the provider payment.
+		field.String("payment_id").GoType(gid.ID("")).Optional().Nillable().Immutable(),
 	}
 }
 
@@ -89,6 +98,8 @@ func (Posting) Indexes() []ent.Index {
 	return []ent.Index{
 		// History of one balance, newest first, and the running-balance chain.
 		index.Fields("account_id", "currency", "seq").Unique(),
+		index.Fields("reverses_id").Unique(),
+		index.Fields("payment_id"),
 	}
 }
 

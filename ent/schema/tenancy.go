@@ -23,6 +23,12 @@ func (Agency) Fields() []ent.Field {
 		field.String("name").NotEmpty().MaxLen(200),
 		field.String("default_currency").MinLen(3).MaxLen(3).Default("USD"),
 		field.Bool("credit_payments_enabled").Default(true),
+		// Billing of CREDIT_TOPUP invoices: days until due, the bank details
+		// printed on them, and the last number of the agency's own sequence
+		// (incremented in the transaction that issues an invoice).
+		field.Int("invoice_due_days").Default(14).Min(0).Max(365),
+		field.String("bank_details").Optional().Nillable().MaxLen(2000),
+		field.Int64("invoice_seq").Default(0),
 	}
 }
 
@@ -50,6 +56,9 @@ func (Account) Fields() []ent.Field {
 		// The card provider's customer (Stripe cus_…), made when the first
 		// card is saved.
 		field.String("payment_customer").Optional().Nillable(),
+		// Where CREDIT_TOPUP invoices are e-mailed; none: the agency sends
+		// them by hand.
+		field.String("billing_email").Optional().Nillable().MaxLen(254),
 	}
 }
 
@@ -107,6 +116,9 @@ func (Balance) Fields() []ent.Field {
 		field.Int64("topup_below").Optional().Nillable(),
 		field.Int64("alert_below").Optional().Nillable(),
 		field.Bool("alert_low").Default(false),
+		// owed is what a refund or dispute took back that available could
+		// not cover; the next credits into the balance pay it off first.
+		field.Int64("owed").Default(0),
 	}
 }
 

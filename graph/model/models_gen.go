@@ -7,6 +7,7 @@ import (
 	"creditgate/ent"
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/topuprule"
+	"creditgate/enums"
 	"creditgate/gid"
 	"creditgate/money"
 	"fmt"
@@ -49,6 +50,22 @@ type AddCardPayload struct {
 	Card *ent.Card `json:"card"`
 }
 
+// Input of `adjustBalance`.
+type AdjustBalanceInput struct {
+	// A client account of the viewer's agency (system admins: any account).
+	AccountID gid.ID `json:"accountId"`
+	// `IN` adds, `OUT` removes (never below zero: `INSUFFICIENT_CREDITS`).
+	Type enums.TransactionType `json:"type"`
+	// A positive credit amount.
+	Amount money.Decimal `json:"amount"`
+	// ISO 4217 code; default: the agency's default currency.
+	Currency *string `json:"currency,omitempty"`
+	// Why (required, up to 1000 characters); shown in history.
+	Reason string `json:"reason"`
+	// Makes a retry safe: the same key and input answer the first result.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 // Input of `allocateCredits`.
 type AllocateCreditsInput struct {
 	// The client account (`acc_…`) of the agency to credit; `NOT_FOUND` outside the viewer's agency.
@@ -71,6 +88,24 @@ type AllocateCreditsPayload struct {
 	Balance *ent.Balance `json:"balance"`
 	// The agency pool's balance after the allocation.
 	PoolBalance *ent.Balance `json:"poolBalance"`
+}
+
+// A page of audit events, newest first.
+type AuditEventConnection struct {
+	// The events of this page.
+	Edges []*AuditEventEdge `json:"edges"`
+	// Where this page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many events match, over all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+// An audit event and its cursor.
+type AuditEventEdge struct {
+	// Pass as `after` to continue after this event.
+	Cursor string `json:"cursor"`
+	// The event.
+	Node *ent.AuditEvent `json:"node"`
 }
 
 // The last declined or failed auto top-up charge.
@@ -159,6 +194,20 @@ type CardSetup struct {
 	SetupIntentID string `json:"setupIntentId"`
 	// The SetupIntent's client secret, for Stripe.js; never stored.
 	ClientSecret string `json:"clientSecret"`
+}
+
+// The answer of a correction.
+type CorrectionPayload struct {
+	// The `ADJUSTMENT`, `ALLOCATION` (OUT), `REVERSAL` or `REFUND` on the account.
+	Transaction *ent.Posting `json:"transaction"`
+	// The account's balance right after it.
+	Balance *ent.Balance `json:"balance"`
+	// `reclaimCredits`: the pool's balance right after it.
+	PoolBalance *ent.Balance `json:"poolBalance,omitempty"`
+	// `refundPayment`: the payment, with `refunded` updated.
+	Payment *ent.Payment `json:"payment,omitempty"`
+	// Reversing an `INVOICE_PAYMENT`: the invoice, `OPEN` again.
+	Invoice *ent.Invoice `json:"invoice,omitempty"`
 }
 
 // Input of `createAccount`: a new client account.
@@ -313,6 +362,14 @@ type CreditTransactionEdge struct {
 	Node *ent.Posting `json:"node"`
 }
 
+// An amount in one currency.
+type CurrencyAmount struct {
+	// ISO 4217 code.
+	Currency string `json:"currency"`
+	// The amount, in the currency's fraction digits (more when it has them).
+	Amount money.Decimal `json:"amount"`
+}
+
 // A page of holds, newest first.
 type HoldConnection struct {
 	// The holds of this page.
@@ -386,6 +443,30 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// Input of `payInvoice`.
+type PayInvoiceInput struct {
+	// An `OPEN` or `OVERDUE` invoice.
+	InvoiceID gid.ID `json:"invoiceId"`
+	// `CARD` or `PAYPAL`.
+	Method creditrequest.Method `json:"method"`
+	// `CARD`: a saved card to charge at once; default: a new payment confirmed in the browser.
+	CardID *gid.ID `json:"cardId,omitempty"`
+	// Makes a retry safe: the same key and input answer the first result.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+// The answer of `payInvoice`.
+type PayInvoicePayload struct {
+	// `COMPLETED`, `REQUIRES_ACTION` (confirm with the provider) or `FAILED`.
+	Status PurchaseStatus `json:"status"`
+	// The invoice, `PAID` once the payment succeeded.
+	Invoice *ent.Invoice `json:"invoice"`
+	// The provider payment.
+	Payment *ent.Payment `json:"payment"`
+	// `CREDIT_TOPUP`: the request, `ACCEPTED` once paid.
+	Request *ent.CreditRequest `json:"request,omitempty"`
+}
+
 // Input of `payInvoiceWithCredit`.
 type PayInvoiceWithCreditInput struct {
 	// The open invoice (`inv_…`) of an account in the viewer's scope; `NOT_FOUND` otherwise.
@@ -414,6 +495,20 @@ type PayInvoiceWithCreditPayload struct {
 type Query struct {
 }
 
+// Input of `reclaimCredits`.
+type ReclaimCreditsInput struct {
+	// A client account of the viewer's agency; the credits go back to its pool.
+	FromAccountID gid.ID `json:"fromAccountId"`
+	// A positive credit amount, covered by the account's `available`.
+	Amount money.Decimal `json:"amount"`
+	// ISO 4217 code; default: the agency's default currency.
+	Currency *string `json:"currency,omitempty"`
+	// Why; shown in history.
+	Reason *string `json:"reason,omitempty"`
+	// Makes a retry safe: the same key and input answer the first result.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 // Input of `recordUsage`.
 type RecordUsageInput struct {
 	// 1 to 1,000 events; each is all-or-nothing on its own.
@@ -428,6 +523,18 @@ type RecordUsagePayload struct {
 	Recorded int `json:"recorded"`
 	// How many events were refused (each has its `error`).
 	Refused int `json:"refused"`
+}
+
+// Input of `refundPayment`.
+type RefundPaymentInput struct {
+	// A `SUCCEEDED` payment.
+	PaymentID gid.ID `json:"paymentId"`
+	// Provider money to refund; default: all that is not refunded yet. More than that is `BAD_USER_INPUT`.
+	Amount *money.Decimal `json:"amount,omitempty"`
+	// Why; shown in history and sent to the provider.
+	Reason *string `json:"reason,omitempty"`
+	// Makes a retry safe: the same key and input answer the first result.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 // Gives what remains of a hold back to available.
@@ -448,6 +555,16 @@ type RemoveCardPayload struct {
 	RemovedCardID gid.ID `json:"removedCardId"`
 }
 
+// Input of `reverseTransaction`.
+type ReverseTransactionInput struct {
+	// The transaction to undo (not `PURCHASE` or `AUTO_TOPUP`: refund those).
+	TransactionID gid.ID `json:"transactionId"`
+	// Why (required); shown in history.
+	Reason string `json:"reason"`
+	// Makes a retry safe: the same key and input answer the first result.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 // Input of `approveRequest` and `rejectRequest`.
 type ReviewRequestInput struct {
 	// The pending request (`req_…`); `NOT_FOUND` outside the viewer's agency, `CONFLICT` when already reviewed.
@@ -460,6 +577,14 @@ type ReviewRequestInput struct {
 type RevokeAPIKeyInput struct {
 	// The key (`key_…`) of the viewer's agency (any, for a system admin); `NOT_FOUND` otherwise.
 	APIKeyID gid.ID `json:"apiKeyId"`
+}
+
+// Input of `sendInvoice`.
+type SendInvoiceInput struct {
+	// The invoice to e-mail.
+	InvoiceID gid.ID `json:"invoiceId"`
+	// Where to; default: the account's `billingEmail`.
+	Email *string `json:"email,omitempty"`
 }
 
 // One rate of `setServiceRates`.
@@ -551,6 +676,20 @@ type UpdateAgencySettingsInput struct {
 	DefaultCurrency *string `json:"defaultCurrency,omitempty"`
 }
 
+// Input of `updateBilling`: what is given changes, the rest stays.
+type UpdateBillingInput struct {
+	// The agency (system admins); default: the viewer's.
+	AgencyID *gid.ID `json:"agencyId,omitempty"`
+	// Days from issue to due date of new `CREDIT_TOPUP` invoices (0 to 365).
+	InvoiceDueDays *int `json:"invoiceDueDays,omitempty"`
+	// Printed on new `CREDIT_TOPUP` invoices; `""` removes them.
+	BankDetails *string `json:"bankDetails,omitempty"`
+	// With `billingEmail`: the account whose address it is.
+	AccountID *gid.ID `json:"accountId,omitempty"`
+	// With `accountId`: where that account's invoices go; `""` removes it.
+	BillingEmail *string `json:"billingEmail,omitempty"`
+}
+
 // Why one usage event was refused; nothing moved for it.
 type UsageError struct {
 	// A contract error code: `INSUFFICIENT_CREDITS`, `NOT_FOUND`, `NOT_ELIGIBLE`, `BAD_USER_INPUT`, `CONFLICT`, `FORBIDDEN`, ... (docs/api.md#errors).
@@ -599,6 +738,14 @@ type Viewer struct {
 	Agency *ent.Agency `json:"agency,omitempty"`
 	// The viewer's default account: the client account of a `CLIENT` or `CLIENT_OWNER`, the agency's pool account for an `AGENCY_ADMIN`; null for a system admin and a `SERVICE`.
 	Account *ent.Account `json:"account,omitempty"`
+}
+
+// Input of `voidInvoice`.
+type VoidInvoiceInput struct {
+	// An `OPEN` or `OVERDUE` invoice (a paid one is reversed first).
+	InvoiceID gid.ID `json:"invoiceId"`
+	// Why (required).
+	Reason string `json:"reason"`
 }
 
 // What a `SERVICE` viewer holding an API key may do (a service token has
