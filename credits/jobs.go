@@ -248,4 +248,3 @@ func monthStart(t time.Time) time.Time {
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
-
