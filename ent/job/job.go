@@ -99,8 +99,9 @@ type Kind string
 
 // Kind values.
 const (
-	KindTOPUP Kind = "TOPUP"
-	KindALERT Kind = "ALERT"
+	KindTOPUP        Kind = "TOPUP"
+	KindALERT        Kind = "ALERT"
+	KindINVOICE_MAIL Kind = "INVOICE_MAIL"
 )
 
 func (k Kind) String() string {
@@ -110,7 +111,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindTOPUP, KindALERT:
+	case KindTOPUP, KindALERT, KindINVOICE_MAIL:
 		return nil
 	default:
 		return fmt.Errorf("job: invalid enum value for kind field: %q", k)

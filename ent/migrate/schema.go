@@ -466,7 +466,7 @@ var (
 	JobsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"TOPUP", "ALERT"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"TOPUP", "ALERT", "INVOICE_MAIL"}},
 		{Name: "agency_id", Type: field.TypeString},
 		{Name: "account_id", Type: field.TypeString},
 		{Name: "currency", Type: field.TypeString, Size: 3},

@@ -129,7 +129,9 @@ func (Job) Mixin() []ent.Mixin {
 
 func (Job) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("kind").Values("TOPUP", "ALERT").Immutable(),
+		// INVOICE_MAIL e-mails one invoice; its account_id names the invoice,
+		// so each invoice has its own mail in flight (jobs_one_in_flight).
+		field.Enum("kind").Values("TOPUP", "ALERT", "INVOICE_MAIL").Immutable(),
 		field.String("agency_id").GoType(gid.ID("")).Immutable(),
 		field.String("account_id").GoType(gid.ID("")).Immutable(),
 		field.String("currency").MinLen(3).MaxLen(3).Immutable(),
