@@ -1,7 +1,8 @@
 // The agency dashboard: pending credit requests arriving live, approve and
-// reject, allocations from the pool, the credit-payments switch, client
-// accounts with their balances (live), recent requests (mark post-paid
-// ones paid).
+// reject, allocations from the pool, the credit-payments switch and the
+// unpaid post-paid total, client accounts with their balances (live) and
+// their back office (backoffice.js), recent requests (mark post-paid ones
+// paid), billing terms; and the Activity page (activity.js).
 
 import { boot, showWho, guard } from './common.js';
 import {
@@ -9,6 +10,8 @@ import {
   showError, alertError, toast, busy, confirmDialog, KeyRing,
 } from './ui.js';
 import { startApiKeys, refreshApiKeys } from './apikeys.js';
+import { startBackoffice, refreshBackoffice, openClient } from './backoffice.js';
+import { startActivity, loadActivity } from './activity.js';
 
 // Live balance subscriptions per client account, under the gateway's
 // per-socket cap (WS_MAX_SUBSCRIPTIONS_PER_CONN, 20 by default) with room
@@ -29,12 +32,13 @@ function notReviewable(r) {
 const Q = {
   viewer: `query Viewer {
     viewer { userId role agency { id name defaultCurrency creditPaymentsEnabled
+      invoiceDueDays bankDetails unpaidPostpaid { currency amount }
       poolAccount { id name balance { currency available updatedAt } } } }
   }`,
   accounts: `query Accounts($after: String) {
     agency { accounts(first: 50, after: $after) {
       totalCount
-      edges { node { id name kind balances { currency available held updatedAt } } }
+      edges { node { id name kind balances { currency available held owed updatedAt } } }
       pageInfo { hasNextPage endCursor }
     } }
   }`,
@@ -60,7 +64,7 @@ const Q = {
     updateAgencySettings(input: $input) { id creditPaymentsEnabled }
   }`,
   onRequest: `subscription OnRequest { creditRequestUpdated { ${REQ} } }`,
-  onBalance: `subscription OnBalance($accountId: ID) { balanceUpdated(accountId: $accountId) { currency available held updatedAt } }`,
+  onBalance: `subscription OnBalance($accountId: ID) { balanceUpdated(accountId: $accountId) { currency available held owed updatedAt } }`,
 };
 
 let api = null;
@@ -89,25 +93,36 @@ async function start(a) {
   const grid = $('#dash-grid');
   if (!viewer.agency || viewer.role === 'CLIENT' || viewer.role === 'CLIENT_OWNER') {
     grid.hidden = true;
+    $('#dash-tabs').hidden = true;
+    $('#activity-page').hidden = true;
     replace($('#role-notice'), el('p', { class: 'notice' },
       viewer.agency
         ? ['The dashboard is for agency staff. ', el('a', { href: '/portal/' }, 'Open the client portal'), ' or sign out and pick the agency admin.']
         : 'The dashboard shows one agency; this token names none (a system admin). Sign out and pick the agency admin.'));
     return () => {};
   }
-  grid.hidden = false;
+  $('#dash-tabs').hidden = false;
+  showPage('overview');
   replace($('#role-notice'));
   state.agency = viewer.agency;
   state.userId = viewer.userId;
   state.role = viewer.role;
   setPool(viewer.agency.poolAccount.balance);
   renderSwitch();
+  renderUnpaid();
+  const stopBackoffice = startBackoffice(api, {
+    agency: state.agency,
+    onBalance: (id, b) => setAccountBalance(id, b, true),
+    onPool: (b) => setPool(b, true),
+  });
+  startActivity(api);
   replace($('#allocate-currency'), `(${state.agency.defaultCurrency}, from the pool)`);
 
   await Promise.all([guard(loadPending()), guard(loadRecent()), guard(loadAccounts(true))]);
   const stopKeys = await startApiKeys(api);
   const stops = [
     stopKeys,
+    stopBackoffice,
     api.subscribe(Q.onRequest, {}, { next: (d) => onRequestEvent(d.creditRequestUpdated), error: alertError }),
     // Without accountId, an agency admin's balance is the pool's.
     api.subscribe(Q.onBalance, {}, { next: (d) => setPool(d.balanceUpdated, true), error: alertError }),
@@ -126,8 +141,42 @@ async function refresh() {
     state.agency = d.viewer.agency;
     setPool(d.viewer.agency.poolAccount.balance);
     renderSwitch();
+    renderUnpaid();
   }
-  await Promise.all([guard(loadPending()), guard(loadRecent()), guard(loadAccounts(true)), guard(refreshApiKeys())]);
+  await Promise.all([guard(loadPending()), guard(loadRecent()), guard(loadAccounts(true)), guard(refreshApiKeys()),
+    guard(refreshBackoffice(state.agency)), $('#activity-page').hidden ? null : loadActivity(true)]);
+}
+
+// ------------------------------------------------------------ pages
+
+// showPage shows the overview or the Activity page (the audit log, read
+// again at each visit).
+function showPage(name) {
+  const activity = name === 'activity';
+  $('#dash-grid').hidden = activity;
+  $('#activity-page').hidden = !activity;
+  $('#tab-overview').removeAttribute('aria-current');
+  $('#tab-activity').removeAttribute('aria-current');
+  $(activity ? '#tab-activity' : '#tab-overview').setAttribute('aria-current', 'page');
+  if (activity) loadActivity(true);
+}
+
+// reloadAgency re-reads the agency after a change to what post-paid
+// clients owe.
+async function reloadAgency() {
+  const d = await api.request(Q.viewer);
+  if (!d.viewer.agency) return;
+  Object.assign(state.agency, d.viewer.agency);
+  renderUnpaid();
+}
+
+// renderUnpaid shows the accepted post-paid credit not yet paid.
+function renderUnpaid() {
+  const list = state.agency.unpaidPostpaid || [];
+  replace($('#unpaid-postpaid'), list.length
+    ? el('p', { class: 'unpaid-total' }, el('strong', {}, 'Unpaid post-paid: '),
+      list.map((a, i) => [i ? ', ' : '', el('span', { class: 'amount', dataset: { currency: a.currency, amount: a.amount } }, money(a.amount, a.currency))]))
+    : el('p', { class: 'hint unpaid-total' }, 'No unpaid post-paid credit.'));
 }
 
 // ------------------------------------------------------------ pool and settings
@@ -270,6 +319,7 @@ async function approve(r, button) {
   if (!ok) return;
   await review(button, Q.approve, { requestId: r.id }, (done) => {
     toast(`Approved: ${money(done.amount, done.currency)} credited to ${done.account.name}.`);
+    if (done.method === 'POSTPAID') guard(reloadAgency());
   });
 }
 
@@ -296,6 +346,7 @@ async function markPaid(r, button) {
     state.recent.set(done.id, done);
     renderRecent();
     toast(`Marked the post-paid request of ${done.account.name} for ${money(done.amount, done.currency)} paid.`);
+    guard(reloadAgency());
   } catch (err) {
     showError(errBox, err);
   }
@@ -348,10 +399,12 @@ function renderAccounts(flashId) {
       a.balances.size ? [...a.balances.values()].map((b, i) => [i ? el('br') : null, money(b.available, b.currency),
         // Credits set aside by active holds, when there are any.
         Number(b.held) > 0 ? el('span', { class: 'held hint' }, ` + ${money(b.held, b.currency)} held`) : null])
-        : money('0.00', state.agency.defaultCurrency)),
+        : money('0.00', state.agency.defaultCurrency),
+      [...a.balances.values()].filter((b) => Number(b.owed) > 0).map((b) => el('div', { class: 'owed' }, `${money(b.owed, b.currency)} owed`))),
+    el('td', { 'data-label': 'Back office' }, el('button', { type: 'button', class: 'small manage', 'aria-label': `Open the back office of ${a.name}`, onclick: () => openClient(a) }, 'Manage')),
   ));
   replace($('#accounts-table tbody'), rows.length ? rows
-    : el('tr', {}, el('td', { colspan: 2, class: 'empty' }, 'No client accounts yet.')));
+    : el('tr', {}, el('td', { colspan: 3, class: 'empty' }, 'No client accounts yet.')));
   const shown = list.length;
   replace($('#accounts-count'), `${shown} client account${shown === 1 ? '' : 's'}${state.accountsAfter ? ' shown' : ''}`);
 }
@@ -404,5 +457,7 @@ async function allocate(ev) {
 
 $('#payments-switch').addEventListener('click', toggleCreditPayments);
 $('#allocate-form').addEventListener('submit', allocate);
+$('#tab-overview').addEventListener('click', () => showPage('overview'));
+$('#tab-activity').addEventListener('click', () => showPage('activity'));
 $('#accounts-more').addEventListener('click', (ev) => guard(busy(ev.currentTarget, loadAccounts(false))));
 boot({ preferRole: 'agency_admin', start, onRefresh: refresh });

@@ -1,6 +1,8 @@
-// The client portal: balance per currency (live), transaction history,
-// Buy Credits, credit requests (live), invoices with Pay with Credit,
-// services with Buy with Credit and their rate cards (units left per rate).
+// The client portal: balance per currency (live) and what is owed,
+// transaction history (with the reasons of corrections), Buy Credits, credit
+// requests (live) with their invoices (open, pay online), invoices with Pay
+// with Credit, services with Buy with Credit and their rate cards (units
+// left per rate).
 
 import { boot, showWho, debounce, guard } from './common.js';
 import {
@@ -9,21 +11,25 @@ import {
 } from './ui.js';
 import { startSettings, refreshSettings } from './settings.js';
 import { plainReference } from './references.js';
+import { startTopupInvoices, invoiceRow } from './invoices.js';
 
 const PAGE_SIZE = 10;
+
+// A credit request as the portal shows it, with its top-up invoice.
+const REQ = 'id amount currency method reference status paid createdAt rejectionReason invoice { id number amount currency status dueAt }';
 
 const Q = {
   viewer: `query Viewer {
     viewer { userId role agency { id name defaultCurrency creditPaymentsEnabled } account { id name canBuyCredits { available reason } } }
   }`,
   balances: `query Balances {
-    balances { currency available held updatedAt }
-    balance { currency available held updatedAt }
+    balances { currency available held owed updatedAt }
+    balance { currency available held owed updatedAt }
   }`,
   history: `query History($currency: String, $first: Int, $after: String) {
     history(currency: $currency, first: $first, after: $after) {
       totalCount
-      edges { node { id createdAt type kind reference amount currency runningBalance } }
+      edges { node { id createdAt type kind reference amount currency runningBalance reason reversedBy { id } } }
       pageInfo { hasNextPage endCursor }
     }
   }`,
@@ -33,7 +39,7 @@ const Q = {
       pageInfo { hasNextPage endCursor }
     }
   }
-  fragment Req on CreditRequest { id amount currency method reference status paid createdAt rejectionReason }`,
+  fragment Req on CreditRequest { ${REQ} }`,
   invoices: `query Invoices($first: Int, $after: String) {
     invoices(first: $first, after: $after) {
       edges { node { id number amount currency status paidAt payWithCredit { available reason } } }
@@ -52,7 +58,7 @@ const Q = {
     buyCredits(input: $input) {
       status
       transaction { id amount currency runningBalance }
-      request { id amount currency method reference status paid createdAt rejectionReason }
+      request { ${REQ} }
       payment { provider providerRef status clientSecret approvalUrl }
       balance { currency available held updatedAt }
     }
@@ -71,10 +77,10 @@ const Q = {
     }
   }`,
   onBalance: `subscription OnBalance($currency: String) {
-    balanceUpdated(currency: $currency) { currency available held updatedAt }
+    balanceUpdated(currency: $currency) { currency available held owed updatedAt }
   }`,
   onRequest: `subscription OnRequest {
-    creditRequestUpdated { id amount currency method reference status paid createdAt rejectionReason }
+    creditRequestUpdated { ${REQ} }
   }`,
 };
 
@@ -133,6 +139,10 @@ async function start(a) {
     guard(loadInvoices(true)),
     guard(loadServices()),
   ]);
+  startTopupInvoices(api, {
+    onRequest: (r) => upsertRequest(r, false),
+    afterPayment: () => afterBalanceChange(),
+  });
   const stopRequests = api.subscribe(Q.onRequest, {}, { next: (d) => onRequestEvent(d.creditRequestUpdated), error: alertError });
   return () => {
     stopSettings();
@@ -181,8 +191,10 @@ async function loadBalances() {
 function setBalance(b, flash = true) {
   const cur = state.balances.get(b.currency);
   if (cur && Date.parse(cur.updatedAt) > Date.parse(b.updatedAt)) return false;
-  const changed = !cur || cur.available !== b.available || cur.held !== b.held;
-  state.balances.set(b.currency, { available: b.available, held: b.held, updatedAt: b.updatedAt });
+  // Not every answer carries owed (settings' balances do not): keep the last.
+  const owed = b.owed !== undefined ? b.owed : (cur ? cur.owed : '0');
+  const changed = !cur || cur.available !== b.available || cur.held !== b.held || cur.owed !== owed;
+  state.balances.set(b.currency, { available: b.available, held: b.held, owed, updatedAt: b.updatedAt });
   watch(b.currency);
   if (flash && changed) renderBalances(b.currency);
   return changed;
@@ -227,6 +239,10 @@ function renderBalances(flashCurrency) {
       el('span', { class: 'currency' }, c),
       // Credits set aside by active holds (a campaign in flight), when any.
       Number(b.held) > 0 ? el('div', { class: 'hint held', id: `held-${c}` }, `${money(b.held, c)} held`) : null,
+      // Refunds and disputes the balance could not cover: the next credits
+      // in pay this first.
+      Number(b.owed) > 0 ? el('div', { class: 'owed', id: `owed-${c}`, dataset: { owed: b.owed } },
+        `${money(b.owed, c)} owed`, el('span', { class: 'hint' }, ' (paid first from the next credits)')) : null,
       el('div', { class: 'hint' }, 'updated ', timeEl(b.updatedAt))));
   }
   replace($('#credit-payments-note'), state.paymentsOn
@@ -256,11 +272,13 @@ async function loadHistory() {
   h.total = conn.totalCount;
   h.hasNext = conn.pageInfo.hasNextPage;
   h.cursors[h.page + 1] = conn.pageInfo.endCursor;
-  const rows = conn.edges.map(({ node: t }) => el('tr', { dataset: { id: t.id, type: t.type } },
+  const rows = conn.edges.map(({ node: t }) => el('tr', { dataset: { id: t.id, type: t.type, kind: t.kind }, class: t.reversedBy ? 'reversed' : null },
     el('td', { 'data-label': 'Date', class: 'nowrap' }, timeEl(t.createdAt)),
     el('td', { 'data-label': 'In/Out' }, badge(t.type === 'IN' ? 'In' : 'Out', t.type === 'IN' ? 'in' : 'out')),
-    el('td', { 'data-label': 'Kind' }, label(kindLabels, t.kind)),
-    el('td', { 'data-label': 'Reference' }, plainReference(t.kind, t.reference) || '—'),
+    el('td', { 'data-label': 'Kind' }, label(kindLabels, t.kind),
+      t.reversedBy ? [' ', badge('Reversed', 'reversed')] : null),
+    el('td', { 'data-label': 'Reference' }, plainReference(t.kind, t.reference) || '—',
+      t.reason ? el('div', { class: 'reason', dataset: { reason: '' } }, t.reason) : null),
     el('td', { 'data-label': 'Amount', class: `num ${t.type === 'IN' ? 'amount-in' : 'amount-out'}` },
       `${t.type === 'IN' ? '+' : '−'}${money(t.amount, t.currency)}`),
     el('td', { 'data-label': 'Running balance', class: 'num' }, money(t.runningBalance, t.currency)),
@@ -374,7 +392,11 @@ function buyForm() {
         break;
       case 'PENDING_APPROVAL':
         upsertRequest(res.request, true);
-        toast(`Request for ${money(res.request.amount, res.request.currency)} sent to the agency. The credits arrive when it is approved; see Credit requests.`);
+        if (res.request.method === 'ONLINE' && res.request.invoice) {
+          toast(`Invoice ${res.request.invoice.number} for ${money(res.request.invoice.amount, res.request.invoice.currency)} issued: pay it online under Credit requests.`);
+        } else {
+          toast(`Request for ${money(res.request.amount, res.request.currency)} sent to the agency. The credits arrive when it is approved; see Credit requests.`);
+        }
         form.reset();
         syncCustomAmount();
         break;
@@ -424,15 +446,15 @@ function onRequestEvent(r) {
 
 function renderRequests(newId) {
   const list = [...state.requests.values()].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
-  const rows = list.map((r) => el('tr', { dataset: { id: r.id, status: r.status }, class: r.id === newId ? 'new' : null },
+  const rows = list.map((r) => [el('tr', { dataset: { id: r.id, status: r.status, method: r.method }, class: r.id === newId ? 'new' : null },
     el('td', { 'data-label': 'Date' }, timeEl(r.createdAt, true)),
     el('td', { 'data-label': 'Amount', class: 'num' }, money(r.amount, r.currency)),
     el('td', { 'data-label': 'Method' }, label(methodLabels, r.method), r.reference ? el('div', { class: 'reason' }, r.reference) : null),
     el('td', { 'data-label': 'Status' }, badge(label(statusLabels, r.status), r.status.toLowerCase()),
       r.status === 'ACCEPTED' && !r.paid ? [' ', badge('Unpaid', 'unpaid')] : null,
       r.rejectionReason ? el('div', { class: 'reason' }, r.rejectionReason) : null),
-  ));
-  replace($('#requests-table tbody'), rows.length ? rows
+  ), r.invoice ? invoiceRow(r) : null]);
+  rerender($('#requests-table tbody'), rows.length ? rows
     : el('tr', {}, el('td', { colspan: 4, class: 'empty' }, 'No credit requests.')));
 }
 

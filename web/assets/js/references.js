@@ -11,6 +11,7 @@ const methods = {
   BANK_TRANSFER: 'Bank transfer',
   CRYPTO: 'Crypto',
   POSTPAID: 'Post-paid request',
+  ONLINE: 'Online payment',
 };
 
 // An id of ours (a type prefix and 26 base32 characters, gid), the

@@ -90,6 +90,8 @@ export const kindLabels = {
   REFUND: 'Refund',
   ADJUSTMENT: 'Adjustment',
   SETTLEMENT: 'Settlement',
+  USAGE: 'Usage',
+  REVERSAL: 'Reversal',
 };
 
 export const methodLabels = {
@@ -98,6 +100,7 @@ export const methodLabels = {
   BANK_TRANSFER: 'Bank transfer',
   CRYPTO: 'Crypto',
   POSTPAID: 'Post-paid request',
+  ONLINE: 'Online payment',
 };
 
 export function label(map, value) {
@@ -108,7 +111,7 @@ export function badge(text, kind) {
   return el('span', { class: `badge ${kind || String(text).toLowerCase()}` }, text);
 }
 
-export const statusLabels = { PENDING: 'Pending', ACCEPTED: 'Accepted', REJECTED: 'Rejected', OPEN: 'Open', PAID: 'Paid', VOID: 'Void' };
+export const statusLabels = { PENDING: 'Pending', ACCEPTED: 'Accepted', REJECTED: 'Rejected', OPEN: 'Open', OVERDUE: 'Overdue', PAID: 'Paid', VOID: 'Void' };
 
 // ------------------------------------------------------------ errors in plain words
 

@@ -45,6 +45,8 @@ export type Account = Node & {
   balance: Balance;
   /** Every balance of the account, one per currency it has ever held (a currency that never moved is absent). */
   balances: Array<Balance>;
+  /** Where invoices are e-mailed; null: nowhere (the agency sends them by hand). */
+  billingEmail: Maybe<Scalars['String']['output']>;
   /**
    * Whether the viewer may buy credits for this account now, and why not
    * (`CREDIT_PAYMENTS_DISABLED`, `ROLE_NOT_ALLOWED`). The portal shows or hides
@@ -125,21 +127,43 @@ export type AddCardPayload = {
   card: Card;
 };
 
+/** Input of `adjustBalance`. */
+export type AdjustBalanceInput = {
+  /** A client account of the viewer's agency (system admins: any account). */
+  accountId: Scalars['ID']['input'];
+  /** A positive credit amount. */
+  amount: Scalars['Decimal']['input'];
+  /** ISO 4217 code; default: the agency's default currency. */
+  currency?: InputMaybe<Scalars['String']['input']>;
+  /** Makes a retry safe: the same key and input answer the first result. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /** Why (required, up to 1000 characters); shown in history. */
+  reason: Scalars['String']['input'];
+  /** `IN` adds, `OUT` removes (never below zero: `INSUFFICIENT_CREDITS`). */
+  type: TransactionType;
+};
+
 /** An agency (partner): owns a pool account and client accounts, services, credit packages and API keys. */
 export type Agency = Node & {
   __typename?: 'Agency';
   /** The agency's accounts within the viewer's scope, pool included, oldest first. `BAD_USER_INPUT` for `first` over 100 or a bad cursor; `FORBIDDEN` to `SERVICE` viewers. */
   accounts: AccountConnection;
+  /** Printed on `CREDIT_TOPUP` invoices; null when not set. */
+  bankDetails: Maybe<Scalars['String']['output']>;
   /** Whether the agency's clients may buy credits and spend them on invoices and services; while false those are `CREDIT_PAYMENTS_DISABLED` (metered usage, holds and auto top-up go on). */
   creditPaymentsEnabled: Scalars['Boolean']['output'];
   /** ISO 4217 code (e.g. `USD`) used wherever a `currency` argument or input field is omitted. Default `USD`. */
   defaultCurrency: Scalars['String']['output'];
   /** Opaque global ID (`agy_…`): the `agency_id` claim of the agency's tokens. */
   id: Scalars['ID']['output'];
+  /** Days from issue to due date of new `CREDIT_TOPUP` invoices. */
+  invoiceDueDays: Scalars['Int']['output'];
   /** Display name. */
   name: Scalars['String']['output'];
   /** The agency's pool account (kind `AGENCY`). Not for `SERVICE` viewers (`FORBIDDEN`). */
   poolAccount: Account;
+  /** Accepted `POSTPAID` credit not yet paid, per currency (agency and system admins; empty for others). */
+  unpaidPostpaid: Array<CurrencyAmount>;
 };
 
 
@@ -211,6 +235,53 @@ export type ApiKeyScope =
   | 'HOLDS_WRITE'
   /** `recordUsage`. */
   | 'USAGE_WRITE';
+
+/** One state change: who did what, to what, from where. */
+export type AuditEvent = Node & {
+  __typename?: 'AuditEvent';
+  /** The account it concerns, if one. */
+  account: Maybe<Account>;
+  /** The mutation or job, e.g. `"approveRequest"`, `"autoTopUp"`, `"stripeWebhook"`. */
+  action: Scalars['String']['output'];
+  /** Who: a user's `sub`, `"apikey:<id>"` or `"system"`. */
+  actor: Scalars['String']['output'];
+  /** The agency it concerns; null for platform-wide changes. */
+  agency: Maybe<Agency>;
+  /** When it happened (the change's commit). */
+  at: Scalars['Time']['output'];
+  /** The client's address; null for jobs and webhooks without one. */
+  clientAddress: Maybe<Scalars['String']['output']>;
+  /** Opaque global ID (`aud_…`). */
+  id: Scalars['ID']['output'];
+  /** The gateway's request id (in its logs); null for jobs. */
+  requestId: Maybe<Scalars['String']['output']>;
+  /** The actor's role; null for the system. */
+  role: Maybe<Role>;
+  /** What happened in a line, e.g. `"approved req_… 200.00 USD"`. */
+  summary: Scalars['String']['output'];
+  /** The request, invoice, transaction, rule … acted on. */
+  targetId: Maybe<Scalars['ID']['output']>;
+};
+
+/** A page of audit events, newest first. */
+export type AuditEventConnection = {
+  __typename?: 'AuditEventConnection';
+  /** The events of this page. */
+  edges: Array<AuditEventEdge>;
+  /** Where this page sits. */
+  pageInfo: PageInfo;
+  /** How many events match, over all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An audit event and its cursor. */
+export type AuditEventEdge = {
+  __typename?: 'AuditEventEdge';
+  /** Pass as `after` to continue after this event. */
+  cursor: Scalars['String']['output'];
+  /** The event. */
+  node: AuditEvent;
+};
 
 /**
  * Buys credits with a saved card when a debit takes the available balance of
@@ -293,6 +364,8 @@ export type Balance = {
   currency: Scalars['String']['output'];
   /** Credits set aside by `ACTIVE` holds: not available, not yet spent. */
   held: Scalars['Decimal']['output'];
+  /** Refunds and disputes the balance could not cover (a credit amount); paid first from the next credits in. */
+  owed: Scalars['Decimal']['output'];
   /** `available` + `held`: what the ledger holds; history's `runningBalance` chains on it. */
   total: Scalars['Decimal']['output'];
   /** When the balance last changed. */
@@ -407,6 +480,21 @@ export type CardSetup = {
   provider: Scalars['String']['output'];
   /** The provider's SetupIntent id (`seti_…`). */
   setupIntentId: Scalars['String']['output'];
+};
+
+/** The answer of a correction. */
+export type CorrectionPayload = {
+  __typename?: 'CorrectionPayload';
+  /** The account's balance right after it. */
+  balance: Balance;
+  /** Reversing an `INVOICE_PAYMENT`: the invoice, `OPEN` again. */
+  invoice: Maybe<Invoice>;
+  /** `refundPayment`: the payment, with `refunded` updated. */
+  payment: Maybe<Payment>;
+  /** `reclaimCredits`: the pool's balance right after it. */
+  poolBalance: Maybe<Balance>;
+  /** The `ADJUSTMENT`, `ALLOCATION` (OUT), `REVERSAL` or `REFUND` on the account. */
+  transaction: CreditTransaction;
 };
 
 /** Input of `createAccount`: a new client account. */
@@ -551,6 +639,8 @@ export type CreditRequest = Node & {
   currency: Scalars['String']['output'];
   /** Opaque global ID (`req_…`), for `approveRequest`, `rejectRequest` and `markRequestPaid`. */
   id: Scalars['ID']['output'];
+  /** The `CREDIT_TOPUP` invoice issued for it; null for requests made before invoices existed. */
+  invoice: Maybe<Invoice>;
   /** How the buyer pays: `BANK_TRANSFER`, `CRYPTO` or `POSTPAID`. */
   method: PaymentMethod;
   /** Whether the agency has the money: false for an accepted `POSTPAID` request until `markRequestPaid`; true for an accepted `BANK_TRANSFER` or `CRYPTO` request. */
@@ -618,6 +708,8 @@ export type CreditTransaction = Node & {
   __typename?: 'CreditTransaction';
   /** The account whose balance moved. */
   account: Account;
+  /** Who caused it: a user's `sub`, `"apikey:<id>"`, or `"system"` (auto top-up, webhooks). */
+  actor: Scalars['String']['output'];
   /** The credits moved: a credit amount, exact to 6 fraction digits, always positive (`type` says the direction). */
   amount: Scalars['Decimal']['output'];
   /** When it was committed. */
@@ -630,10 +722,18 @@ export type CreditTransaction = Node & {
   id: Scalars['ID']['output'];
   /** Why it happened. */
   kind: TransactionKind;
+  /** `PURCHASE`, `AUTO_TOPUP`, `REFUND`: the provider payment. */
+  payment: Maybe<Payment>;
   /** `USAGE` and `SERVICE_PURCHASE`: the units bought; null otherwise. */
   quantity: Maybe<Scalars['Int']['output']>;
+  /** `ADJUSTMENT`, `REVERSAL`, `REFUND` and reclaims: why; null when none was given. */
+  reason: Maybe<Scalars['String']['output']>;
   /** What it is about in plain words: the invoice number, the service and quantity, the caller's reference; `""` when there is none. */
   reference: Scalars['String']['output'];
+  /** Set once this transaction has been reversed: the `REVERSAL`. */
+  reversedBy: Maybe<CreditTransaction>;
+  /** `REVERSAL`: the transaction it undoes. */
+  reverses: Maybe<CreditTransaction>;
   /** The account's balance in this currency right after this transaction (a credit amount). */
   runningBalance: Scalars['Decimal']['output'];
   /** `USAGE` and `SERVICE_PURCHASE`: the service bought; null otherwise. */
@@ -676,6 +776,15 @@ export type CreditUnavailableReason =
   | 'NOT_ELIGIBLE'
   /** The viewer's role may not do this here (a plain `CLIENT` buying credits, an agency admin charging an owner's card); the operation would be `FORBIDDEN`. */
   | 'ROLE_NOT_ALLOWED';
+
+/** An amount in one currency. */
+export type CurrencyAmount = {
+  __typename?: 'CurrencyAmount';
+  /** The amount, in the currency's fraction digits (more when it has them). */
+  amount: Scalars['Decimal']['output'];
+  /** ISO 4217 code. */
+  currency: Scalars['String']['output'];
+};
 
 /**
  * Credits of one balance set aside for a charge to come (a campaign, an OTP in
@@ -762,18 +871,34 @@ export type Invoice = Node & {
   creditEligible: Scalars['Boolean']['output'];
   /** ISO 4217 code of `amount`. */
   currency: Scalars['String']['output'];
+  /** A printable HTML invoice: a link that works without a token, cannot be guessed, and expires (ask again for a fresh one). */
+  documentUrl: Scalars['String']['output'];
+  /** When it is due; null when no due date was set. */
+  dueAt: Maybe<Scalars['Time']['output']>;
   /** Opaque global ID (`inv_…`), for `payInvoiceWithCredit`. */
   id: Scalars['ID']['output'];
+  /** When it was issued. */
+  issuedAt: Scalars['Time']['output'];
+  /** What it bills. */
+  kind: InvoiceKind;
   /** The agency's invoice number, e.g. `"INV-1001"`. */
   number: Scalars['String']['output'];
   /** When it was paid; null while open or void. */
   paidAt: Maybe<Scalars['Time']['output']>;
   /** Whether the viewer may pay it with credits now, and why not (`ALREADY_PAID`, `NOT_ELIGIBLE`, `CREDIT_PAYMENTS_DISABLED`, `INSUFFICIENT_CREDITS`). */
   payWithCredit: CreditAvailability;
+  /** Paid online: the provider payment. */
+  payment: Maybe<Payment>;
+  /** `CREDIT_TOPUP`: the credit request it bills. */
+  request: Maybe<CreditRequest>;
+  /** The e-mail address it was last sent to; null when never sent. */
+  sentTo: Maybe<Scalars['String']['output']>;
   /** Open, paid or void. */
   status: InvoiceStatus;
   /** The OUT transaction, when paid with credits; null otherwise. */
   transaction: Maybe<CreditTransaction>;
+  /** Why it was voided; null unless `VOID`. */
+  voidReason: Maybe<Scalars['String']['output']>;
 };
 
 /** A page of invoices, newest first (Relay cursor connection). */
@@ -796,10 +921,19 @@ export type InvoiceEdge = {
   node: Invoice;
 };
 
+/** What an invoice bills. */
+export type InvoiceKind =
+  /** What the client owes the agency for its work; payable with credits when eligible. */
+  | 'CHARGE'
+  /** Issued for a credit request (bank transfer, crypto, online, post-paid); never payable with credits. */
+  | 'CREDIT_TOPUP';
+
 /** Where an invoice stands. */
 export type InvoiceStatus =
   /** Due: may be paid (with credits when `payWithCredit.available`). */
   | 'OPEN'
+  /** Open past its due date (read only; paying it works as for `OPEN`). */
+  | 'OVERDUE'
   /** Paid (`paidAt`); paying again is `ALREADY_PAID`. */
   | 'PAID'
   /** Cancelled; nothing is due. */
@@ -857,6 +991,8 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Saves a confirmed card to a client account. The owner or a system admin (`FORBIDDEN` to agency admins); `BAD_USER_INPUT` (unknown or unusable payment method), `NOT_FOUND`, `UNAVAILABLE`. */
   addCard: AddCardPayload;
+  /** Corrects a balance (`ADJUSTMENT`) with a reason: agency admins for their client accounts, system admins for any. */
+  adjustBalance: CorrectionPayload;
   /**
    * Moves credits from the agency's pool to one of its client accounts, in one
    * transaction. Agency admins (own agency), system admins. Errors:
@@ -920,6 +1056,8 @@ export type Mutation = {
    * `NOT_FOUND`, `CONFLICT` (not an accepted, unpaid `POSTPAID` request).
    */
   markRequestPaid: CreditRequestPayload;
+  /** Pays an invoice online by card or PayPal; a `CREDIT_TOPUP` invoice's request is accepted and credited when the payment succeeds. */
+  payInvoice: PayInvoicePayload;
   /**
    * Pays a whole open invoice with credits, or nothing (of two racing payments
    * the loser gets `ALREADY_PAID`). Clients and owners (own account), agency
@@ -928,6 +1066,8 @@ export type Mutation = {
    * `CONFLICT`.
    */
   payInvoiceWithCredit: PayInvoiceWithCreditPayload;
+  /** Moves credits from a client account back to its agency's pool (`ALLOCATION`, OUT on the client). */
+  reclaimCredits: CorrectionPayload;
   /**
    * Metered usage: 1 to 1,000 events, each charged (rate × quantity, as one
    * `USAGE` transaction) or refused on its own (`UsageResult.error`); results
@@ -937,6 +1077,8 @@ export type Mutation = {
    * is `BAD_USER_INPUT` for no events or more than 1,000.
    */
   recordUsage: RecordUsagePayload;
+  /** Refunds a payment through its provider, taking its credits back first (`REFUND`); `INSUFFICIENT_CREDITS` when they are spent. */
+  refundPayment: CorrectionPayload;
   /**
    * Declines a pending credit request, with an optional reason; nothing is
    * credited. Same reviewers as `approveRequest`. Errors: `FORBIDDEN`,
@@ -951,8 +1093,16 @@ export type Mutation = {
   releaseHold: HoldPayload;
   /** Removes a saved card (a rule that used it pauses). The owner or a system admin; `NOT_FOUND`. */
   removeCard: RemoveCardPayload;
+  /**
+   * Undoes a transaction once (`CONFLICT` the second time); an `INVOICE_PAYMENT`
+   * reversed reopens its invoice. A `SERVICE` key may reverse the `USAGE` its
+   * agency recorded (scope `USAGE_WRITE`).
+   */
+  reverseTransaction: CorrectionPayload;
   /** Revokes an API key on every gateway instance within a second; revoking it again answers it unchanged. Agency admins (own agency's keys), system admins; `NOT_FOUND`. */
   revokeApiKey: ApiKey;
+  /** E-mails an invoice (default: to the account's `billingEmail`). */
+  sendInvoice: Invoice;
   /** Creates or replaces the account's auto top-up rule for a currency; tops up at once if the balance is already below the threshold. The owner or a system admin (`FORBIDDEN` to agency admins); `BAD_USER_INPUT`, `NOT_FOUND`. */
   setAutoTopUp: SetAutoTopUpPayload;
   /** Creates or replaces the account's low-balance alert for a currency. Owners, agency admins (accounts of own agency), system admins; `BAD_USER_INPUT`, `NOT_FOUND`. */
@@ -963,6 +1113,10 @@ export type Mutation = {
   startCardSetup: CardSetup;
   /** Changes an agency's settings (credit payments on/off, default currency). Agency admins (own agency), system admins; `BAD_USER_INPUT`, `NOT_FOUND`. */
   updateAgencySettings: Agency;
+  /** Sets the agency's invoice terms and bank details, or an account's billing e-mail. */
+  updateBilling: Agency;
+  /** Voids an open invoice (a `CREDIT_TOPUP` invoice's pending request is rejected with it). */
+  voidInvoice: Invoice;
 };
 
 
@@ -976,6 +1130,19 @@ export type Mutation = {
  */
 export type MutationAddCardArgs = {
   input: AddCardInput;
+};
+
+
+/**
+ * Writes. A failed mutation changes nothing. Money-moving mutations take an
+ * `idempotencyKey`: a retry with the same key and input returns the first
+ * answer and moves nothing. Every one may also answer `UNAUTHENTICATED`,
+ * `RATE_LIMITED` (retry after `extensions.retryAfter`), `UNAVAILABLE` (nothing
+ * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
+ * `idempotencyKey`). Errors: docs/api.md#errors.
+ */
+export type MutationAdjustBalanceArgs = {
+  input: AdjustBalanceInput;
 };
 
 
@@ -1156,6 +1323,19 @@ export type MutationMarkRequestPaidArgs = {
  * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
  * `idempotencyKey`). Errors: docs/api.md#errors.
  */
+export type MutationPayInvoiceArgs = {
+  input: PayInvoiceInput;
+};
+
+
+/**
+ * Writes. A failed mutation changes nothing. Money-moving mutations take an
+ * `idempotencyKey`: a retry with the same key and input returns the first
+ * answer and moves nothing. Every one may also answer `UNAUTHENTICATED`,
+ * `RATE_LIMITED` (retry after `extensions.retryAfter`), `UNAVAILABLE` (nothing
+ * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
+ * `idempotencyKey`). Errors: docs/api.md#errors.
+ */
 export type MutationPayInvoiceWithCreditArgs = {
   input: PayInvoiceWithCreditInput;
 };
@@ -1169,8 +1349,34 @@ export type MutationPayInvoiceWithCreditArgs = {
  * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
  * `idempotencyKey`). Errors: docs/api.md#errors.
  */
+export type MutationReclaimCreditsArgs = {
+  input: ReclaimCreditsInput;
+};
+
+
+/**
+ * Writes. A failed mutation changes nothing. Money-moving mutations take an
+ * `idempotencyKey`: a retry with the same key and input returns the first
+ * answer and moves nothing. Every one may also answer `UNAUTHENTICATED`,
+ * `RATE_LIMITED` (retry after `extensions.retryAfter`), `UNAVAILABLE` (nothing
+ * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
+ * `idempotencyKey`). Errors: docs/api.md#errors.
+ */
 export type MutationRecordUsageArgs = {
   input: RecordUsageInput;
+};
+
+
+/**
+ * Writes. A failed mutation changes nothing. Money-moving mutations take an
+ * `idempotencyKey`: a retry with the same key and input returns the first
+ * answer and moves nothing. Every one may also answer `UNAUTHENTICATED`,
+ * `RATE_LIMITED` (retry after `extensions.retryAfter`), `UNAVAILABLE` (nothing
+ * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
+ * `idempotencyKey`). Errors: docs/api.md#errors.
+ */
+export type MutationRefundPaymentArgs = {
+  input: RefundPaymentInput;
 };
 
 
@@ -1221,8 +1427,34 @@ export type MutationRemoveCardArgs = {
  * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
  * `idempotencyKey`). Errors: docs/api.md#errors.
  */
+export type MutationReverseTransactionArgs = {
+  input: ReverseTransactionInput;
+};
+
+
+/**
+ * Writes. A failed mutation changes nothing. Money-moving mutations take an
+ * `idempotencyKey`: a retry with the same key and input returns the first
+ * answer and moves nothing. Every one may also answer `UNAUTHENTICATED`,
+ * `RATE_LIMITED` (retry after `extensions.retryAfter`), `UNAVAILABLE` (nothing
+ * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
+ * `idempotencyKey`). Errors: docs/api.md#errors.
+ */
 export type MutationRevokeApiKeyArgs = {
   input: RevokeApiKeyInput;
+};
+
+
+/**
+ * Writes. A failed mutation changes nothing. Money-moving mutations take an
+ * `idempotencyKey`: a retry with the same key and input returns the first
+ * answer and moves nothing. Every one may also answer `UNAUTHENTICATED`,
+ * `RATE_LIMITED` (retry after `extensions.retryAfter`), `UNAVAILABLE` (nothing
+ * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
+ * `idempotencyKey`). Errors: docs/api.md#errors.
+ */
+export type MutationSendInvoiceArgs = {
+  input: SendInvoiceInput;
 };
 
 
@@ -1290,6 +1522,32 @@ export type MutationUpdateAgencySettingsArgs = {
   input: UpdateAgencySettingsInput;
 };
 
+
+/**
+ * Writes. A failed mutation changes nothing. Money-moving mutations take an
+ * `idempotencyKey`: a retry with the same key and input returns the first
+ * answer and moves nothing. Every one may also answer `UNAUTHENTICATED`,
+ * `RATE_LIMITED` (retry after `extensions.retryAfter`), `UNAVAILABLE` (nothing
+ * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
+ * `idempotencyKey`). Errors: docs/api.md#errors.
+ */
+export type MutationUpdateBillingArgs = {
+  input: UpdateBillingInput;
+};
+
+
+/**
+ * Writes. A failed mutation changes nothing. Money-moving mutations take an
+ * `idempotencyKey`: a retry with the same key and input returns the first
+ * answer and moves nothing. Every one may also answer `UNAUTHENTICATED`,
+ * `RATE_LIMITED` (retry after `extensions.retryAfter`), `UNAVAILABLE` (nothing
+ * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
+ * `idempotencyKey`). Errors: docs/api.md#errors.
+ */
+export type MutationVoidInvoiceArgs = {
+  input: VoidInvoiceInput;
+};
+
 /** An object that `Query.node(id:)` can fetch again by its opaque global ID. */
 export type Node = {
   /** Opaque global ID, prefixed by the type (`acc_…`, `req_…`, `inv_…`); stable, never reused. */
@@ -1307,6 +1565,31 @@ export type PageInfo = {
   hasPreviousPage: Scalars['Boolean']['output'];
   /** The cursor of the first edge of this page; null when the page is empty. */
   startCursor: Maybe<Scalars['String']['output']>;
+};
+
+/** Input of `payInvoice`. */
+export type PayInvoiceInput = {
+  /** `CARD`: a saved card to charge at once; default: a new payment confirmed in the browser. */
+  cardId?: InputMaybe<Scalars['ID']['input']>;
+  /** Makes a retry safe: the same key and input answer the first result. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /** An `OPEN` or `OVERDUE` invoice. */
+  invoiceId: Scalars['ID']['input'];
+  /** `CARD` or `PAYPAL`. */
+  method: PaymentMethod;
+};
+
+/** The answer of `payInvoice`. */
+export type PayInvoicePayload = {
+  __typename?: 'PayInvoicePayload';
+  /** The invoice, `PAID` once the payment succeeded. */
+  invoice: Invoice;
+  /** The provider payment. */
+  payment: Payment;
+  /** `CREDIT_TOPUP`: the request, `ACCEPTED` once paid. */
+  request: Maybe<CreditRequest>;
+  /** `COMPLETED`, `REQUIRES_ACTION` (confirm with the provider) or `FAILED`. */
+  status: PurchaseStatus;
 };
 
 /** Input of `payInvoiceWithCredit`. */
@@ -1339,12 +1622,16 @@ export type Payment = Node & {
   clientSecret: Maybe<Scalars['String']['output']>;
   /** ISO 4217 code of `amount`. */
   currency: Scalars['String']['output'];
+  /** Why it failed; null unless `FAILED`. */
+  failureReason: Maybe<Scalars['String']['output']>;
   /** Opaque global ID (`pay_…`): the provider's idempotency key and its metadata `creditgate_payment` / `custom_id`. */
   id: Scalars['ID']['output'];
   /** The provider: `"stripe"`, `"paypal"` or `"sandbox"` (the built-in one of development). */
   provider: Scalars['String']['output'];
   /** The provider's id of the payment (a Stripe PaymentIntent `pi_…`, a PayPal order id). */
   providerRef: Scalars['String']['output'];
+  /** What was refunded so far (provider money, like `amount`). */
+  refunded: Scalars['Decimal']['output'];
   /** `PENDING` (waiting for the buyer or the webhook), `SUCCEEDED` (credited) or `FAILED` (nothing credited). */
   status: Scalars['String']['output'];
 };
@@ -1357,6 +1644,8 @@ export type PaymentMethod =
   | 'CARD'
   /** Manual: creates a credit request; the agency approves it on receipt of the payment. */
   | 'CRYPTO'
+  /** Manual: a `CREDIT_TOPUP` invoice is issued with the request and paid online (`payInvoice`); credited when the payment succeeds. */
+  | 'ONLINE'
   /** Instant: through PayPal; credits added once the payer approves and the capture succeeds. */
   | 'PAYPAL'
   /** Manual: a credit request on a post-paid arrangement; credited on approval, `paid: false` until `markRequestPaid`. */
@@ -1388,6 +1677,8 @@ export type Query = {
   agency: Maybe<Agency>;
   /** API keys: an agency admin's agency's keys; a system admin's of the named agency, or every key. Revoked keys are listed with `revokedAt`. */
   apiKeys: Array<ApiKey>;
+  /** The audit log, newest first: agency admins their agency's, system admins everything. */
+  auditLog: AuditEventConnection;
   /** An account's auto top-up rules, one per currency. Owners, their agency's admins (read only), system admins. */
   autoTopUps: Array<AutoTopUp>;
   /** One balance of an account; `"0.00"` when that currency never moved. `SERVICE` needs `BALANCES_READ`. */
@@ -1445,6 +1736,24 @@ export type QueryAgencyArgs = {
  */
 export type QueryApiKeysArgs = {
   agencyId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/**
+ * Reads. Every one needs a token (`UNAUTHENTICATED` otherwise) and sees only
+ * the viewer's scope: a client its own account, an agency admin its agency's
+ * accounts, a system admin everything, a `SERVICE` its agency's accounts (all
+ * agencies for a platform-wide key). Objects outside the scope are
+ * `NOT_FOUND`. `accountId` defaults to the viewer's account (a client's own,
+ * an agency admin's pool); a system admin and a `SERVICE` must name one
+ * (`BAD_USER_INPUT`).
+ */
+export type QueryAuditLogArgs = {
+  accountId?: InputMaybe<Scalars['ID']['input']>;
+  action?: InputMaybe<Scalars['String']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  agencyId?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1629,6 +1938,20 @@ export type QueryServicesArgs = {
   accountId?: InputMaybe<Scalars['ID']['input']>;
 };
 
+/** Input of `reclaimCredits`. */
+export type ReclaimCreditsInput = {
+  /** A positive credit amount, covered by the account's `available`. */
+  amount: Scalars['Decimal']['input'];
+  /** ISO 4217 code; default: the agency's default currency. */
+  currency?: InputMaybe<Scalars['String']['input']>;
+  /** A client account of the viewer's agency; the credits go back to its pool. */
+  fromAccountId: Scalars['ID']['input'];
+  /** Makes a retry safe: the same key and input answer the first result. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /** Why; shown in history. */
+  reason?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** Input of `recordUsage`. */
 export type RecordUsageInput = {
   /** 1 to 1,000 events; each is all-or-nothing on its own. */
@@ -1644,6 +1967,18 @@ export type RecordUsagePayload = {
   refused: Scalars['Int']['output'];
   /** One result per event, in the order of the events. */
   results: Array<UsageResult>;
+};
+
+/** Input of `refundPayment`. */
+export type RefundPaymentInput = {
+  /** Provider money to refund; default: all that is not refunded yet. More than that is `BAD_USER_INPUT`. */
+  amount?: InputMaybe<Scalars['Decimal']['input']>;
+  /** Makes a retry safe: the same key and input answer the first result. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /** A `SUCCEEDED` payment. */
+  paymentId: Scalars['ID']['input'];
+  /** Why; shown in history and sent to the provider. */
+  reason?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Gives what remains of a hold back to available. */
@@ -1663,6 +1998,16 @@ export type RemoveCardPayload = {
   __typename?: 'RemoveCardPayload';
   /** The id of the card removed (also removed at the provider); an auto top-up rule that used it is `PAUSED`. */
   removedCardId: Scalars['ID']['output'];
+};
+
+/** Input of `reverseTransaction`. */
+export type ReverseTransactionInput = {
+  /** Makes a retry safe: the same key and input answer the first result. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /** Why (required); shown in history. */
+  reason: Scalars['String']['input'];
+  /** The transaction to undo (not `PURCHASE` or `AUTO_TOPUP`: refund those). */
+  transactionId: Scalars['ID']['input'];
 };
 
 /** Input of `approveRequest` and `rejectRequest`. */
@@ -1694,6 +2039,14 @@ export type Role =
   | 'SERVICE'
   /** The operator of the whole gateway: every agency and account; must name `accountId` where a default would need one. */
   | 'SYSTEM_ADMIN';
+
+/** Input of `sendInvoice`. */
+export type SendInvoiceInput = {
+  /** Where to; default: the account's `billingEmail`. */
+  email?: InputMaybe<Scalars['String']['input']>;
+  /** The invoice to e-mail. */
+  invoiceId: Scalars['ID']['input'];
+};
 
 /** Something an agency sells for credits (an SMS, an hour of support), priced per unit, optionally by variant (a rate card). */
 export type Service = Node & {
@@ -1911,6 +2264,20 @@ export type UpdateAgencySettingsInput = {
   defaultCurrency?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** Input of `updateBilling`: what is given changes, the rest stays. */
+export type UpdateBillingInput = {
+  /** With `billingEmail`: the account whose address it is. */
+  accountId?: InputMaybe<Scalars['ID']['input']>;
+  /** The agency (system admins); default: the viewer's. */
+  agencyId?: InputMaybe<Scalars['ID']['input']>;
+  /** Printed on new `CREDIT_TOPUP` invoices; `""` removes them. */
+  bankDetails?: InputMaybe<Scalars['String']['input']>;
+  /** With `accountId`: where that account's invoices go; `""` removes it. */
+  billingEmail?: InputMaybe<Scalars['String']['input']>;
+  /** Days from issue to due date of new `CREDIT_TOPUP` invoices (0 to 365). */
+  invoiceDueDays?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** Why one usage event was refused; nothing moved for it. */
 export type UsageError = {
   __typename?: 'UsageError';
@@ -1964,6 +2331,23 @@ export type Viewer = {
   userId: Scalars['String']['output'];
 };
 
+/** Input of `voidInvoice`. */
+export type VoidInvoiceInput = {
+  /** An `OPEN` or `OVERDUE` invoice (a paid one is reversed first). */
+  invoiceId: Scalars['ID']['input'];
+  /** Why (required). */
+  reason: Scalars['String']['input'];
+};
+
+export type AuditLogQueryVariables = Exact<{
+  action?: InputMaybe<Scalars['String']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type AuditLogQuery = { __typename?: 'Query', auditLog: { __typename?: 'AuditEventConnection', totalCount: number, edges: Array<{ __typename?: 'AuditEventEdge', node: { __typename?: 'AuditEvent', id: string, at: string, actor: string, role: Role | null, action: string, summary: string, targetId: string | null, account: { __typename?: 'Account', id: string, name: string } | null } }>, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } };
+
 export type ApiKeysQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -1983,17 +2367,97 @@ export type RevokeApiKeyMutationVariables = Exact<{
 
 export type RevokeApiKeyMutation = { __typename?: 'Mutation', revokeApiKey: { __typename?: 'ApiKey', id: string, name: string, prefix: string, scopes: Array<ApiKeyScope>, createdAt: string, createdBy: string, lastUsedAt: string | null, revokedAt: string | null } };
 
+export type ClientAccountQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type ClientAccountQuery = { __typename?: 'Query', node:
+    | { __typename?: 'Account', id: string, name: string, kind: AccountKind, billingEmail: string | null, balances: Array<{ __typename?: 'Balance', currency: string, available: string, held: string, owed: string, updatedAt: string }> }
+    | { __typename?: 'Agency' }
+    | { __typename?: 'ApiKey' }
+    | { __typename?: 'AuditEvent' }
+    | { __typename?: 'AutoTopUp' }
+    | { __typename?: 'Card' }
+    | { __typename?: 'CreditPackage' }
+    | { __typename?: 'CreditRequest' }
+    | { __typename?: 'CreditTransaction' }
+    | { __typename?: 'Hold' }
+    | { __typename?: 'Invoice' }
+    | { __typename?: 'LowBalanceAlert' }
+    | { __typename?: 'Payment' }
+    | { __typename?: 'Service' }
+   | null };
+
+export type ClientHistoryQueryVariables = Exact<{
+  accountId?: InputMaybe<Scalars['ID']['input']>;
+  currency?: InputMaybe<Scalars['String']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type ClientHistoryQuery = { __typename?: 'Query', history: { __typename?: 'CreditTransactionConnection', totalCount: number, edges: Array<{ __typename?: 'CreditTransactionEdge', node: { __typename?: 'CreditTransaction', id: string, createdAt: string, type: TransactionType, kind: TransactionKind, reference: string, amount: string, currency: string, runningBalance: string, reason: string | null, actor: string, reversedBy: { __typename?: 'CreditTransaction', id: string } | null, payment: { __typename?: 'Payment', id: string, provider: string, providerRef: string, status: string, amount: string, currency: string, refunded: string } | null } }>, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } };
+
+export type ClientInvoicesQueryVariables = Exact<{
+  accountId?: InputMaybe<Scalars['ID']['input']>;
+}>;
+
+
+export type ClientInvoicesQuery = { __typename?: 'Query', invoices: { __typename?: 'InvoiceConnection', edges: Array<{ __typename?: 'InvoiceEdge', node: { __typename?: 'Invoice', id: string, number: string, kind: InvoiceKind, amount: string, currency: string, status: InvoiceStatus, issuedAt: string, dueAt: string | null, voidReason: string | null } }> } };
+
+export type AdjustBalanceMutationVariables = Exact<{
+  input: AdjustBalanceInput;
+}>;
+
+
+export type AdjustBalanceMutation = { __typename?: 'Mutation', adjustBalance: { __typename?: 'CorrectionPayload', transaction: { __typename?: 'CreditTransaction', id: string, createdAt: string, type: TransactionType, kind: TransactionKind, reference: string, amount: string, currency: string, runningBalance: string, reason: string | null, actor: string, reversedBy: { __typename?: 'CreditTransaction', id: string } | null, payment: { __typename?: 'Payment', id: string, provider: string, providerRef: string, status: string, amount: string, currency: string, refunded: string } | null }, balance: { __typename?: 'Balance', currency: string, available: string, held: string, owed: string, updatedAt: string } } };
+
+export type ReclaimCreditsMutationVariables = Exact<{
+  input: ReclaimCreditsInput;
+}>;
+
+
+export type ReclaimCreditsMutation = { __typename?: 'Mutation', reclaimCredits: { __typename?: 'CorrectionPayload', transaction: { __typename?: 'CreditTransaction', id: string, createdAt: string, type: TransactionType, kind: TransactionKind, reference: string, amount: string, currency: string, runningBalance: string, reason: string | null, actor: string, reversedBy: { __typename?: 'CreditTransaction', id: string } | null, payment: { __typename?: 'Payment', id: string, provider: string, providerRef: string, status: string, amount: string, currency: string, refunded: string } | null }, balance: { __typename?: 'Balance', currency: string, available: string, held: string, owed: string, updatedAt: string }, poolBalance: { __typename?: 'Balance', currency: string, available: string, updatedAt: string } | null } };
+
+export type ReverseTransactionMutationVariables = Exact<{
+  input: ReverseTransactionInput;
+}>;
+
+
+export type ReverseTransactionMutation = { __typename?: 'Mutation', reverseTransaction: { __typename?: 'CorrectionPayload', transaction: { __typename?: 'CreditTransaction', id: string, createdAt: string, type: TransactionType, kind: TransactionKind, reference: string, amount: string, currency: string, runningBalance: string, reason: string | null, actor: string, reversedBy: { __typename?: 'CreditTransaction', id: string } | null, payment: { __typename?: 'Payment', id: string, provider: string, providerRef: string, status: string, amount: string, currency: string, refunded: string } | null }, balance: { __typename?: 'Balance', currency: string, available: string, held: string, owed: string, updatedAt: string }, poolBalance: { __typename?: 'Balance', currency: string, available: string, updatedAt: string } | null, invoice: { __typename?: 'Invoice', id: string, number: string, kind: InvoiceKind, amount: string, currency: string, status: InvoiceStatus, issuedAt: string, dueAt: string | null, voidReason: string | null } | null } };
+
+export type RefundPaymentMutationVariables = Exact<{
+  input: RefundPaymentInput;
+}>;
+
+
+export type RefundPaymentMutation = { __typename?: 'Mutation', refundPayment: { __typename?: 'CorrectionPayload', transaction: { __typename?: 'CreditTransaction', id: string, createdAt: string, type: TransactionType, kind: TransactionKind, reference: string, amount: string, currency: string, runningBalance: string, reason: string | null, actor: string, reversedBy: { __typename?: 'CreditTransaction', id: string } | null, payment: { __typename?: 'Payment', id: string, provider: string, providerRef: string, status: string, amount: string, currency: string, refunded: string } | null }, balance: { __typename?: 'Balance', currency: string, available: string, held: string, owed: string, updatedAt: string }, payment: { __typename?: 'Payment', id: string, status: string, amount: string, currency: string, refunded: string } | null } };
+
+export type VoidInvoiceMutationVariables = Exact<{
+  input: VoidInvoiceInput;
+}>;
+
+
+export type VoidInvoiceMutation = { __typename?: 'Mutation', voidInvoice: { __typename?: 'Invoice', id: string, number: string, kind: InvoiceKind, amount: string, currency: string, status: InvoiceStatus, issuedAt: string, dueAt: string | null, voidReason: string | null } };
+
+export type UpdateBillingMutationVariables = Exact<{
+  input: UpdateBillingInput;
+}>;
+
+
+export type UpdateBillingMutation = { __typename?: 'Mutation', updateBilling: { __typename?: 'Agency', id: string, invoiceDueDays: number, bankDetails: string | null } };
+
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ViewerQuery = { __typename?: 'Query', viewer: { __typename?: 'Viewer', userId: string, role: Role, agency: { __typename?: 'Agency', id: string, name: string, defaultCurrency: string, creditPaymentsEnabled: boolean, poolAccount: { __typename?: 'Account', id: string, name: string, balance: { __typename?: 'Balance', currency: string, available: string, updatedAt: string } } } | null } };
+export type ViewerQuery = { __typename?: 'Query', viewer: { __typename?: 'Viewer', userId: string, role: Role, agency: { __typename?: 'Agency', id: string, name: string, defaultCurrency: string, creditPaymentsEnabled: boolean, invoiceDueDays: number, bankDetails: string | null, unpaidPostpaid: Array<{ __typename?: 'CurrencyAmount', currency: string, amount: string }>, poolAccount: { __typename?: 'Account', id: string, name: string, balance: { __typename?: 'Balance', currency: string, available: string, updatedAt: string } } } | null } };
 
 export type AccountsQueryVariables = Exact<{
   after?: InputMaybe<Scalars['String']['input']>;
 }>;
 
 
-export type AccountsQuery = { __typename?: 'Query', agency: { __typename?: 'Agency', accounts: { __typename?: 'AccountConnection', totalCount: number, edges: Array<{ __typename?: 'AccountEdge', node: { __typename?: 'Account', id: string, name: string, kind: AccountKind, balances: Array<{ __typename?: 'Balance', currency: string, available: string, held: string, updatedAt: string }> } }>, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } } | null };
+export type AccountsQuery = { __typename?: 'Query', agency: { __typename?: 'Agency', accounts: { __typename?: 'AccountConnection', totalCount: number, edges: Array<{ __typename?: 'AccountEdge', node: { __typename?: 'Account', id: string, name: string, kind: AccountKind, balances: Array<{ __typename?: 'Balance', currency: string, available: string, held: string, owed: string, updatedAt: string }> } }>, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } } | null };
 
 export type PendingQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -2050,14 +2514,24 @@ export type OnBalanceSubscriptionVariables = Exact<{
 }>;
 
 
-export type OnBalanceSubscription = { __typename?: 'Subscription', balanceUpdated: { __typename?: 'Balance', currency: string, available: string, held: string, updatedAt: string } };
+export type OnBalanceSubscription = { __typename?: 'Subscription', balanceUpdated: { __typename?: 'Balance', currency: string, available: string, held: string, owed: string, updatedAt: string } };
 
 
+export const AuditLogDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"AuditLog"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"action"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"auditLog"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"action"},"value":{"kind":"Variable","name":{"kind":"Name","value":"action"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"at"}},{"kind":"Field","name":{"kind":"Name","value":"actor"}},{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"summary"}},{"kind":"Field","name":{"kind":"Name","value":"targetId"}},{"kind":"Field","name":{"kind":"Name","value":"account"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]} as unknown as DocumentNode<AuditLogQuery, AuditLogQueryVariables>;
 export const ApiKeysDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ApiKeys"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"apiKeys"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"prefix"}},{"kind":"Field","name":{"kind":"Name","value":"scopes"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdBy"}},{"kind":"Field","name":{"kind":"Name","value":"lastUsedAt"}},{"kind":"Field","name":{"kind":"Name","value":"revokedAt"}}]}}]}}]} as unknown as DocumentNode<ApiKeysQuery, ApiKeysQueryVariables>;
 export const CreateApiKeyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateApiKey"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateApiKeyInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createApiKey"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"secret"}},{"kind":"Field","name":{"kind":"Name","value":"apiKey"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"prefix"}},{"kind":"Field","name":{"kind":"Name","value":"scopes"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdBy"}},{"kind":"Field","name":{"kind":"Name","value":"lastUsedAt"}},{"kind":"Field","name":{"kind":"Name","value":"revokedAt"}}]}}]}}]}}]} as unknown as DocumentNode<CreateApiKeyMutation, CreateApiKeyMutationVariables>;
 export const RevokeApiKeyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RevokeApiKey"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RevokeApiKeyInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"revokeApiKey"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"prefix"}},{"kind":"Field","name":{"kind":"Name","value":"scopes"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdBy"}},{"kind":"Field","name":{"kind":"Name","value":"lastUsedAt"}},{"kind":"Field","name":{"kind":"Name","value":"revokedAt"}}]}}]}}]} as unknown as DocumentNode<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
-export const ViewerDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Viewer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"viewer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"userId"}},{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"agency"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"defaultCurrency"}},{"kind":"Field","name":{"kind":"Name","value":"creditPaymentsEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"poolAccount"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<ViewerQuery, ViewerQueryVariables>;
-export const AccountsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Accounts"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"agency"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"accounts"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"balances"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]}}]} as unknown as DocumentNode<AccountsQuery, AccountsQueryVariables>;
+export const ClientAccountDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ClientAccount"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Account"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"billingEmail"}},{"kind":"Field","name":{"kind":"Name","value":"balances"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"owed"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]}}]} as unknown as DocumentNode<ClientAccountQuery, ClientAccountQueryVariables>;
+export const ClientHistoryDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ClientHistory"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"accountId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"currency"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"history"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"accountId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"accountId"}}},{"kind":"Argument","name":{"kind":"Name","value":"currency"},"value":{"kind":"Variable","name":{"kind":"Name","value":"currency"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"20"}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"runningBalance"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"actor"}},{"kind":"Field","name":{"kind":"Name","value":"reversedBy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"payment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"providerRef"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"refunded"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]} as unknown as DocumentNode<ClientHistoryQuery, ClientHistoryQueryVariables>;
+export const ClientInvoicesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ClientInvoices"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"accountId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"invoices"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"accountId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"accountId"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"number"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"issuedAt"}},{"kind":"Field","name":{"kind":"Name","value":"dueAt"}},{"kind":"Field","name":{"kind":"Name","value":"voidReason"}}]}}]}}]}}]}}]} as unknown as DocumentNode<ClientInvoicesQuery, ClientInvoicesQueryVariables>;
+export const AdjustBalanceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"AdjustBalance"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AdjustBalanceInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"adjustBalance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"transaction"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"runningBalance"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"actor"}},{"kind":"Field","name":{"kind":"Name","value":"reversedBy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"payment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"providerRef"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"refunded"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"owed"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]} as unknown as DocumentNode<AdjustBalanceMutation, AdjustBalanceMutationVariables>;
+export const ReclaimCreditsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ReclaimCredits"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ReclaimCreditsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"reclaimCredits"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"transaction"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"runningBalance"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"actor"}},{"kind":"Field","name":{"kind":"Name","value":"reversedBy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"payment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"providerRef"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"refunded"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"owed"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"poolBalance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]} as unknown as DocumentNode<ReclaimCreditsMutation, ReclaimCreditsMutationVariables>;
+export const ReverseTransactionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ReverseTransaction"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ReverseTransactionInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"reverseTransaction"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"transaction"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"runningBalance"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"actor"}},{"kind":"Field","name":{"kind":"Name","value":"reversedBy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"payment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"providerRef"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"refunded"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"owed"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"poolBalance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"invoice"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"number"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"issuedAt"}},{"kind":"Field","name":{"kind":"Name","value":"dueAt"}},{"kind":"Field","name":{"kind":"Name","value":"voidReason"}}]}}]}}]}}]} as unknown as DocumentNode<ReverseTransactionMutation, ReverseTransactionMutationVariables>;
+export const RefundPaymentDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RefundPayment"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RefundPaymentInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"refundPayment"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"transaction"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"runningBalance"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"actor"}},{"kind":"Field","name":{"kind":"Name","value":"reversedBy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"payment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"providerRef"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"refunded"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"owed"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"payment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"refunded"}}]}}]}}]}}]} as unknown as DocumentNode<RefundPaymentMutation, RefundPaymentMutationVariables>;
+export const VoidInvoiceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"VoidInvoice"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"VoidInvoiceInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"voidInvoice"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"number"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"issuedAt"}},{"kind":"Field","name":{"kind":"Name","value":"dueAt"}},{"kind":"Field","name":{"kind":"Name","value":"voidReason"}}]}}]}}]} as unknown as DocumentNode<VoidInvoiceMutation, VoidInvoiceMutationVariables>;
+export const UpdateBillingDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"UpdateBilling"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateBillingInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateBilling"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"invoiceDueDays"}},{"kind":"Field","name":{"kind":"Name","value":"bankDetails"}}]}}]}}]} as unknown as DocumentNode<UpdateBillingMutation, UpdateBillingMutationVariables>;
+export const ViewerDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Viewer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"viewer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"userId"}},{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"agency"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"defaultCurrency"}},{"kind":"Field","name":{"kind":"Name","value":"creditPaymentsEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"invoiceDueDays"}},{"kind":"Field","name":{"kind":"Name","value":"bankDetails"}},{"kind":"Field","name":{"kind":"Name","value":"unpaidPostpaid"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}}]}},{"kind":"Field","name":{"kind":"Name","value":"poolAccount"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<ViewerQuery, ViewerQueryVariables>;
+export const AccountsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Accounts"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"agency"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"accounts"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"balances"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"owed"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]}}]} as unknown as DocumentNode<AccountsQuery, AccountsQueryVariables>;
 export const PendingDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Pending"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"requests"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"status"},"value":{"kind":"EnumValue","value":"PENDING"}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"100"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"method"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"paid"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"submittedBy"}},{"kind":"Field","name":{"kind":"Name","value":"reviewedAt"}},{"kind":"Field","name":{"kind":"Name","value":"reviewedBy"}},{"kind":"Field","name":{"kind":"Name","value":"rejectionReason"}},{"kind":"Field","name":{"kind":"Name","value":"account"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<PendingQuery, PendingQueryVariables>;
 export const RecentDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Recent"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"requests"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"10"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"method"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"paid"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"submittedBy"}},{"kind":"Field","name":{"kind":"Name","value":"reviewedAt"}},{"kind":"Field","name":{"kind":"Name","value":"reviewedBy"}},{"kind":"Field","name":{"kind":"Name","value":"rejectionReason"}},{"kind":"Field","name":{"kind":"Name","value":"account"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<RecentQuery, RecentQueryVariables>;
 export const ApproveDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Approve"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ReviewRequestInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"approveRequest"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"request"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"method"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"paid"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"submittedBy"}},{"kind":"Field","name":{"kind":"Name","value":"reviewedAt"}},{"kind":"Field","name":{"kind":"Name","value":"reviewedBy"}},{"kind":"Field","name":{"kind":"Name","value":"rejectionReason"}},{"kind":"Field","name":{"kind":"Name","value":"account"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]} as unknown as DocumentNode<ApproveMutation, ApproveMutationVariables>;
@@ -2066,4 +2540,4 @@ export const MarkPaidDocument = {"kind":"Document","definitions":[{"kind":"Opera
 export const AllocateDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Allocate"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AllocateCreditsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"allocateCredits"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"transaction"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}}]}},{"kind":"Field","name":{"kind":"Name","value":"balance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"account"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"poolBalance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]} as unknown as DocumentNode<AllocateMutation, AllocateMutationVariables>;
 export const SettingsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Settings"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateAgencySettingsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateAgencySettings"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"creditPaymentsEnabled"}}]}}]}}]} as unknown as DocumentNode<SettingsMutation, SettingsMutationVariables>;
 export const OnRequestDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"OnRequest"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"creditRequestUpdated"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"method"}},{"kind":"Field","name":{"kind":"Name","value":"reference"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"paid"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"submittedBy"}},{"kind":"Field","name":{"kind":"Name","value":"reviewedAt"}},{"kind":"Field","name":{"kind":"Name","value":"reviewedBy"}},{"kind":"Field","name":{"kind":"Name","value":"rejectionReason"}},{"kind":"Field","name":{"kind":"Name","value":"account"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}}]}}]}}]} as unknown as DocumentNode<OnRequestSubscription, OnRequestSubscriptionVariables>;
-export const OnBalanceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"OnBalance"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"accountId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"balanceUpdated"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"accountId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"accountId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<OnBalanceSubscription, OnBalanceSubscriptionVariables>;
+export const OnBalanceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"OnBalance"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"accountId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"balanceUpdated"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"accountId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"accountId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"held"}},{"kind":"Field","name":{"kind":"Name","value":"owed"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<OnBalanceSubscription, OnBalanceSubscriptionVariables>;
