@@ -247,7 +247,7 @@ func (l *Ledger) Post(ctx context.Context, tx *Tx, e Entry) ([]*ent.Posting, err
 			p.Edges.Account = lg.Account
 			p.PaymentID = nonEmpty(e.PaymentID)
 			if reverses != "" {
-				p.ReversesID, reverses = &reverses, ""
+				p.ReversesID, reverses = nonEmpty(reverses), "" // a copy: &reverses would read "" once cleared
 			}
 			if d := e.Detail; d != nil {
 				p.ServiceID, p.Quantity = nonEmpty(d.ServiceID), &d.Quantity
