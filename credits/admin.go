@@ -3,6 +3,7 @@ package credits
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"creditgate/auth"
 	"creditgate/ent"
@@ -38,12 +39,13 @@ func (s *Service) CreateAgency(ctx context.Context, in NewAgency) (*ent.Agency, 
 		if err != nil {
 			return fmt.Errorf("creating agency: %w", err)
 		}
-		_, err = tx.Account.Create().SetAgencyID(ag.ID).SetName(poolName(name)).
+		pool, err := tx.Account.Create().SetAgencyID(ag.ID).SetName(poolName(name)).
 			SetKind(account.KindAGENCY).Save(ctx)
 		if err != nil {
 			return fmt.Errorf("creating pool account: %w", err)
 		}
-		return nil
+		return s.audit(ctx, tx, Audit{Action: "createAgency", AgencyID: ag.ID, AccountID: pool.ID, TargetID: ag.ID,
+			Summary: fmt.Sprintf("created agency %s %q (%s)", ag.ID, name, cur)})
 	})
 	if err != nil {
 		return nil, err
@@ -74,10 +76,18 @@ func (s *Service) CreateAccount(ctx context.Context, agencyID *gid.ID, name stri
 	if name, err = cleanName("name", name, 200); err != nil {
 		return nil, err
 	}
-	acc, err := s.db.Account.Create().SetAgencyID(ag.ID).SetName(name).SetKind(account.KindCLIENT).Save(ctx)
+	var acc *ent.Account
+	err = s.inTx(ctx, func(tx *ent.Tx) error {
+		if acc, err = tx.Account.Create().SetAgencyID(ag.ID).SetName(name).SetKind(account.KindCLIENT).Save(ctx); err != nil {
+			return fmt.Errorf("creating account: %w", err)
+		}
+		return s.audit(ctx, tx, Audit{Action: "createAccount", AgencyID: ag.ID, AccountID: acc.ID, TargetID: acc.ID,
+			Summary: fmt.Sprintf("created account %s %q", acc.ID, name)})
+	})
 	if err != nil {
-		return nil, fmt.Errorf("creating account: %w", err)
+		return nil, err
 	}
+	acc = acc.Unwrap()
 	acc.Edges.Agency = ag
 	return acc, nil
 }
@@ -95,22 +105,38 @@ func (s *Service) UpdateAgencySettings(ctx context.Context, agencyID *gid.ID, in
 	if err != nil {
 		return nil, err
 	}
-	upd := s.db.Agency.UpdateOne(ag)
+	var cur string
+	var said []string
 	if in.CreditPaymentsEnabled != nil {
-		upd.SetCreditPaymentsEnabled(*in.CreditPaymentsEnabled)
+		said = append(said, fmt.Sprintf("credit payments %s", onOff(*in.CreditPaymentsEnabled)))
 	}
 	if in.DefaultCurrency != nil {
-		cur, err := money.NormalizeCurrency(*in.DefaultCurrency)
-		if err != nil {
+		if cur, err = money.NormalizeCurrency(*in.DefaultCurrency); err != nil {
 			return nil, badInput("defaultCurrency: %v", err)
 		}
-		upd.SetDefaultCurrency(cur)
+		said = append(said, "default currency "+cur)
 	}
-	ag, err = upd.Save(ctx)
+	if len(said) == 0 {
+		said = append(said, "nothing changed")
+	}
+	err = s.inTx(ctx, func(tx *ent.Tx) error {
+		upd := tx.Agency.UpdateOne(ag)
+		if in.CreditPaymentsEnabled != nil {
+			upd.SetCreditPaymentsEnabled(*in.CreditPaymentsEnabled)
+		}
+		if cur != "" {
+			upd.SetDefaultCurrency(cur)
+		}
+		if ag, err = upd.Save(ctx); err != nil {
+			return fmt.Errorf("updating agency: %w", err)
+		}
+		return s.audit(ctx, tx, Audit{Action: "updateAgencySettings", AgencyID: ag.ID, TargetID: ag.ID,
+			Summary: "agency settings: " + strings.Join(said, ", ")})
+	})
 	if err != nil {
-		return nil, fmt.Errorf("updating agency: %w", err)
+		return nil, err
 	}
-	return ag, nil
+	return ag.Unwrap(), nil
 }
 
 // NewInvoice describes createInvoice.
@@ -146,14 +172,23 @@ func (s *Service) CreateInvoice(ctx context.Context, in NewInvoice) (*ent.Invoic
 	if err != nil {
 		return nil, err
 	}
-	inv, err := s.db.Invoice.Create().SetAgencyID(acc.AgencyID).SetAccountID(acc.ID).
-		SetNumber(number).SetAmount(amount).SetCurrency(cur).SetCreditEligible(in.CreditEligible).Save(ctx)
-	if ent.IsConstraintError(err) {
-		return nil, newErr(CodeConflict, "invoice number %q already exists in this agency", number)
-	}
+	var inv *ent.Invoice
+	err = s.inTx(ctx, func(tx *ent.Tx) error {
+		inv, err = tx.Invoice.Create().SetAgencyID(acc.AgencyID).SetAccountID(acc.ID).
+			SetNumber(number).SetAmount(amount).SetCurrency(cur).SetCreditEligible(in.CreditEligible).Save(ctx)
+		if ent.IsConstraintError(err) {
+			return newErr(CodeConflict, "invoice number %q already exists in this agency", number)
+		}
+		if err != nil {
+			return fmt.Errorf("creating invoice: %w", err)
+		}
+		return s.audit(ctx, tx, Audit{Action: "createInvoice", AgencyID: acc.AgencyID, AccountID: acc.ID, TargetID: inv.ID,
+			Summary: fmt.Sprintf("created invoice %s %q of %s", inv.ID, number, fmtAmount(amount, cur))})
+	})
 	if err != nil {
-		return nil, fmt.Errorf("creating invoice: %w", err)
+		return nil, err
 	}
+	inv = inv.Unwrap()
 	inv.Edges.Account = acc
 	return inv, nil
 }
@@ -185,11 +220,20 @@ func (s *Service) CreateService(ctx context.Context, in NewService) (*ent.Servic
 	if err != nil {
 		return nil, err
 	}
-	svc, err := s.db.Service.Create().SetAgencyID(ag.ID).SetName(name).SetPrice(price).
-		SetCurrency(cur).SetCreditEligible(in.CreditEligible).Save(ctx)
+	var svc *ent.Service
+	err = s.inTx(ctx, func(tx *ent.Tx) error {
+		svc, err = tx.Service.Create().SetAgencyID(ag.ID).SetName(name).SetPrice(price).
+			SetCurrency(cur).SetCreditEligible(in.CreditEligible).Save(ctx)
+		if err != nil {
+			return fmt.Errorf("creating service: %w", err)
+		}
+		return s.audit(ctx, tx, Audit{Action: "createService", AgencyID: ag.ID, TargetID: svc.ID,
+			Summary: fmt.Sprintf("created service %s %s at %s", svc.ID, name, fmtAmount(price, cur))})
+	})
 	if err != nil {
-		return nil, fmt.Errorf("creating service: %w", err)
+		return nil, err
 	}
+	svc = svc.Unwrap()
 	svc.Edges.Agency = ag
 	return svc, nil
 }
@@ -225,10 +269,25 @@ func (s *Service) CreateCreditPackage(ctx context.Context, in NewCreditPackage) 
 	if err != nil {
 		return nil, err
 	}
-	pkg, err := s.db.CreditPackage.Create().SetAgencyID(ag.ID).SetName(name).
-		SetCredits(credits).SetPrice(price).SetCurrency(cur).Save(ctx)
+	var pkg *ent.CreditPackage
+	err = s.inTx(ctx, func(tx *ent.Tx) error {
+		pkg, err = tx.CreditPackage.Create().SetAgencyID(ag.ID).SetName(name).
+			SetCredits(credits).SetPrice(price).SetCurrency(cur).Save(ctx)
+		if err != nil {
+			return fmt.Errorf("creating package: %w", err)
+		}
+		return s.audit(ctx, tx, Audit{Action: "createCreditPackage", AgencyID: ag.ID, TargetID: pkg.ID,
+			Summary: fmt.Sprintf("created package %s %q: %s for %s", pkg.ID, name, fmtAmount(credits, cur), fmtAmount(price, cur))})
+	})
 	if err != nil {
-		return nil, fmt.Errorf("creating package: %w", err)
+		return nil, err
 	}
-	return pkg, nil
+	return pkg.Unwrap(), nil
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }

@@ -127,15 +127,27 @@ func (s *Service) CreateAPIKey(ctx context.Context, in NewAPIKey) (*ent.APIKey, 
 	if err != nil {
 		return nil, "", fmt.Errorf("making a key secret: %w", err)
 	}
-	create := s.db.APIKey.Create().SetID(id).SetName(name).SetScopes(strings.Join(scopes, ",")).
-		SetPrefix(prefix).SetSecretHash(hash[:]).SetCreatedBy(v.UserID)
-	if ag != nil {
-		create.SetAgencyID(ag.ID)
-	}
-	k, err := create.Save(ctx)
+	var k *ent.APIKey
+	err = s.inTx(ctx, func(tx *ent.Tx) error {
+		create := tx.APIKey.Create().SetID(id).SetName(name).SetScopes(strings.Join(scopes, ",")).
+			SetPrefix(prefix).SetSecretHash(hash[:]).SetCreatedBy(v.UserID)
+		a := Audit{Action: "createApiKey", TargetID: id,
+			Summary: fmt.Sprintf("created API key %s %q (%s)", id, name, strings.Join(scopes, ", "))}
+		if ag != nil {
+			create.SetAgencyID(ag.ID)
+			a.AgencyID = ag.ID
+		} else {
+			a.Summary += ", platform-wide"
+		}
+		if k, err = create.Save(ctx); err != nil {
+			return fmt.Errorf("creating API key: %w", err)
+		}
+		return s.audit(ctx, tx, a) // never the secret
+	})
 	if err != nil {
-		return nil, "", nothingDone(fmt.Errorf("creating API key: %w", err))
+		return nil, "", err
 	}
+	k = k.Unwrap()
 	k.Edges.Agency = ag
 	return k, secret, nil
 }
@@ -218,7 +230,17 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id gid.ID) (*ent.APIKey, err
 		if err != nil {
 			return fmt.Errorf("revoking API key: %w", err)
 		}
-		if n > 0 && s.dialect == dialect.Postgres {
+		if n == 0 {
+			return nil // revoked meanwhile: nothing changed here
+		}
+		a := Audit{Action: "revokeApiKey", TargetID: id, Summary: fmt.Sprintf("revoked API key %s %q", id, k.Name)}
+		if k.AgencyID != nil {
+			a.AgencyID = *k.AgencyID
+		}
+		if err := s.audit(ctx, tx, a); err != nil {
+			return err
+		}
+		if s.dialect == dialect.Postgres {
 			// Delivered to every instance's listener on COMMIT only.
 			ev := events.Event{Key: &events.KeyRevoked{KeyID: id}}
 			if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", events.Channel, ev.Encode()); err != nil {

@@ -2,6 +2,7 @@ package credits
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -109,7 +110,14 @@ func (s *Service) StartCardSetup(ctx context.Context, accountID *gid.ID) (CardSe
 	if err != nil {
 		return CardSetup{}, fmt.Errorf("starting card setup with %s: %w", s.vault.Name(), err)
 	}
-	if err := s.rememberCustomer(ctx, acc, setup.CustomerRef); err != nil {
+	err = s.inTx(ctx, func(tx *ent.Tx) error {
+		if err := s.rememberCustomer(ctx, tx, acc, setup.CustomerRef); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, Audit{Action: "startCardSetup", AgencyID: acc.AgencyID, AccountID: acc.ID, TargetID: acc.ID,
+			Summary: fmt.Sprintf("started saving a card for %s with %s", acc.ID, s.vault.Name())})
+	})
+	if err != nil {
 		return CardSetup{}, err
 	}
 	return setup, nil
@@ -135,19 +143,49 @@ func (s *Service) AddCard(ctx context.Context, accountID *gid.ID, paymentMethodR
 		}
 		return nil, fmt.Errorf("saving card with %s: %w", s.vault.Name(), err)
 	}
-	if err := s.rememberCustomer(ctx, acc, saved.CustomerRef); err != nil {
+	sys := System(ctx)
+	onFile := func(tx *ent.Tx) (*ent.Card, error) {
+		c, err := tx.Card.Query().Where(card.AccountID(acc.ID), card.Provider(s.vault.Name()), card.Ref(saved.Ref)).Only(sys)
+		if ent.IsNotFound(err) {
+			return nil, nil
+		}
+		return c, err
+	}
+	var c *ent.Card
+	err = s.inTx(ctx, func(tx *ent.Tx) error {
+		if err := s.rememberCustomer(ctx, tx, acc, saved.CustomerRef); err != nil {
+			return err
+		}
+		// Saving the same card twice answers the card already on file, and
+		// changes nothing.
+		if c, err = onFile(tx); err != nil || c != nil {
+			return err
+		}
+		err = tx.Card.Create().SetAgencyID(acc.AgencyID).SetAccountID(acc.ID).SetProvider(s.vault.Name()).
+			SetRef(saved.Ref).SetCustomerRef(saved.CustomerRef).SetBrand(saved.Brand).SetLast4(saved.Last4).
+			SetExpMonth(saved.ExpMonth).SetExpYear(saved.ExpYear).
+			OnConflictColumns(card.FieldAccountID, card.FieldProvider, card.FieldRef).DoNothing().Exec(sys)
+		inserted := err == nil // PostgreSQL: no row when a concurrent save won
+		if err != nil && !isNoRows(err) {
+			return fmt.Errorf("saving card: %w", err)
+		}
+		if c, err = onFile(tx); err != nil || c == nil || !inserted {
+			return errors.Join(err, nilCard(c))
+		}
+		return s.audit(ctx, tx, Audit{Action: "addCard", AgencyID: acc.AgencyID, AccountID: acc.ID, TargetID: c.ID,
+			Summary: fmt.Sprintf("saved card %s (%s) for %s", c.ID, c.Brand, acc.ID)})
+	})
+	if err != nil {
 		return nil, err
 	}
-	sys := System(ctx)
-	err = s.db.Card.Create().SetAgencyID(acc.AgencyID).SetAccountID(acc.ID).SetProvider(s.vault.Name()).
-		SetRef(saved.Ref).SetCustomerRef(saved.CustomerRef).SetBrand(saved.Brand).SetLast4(saved.Last4).
-		SetExpMonth(saved.ExpMonth).SetExpYear(saved.ExpYear).
-		OnConflictColumns(card.FieldAccountID, card.FieldProvider, card.FieldRef).DoNothing().Exec(sys)
-	if err != nil && !isNoRows(err) {
-		return nil, fmt.Errorf("saving card: %w", err)
+	return c.Unwrap(), nil
+}
+
+func nilCard(c *ent.Card) error {
+	if c == nil {
+		return errors.New("the card saved is not on file")
 	}
-	// Saving the same card twice answers the card already on file.
-	return s.db.Card.Query().Where(card.AccountID(acc.ID), card.Provider(s.vault.Name()), card.Ref(saved.Ref)).Only(sys)
+	return nil
 }
 
 // RemoveCard detaches a card. Auto top-up rules that charged it are paused,
@@ -170,6 +208,7 @@ func (s *Service) RemoveCard(ctx context.Context, id gid.ID) error {
 	}
 	sys := System(ctx)
 	return s.inTx(sys, func(tx *ent.Tx) error {
+		summary := fmt.Sprintf("removed card %s (%s) of %s", c.ID, c.Brand, c.AccountID)
 		rules, err := tx.TopUpRule.Query().Where(topuprule.CardID(id)).All(sys)
 		if err != nil {
 			return fmt.Errorf("loading rules of card: %w", err)
@@ -182,7 +221,13 @@ func (s *Service) RemoveCard(ctx context.Context, id gid.ID) error {
 				return fmt.Errorf("unlinking card: %w", err)
 			}
 		}
-		return tx.Card.DeleteOneID(id).Exec(sys)
+		if len(rules) > 0 {
+			summary += fmt.Sprintf("; paused %d auto top-up rule(s) that charged it", len(rules))
+		}
+		if err := tx.Card.DeleteOneID(id).Exec(sys); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, Audit{Action: "removeCard", AgencyID: c.AgencyID, AccountID: c.AccountID, TargetID: c.ID, Summary: summary})
 	})
 }
 
@@ -202,11 +247,11 @@ func (s *Service) clientAccount(ctx context.Context, id *gid.ID) (*ent.Account, 
 	return acc, nil
 }
 
-func (s *Service) rememberCustomer(ctx context.Context, acc *ent.Account, ref string) error {
+func (s *Service) rememberCustomer(ctx context.Context, tx *ent.Tx, acc *ent.Account, ref string) error {
 	if ref == "" || deref(acc.PaymentCustomer) == ref {
 		return nil
 	}
-	if err := s.db.Account.UpdateOneID(acc.ID).SetPaymentCustomer(ref).Exec(System(ctx)); err != nil {
+	if err := tx.Account.UpdateOneID(acc.ID).SetPaymentCustomer(ref).Exec(System(ctx)); err != nil {
 		return fmt.Errorf("recording payment customer: %w", err)
 	}
 	return nil
@@ -288,13 +333,18 @@ func (s *Service) SetAutoTopUp(ctx context.Context, in TopUpSettings) (*ent.TopU
 		if in.Enabled {
 			arm = &threshold
 		}
-		return s.armBalance(sys, tx, acc, cur, func(u *ent.BalanceUpsert) {
+		err = s.armBalance(sys, tx, acc, cur, func(u *ent.BalanceUpsert) {
 			if arm == nil {
 				u.ClearTopupBelow()
 			} else {
 				u.SetTopupBelow(*arm)
 			}
 		}, arm != nil, job.KindTOPUP)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, Audit{Action: "setAutoTopUp", AgencyID: acc.AgencyID, AccountID: acc.ID, TargetID: id,
+			Summary: topUpSummary(in.Enabled, in.Mode, threshold, amount, monthlyCap, cur, c.ID)})
 	})
 	if err != nil {
 		return nil, err
@@ -386,7 +436,7 @@ func (s *Service) SetLowBalanceAlert(ctx context.Context, in AlertSettings) (*en
 		if err != nil {
 			return fmt.Errorf("saving low-balance alert: %w", err)
 		}
-		return s.armBalance(sys, tx, acc, cur, func(u *ent.BalanceUpsert) {
+		err = s.armBalance(sys, tx, acc, cur, func(u *ent.BalanceUpsert) {
 			u.SetAlertLow(false)
 			if in.Enabled {
 				u.SetAlertBelow(threshold)
@@ -394,6 +444,14 @@ func (s *Service) SetLowBalanceAlert(ctx context.Context, in AlertSettings) (*en
 				u.ClearAlertBelow()
 			}
 		}, in.Enabled, job.KindALERT)
+		if err != nil {
+			return err
+		}
+		summary := fmt.Sprintf("set low-balance alert of %s below %s", acc.ID, fmtAmount(threshold, cur))
+		if !in.Enabled {
+			summary = fmt.Sprintf("turned off the low-balance alert of %s in %s", acc.ID, cur)
+		}
+		return s.audit(ctx, tx, Audit{Action: "setLowBalanceAlert", AgencyID: acc.AgencyID, AccountID: acc.ID, TargetID: id, Summary: summary})
 	})
 	if err != nil {
 		return nil, err
@@ -472,3 +530,19 @@ func (s *Service) TopUpCard(ctx context.Context, r *ent.TopUpRule) (*ent.Card, e
 
 // VaultName names the provider that keeps cards.
 func (s *Service) VaultName() string { return s.vault.Name() }
+
+// topUpSummary says what a saved auto top-up rule does, in a line.
+func topUpSummary(enabled bool, mode topuprule.Mode, threshold, amount int64, monthlyCap *int64, cur string, cardID gid.ID) string {
+	if !enabled {
+		return fmt.Sprintf("turned auto top-up in %s off", cur)
+	}
+	what := "add " + string(money.Format(amount, cur))
+	if mode == topuprule.ModeTOP_UP_TO {
+		what = "to " + string(money.Format(amount, cur))
+	}
+	out := fmt.Sprintf("set auto top-up below %s %s with card %s", fmtAmount(threshold, cur), what, cardID)
+	if monthlyCap != nil {
+		out += fmt.Sprintf(", at most %s a month", fmtAmount(*monthlyCap, cur))
+	}
+	return out
+}

@@ -143,6 +143,10 @@ func (s *Service) CreateHold(ctx context.Context, in NewHoldInput) (*HoldResult,
 			if err != nil {
 				return ledger.Outcome{}, nil, err
 			}
+			if err := s.audit(ctx, tx.Tx, Audit{Action: "createHold", AgencyID: acc.AgencyID, AccountID: acc.ID, TargetID: made.ID,
+				Summary: fmt.Sprintf("held %s of %s until %s", fmtAmount(h.Amount, h.Currency), acc.ID, h.ExpiresAt.Format(time.RFC3339))}); err != nil {
+				return ledger.Outcome{}, nil, err
+			}
 			bal := tx.BalanceAfter(made.ID)
 			bal.Edges.Account = acc
 			return ledger.Outcome{Hold: made.ID}, &HoldResult{Hold: made, Balance: bal}, nil
@@ -211,6 +215,14 @@ func (s *Service) CaptureHold(ctx context.Context, id gid.ID, amount *money.Deci
 				return ledger.Outcome{}, nil, fmt.Errorf("reading hold: %w", err)
 			}
 			t := ps[0]
+			summary := fmt.Sprintf("captured %s of hold %s as %s", fmtAmount(x, h.Currency), h.ID, t.ID)
+			if fin {
+				summary += " (final)"
+			}
+			if err := s.audit(ctx, tx.Tx, Audit{Action: "captureHold", AgencyID: h.AgencyID, AccountID: h.AccountID, TargetID: h.ID,
+				Summary: summary}); err != nil {
+				return ledger.Outcome{}, nil, err
+			}
 			t.Edges.Account = nil // loaded through the domain if asked for
 			return ledger.Outcome{Transaction: t.ID, Hold: h.ID},
 				&HoldResult{Hold: after, Transaction: t, Balance: balanceLeft(tx, t)}, nil
@@ -237,7 +249,11 @@ func (s *Service) ReleaseHold(ctx context.Context, id gid.ID) (*HoldResult, erro
 				return ledger.Outcome{}, nil, err
 			}
 			out, err := s.holdAnswer(ctx, tx, ended.ID, nil)
-			return ledger.Outcome{}, out, err
+			if err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			return ledger.Outcome{}, out, s.audit(ctx, tx.Tx, Audit{Action: "releaseHold", AgencyID: h.AgencyID, AccountID: h.AccountID,
+				TargetID: h.ID, Summary: fmt.Sprintf("released hold %s: %s given back", h.ID, fmtAmount(ended.Amount-ended.Captured, h.Currency))})
 		},
 	})
 }
@@ -355,7 +371,11 @@ func (s *Service) ExpireHolds(ctx context.Context) (int, error) {
 			Op: "expireHold",
 			Work: func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *ent.Hold, error) {
 				h, err := s.ledger.ExpireHold(ctx, tx, s.clock())
-				return ledger.Outcome{}, h, err
+				if err != nil || h == nil {
+					return ledger.Outcome{}, h, err
+				}
+				return ledger.Outcome{}, h, s.audit(ctx, tx.Tx, Audit{Action: "holdExpired", AgencyID: h.AgencyID, AccountID: h.AccountID,
+					TargetID: h.ID, Summary: fmt.Sprintf("hold %s expired: %s given back", h.ID, fmtAmount(h.Amount-h.Captured, h.Currency))})
 			},
 		})
 		if err != nil || h == nil {

@@ -230,9 +230,11 @@ func (s *Service) SetServiceRates(ctx context.Context, in ServiceRates) (*ent.Se
 		if _, err := tx.ServiceRate.Delete().Where(servicerate.ServiceID(svc.ID)).Exec(ctx); err != nil {
 			return fmt.Errorf("removing rates: %w", err)
 		}
+		a := Audit{Action: "setServiceRates", AgencyID: svc.AgencyID, TargetID: svc.ID,
+			Summary: fmt.Sprintf("set rates of service %s %s: %s per %s, %d variant(s)", svc.ID, svc.Name, fmtAmount(price, svc.Currency), unit, len(variants))}
 		if len(variants) == 0 {
 			svc.Edges.Rates = []*ent.ServiceRate{}
-			return nil
+			return s.audit(ctx, tx, a)
 		}
 		creates := make([]*ent.ServiceRateCreate, len(variants))
 		for i, r := range variants {
@@ -244,7 +246,7 @@ func (s *Service) SetServiceRates(ctx context.Context, in ServiceRates) (*ent.Se
 			return fmt.Errorf("saving rates: %w", err)
 		}
 		svc.Edges.Rates = rows
-		return nil
+		return s.audit(ctx, tx, a)
 	})
 	if err != nil {
 		svc.Edges.Rates = nil

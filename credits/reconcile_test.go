@@ -166,6 +166,10 @@ func TestCommitLostAnswersTheTruth(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			w := newWorld(t, kind)
 			acc := w.client("lost")
+			// Made before commits are lost: the admin mutations are no money
+			// mutations, and a lost COMMIT answer is their error.
+			inv := w.invoice(acc, "INV-LOST", "12")
+			sms := w.service("SMS", "1")
 			lost := 0
 			w.svc.SetCommitLost(func() error { lost++; return errors.New("read tcp: connection reset by peer") })
 			owner := w.as(auth.RoleClientOwner, "owner", acc.ID)
@@ -184,7 +188,6 @@ func TestCommitLostAnswersTheTruth(t *testing.T) {
 				t.Fatalf("balance %d, %d transactions; want 60.00 in two", w.available(acc), w.historyLen(acc))
 			}
 
-			inv := w.invoice(acc, "INV-LOST", "12")
 			ip, err := w.svc.PayInvoiceWithCredit(owner, inv.ID, nil)
 			w.check(err)
 			row, err := w.svc.DB().Invoice.Query().Where(invoice.ID(inv.ID)).Only(w.sys())
@@ -193,7 +196,6 @@ func TestCommitLostAnswersTheTruth(t *testing.T) {
 				t.Fatalf("payInvoiceWithCredit: %+v (invoice %s %v)", ip, row.Status, row.TransactionID)
 			}
 
-			sms := w.service("SMS", "1")
 			for _, key := range []*string{nil, strp("svc-lost")} {
 				sp, err := w.svc.BuyServiceWithCredit(owner, sms.ID, nil, 3, key)
 				w.check(err)

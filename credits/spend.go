@@ -76,6 +76,10 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 			}
 			t, bal := ps[0], balanceLeft(tx, ps[0])
 			t.Edges.Account, bal.Edges.Account = nil, nil
+			if err := s.audit(ctx, tx.Tx, Audit{Action: "payInvoiceWithCredit", AgencyID: inv.AgencyID, AccountID: inv.AccountID, TargetID: id,
+				Summary: fmt.Sprintf("paid invoice %s %s with %s of credit (%s)", id, inv.Number, fmtAmount(inv.Amount, inv.Currency), t.ID)}); err != nil {
+				return ledger.Outcome{}, nil, err
+			}
 			inv.TransactionID = &t.ID
 			inv.Edges.Transaction = t
 			return ledger.Outcome{Invoice: id, Transaction: t.ID}, &InvoicePayment{Invoice: inv, Transaction: t, Balance: bal}, nil
@@ -201,6 +205,10 @@ func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, ac
 			if err != nil {
 				return ledger.Outcome{}, nil, err
 			}
+			if err := s.audit(ctx, tx.Tx, Audit{Action: "buyServiceWithCredit", AgencyID: acc.AgencyID, AccountID: acc.ID, TargetID: ps[0].ID,
+				Summary: fmt.Sprintf("bought %s x%d for %s of credit", svc.Name, quantity, fmtAmount(total, svc.Currency))}); err != nil {
+				return ledger.Outcome{}, nil, err
+			}
 			return ledger.Outcome{Transaction: ps[0].ID}, &ServicePurchase{Transaction: ps[0], Balance: balanceLeft(tx, ps[0])}, nil
 		},
 		Replay: func(ctx context.Context, o ledger.Outcome) (*ServicePurchase, error) {
@@ -289,6 +297,10 @@ func (s *Service) AllocateCredits(ctx context.Context, to gid.ID, amount money.D
 				},
 			})
 			if err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			if err := s.audit(ctx, tx.Tx, Audit{Action: "allocateCredits", AgencyID: acc.AgencyID, AccountID: acc.ID, TargetID: ps[0].ID,
+				Summary: fmt.Sprintf("allocated %s from the pool to %s", fmtAmount(n, c), acc.ID)}); err != nil {
 				return ledger.Outcome{}, nil, err
 			}
 			return ledger.Outcome{Transaction: ps[0].ID},

@@ -98,7 +98,10 @@ func (s *Service) runTopUp(ctx context.Context, j *ent.Job) (jobResult, error) {
 			reason := fmt.Sprintf("paused: %d top-ups within %s; something may be spending in a loop", recent, s.auto.RunawayWindow)
 			s.log.ErrorContext(ctx, "auto top-up runaway", "account", j.AccountID, "currency", j.Currency, "top_ups", recent, "window", s.auto.RunawayWindow)
 			res = ptr(done(reason))
-			return s.pauseRule(ctx, tx, rule, reason)
+			if err := s.pauseRule(ctx, tx, rule, reason); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, topUpAudit(rule, "auto top-up "+reason))
 		}
 		if rule.MonthlyCap != nil {
 			spent, err := s.topUpSpentSince(ctx, tx.Client(), rule, monthStart(now))
@@ -110,8 +113,11 @@ func (s *Service) runTopUp(ctx context.Context, j *ent.Job) (jobResult, error) {
 				reason := fmt.Sprintf("monthly cap of %s reached (%s topped up this month); next try %s",
 					fmtAmount(*rule.MonthlyCap, rule.Currency), fmtAmount(spent, rule.Currency), next.Format("2006-01-02"))
 				res = &jobResult{runAt: next, outcome: reason}
-				return tx.TopUpRule.UpdateOneID(rule.ID).SetRetryAfter(next).
-					SetLastFailureReason(reason).SetLastFailureAt(now.UTC()).Exec(ctx)
+				if err := tx.TopUpRule.UpdateOneID(rule.ID).SetRetryAfter(next).
+					SetLastFailureReason(reason).SetLastFailureAt(now.UTC()).Exec(ctx); err != nil {
+					return err
+				}
+				return s.audit(ctx, tx, topUpAudit(rule, "auto top-up held back: "+reason))
 			}
 		}
 		pay, err = tx.Payment.Create().SetAgencyID(rule.AgencyID).SetAccountID(rule.AccountID).
@@ -122,7 +128,14 @@ func (s *Service) runTopUp(ctx context.Context, j *ent.Job) (jobResult, error) {
 		if err != nil {
 			return fmt.Errorf("recording top-up payment: %w", err)
 		}
-		return tx.Job.UpdateOneID(j.ID).SetPaymentID(pay.ID).Exec(ctx)
+		if err := tx.Job.UpdateOneID(j.ID).SetPaymentID(pay.ID).Exec(ctx); err != nil {
+			return err
+		}
+		// The credit itself is audited where the payment settles.
+		a := topUpAudit(rule, fmt.Sprintf("auto top-up: charging %s to card %s (payment %s), balance %s below %s",
+			fmtAmount(amount, rule.Currency), rule.Edges.Card.ID, pay.ID, fmtAmount(available, rule.Currency), fmtAmount(rule.Threshold, rule.Currency)))
+		a.TargetID = pay.ID
+		return s.audit(ctx, tx, a)
 	}
 	_, err := run(ctx, s, ledger.Mutation[struct{}]{
 		Op: "autoTopUp",
@@ -226,14 +239,19 @@ func (s *Service) topUpDeclined(ctx context.Context, rule *ent.TopUpRule, reason
 			if err := upd.Exec(ctx); err != nil {
 				return fmt.Errorf("recording decline: %w", err)
 			}
-			return s.pauseRule(ctx, tx, rule, fmt.Sprintf("paused after %d declined charges in a row; last: %s", failures, reason))
+			paused := fmt.Sprintf("paused after %d declined charges in a row; last: %s", failures, reason)
+			if err := s.pauseRule(ctx, tx, rule, paused); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, topUpAudit(rule, "auto top-up "+paused))
 		}
 		retry := now.Add(s.auto.DeclineBackoff)
 		res = jobResult{runAt: retry, clearPayment: true, outcome: "declined: " + reason}
 		if err := upd.SetRetryAfter(retry.UTC()).Exec(ctx); err != nil {
 			return fmt.Errorf("recording decline: %w", err)
 		}
-		return nil
+		return s.audit(ctx, tx, topUpAudit(rule, fmt.Sprintf("auto top-up declined (%d in a row): %s; next try %s",
+			failures, reason, retry.UTC().Format(time.RFC3339))))
 	})
 	return res, err
 }
@@ -254,6 +272,12 @@ func (s *Service) topUpSpentSince(ctx context.Context, db *ent.Client, r *ent.To
 		return 0, nil
 	}
 	return sums[0].Sum.Int64, nil
+}
+
+// topUpAudit is an audit event of the auto top-up job about rule (actor
+// "system": the job has no viewer).
+func topUpAudit(rule *ent.TopUpRule, summary string) Audit {
+	return Audit{Action: "autoTopUp", AgencyID: rule.AgencyID, AccountID: rule.AccountID, TargetID: rule.ID, Summary: summary}
 }
 
 func ptr[T any](v T) *T { return &v }

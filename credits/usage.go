@@ -7,6 +7,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
+
+	"entgo.io/ent/dialect"
 
 	"creditgate/auth"
 	"creditgate/ent"
@@ -105,13 +108,43 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 		ds = append(ds, d)
 		at = append(at, i)
 	}
-	if charged {
+	if len(ds) == 0 {
+		return results, nil // every event refused: nothing to write
+	}
+	// The audit log gets one event per call, not per usage event, in the
+	// transaction that writes the call's usage: on the set-based path the
+	// call's one transaction (written after its debits, only if one was);
+	// on the event-by-event path (SQLite, captures of holds) a call's
+	// events are spread over the lanes' transactions (each shared with
+	// other calls, up to a batch), so each transaction that writes some of
+	// the call's events carries one event for the call, written by the
+	// first of them to succeed in it.
+	au := usageAudit{events: len(events), refused: len(events) - len(ds), agency: ds[0].Entry.AgencyID, account: ds[0].Entry.Legs[0].Account.ID}
+	for _, d := range ds {
+		if d.Entry.Legs[0].Account.ID != au.account {
+			au.account = ""
+		}
+		if d.Entry.AgencyID != au.agency {
+			au.agency = "" // a platform-wide service's call across agencies
+		}
+	}
+	if charged || s.dialect != dialect.Postgres {
 		// Captures of holds go through the one path, event by event (in
 		// order, on the accounts' lanes).
 		ms := make([]ledger.Mutation[*ent.Posting], len(ds))
 		replayed := make([]bool, len(ds))
+		audited := &auditedTxs{seen: map[*ent.Tx]bool{}}
 		for j, d := range ds {
 			ms[j] = s.usageMutation(d, &replayed[j])
+			work := ms[j].Work
+			ms[j].Work = func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *ent.Posting, error) {
+				o, p, err := work(ctx, tx)
+				if err != nil || !audited.first(tx.Tx) {
+					return o, p, err
+				}
+				a := au.audit(p.ID, fmt.Sprintf("recorded usage from a call of %d events (%d refused before posting; written in one or more transactions)", au.events, au.refused))
+				return o, p, s.audit(ctx, tx.Tx, a)
+			}
 		}
 		answers, errs := ledger.RunAll(ctx, s.ledger, ms)
 		for j, i := range at {
@@ -123,8 +156,25 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 		}
 		return results, nil
 	}
-	// Set-based: the whole call in one transaction of a few statements.
-	out := s.ledger.PostAll(ctx, ds)
+	// Set-based: the whole call in one transaction of a few statements,
+	// and its audit event (one INSERT per call, whatever its size).
+	out := s.ledger.PostAll(ctx, ds, func(ctx context.Context, tx *ledger.Tx, res []ledger.DebitResult) error {
+		ok, refused := 0, au.refused
+		var first gid.ID
+		for _, r := range res {
+			switch {
+			case r.Posting != nil:
+				if first == "" {
+					first = r.Posting.ID
+				}
+				ok++
+			case r.Err != nil:
+				refused++
+			}
+		}
+		return s.audit(ctx, tx.Tx, au.audit(first, fmt.Sprintf("recorded %d usage events (%d ok, %d refused, %d replayed)",
+			au.events, ok, refused, au.events-ok-refused)))
+	})
 	var prior []gid.ID
 	for j, i := range at {
 		switch r := out[j]; {
@@ -154,6 +204,34 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 		}
 	}
 	return results, nil
+}
+
+// usageAudit is what the audit event of a recordUsage call says.
+type usageAudit struct {
+	events, refused int    // in the call; refused before posting
+	agency, account gid.ID // "" when the call's events are of several
+}
+
+func (u usageAudit) audit(target gid.ID, summary string) Audit {
+	return Audit{Action: "recordUsage", AgencyID: u.agency, AccountID: u.account, TargetID: target, Summary: summary}
+}
+
+// auditedTxs remembers the transactions that carry a call's audit event
+// (the lanes run concurrently).
+type auditedTxs struct {
+	mu   sync.Mutex
+	seen map[*ent.Tx]bool
+}
+
+// first says whether tx has no event of the call yet, and marks it.
+func (a *auditedTxs) first(tx *ent.Tx) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.seen[tx] {
+		return false
+	}
+	a.seen[tx] = true
+	return true
 }
 
 // usageTargets loads the accounts, services and holds the events name,

@@ -59,8 +59,14 @@ type DebitResult struct {
 	Err      error // refused or failed: nothing moved for it
 }
 
-// PostAll posts ds set-based (see above); on SQLite one by one.
-func (l *Ledger) PostAll(ctx context.Context, ds []Debit) []DebitResult {
+// PostAll posts ds set-based (see above); on SQLite one by one. then,
+// when given, runs in the set-based transaction once its debits are
+// written and decided (res: Posting set for a debit written, Err for one
+// refused) and before COMMIT, if any was written: what the call records of
+// itself (the audit log). SQLite has no such transaction (each debit runs
+// on its own, then is never called): a caller that needs it there runs
+// the debits itself.
+func (l *Ledger) PostAll(ctx context.Context, ds []Debit, then func(ctx context.Context, tx *Tx, res []DebitResult) error) []DebitResult {
 	if l.dialect != dialect.Postgres {
 		return l.postEach(ctx, ds)
 	}
@@ -97,6 +103,9 @@ func (l *Ledger) PostAll(ctx context.Context, ds []Debit) []DebitResult {
 			return err
 		}
 		accepted, err = l.writeDebits(ctx, tx, ds, keys, txIDs, res, claim, claimed)
+		if err == nil && then != nil && len(accepted) > 0 {
+			err = then(ctx, tx, res)
+		}
 		return err
 	})
 	if err != nil && len(accepted) > 0 && l.landed(ctx, err, keys[accepted[0]], Outcome{}) {
