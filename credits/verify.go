@@ -24,6 +24,8 @@ func (s *Service) Verify(ctx context.Context, w io.Writer) error {
 		{"each paid invoice has exactly one OUT transaction of its amount", s.checkInvoices},
 		{"each settled payment has exactly one IN transaction of its credits", s.checkPayments},
 		{"each balance's held equals its active holds' remainders; captures stay within their holds", s.checkHolds},
+		{"each reversal undoes one existing posting of its account and currency, once", s.checkReversals},
+		{"no reversed invoice payment still pays its invoice", s.checkReversedInvoices},
 	}
 	for _, c := range checks {
 		n, err := c.run(ctx)
@@ -192,4 +194,49 @@ func (s *Service) checkInvoices(ctx context.Context) (int, error) {
 
 func (s *Service) checkPayments(ctx context.Context) (int, error) {
 	return s.linked(ctx, "payments", "t.status = 'SUCCEEDED'", "", "credits", "'PURCHASE','AUTO_TOPUP'")
+}
+
+// checkReversals: the posting a REVERSAL names (reverses_id) exists, on
+// the same account and currency, with the opposite amount; each REVERSAL
+// journal names exactly one; and no journal is reversed twice (the unique
+// index covers one posting; a journal's other leg is checked here).
+func (s *Service) checkReversals(ctx context.Context) (int, error) {
+	err := s.firstViolation(ctx, `
+		SELECT 'posting ' || r.id || ' reverses ' || r.reverses_id || ', which ' ||
+		       CASE WHEN o.id IS NULL THEN 'does not exist' ELSE 'is not its opposite' END
+		FROM postings r LEFT JOIN postings o ON o.id = r.reverses_id
+		WHERE r.reverses_id IS NOT NULL AND (o.id IS NULL OR r.kind <> 'REVERSAL' OR o.account_id IS NULL
+		      OR r.account_id IS NULL OR o.account_id <> r.account_id OR o.currency <> r.currency OR o.amount <> -r.amount)`)
+	if err == nil {
+		err = s.firstViolation(ctx, `
+			SELECT 'reversal journal ' || journal_id || ' names ' || CAST(COUNT(reverses_id) AS TEXT) || ' reversed postings'
+			FROM postings WHERE kind = 'REVERSAL' GROUP BY journal_id HAVING COUNT(reverses_id) <> 1`)
+	}
+	if err == nil {
+		err = s.firstViolation(ctx, `
+			SELECT 'posting ' || reverses_id || ' is reversed ' || CAST(COUNT(*) AS TEXT) || ' times'
+			FROM postings WHERE reverses_id IS NOT NULL GROUP BY reverses_id HAVING COUNT(*) > 1`)
+	}
+	if err == nil {
+		err = s.firstViolation(ctx, `
+			SELECT 'journal ' || o.journal_id || ' is reversed ' || CAST(COUNT(*) AS TEXT) || ' times'
+			FROM postings r JOIN postings o ON o.id = r.reverses_id GROUP BY o.journal_id HAVING COUNT(*) > 1`)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return s.count(ctx, `SELECT COUNT(*) FROM postings WHERE reverses_id IS NOT NULL`)
+}
+
+// checkReversedInvoices: reversing an invoice payment reopens its invoice,
+// so no PAID invoice is paid by a reversed transaction.
+func (s *Service) checkReversedInvoices(ctx context.Context) (int, error) {
+	err := s.firstViolation(ctx, `
+		SELECT 'invoice ' || i.id || ' is PAID by ' || i.transaction_id || ', which was reversed'
+		FROM invoices i JOIN postings r ON r.reverses_id = i.transaction_id
+		WHERE i.status = 'PAID'`)
+	if err != nil {
+		return 0, err
+	}
+	return s.count(ctx, `SELECT COUNT(*) FROM postings r JOIN postings o ON o.id = r.reverses_id WHERE o.kind = 'INVOICE_PAYMENT'`)
 }
