@@ -192,6 +192,8 @@ func (s *Service) runJob(ctx context.Context, j *ent.Job, worker string) error {
 		res, err = s.runTopUp(ctx, j)
 	case job.KindALERT:
 		res, err = s.runAlert(ctx, j)
+	case job.KindINVOICE_MAIL:
+		res, err = s.runInvoiceMail(ctx, j)
 	default:
 		res = done("unknown job kind")
 	}

@@ -61,6 +61,7 @@ type purchaseInput struct {
 	Method    string `json:"m"`
 	Reference string `json:"r,omitempty"`
 	Card      gid.ID `json:"d,omitempty"`
+	Invoice   gid.ID `json:"i,omitempty"` // payInvoice: the invoice the payment pays
 
 	card *ent.Card // the saved card to charge, when Card is set
 }
@@ -88,7 +89,7 @@ func (s *Service) BuyCredits(ctx context.Context, in BuyCredits) (*Purchase, err
 	switch in.Method {
 	case creditrequest.MethodCARD, creditrequest.MethodPAYPAL:
 		return run(ctx, s, s.buyInstant(acc, p, m))
-	case creditrequest.MethodBANK_TRANSFER, creditrequest.MethodCRYPTO, creditrequest.MethodPOSTPAID:
+	case creditrequest.MethodBANK_TRANSFER, creditrequest.MethodCRYPTO, creditrequest.MethodONLINE, creditrequest.MethodPOSTPAID:
 		return run(ctx, s, s.requestCredits(ctx, acc, p, m))
 	default:
 		return nil, badInput("method %q is not supported", in.Method)
@@ -107,15 +108,9 @@ func (s *Service) purchaseInput(ctx context.Context, acc *ent.Account, in BuyCre
 		if in.Method != creditrequest.MethodCARD {
 			return p, badInput("cardId: a saved card is charged with method CARD")
 		}
-		c, err := s.db.Card.Query().Where(card.ID(*in.CardID), card.AccountID(acc.ID)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return p, notFound("card")
-		}
+		c, err := s.savedCard(ctx, acc, *in.CardID)
 		if err != nil {
-			return p, fmt.Errorf("loading card: %w", err)
-		}
-		if c.Provider != s.vault.Name() {
-			return p, badInput("cardId: the card is kept by %s, which is not configured", c.Provider)
+			return p, err
 		}
 		p.Card, p.card = c.ID, c
 	}
@@ -151,6 +146,21 @@ func (s *Service) purchaseInput(ctx context.Context, acc *ent.Account, in BuyCre
 	return p, nil
 }
 
+// savedCard loads acc's card id, kept by the configured vault.
+func (s *Service) savedCard(ctx context.Context, acc *ent.Account, id gid.ID) (*ent.Card, error) {
+	c, err := s.db.Card.Query().Where(card.ID(id), card.AccountID(acc.ID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, notFound("card")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading card: %w", err)
+	}
+	if c.Provider != s.vault.Name() {
+		return nil, badInput("cardId: the card is kept by %s, which is not configured", c.Provider)
+	}
+	return c, nil
+}
+
 // requestCredits describes a manual purchase for the agency to review (or
 // accepted at once: an agency's credit line) on m.
 func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purchaseInput, m ledger.Mutation[*Purchase]) ledger.Mutation[*Purchase] {
@@ -167,6 +177,14 @@ func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purcha
 			return ledger.Outcome{}, nil, fmt.Errorf("creating credit request: %w", err)
 		}
 		o := ledger.Outcome{Request: req.ID}
+		inv, err := s.issueTopup(ctx, tx.Tx, acc, req, p.Price)
+		if err != nil {
+			return o, nil, err
+		}
+		if err := s.audit(ctx, tx.Tx, Audit{Action: m.Op, AgencyID: acc.AgencyID, AccountID: acc.ID, TargetID: req.ID,
+			Summary: fmt.Sprintf("requested %s by %s, invoice %s", fmtAmount(p.Credits, p.Currency), p.Method, inv.Number)}); err != nil {
+			return o, nil, err
+		}
 		// Answered from the values in hand once the work has committed.
 		if acceptsAtOnce(v, acc, creditrequest.Method(p.Method)) {
 			req.Edges.Account = acc
@@ -235,9 +253,18 @@ func (s *Service) buyInstant(acc *ent.Account, p purchaseInput, m ledger.Mutatio
 		if p.card != nil {
 			c.SetCardID(p.card.ID)
 		}
+		what := "credits"
+		if p.Invoice != "" {
+			c.SetOrigin(payment.OriginINVOICE).SetInvoiceID(p.Invoice)
+			what = "invoice " + string(p.Invoice)
+		}
 		pay, err := c.Save(ctx)
 		if err != nil {
 			return ledger.Outcome{}, nil, fmt.Errorf("creating payment: %w", err)
+		}
+		if err := s.audit(ctx, tx.Tx, Audit{Action: m.Op, AgencyID: acc.AgencyID, AccountID: acc.ID, TargetID: pay.ID,
+			Summary: fmt.Sprintf("charging %s by %s through %s for %s", fmtAmount(p.Price, p.Currency), p.Method, name, what)}); err != nil {
+			return ledger.Outcome{}, nil, err
 		}
 		return ledger.Outcome{Payment: pay.ID}, &Purchase{Status: PurchaseRequiresAction, Payment: pay, Balance: bal}, nil
 	}
@@ -465,6 +492,31 @@ func (s *Service) settle(ctx context.Context, id gid.ID, providerRef string) (*e
 			pay, err := tx.Payment.Query().Where(payment.ID(id)).WithAccount().Only(ctx)
 			if err != nil {
 				return ledger.Outcome{}, nil, fmt.Errorf("loading payment %s: %w", id, err)
+			}
+			audit := Audit{Action: settleAction(pay), AgencyID: pay.AgencyID, AccountID: pay.AccountID, TargetID: pay.ID,
+				Summary: fmt.Sprintf("payment %s of %s settled by %s", pay.ID, fmtAmount(pay.Amount, pay.Currency), pay.Provider)}
+			if pay.Origin == payment.OriginINVOICE {
+				t, o, ok, err := s.settleInvoice(ctx, tx, pay)
+				if err != nil {
+					return ledger.Outcome{}, nil, err
+				}
+				if ok {
+					audit.TargetID, audit.Summary = *pay.InvoiceID, audit.Summary+", invoice "+string(*pay.InvoiceID)+" paid"
+					if err := s.audit(ctx, tx.Tx, audit); err != nil {
+						return ledger.Outcome{}, nil, err
+					}
+					if t == nil { // nothing credited: a CHARGE invoice, a post-paid settlement
+						return o, nil, nil
+					}
+					return o, t, tx.Payment.Update().Where(payment.ID(id)).SetTransactionID(t.ID).Exec(ctx)
+				}
+				// The money arrived for an invoice that is no longer payable:
+				// credited as a purchase, never lost.
+				s.log.WarnContext(ctx, "payment of an invoice no longer open: credited as a purchase", "payment", pay.ID, "invoice", *pay.InvoiceID)
+				audit.Summary += ", invoice no longer open: credited as a purchase"
+			}
+			if err := s.audit(ctx, tx.Tx, audit); err != nil {
+				return ledger.Outcome{}, nil, err
 			}
 			kind, reference := posting.KindPURCHASE, pay.Method.String()+" "+pay.Provider+" "+pay.ProviderRef
 			if pay.Origin == payment.OriginAUTO_TOPUP {

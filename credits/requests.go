@@ -47,15 +47,27 @@ func (s *Service) ApproveRequest(ctx context.Context, id gid.ID) (*Review, error
 			if err != nil {
 				return ledger.Outcome{}, nil, err
 			}
+			if err := s.audit(ctx, tx.Tx, Audit{Action: "approveRequest", AgencyID: req.AgencyID, AccountID: req.AccountID, TargetID: req.ID,
+				Summary: fmt.Sprintf("approved %s %s by %s", req.ID, fmtAmount(req.Amount, req.Currency), req.Method)}); err != nil {
+				return ledger.Outcome{}, nil, err
+			}
 			return ledger.Outcome{Transaction: t.ID}, &Review{Request: req, Balance: balanceLeft(tx, t)}, nil
 		},
 	})
 }
 
 // accept turns a PENDING request ACCEPTED, reviewed by reviewer, and credits
-// its account from the method's counter-book, in tx. req's account must be
-// loaded; the answer is the request as it now stands, with its transaction.
+// its account from the method's counter-book, in tx; its invoice turns PAID
+// with it, except a post-paid one's (paid when the agency is). req's
+// account must be loaded; the answer is the request as it now stands, with
+// its transaction.
 func (s *Service) accept(ctx context.Context, tx *ledger.Tx, req *ent.CreditRequest, reviewer string) (*ent.CreditRequest, *ent.Posting, error) {
+	return s.acceptFrom(ctx, tx, req, reviewer, counterBook(req.Method), nil)
+}
+
+// acceptFrom is accept crediting from book; pay is the provider payment
+// that paid the request's invoice (payInvoice), if one did.
+func (s *Service) acceptFrom(ctx context.Context, tx *ledger.Tx, req *ent.CreditRequest, reviewer, book string, pay *gid.ID) (*ent.CreditRequest, *ent.Posting, error) {
 	now := s.clock().UTC()
 	n, err := tx.CreditRequest.Update().
 		Where(creditrequest.ID(req.ID), creditrequest.StatusEQ(creditrequest.StatusPENDING)).
@@ -71,18 +83,27 @@ func (s *Service) accept(ctx context.Context, tx *ledger.Tx, req *ent.CreditRequ
 	if req.Reference != nil {
 		ref += " " + *req.Reference
 	}
-	ps, err := s.post(ctx, tx, ledger.Entry{
+	e := ledger.Entry{
 		Kind: posting.KindREQUEST_APPROVED, Reference: ref, Currency: req.Currency, AgencyID: req.AgencyID,
 		Legs: []ledger.Leg{
 			{Account: req.Edges.Account, Amount: req.Amount},
-			{Book: counterBook(req.Method), Amount: -req.Amount},
+			{Book: book, Amount: -req.Amount},
 		},
-	})
+	}
+	if pay != nil {
+		e.PaymentID = *pay
+	}
+	ps, err := s.post(ctx, tx, e)
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := tx.CreditRequest.Update().Where(creditrequest.ID(req.ID)).SetTransactionID(ps[0].ID).Exec(ctx); err != nil {
 		return nil, nil, fmt.Errorf("linking request transaction: %w", err)
+	}
+	if req.Method != creditrequest.MethodPOSTPAID {
+		if err := s.topupInvoicePaid(ctx, tx.Tx, req.ID, pay); err != nil {
+			return nil, nil, err
+		}
 	}
 	acc := req.Edges.Account
 	if req, err = tx.CreditRequest.Get(ctx, req.ID); err != nil {
@@ -128,6 +149,13 @@ func (s *Service) RejectRequest(ctx context.Context, id gid.ID, reason *string) 
 			if n == 0 {
 				return ledger.Outcome{}, nil, alreadyReviewed()
 			}
+			if err := s.topupInvoiceVoid(ctx, tx.Tx, id, why); err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			if err := s.audit(ctx, tx.Tx, Audit{Action: "rejectRequest", AgencyID: req.AgencyID, AccountID: req.AccountID, TargetID: id,
+				Summary: fmt.Sprintf("rejected %s %s: %s", id, fmtAmount(req.Amount, req.Currency), why)}); err != nil {
+				return ledger.Outcome{}, nil, err
+			}
 			acc := req.Edges.Account
 			if req, err = tx.CreditRequest.Get(ctx, id); err != nil {
 				return ledger.Outcome{}, nil, err
@@ -160,29 +188,18 @@ func (s *Service) MarkRequestPaid(ctx context.Context, id gid.ID) (*Review, erro
 			if req.Edges.Account.Kind == account.KindAGENCY && v.Role != auth.RoleSystemAdmin {
 				return ledger.Outcome{}, nil, newErr(CodeForbidden, "an agency's own credit request is settled by the platform")
 			}
-			n, err := tx.CreditRequest.Update().Where(
-				creditrequest.ID(id), creditrequest.StatusEQ(creditrequest.StatusACCEPTED),
-				creditrequest.MethodEQ(creditrequest.MethodPOSTPAID), creditrequest.Paid(false),
-			).SetPaid(true).Save(ctx)
-			if err != nil {
-				return ledger.Outcome{}, nil, fmt.Errorf("settling request: %w", err)
-			}
-			if n == 0 {
-				return ledger.Outcome{}, nil, newErr(CodeConflict, "only an accepted, unpaid post-paid request can be marked paid")
-			}
-			ps, err := s.post(ctx, tx, ledger.Entry{
-				Kind: posting.KindSETTLEMENT, Reference: "settled " + string(id), Currency: req.Currency, AgencyID: req.AgencyID,
-				Legs: []ledger.Leg{
-					{Book: ledger.Receivables, Amount: req.Amount},
-					{Book: ledger.Clearing + "postpaid", Amount: -req.Amount},
-				},
-			})
+			t, err := s.settlePostpaid(ctx, tx, req, ledger.Clearing+"postpaid", nil)
 			if err != nil {
 				return ledger.Outcome{}, nil, err
 			}
-			req.Paid = true
-			tx.Announce(requestEvent(req))
-			return ledger.Outcome{Transaction: ps[0].ID}, &Review{Request: req.Unwrap()}, nil
+			if t == nil {
+				return ledger.Outcome{}, nil, newErr(CodeConflict, "only an accepted, unpaid post-paid request can be marked paid")
+			}
+			if err := s.audit(ctx, tx.Tx, Audit{Action: "markRequestPaid", AgencyID: req.AgencyID, AccountID: req.AccountID, TargetID: id,
+				Summary: fmt.Sprintf("marked %s paid: %s", id, fmtAmount(req.Amount, req.Currency))}); err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			return ledger.Outcome{Transaction: t.ID}, &Review{Request: req.Unwrap()}, nil
 		},
 		Then: s.reviewBalance,
 	})

@@ -23,6 +23,7 @@ func (s *Service) Verify(ctx context.Context, w io.Writer) error {
 		{"each accepted request has exactly one IN transaction of its amount", s.checkRequests},
 		{"each paid invoice has exactly one OUT transaction of its amount", s.checkInvoices},
 		{"each settled payment has exactly one IN transaction of its credits", s.checkPayments},
+		{"each CREDIT_TOPUP invoice is PAID exactly when its request is accepted and paid, VOID only when rejected", s.checkTopupInvoices},
 		{"each balance's held equals its active holds' remainders; captures stay within their holds", s.checkHolds},
 		{"each reversal undoes one existing posting of its account and currency, once", s.checkReversals},
 		{"no reversed invoice payment still pays its invoice", s.checkReversedInvoices},
@@ -187,13 +188,17 @@ func (s *Service) checkRequests(ctx context.Context) (int, error) {
 }
 
 func (s *Service) checkInvoices(ctx context.Context) (int, error) {
-	// Credits are the only way an invoice gets paid here, so every PAID
-	// invoice must carry its transaction.
-	return s.linked(ctx, "invoices", "t.status = 'PAID'", "-", "amount", "'INVOICE_PAYMENT'")
+	// A CHARGE invoice paid with credits carries its transaction; one paid
+	// online (payment_id) or a CREDIT_TOPUP one (its request carries the
+	// credit) has none: checkTopupInvoices.
+	return s.linked(ctx, "invoices", "t.status = 'PAID' AND t.kind = 'CHARGE' AND t.payment_id IS NULL", "-", "amount", "'INVOICE_PAYMENT'")
 }
 
 func (s *Service) checkPayments(ctx context.Context) (int, error) {
-	return s.linked(ctx, "payments", "t.status = 'SUCCEEDED'", "", "credits", "'PURCHASE','AUTO_TOPUP'")
+	// A payment of an invoice credits through its request (REQUEST_APPROVED)
+	// or, paying a CHARGE invoice or a post-paid debt, credits nothing
+	// (checkTopupInvoices).
+	return s.linked(ctx, "payments", "t.status = 'SUCCEEDED' AND (t.origin <> 'INVOICE' OR t.transaction_id IS NOT NULL)", "", "credits", "'PURCHASE','AUTO_TOPUP','REQUEST_APPROVED'")
 }
 
 // checkReversals: the posting a REVERSAL names (reverses_id) exists, on
