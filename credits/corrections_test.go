@@ -74,6 +74,33 @@ func TestRaceReverseInvoicePayment(t *testing.T) {
 	}
 }
 
+// Racing reversals of a transaction without an invoice: the unique index
+// on reverses_id decides (CONFLICT for the losers), the balance is credited
+// once.
+func TestRaceReverseAdjustment(t *testing.T) {
+	for _, kind := range dbtest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			const racers = 10
+			w := newWorld(t, kind)
+			acc := w.client("c")
+			w.fund(acc, "10")
+			out, err := w.svc.AdjustBalance(w.admin("admin"), credits.Adjustment{AccountID: acc.ID, Amount: "4", Reason: "fee"})
+			w.check(err)
+			errs := race(racers, func(i int) error {
+				_, err := w.svc.ReverseTransaction(w.admin("admin"), out.Transaction.ID, "fee waived", nil)
+				return err
+			})
+			if got := count(errs); got[""] != 1 || got[credits.CodeConflict] != racers-1 {
+				t.Fatalf("outcomes %v: want 1 success and %d CONFLICT", got, racers-1)
+			}
+			if b := w.available(acc); b != 10*100*cent {
+				t.Fatalf("balance %d, want 10.00", b)
+			}
+			w.verify()
+		})
+	}
+}
+
 // An allocation has two account legs: either may be named, and the
 // journal is reversed once. Both legs link to their side of the reversal.
 func TestReverseAllocationOncePerJournal(t *testing.T) {
