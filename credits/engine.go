@@ -20,7 +20,7 @@ func (s *Service) newLedger() *ledger.Ledger {
 		DB: s.db, Dialect: s.dialect, Log: s.log,
 		Clock: s.clock,
 		Hooks: ledger.Hooks{
-			Moved: s.queueTriggered,
+			Moved: s.moved, // refunds.go: pays what is owed, then queueTriggered
 			Publish: func(e events.Event) {
 				if b := s.broker; b != nil {
 					b.Publish(e)

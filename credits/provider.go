@@ -120,3 +120,37 @@ type CardCharge struct {
 	CustomerRef string
 	CardRef     string
 }
+
+// A Refunder gives money back through the provider that took it (Stripe
+// refunds, PayPal capture refunds, the sandbox at once). It is kept apart
+// from Provider so that a provider that cannot refund (and the tests'
+// doubles) need not say so: refundPayment answers NOT_ELIGIBLE for it.
+//
+// Refund must be idempotent on req.Key (Stripe's Idempotency-Key, PayPal's
+// PayPal-Request-Id): a retried refund is the same refund. A refusal (the
+// charge already refunded, disputed, too old) is an *RefundRefused; any
+// other error means the outcome is unknown.
+type Refunder interface {
+	Refund(ctx context.Context, req RefundRequest) (RefundResult, error)
+}
+
+// RefundRequest asks a provider to give back part or all of a payment.
+type RefundRequest struct {
+	PaymentID   gid.ID // ours
+	ProviderRef string // the charge as recorded on the payment (Stripe: pi_…; PayPal: the order id)
+	Key         string // idempotency key, derived from our REFUND posting
+	Amount      int64  // minor units
+	Currency    string
+	Reason      string
+}
+
+// RefundResult is a provider's answer to a refund it accepted.
+type RefundResult struct {
+	Ref    string // the provider's id of the refund
+	Status string // as the provider says it (succeeded, pending, COMPLETED ...)
+}
+
+// RefundRefused is a refund the provider declined, with its reason.
+type RefundRefused struct{ Reason string }
+
+func (e *RefundRefused) Error() string { return e.Reason }

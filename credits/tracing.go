@@ -63,6 +63,18 @@ func (t tracedProvider) Lookup(ctx context.Context, paymentID gid.ID, providerRe
 	return res, found, err
 }
 
+// Refund implements Refunder when the wrapped provider does.
+func (t tracedProvider) Refund(ctx context.Context, req RefundRequest) (RefundResult, error) {
+	r, ok := t.p.(Refunder)
+	if !ok {
+		return RefundResult{}, &RefundRefused{Reason: t.p.Name() + " cannot refund through creditgate"}
+	}
+	ctx, span := startProviderSpan(ctx, "payment.refund", t.p.Name(), req.PaymentID)
+	res, err := r.Refund(ctx, req)
+	tracing.End(span, err)
+	return res, err
+}
+
 type tracedVault struct{ v CardVault }
 
 func (t tracedVault) Name() string { return t.v.Name() }

@@ -25,6 +25,7 @@ func (s *Service) Verify(ctx context.Context, w io.Writer) error {
 		{"each settled payment has exactly one IN transaction of its credits", s.checkPayments},
 		{"each CREDIT_TOPUP invoice is PAID exactly when its request is accepted and paid, VOID only when rejected", s.checkTopupInvoices},
 		{"each balance's held equals its active holds' remainders; captures stay within their holds", s.checkHolds},
+		{"refunds: refunded within the amount, owed never negative, every REFUND links its payment, and per balance owed equals the credits refunds were due less the REFUNDs taken", s.checkRefunds},
 		{"each reversal undoes one existing posting of its account and currency, once", s.checkReversals},
 		{"no reversed invoice payment still pays its invoice", s.checkReversedInvoices},
 	}

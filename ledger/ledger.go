@@ -92,6 +92,10 @@ type Moved struct {
 	Held, Version          int64 // total = Balance + Held, the running balance
 	TopupBelow, AlertBelow sql.NullInt64
 	AlertLow               bool
+	// Owed, told only of a posting that credits the balance, is what the
+	// balance owes (refunds and disputes it could not cover): the domain
+	// pays it off first from that credit, in the same transaction.
+	Owed int64
 }
 
 // Hooks are what the domain is told by the ledger, and how it words the
@@ -329,6 +333,17 @@ func nonEmpty(id gid.ID) *gid.ID {
 // posting's or a hold's id), and on SQLite announces it (PostgreSQL
 // announces it in the move's own statement).
 func (l *Ledger) after(tx *Tx, key gid.ID, acc *ent.Account, cur string, m Moved, now time.Time) {
+	// A movement made from inside the Moved hook (paying what is owed out
+	// of a credit) ran after this one but was recorded first: the balance
+	// this transaction leaves is the newer one, already announced.
+	bk := string(acc.ID) + "/" + cur
+	if prev := tx.latest[bk]; prev != nil && prev.Version > m.Version {
+		if tx.balances == nil {
+			tx.balances = map[gid.ID]*ent.Balance{}
+		}
+		tx.balances[key] = prev
+		return
+	}
 	b := &ent.Balance{
 		AccountID: acc.ID, AgencyID: acc.AgencyID, Currency: cur,
 		Available: m.Balance, Held: m.Held, Seq: m.Seq, Version: m.Version, UpdatedAt: now,
@@ -338,6 +353,10 @@ func (l *Ledger) after(tx *Tx, key gid.ID, acc *ent.Account, cur string, m Moved
 		tx.balances = map[gid.ID]*ent.Balance{}
 	}
 	tx.balances[key] = b
+	if tx.latest == nil {
+		tx.latest = map[string]*ent.Balance{}
+	}
+	tx.latest[bk] = b
 	if l.dialect != dialect.Postgres {
 		tx.Announce(events.Event{Balance: &events.Balance{
 			AccountID: acc.ID, AgencyID: acc.AgencyID, Currency: cur,

@@ -186,7 +186,7 @@ func (l *Ledger) moveBalance(ctx context.Context, tx *Tx, acc *ent.Account, cur 
 // columns scanMoved reads (and, on PostgreSQL, announcing the new balance).
 func (l *Ledger) balanceMove(acc *ent.Account, cur string, sh shift, now time.Time) (query string, args []any) {
 	const returning = `
-			RETURNING available, seq, topup_below, alert_below, alert_low, held, version`
+			RETURNING available, seq, topup_below, alert_below, alert_low, held, version, owed`
 	if sh.avail < 0 || sh.held != 0 {
 		seq := `seq`
 		if sh.posting {
@@ -240,12 +240,16 @@ func (l *Ledger) scanMoved(rows *sql.Rows, acc *ent.Account, cur string, sh shif
 		}
 		return m, l.refuse(BadInput, "the balance would exceed the largest amount this currency can hold")
 	}
-	dest := []any{&m.Balance, &m.Seq, &m.TopupBelow, &m.AlertBelow, &m.AlertLow, &m.Held, &m.Version}
+	var owed int64
+	dest := []any{&m.Balance, &m.Seq, &m.TopupBelow, &m.AlertBelow, &m.AlertLow, &m.Held, &m.Version, &owed}
 	if l.dialect == dialect.Postgres {
 		dest = append(dest, new(any))
 	}
 	if err := rows.Scan(dest...); err != nil {
 		return m, fmt.Errorf("ledger: reading balance of %s: %w", acc.ID, err)
+	}
+	if sh.posting && sh.avail > 0 && sh.held == 0 {
+		m.Owed = owed // a credit of the ledger pays it off; a hold's release does not
 	}
 	return m, rows.Close()
 }

@@ -26,6 +26,7 @@ type Tx struct {
 	after  []func()
 	// balances: the balance each posting (or hold move) left, by its id.
 	balances map[gid.ID]*ent.Balance
+	latest   map[string]*ent.Balance // the newest of those per account/currency
 }
 
 // BalanceAfter is the balance the posting (or the hold move) of id left in
