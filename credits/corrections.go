@@ -447,7 +447,7 @@ func fmtSigned(micro int64, cur string) string {
 // VoidInvoice turns an OPEN (or OVERDUE) invoice VOID with a reason. A
 // paid one is reversed first (CONFLICT). Voiding a CREDIT_TOPUP invoice
 // rejects its pending request in the same transaction, by the rules of a
-// review (mayReview). An invoice to an agency's own pool is the platform's
+// review (mayReview); one whose request was decided is CONFLICT. An invoice to an agency's own pool is the platform's
 // bill: only a system admin voids it.
 func (s *Service) VoidInvoice(ctx context.Context, id gid.ID, reason string) (*ent.Invoice, error) {
 	v, err := requireRole(ctx, auth.RoleAgencyAdmin, auth.RoleSystemAdmin)
@@ -482,7 +482,7 @@ func (s *Service) voidInvoice(ctx context.Context, tx *ledger.Tx, v *auth.Viewer
 	}
 	switch inv.Status {
 	case invoice.StatusPAID:
-		return nil, newErr(CodeConflict, "the invoice is paid: reverse its payment first")
+		return nil, newErr(CodeConflict, "the invoice is paid: reverse (or refund) its payment first")
 	case invoice.StatusVOID:
 		return nil, newErr(CodeConflict, "the invoice is already void")
 	}
@@ -492,9 +492,12 @@ func (s *Service) voidInvoice(ctx context.Context, tx *ledger.Tx, v *auth.Viewer
 		if err != nil {
 			return nil, fmt.Errorf("loading the invoice's request: %w", err)
 		}
+		// The invoice and its request move together: an accepted request's
+		// invoice is settled (markRequestPaid, payInvoice), not voided.
 		if req.Status != creditrequest.StatusPENDING {
-			req = nil // decided already: voiding the bill leaves the decision as it is
-		} else if err := mayReview(v, req); err != nil {
+			return nil, newErr(CodeConflict, "the invoice's credit request was already %s", strings.ToLower(req.Status.String()))
+		}
+		if err := mayReview(v, req); err != nil {
 			return nil, err
 		}
 	}

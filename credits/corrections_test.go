@@ -311,6 +311,17 @@ func TestVoidTopUpInvoiceRejectsRequest(t *testing.T) {
 			if _, err := w.svc.ApproveRequest(w.admin("admin"), p.Request.ID); codeOf(err) != credits.CodeConflict {
 				t.Fatalf("approving the rejected request: %v, want CONFLICT", err)
 			}
+			// An accepted request's invoice is settled, not voided.
+			pp, err := w.svc.BuyCredits(w.admin("admin"), credits.BuyCredits{AccountID: &acc.ID, Amount: &amt, Method: "POSTPAID"})
+			w.check(err)
+			if pp.Request == nil || pp.Request.Status != creditrequest.StatusACCEPTED {
+				t.Fatalf("an agency admin's POSTPAID purchase: %+v, want accepted at once", pp.Request)
+			}
+			ppInv, err := w.db.Client.Invoice.Query().Where(invoice.RequestID(pp.Request.ID)).Only(w.sys())
+			w.check(err)
+			if _, err := w.svc.VoidInvoice(w.sys(), ppInv.ID, "forgiven"); codeOf(err) != credits.CodeConflict {
+				t.Fatalf("voiding an accepted request's invoice: %v, want CONFLICT", err)
+			}
 			if a := w.audits("voidInvoice"); a != 1 {
 				t.Fatalf("%d audit events, want 1", a)
 			}
