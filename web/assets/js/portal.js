@@ -42,7 +42,7 @@ const Q = {
   fragment Req on CreditRequest { ${REQ} }`,
   invoices: `query Invoices($first: Int, $after: String) {
     invoices(first: $first, after: $after) {
-      edges { node { id number amount currency status paidAt payWithCredit { available reason } } }
+      edges { node { id number kind amount currency status paidAt payWithCredit { available reason } } }
       pageInfo { hasNextPage endCursor }
     }
   }`,
@@ -484,6 +484,7 @@ function renderInvoices() {
     let action;
     if (inv.status === 'PAID') action = el('span', { class: 'reason' }, 'Paid ', timeEl(inv.paidAt));
     else if (inv.status === 'VOID') action = el('span', { class: 'reason' }, 'Void');
+    else if (inv.kind === 'CREDIT_TOPUP') action = el('span', { class: 'reason' }, 'Bills a credit request: see Credit requests.');
     else if (inv.payWithCredit.available) {
       action = el('button', { type: 'button', id: `pay-${inv.id}`, class: 'primary small pay-credit', 'aria-label': `Pay invoice ${inv.number} with credit`, onclick: (ev) => payInvoice(inv, ev.currentTarget) }, 'Pay with Credit');
     } else action = el('span', { class: 'reason', dataset: { reason: inv.payWithCredit.reason } }, reasonText(inv.payWithCredit.reason, 'invoice'));
