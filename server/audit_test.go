@@ -637,3 +637,207 @@ func viewerOfToken(t *testing.T, token string) *auth.Viewer {
 	}
 	return v
 }
+
+const auditLogQ = `query($ag: ID, $acc: ID, $act: String, $first: Int, $after: String){
+	auditLog(agencyId: $ag, accountId: $acc, action: $act, first: $first, after: $after) {
+		totalCount pageInfo { hasNextPage endCursor }
+		edges { cursor node { id at actor role action agency { id } account { id } targetId requestId clientAddress summary } }
+	} }`
+
+type auditPage struct {
+	AuditLog struct {
+		TotalCount int
+		PageInfo   struct {
+			HasNextPage bool
+			EndCursor   *string
+		}
+		Edges []struct {
+			Node struct {
+				ID, At, Actor, Action, Summary string
+				Role                           *string
+				Agency, Account                *struct{ ID gid.ID }
+				TargetID                       *gid.ID
+			}
+		}
+	}
+}
+
+// TestAuditLogReads: newest first, keyset pages that add up to the whole
+// log, filters by agency, account and action; an agency admin sees its
+// agency's events only (naming another agency or its account is
+// NOT_FOUND); client roles and services are FORBIDDEN, and node(aud_) is
+// NOT_FOUND to them.
+func TestAuditLogReads(t *testing.T) {
+	eachDB(t, func(t *testing.T, a *testAPI) {
+		f := a.fx
+		admin := a.agencyAdmin()
+		for i := range 5 {
+			a.gql(admin, `mutation($n: String!){ createAccount(input:{name: $n}) { id } }`, map[string]any{"n": "Extra " + string(rune('a'+i))}).decode(t, &struct{}{})
+		}
+		a.gql(a.token(auth.RoleAgencyAdmin, f.AgencyB, ""), `mutation{ createService(input:{name: "B voice", price: "1"}) { id } }`, nil).decode(t, &struct{}{})
+		a.gql(admin, `mutation($a: ID!){ allocateCredits(input:{toAccountId: $a, amount: "3"}) { transaction { id } } }`, map[string]any{"a": f.A2}).decode(t, &struct{}{})
+
+		read := func(tok string, vars map[string]any) auditPage {
+			t.Helper()
+			var p auditPage
+			a.gql(tok, auditLogQ, vars).decode(t, &p)
+			return p
+		}
+		all := read(a.sysAdmin(), map[string]any{"first": 100})
+		if all.AuditLog.TotalCount < 8 || len(all.AuditLog.Edges) != all.AuditLog.TotalCount {
+			t.Fatalf("system admin: %d of %d events", len(all.AuditLog.Edges), all.AuditLog.TotalCount)
+		}
+		for i := 1; i < len(all.AuditLog.Edges); i++ {
+			if all.AuditLog.Edges[i-1].Node.At < all.AuditLog.Edges[i].Node.At {
+				t.Fatalf("not newest first: %s before %s", all.AuditLog.Edges[i-1].Node.At, all.AuditLog.Edges[i].Node.At)
+			}
+		}
+		if n := all.AuditLog.Edges[0].Node; n.Action != "allocateCredits" || n.Account == nil || n.Account.ID != f.A2 || n.Role == nil || *n.Role != "AGENCY_ADMIN" {
+			t.Fatalf("newest event %+v, want the allocation to A2 by the agency admin", n)
+		}
+
+		// Pages of 2 walk the agency admin's whole log, once each.
+		mine := read(admin, map[string]any{"first": 100})
+		var seen []string
+		var after any
+		for {
+			p := read(admin, map[string]any{"first": 2, "after": after})
+			if p.AuditLog.TotalCount != mine.AuditLog.TotalCount || len(p.AuditLog.Edges) > 2 {
+				t.Fatalf("page: %d events of total %d, want at most 2 of %d", len(p.AuditLog.Edges), p.AuditLog.TotalCount, mine.AuditLog.TotalCount)
+			}
+			for _, e := range p.AuditLog.Edges {
+				seen = append(seen, e.Node.ID)
+			}
+			if !p.AuditLog.PageInfo.HasNextPage {
+				break
+			}
+			after = *p.AuditLog.PageInfo.EndCursor
+		}
+		var want []string
+		for _, e := range mine.AuditLog.Edges {
+			want = append(want, e.Node.ID)
+			if e.Node.Agency == nil || e.Node.Agency.ID != f.AgencyA {
+				t.Errorf("agency A's admin sees event %s of agency %+v", e.Node.ID, e.Node.Agency)
+			}
+		}
+		if !slices.Equal(seen, want) || len(want) < 6 {
+			t.Fatalf("paged %v, want %v", seen, want)
+		}
+		if mine.AuditLog.TotalCount >= all.AuditLog.TotalCount {
+			t.Fatalf("agency A's admin sees %d of %d events: agency B's too", mine.AuditLog.TotalCount, all.AuditLog.TotalCount)
+		}
+
+		// Filters.
+		byAction := read(admin, map[string]any{"act": "createAccount"})
+		if byAction.AuditLog.TotalCount != 7 { // the seed's A1 and A2, and 5
+			t.Fatalf("createAccount events of agency A: %d, want 7", byAction.AuditLog.TotalCount)
+		}
+		byAccount := read(admin, map[string]any{"acc": f.A2})
+		if byAccount.AuditLog.TotalCount != 2 || byAccount.AuditLog.Edges[0].Node.Action != "allocateCredits" ||
+			byAccount.AuditLog.Edges[1].Node.Action != "createAccount" {
+			t.Fatalf("A2's events: %+v", byAccount.AuditLog)
+		}
+		byAgency := read(a.sysAdmin(), map[string]any{"ag": f.AgencyB, "act": "createService"})
+		if byAgency.AuditLog.TotalCount != 2 { // the seed's and the test's
+			t.Fatalf("createService events of agency B: %d, want 2", byAgency.AuditLog.TotalCount)
+		}
+		if own := read(admin, map[string]any{"ag": f.AgencyA}); own.AuditLog.TotalCount != mine.AuditLog.TotalCount {
+			t.Fatalf("naming its own agency: %d events, want %d", own.AuditLog.TotalCount, mine.AuditLog.TotalCount)
+		}
+		wantRefused(t, a.gql(admin, auditLogQ, map[string]any{"ag": f.AgencyB}), "NOT_FOUND", "another agency's log")
+		wantRefused(t, a.gql(admin, auditLogQ, map[string]any{"acc": f.B1}), "NOT_FOUND", "another agency's account")
+		wantRefused(t, a.gql(admin, auditLogQ, map[string]any{"first": 101}), "BAD_USER_INPUT", "a page over 100")
+
+		// Nobody else reads it, nor any of its events.
+		bEvent := byAgency.AuditLog.Edges[0].Node.ID
+		for who, c := range map[string]struct{ tok, node string }{
+			// node is closed to services altogether (@hasRole).
+			"client": {a.client(), "NOT_FOUND"}, "client_owner": {a.owner(), "NOT_FOUND"},
+			"service": {a.token(auth.RoleService, f.AgencyA, ""), "FORBIDDEN"}, "platform service": {a.token(auth.RoleService, "", ""), "FORBIDDEN"},
+		} {
+			wantRefused(t, a.gql(c.tok, auditLogQ, nil), "FORBIDDEN", who)
+			wantRefused(t, a.gql(c.tok, `query($id: ID!){ node(id: $id) { id } }`, map[string]any{"id": all.AuditLog.Edges[0].Node.ID}), c.node, who+" node")
+		}
+		wantRefused(t, a.gql(admin, `query($id: ID!){ node(id: $id) { id } }`, map[string]any{"id": bEvent}), "NOT_FOUND", "agency A's admin, node of B's event")
+		var node struct{ Node struct{ ID, Action string } }
+		a.gql(a.token(auth.RoleAgencyAdmin, f.AgencyB, ""), `query($id: ID!){ node(id: $id) { id ... on AuditEvent { action } } }`, map[string]any{"id": bEvent}).decode(t, &node)
+		if node.Node.ID != bEvent || node.Node.Action != "createService" {
+			t.Fatalf("agency B's admin, node of its event: %+v", node)
+		}
+	})
+}
+
+// TestAuditLogAppendOnly: no API edits or deletes an event: the only
+// field of the schema that mentions the audit is the auditLog query.
+func TestAuditLogAppendOnly(t *testing.T) {
+	a := newAPI(t, dbtest.Kinds[0])
+	for _, m := range schemaMutations(t, a) {
+		if strings.Contains(strings.ToLower(m), "audit") {
+			t.Errorf("mutation %s touches the audit log", m)
+		}
+	}
+	var out struct {
+		Schema struct {
+			QueryType        struct{ Fields []struct{ Name string } }
+			SubscriptionType *struct{ Fields []struct{ Name string } }
+		} `json:"__schema"`
+	}
+	a.gql(a.sysAdmin(), `{ __schema { queryType { fields { name } } subscriptionType { fields { name } } } }`, nil).decode(t, &out)
+	var audits []string
+	for _, f := range out.Schema.QueryType.Fields {
+		if strings.Contains(strings.ToLower(f.Name), "audit") {
+			audits = append(audits, f.Name)
+		}
+	}
+	if !slices.Equal(audits, []string{"auditLog"}) {
+		t.Fatalf("query fields about the audit: %v, want [auditLog]", audits)
+	}
+}
+
+// TestAuditRecordUsageOnePerCall: a recordUsage call of several events,
+// some refused, is one audit event (not one per usage event); a replay of
+// the whole call writes none.
+func TestAuditRecordUsageOnePerCall(t *testing.T) {
+	eachDB(t, func(t *testing.T, a *testAPI) {
+		f := a.fx
+		a.fund(f.A1, "10")
+		tok := a.token(auth.RoleService, f.AgencyA, "")
+		evs := []map[string]any{
+			{"accountId": f.A1, "serviceId": f.SMS, "idempotencyKey": "u1"},
+			{"accountId": f.A1, "serviceId": f.SMS, "quantity": 4, "idempotencyKey": "u2"},
+			{"accountId": f.A1, "serviceId": f.ServiceB, "idempotencyKey": "u3"},                // another agency's: refused
+			{"accountId": f.A1, "serviceId": f.SMS, "quantity": 100000, "idempotencyKey": "u4"}, // not covered: refused
+		}
+		q := `mutation($e: [UsageEventInput!]!){ recordUsage(input:{events: $e}) { results { replayed transaction { id } error { code } } } }`
+		before := auditIDs(t, a)
+		var out struct {
+			RecordUsage struct {
+				Results []struct {
+					Replayed    bool
+					Transaction *struct{ ID gid.ID }
+					Error       *struct{ Code string }
+				}
+			}
+		}
+		a.gql(tok, q, map[string]any{"e": evs}).decode(t, &out)
+		if r := out.RecordUsage.Results; r[0].Transaction == nil || r[1].Transaction == nil || r[2].Error == nil || r[3].Error == nil {
+			t.Fatalf("results %+v, want two charged and two refused", r)
+		}
+		got := newAudit(t, a, before)
+		if len(got) != 1 || got[0].Action != "recordUsage" || got[0].AccountID == nil || *got[0].AccountID != f.A1 ||
+			got[0].TargetID == nil || *got[0].TargetID != out.RecordUsage.Results[0].Transaction.ID {
+			t.Fatalf("audit events %+v, want one recordUsage event of A1 naming the first transaction", got)
+		}
+		if a.db.Dialect == "postgres" && !strings.Contains(got[0].Summary, "recorded 4 usage events (2 ok, 2 refused") {
+			t.Fatalf("summary %q", got[0].Summary)
+		}
+		before = auditIDs(t, a)
+		a.gql(tok, q, map[string]any{"e": evs[:2]}).decode(t, &out)
+		if !out.RecordUsage.Results[0].Replayed || !out.RecordUsage.Results[1].Replayed {
+			t.Fatalf("replay %+v", out.RecordUsage.Results)
+		}
+		if got := newAudit(t, a, before); len(got) != 0 {
+			t.Fatalf("a replayed call wrote %d audit events", len(got))
+		}
+	})
+}
