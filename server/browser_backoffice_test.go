@@ -243,3 +243,127 @@ func browserTopupInvoiceScenario(t *testing.T, browser context.Context, kind str
 	client.wait("the balance 499.00", balanceIs("499.00")+` && window.__noReload === true`)
 	client.shot("portal-invoice-paid")
 }
+
+func TestBrowserBackofficeActions(t *testing.T) {
+	browser := startBrowser(t)
+	for _, kind := range dbtest.Kinds {
+		t.Run(kind, func(t *testing.T) { browserBackofficeActionsScenario(t, browser, kind) })
+	}
+}
+
+// The other corrections in the dashboard, each with a reason and a
+// confirmation: a partial refund of a card purchase, a reclaim into the
+// pool, a voided invoice; the unpaid post-paid total; the billing terms and
+// a client's billing e-mail.
+func browserBackofficeActionsScenario(t *testing.T, browser context.Context, kind string) {
+	gw := webAPI(t, kind)
+	var accs struct {
+		Agency struct {
+			Accounts struct {
+				Edges []struct{ Node struct{ ID, Name string } }
+			}
+		}
+	}
+	gw.api.gql(gw.tokens["agency_admin"], `{ agency { accounts(first: 50) { edges { node { id name } } } } }`, nil).decode(t, &accs)
+	acme := ""
+	for _, e := range accs.Agency.Accounts.Edges {
+		if e.Node.Name == "Acme Coffee" {
+			acme = e.Node.ID
+		}
+	}
+	// A card purchase of 100.00 by the client owner (459.00 -> 559.00),
+	// and a post-paid credit line of 80.00 the agency extends to Acme
+	// (accepted at once, unpaid: 639.00).
+	var bought struct{ BuyCredits struct{ Status string } }
+	gw.api.gql(gw.tokens["client_owner"], `mutation { buyCredits(input: {amount: "100", currency: "USD", method: CARD}) { status } }`, nil).decode(t, &bought)
+	if bought.BuyCredits.Status != "COMPLETED" {
+		t.Fatalf("the card purchase is %s", bought.BuyCredits.Status)
+	}
+	gw.api.gql(gw.tokens["agency_admin"], `mutation($a: ID!) { buyCredits(input: {accountId: $a, amount: "80", method: POSTPAID, reference: "PP-1"}) { status } }`,
+		map[string]any{"a": acme}).decode(t, &bought)
+
+	admin := signIn(t, browser, gw, "dashboard", "dashboard-actions")
+	admin.wait("the unpaid post-paid total", `document.querySelector('#unpaid-postpaid .amount[data-currency="USD"]')?.dataset.amount === '80.00'`)
+	acmeRow := `#accounts-table tr[data-name="Acme Coffee"]`
+	admin.wait("Acme Coffee's balance", rowText(acmeRow)+`.includes('639.00 USD')`)
+	admin.click(acmeRow + ` button.manage`)
+	admin.wait("Acme's back office", `document.querySelector('#client-balance-USD')?.dataset.available === '639.00' && `+
+		`!!document.querySelector('#client-history tbody tr[data-kind="PURCHASE"] button.refund') && `+
+		`!document.querySelector('#client-history tbody tr[data-kind="PURCHASE"] button.reverse')`)
+
+	// confirmCorrection goes through an open correction dialog: the
+	// reason, Continue, the confirmation (which must say want), Confirm.
+	confirmCorrection := func(reason, want string) {
+		t.Helper()
+		admin.wait("the dialog", dialogStep("input"))
+		admin.fill(`#correction-reason`, reason)
+		admin.click(`#correction-next`)
+		admin.wait("the confirmation saying "+want, dialogStep("confirm")+` && `+rowText(`dialog[open] .step[data-step="confirm"]`)+`.includes(`+js(want)+`)`)
+		admin.click(`#correction-confirm`)
+		admin.wait("the dialog closed", `!document.querySelector('dialog[open]')`)
+	}
+
+	// Refund 30.00 of the card payment: the REFUND with its reason.
+	admin.click(`#client-history tbody tr[data-kind="PURCHASE"] button.refund`)
+	admin.wait("the refund dialog", dialogStep("input"))
+	admin.fill(`#correction-amount`, "30")
+	confirmCorrection("customer cancelled part of the order", "goes back to the payer")
+	admin.wait("the refund in the history", rowText(`#client-history tbody tr[data-kind="REFUND"]`)+`.includes('customer cancelled part of the order') && `+
+		rowText(`#client-history tbody tr[data-kind="PURCHASE"]`)+`.includes('30.00 USD refunded') && `+
+		`!document.querySelector('#client-history tbody tr[data-kind="REFUND"] button.refund') && `+
+		`document.querySelector('#client-balance-USD')?.dataset.available === '609.00'`)
+
+	// Reclaim 9.00 into the pool (9,250.00 -> 9,259.00).
+	admin.click(`#client-reclaim`)
+	admin.wait("the reclaim dialog", dialogStep("input"))
+	admin.fill(`#correction-amount`, "9")
+	confirmCorrection("unused campaign budget", "back to the agency's pool")
+	admin.wait("the reclaim", `document.querySelector('#client-balance-USD')?.dataset.available === '600.00' && `+
+		rowText(`#client-history tbody tr[data-kind="ALLOCATION"][data-type="OUT"]`)+`.includes('unused campaign budget') && `+
+		`document.querySelector('#pool-USD')?.dataset.available === '9259.00'`)
+
+	// Void INV-1003.
+	admin.click(`#client-invoices tr[data-number="INV-1003"] button.void`)
+	confirmCorrection("billed twice", "nobody can pay it any more")
+	admin.wait("INV-1003 void", `!!document.querySelector('#client-invoices tr[data-number="INV-1003"][data-status="VOID"]') && `+
+		rowText(`#client-invoices tr[data-number="INV-1003"]`)+`.includes('billed twice')`)
+	admin.shot("dashboard-corrections")
+
+	// Billing: the terms, and Acme's billing e-mail.
+	admin.fill(`#billing-due-days`, "30")
+	admin.fill(`#billing-bank`, "IBAN DE00 1234 5678")
+	admin.click(`#billing-submit`)
+	admin.fill(`#client-billing-email`, "ap@acme.example")
+	admin.click(`#client-billing-submit`)
+	var billing struct {
+		Agency struct {
+			InvoiceDueDays int
+			BankDetails    *string
+			Accounts       struct {
+				Edges []struct {
+					Node struct{ Name, BillingEmail string }
+				}
+			}
+		}
+	}
+	poll := func() bool {
+		gw.api.gql(gw.tokens["agency_admin"], `{ agency { invoiceDueDays bankDetails accounts(first: 50) { edges { node { name billingEmail } } } } }`, nil).decode(t, &billing)
+		email := ""
+		for _, e := range billing.Agency.Accounts.Edges {
+			if e.Node.Name == "Acme Coffee" {
+				email = e.Node.BillingEmail
+			}
+		}
+		return billing.Agency.InvoiceDueDays == 30 && billing.Agency.BankDetails != nil && *billing.Agency.BankDetails == "IBAN DE00 1234 5678" && email == "ap@acme.example"
+	}
+	admin.wait("the saved billing e-mail's toast", `document.querySelector('#toast').innerText.includes('ap@acme.example')`)
+	if !poll() {
+		t.Errorf("the billing settings read %+v", billing.Agency)
+	}
+
+	// The activity page lists each correction.
+	admin.click(`#tab-activity`)
+	for _, action := range []string{"refundPayment", "reclaimCredits", "voidInvoice", "updateBilling"} {
+		admin.wait("the "+action+" event", `!!document.querySelector('#activity-table tbody tr[data-action="`+action+`"]')`)
+	}
+}

@@ -51,6 +51,8 @@ const Q = {
 
 // Transactions undone by refundPayment, never by reversal (the contract).
 const NOT_REVERSIBLE = new Set(['PURCHASE', 'AUTO_TOPUP', 'REVERSAL']);
+// Credits a provider payment bought: the rows a refund starts from.
+const PAID_IN = new Set(['PURCHASE', 'AUTO_TOPUP']);
 
 let api = null;
 let ctx = null; // { agency, onBalance(accountId, b), onPool(b) }
@@ -156,9 +158,9 @@ function renderHistory() {
     el('td', { 'data-label': 'Correct' }, el('div', { class: 'actions' },
       !t.reversedBy && !NOT_REVERSIBLE.has(t.kind)
         ? el('button', { type: 'button', class: 'small reverse', 'aria-label': `Reverse ${label(kindLabels, t.kind)} ${money(t.amount, t.currency)}`, onclick: (ev) => reverse(t, ev.currentTarget) }, 'Reverse') : null,
-      refundable(t.payment)
+      refundable(t)
         ? el('button', { type: 'button', class: 'small refund', 'aria-label': `Refund payment ${money(t.payment.amount, t.payment.currency)}`, onclick: (ev) => refund(t, ev.currentTarget) }, 'Refund') : null,
-      t.payment && t.payment.refunded && Number(t.payment.refunded) > 0 ? el('span', { class: 'reason' }, `${money(t.payment.refunded, t.payment.currency)} refunded`) : null)),
+      PAID_IN.has(t.kind) && t.payment && Number(t.payment.refunded) > 0 ? el('span', { class: 'reason' }, `${money(t.payment.refunded, t.payment.currency)} refunded`) : null)),
   ));
   replace($('#client-history tbody'), rows.length ? rows
     : el('tr', {}, el('td', { colspan: 6, class: 'empty' }, 'No transactions in this currency.')));
@@ -166,8 +168,11 @@ function renderHistory() {
   $('#client-history-more').hidden = !c.after;
 }
 
-function refundable(p) {
-  return p && p.status === 'SUCCEEDED' && Number(p.refunded) < Number(p.amount);
+// refundable: t is the credit a provider payment bought, with some of the
+// payment not refunded yet (a REFUND links its payment too).
+function refundable(t) {
+  const p = t.payment;
+  return PAID_IN.has(t.kind) && p && p.status === 'SUCCEEDED' && Number(p.refunded) < Number(p.amount);
 }
 
 function renderInvoices() {
