@@ -122,3 +122,34 @@ func CheckPayment(ctx context.Context, l Ledger, provider string, id gid.ID) (p 
 	}
 	return p, "", nil
 }
+
+// Refunds records refunds and disputes made at the provider; a Ledger
+// that cannot (a test's) leaves those events ignored.
+type Refunds interface {
+	// PaymentByRef finds our payment by the provider's reference of the
+	// charge (Stripe's PaymentIntent, PayPal's order), ErrUnknownPayment
+	// when there is none.
+	PaymentByRef(ctx context.Context, provider, ref string) (Payment, error)
+	// ApplyRefund applies a refund or dispute once (credits.ApplyProviderRefund);
+	// credits.ErrNotSettled means: deliver it again later.
+	ApplyRefund(ctx context.Context, r credits.ProviderRefund) (applied bool, err error)
+}
+
+func (l serviceLedger) PaymentByRef(ctx context.Context, provider, ref string) (Payment, error) {
+	if ref == "" {
+		return Payment{}, ErrUnknownPayment
+	}
+	p, err := l.DB().Payment.Query().Where(payment.Provider(provider), payment.ProviderRef(ref)).
+		Order(ent.Asc(payment.FieldCreatedAt)).First(credits.System(ctx))
+	if ent.IsNotFound(err) {
+		return Payment{}, ErrUnknownPayment
+	}
+	if err != nil {
+		return Payment{}, fmt.Errorf("loading payment of %s %s: %w", provider, ref, err)
+	}
+	return l.Payment(ctx, p.ID)
+}
+
+func (l serviceLedger) ApplyRefund(ctx context.Context, r credits.ProviderRefund) (bool, error) {
+	return l.ApplyProviderRefund(ctx, r)
+}

@@ -404,3 +404,63 @@ func truncate(s string, n int) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+var _ credits.Refunder = (*Client)(nil)
+
+// refund is the part of a Payments v2 refund we read, as answered or as a
+// PAYMENT.CAPTURE.REFUNDED resource.
+type refund struct {
+	ID                     string  `json:"id"`
+	Status                 string  `json:"status"` // COMPLETED, PENDING, CANCELLED, FAILED
+	Amount                 *amount `json:"amount"`
+	CustomID               string  `json:"custom_id"`
+	SellerPayableBreakdown struct {
+		TotalRefundedAmount *amount `json:"total_refunded_amount"`
+	} `json:"seller_payable_breakdown"`
+	Links []link `json:"links"`
+}
+
+// Refund implements credits.Refunder: the order's capture (read back from
+// the order, whose id is the payment's reference) is refunded with
+// POST /v2/payments/captures/{id}/refund, req.Key as PayPal-Request-Id.
+// PayPal refusing it (4xx) or answering FAILED or CANCELLED is a
+// *credits.RefundRefused.
+func (c *Client) Refund(ctx context.Context, req credits.RefundRequest) (credits.RefundResult, error) {
+	var o order
+	if err := c.call(ctx, http.MethodGet, "/v2/checkout/orders/"+url.PathEscape(req.ProviderRef), "", nil, &o); err != nil {
+		return credits.RefundResult{}, refusedOr(err, "paypal: reading order")
+	}
+	capID := ""
+	for _, u := range o.PurchaseUnits {
+		for _, cp := range u.Payments.Captures {
+			if cp.Status == "COMPLETED" || cp.Status == "PARTIALLY_REFUNDED" {
+				capID = cp.ID
+			}
+		}
+	}
+	if capID == "" {
+		return credits.RefundResult{}, &credits.RefundRefused{Reason: "paypal: order " + req.ProviderRef + " has no completed capture to refund"}
+	}
+	body := map[string]any{"amount": amountOf(req.Amount, req.Currency), "custom_id": string(req.PaymentID)}
+	if req.Reason != "" {
+		body["note_to_payer"] = truncate(req.Reason, 255)
+	}
+	var r refund
+	if err := c.call(ctx, http.MethodPost, "/v2/payments/captures/"+url.PathEscape(capID)+"/refund", req.Key, body, &r); err != nil {
+		return credits.RefundResult{}, refusedOr(err, "paypal: refunding capture")
+	}
+	if r.Status == "FAILED" || r.Status == "CANCELLED" {
+		return credits.RefundResult{Ref: r.ID, Status: r.Status}, &credits.RefundRefused{Reason: "paypal: refund " + r.Status}
+	}
+	return credits.RefundResult{Ref: r.ID, Status: r.Status}, nil
+}
+
+// refusedOr is PayPal's definite refusal as a *credits.RefundRefused, any
+// other failure as an error of unknown outcome.
+func refusedOr(err error, what string) error {
+	var ae *apiError
+	if errors.As(err, &ae) && !transient(err) {
+		return &credits.RefundRefused{Reason: what + ": " + ae.Error()}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
+	"creditgate/credits"
 	"creditgate/gid"
 	"creditgate/payhook"
 )
@@ -77,6 +79,8 @@ func (c *Client) verify(ctx context.Context, h http.Header, body []byte) error {
 //	PAYMENT.CAPTURE.COMPLETED  settles (custom_id is our payment id)
 //	PAYMENT.CAPTURE.DENIED     fails a PENDING payment
 //	PAYMENT.CAPTURE.DECLINED   fails a PENDING payment
+//	PAYMENT.CAPTURE.REFUNDED   takes back the credits of the refund (onRefund)
+//	PAYMENT.CAPTURE.REVERSED   takes back the credits of the reversal (a chargeback)
 //
 // and any other event is answered 200. An event naming no payment of ours
 // is logged and answered 200; a database error, or PayPal unreachable, is
@@ -121,6 +125,8 @@ func (c *Client) Webhook(l payhook.Ledger) http.Handler {
 				cp.Status = "DECLINED" // whatever the resource says, PayPal did not pay
 			}
 			msg, err = c.onCapture(ctx, l, log, gid.ID(cp.CustomID), cp.SupplementaryData.RelatedIDs.OrderID, cp)
+		case "PAYMENT.CAPTURE.REFUNDED", "PAYMENT.CAPTURE.REVERSED":
+			msg, err = c.onRefund(ctx, l, log, ev)
 		default:
 			msg = "ignored"
 		}
@@ -228,4 +234,54 @@ func (c *Client) onCapture(ctx context.Context, l payhook.Ledger, log logger, id
 	default:
 		return "capture " + cp.Status + ": waiting", nil
 	}
+}
+
+// onRefund applies a refund or reversal of a capture of our payment (its
+// custom_id). A refund that carries the capture's cumulative refunded
+// total applies only the increase over what we recorded; otherwise (a
+// reversal) its amount is applied once per resource id.
+func (c *Client) onRefund(ctx context.Context, l payhook.Ledger, log logger, ev event) (string, error) {
+	rl, ok := l.(payhook.Refunds)
+	if !ok {
+		return "ignored: refunds are not recorded here", nil
+	}
+	var r refund
+	if json.Unmarshal(ev.Resource, &r) != nil || r.ID == "" {
+		return "ignored: no refund in the event", nil
+	}
+	pay, why, err := payhook.CheckPayment(ctx, l, c.Name(), gid.ID(r.CustomID))
+	if err != nil || why != "" {
+		if why != "" {
+			log.WarnContext(ctx, "paypal webhook: event ignored: "+why, "payment", r.CustomID, "refund", r.ID)
+		}
+		return "ignored: " + why, err
+	}
+	ref := credits.ProviderRefund{PaymentID: pay.ID, Provider: c.Name(), Action: "paypalWebhook",
+		What: strings.ToLower(ev.EventType) + " " + ev.ID + " (" + r.ID + ")"}
+	switch total := r.SellerPayableBreakdown.TotalRefundedAmount; {
+	case total != nil:
+		n, ok := total.minor(pay.Currency)
+		if !ok {
+			log.ErrorContext(ctx, "paypal webhook: refund in another currency, NOT applied: reconcile by hand", "payment", pay.ID, "refund", r.ID)
+			return "ignored: currency mismatch", nil
+		}
+		ref.Total, ref.Cumulative, ref.EventID = n, true, ev.ID
+	case r.Amount != nil:
+		n, ok := r.Amount.minor(pay.Currency)
+		if !ok {
+			log.ErrorContext(ctx, "paypal webhook: refund in another currency, NOT applied: reconcile by hand", "payment", pay.ID, "refund", r.ID)
+			return "ignored: currency mismatch", nil
+		}
+		ref.Total, ref.EventID = n, strings.ToLower(ev.EventType)+":"+r.ID
+	default: // a reversal without an amount takes the whole capture
+		ref.Total, ref.EventID = pay.Amount, strings.ToLower(ev.EventType)+":"+r.ID
+	}
+	applied, err := rl.ApplyRefund(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	if !applied {
+		return "already recorded", nil
+	}
+	return "refund recorded", nil
 }

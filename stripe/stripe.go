@@ -338,3 +338,40 @@ func (c *Client) customer(ctx context.Context, ref string, acc gid.ID, name, ema
 	}
 	return cus.ID, nil
 }
+
+var _ credits.Refunder = (*Client)(nil)
+
+// Refund implements credits.Refunder with the Refunds API: a refund of the
+// payment's PaymentIntent, idempotent on req.Key. Stripe refusing it (the
+// charge refunded or disputed already, an amount beyond what is left) is
+// a *credits.RefundRefused; so is a refund that comes back failed or
+// canceled. A pending refund is accepted: Stripe completes it.
+func (c *Client) Refund(ctx context.Context, req credits.RefundRequest) (credits.RefundResult, error) {
+	if req.ProviderRef == "" {
+		return credits.RefundResult{}, &credits.RefundRefused{Reason: "stripe: the payment has no payment intent to refund"}
+	}
+	p := &sg.RefundCreateParams{
+		PaymentIntent: sg.String(req.ProviderRef),
+		Amount:        sg.Int64(req.Amount),
+		Reason:        sg.String(string(sg.RefundReasonRequestedByCustomer)),
+		Metadata:      map[string]string{MetadataKey: string(req.PaymentID)},
+	}
+	p.SetIdempotencyKey(req.Key)
+	r, err := c.sc.V1Refunds.Create(ctx, p)
+	if err != nil {
+		var se *sg.Error
+		if errors.As(err, &se) && se.HTTPStatusCode >= 400 && se.HTTPStatusCode < 500 &&
+			se.HTTPStatusCode != http.StatusTooManyRequests && se.HTTPStatusCode != http.StatusUnauthorized && se.HTTPStatusCode != http.StatusConflict {
+			return credits.RefundResult{}, &credits.RefundRefused{Reason: "stripe: " + failureReason(se)}
+		}
+		return credits.RefundResult{}, fmt.Errorf("stripe: creating refund: %w", describe(err))
+	}
+	if r.Status == sg.RefundStatusFailed || r.Status == sg.RefundStatusCanceled {
+		why := "stripe: refund " + string(r.Status)
+		if r.FailureReason != "" {
+			why += " (" + string(r.FailureReason) + ")"
+		}
+		return credits.RefundResult{Ref: r.ID, Status: string(r.Status)}, &credits.RefundRefused{Reason: why}
+	}
+	return credits.RefundResult{Ref: r.ID, Status: string(r.Status)}, nil
+}

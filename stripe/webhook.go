@@ -3,11 +3,13 @@ package stripe
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/stripe/stripe-go/v86/webhook"
 
+	"creditgate/credits"
 	"creditgate/gid"
 	"creditgate/payhook"
 )
@@ -40,6 +42,8 @@ type intent struct {
 //	payment_intent.succeeded       settles the payment (once, however often delivered)
 //	payment_intent.payment_failed  fails a PENDING payment with Stripe's reason
 //	payment_intent.canceled        fails a PENDING payment
+//	charge.refunded                takes back the credits of amount_refunded's increase (onRefund)
+//	charge.dispute.created         takes back the credits of the disputed amount, once per dispute
 //
 // and answers 200 to any other event. An event naming no payment of ours,
 // or a PaymentIntent other than the one recorded on the payment, is
@@ -66,6 +70,9 @@ func (c *Client) Webhook(l payhook.Ledger) http.Handler {
 		log := c.log.With("event", ev.ID, "type", string(ev.Type))
 		switch ev.Type {
 		case "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled":
+		case "charge.refunded", "charge.dispute.created":
+			c.onRefund(w, r, l, log, ev.ID, string(ev.Type), ev.Data.Raw)
+			return
 		default:
 			log.DebugContext(r.Context(), "stripe webhook: event ignored")
 			payhook.Answer(w, http.StatusOK, "ignored")
@@ -147,4 +154,73 @@ func sigError(err error) string {
 		}
 	}
 	return "malformed event"
+}
+
+// refunded is the part of a Charge (charge.refunded) or a Dispute
+// (charge.dispute.created) the webhook reads; payment_intent is the id
+// (events are not expanded).
+type refunded struct {
+	ID             string `json:"id"`
+	Object         string `json:"object"`
+	Amount         int64  `json:"amount"`
+	AmountRefunded int64  `json:"amount_refunded"`
+	Currency       string `json:"currency"`
+	PaymentIntent  string `json:"payment_intent"`
+}
+
+// onRefund applies a refund (the charge's amount_refunded, cumulative:
+// only its increase over what we recorded counts, so a replay or an older
+// event changes nothing) or a dispute (its amount, once per dispute) to
+// the payment of the charge's PaymentIntent.
+func (c *Client) onRefund(w http.ResponseWriter, r *http.Request, l payhook.Ledger, log *slog.Logger, evID, typ string, raw []byte) {
+	ctx := r.Context()
+	rl, ok := l.(payhook.Refunds)
+	var obj refunded
+	want := map[string]string{"charge.refunded": "charge", "charge.dispute.created": "dispute"}[typ]
+	switch {
+	case !ok:
+		payhook.Answer(w, http.StatusOK, "ignored: refunds are not recorded here")
+		return
+	case json.Unmarshal(raw, &obj) != nil || obj.Object != want || obj.PaymentIntent == "":
+		log.ErrorContext(ctx, "stripe webhook: event without a "+want+" of a payment intent")
+		payhook.Answer(w, http.StatusOK, "ignored: no "+want)
+		return
+	}
+	log = log.With("payment_intent", obj.PaymentIntent, want, obj.ID)
+	pay, err := rl.PaymentByRef(ctx, c.Name(), obj.PaymentIntent)
+	if errors.Is(err, payhook.ErrUnknownPayment) {
+		log.WarnContext(ctx, "stripe webhook: event ignored: no payment of ours has this payment intent")
+		payhook.Answer(w, http.StatusOK, "ignored: no such payment")
+		return
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "stripe webhook: loading payment", "error", err)
+		payhook.Answer(w, http.StatusInternalServerError, "try again")
+		return
+	}
+	if !strings.EqualFold(obj.Currency, pay.Currency) {
+		log.ErrorContext(ctx, "stripe webhook: currency mismatch, NOT applied: reconcile by hand", "payment", pay.ID, "currency", obj.Currency)
+		payhook.Answer(w, http.StatusOK, "ignored: currency mismatch")
+		return
+	}
+	ref := credits.ProviderRefund{PaymentID: pay.ID, Provider: c.Name(), Action: "stripeWebhook"}
+	if typ == "charge.refunded" {
+		ref.Total, ref.Cumulative, ref.EventID = obj.AmountRefunded, true, evID
+		ref.What = "charge.refunded " + evID + " (" + obj.ID + ")"
+	} else {
+		ref.Total, ref.EventID = obj.Amount, "dispute:"+obj.ID
+		ref.What = "charge.dispute.created " + obj.ID
+	}
+	applied, err := rl.ApplyRefund(ctx, ref)
+	if err != nil {
+		log.ErrorContext(ctx, "stripe webhook: recording the refund failed", "payment", pay.ID, "error", err)
+		payhook.Answer(w, http.StatusInternalServerError, "try again")
+		return
+	}
+	if !applied {
+		payhook.Answer(w, http.StatusOK, "already recorded")
+		return
+	}
+	log.InfoContext(ctx, "stripe webhook: refund recorded", "payment", pay.ID)
+	payhook.Answer(w, http.StatusOK, "ok")
 }

@@ -47,6 +47,8 @@ type Fake struct {
 	byRequest map[string][]byte // PayPal-Request-Id → the answer given
 	seq       int
 	verdict   string // forced verification_status, "" to check the signature
+	// refuseRefunds makes capture refunds answer 422.
+	refuseRefunds bool
 }
 
 var signingKey = []byte("paypal-fake-signing-key")
@@ -137,6 +139,8 @@ func (f *Fake) route(r *http.Request, body []byte) (int, any) {
 			return 404, apiError("RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID")
 		}
 		return 200, o
+	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/v2/payments/captures/") && strings.HasSuffix(r.URL.Path, "/refund"):
+		return f.refund(strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/v2/payments/captures/"), "/refund"), body)
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/notifications/verify-webhook-signature":
 		return f.verify(body)
 	}
@@ -199,6 +203,89 @@ func (f *Fake) capture(id string) (int, any) {
 	}}}
 	o["status"] = "COMPLETED"
 	return 201, o
+}
+
+// captureOf finds a capture by id, with its order.
+func (f *Fake) captureOf(id string) (map[string]any, map[string]any) {
+	for _, o := range f.orders {
+		pu := o["purchase_units"].([]map[string]any)[0]
+		pays, _ := pu["payments"].(map[string]any)
+		if pays == nil {
+			continue
+		}
+		for _, c := range pays["captures"].([]any) {
+			if cp := c.(map[string]any); cp["id"] == id {
+				return cp, o
+			}
+		}
+	}
+	return nil, nil
+}
+
+// refund refunds part or all of a capture (Payments v2); RefuseRefunds
+// makes it answer 422 instead.
+func (f *Fake) refund(id string, body []byte) (int, any) {
+	cp, _ := f.captureOf(id)
+	if cp == nil {
+		return 404, apiError("RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID")
+	}
+	if f.refuseRefunds {
+		return 422, apiError("UNPROCESSABLE_ENTITY", "CAPTURE_FULLY_REFUNDED")
+	}
+	var in struct {
+		Amount *struct {
+			Value        string `json:"value"`
+			CurrencyCode string `json:"currency_code"`
+		} `json:"amount"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		return 400, apiError("INVALID_REQUEST", "MALFORMED_REQUEST_JSON")
+	}
+	amt := cp["amount"]
+	if in.Amount != nil {
+		amt = map[string]any{"value": in.Amount.Value, "currency_code": in.Amount.CurrencyCode}
+	}
+	f.seq++
+	return 201, map[string]any{
+		"id": fmt.Sprintf("1JU08902781%05d", f.seq), "status": "COMPLETED", "amount": amt,
+		"links": []any{map[string]any{"href": f.URL + "/v2/payments/captures/" + id, "rel": "up", "method": "GET"}},
+	}
+}
+
+// RefuseRefunds makes capture refunds answer 422 (on) or succeed (off).
+func (f *Fake) RefuseRefunds(on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refuseRefunds = on
+}
+
+// RefundedEvent returns the PAYMENT.CAPTURE.REFUNDED event PayPal delivers
+// for a refund of value at the order's capture, total being the capture's
+// cumulative refunded amount (seller_payable_breakdown.total_refunded_amount).
+func (f *Fake) RefundedEvent(t testing.TB, orderID, refundID, value, total string) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, ok := f.orders[orderID]
+	if !ok {
+		t.Fatalf("paypalfake: no order %s", orderID)
+	}
+	pu := o["purchase_units"].([]map[string]any)[0]
+	cur := pu["amount"].(map[string]any)["currency_code"]
+	capID := "CAP-" + orderID
+	if pays, _ := pu["payments"].(map[string]any); pays != nil {
+		capID = pays["captures"].([]any)[0].(map[string]any)["id"].(string)
+	}
+	return event("PAYMENT.CAPTURE.REFUNDED", "refund", map[string]any{
+		"id": refundID, "status": "COMPLETED", "custom_id": pu["custom_id"],
+		"amount": map[string]any{"value": value, "currency_code": cur},
+		"seller_payable_breakdown": map[string]any{
+			"total_refunded_amount": map[string]any{"value": total, "currency_code": cur},
+		},
+		"links": []any{
+			map[string]any{"href": f.URL + "/v2/payments/refunds/" + refundID, "rel": "self", "method": "GET"},
+			map[string]any{"href": f.URL + "/v2/payments/captures/" + capID, "rel": "up", "method": "GET"},
+		},
+	})
 }
 
 // Approve plays the payer approving the order at PayPal and returns the
