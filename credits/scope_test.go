@@ -19,11 +19,11 @@ import (
 
 // systemTables hold tenant columns but are the gateway's own bookkeeping:
 // no viewer reads them, only work under credits.System does.
-var systemTables = []string{"journals", "idempotency_keys", "jobs"}
+var systemTables = []string{"journals", "idempotency_keys", "jobs", "webhook_events"}
 
 // staffTables are read by agency staff only (tenancy.Scope.Staff): client
 // roles and services get NOT_FOUND before any SQL, whatever their agency.
-var staffTables = []string{"api_keys", "audit_events"}
+var staffTables = []string{"api_keys", "audit_events", "webhook_endpoints", "webhook_deliveries"}
 
 // serviceAll is a platform-wide service (an API key without agency): it
 // reads every agency's rows, within its scopes.

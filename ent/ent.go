@@ -23,6 +23,9 @@ import (
 	"creditgate/ent/service"
 	"creditgate/ent/servicerate"
 	"creditgate/ent/topuprule"
+	"creditgate/ent/webhookdelivery"
+	"creditgate/ent/webhookendpoint"
+	"creditgate/ent/webhookevent"
 	"errors"
 	"fmt"
 	"reflect"
@@ -91,25 +94,28 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:         apikey.ValidColumn,
-			account.Table:        account.ValidColumn,
-			agency.Table:         agency.ValidColumn,
-			alertrule.Table:      alertrule.ValidColumn,
-			auditevent.Table:     auditevent.ValidColumn,
-			balance.Table:        balance.ValidColumn,
-			card.Table:           card.ValidColumn,
-			creditpackage.Table:  creditpackage.ValidColumn,
-			creditrequest.Table:  creditrequest.ValidColumn,
-			hold.Table:           hold.ValidColumn,
-			idempotencykey.Table: idempotencykey.ValidColumn,
-			invoice.Table:        invoice.ValidColumn,
-			job.Table:            job.ValidColumn,
-			journal.Table:        journal.ValidColumn,
-			payment.Table:        payment.ValidColumn,
-			posting.Table:        posting.ValidColumn,
-			service.Table:        service.ValidColumn,
-			servicerate.Table:    servicerate.ValidColumn,
-			topuprule.Table:      topuprule.ValidColumn,
+			apikey.Table:          apikey.ValidColumn,
+			account.Table:         account.ValidColumn,
+			agency.Table:          agency.ValidColumn,
+			alertrule.Table:       alertrule.ValidColumn,
+			auditevent.Table:      auditevent.ValidColumn,
+			balance.Table:         balance.ValidColumn,
+			card.Table:            card.ValidColumn,
+			creditpackage.Table:   creditpackage.ValidColumn,
+			creditrequest.Table:   creditrequest.ValidColumn,
+			hold.Table:            hold.ValidColumn,
+			idempotencykey.Table:  idempotencykey.ValidColumn,
+			invoice.Table:         invoice.ValidColumn,
+			job.Table:             job.ValidColumn,
+			journal.Table:         journal.ValidColumn,
+			payment.Table:         payment.ValidColumn,
+			posting.Table:         posting.ValidColumn,
+			service.Table:         service.ValidColumn,
+			servicerate.Table:     servicerate.ValidColumn,
+			topuprule.Table:       topuprule.ValidColumn,
+			webhookdelivery.Table: webhookdelivery.ValidColumn,
+			webhookendpoint.Table: webhookendpoint.ValidColumn,
+			webhookevent.Table:    webhookevent.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

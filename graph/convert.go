@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -101,4 +102,25 @@ func correction(c *credits.Correction, err error) (*model.CorrectionPayload, err
 	}
 	return &model.CorrectionPayload{Transaction: c.Transaction, Balance: c.Balance, PoolBalance: c.PoolBalance,
 		Payment: c.Payment, Invoice: c.Invoice}, nil
+}
+
+// Webhook event types travel as Standard Webhooks names ("balance.low"):
+// the enum value lower-cased, its first underscore a dot.
+func wireEvents(ts []model.WebhookEventType) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = strings.Replace(strings.ToLower(string(t)), "_", ".", 1)
+	}
+	return out
+}
+
+func eventTypeOf(wire string) model.WebhookEventType {
+	return model.WebhookEventType(strings.ToUpper(strings.Replace(wire, ".", "_", 1)))
+}
+
+func webhookSecret(w *credits.WebhookSecret, err error) (*model.WebhookSecretPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.WebhookSecretPayload{Endpoint: w.Endpoint, Secret: w.Secret}, nil
 }

@@ -20,6 +20,7 @@ import (
 	"creditgate/credits"
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/invoice"
+	"creditgate/ent/posting"
 	"creditgate/enums"
 	"creditgate/gid"
 	"creditgate/reqid"
@@ -127,7 +128,7 @@ func badInput(format string, args ...any) *gqlerror.Error {
 // selected beside it).
 func complexityRoot() ComplexityRoot {
 	var c ComplexityRoot
-	c.Query.History = func(child int, _ *gid.ID, _ *string, _ *enums.TransactionType, first *int, _ *string) int {
+	c.Query.History = func(child int, _ *gid.ID, _ *string, _ *enums.TransactionType, first *int, _ *string, _, _ *time.Time, _ []posting.Kind) int {
 		return pageCost(child, first)
 	}
 	c.Query.Requests = func(child int, _ *gid.ID, _ *creditrequest.Status, first *int, _ *string) int {

@@ -13,11 +13,14 @@ import (
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/hold"
 	"creditgate/ent/invoice"
+	"creditgate/ent/posting"
+	"creditgate/ent/webhookdelivery"
 	"creditgate/enums"
 	"creditgate/gid"
 	"creditgate/graph/model"
 	"creditgate/money"
 	"fmt"
+	"time"
 )
 
 // Balances is the resolver for the balances field.
@@ -220,6 +223,11 @@ func (r *balanceResolver) Total(ctx context.Context, obj *ent.Balance) (money.De
 // Owed is the resolver for the owed field.
 func (r *balanceResolver) Owed(ctx context.Context, obj *ent.Balance) (money.Decimal, error) {
 	return money.Format(obj.Owed, obj.Currency), nil
+}
+
+// Runway is the resolver for the runway field.
+func (r *balanceResolver) Runway(ctx context.Context, obj *ent.Balance) (*credits.Runway, error) {
+	return r.Credits.RunwayOf(ctx, obj)
 }
 
 // Credits is the resolver for the credits field.
@@ -649,6 +657,33 @@ func (r *mutationResolver) UpdateBilling(ctx context.Context, input model.Update
 	})
 }
 
+// CreateWebhookEndpoint is the resolver for the createWebhookEndpoint field.
+func (r *mutationResolver) CreateWebhookEndpoint(ctx context.Context, input model.CreateWebhookEndpointInput) (*model.WebhookSecretPayload, error) {
+	w, err := r.Credits.CreateWebhookEndpoint(ctx, credits.NewWebhookEndpoint{
+		AgencyID: input.AgencyID, URL: input.URL, Description: input.Description, Events: wireEvents(input.Events),
+	})
+	return webhookSecret(w, err)
+}
+
+// UpdateWebhookEndpoint is the resolver for the updateWebhookEndpoint field.
+func (r *mutationResolver) UpdateWebhookEndpoint(ctx context.Context, input model.UpdateWebhookEndpointInput) (*ent.WebhookEndpoint, error) {
+	u := credits.WebhookEndpointUpdate{EndpointID: input.EndpointID, URL: input.URL, Description: input.Description, Enabled: input.Enabled}
+	if input.Events != nil {
+		u.Events = wireEvents(input.Events)
+	}
+	return r.Credits.UpdateWebhookEndpoint(ctx, u)
+}
+
+// RotateWebhookSecret is the resolver for the rotateWebhookSecret field.
+func (r *mutationResolver) RotateWebhookSecret(ctx context.Context, input model.RotateWebhookSecretInput) (*model.WebhookSecretPayload, error) {
+	return webhookSecret(r.Credits.RotateWebhookSecret(ctx, input.EndpointID))
+}
+
+// RedeliverWebhook is the resolver for the redeliverWebhook field.
+func (r *mutationResolver) RedeliverWebhook(ctx context.Context, input model.RedeliverWebhookInput) (*ent.WebhookDelivery, error) {
+	return r.Credits.RedeliverWebhook(ctx, input.DeliveryID)
+}
+
 // Status is the resolver for the status field.
 func (r *paymentResolver) Status(ctx context.Context, obj *ent.Payment) (string, error) {
 	return obj.Status.String(), nil
@@ -711,13 +746,14 @@ func (r *queryResolver) Balances(ctx context.Context, accountID *gid.ID) ([]*ent
 }
 
 // History is the resolver for the history field.
-func (r *queryResolver) History(ctx context.Context, accountID *gid.ID, currency *string, typeArg *enums.TransactionType, first *int, after *string) (*model.CreditTransactionConnection, error) {
+func (r *queryResolver) History(ctx context.Context, accountID *gid.ID, currency *string, typeArg *enums.TransactionType, first *int, after *string, from *time.Time, to *time.Time, kind []posting.Kind) (*model.CreditTransactionConnection, error) {
 	var dir *credits.Direction
 	if typeArg != nil {
 		d := credits.Direction(*typeArg)
 		dir = &d
 	}
-	p, err := r.Credits.HistoryOf(ctx, accountID, currency, dir, credits.PageArgs{First: first, After: after})
+	p, err := r.Credits.HistoryWhere(ctx, accountID, currency, credits.HistoryFilter{Direction: dir, From: from, To: to, Kinds: kind},
+		credits.PageArgs{First: first, After: after})
 	if err != nil {
 		return nil, err
 	}
@@ -820,6 +856,29 @@ func (r *queryResolver) AuditLog(ctx context.Context, agencyID *gid.ID, accountI
 	return c, nil
 }
 
+// WebhookEndpoints is the resolver for the webhookEndpoints field.
+func (r *queryResolver) WebhookEndpoints(ctx context.Context, agencyID *gid.ID, first *int, after *string) (*model.WebhookEndpointConnection, error) {
+	p, err := r.Credits.WebhookEndpoints(ctx, agencyID, credits.PageArgs{First: first, After: after})
+	if err != nil {
+		return nil, err
+	}
+	c := &model.WebhookEndpointConnection{PageInfo: pageInfo(p), TotalCount: p.Total, Edges: make([]*model.WebhookEndpointEdge, len(p.Items))}
+	for i, n := range p.Items {
+		c.Edges[i] = &model.WebhookEndpointEdge{Cursor: p.Cursors[i], Node: n}
+	}
+	return c, nil
+}
+
+// Statement is the resolver for the statement field.
+func (r *queryResolver) Statement(ctx context.Context, accountID *gid.ID, currency *string, month string) (*credits.Statement, error) {
+	return r.Credits.StatementOf(ctx, accountID, currency, month)
+}
+
+// AverageDailySpend is the resolver for the averageDailySpend field.
+func (r *runwayResolver) AverageDailySpend(ctx context.Context, obj *credits.Runway) (money.Decimal, error) {
+	return money.Format(obj.AverageDailySpend, obj.Currency), nil
+}
+
 // Price is the resolver for the price field.
 func (r *serviceResolver) Price(ctx context.Context, obj *ent.Service) (money.Decimal, error) {
 	return money.Format(obj.Price, obj.Currency), nil
@@ -853,6 +912,36 @@ func (r *serviceRateResolver) EstimatedUnitsLeft(ctx context.Context, obj *model
 	return obj.Units(ctx)
 }
 
+// Account is the resolver for the account field.
+func (r *statementResolver) Account(ctx context.Context, obj *credits.Statement) (*ent.Account, error) {
+	return obj.Account, nil
+}
+
+// OpeningBalance is the resolver for the openingBalance field.
+func (r *statementResolver) OpeningBalance(ctx context.Context, obj *credits.Statement) (money.Decimal, error) {
+	return money.Format(obj.Opening, obj.Currency), nil
+}
+
+// TotalIn is the resolver for the totalIn field.
+func (r *statementResolver) TotalIn(ctx context.Context, obj *credits.Statement) (money.Decimal, error) {
+	return money.Format(obj.In, obj.Currency), nil
+}
+
+// TotalOut is the resolver for the totalOut field.
+func (r *statementResolver) TotalOut(ctx context.Context, obj *credits.Statement) (money.Decimal, error) {
+	return money.Format(obj.Out, obj.Currency), nil
+}
+
+// ClosingBalance is the resolver for the closingBalance field.
+func (r *statementResolver) ClosingBalance(ctx context.Context, obj *credits.Statement) (money.Decimal, error) {
+	return money.Format(obj.Closing, obj.Currency), nil
+}
+
+// DocumentURL is the resolver for the documentUrl field.
+func (r *statementResolver) DocumentURL(ctx context.Context, obj *credits.Statement) (string, error) {
+	return r.Credits.StatementDocumentURL(ctx, obj)
+}
+
 // BalanceUpdated is the resolver for the balanceUpdated field.
 func (r *subscriptionResolver) BalanceUpdated(ctx context.Context, accountID *gid.ID, currency *string) (<-chan *ent.Balance, error) {
 	if err := r.Credits.RequireScope(ctx, credits.ScopeBalancesRead); err != nil {
@@ -874,6 +963,66 @@ func (r *subscriptionResolver) CreditRequestUpdated(ctx context.Context, status 
 	}
 	ch, err := r.Credits.WatchRequests(ctx, status)
 	return relay(ctx, ch, err, release)
+}
+
+// AgencyBalanceUpdated is the resolver for the agencyBalanceUpdated field.
+func (r *subscriptionResolver) AgencyBalanceUpdated(ctx context.Context, agencyID *gid.ID) (<-chan *ent.Balance, error) {
+	return r.agencyBalanceUpdated(ctx, agencyID)
+}
+
+// AgencyUpdated is the resolver for the agencyUpdated field.
+func (r *subscriptionResolver) AgencyUpdated(ctx context.Context, agencyID *gid.ID) (<-chan *ent.Agency, error) {
+	return r.agencyUpdated(ctx, agencyID)
+}
+
+// Endpoint is the resolver for the endpoint field.
+func (r *webhookDeliveryResolver) Endpoint(ctx context.Context, obj *ent.WebhookDelivery) (*ent.WebhookEndpoint, error) {
+	return r.Credits.WebhookEndpointOf(ctx, obj)
+}
+
+// EventType is the resolver for the eventType field.
+func (r *webhookDeliveryResolver) EventType(ctx context.Context, obj *ent.WebhookDelivery) (model.WebhookEventType, error) {
+	return eventTypeOf(obj.EventType), nil
+}
+
+// Status is the resolver for the status field.
+func (r *webhookDeliveryResolver) Status(ctx context.Context, obj *ent.WebhookDelivery) (webhookdelivery.Status, error) {
+	return obj.Status, nil
+}
+
+// Agency is the resolver for the agency field.
+func (r *webhookEndpointResolver) Agency(ctx context.Context, obj *ent.WebhookEndpoint) (*ent.Agency, error) {
+	if obj.AgencyID == nil {
+		return nil, nil
+	}
+	return r.Credits.Agency(ctx, obj.AgencyID)
+}
+
+// Events is the resolver for the events field.
+func (r *webhookEndpointResolver) Events(ctx context.Context, obj *ent.WebhookEndpoint) ([]model.WebhookEventType, error) {
+	out := make([]model.WebhookEventType, len(obj.Events))
+	for i, e := range obj.Events {
+		out[i] = eventTypeOf(e)
+	}
+	return out, nil
+}
+
+// Deliveries is the resolver for the deliveries field.
+func (r *webhookEndpointResolver) Deliveries(ctx context.Context, obj *ent.WebhookEndpoint, status *webhookdelivery.Status, first *int, after *string) (*model.WebhookDeliveryConnection, error) {
+	var st *string
+	if status != nil {
+		v := status.String()
+		st = &v
+	}
+	p, err := r.Credits.WebhookDeliveries(ctx, obj, st, credits.PageArgs{First: first, After: after})
+	if err != nil {
+		return nil, err
+	}
+	c := &model.WebhookDeliveryConnection{PageInfo: pageInfo(p), TotalCount: p.Total, Edges: make([]*model.WebhookDeliveryEdge, len(p.Items))}
+	for i, n := range p.Items {
+		c.Edges[i] = &model.WebhookDeliveryEdge{Cursor: p.Cursors[i], Node: n}
+	}
+	return c, nil
 }
 
 // Account returns AccountResolver implementation.
@@ -923,14 +1072,26 @@ func (r *Resolver) Payment() PaymentResolver { return &paymentResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Runway returns RunwayResolver implementation.
+func (r *Resolver) Runway() RunwayResolver { return &runwayResolver{r} }
+
 // Service returns ServiceResolver implementation.
 func (r *Resolver) Service() ServiceResolver { return &serviceResolver{r} }
 
 // ServiceRate returns ServiceRateResolver implementation.
 func (r *Resolver) ServiceRate() ServiceRateResolver { return &serviceRateResolver{r} }
 
+// Statement returns StatementResolver implementation.
+func (r *Resolver) Statement() StatementResolver { return &statementResolver{r} }
+
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
+// WebhookDelivery returns WebhookDeliveryResolver implementation.
+func (r *Resolver) WebhookDelivery() WebhookDeliveryResolver { return &webhookDeliveryResolver{r} }
+
+// WebhookEndpoint returns WebhookEndpointResolver implementation.
+func (r *Resolver) WebhookEndpoint() WebhookEndpointResolver { return &webhookEndpointResolver{r} }
 
 type (
 	accountResolver           struct{ *Resolver }
@@ -948,7 +1109,11 @@ type (
 	mutationResolver          struct{ *Resolver }
 	paymentResolver           struct{ *Resolver }
 	queryResolver             struct{ *Resolver }
+	runwayResolver            struct{ *Resolver }
 	serviceResolver           struct{ *Resolver }
 	serviceRateResolver       struct{ *Resolver }
+	statementResolver         struct{ *Resolver }
 	subscriptionResolver      struct{ *Resolver }
+	webhookDeliveryResolver   struct{ *Resolver }
+	webhookEndpointResolver   struct{ *Resolver }
 )

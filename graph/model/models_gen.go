@@ -310,6 +310,18 @@ type CreateServiceInput struct {
 	CreditEligible *bool `json:"creditEligible,omitempty"`
 }
 
+// Input of `createWebhookEndpoint`.
+type CreateWebhookEndpointInput struct {
+	// The agency (system admins; absent: platform-wide); agency admins: their own, the default.
+	AgencyID *gid.ID `json:"agencyId,omitempty"`
+	// An `https` URL (in production; private and loopback addresses are refused unless configured).
+	URL string `json:"url"`
+	// What it is for.
+	Description *string `json:"description,omitempty"`
+	// The events to send; absent or empty: every event.
+	Events []WebhookEventType `json:"events,omitempty"`
+}
+
 // Whether the viewer may do something with credits now, and why not: computed by the gateway so that a front end never copies the rules.
 type CreditAvailability struct {
 	// True when the operation would be accepted now (it can still fail if the balance changes in between).
@@ -525,6 +537,12 @@ type RecordUsagePayload struct {
 	Refused int `json:"refused"`
 }
 
+// Input of `redeliverWebhook`.
+type RedeliverWebhookInput struct {
+	// The delivery to send again (with the same `webhook-id`).
+	DeliveryID gid.ID `json:"deliveryId"`
+}
+
 // Input of `refundPayment`.
 type RefundPaymentInput struct {
 	// A `SUCCEEDED` payment.
@@ -577,6 +595,12 @@ type ReviewRequestInput struct {
 type RevokeAPIKeyInput struct {
 	// The key (`key_…`) of the viewer's agency (any, for a system admin); `NOT_FOUND` otherwise.
 	APIKeyID gid.ID `json:"apiKeyId"`
+}
+
+// Input of `rotateWebhookSecret`.
+type RotateWebhookSecretInput struct {
+	// Which endpoint.
+	EndpointID gid.ID `json:"endpointId"`
 }
 
 // Input of `sendInvoice`.
@@ -690,6 +714,20 @@ type UpdateBillingInput struct {
 	BillingEmail *string `json:"billingEmail,omitempty"`
 }
 
+// Input of `updateWebhookEndpoint`: what is given changes, the rest stays.
+type UpdateWebhookEndpointInput struct {
+	// Which endpoint.
+	EndpointID gid.ID `json:"endpointId"`
+	// A new URL (same rules as on creation).
+	URL *string `json:"url,omitempty"`
+	// A new description; `""` removes it.
+	Description *string `json:"description,omitempty"`
+	// The events to send; empty: every event.
+	Events []WebhookEventType `json:"events,omitempty"`
+	// Turn it off or back on (on again clears `disabledReason`; failed deliveries are not resent: `redeliverWebhook` them).
+	Enabled *bool `json:"enabled,omitempty"`
+}
+
 // Why one usage event was refused; nothing moved for it.
 type UsageError struct {
 	// A contract error code: `INSUFFICIENT_CREDITS`, `NOT_FOUND`, `NOT_ELIGIBLE`, `BAD_USER_INPUT`, `CONFLICT`, `FORBIDDEN`, ... (docs/api.md#errors).
@@ -746,6 +784,50 @@ type VoidInvoiceInput struct {
 	InvoiceID gid.ID `json:"invoiceId"`
 	// Why (required).
 	Reason string `json:"reason"`
+}
+
+// A page of webhook deliveries, newest first.
+type WebhookDeliveryConnection struct {
+	// The deliveries of this page.
+	Edges []*WebhookDeliveryEdge `json:"edges"`
+	// Where this page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many deliveries match, over all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+// A webhook delivery and its cursor.
+type WebhookDeliveryEdge struct {
+	// Pass as `after` to continue after this delivery.
+	Cursor string `json:"cursor"`
+	// The delivery.
+	Node *ent.WebhookDelivery `json:"node"`
+}
+
+// A page of webhook endpoints.
+type WebhookEndpointConnection struct {
+	// The endpoints of this page.
+	Edges []*WebhookEndpointEdge `json:"edges"`
+	// Where this page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many endpoints match, over all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+// A webhook endpoint and its cursor.
+type WebhookEndpointEdge struct {
+	// Pass as `after` to continue after this endpoint.
+	Cursor string `json:"cursor"`
+	// The endpoint.
+	Node *ent.WebhookEndpoint `json:"node"`
+}
+
+// The answer of `createWebhookEndpoint` and `rotateWebhookSecret`.
+type WebhookSecretPayload struct {
+	// The endpoint.
+	Endpoint *ent.WebhookEndpoint `json:"endpoint"`
+	// Its signing secret (`whsec_` + base64 key): shown once, never again.
+	Secret string `json:"secret"`
 }
 
 // What a `SERVICE` viewer holding an API key may do (a service token has
@@ -1068,6 +1150,98 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What happened, as sent to webhook endpoints: the body's `type` is the wire
+// name in each value's description (e.g. `balance.low`).
+type WebhookEventType string
+
+const (
+	// `balance.low`: a debit took `available` below the account's low-balance alert threshold.
+	WebhookEventTypeBalanceLow WebhookEventType = "BALANCE_LOW"
+	// `balance.depleted`: `available` reached zero.
+	WebhookEventTypeBalanceDepleted WebhookEventType = "BALANCE_DEPLETED"
+	// `balance.recovered`: `available` is back at or above the alert threshold.
+	WebhookEventTypeBalanceRecovered WebhookEventType = "BALANCE_RECOVERED"
+	// `topup.succeeded`: an auto top-up credited the account.
+	WebhookEventTypeTopupSucceeded WebhookEventType = "TOPUP_SUCCEEDED"
+	// `topup.failed`: an auto top-up's charge was declined or failed.
+	WebhookEventTypeTopupFailed WebhookEventType = "TOPUP_FAILED"
+	// `autotopup.paused`: auto top-up paused itself (repeated declines, an expired card).
+	WebhookEventTypeAutotopupPaused WebhookEventType = "AUTOTOPUP_PAUSED"
+	// `request.created`: a credit request was submitted.
+	WebhookEventTypeRequestCreated WebhookEventType = "REQUEST_CREATED"
+	// `request.reviewed`: a credit request was accepted or rejected.
+	WebhookEventTypeRequestReviewed WebhookEventType = "REQUEST_REVIEWED"
+	// `payment.succeeded`: an instant payment (card, PayPal) credited the account.
+	WebhookEventTypePaymentSucceeded WebhookEventType = "PAYMENT_SUCCEEDED"
+	// `payment.refunded`: a payment was refunded, in part or whole (here or at the provider).
+	WebhookEventTypePaymentRefunded WebhookEventType = "PAYMENT_REFUNDED"
+	// `hold.expired`: a hold reached its expiry and its rest went back to available.
+	WebhookEventTypeHoldExpired WebhookEventType = "HOLD_EXPIRED"
+	// `invoice.issued`: a `CREDIT_TOPUP` invoice was issued.
+	WebhookEventTypeInvoiceIssued WebhookEventType = "INVOICE_ISSUED"
+	// `invoice.paid`: an invoice was paid.
+	WebhookEventTypeInvoicePaid WebhookEventType = "INVOICE_PAID"
+)
+
+var AllWebhookEventType = []WebhookEventType{
+	WebhookEventTypeBalanceLow,
+	WebhookEventTypeBalanceDepleted,
+	WebhookEventTypeBalanceRecovered,
+	WebhookEventTypeTopupSucceeded,
+	WebhookEventTypeTopupFailed,
+	WebhookEventTypeAutotopupPaused,
+	WebhookEventTypeRequestCreated,
+	WebhookEventTypeRequestReviewed,
+	WebhookEventTypePaymentSucceeded,
+	WebhookEventTypePaymentRefunded,
+	WebhookEventTypeHoldExpired,
+	WebhookEventTypeInvoiceIssued,
+	WebhookEventTypeInvoicePaid,
+}
+
+func (e WebhookEventType) IsValid() bool {
+	switch e {
+	case WebhookEventTypeBalanceLow, WebhookEventTypeBalanceDepleted, WebhookEventTypeBalanceRecovered, WebhookEventTypeTopupSucceeded, WebhookEventTypeTopupFailed, WebhookEventTypeAutotopupPaused, WebhookEventTypeRequestCreated, WebhookEventTypeRequestReviewed, WebhookEventTypePaymentSucceeded, WebhookEventTypePaymentRefunded, WebhookEventTypeHoldExpired, WebhookEventTypeInvoiceIssued, WebhookEventTypeInvoicePaid:
+		return true
+	}
+	return false
+}
+
+func (e WebhookEventType) String() string {
+	return string(e)
+}
+
+func (e *WebhookEventType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WebhookEventType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WebhookEventType", str)
+	}
+	return nil
+}
+
+func (e WebhookEventType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WebhookEventType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WebhookEventType) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
