@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"creditgate/credits"
 	"creditgate/graph"
 	"creditgate/httpx"
 	"creditgate/mail"
@@ -55,6 +56,11 @@ type Config struct {
 	// SMTPURL sends alert emails (smtp:// or smtps://); empty: to the log.
 	SMTPURL  string
 	MailFrom string
+	// InvoiceLinkSecret signs the links to invoice documents (random at
+	// start when unset: links then last as long as the process, and every
+	// instance needs the same one); InvoiceLinkTTL is how long one works.
+	InvoiceLinkSecret string
+	InvoiceLinkTTL    time.Duration
 	// GraphQL limits: depth, complexity, fields, timeout, persisted
 	// queries, mutation rate limits; zero fields take graph's defaults.
 	GraphQL graph.Limits
@@ -198,6 +204,17 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			problems = append(problems, fmt.Sprintf("JOB_WORKERS=%q: want 0 to 64", v))
 		} else {
 			c.JobWorkers = n
+		}
+	}
+	c.InvoiceLinkSecret, c.InvoiceLinkTTL = getenv("INVOICE_LINK_SECRET"), credits.DefaultInvoiceLinkTTL
+	if c.InvoiceLinkSecret != "" && len(c.InvoiceLinkSecret) < 32 {
+		problems = append(problems, "INVOICE_LINK_SECRET: want at least 32 characters")
+	}
+	if v := getenv("INVOICE_LINK_TTL"); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d < time.Minute || d > 366*24*time.Hour {
+			problems = append(problems, fmt.Sprintf("INVOICE_LINK_TTL=%q: want a duration from 1m to 8784h, e.g. 168h", v))
+		} else {
+			c.InvoiceLinkTTL = d
 		}
 	}
 	if v := getenv("JOB_POLL"); v != "" {

@@ -255,6 +255,9 @@ func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Ve
 	if pay.paypalHook != nil {
 		mux.Handle("POST /webhooks/paypal", pay.paypalHook)
 	}
+	// Printable invoices, by signed link (no token).
+	svc.UseInvoiceLinks([]byte(cfg.InvoiceLinkSecret), cfg.InvoiceLinkTTL, cfg.PublicURL)
+	mux.Handle("GET /invoices/{id}/document", invoiceDocument(svc, log))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		Registry: reg, ErrorHandling: promhttp.ContinueOnError,
 	}))
