@@ -366,6 +366,8 @@ export type Balance = {
   held: Scalars['Decimal']['output'];
   /** Refunds and disputes the balance could not cover (a credit amount); paid first from the next credits in. */
   owed: Scalars['Decimal']['output'];
+  /** How long `available` lasts at the average daily spend of the last 30 days; null when nothing was spent. */
+  runway: Maybe<Runway>;
   /** `available` + `held`: what the ledger holds; history's `runningBalance` chains on it. */
   total: Scalars['Decimal']['output'];
   /** When the balance last changed. */
@@ -596,6 +598,18 @@ export type CreateServiceInput = {
   name: Scalars['String']['input'];
   /** The default rate: credits per unit, greater than zero, up to 6 fraction digits. */
   price: Scalars['Decimal']['input'];
+};
+
+/** Input of `createWebhookEndpoint`. */
+export type CreateWebhookEndpointInput = {
+  /** The agency (system admins; absent: platform-wide); agency admins: their own, the default. */
+  agencyId?: InputMaybe<Scalars['ID']['input']>;
+  /** What it is for. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** The events to send; absent or empty: every event. */
+  events?: InputMaybe<Array<WebhookEventType>>;
+  /** An `https` URL (in production; private and loopback addresses are refused unless configured). */
+  url: Scalars['String']['input'];
 };
 
 /** Whether the viewer may do something with credits now, and why not: computed by the gateway so that a front end never copies the rules. */
@@ -1050,6 +1064,8 @@ export type Mutation = {
   createInvoice: Invoice;
   /** Creates a service sold for credits. Agency admins (own agency), system admins; `BAD_USER_INPUT`, `NOT_FOUND`. */
   createService: Service;
+  /** Adds a webhook endpoint; the answer shows its secret once. */
+  createWebhookEndpoint: WebhookSecretPayload;
   /**
    * Records that an accepted `POSTPAID` request was paid (`paid: true`).
    * Agency admins (own agency), system admins. Errors: `FORBIDDEN`,
@@ -1077,6 +1093,8 @@ export type Mutation = {
    * is `BAD_USER_INPUT` for no events or more than 1,000.
    */
   recordUsage: RecordUsagePayload;
+  /** Sends a delivery again, now, with the same `webhook-id`. */
+  redeliverWebhook: WebhookDelivery;
   /** Refunds a payment through its provider, taking its credits back first (`REFUND`); `INSUFFICIENT_CREDITS` when they are spent. */
   refundPayment: CorrectionPayload;
   /**
@@ -1101,6 +1119,8 @@ export type Mutation = {
   reverseTransaction: CorrectionPayload;
   /** Revokes an API key on every gateway instance within a second; revoking it again answers it unchanged. Agency admins (own agency's keys), system admins; `NOT_FOUND`. */
   revokeApiKey: ApiKey;
+  /** Replaces a webhook endpoint's secret at once; the answer shows the new one once. */
+  rotateWebhookSecret: WebhookSecretPayload;
   /** E-mails an invoice (default: to the account's `billingEmail`). */
   sendInvoice: Invoice;
   /** Creates or replaces the account's auto top-up rule for a currency; tops up at once if the balance is already below the threshold. The owner or a system admin (`FORBIDDEN` to agency admins); `BAD_USER_INPUT`, `NOT_FOUND`. */
@@ -1115,6 +1135,8 @@ export type Mutation = {
   updateAgencySettings: Agency;
   /** Sets the agency's invoice terms and bank details, or an account's billing e-mail. */
   updateBilling: Agency;
+  /** Changes a webhook endpoint's URL, description, events, or turns it on or off. */
+  updateWebhookEndpoint: WebhookEndpoint;
   /** Voids an open invoice (a `CREDIT_TOPUP` invoice's pending request is rejected with it). */
   voidInvoice: Invoice;
 };
@@ -1310,6 +1332,19 @@ export type MutationCreateServiceArgs = {
  * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
  * `idempotencyKey`). Errors: docs/api.md#errors.
  */
+export type MutationCreateWebhookEndpointArgs = {
+  input: CreateWebhookEndpointInput;
+};
+
+
+/**
+ * Writes. A failed mutation changes nothing. Money-moving mutations take an
+ * `idempotencyKey`: a retry with the same key and input returns the first
+ * answer and moves nothing. Every one may also answer `UNAUTHENTICATED`,
+ * `RATE_LIMITED` (retry after `extensions.retryAfter`), `UNAVAILABLE` (nothing
+ * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
+ * `idempotencyKey`). Errors: docs/api.md#errors.
+ */
 export type MutationMarkRequestPaidArgs = {
   input: MarkRequestPaidInput;
 };
@@ -1364,6 +1399,19 @@ export type MutationReclaimCreditsArgs = {
  */
 export type MutationRecordUsageArgs = {
   input: RecordUsageInput;
+};
+
+
+/**
+ * Writes. A failed mutation changes nothing. Money-moving mutations take an
+ * `idempotencyKey`: a retry with the same key and input returns the first
+ * answer and moves nothing. Every one may also answer `UNAUTHENTICATED`,
+ * `RATE_LIMITED` (retry after `extensions.retryAfter`), `UNAVAILABLE` (nothing
+ * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
+ * `idempotencyKey`). Errors: docs/api.md#errors.
+ */
+export type MutationRedeliverWebhookArgs = {
+  input: RedeliverWebhookInput;
 };
 
 
@@ -1442,6 +1490,19 @@ export type MutationReverseTransactionArgs = {
  */
 export type MutationRevokeApiKeyArgs = {
   input: RevokeApiKeyInput;
+};
+
+
+/**
+ * Writes. A failed mutation changes nothing. Money-moving mutations take an
+ * `idempotencyKey`: a retry with the same key and input returns the first
+ * answer and moves nothing. Every one may also answer `UNAUTHENTICATED`,
+ * `RATE_LIMITED` (retry after `extensions.retryAfter`), `UNAVAILABLE` (nothing
+ * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
+ * `idempotencyKey`). Errors: docs/api.md#errors.
+ */
+export type MutationRotateWebhookSecretArgs = {
+  input: RotateWebhookSecretInput;
 };
 
 
@@ -1533,6 +1594,19 @@ export type MutationUpdateAgencySettingsArgs = {
  */
 export type MutationUpdateBillingArgs = {
   input: UpdateBillingInput;
+};
+
+
+/**
+ * Writes. A failed mutation changes nothing. Money-moving mutations take an
+ * `idempotencyKey`: a retry with the same key and input returns the first
+ * answer and moves nothing. Every one may also answer `UNAUTHENTICATED`,
+ * `RATE_LIMITED` (retry after `extensions.retryAfter`), `UNAVAILABLE` (nothing
+ * was done; retry) and `INTERNAL` (outcome unknown: retry only with the same
+ * `idempotencyKey`). Errors: docs/api.md#errors.
+ */
+export type MutationUpdateWebhookEndpointArgs = {
+  input: UpdateWebhookEndpointInput;
 };
 
 
@@ -1706,8 +1780,12 @@ export type Query = {
   requests: CreditRequestConnection;
   /** The services of the account's agency, oldest first, with what the account can buy of each. `SERVICE` needs `BALANCES_READ`. */
   services: Array<Service>;
+  /** A monthly statement of one balance. */
+  statement: Statement;
   /** Who the token says the caller is, with its agency and default account. Every role. */
   viewer: Viewer;
+  /** Webhook endpoints: agency admins their agency's, system admins every one (or one agency's). */
+  webhookEndpoints: WebhookEndpointConnection;
 };
 
 
@@ -1842,6 +1920,9 @@ export type QueryHistoryArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   currency?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  from?: InputMaybe<Scalars['Time']['input']>;
+  kind?: InputMaybe<Array<TransactionKind>>;
+  to?: InputMaybe<Scalars['Time']['input']>;
   type?: InputMaybe<TransactionType>;
 };
 
@@ -1938,6 +2019,38 @@ export type QueryServicesArgs = {
   accountId?: InputMaybe<Scalars['ID']['input']>;
 };
 
+
+/**
+ * Reads. Every one needs a token (`UNAUTHENTICATED` otherwise) and sees only
+ * the viewer's scope: a client its own account, an agency admin its agency's
+ * accounts, a system admin everything, a `SERVICE` its agency's accounts (all
+ * agencies for a platform-wide key). Objects outside the scope are
+ * `NOT_FOUND`. `accountId` defaults to the viewer's account (a client's own,
+ * an agency admin's pool); a system admin and a `SERVICE` must name one
+ * (`BAD_USER_INPUT`).
+ */
+export type QueryStatementArgs = {
+  accountId?: InputMaybe<Scalars['ID']['input']>;
+  currency?: InputMaybe<Scalars['String']['input']>;
+  month: Scalars['String']['input'];
+};
+
+
+/**
+ * Reads. Every one needs a token (`UNAUTHENTICATED` otherwise) and sees only
+ * the viewer's scope: a client its own account, an agency admin its agency's
+ * accounts, a system admin everything, a `SERVICE` its agency's accounts (all
+ * agencies for a platform-wide key). Objects outside the scope are
+ * `NOT_FOUND`. `accountId` defaults to the viewer's account (a client's own,
+ * an agency admin's pool); a system admin and a `SERVICE` must name one
+ * (`BAD_USER_INPUT`).
+ */
+export type QueryWebhookEndpointsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  agencyId?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** Input of `reclaimCredits`. */
 export type ReclaimCreditsInput = {
   /** A positive credit amount, covered by the account's `available`. */
@@ -1967,6 +2080,12 @@ export type RecordUsagePayload = {
   refused: Scalars['Int']['output'];
   /** One result per event, in the order of the events. */
   results: Array<UsageResult>;
+};
+
+/** Input of `redeliverWebhook`. */
+export type RedeliverWebhookInput = {
+  /** The delivery to send again (with the same `webhook-id`). */
+  deliveryId: Scalars['ID']['input'];
 };
 
 /** Input of `refundPayment`. */
@@ -2039,6 +2158,23 @@ export type Role =
   | 'SERVICE'
   /** The operator of the whole gateway: every agency and account; must name `accountId` where a default would need one. */
   | 'SYSTEM_ADMIN';
+
+/** Input of `rotateWebhookSecret`. */
+export type RotateWebhookSecretInput = {
+  /** Which endpoint. */
+  endpointId: Scalars['ID']['input'];
+};
+
+/** How long the credits last at the recent rate of spending. */
+export type Runway = {
+  __typename?: 'Runway';
+  /** The average spent per day (OUT, less reversals) over the last 30 days. */
+  averageDailySpend: Scalars['Decimal']['output'];
+  /** Whole days `available` lasts at that rate. */
+  daysLeft: Scalars['Int']['output'];
+  /** When `available` runs out at that rate. */
+  runsOutAt: Scalars['Time']['output'];
+};
 
 /** Input of `sendInvoice`. */
 export type SendInvoiceInput = {
@@ -2177,6 +2313,33 @@ export type StartCardSetupInput = {
   accountId?: InputMaybe<Scalars['ID']['input']>;
 };
 
+/** A monthly statement of one balance: opening, what came in and went out, closing; the sums match the ledger exactly. */
+export type Statement = {
+  __typename?: 'Statement';
+  /** The account. */
+  account: Account;
+  /** The balance (`total`) at `to`: opening + in − out. */
+  closingBalance: Scalars['Decimal']['output'];
+  /** ISO 4217 code. */
+  currency: Scalars['String']['output'];
+  /** A printable HTML statement: a link that works without a token, cannot be guessed, and expires. */
+  documentUrl: Scalars['String']['output'];
+  /** The period's first instant (inclusive). */
+  from: Scalars['Time']['output'];
+  /** The month, `YYYY-MM` (UTC). */
+  month: Scalars['String']['output'];
+  /** The balance (`total`) at `from`. */
+  openingBalance: Scalars['Decimal']['output'];
+  /** The period's end (exclusive). */
+  to: Scalars['Time']['output'];
+  /** The sum of IN transactions in the period. */
+  totalIn: Scalars['Decimal']['output'];
+  /** The sum of OUT transactions in the period (positive). */
+  totalOut: Scalars['Decimal']['output'];
+  /** How many transactions the period holds. */
+  transactionCount: Scalars['Int']['output'];
+};
+
 /**
  * Live updates over WebSocket on `/graphql` (`graphql-transport-ws` or the
  * legacy `graphql-ws` protocol; the token in the `connection_init` payload) or
@@ -2185,6 +2348,17 @@ export type StartCardSetupInput = {
  */
 export type Subscription = {
   __typename?: 'Subscription';
+  /**
+   * Every balance change of every account of the agency, on one subscription
+   * (the dashboard's live view), in commit order per balance.
+   */
+  agencyBalanceUpdated: Balance;
+  /**
+   * The agency as it is after each change of its settings (the
+   * credit-payments switch, the default currency, billing): open portals hear
+   * of it at once.
+   */
+  agencyUpdated: Agency;
   /**
    * The balance after every change of it, pushed to every subscriber of that
    * account on any gateway instance, in commit order. `SERVICE` needs
@@ -2197,6 +2371,28 @@ export type Subscription = {
    * to `SERVICE`.
    */
   creditRequestUpdated: CreditRequest;
+};
+
+
+/**
+ * Live updates over WebSocket on `/graphql` (`graphql-transport-ws` or the
+ * legacy `graphql-ws` protocol; the token in the `connection_init` payload) or
+ * Server-Sent Events. A missing or bad token closes the socket with 4403 (or
+ * 4401); the socket closes when the token expires.
+ */
+export type SubscriptionAgencyBalanceUpdatedArgs = {
+  agencyId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/**
+ * Live updates over WebSocket on `/graphql` (`graphql-transport-ws` or the
+ * legacy `graphql-ws` protocol; the token in the `connection_init` payload) or
+ * Server-Sent Events. A missing or bad token closes the socket with 4403 (or
+ * 4401); the socket closes when the token expires.
+ */
+export type SubscriptionAgencyUpdatedArgs = {
+  agencyId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -2278,6 +2474,20 @@ export type UpdateBillingInput = {
   invoiceDueDays?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** Input of `updateWebhookEndpoint`: what is given changes, the rest stays. */
+export type UpdateWebhookEndpointInput = {
+  /** A new description; `""` removes it. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Turn it off or back on (on again clears `disabledReason`; failed deliveries are not resent: `redeliverWebhook` them). */
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Which endpoint. */
+  endpointId: Scalars['ID']['input'];
+  /** The events to send; empty: every event. */
+  events?: InputMaybe<Array<WebhookEventType>>;
+  /** A new URL (same rules as on creation). */
+  url?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** Why one usage event was refused; nothing moved for it. */
 export type UsageError = {
   __typename?: 'UsageError';
@@ -2339,6 +2549,172 @@ export type VoidInvoiceInput = {
   reason: Scalars['String']['input'];
 };
 
+/** One event sent to one endpoint: its attempts so far. */
+export type WebhookDelivery = Node & {
+  __typename?: 'WebhookDelivery';
+  /** How many attempts were made. */
+  attempts: Scalars['Int']['output'];
+  /** When the event happened. */
+  createdAt: Scalars['Time']['output'];
+  /** The endpoint. */
+  endpoint: WebhookEndpoint;
+  /** Why the last attempt failed (timeout, refused address, status); null when it succeeded. */
+  error: Maybe<Scalars['String']['output']>;
+  /** What happened. */
+  eventType: WebhookEventType;
+  /** Opaque global ID (`whd_…`). */
+  id: Scalars['ID']['output'];
+  /** When the last attempt was made; null before the first. */
+  lastAttemptAt: Maybe<Scalars['Time']['output']>;
+  /** How long the last attempt took, in milliseconds. */
+  latencyMs: Maybe<Scalars['Int']['output']>;
+  /** The `webhook-id` header: the same on every attempt and redelivery, for the receiver's deduplication. */
+  messageId: Scalars['String']['output'];
+  /** When the next attempt is due; null once it succeeded or failed. */
+  nextAttemptAt: Maybe<Scalars['Time']['output']>;
+  /** The body sent (JSON: `type`, `timestamp`, `data`). */
+  payload: Scalars['String']['output'];
+  /** The HTTP status of the last attempt; null when none answered. */
+  responseCode: Maybe<Scalars['Int']['output']>;
+  /** Where it stands. */
+  status: WebhookDeliveryStatus;
+};
+
+/** A page of webhook deliveries, newest first. */
+export type WebhookDeliveryConnection = {
+  __typename?: 'WebhookDeliveryConnection';
+  /** The deliveries of this page. */
+  edges: Array<WebhookDeliveryEdge>;
+  /** Where this page sits. */
+  pageInfo: PageInfo;
+  /** How many deliveries match, over all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A webhook delivery and its cursor. */
+export type WebhookDeliveryEdge = {
+  __typename?: 'WebhookDeliveryEdge';
+  /** Pass as `after` to continue after this delivery. */
+  cursor: Scalars['String']['output'];
+  /** The delivery. */
+  node: WebhookDelivery;
+};
+
+/** Where a delivery stands. */
+export type WebhookDeliveryStatus =
+  /** Gave up after 3 days of failed attempts (or the endpoint was disabled). */
+  | 'FAILED'
+  /** Waiting for its first or next attempt. */
+  | 'PENDING'
+  /** The endpoint answered 2xx. */
+  | 'SUCCEEDED';
+
+/**
+ * An HTTPS endpoint that receives the agency's events (or, without an agency,
+ * every agency's: system admins), signed per the Standard Webhooks
+ * specification: headers `webhook-id`, `webhook-timestamp` and
+ * `webhook-signature` (`v1,` + base64 HMAC-SHA256 over `id.timestamp.body`
+ * with the secret's key).
+ */
+export type WebhookEndpoint = Node & {
+  __typename?: 'WebhookEndpoint';
+  /** The agency whose events it receives; null: every agency's (platform-wide). */
+  agency: Maybe<Agency>;
+  /** When it was created. */
+  createdAt: Scalars['Time']['output'];
+  /** Its deliveries, newest first. */
+  deliveries: WebhookDeliveryConnection;
+  /** What it is for, in the agency's words. */
+  description: Maybe<Scalars['String']['output']>;
+  /** Why it was disabled; null while enabled. */
+  disabledReason: Maybe<Scalars['String']['output']>;
+  /** Whether events are sent to it. Disabled by hand, or by the gateway after 3 days of failed deliveries (`disabledReason`). */
+  enabled: Scalars['Boolean']['output'];
+  /** The events it receives; empty: every event. */
+  events: Array<WebhookEventType>;
+  /** Opaque global ID (`whe_…`). */
+  id: Scalars['ID']['output'];
+  /** The first characters of its secret (`whsec_…`), to tell secrets apart; the secret itself is shown once. */
+  secretPrefix: Scalars['String']['output'];
+  /** Where events are POSTed (`https` in production). */
+  url: Scalars['String']['output'];
+};
+
+
+/**
+ * An HTTPS endpoint that receives the agency's events (or, without an agency,
+ * every agency's: system admins), signed per the Standard Webhooks
+ * specification: headers `webhook-id`, `webhook-timestamp` and
+ * `webhook-signature` (`v1,` + base64 HMAC-SHA256 over `id.timestamp.body`
+ * with the secret's key).
+ */
+export type WebhookEndpointDeliveriesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<WebhookDeliveryStatus>;
+};
+
+/** A page of webhook endpoints. */
+export type WebhookEndpointConnection = {
+  __typename?: 'WebhookEndpointConnection';
+  /** The endpoints of this page. */
+  edges: Array<WebhookEndpointEdge>;
+  /** Where this page sits. */
+  pageInfo: PageInfo;
+  /** How many endpoints match, over all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A webhook endpoint and its cursor. */
+export type WebhookEndpointEdge = {
+  __typename?: 'WebhookEndpointEdge';
+  /** Pass as `after` to continue after this endpoint. */
+  cursor: Scalars['String']['output'];
+  /** The endpoint. */
+  node: WebhookEndpoint;
+};
+
+/**
+ * What happened, as sent to webhook endpoints: the body's `type` is the wire
+ * name in each value's description (e.g. `balance.low`).
+ */
+export type WebhookEventType =
+  /** `autotopup.paused`: auto top-up paused itself (repeated declines, an expired card). */
+  | 'AUTOTOPUP_PAUSED'
+  /** `balance.depleted`: `available` reached zero. */
+  | 'BALANCE_DEPLETED'
+  /** `balance.low`: a debit took `available` below the account's low-balance alert threshold. */
+  | 'BALANCE_LOW'
+  /** `balance.recovered`: `available` is back at or above the alert threshold. */
+  | 'BALANCE_RECOVERED'
+  /** `hold.expired`: a hold reached its expiry and its rest went back to available. */
+  | 'HOLD_EXPIRED'
+  /** `invoice.issued`: a `CREDIT_TOPUP` invoice was issued. */
+  | 'INVOICE_ISSUED'
+  /** `invoice.paid`: an invoice was paid. */
+  | 'INVOICE_PAID'
+  /** `payment.refunded`: a payment was refunded, in part or whole (here or at the provider). */
+  | 'PAYMENT_REFUNDED'
+  /** `payment.succeeded`: an instant payment (card, PayPal) credited the account. */
+  | 'PAYMENT_SUCCEEDED'
+  /** `request.created`: a credit request was submitted. */
+  | 'REQUEST_CREATED'
+  /** `request.reviewed`: a credit request was accepted or rejected. */
+  | 'REQUEST_REVIEWED'
+  /** `topup.failed`: an auto top-up's charge was declined or failed. */
+  | 'TOPUP_FAILED'
+  /** `topup.succeeded`: an auto top-up credited the account. */
+  | 'TOPUP_SUCCEEDED';
+
+/** The answer of `createWebhookEndpoint` and `rotateWebhookSecret`. */
+export type WebhookSecretPayload = {
+  __typename?: 'WebhookSecretPayload';
+  /** The endpoint. */
+  endpoint: WebhookEndpoint;
+  /** Its signing secret (`whsec_` + base64 key): shown once, never again. */
+  secret: Scalars['String']['output'];
+};
+
 export type InvoiceDocumentQueryVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
@@ -2359,6 +2735,8 @@ export type InvoiceDocumentQuery = { __typename?: 'Query', node:
     | { __typename?: 'LowBalanceAlert' }
     | { __typename?: 'Payment' }
     | { __typename?: 'Service' }
+    | { __typename?: 'WebhookDelivery' }
+    | { __typename?: 'WebhookEndpoint' }
    | null };
 
 export type PayInvoiceOnlineMutationVariables = Exact<{
