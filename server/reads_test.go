@@ -457,17 +457,18 @@ func TestReadDefaults(t *testing.T) {
 		if l.Requests.TotalCount != 2 || len(reqs) != 2 || reqs[string(fx.A1)] != 1 || reqs[string(fx.A2)] != 1 {
 			t.Fatalf("agency admin's requests: %+v", l.Requests)
 		}
-		if l.Invoices.TotalCount != 3 || invs[string(fx.A1)] != 2 || invs[string(fx.A2)] != 1 || invs[string(fx.B1)] != 0 {
+		// Each bank transfer above issued its CREDIT_TOPUP invoice too.
+		if l.Invoices.TotalCount != 5 || invs[string(fx.A1)] != 3 || invs[string(fx.A2)] != 2 || invs[string(fx.B1)] != 0 {
 			t.Fatalf("agency admin's invoices: %+v", l.Invoices)
 		}
 		rdQuery(t, a, a.client(), listQ, nil, &l)
 		reqs, invs = accountsOf(l)
 		if l.Requests.TotalCount != 1 || reqs[string(fx.A1)] != 1 || len(reqs) != 1 ||
-			l.Invoices.TotalCount != 2 || invs[string(fx.A1)] != 2 || len(invs) != 1 {
+			l.Invoices.TotalCount != 3 || invs[string(fx.A1)] != 3 || len(invs) != 1 {
 			t.Fatalf("client's requests and invoices: %+v", l)
 		}
 		rdQuery(t, a, a.sysAdmin(), listQ, nil, &l)
-		if l.Requests.TotalCount != 3 || l.Invoices.TotalCount != 4 {
+		if l.Requests.TotalCount != 3 || l.Invoices.TotalCount != 7 {
 			t.Fatalf("system admin's requests and invoices: %+v", l)
 		}
 		// A client naming another account of its agency gets NOT_FOUND.
