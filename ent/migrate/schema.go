@@ -616,6 +616,11 @@ var (
 				Columns: []*schema.Column{PostingsColumns[19], PostingsColumns[6], PostingsColumns[9]},
 			},
 			{
+				Name:    "posting_account_id_currency_kind_seq",
+				Unique:  false,
+				Columns: []*schema.Column{PostingsColumns[19], PostingsColumns[6], PostingsColumns[4], PostingsColumns[9]},
+			},
+			{
 				Name:    "posting_reverses_id",
 				Unique:  true,
 				Columns: []*schema.Column{PostingsColumns[16]},

@@ -98,6 +98,11 @@ func (Posting) Indexes() []ent.Index {
 	return []ent.Index{
 		// History of one balance, newest first, and the running-balance chain.
 		index.Fields("account_id", "currency", "seq").Unique(),
+		// history(kind:): one short range per kind. On the index above a
+		// rare kind is a backward scan of the whole balance (EXPLAIN on
+		// PostgreSQL, 1M postings: 900k rows filtered, 137 ms, against
+		// 0.04 ms on this one).
+		index.Fields("account_id", "currency", "kind", "seq"),
 		index.Fields("reverses_id").Unique(),
 		index.Fields("payment_id"),
 	}
