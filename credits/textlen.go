@@ -6,6 +6,7 @@ import (
 
 	"creditgate/ent/account"
 	"creditgate/ent/agency"
+	"creditgate/ent/auditevent"
 	"creditgate/ent/creditpackage"
 	"creditgate/ent/creditrequest"
 	"creditgate/ent/invoice"
@@ -30,6 +31,10 @@ func init() {
 		&creditrequest.ReferenceValidator,
 		&creditrequest.RejectionReasonValidator,
 		&posting.ReferenceValidator,
+		&invoice.VoidReasonValidator,
+		&invoice.BankDetailsValidator,
+		&agency.BankDetailsValidator,
+		&auditevent.SummaryValidator, // audit truncates summaries to 1000 characters
 	} {
 		*v = countingRunes(*v)
 	}
