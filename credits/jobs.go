@@ -137,6 +137,11 @@ func (s *Service) RunDueJobs(ctx context.Context, worker string) (int, error) {
 	if _, err := s.ExpireHolds(ctx); err != nil {
 		lastErr = errors.Join(lastErr, err)
 	}
+	// The outbox: events become deliveries, due deliveries are sent
+	// (outbox.go); likewise not counted.
+	if err := s.runWebhooks(ctx); err != nil {
+		lastErr = errors.Join(lastErr, err)
+	}
 	return n, lastErr
 }
 

@@ -322,6 +322,10 @@ func (s *Service) Node(ctx context.Context, id gid.ID) (any, error) {
 		n, err = s.db.APIKey.Get(ctx, id)
 	case gid.AuditEvent: // staff only, like API keys
 		n, err = s.db.AuditEvent.Get(ctx, id)
+	case gid.WebhookEndpoint: // staff only, like API keys
+		n, err = s.db.WebhookEndpoint.Get(ctx, id)
+	case gid.WebhookDelivery:
+		n, err = s.db.WebhookDelivery.Get(ctx, id)
 	case gid.Payment:
 		n, err = s.db.Payment.Query().Where(payment.ID(id)).Only(ctx)
 	case gid.Card, gid.TopUpRule, gid.AlertRule:

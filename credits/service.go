@@ -44,6 +44,7 @@ type Service struct {
 	moneyMoved MoneyObserver // told of each committed movement; nil: nobody
 	keyHooks   keyHooks      // told of revoked API keys (apikeys.go)
 	links      invoiceLinks  // signs invoice document links (invoicedoc.go)
+	webhooks   webhookState  // outbound webhooks (outbox.go)
 }
 
 // MoneyObserver is told of each movement of money once it has committed:
