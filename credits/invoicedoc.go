@@ -69,11 +69,50 @@ func (l *invoiceLinks) key() ([]byte, time.Duration, string, error) {
 	return l.secret, ttl, l.base, nil
 }
 
-func linkSig(secret []byte, id gid.ID, exp int64) string {
+// linkSig signs a link to the document of kind what about subject until
+// exp: the kind keeps a signature for one kind of document from opening
+// another (an invoice id is no statement).
+func linkSig(secret []byte, what, subject string, exp int64) string {
 	m := hmac.New(sha256.New, secret)
-	fmt.Fprintf(m, "invoice-document\x00%s\x00%d", id, exp)
+	fmt.Fprintf(m, "%s\x00%s\x00%d", what, subject, exp)
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
+
+// signedLink is base+path?params&exp=&sig=, a link to the document of kind
+// what about subject that works until the link TTL from now.
+func (s *Service) signedLink(what, subject, path string, params url.Values) (string, error) {
+	secret, ttl, base, err := s.links.key()
+	if err != nil {
+		return "", err
+	}
+	exp := s.clock().Add(ttl).Unix()
+	q := url.Values{}
+	for k, v := range params {
+		q[k] = v
+	}
+	q.Set("exp", strconv.FormatInt(exp, 10))
+	q.Set("sig", linkSig(secret, what, subject, exp))
+	return base + path + "?" + q.Encode(), nil
+}
+
+// checkLink is nil when sig signs (what, subject, exp) and exp has not
+// passed: ErrLinkInvalid for a bad signature, ErrLinkExpired past it.
+func (s *Service) checkLink(what, subject, exp, sig string) error {
+	secret, _, _, err := s.links.key()
+	if err != nil {
+		return err
+	}
+	at, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil || !hmac.Equal([]byte(sig), []byte(linkSig(secret, what, subject, at))) {
+		return ErrLinkInvalid
+	}
+	if s.clock().Unix() > at {
+		return ErrLinkExpired
+	}
+	return nil
+}
+
+const invoiceDocumentLink = "invoice-document"
 
 // InvoiceDocumentURL is a fresh link to inv's printable document.
 func (s *Service) InvoiceDocumentURL(ctx context.Context, inv *ent.Invoice) (string, error) {
@@ -81,13 +120,7 @@ func (s *Service) InvoiceDocumentURL(ctx context.Context, inv *ent.Invoice) (str
 }
 
 func (s *Service) documentURL(id gid.ID) (string, error) {
-	secret, ttl, base, err := s.links.key()
-	if err != nil {
-		return "", err
-	}
-	exp := s.clock().Add(ttl).Unix()
-	q := url.Values{"exp": {strconv.FormatInt(exp, 10)}, "sig": {linkSig(secret, id, exp)}}
-	return base + "/invoices/" + url.PathEscape(string(id)) + "/document?" + q.Encode(), nil
+	return s.signedLink(invoiceDocumentLink, string(id), "/invoices/"+url.PathEscape(string(id))+"/document", nil)
 }
 
 // Why a document link is refused; the handler answers 404 and 410, and
@@ -118,16 +151,8 @@ type InvoiceDocument struct {
 // bad signature (or an invoice gone), ErrLinkExpired for a genuine link
 // past its expiry.
 func (s *Service) InvoiceDocumentFor(ctx context.Context, id, exp, sig string) (*InvoiceDocument, error) {
-	secret, _, _, err := s.links.key()
-	if err != nil {
+	if err := s.checkLink(invoiceDocumentLink, id, exp, sig); err != nil {
 		return nil, err
-	}
-	at, err := strconv.ParseInt(exp, 10, 64)
-	if err != nil || !hmac.Equal([]byte(sig), []byte(linkSig(secret, gid.ID(id), at))) {
-		return nil, ErrLinkInvalid
-	}
-	if s.clock().Unix() > at {
-		return nil, ErrLinkExpired
 	}
 	inv, err := s.db.Invoice.Query().Where(invoice.ID(gid.ID(id))).
 		WithAccount(func(q *ent.AccountQuery) { q.WithAgency() }).Only(System(ctx))
