@@ -119,7 +119,7 @@ func (s *Service) UpdateAgencySettings(ctx context.Context, agencyID *gid.ID, in
 	if len(said) == 0 {
 		said = append(said, "nothing changed")
 	}
-	err = s.inTx(ctx, func(tx *ent.Tx) error {
+	err = s.inTxSettings(ctx, ag.ID, true, func(tx *ent.Tx) error {
 		upd := tx.Agency.UpdateOne(ag)
 		if in.CreditPaymentsEnabled != nil {
 			upd.SetCreditPaymentsEnabled(*in.CreditPaymentsEnabled)

@@ -493,7 +493,7 @@ func (s *Service) UpdateBilling(ctx context.Context, in Billing) (*ent.Agency, e
 		}
 	}
 	var changed []string
-	err = s.inTx(ctx, func(tx *ent.Tx) error {
+	err = s.inTxSettings(ctx, ag.ID, terms, func(tx *ent.Tx) error {
 		if terms {
 			upd := tx.Agency.UpdateOneID(ag.ID)
 			if in.InvoiceDueDays != nil {

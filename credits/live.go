@@ -180,5 +180,5 @@ func (s *Service) Resync(ctx context.Context) error {
 			}})
 		}
 	}
-	return nil
+	return s.resyncAgencies(ctx)
 }

@@ -45,6 +45,7 @@ type Service struct {
 	keyHooks   keyHooks      // told of revoked API keys (apikeys.go)
 	links      invoiceLinks  // signs invoice document links (invoicedoc.go)
 	webhooks   webhookState  // outbound webhooks (outbox.go)
+	agencyFeed agencyFeed    // re-reads agencies for agencyUpdated (agencylive.go)
 }
 
 // MoneyObserver is told of each movement of money once it has committed:

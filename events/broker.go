@@ -26,7 +26,8 @@ type Broker struct {
 	mu       sync.RWMutex
 	balances map[gid.ID][]*BalanceSub // usually one or two per account: a slice costs less than a map
 	requests map[*RequestSub]struct{}
-	keys     []func(gid.ID) // told of revoked API keys (OnKeyRevoked)
+	keys     []func(gid.ID)          // told of revoked API keys (OnKeyRevoked)
+	agencies map[gid.ID][]*AgencySub // agency.go: agency-wide subscribers, apart so that the per-account path stays as it was
 }
 
 // NewBroker returns an empty broker.
@@ -225,6 +226,16 @@ func (b *Broker) Publish(e Event) {
 	if e.Balance != nil {
 		for _, s := range b.balances[e.Balance.AccountID] {
 			s.offer(e.Balance)
+		}
+		if len(b.agencies) > 0 {
+			for _, s := range b.agencies[e.Balance.AgencyID] {
+				s.offerBalance(e.Balance)
+			}
+		}
+	}
+	if e.Agency != nil {
+		for _, s := range b.agencies[e.Agency.AgencyID] {
+			s.offerChange()
 		}
 	}
 	if e.Request != nil {

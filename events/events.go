@@ -45,6 +45,11 @@ type Request struct {
 	Status    string `json:"st"`
 }
 
+// Agency says an agency's settings changed; subscribers re-read it.
+type Agency struct {
+	AgencyID gid.ID `json:"g"`
+}
+
 // KeyRevoked says an API key was revoked: every instance drops it from
 // its cache of verified keys.
 type KeyRevoked struct {
@@ -56,6 +61,7 @@ type Event struct {
 	Balance *Balance    `json:"b,omitempty"`
 	Request *Request    `json:"q,omitempty"`
 	Key     *KeyRevoked `json:"k,omitempty"`
+	Agency  *Agency     `json:"ag,omitempty"`
 }
 
 // BalanceSQL is the PostgreSQL expression, over a row of balances (its

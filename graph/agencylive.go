@@ -2,18 +2,29 @@ package graph
 
 import (
 	"context"
-	"errors"
 
 	"creditgate/ent"
 	"creditgate/gid"
 )
 
-// agencyBalanceUpdated streams every balance change of an agency.
+// agencyBalanceUpdated streams every balance change of an agency. It is
+// served as balanceUpdated is (the socket's cap, the shared delivery pool,
+// the token's expiry and revocation).
 func (r *subscriptionResolver) agencyBalanceUpdated(ctx context.Context, agencyID *gid.ID) (<-chan *ent.Balance, error) {
-	return nil, errors.New("agencyBalanceUpdated is not built yet")
+	release, err := acquireSubscription(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := r.Credits.WatchAgencyBalances(ctx, agencyID, liveWake(ctx))
+	return relay(ctx, ch, err, release)
 }
 
 // agencyUpdated streams an agency after each change of its settings.
 func (r *subscriptionResolver) agencyUpdated(ctx context.Context, agencyID *gid.ID) (<-chan *ent.Agency, error) {
-	return nil, errors.New("agencyUpdated is not built yet")
+	release, err := acquireSubscription(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := r.Credits.WatchAgency(ctx, agencyID, liveWake(ctx))
+	return relay(ctx, ch, err, release)
 }
