@@ -258,6 +258,10 @@ func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Ve
 	// Printable invoices, by signed link (no token).
 	svc.UseInvoiceLinks([]byte(cfg.InvoiceLinkSecret), cfg.InvoiceLinkTTL, cfg.PublicURL)
 	mux.Handle("GET /invoices/{id}/document", invoiceDocument(svc, log))
+	// Statements: the printable page by signed link (the same signing as
+	// invoices); the CSV export with a bearer token, as GraphQL.
+	mux.Handle("GET /statements/{accountId}/document", statementDocument(svc, log))
+	mux.Handle("GET /exports/history.csv", verifier.Middleware(exportHistory(svc, log)))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		Registry: reg, ErrorHandling: promhttp.ContinueOnError,
 	}))
@@ -293,7 +297,7 @@ func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Ve
 		tracing.Middleware(cfg.Tracer), // the tracer and the caller's traceparent; nil: off, not installed
 		httpx.AccessLog(httpx.AccessLogOptions{
 			Logger:     log,
-			Routes:     append([]string{"/graphql", "/healthz", "/readyz", "/metrics", "/webhooks/stripe", "/webhooks/paypal", "/", graphiql.AssetsPrefix}, web.Routes...),
+			Routes:     append([]string{"/graphql", "/healthz", "/readyz", "/metrics", "/webhooks/stripe", "/webhooks/paypal", "/exports/history.csv", "/", graphiql.AssetsPrefix}, web.Routes...),
 			Quiet:      []string{"/healthz", "/readyz", "/metrics"},
 			Registerer: reg,
 		}),
