@@ -4,7 +4,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run build docker-binary test vet generate check-generated check-client-types client-types test-go fuzz audit bench verify clean web screenshots
+.PHONY: run build docker-binary test vet generate check-generated check-client-types client-types test-go fuzz audit bench bench-export verify clean web screenshots
 
 ## run: build and start the gateway on SQLite with demo data, printing tokens
 ## and the portal and dashboard URLs
@@ -72,6 +72,11 @@ audit:
 bench:
 	@command -v pgbench >/dev/null || { apt-get install -y -qq postgresql-contrib >/dev/null 2>&1 || { echo "pgbench is missing: apt-get install postgresql-contrib"; exit 1; }; }
 	$(GO) run ./bench $(BENCH_ARGS)
+
+## bench-export: the CSV export of 1,000,000 rows through the gateway on
+## PostgreSQL; fails if the gateway's peak heap reaches 50 MiB
+bench-export:
+	./scripts/with-postgres.sh $(GO) test ./server -run '^$$' -bench BenchmarkHistoryExportCSV -benchtime 1x
 
 ## verify: check the ledger invariants of the configured database
 verify:
