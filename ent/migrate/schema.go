@@ -801,7 +801,7 @@ var (
 		{Name: "agency_id", Type: field.TypeString, Nullable: true},
 		{Name: "url", Type: field.TypeString, Size: 2000},
 		{Name: "description", Type: field.TypeString, Nullable: true, Size: 500},
-		{Name: "events", Type: field.TypeJSON, Nullable: true},
+		{Name: "events", Type: field.TypeJSON, Nullable: true, SchemaType: map[string]string{"postgres": "text"}},
 		{Name: "enabled", Type: field.TypeBool, Default: true},
 		{Name: "disabled_reason", Type: field.TypeString, Nullable: true, Size: 500},
 		{Name: "secret", Type: field.TypeString},

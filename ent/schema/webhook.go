@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
@@ -21,8 +22,10 @@ func (WebhookEndpoint) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("url").NotEmpty().MaxLen(2000),
 		field.String("description").Optional().Nillable().MaxLen(500),
-		// Wire names ("balance.low"); empty: every event.
-		field.Strings("events").Optional(),
+		// Wire names ("balance.low"); empty: every event. Text, not jsonb:
+		// the driver sends []byte arguments in binary (binary_parameters),
+		// which jsonb's binary input refuses.
+		field.Strings("events").Optional().SchemaType(map[string]string{dialect.Postgres: "text"}),
 		field.Bool("enabled").Default(true),
 		field.String("disabled_reason").Optional().Nillable().MaxLen(500),
 		// The signing key must be at hand to sign, so it is kept (never
