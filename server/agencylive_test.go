@@ -262,8 +262,8 @@ func TestAgencyStreamsOnSecondProcess(t *testing.T) {
 		t.Fatalf("dialing B: %v", err)
 	}
 	portal.subscribe("ag", agencySub, nil)
-	waitE2EMetric(t, instB, `creditgate_subscriptions_open{type="agencyBalanceUpdated"}`, "1")
-	waitE2EMetric(t, instB, `creditgate_subscriptions_open{type="agencyUpdated"}`, "1")
+	waitMetricAt(t, instB.url, `creditgate_subscriptions_open{type="agencyBalanceUpdated"}`, "1")
+	waitMetricAt(t, instB.url, `creditgate_subscriptions_open{type="agencyUpdated"}`, "1")
 	// The gauge counts a subscription just before the broker holds it.
 	time.Sleep(100 * time.Millisecond)
 
@@ -299,23 +299,28 @@ func TestAgencyStreamsOnSecondProcess(t *testing.T) {
 	instB.alive(t)
 }
 
-// waitE2EMetric waits until a gateway process's /metrics shows series at want.
-func waitE2EMetric(t *testing.T, in *e2eInstance, series, want string) {
+// metricAt is one series of a gateway's /metrics at base, or "".
+func metricAt(t *testing.T, base, series string) string {
 	t.Helper()
-	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`)
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindSubmatch(body); m != nil {
+		return string(m[1])
+	}
+	return ""
+}
+
+// waitMetricAt waits until a gateway's /metrics shows series at want.
+func waitMetricAt(t *testing.T, base, series, want string) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for {
-		resp, err := http.Get(in.url + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if m := re.FindSubmatch(body); m != nil && string(m[1]) == want {
-			return
-		}
+	for metricAt(t, base, series) != want {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s on %s never reached %s", series, in.name, want)
+			t.Fatalf("%s at %s never reached %s", series, base, want)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

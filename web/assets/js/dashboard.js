@@ -13,11 +13,6 @@ import { startApiKeys, refreshApiKeys } from './apikeys.js';
 import { startBackoffice, refreshBackoffice, openClient } from './backoffice.js';
 import { startActivity, loadActivity } from './activity.js';
 
-// Live balance subscriptions per client account, under the gateway's
-// per-socket cap (WS_MAX_SUBSCRIPTIONS_PER_CONN, 20 by default) with room
-// for the pool's and the requests' own.
-const MAX_WATCHED_ACCOUNTS = 16;
-
 const REQ = 'id amount currency method reference status paid createdAt submittedBy reviewedAt reviewedBy rejectionReason account { id name kind }';
 
 // notReviewable says why this viewer may not review r, or '' when it may
@@ -64,7 +59,8 @@ const Q = {
     updateAgencySettings(input: $input) { id creditPaymentsEnabled }
   }`,
   onRequest: `subscription OnRequest { creditRequestUpdated { ${REQ} } }`,
-  onBalance: `subscription OnBalance($accountId: ID) { balanceUpdated(accountId: $accountId) { currency available held owed updatedAt } }`,
+  // Every balance of the agency, the pool's and every client's, on one subscription.
+  onBalances: `subscription OnBalances { agencyBalanceUpdated { currency available held owed updatedAt account { id } } }`,
 };
 
 let api = null;
@@ -77,7 +73,6 @@ function freshState() {
     accounts: new Map(), // id -> {id, name, balances: Map(currency -> {available, updatedAt})}
     accountsAfter: null,
     accountsTotal: 0,
-    watched: new Map(), // account id -> unsubscribe
     pending: new Map(),
     recent: new Map(),
   };
@@ -124,13 +119,10 @@ async function start(a) {
     stopKeys,
     stopBackoffice,
     api.subscribe(Q.onRequest, {}, { next: (d) => onRequestEvent(d.creditRequestUpdated), error: alertError }),
-    // Without accountId, an agency admin's balance is the pool's.
-    api.subscribe(Q.onBalance, {}, { next: (d) => setPool(d.balanceUpdated, true), error: alertError }),
+    api.subscribe(Q.onBalances, {}, { next: (d) => onBalanceEvent(d.agencyBalanceUpdated), error: alertError }),
   ];
   return () => {
     for (const s of stops) s();
-    for (const s of state.watched.values()) s();
-    state.watched.clear();
   };
 }
 
@@ -365,7 +357,6 @@ async function loadAccounts(reset) {
       name: node.name,
       balances: new Map(node.balances.map((b) => [b.currency, b])),
     });
-    watchAccount(node.id);
   }
   state.accountsTotal = conn.totalCount;
   state.accountsAfter = conn.pageInfo.hasNextPage ? conn.pageInfo.endCursor : null;
@@ -374,12 +365,14 @@ async function loadAccounts(reset) {
   renderAllocateChoices();
 }
 
-function watchAccount(id) {
-  if (state.watched.has(id) || state.watched.size >= MAX_WATCHED_ACCOUNTS) return;
-  state.watched.set(id, api.subscribe(Q.onBalance, { accountId: id }, {
-    next: (d) => setAccountBalance(id, d.balanceUpdated, true),
-    error: alertError,
-  }));
+// onBalanceEvent routes a change of the agency stream: the pool's (in the
+// default currency, the one shown) or a listed client's.
+function onBalanceEvent(b) {
+  if (b.account.id === state.agency.poolAccount.id) {
+    if (b.currency === state.agency.defaultCurrency) setPool(b, true);
+    return;
+  }
+  setAccountBalance(b.account.id, b, true);
 }
 
 function setAccountBalance(id, b, flash) {

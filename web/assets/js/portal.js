@@ -82,6 +82,9 @@ const Q = {
   onRequest: `subscription OnRequest {
     creditRequestUpdated { ${REQ} }
   }`,
+  onAgency: `subscription OnAgency {
+    agencyUpdated { id creditPaymentsEnabled defaultCurrency }
+  }`,
 };
 
 // Everything on screen comes from here; render* functions draw it.
@@ -144,9 +147,12 @@ async function start(a) {
     afterPayment: () => afterBalanceChange(),
   });
   const stopRequests = api.subscribe(Q.onRequest, {}, { next: (d) => onRequestEvent(d.creditRequestUpdated), error: alertError });
+  // The agency's switch reaches an open portal at once.
+  const stopAgency = api.subscribe(Q.onAgency, {}, { next: () => guard(onAgencyChange()), error: alertError });
   return () => {
     stopSettings();
     stopRequests();
+    stopAgency();
     for (const unsub of state.watched.values()) unsub();
     state.watched.clear();
   };
@@ -167,6 +173,16 @@ async function refresh() {
     guard(loadServices()),
     guard(refreshSettings()),
   ]);
+}
+
+// onAgencyChange follows a change of the agency's settings: whether
+// credits may be bought (the account's canBuyCredits says why not) and spent.
+async function onAgencyChange() {
+  const s = await api.request(Q.settings);
+  state.paymentsOn = s.viewer.agency.creditPaymentsEnabled;
+  setCanBuy(s.viewer.account.canBuyCredits);
+  renderBalances();
+  await Promise.all([guard(loadServices()), guard(loadInvoices(true)), guard(refreshSettings())]);
 }
 
 // After the balance moved: what depends on it (history, what credits can
