@@ -47,7 +47,7 @@ func (s *Service) runAlert(ctx context.Context, j *ent.Job) (jobResult, error) {
 	if rule.State == alertrule.StateLOW && rule.LastSentAt != nil && now.Before(rule.LastSentAt.Add(s.auto.AlertEvery)) {
 		return jobResult{runAt: rule.LastSentAt.Add(s.auto.AlertEvery), outcome: "already alerted today"}, nil
 	}
-	if err := s.mailer.Send(ctx, lowBalanceEmail(rule, available)); err != nil {
+	if err := s.mailer.Send(ctx, lowBalanceEmail(rule, available, s.runwayOfBalance(ctx, j.AccountID, j.Currency))); err != nil {
 		return jobResult{}, fmt.Errorf("sending low-balance email: %w", err)
 	}
 	err = s.inTx(ctx, func(tx *ent.Tx) error {
@@ -82,7 +82,9 @@ func (s *Service) available(ctx context.Context, j *ent.Job) (int64, error) {
 	return b.Available, nil
 }
 
-func lowBalanceEmail(r *ent.AlertRule, available int64) Email {
+// lowBalanceEmail says how long the balance lasts at the current usage
+// when that is known (rw not nil).
+func lowBalanceEmail(r *ent.AlertRule, available int64, rw *Runway) Email {
 	name := "your account"
 	if r.Edges.Account != nil {
 		name = r.Edges.Account.Name
@@ -90,6 +92,9 @@ func lowBalanceEmail(r *ent.AlertRule, available int64) Email {
 	var b strings.Builder
 	fmt.Fprintf(&b, "The %s credit balance of %s is %s, below your alert threshold of %s.\n\n",
 		r.Currency, name, fmtAmount(available, r.Currency), fmtAmount(r.Threshold, r.Currency))
+	if rw != nil {
+		fmt.Fprintf(&b, "That is %s (until about %s).\n\n", rw.words(), rw.RunsOutAt.Format("2 January 2006"))
+	}
 	b.WriteString("Buy credits or turn on auto top-up in your portal to keep your services running.\n\n")
 	b.WriteString("You receive this email at most once a day while the balance stays low.\n")
 	return Email{

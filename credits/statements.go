@@ -14,6 +14,7 @@ import (
 
 	"creditgate/ent"
 	"creditgate/ent/account"
+	"creditgate/ent/balance"
 	"creditgate/ent/posting"
 	"creditgate/ent/predicate"
 	"creditgate/gid"
@@ -511,6 +512,21 @@ func (s *Service) RunwayOf(ctx context.Context, b *ent.Balance) (*Runway, error)
 		return nil, fmt.Errorf("summing spending: %w", err)
 	}
 	return runway(b.Currency, b.Available, -net, now), nil
+}
+
+// runwayOfBalance is RunwayOf the balance (acc, cur) for messages: nil
+// when unknown, a failure included (the message goes without it).
+func (s *Service) runwayOfBalance(ctx context.Context, acc gid.ID, cur string) *Runway {
+	b, err := s.db.Balance.Query().Where(balance.AccountID(acc), balance.Currency(cur)).Only(ctx)
+	if err != nil {
+		return nil
+	}
+	rw, err := s.RunwayOf(ctx, b)
+	if err != nil {
+		s.log.WarnContext(ctx, "runway for a message", "account", acc, "error", err)
+		return nil
+	}
+	return rw
 }
 
 // runway is the runway of available at spent per RunwayWindow days, from

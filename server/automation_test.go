@@ -226,7 +226,8 @@ func TestLowBalanceAlertEmail(t *testing.T) {
 		if len(m.To) != 1 || m.To[0].Address != "owner@client-a1.example" || m.From.Address != "alerts@example.com" {
 			t.Errorf("email from %q to %v", m.From, m.To)
 		}
-		if !strings.Contains(m.Subject, "Low credit balance: 10.00 USD left on Client A1") || !strings.Contains(m.Text, "below your alert threshold of 15.00 USD") {
+		if !strings.Contains(m.Subject, "Low credit balance: 10.00 USD left on Client A1") || !strings.Contains(m.Text, "below your alert threshold of 15.00 USD") ||
+			!strings.Contains(m.Text, "about 10 days left at your current usage") { // 10.00 at the 30.00 of SMS spent
 			t.Errorf("email: %q\n%s", m.Subject, m.Text)
 		}
 		clk.advance(12 * time.Hour)
