@@ -9,7 +9,7 @@ PKGS := ./...
 ## run: build and start the gateway on SQLite with demo data, printing tokens
 ## and the portal and dashboard URLs
 run:
-	DEMO=1 $(GO) run ./server
+	DEMO=1 WEBHOOK_ALLOW_PRIVATE=true $(GO) run ./server
 
 ## build: the gateway binary in bin/
 build:

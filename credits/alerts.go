@@ -40,6 +40,10 @@ func (s *Service) runAlert(ctx context.Context, j *ent.Job) (jobResult, error) {
 			if err := tx.AlertRule.UpdateOneID(rule.ID).SetState(alertrule.StateRECOVERED).SetRecoveredAt(now.UTC()).Exec(ctx); err != nil {
 				return fmt.Errorf("recording recovery: %w", err)
 			}
+			if err := s.emitBalance(ctx, tx, "balance.recovered", rule.AgencyID, rule.AccountID, rule.Currency, available,
+				map[string]any{"threshold": dec(rule.Threshold, rule.Currency)}); err != nil {
+				return err
+			}
 			return tx.Balance.Update().Where(balance.AccountID(j.AccountID), balance.Currency(j.Currency)).SetAlertLow(false).Exec(ctx)
 		})
 		return done("recovered"), err
@@ -54,6 +58,11 @@ func (s *Service) runAlert(ctx context.Context, j *ent.Job) (jobResult, error) {
 		upd := tx.AlertRule.UpdateOneID(rule.ID).SetState(alertrule.StateLOW).SetLastSentAt(now.UTC()).ClearRecoveredAt()
 		if rule.State != alertrule.StateLOW {
 			upd.SetLowSince(now.UTC())
+			// The state changes: told once, not with each daily reminder.
+			if err := s.emitBalance(ctx, tx, "balance.low", rule.AgencyID, rule.AccountID, rule.Currency, available,
+				map[string]any{"threshold": dec(rule.Threshold, rule.Currency)}); err != nil {
+				return err
+			}
 		}
 		if err := upd.Exec(ctx); err != nil {
 			return fmt.Errorf("recording alert: %w", err)

@@ -395,6 +395,10 @@ func (s *Service) pauseRule(ctx context.Context, tx *ent.Tx, r *ent.TopUpRule, r
 		SetLastFailureReason(reason).SetLastFailureAt(now).Exec(ctx); err != nil {
 		return fmt.Errorf("pausing auto top-up: %w", err)
 	}
+	if err := s.emit(ctx, tx, Event{Type: "autotopup.paused", AgencyID: r.AgencyID, AccountID: r.AccountID,
+		Data: map[string]any{"ruleId": r.ID, "currency": r.Currency, "reason": reason}}); err != nil {
+		return err
+	}
 	return tx.Balance.Update().Where(balance.AccountID(r.AccountID), balance.Currency(r.Currency)).
 		ClearTopupBelow().Exec(ctx)
 }

@@ -527,6 +527,9 @@ func (s *Service) voidInvoice(ctx context.Context, tx *ledger.Tx, v *auth.Viewer
 		}
 		req.Edges.Account = reqAcc
 		tx.Announce(requestEvent(req))
+		if err := s.emitRequest(ctx, tx.Tx, "request.reviewed", req); err != nil {
+			return nil, err
+		}
 		summary += "; rejected " + string(req.ID)
 	}
 	if err := s.audit(ctx, tx.Tx, Audit{

@@ -374,6 +374,11 @@ func (s *Service) ExpireHolds(ctx context.Context) (int, error) {
 				if err != nil || h == nil {
 					return ledger.Outcome{}, h, err
 				}
+				if err := s.emit(ctx, tx.Tx, Event{Type: "hold.expired", AgencyID: h.AgencyID, AccountID: h.AccountID, Data: map[string]any{
+					"holdId": h.ID, "reference": h.Reference, "currency": h.Currency, "amount": dec(h.Amount, h.Currency),
+					"captured": dec(h.Captured, h.Currency), "released": dec(h.Amount-h.Captured, h.Currency)}}); err != nil {
+					return ledger.Outcome{}, h, err
+				}
 				return ledger.Outcome{}, h, s.audit(ctx, tx.Tx, Audit{Action: "holdExpired", AgencyID: h.AgencyID, AccountID: h.AccountID,
 					TargetID: h.ID, Summary: fmt.Sprintf("hold %s expired: %s given back", h.ID, fmtAmount(h.Amount-h.Captured, h.Currency))})
 			},

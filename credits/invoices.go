@@ -99,6 +99,9 @@ func (s *Service) issueTopup(ctx context.Context, tx *ent.Tx, acc *ent.Account, 
 	if err != nil {
 		return nil, fmt.Errorf("issuing invoice: %w", err)
 	}
+	if err := s.emitInvoice(ctx, tx, "invoice.issued", inv); err != nil {
+		return nil, err
+	}
 	if acc.BillingEmail != nil && *acc.BillingEmail != "" {
 		if err := s.queueInvoiceMail(ctx, tx, inv); err != nil {
 			return nil, err
@@ -185,10 +188,18 @@ func (s *Service) topupInvoicePaid(ctx context.Context, tx *ent.Tx, req gid.ID, 
 	if pay != nil {
 		upd.SetPaymentID(*pay)
 	}
-	if err := upd.Exec(ctx); err != nil {
+	n, err := upd.Save(ctx)
+	if err != nil {
 		return fmt.Errorf("paying invoice of request %s: %w", req, err)
 	}
-	return nil
+	if n == 0 {
+		return nil
+	}
+	inv, err := tx.Invoice.Query().Where(invoice.RequestID(req)).Only(System(ctx))
+	if err != nil {
+		return fmt.Errorf("loading the invoice of request %s: %w", req, err)
+	}
+	return s.emitInvoice(ctx, tx, "invoice.paid", inv)
 }
 
 // topupInvoiceVoid voids the open CREDIT_TOPUP invoice of a rejected
@@ -339,6 +350,12 @@ func (s *Service) settleInvoice(ctx context.Context, tx *ledger.Tx, pay *ent.Pay
 			SetStatus(invoice.StatusPAID).SetPaidAt(s.clock().UTC()).SetPaymentID(pay.ID).Save(ctx)
 		if err != nil {
 			return nil, o, false, fmt.Errorf("paying invoice %s: %w", inv.ID, err)
+		}
+		if n == 1 {
+			inv.Status, inv.PaidAt, inv.PaymentID = invoice.StatusPAID, ptr(s.clock().UTC()), &pay.ID
+			if err := s.emitInvoice(ctx, tx.Tx, "invoice.paid", inv); err != nil {
+				return nil, o, false, err
+			}
 		}
 		return nil, o, n == 1, nil
 	}

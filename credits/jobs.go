@@ -29,6 +29,13 @@ import (
 // It is the ledger's Moved hook: it runs in the movement's transaction.
 func (s *Service) queueTriggered(ctx context.Context, tx *ledger.Tx, acc *ent.Account, cur string, amount int64, m ledger.Moved) error {
 	now := s.clock()
+	if amount < 0 && m.Balance <= 0 && m.Balance-amount > 0 {
+		// The debit that emptied it (only a debit from above zero: a
+		// balance at zero that stays there is not depleted again).
+		if err := s.emitBalance(ctx, tx.Tx, "balance.depleted", acc.AgencyID, acc.ID, cur, m.Balance, nil); err != nil {
+			return err
+		}
+	}
 	if amount < 0 && m.TopupBelow.Valid && m.Balance < m.TopupBelow.Int64 {
 		if err := s.queueJob(ctx, tx.Tx, job.KindTOPUP, acc, cur, now, false); err != nil {
 			return err

@@ -16,7 +16,12 @@ import (
 // subscribers through b. On PostgreSQL the broker is fed by events.Listen
 // (every instance, this one included, hears every commit); on SQLite, which
 // has one process, the service publishes to it right after COMMIT.
-func (s *Service) UseBroker(b *events.Broker) { s.broker = b }
+// The broker also tells the outbox when webhook endpoints changed on
+// another instance.
+func (s *Service) UseBroker(b *events.Broker) {
+	s.broker = b
+	b.OnWebhooksChanged(func() { s.hooks().cache.invalidate() })
+}
 
 func requestEvent(r *ent.CreditRequest) events.Event {
 	return events.Event{Request: &events.Request{

@@ -211,10 +211,6 @@ func (c *endpointCache) refreshLocked(s *Service) {
 	}()
 }
 
-// OnWebhooksChanged is how the listener's broker tells this instance that
-// endpoints changed elsewhere (or that it may have missed it).
-func (s *Service) OnWebhooksChanged() { s.hooks().cache.invalidate() }
-
 // ---------------------------------------------------------------- dispatch
 
 // runWebhooks dispatches the outbox and sends due deliveries until none is

@@ -185,6 +185,9 @@ func (s *Service) requestCredits(ctx context.Context, acc *ent.Account, p purcha
 			Summary: fmt.Sprintf("requested %s by %s, invoice %s", fmtAmount(p.Credits, p.Currency), p.Method, inv.Number)}); err != nil {
 			return o, nil, err
 		}
+		if err := s.emitRequest(ctx, tx.Tx, "request.created", req); err != nil {
+			return o, nil, err
+		}
 		// Answered from the values in hand once the work has committed.
 		if acceptsAtOnce(v, acc, creditrequest.Method(p.Method)) {
 			req.Edges.Account = acc
@@ -492,6 +495,14 @@ func (s *Service) settle(ctx context.Context, id gid.ID, providerRef string) (*e
 			pay, err := tx.Payment.Query().Where(payment.ID(id)).WithAccount().Only(ctx)
 			if err != nil {
 				return ledger.Outcome{}, nil, fmt.Errorf("loading payment %s: %w", id, err)
+			}
+			if err := s.emitPayment(ctx, tx.Tx, "payment.succeeded", pay, nil); err != nil {
+				return ledger.Outcome{}, nil, err
+			}
+			if pay.Origin == payment.OriginAUTO_TOPUP {
+				if err := s.emitPayment(ctx, tx.Tx, "topup.succeeded", pay, nil); err != nil {
+					return ledger.Outcome{}, nil, err
+				}
 			}
 			audit := Audit{Action: settleAction(pay), AgencyID: pay.AgencyID, AccountID: pay.AccountID, TargetID: pay.ID,
 				Summary: fmt.Sprintf("payment %s of %s settled by %s", pay.ID, fmtAmount(pay.Amount, pay.Currency), pay.Provider)}

@@ -111,6 +111,11 @@ func (s *Service) RefundPayment(ctx context.Context, in Refund) (*Correction, er
 				Summary: fmt.Sprintf("refunded %s of payment %s: %s credits removed", fmtAmount(p.Amount, pay.Currency), pay.ID, fmtAmount(-t.Amount, t.Currency))}); err != nil {
 				return ledger.Outcome{}, nil, err
 			}
+			if err := s.emitPayment(ctx, tx.Tx, "payment.refunded", after, map[string]any{
+				"refundAmount": dec(p.Amount, pay.Currency), "creditsRemoved": dec(-t.Amount, t.Currency), "transactionId": t.ID, "reason": p.Reason,
+			}); err != nil {
+				return ledger.Outcome{}, nil, err
+			}
 			after.Edges.Account = acc
 			return ledger.Outcome{Transaction: t.ID, Payment: pay.ID}, &Correction{Transaction: t, Balance: bal, Payment: after}, nil
 		},
@@ -419,6 +424,11 @@ func (s *Service) applyProviderRefund(ctx context.Context, tx *ledger.Tx, r Prov
 		err = s.audit(ctx, tx.Tx, Audit{Action: r.Action, AgencyID: pay.AgencyID, AccountID: pay.AccountID, TargetID: pay.ID,
 			Summary: fmt.Sprintf("%s: %s refunded of payment %s at %s; %s credits taken, %s owed",
 				r.What, fmtAmount(delta, pay.Currency), pay.ID, pay.Provider, fmtAmount(take, pay.Currency), fmtAmount(due-take, pay.Currency))})
+		if err == nil {
+			err = s.emitPayment(ctx, tx.Tx, "payment.refunded", now, map[string]any{
+				"refundAmount": dec(delta, pay.Currency), "creditsRemoved": dec(take, pay.Currency), "owed": dec(due-take, pay.Currency), "reason": r.What,
+			})
+		}
 		return o, true, err
 	}
 	return none, false, fmt.Errorf("payment %s: refunded keeps changing", r.PaymentID)

@@ -111,6 +111,9 @@ func (s *Service) acceptFrom(ctx context.Context, tx *ledger.Tx, req *ent.Credit
 	}
 	req.Edges.Account = acc
 	tx.Announce(requestEvent(req))
+	if err := s.emitRequest(ctx, tx.Tx, "request.reviewed", req); err != nil {
+		return nil, nil, err
+	}
 	req = req.Unwrap()
 	req.Edges.Transaction = ps[0]
 	return req, ps[0], nil
@@ -162,6 +165,9 @@ func (s *Service) RejectRequest(ctx context.Context, id gid.ID, reason *string) 
 			}
 			req.Edges.Account = acc
 			tx.Announce(requestEvent(req))
+			if err := s.emitRequest(ctx, tx.Tx, "request.reviewed", req); err != nil {
+				return ledger.Outcome{}, nil, err
+			}
 			// Nothing moved: no row of its own tells whether a COMMIT of
 			// unknown outcome landed (the outcome is empty).
 			return ledger.Outcome{}, &Review{Request: req.Unwrap()}, nil

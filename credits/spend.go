@@ -115,7 +115,7 @@ func (s *Service) markInvoicePaid(ctx context.Context, tx *ent.Tx, id, acct, ag 
 	}
 	if found {
 		inv.CreatedAt = inv.CreatedAt.UTC()
-		return inv, nil
+		return inv, s.emitInvoice(ctx, tx, "invoice.paid", inv)
 	}
 	cur, err := tx.Invoice.Query().Where(invoice.ID(id), invoice.AccountID(acct), invoice.AgencyID(ag)).Only(ctx)
 	if ent.IsNotFound(err) {

@@ -234,6 +234,11 @@ func (s *Service) topUpDeclined(ctx context.Context, rule *ent.TopUpRule, reason
 	err := s.inTx(ctx, func(tx *ent.Tx) error {
 		upd := tx.TopUpRule.UpdateOneID(rule.ID).SetConsecutiveFailures(failures).
 			SetLastFailureReason(reason).SetLastFailureAt(now.UTC())
+		if err := s.emit(ctx, tx, Event{Type: "topup.failed", AgencyID: rule.AgencyID, AccountID: rule.AccountID,
+			Data: map[string]any{"ruleId": rule.ID, "currency": rule.Currency, "amount": dec(rule.Amount, rule.Currency),
+				"reason": reason, "consecutiveFailures": failures}}); err != nil {
+			return err
+		}
 		if failures >= s.auto.MaxDeclines {
 			res = done(fmt.Sprintf("declined %d times in a row: paused", failures))
 			if err := upd.Exec(ctx); err != nil {

@@ -407,7 +407,9 @@ func (s *Service) endpointsChanged(ctx context.Context, tx *ent.Tx) error {
 	if s.dialect != dialect.Postgres {
 		return nil
 	}
-	// TODO(webhooks): announce through events once its Event carries it.
-	_ = events.Channel
+	ev := events.Event{Webhooks: &struct{}{}}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", events.Channel, ev.Encode()); err != nil {
+		return fmt.Errorf("announcing the webhook endpoints' change: %w", err)
+	}
 	return nil
 }

@@ -28,6 +28,7 @@ type Broker struct {
 	requests map[*RequestSub]struct{}
 	keys     []func(gid.ID)          // told of revoked API keys (OnKeyRevoked)
 	agencies map[gid.ID][]*AgencySub // agency.go: agency-wide subscribers, apart so that the per-account path stays as it was
+	webhooks []func()                // told of changed webhook endpoints (OnWebhooksChanged)
 }
 
 // NewBroker returns an empty broker.
@@ -207,17 +208,34 @@ func (b *Broker) OnKeyRevoked(f func(id gid.ID)) {
 // Reconnected tells those interested that events may have been missed.
 func (b *Broker) Reconnected() {
 	b.mu.RLock()
-	keys := b.keys
+	keys, hooks := b.keys, b.webhooks
 	b.mu.RUnlock()
 	for _, f := range keys {
 		f("")
 	}
+	for _, f := range hooks {
+		f()
+	}
+}
+
+// OnWebhooksChanged registers f, called when webhook endpoints changed on
+// any instance, and after the listener lost its connection (a change may
+// have been missed). f must not block.
+func (b *Broker) OnWebhooksChanged(f func()) {
+	b.mu.Lock()
+	b.webhooks = append(b.webhooks, f)
+	b.mu.Unlock()
 }
 
 // Publish delivers e to every matching local subscriber.
 func (b *Broker) Publish(e Event) {
 	var slow []*RequestSub
 	b.mu.RLock()
+	if e.Webhooks != nil {
+		for _, f := range b.webhooks {
+			f()
+		}
+	}
 	if e.Key != nil && e.Key.KeyID != "" {
 		for _, f := range b.keys {
 			f(e.Key.KeyID)

@@ -62,6 +62,9 @@ type Event struct {
 	Request *Request    `json:"q,omitempty"`
 	Key     *KeyRevoked `json:"k,omitempty"`
 	Agency  *Agency     `json:"ag,omitempty"`
+	// Webhooks says webhook endpoints changed: every instance re-reads
+	// which endpoints want which events (the outbox's cache).
+	Webhooks *struct{} `json:"w,omitempty"`
 }
 
 // BalanceSQL is the PostgreSQL expression, over a row of balances (its

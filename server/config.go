@@ -17,6 +17,7 @@ import (
 	"creditgate/mail"
 	"creditgate/tracing"
 	"creditgate/web"
+	"creditgate/webhook"
 )
 
 // devSecret signs tokens in development when JWT_SECRET is unset; production
@@ -61,6 +62,13 @@ type Config struct {
 	// instance needs the same one); InvoiceLinkTTL is how long one works.
 	InvoiceLinkSecret string
 	InvoiceLinkTTL    time.Duration
+	// WebhookAllowPrivate lets outbound webhooks reach loopback, private
+	// and link-local addresses (WEBHOOK_ALLOW_PRIVATE; development and
+	// tests); refused otherwise (SSRF).
+	WebhookAllowPrivate bool
+	// WebhookResolver looks up endpoints' hosts; nil: the system's. Set by
+	// tests only.
+	WebhookResolver webhook.Resolver
 	// GraphQL limits: depth, complexity, fields, timeout, persisted
 	// queries, mutation rate limits; zero fields take graph's defaults.
 	GraphQL graph.Limits
@@ -122,6 +130,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	var err error
 	if c.Demo, err = boolEnv(getenv, "DEMO", false); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if c.WebhookAllowPrivate, err = boolEnv(getenv, "WEBHOOK_ALLOW_PRIVATE", false); err != nil {
 		problems = append(problems, err.Error())
 	}
 	if c.Introspect, err = boolEnv(getenv, "GRAPHQL_INTROSPECTION", !c.Production); err != nil {

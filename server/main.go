@@ -255,6 +255,9 @@ func routes(cfg Config, database *db.DB, svc *credits.Service, verifier *auth.Ve
 	if pay.paypalHook != nil {
 		mux.Handle("POST /webhooks/paypal", pay.paypalHook)
 	}
+	// Outbound webhooks: https only in production; private and loopback
+	// addresses only when WEBHOOK_ALLOW_PRIVATE says so.
+	svc.UseWebhooks(credits.WebhookOptions{RequireHTTPS: cfg.Production, AllowPrivate: cfg.WebhookAllowPrivate, Resolver: cfg.WebhookResolver})
 	// Printable invoices, by signed link (no token).
 	svc.UseInvoiceLinks([]byte(cfg.InvoiceLinkSecret), cfg.InvoiceLinkTTL, cfg.PublicURL)
 	mux.Handle("GET /invoices/{id}/document", invoiceDocument(svc, log))
