@@ -4,4 +4,6 @@ import "creditgate/ent"
 
 // SetWebhookAfterClaim runs f after each delivery is claimed; an error
 // abandons the claim there, as a worker that died would.
-func (s *Service) SetWebhookAfterClaim(f func(d *ent.WebhookDelivery) error) { s.webhooks.afterClaim = f }
+func (s *Service) SetWebhookAfterClaim(f func(d *ent.WebhookDelivery) error) {
+	s.webhooks.afterClaim = f
+}
