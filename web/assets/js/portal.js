@@ -23,9 +23,11 @@ const Q = {
     viewer { userId role agency { id name defaultCurrency creditPaymentsEnabled } account { id name canBuyCredits { available reason } } }
   }`,
   balances: `query Balances {
-    balances { currency available held owed updatedAt }
-    balance { currency available held owed updatedAt }
+    balances { currency available held owed updatedAt runway { daysLeft } }
+    balance { currency available held owed updatedAt runway { daysLeft } }
   }`,
+  // How long the credits last at the recent spending, after each change.
+  runway: `query Runway { balances { currency runway { daysLeft } } }`,
   history: `query History($currency: String, $first: Int, $after: String) {
     history(currency: $currency, first: $first, after: $after) {
       totalCount
@@ -97,6 +99,7 @@ function freshState() {
     paymentsOn: true,
     currency: 'USD', // the agency's default
     balances: new Map(), // currency -> {available, updatedAt}
+    runways: new Map(), // currency -> {daysLeft} or null (nothing spent lately)
     watched: new Map(), // currency -> unsubscribe
     packages: [],
     history: { currency: null, cursors: [null], page: 0, total: 0, hasNext: false },
@@ -188,6 +191,7 @@ async function onAgencyChange() {
 // After the balance moved: what depends on it (history, what credits can
 // still pay for) is re-read, once for a burst of changes.
 const afterBalanceChange = debounce(() => {
+  guard(loadRunway());
   guard(loadHistory());
   guard(loadInvoices(true));
   guard(loadServices());
@@ -198,7 +202,16 @@ const afterBalanceChange = debounce(() => {
 
 async function loadBalances() {
   const d = await api.request(Q.balances);
-  for (const b of [d.balance, ...d.balances]) setBalance(b, false);
+  for (const b of [d.balance, ...d.balances]) {
+    setBalance(b, false);
+    state.runways.set(b.currency, b.runway);
+  }
+  renderBalances();
+}
+
+async function loadRunway() {
+  const d = await api.request(Q.runway);
+  for (const b of d.balances) state.runways.set(b.currency, b.runway);
   renderBalances();
 }
 
@@ -259,12 +272,22 @@ function renderBalances(flashCurrency) {
       // in pay this first.
       Number(b.owed) > 0 ? el('div', { class: 'owed', id: `owed-${c}`, dataset: { owed: b.owed } },
         `${money(b.owed, c)} owed`, el('span', { class: 'hint' }, ' (paid first from the next credits)')) : null,
+      runwayHint(c),
       el('div', { class: 'hint' }, 'updated ', timeEl(b.updatedAt))));
   }
   replace($('#credit-payments-note'), state.paymentsOn
     ? 'Credits pay for invoices and services below.'
     : 'Your agency has turned credit payments off: credits can be neither bought nor spent for now.');
   renderHistoryCurrencies();
+}
+
+// runwayHint: "about N days left at your current usage", when the account
+// spent anything in the last 30 days.
+function runwayHint(c) {
+  const r = state.runways.get(c);
+  if (!r) return null;
+  const days = r.daysLeft === 1 ? '1 day' : `${r.daysLeft} days`;
+  return el('div', { class: 'hint runway', id: `runway-${c}` }, `about ${days} left at your current usage`);
 }
 
 // ------------------------------------------------------------ history
