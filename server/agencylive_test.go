@@ -325,3 +325,100 @@ func waitMetricAt(t *testing.T, base, series, want string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// The agency streams follow balanceUpdated's rules: over Server-Sent Events
+// too, ending with UNAUTHENTICATED when the token expires (its slot freed),
+// and counted against the socket's cap of subscriptions.
+func TestAgencyStreamsExpiryAndCap(t *testing.T) {
+	open := `creditgate_subscriptions_open{type="agencyBalanceUpdated"}`
+	eachDB(t, func(t *testing.T, a *testAPI) {
+		short, err := auth.NewToken(testSecret, auth.RoleAgencyAdmin, "short-dashboard", string(a.fx.AgencyA), "", 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := openSSE(t, a, short, agencyBalanceSub, nil)
+		waitMetric(t, a, open, "1")
+		waitAgencySubs(t, a, 1, 0)
+		a.fund(a.fx.A2, "6")
+		ev, ok := s.next(5 * time.Second)
+		var got agencyBalanceEvent
+		if !ok || ev.Event != "next" || json.Unmarshal(ev.Resp.Data, &got) != nil || got.AgencyBalanceUpdated.Account.ID != string(a.fx.A2) {
+			t.Fatalf("over SSE: %+v %v, want A2's balance", ev, ok)
+		}
+		ev, ok = s.next(10 * time.Second)
+		if !ok || ev.Event != "next" {
+			t.Fatalf("at expiry: %+v %v, want UNAUTHENTICATED", ev, ok)
+		}
+		wantRefused(t, ev.Resp.response(), "UNAUTHENTICATED", "at expiry")
+		waitMetric(t, a, open, "0")
+		waitAgencySubs(t, a, 0, 0)
+
+		c, err := dialWS(t, a.srv.URL, protoTransportWS, a.owner()) // 4 subscriptions per socket here
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 4 {
+			c.subscribe(string(rune('a'+i)), agencySub, nil)
+		}
+		waitAgencySubs(t, a, 0, 4)
+		c.subscribe("e", agencySub, nil)
+		r, err := c.receive("e", 5*time.Second)
+		if err != nil {
+			t.Fatalf("5th subscription: %+v %v, want RATE_LIMITED", r, err)
+		}
+		wantRefused(t, r.response(), "RATE_LIMITED", "5th subscription")
+		if _, s := a.broker.AgencyCounts(); s != 4 {
+			t.Fatalf("%d agencyUpdated subscriptions after the refused 5th, want 4", s)
+		}
+	})
+}
+
+// After the listener's connection drops, what agency streams watch is
+// re-read: the dashboard ends with the latest balance and the portal with
+// the latest settings, whatever was announced while the listener was away.
+func TestAgencyStreamsResyncAfterListenerReconnect(t *testing.T) {
+	a := newAPI(t, "postgres")
+	dash, err := dialWS(t, a.srv.URL, protoTransportWS, a.agencyAdmin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dash.subscribe("bal", agencyBalanceSub, nil)
+	portal, err := dialWS(t, a.srv.URL, protoTransportWS, a.client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	portal.subscribe("ag", agencySub, nil)
+	waitAgencySubs(t, a, 1, 1)
+	app := "listener_" + searchPath(t, a.db.DSN)
+	var killed int
+	if err := a.db.SQL.QueryRow(`SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&killed); err != nil || killed != 1 {
+		t.Fatalf("terminating the listener: killed %d, %v", killed, err)
+	}
+	a.fund(a.fx.A2, "4.56") // committed while the listener may be away
+	a.gql(a.agencyAdmin(), `mutation { updateAgencySettings(input:{creditPaymentsEnabled:false}) { id } }`, nil).decode(t, &struct{}{})
+	want := a.balance(a.fx.A2)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, err := dash.receive("bal", time.Until(deadline))
+		if err != nil {
+			t.Fatalf("the dashboard never received A2's latest balance %s: %v", want, err)
+		}
+		var ev agencyBalanceEvent
+		if json.Unmarshal(r.Data, &ev) == nil && ev.AgencyBalanceUpdated.Account.ID == string(a.fx.A2) && ev.AgencyBalanceUpdated.Available == want {
+			break
+		}
+	}
+	for {
+		r, err := portal.receive("ag", time.Until(deadline))
+		if err != nil {
+			t.Fatalf("the portal never heard the switch turned off: %v", err)
+		}
+		var ev agencyEvent
+		if json.Unmarshal(r.Data, &ev) == nil && !ev.AgencyUpdated.CreditPaymentsEnabled {
+			break
+		}
+	}
+	if a.resyncs.Load() == 0 {
+		t.Fatal("the listener never re-read after its connection was killed")
+	}
+}
