@@ -238,7 +238,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, id gid.ID) (*WebhookS
 			return fmt.Errorf("rotating webhook secret: %w", err)
 		}
 		a := Audit{Action: "rotateWebhookSecret", TargetID: ep.ID,
-			Summary: fmt.Sprintf("rotated the secret of webhook endpoint %s (now %s…)", ep.ID, prefix)}
+			Summary: fmt.Sprintf("rotated the signing key of webhook endpoint %s", ep.ID)}
 		if ep.AgencyID != nil {
 			a.AgencyID = *ep.AgencyID
 		}

@@ -300,6 +300,43 @@ func auditRows() map[string]auditRow {
 				return a.owner(), map[string]any{"k": k.ID}, "FORBIDDEN"
 			},
 		},
+		"createWebhookEndpoint": {
+			query: `mutation{ createWebhookEndpoint(input:{url: "https://93.184.216.34/hooks", events: [BALANCE_LOW]}) { endpoint { id } secret } }`,
+			ok: func(t *testing.T, a *testAPI) auditCall {
+				return auditCall{token: a.agencyAdmin(), vars: vars()(a), agency: a.fx.AgencyA, targetAt: "createWebhookEndpoint.endpoint.id"}
+			},
+			refuse: forbidden(owner, vars()),
+		},
+		"updateWebhookEndpoint": {
+			query: `mutation($e: ID!){ updateWebhookEndpoint(input:{endpointId: $e, enabled: false}) { id } }`,
+			ok: func(t *testing.T, a *testAPI) auditCall {
+				ep := webhookEndpointOf(t, a)
+				return auditCall{token: a.agencyAdmin(), vars: map[string]any{"e": ep.ID}, agency: a.fx.AgencyA, target: ep.ID}
+			},
+			refuse: func(t *testing.T, a *testAPI) (string, map[string]any, string) {
+				return a.client(), map[string]any{"e": webhookEndpointOf(t, a).ID}, "FORBIDDEN"
+			},
+		},
+		"rotateWebhookSecret": {
+			query: `mutation($e: ID!){ rotateWebhookSecret(input:{endpointId: $e}) { secret } }`,
+			ok: func(t *testing.T, a *testAPI) auditCall {
+				ep := webhookEndpointOf(t, a)
+				return auditCall{token: a.agencyAdmin(), vars: map[string]any{"e": ep.ID}, agency: a.fx.AgencyA, target: ep.ID}
+			},
+			refuse: func(t *testing.T, a *testAPI) (string, map[string]any, string) {
+				return a.owner(), map[string]any{"e": webhookEndpointOf(t, a).ID}, "FORBIDDEN"
+			},
+		},
+		"redeliverWebhook": {
+			query: `mutation($d: ID!){ redeliverWebhook(input:{deliveryId: $d}) { id status } }`,
+			ok: func(t *testing.T, a *testAPI) auditCall {
+				d := webhookDeliveryOf(t, a)
+				return auditCall{token: a.agencyAdmin(), vars: map[string]any{"d": d.ID}, agency: a.fx.AgencyA, target: d.ID}
+			},
+			refuse: func(t *testing.T, a *testAPI) (string, map[string]any, string) {
+				return a.owner(), map[string]any{"d": webhookDeliveryOf(t, a).ID}, "FORBIDDEN"
+			},
+		},
 		"recordUsage": {
 			query: `mutation($a: ID!, $s: ID!, $k: String!){ recordUsage(input:{events: [{accountId: $a, serviceId: $s, quantity: 3, idempotencyKey: $k}]}) { results { transaction { id } error { code } } } }`,
 			ok: func(t *testing.T, a *testAPI) auditCall {
