@@ -78,7 +78,9 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 			t.Fatalf("made %+v", made.C)
 		}
 		var platform struct {
-			C struct{ Endpoint struct{ Agency *struct{ ID string } } } `json:"createWebhookEndpoint"`
+			C struct {
+				Endpoint struct{ Agency *struct{ ID string } }
+			} `json:"createWebhookEndpoint"`
 		}
 		a.gql(a.sysAdmin(), createEndpoint, map[string]any{"u": url}).decode(t, &platform)
 		if platform.C.Endpoint.Agency != nil {
