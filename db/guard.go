@@ -39,6 +39,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -381,7 +382,27 @@ func (gc *guardConn) ExecContext(ctx context.Context, query string, args []drive
 
 func (gc *guardConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	gc.nc.arm(ctx)
-	return gc.c.QueryContext(ctx, query, args)
+	rows, err := gc.c.QueryContext(ctx, query, args)
+	if err != nil && gc.tx == nil && gc.nc.broken.Load() && ctx.Err() == nil && readOnly(query) {
+		// The connection failed under a read outside any transaction (an
+		// idle one reset by the peer just before the pool handed it out,
+		// before ResetSession's peek could see it): reading again on
+		// another connection changes nothing, so the pool does, as for a
+		// reset one.
+		return nil, driver.ErrBadConn
+	}
+	return rows, err
+}
+
+// readOnly reports whether query only reads: a SELECT that calls none of
+// the functions with effects our statements use (pg_notify, sequences).
+func readOnly(query string) bool {
+	q := strings.TrimSpace(query)
+	if len(q) < 6 || !strings.EqualFold(q[:6], "SELECT") {
+		return false
+	}
+	l := strings.ToLower(q)
+	return !strings.Contains(l, "pg_notify") && !strings.Contains(l, "nextval") && !strings.Contains(l, "setval")
 }
 
 func (gc *guardConn) Ping(ctx context.Context) error {
