@@ -2,7 +2,8 @@
 // reject, allocations from the pool, the credit-payments switch and the
 // unpaid post-paid total, client accounts with their balances (live) and
 // their back office (backoffice.js), recent requests (mark post-paid ones
-// paid), billing terms; and the Activity page (activity.js).
+// paid), billing terms; the Activity page (activity.js) and the Webhooks
+// page (webhooks.js).
 
 import { boot, showWho, guard } from './common.js';
 import {
@@ -12,6 +13,7 @@ import {
 import { startApiKeys, refreshApiKeys } from './apikeys.js';
 import { startBackoffice, refreshBackoffice, openClient } from './backoffice.js';
 import { startActivity, loadActivity } from './activity.js';
+import { startWebhooks, loadWebhooks } from './webhooks.js';
 
 const REQ = 'id amount currency method reference status paid createdAt submittedBy reviewedAt reviewedBy rejectionReason account { id name kind }';
 
@@ -90,6 +92,7 @@ async function start(a) {
     grid.hidden = true;
     $('#dash-tabs').hidden = true;
     $('#activity-page').hidden = true;
+    $('#webhooks-page').hidden = true;
     replace($('#role-notice'), el('p', { class: 'notice' },
       viewer.agency
         ? ['The dashboard is for agency staff. ', el('a', { href: '/portal/' }, 'Open the client portal'), ' or sign out and pick the agency admin.']
@@ -111,6 +114,7 @@ async function start(a) {
     onPool: (b) => setPool(b, true),
   });
   startActivity(api);
+  startWebhooks(api);
   replace($('#allocate-currency'), `(${state.agency.defaultCurrency}, from the pool)`);
 
   await Promise.all([guard(loadPending()), guard(loadRecent()), guard(loadAccounts(true))]);
@@ -136,21 +140,23 @@ async function refresh() {
     renderUnpaid();
   }
   await Promise.all([guard(loadPending()), guard(loadRecent()), guard(loadAccounts(true)), guard(refreshApiKeys()),
-    guard(refreshBackoffice(state.agency)), $('#activity-page').hidden ? null : loadActivity(true)]);
+    guard(refreshBackoffice(state.agency)), $('#activity-page').hidden ? null : loadActivity(true),
+    $('#webhooks-page').hidden ? null : loadWebhooks()]);
 }
 
 // ------------------------------------------------------------ pages
 
-// showPage shows the overview or the Activity page (the audit log, read
-// again at each visit).
+// showPage shows the overview, the Activity page (the audit log) or the
+// Webhooks page; the last two are read again at each visit.
+const pages = { overview: '#dash-grid', activity: '#activity-page', webhooks: '#webhooks-page' };
 function showPage(name) {
-  const activity = name === 'activity';
-  $('#dash-grid').hidden = activity;
-  $('#activity-page').hidden = !activity;
-  $('#tab-overview').removeAttribute('aria-current');
-  $('#tab-activity').removeAttribute('aria-current');
-  $(activity ? '#tab-activity' : '#tab-overview').setAttribute('aria-current', 'page');
-  if (activity) loadActivity(true);
+  for (const [page, sel] of Object.entries(pages)) {
+    $(sel).hidden = page !== name;
+    $(`#tab-${page}`).removeAttribute('aria-current');
+  }
+  $(`#tab-${name}`).setAttribute('aria-current', 'page');
+  if (name === 'activity') loadActivity(true);
+  if (name === 'webhooks') loadWebhooks();
 }
 
 // reloadAgency re-reads the agency after a change to what post-paid
@@ -452,5 +458,6 @@ $('#payments-switch').addEventListener('click', toggleCreditPayments);
 $('#allocate-form').addEventListener('submit', allocate);
 $('#tab-overview').addEventListener('click', () => showPage('overview'));
 $('#tab-activity').addEventListener('click', () => showPage('activity'));
+$('#tab-webhooks').addEventListener('click', () => showPage('webhooks'));
 $('#accounts-more').addEventListener('click', (ev) => guard(busy(ev.currentTarget, loadAccounts(false))));
 boot({ preferRole: 'agency_admin', start, onRefresh: refresh });

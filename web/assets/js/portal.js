@@ -2,7 +2,7 @@
 // transaction history (with the reasons of corrections), Buy Credits, credit
 // requests (live) with their invoices (open, pay online), invoices with Pay
 // with Credit, services with Buy with Credit and their rate cards (units
-// left per rate).
+// left per rate); monthly statements (statements.js).
 
 import { boot, showWho, debounce, guard } from './common.js';
 import {
@@ -12,6 +12,7 @@ import {
 import { startSettings, refreshSettings } from './settings.js';
 import { plainReference } from './references.js';
 import { startTopupInvoices, invoiceRow } from './invoices.js';
+import { startStatements, refreshStatement } from './statements.js';
 
 const PAGE_SIZE = 10;
 
@@ -144,6 +145,7 @@ async function start(a) {
     guard(loadRequests(true)),
     guard(loadInvoices(true)),
     guard(loadServices()),
+    guard(startStatements(api, { currency: state.currency, currencies })),
   ]);
   startTopupInvoices(api, {
     onRequest: (r) => upsertRequest(r, false),
@@ -175,6 +177,7 @@ async function refresh() {
     guard(loadInvoices(true)),
     guard(loadServices()),
     guard(refreshSettings()),
+    guard(refreshStatement()),
   ]);
 }
 
@@ -196,6 +199,7 @@ const afterBalanceChange = debounce(() => {
   guard(loadInvoices(true));
   guard(loadServices());
   guard(refreshSettings());
+  guard(refreshStatement());
 }, 150);
 
 // ------------------------------------------------------------ balances
