@@ -17,7 +17,9 @@ import (
 	"creditgate/ent/account"
 	"creditgate/ent/webhookdelivery"
 	"creditgate/ent/webhookendpoint"
+	"creditgate/ent/webhookevent"
 	"creditgate/gid"
+	"creditgate/ledger"
 	"creditgate/webhook"
 )
 
@@ -99,15 +101,29 @@ func (s *Service) emit(ctx context.Context, tx *ent.Tx, e Event) error {
 	if err != nil {
 		return fmt.Errorf("encoding %s event: %w", e.Type, err)
 	}
-	c := tx.WebhookEvent.Create().SetID(gid.New(gid.WebhookEvent)).SetCreatedAt(now).SetType(e.Type).SetPayload(string(body))
+	var agencyID, accountID any // NULL unless set
 	if e.AgencyID != "" {
-		c.SetAgencyID(e.AgencyID)
+		agencyID = string(e.AgencyID)
 	}
 	if e.AccountID != "" {
-		c.SetAccountID(e.AccountID)
+		accountID = string(e.AccountID)
 	}
-	if err := c.Exec(ctx); err != nil {
-		return fmt.Errorf("recording %s event: %w", e.Type, err)
+	// In a ledger transaction on PostgreSQL the row rides along with the
+	// ledger's next statement (ledger.RideAlong).
+	if !s.ledger.RideAlong(tx, ledger.Row{Table: webhookevent.Table,
+		Columns: []string{webhookevent.FieldID, webhookevent.FieldCreatedAt, webhookevent.FieldType, webhookevent.FieldPayload,
+			webhookevent.FieldAgencyID, webhookevent.FieldAccountID},
+		Values: []any{string(gid.New(gid.WebhookEvent)), now, e.Type, string(body), agencyID, accountID}}) {
+		c := tx.WebhookEvent.Create().SetID(gid.New(gid.WebhookEvent)).SetCreatedAt(now).SetType(e.Type).SetPayload(string(body))
+		if e.AgencyID != "" {
+			c.SetAgencyID(e.AgencyID)
+		}
+		if e.AccountID != "" {
+			c.SetAccountID(e.AccountID)
+		}
+		if err := c.Exec(ctx); err != nil {
+			return fmt.Errorf("recording %s event: %w", e.Type, err)
+		}
 	}
 	tx.OnCommit(wakeOnCommit(s))
 	return nil

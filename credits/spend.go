@@ -60,11 +60,18 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 			if err != nil {
 				return ledger.Outcome{}, nil, err
 			}
+			// The event first, naming the transaction to come: it rides
+			// along with the ledger's statement (and goes if that fails).
+			tid := gid.New(gid.Posting)
+			if err := s.audit(ctx, tx.Tx, Audit{Action: "payInvoiceWithCredit", AgencyID: inv.AgencyID, AccountID: inv.AccountID, TargetID: id,
+				Summary: fmt.Sprintf("paid invoice %s %s with %s of credit (%s)", id, inv.Number, fmtAmount(inv.Amount, inv.Currency), tid)}); err != nil {
+				return ledger.Outcome{}, nil, err
+			}
 			// The account is only a stub for the ledger: the invoice's, the
 			// transaction's and the balance's account are loaded if the
 			// client asks.
 			ps, err := s.post(ctx, tx, ledger.Entry{
-				Kind: posting.KindINVOICE_PAYMENT, Reference: inv.Number, Currency: inv.Currency, AgencyID: inv.AgencyID,
+				Kind: posting.KindINVOICE_PAYMENT, Reference: inv.Number, Currency: inv.Currency, AgencyID: inv.AgencyID, ID: tid,
 				Legs: []ledger.Leg{
 					{Account: &ent.Account{ID: inv.AccountID, AgencyID: inv.AgencyID}, Amount: -inv.Amount},
 					{Book: ledger.Revenue, Amount: inv.Amount},
@@ -76,10 +83,6 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 			}
 			t, bal := ps[0], balanceLeft(tx, ps[0])
 			t.Edges.Account, bal.Edges.Account = nil, nil
-			if err := s.audit(ctx, tx.Tx, Audit{Action: "payInvoiceWithCredit", AgencyID: inv.AgencyID, AccountID: inv.AccountID, TargetID: id,
-				Summary: fmt.Sprintf("paid invoice %s %s with %s of credit (%s)", id, inv.Number, fmtAmount(inv.Amount, inv.Currency), t.ID)}); err != nil {
-				return ledger.Outcome{}, nil, err
-			}
 			inv.TransactionID = &t.ID
 			inv.Edges.Transaction = t
 			return ledger.Outcome{Invoice: id, Transaction: t.ID}, &InvoicePayment{Invoice: inv, Transaction: t, Balance: bal}, nil
@@ -193,9 +196,14 @@ func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, ac
 			Q    int
 		}{svc.ID, acc.ID, quantity},
 		Work: func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *ServicePurchase, error) {
+			tid := gid.New(gid.Posting) // named first: the event rides along with the ledger's statement
+			if err := s.audit(ctx, tx.Tx, Audit{Action: "buyServiceWithCredit", AgencyID: acc.AgencyID, AccountID: acc.ID, TargetID: tid,
+				Summary: fmt.Sprintf("bought %s x%d for %s of credit", svc.Name, quantity, fmtAmount(total, svc.Currency))}); err != nil {
+				return ledger.Outcome{}, nil, err
+			}
 			ps, err := s.post(ctx, tx, ledger.Entry{
 				Kind: posting.KindSERVICE_PURCHASE, Reference: fmt.Sprintf("%s x%d", svc.Name, quantity), // the service is in Detail
-				Currency: svc.Currency, AgencyID: svc.AgencyID,
+				Currency: svc.Currency, AgencyID: svc.AgencyID, ID: tid,
 				Legs: []ledger.Leg{
 					{Account: acc, Amount: -total},
 					{Book: ledger.Revenue, Amount: total},
@@ -203,10 +211,6 @@ func (s *Service) BuyServiceWithCredit(ctx context.Context, serviceID gid.ID, ac
 				Detail: &ledger.Detail{ServiceID: svc.ID, Quantity: quantity},
 			})
 			if err != nil {
-				return ledger.Outcome{}, nil, err
-			}
-			if err := s.audit(ctx, tx.Tx, Audit{Action: "buyServiceWithCredit", AgencyID: acc.AgencyID, AccountID: acc.ID, TargetID: ps[0].ID,
-				Summary: fmt.Sprintf("bought %s x%d for %s of credit", svc.Name, quantity, fmtAmount(total, svc.Currency))}); err != nil {
 				return ledger.Outcome{}, nil, err
 			}
 			return ledger.Outcome{Transaction: ps[0].ID}, &ServicePurchase{Transaction: ps[0], Balance: balanceLeft(tx, ps[0])}, nil

@@ -308,7 +308,9 @@ func (l *Ledger) batchWork(ctx context.Context, tx *Tx, live []*debitCall, savep
 				return fmt.Errorf("batch savepoint: %w", err)
 			}
 		}
+		l.enter(rtx)
 		o, err := l.onceIn(wctx, rtx, c.key, c.work)
+		l.enter(tx)
 		if err != nil {
 			c.err = err
 			if !savepoints {
@@ -321,6 +323,8 @@ func (l *Ledger) batchWork(ctx context.Context, tx *Tx, live []*debitCall, savep
 		}
 		c.out, c.ok, c.held = o, true, rtx
 		tx.Announce(rtx.events...)
+		tx.rows = append(tx.rows, rtx.rows...) // written before COMMIT
+		rtx.rows = nil
 	}
 	return nil
 }

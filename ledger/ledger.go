@@ -68,6 +68,10 @@ type Entry struct {
 	// PaymentID, optional, is the provider payment behind it (PURCHASE,
 	// AUTO_TOPUP, REFUND), on its account legs' postings.
 	PaymentID gid.ID
+	// ID, optional, is the id of the first leg's posting (the transaction),
+	// chosen by a caller that names it before posting: the audit event
+	// that rides along with the entry's statement.
+	ID gid.ID
 }
 
 // Detail says what a USAGE or SERVICE_PURCHASE bought.
@@ -154,6 +158,7 @@ type Ledger struct {
 	clock     func() time.Time
 	hooks     Hooks
 	publishMu sync.Mutex // SQLite: keeps local publishes in commit order
+	open      sync.Map   // *ent.Tx → the *Tx whose work runs in it (ride.go)
 
 	hotMu sync.Mutex
 	hot   map[int]*hotQueue // debits waiting, by lane (group.go)
@@ -239,8 +244,12 @@ func (l *Ledger) Post(ctx context.Context, tx *Tx, e Entry) ([]*ent.Posting, err
 	actor := actorOf(e)
 	reverses := e.Reverses
 	for i, lg := range e.Legs {
+		id := e.ID
+		if i > 0 || id == "" {
+			id = gid.New(gid.Posting)
+		}
 		p := &ent.Posting{
-			ID: gid.New(gid.Posting), CreatedAt: now, AgencyID: e.AgencyID, Book: lg.Book, Kind: e.Kind,
+			ID: id, CreatedAt: now, AgencyID: e.AgencyID, Book: lg.Book, Kind: e.Kind,
 			Reference: e.Reference, Currency: e.Currency, Amount: lg.Amount, Actor: actor,
 		}
 		if e.Reason != "" {

@@ -82,8 +82,9 @@ func (l *Ledger) writeJournal(ctx context.Context, tx *Tx, e Entry, ps []*ent.Po
 		largs = []any{ps[0].ID, e.Link.ID}
 	}
 	if l.dialect == dialect.Postgres {
-		q := `WITH j AS (` + journal + `)`
-		args := append(jargs, pargs...)
+		ctes, rargs := rideCTEs(tx)
+		q := `WITH j AS (` + journal + `)` + ctes
+		args := append(append(jargs, rargs...), pargs...)
 		if linkSQL != "" {
 			q += `, p AS (` + postings + `) ` + linkSQL
 			args = append(args, largs...)
@@ -138,6 +139,9 @@ func (l *Ledger) moveAndWrite(ctx context.Context, tx *Tx, e Entry, ps []*ent.Po
 		args = append(args, postingValues(p, jid, now)...)
 	}
 	q.WriteString(`)`)
+	ctes, rargs := rideCTEs(tx)
+	q.WriteString(ctes)
+	args = append(args, rargs...)
 	if e.Link != nil {
 		q.WriteString(`, l AS (UPDATE ` + e.Link.Table + ` SET transaction_id = ? WHERE id = ? AND EXISTS (SELECT 1 FROM b))`)
 		args = append(args, ps[0].ID, e.Link.ID)

@@ -27,6 +27,7 @@ type Tx struct {
 	// balances: the balance each posting (or hold move) left, by its id.
 	balances map[gid.ID]*ent.Balance
 	latest   map[string]*ent.Balance // the newest of those per account/currency
+	rows     []Row                   // held for the next statement (ride.go)
 }
 
 // BalanceAfter is the balance the posting (or the hold move) of id left in
@@ -84,7 +85,10 @@ func (l *Ledger) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		}
 	}()
 	tx := &Tx{Tx: etx}
-	if err = fn(tx); err != nil {
+	l.enter(tx)
+	err = fn(tx)
+	l.leave(tx)
+	if err != nil {
 		return l.nothingDone(err)
 	}
 	if l.test.beforeCommit != nil {
@@ -93,10 +97,10 @@ func (l *Ledger) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		}
 	}
 	sqlite := l.dialect == dialect.SQLite
-	if !sqlite && len(tx.events) > 0 {
+	if !sqlite {
 		// Inside the transaction: PostgreSQL delivers these only on
-		// COMMIT, in commit order.
-		if err = l.notify(ctx, etx, tx.events); err != nil {
+		// COMMIT, in commit order. The rows still held go with them.
+		if err = l.flushRows(ctx, tx); err != nil {
 			return l.nothingDone(err)
 		}
 	}
@@ -127,21 +131,21 @@ func (l *Ledger) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	return nil
 }
 
-// notify announces evs in one statement.
-func (l *Ledger) notify(ctx context.Context, tx *ent.Tx, evs []events.Event) error {
+// notifySelect announces evs: a SELECT of pg_notify calls ("SELECT 1"
+// for none) and its arguments.
+func notifySelect(evs []events.Event) (string, []any) {
+	if len(evs) == 0 {
+		return "SELECT 1", nil
+	}
 	var q strings.Builder
-	args := make([]any, 0, len(evs)+1)
-	args = append(args, events.Channel)
+	args := make([]any, 0, 2*len(evs))
 	q.WriteString("SELECT ")
 	for i, e := range evs {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		fmt.Fprintf(&q, "pg_notify($1, $%d)", i+2)
-		args = append(args, e.Encode())
+		q.WriteString("pg_notify(?, ?)")
+		args = append(args, events.Channel, e.Encode())
 	}
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("announcing changes: %w", err)
-	}
-	return nil
+	return q.String(), args
 }

@@ -1,0 +1,125 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"entgo.io/ent/dialect"
+
+	"creditgate/ent"
+)
+
+// Rows that ride along. What a money mutation records of itself (its
+// audit event, an outbox row) would cost a statement, and a round trip
+// while the balance row is locked, of its own. On PostgreSQL such a row is
+// instead held by the ledger's transaction and inserted by a CTE of the
+// next ledger statement (moveAndWrite, writeJournal), or of the statement
+// that announces the events just before COMMIT when no posting follows.
+// It is written exactly when the work it belongs to commits: a request of
+// a batch that fails drops its rows with its own Tx.
+
+// Row is one row to insert.
+type Row struct {
+	Table   string
+	Columns []string
+	Values  []any // in the order of Columns; nil is NULL
+}
+
+// RideAlong holds r in the ledger transaction whose ent transaction is etx,
+// to be inserted with its next statement; false when there is none (not a
+// ledger transaction, or SQLite): the caller inserts r itself.
+func (l *Ledger) RideAlong(etx *ent.Tx, r Row) bool {
+	if l.dialect != dialect.Postgres || len(r.Columns) != len(r.Values) {
+		return false
+	}
+	v, ok := l.open.Load(etx)
+	if !ok {
+		return false
+	}
+	tx := v.(*Tx)
+	tx.rows = append(tx.rows, r)
+	return true
+}
+
+// enter makes tx the ledger transaction RideAlong finds for its ent
+// transaction (a batch's request, in turn); leave forgets it.
+func (l *Ledger) enter(tx *Tx) {
+	if l.dialect == dialect.Postgres {
+		l.open.Store(tx.Tx, tx)
+	}
+}
+
+func (l *Ledger) leave(tx *Tx) {
+	if l.dialect == dialect.Postgres {
+		l.open.Delete(tx.Tx)
+	}
+}
+
+// rideCTEs takes tx's held rows as CTEs for a statement: ", r0 AS (INSERT
+// ...), ..." with their arguments. Rows of the same table and columns are
+// one multi-row INSERT.
+func rideCTEs(tx *Tx) (string, []any) {
+	if len(tx.rows) == 0 {
+		return "", nil
+	}
+	rows := tx.rows
+	tx.rows = nil
+	var q strings.Builder
+	var args []any
+	done := make([]bool, len(rows))
+	n := 0
+	for i, r := range rows {
+		if done[i] {
+			continue
+		}
+		fmt.Fprintf(&q, `, r%d AS (INSERT INTO %s (%s) VALUES `, n, r.Table, strings.Join(r.Columns, ", "))
+		n++
+		first := true
+		for j := i; j < len(rows); j++ {
+			o := rows[j]
+			if done[j] || o.Table != r.Table || !sameColumns(o.Columns, r.Columns) {
+				continue
+			}
+			done[j] = true
+			if !first {
+				q.WriteString(", ")
+			}
+			first = false
+			q.WriteString("(" + strings.TrimSuffix(strings.Repeat("?, ", len(o.Values)), ", ") + ")")
+			args = append(args, o.Values...)
+		}
+		q.WriteString(")")
+	}
+	return q.String(), args
+}
+
+func sameColumns(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// flushRows writes tx's held rows, with the events to announce if any, in
+// one statement (PostgreSQL, just before COMMIT).
+func (l *Ledger) flushRows(ctx context.Context, tx *Tx) error {
+	if len(tx.rows) == 0 && len(tx.events) == 0 {
+		return nil
+	}
+	ctes, args := rideCTEs(tx)
+	sel, nargs := notifySelect(tx.events)
+	q := sel
+	if ctes != "" {
+		q = "WITH " + strings.TrimPrefix(ctes, ", ") + " " + sel
+	}
+	if _, err := tx.ExecContext(ctx, l.Rebind(q), append(args, nargs...)...); err != nil {
+		return fmt.Errorf("writing before commit: %w", err)
+	}
+	return nil
+}
