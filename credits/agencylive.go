@@ -67,10 +67,7 @@ func (s *Service) WatchAgencyBalances(ctx context.Context, agencyID *gid.ID, wak
 	}
 	sub := s.broker.SubscribeAgencyBalances(ag.ID, func(b *events.Balance) {
 		// The account is resolved, if asked for, in the subscriber's scope.
-		push(&ent.Balance{
-			AccountID: b.AccountID, AgencyID: b.AgencyID, Currency: b.Currency,
-			Available: b.Available, Held: b.Held, Seq: b.Seq, Version: b.Version, UpdatedAt: b.UpdatedAt,
-		})
+		push(entBalance(b))
 	})
 	// Subscribe first, then read the current versions: a change committed
 	// in between is delivered, older ones are skipped (as WatchBalance).
@@ -275,10 +272,7 @@ func (s *Service) resyncAgencies(ctx context.Context) error {
 			return err
 		}
 		for _, b := range bs {
-			s.broker.Publish(events.Event{Balance: &events.Balance{
-				AccountID: b.AccountID, AgencyID: b.AgencyID, Currency: b.Currency,
-				Available: b.Available, Held: b.Held, Seq: b.Seq, Version: b.Version, UpdatedAt: b.UpdatedAt,
-			}})
+			s.broker.Publish(events.Event{Balance: eventBalance(b)})
 		}
 	}
 	for _, ag := range settings {

@@ -26,6 +26,7 @@ func (s *Service) newLedger() *ledger.Ledger {
 					b.Publish(e)
 				}
 			},
+			Committed: func(b *events.Balance) { s.balances.committed(b) },
 			Money: func(kind posting.Kind, cur string, amount int64) {
 				if obs := s.moneyMoved; obs != nil {
 					obs(kind, cur, amount)

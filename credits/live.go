@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"entgo.io/ent/dialect"
+
 	"creditgate/auth"
 	"creditgate/ent"
 	"creditgate/ent/balance"
@@ -20,6 +22,10 @@ import (
 // another instance.
 func (s *Service) UseBroker(b *events.Broker) {
 	s.broker = b
+	// SQLite has one process, which publishes every change itself: the
+	// stream is up from the start. PostgreSQL's is up once Listen listens.
+	s.balances = newBalanceCache(s.dialect != dialect.Postgres, balanceCacheAccounts)
+	b.Follow(s.balances)
 	b.OnWebhooksChanged(func() { s.hooks().cache.invalidate() })
 }
 
@@ -71,11 +77,9 @@ func (s *Service) WatchBalance(ctx context.Context, accountID *gid.ID, cur *stri
 		}
 	}
 	sub := s.broker.SubscribeBalanceFunc(acc.ID, c, 0, func(b *events.Balance) {
-		push(&ent.Balance{
-			AccountID: b.AccountID, AgencyID: b.AgencyID, Currency: b.Currency,
-			Available: b.Available, Held: b.Held, Seq: b.Seq, Version: b.Version, UpdatedAt: b.UpdatedAt,
-			Edges: ent.BalanceEdges{Account: acc},
-		})
+		v := entBalance(b)
+		v.Edges.Account = acc
+		push(v)
 	})
 	current, err := s.balanceIn(ctx, acc, c)
 	if err != nil {
@@ -179,10 +183,7 @@ func (s *Service) Resync(ctx context.Context) error {
 			return err
 		}
 		for _, b := range bs {
-			s.broker.Publish(events.Event{Balance: &events.Balance{
-				AccountID: b.AccountID, AgencyID: b.AgencyID, Currency: b.Currency,
-				Available: b.Available, Held: b.Held, Seq: b.Seq, Version: b.Version, UpdatedAt: b.UpdatedAt,
-			}})
+			s.broker.Publish(events.Event{Balance: eventBalance(b)})
 		}
 	}
 	return s.resyncAgencies(ctx)

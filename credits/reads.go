@@ -31,12 +31,22 @@ func (s *Service) Balance(ctx context.Context, acc *ent.Account, cur *string) (*
 	return s.balanceIn(ctx, acc, c)
 }
 
+// balanceIn is the balance of acc in cur: from memory when kept there
+// (balancecache.go) and the viewer may read it, else from the database.
 func (s *Service) balanceIn(ctx context.Context, acc *ent.Account, cur string) (*ent.Balance, error) {
+	if k, ok := s.balances.balance(acc.ID, cur); ok && visible(ctx, k.AgencyID, k.AccountID) {
+		b := entBalance(&k)
+		b.Edges.Account = acc
+		return b, nil
+	}
+	f := s.balances.begin(acc.ID)
 	b, err := s.db.Balance.Query().Where(balance.AccountID(acc.ID), balance.Currency(cur)).Only(ctx)
 	if ent.IsNotFound(err) {
 		b = &ent.Balance{AccountID: acc.ID, AgencyID: acc.AgencyID, Currency: cur, UpdatedAt: acc.CreatedAt}
 	} else if err != nil {
 		return nil, fmt.Errorf("loading balance: %w", err)
+	} else {
+		s.balances.keep(f, nil, b)
 	}
 	b.Edges.Account = acc
 	return b, nil
@@ -48,10 +58,14 @@ func (s *Service) Balances(ctx context.Context, acc *ent.Account) ([]*ent.Balanc
 	if err := requireScope(ctx, ScopeBalancesRead); err != nil {
 		return nil, err
 	}
+	// The list itself is the database's: an alert or auto top-up rule may
+	// add an empty balance row unannounced. What it reads is kept.
+	f := s.balances.begin(acc.ID)
 	bs, err := s.db.Balance.Query().Where(balance.AccountID(acc.ID)).Order(ent.Asc(balance.FieldCurrency)).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing balances: %w", err)
 	}
+	s.balances.keep(f, nil, bs...)
 	hasDefault := false
 	for _, b := range bs {
 		b.Edges.Account = acc
@@ -537,27 +551,57 @@ func (s *Service) ownBalance(ctx context.Context, id *gid.ID, cur *string) (acc 
 		}
 		want = c
 	}
-	q := ownQuery(ctx, `COALESCE(?, ag.default_currency), b.id, b.available, b.held, b.seq, b.version, b.updated_at`, want).add(`
+	_, me, _, _ := scopeOf(ctx)
+	f := s.balances.begin(me) // before the query: changes heard from now on are kept
+	q := ownQuery(ctx, `COALESCE(?, ag.default_currency), b.id, b.available, b.held, b.owed, b.seq, b.version, b.updated_at`, want).add(`
 		LEFT JOIN balances b ON b.account_id = a.id AND b.currency = COALESCE(?, ag.default_currency) AND `, want).scope(ctx, ent.TypeBalance, "b")
 	var (
 		currency  string
 		bid       sql.NullString
 		avail     sql.NullInt64
 		held      sql.NullInt64
+		owed      sql.NullInt64
 		seq       sql.NullInt64
 		version   sql.NullInt64
 		updatedAt sql.NullTime
 	)
-	acc, err = s.ownRow(ctx, q, "balance", &currency, &bid, &avail, &held, &seq, &version, &updatedAt)
+	acc, err = s.ownRow(ctx, q, "balance", &currency, &bid, &avail, &held, &owed, &seq, &version, &updatedAt)
 	if err != nil {
 		return nil, nil, true, err
 	}
 	b = &ent.Balance{AccountID: acc.ID, AgencyID: acc.AgencyID, Currency: currency, UpdatedAt: acc.CreatedAt}
 	if bid.Valid {
-		b.ID, b.Available, b.Held, b.Seq, b.Version, b.UpdatedAt = gid.ID(bid.String), avail.Int64, held.Int64, seq.Int64, version.Int64, updatedAt.Time.UTC()
+		b.ID, b.Available, b.Held, b.Owed, b.Seq, b.Version, b.UpdatedAt = gid.ID(bid.String), avail.Int64, held.Int64, owed.Int64, seq.Int64, version.Int64, updatedAt.Time.UTC()
+		s.balances.keep(f, acc, b)
+	} else {
+		s.balances.keep(f, acc)
 	}
 	b.Edges.Account = acc
 	return acc, b, true, nil
+}
+
+// ownBalanceKept is ownBalance answered from memory when the account, its
+// agency and the balance are kept there (balancecache.go), for the
+// viewer's own account of its own agency: what ownBalance's query, narrowed
+// by scopeSQL, would have found.
+func (s *Service) ownBalanceKept(ctx context.Context, id *gid.ID, cur *string) (acc *ent.Account, b *ent.Balance, ok bool, err error) {
+	if ownAccount(ctx, id) {
+		ag, me, _, _ := scopeOf(ctx)
+		var want *string
+		if cur != nil {
+			c, err := currencyFor(nil, cur)
+			if err != nil {
+				return s.ownBalance(ctx, id, cur)
+			}
+			want = &c
+		}
+		if acc, k, hit := s.balances.own(me, ag, want); hit {
+			b = entBalance(&k)
+			b.Edges.Account = acc
+			return acc, b, true, nil
+		}
+	}
+	return s.ownBalance(ctx, id, cur)
 }
 
 // BalanceOf is the balance query: the account named (or the viewer's) in
@@ -566,7 +610,7 @@ func (s *Service) BalanceOf(ctx context.Context, id *gid.ID, cur *string) (*ent.
 	if err := requireScope(ctx, ScopeBalancesRead); err != nil {
 		return nil, err
 	}
-	if _, b, ok, err := s.ownBalance(ctx, id, cur); ok {
+	if _, b, ok, err := s.ownBalanceKept(ctx, id, cur); ok {
 		return b, err
 	}
 	acc, err := s.Account(ctx, id)

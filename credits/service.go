@@ -29,6 +29,7 @@ type Service struct {
 	// providers by payment method (CARD, PAYPAL); the sandbox by default.
 	providers map[string]Provider
 	broker    *events.Broker // local subscribers; nil: nobody listens here
+	balances  *balanceCache  // balancecache.go: balances in memory; nil: none (no broker)
 	ledger    *ledger.Ledger // every write of money (engine.go)
 	vault     CardVault      // where cards are kept; the sandbox by default
 	mailer    Mailer         // alert emails; the log by default

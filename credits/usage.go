@@ -161,6 +161,7 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 	out := s.ledger.PostAll(ctx, ds, func(ctx context.Context, tx *ledger.Tx, res []ledger.DebitResult) error {
 		ok, refused := 0, au.refused
 		var first gid.ID
+		var moved []gid.ID
 		for _, r := range res {
 			switch {
 			case r.Posting != nil:
@@ -168,10 +169,19 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 					first = r.Posting.ID
 				}
 				ok++
+				moved = append(moved, *r.Posting.AccountID)
 			case r.Err != nil:
 				refused++
 			}
 		}
+		// The batch does not say the versions it left: what memory keeps
+		// of those balances goes, so that the next read here is the
+		// database's, not older than these answers.
+		tx.AfterCommit(func() {
+			for _, acc := range moved {
+				s.balances.forget(acc)
+			}
+		})
 		return s.audit(ctx, tx.Tx, au.audit(first, fmt.Sprintf("recorded %d usage events (%d ok, %d refused, %d replayed)",
 			au.events, ok, refused, au.events-ok-refused)))
 	})

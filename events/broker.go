@@ -29,6 +29,44 @@ type Broker struct {
 	keys     []func(gid.ID)          // told of revoked API keys (OnKeyRevoked)
 	agencies map[gid.ID][]*AgencySub // agency.go: agency-wide subscribers, apart so that the per-account path stays as it was
 	webhooks []func()                // told of changed webhook endpoints (OnWebhooksChanged)
+	follow   []Follower              // told of every change and of the stream's state (Follow)
+}
+
+// Follower keeps state of its own current from the stream of changes
+// (a cache of balances). Its methods run in the publisher's goroutine,
+// under the broker's read lock, and must not block.
+type Follower interface {
+	// FollowBalance is every balance published, a resync's included.
+	FollowBalance(*Balance)
+	// FollowAgency is every change of an agency's settings.
+	FollowAgency(agency gid.ID)
+	// FollowStream says the stream stopped (up false: changes may go
+	// unheard from now on) or is back (up true: changes made while it
+	// was away were not heard; from now on they are, in commit order).
+	FollowStream(up bool)
+}
+
+// Follow registers f.
+func (b *Broker) Follow(f Follower) {
+	b.mu.Lock()
+	b.follow = append(b.follow, f)
+	b.mu.Unlock()
+}
+
+// StreamDown tells followers that changes may go unheard (the listener
+// lost its connection, or has none yet).
+func (b *Broker) StreamDown() { b.stream(false) }
+
+// StreamUp tells followers that every change is heard again, from a point
+// after which nothing is missed.
+func (b *Broker) StreamUp() { b.stream(true) }
+
+func (b *Broker) stream(up bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, f := range b.follow {
+		f.FollowStream(up)
+	}
 }
 
 // NewBroker returns an empty broker.
@@ -239,6 +277,14 @@ func (b *Broker) Publish(e Event) {
 	if e.Key != nil && e.Key.KeyID != "" {
 		for _, f := range b.keys {
 			f(e.Key.KeyID)
+		}
+	}
+	for _, f := range b.follow {
+		if e.Balance != nil {
+			f.FollowBalance(e.Balance)
+		}
+		if e.Agency != nil {
+			f.FollowAgency(e.Agency.AgencyID)
 		}
 	}
 	if e.Balance != nil {

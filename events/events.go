@@ -29,6 +29,7 @@ type Balance struct {
 	Currency  string `json:"c" col:"currency"`
 	Available int64  `json:"v" col:"available"`
 	Held      int64  `json:"h" col:"held"` // set aside by active holds; total = available + held
+	Owed      int64  `json:"o" col:"owed"` // refunds and disputes it could not cover
 	Seq       int64  `json:"s" col:"seq"`
 	// Version counts every change of the balance (movements and holds):
 	// subscribers get changes in its order. Seq counts postings only.

@@ -12,10 +12,10 @@ import (
 // object built from BalanceSQL's keys with each column's value decodes to
 // the balance.
 func TestBalanceSQLIsTheWireFormat(t *testing.T) {
-	want := Balance{AccountID: "acc_1", AgencyID: "agy_1", Currency: "USD", Available: 12_345_678, Held: 250_000, Seq: 9, Version: 11,
+	want := Balance{AccountID: "acc_1", AgencyID: "agy_1", Currency: "USD", Available: 12_345_678, Held: 250_000, Owed: 1_500_000, Seq: 9, Version: 11,
 		UpdatedAt: time.Date(2026, 12, 4, 10, 11, 12, 345678000, time.UTC)}
 	row := map[string]any{ // a balances row, as json_build_object renders its columns
-		"account_id": "acc_1", "agency_id": "agy_1", "currency": "USD", "available": 12_345_678, "held": 250_000, "seq": 9, "version": 11,
+		"account_id": "acc_1", "agency_id": "agy_1", "currency": "USD", "available": 12_345_678, "held": 250_000, "owed": 1_500_000, "seq": 9, "version": 11,
 		"updated_at": "2026-12-04T10:11:12.345678+00:00",
 	}
 	keys, cols := map[string]bool{}, map[string]bool{}

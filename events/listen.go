@@ -17,8 +17,18 @@ type Resync func(ctx context.Context) error
 // every notification to b until ctx ends. pq.Listener reconnects on its own;
 // a nil notification marks a reconnect, after which resync runs so that no
 // subscriber keeps a stale balance. ready is closed once listening.
+//
+// The broker's followers are told the stream is down from the start until
+// LISTEN holds, from the moment the connection is found lost, and up again
+// once the reconnect's nil notification is read and resync has run: what
+// they keep from the stream is then only what they heard after it.
 func Listen(ctx context.Context, dsn string, b *Broker, resync Resync, log *slog.Logger, ready chan<- struct{}) error {
+	b.StreamDown()
+	defer b.StreamDown()
 	l := pq.NewListener(dsn, 50*time.Millisecond, 5*time.Second, func(ev pq.ListenerEventType, err error) {
+		if ev == pq.ListenerEventDisconnected || ev == pq.ListenerEventConnectionAttemptFailed {
+			b.StreamDown()
+		}
 		if err != nil {
 			log.Warn("event listener connection", "event", ev, "error", err)
 		}
@@ -27,6 +37,7 @@ func Listen(ctx context.Context, dsn string, b *Broker, resync Resync, log *slog
 	if err := l.Listen(Channel); err != nil {
 		return err
 	}
+	b.StreamUp()
 	if ready != nil {
 		close(ready)
 	}
@@ -36,10 +47,12 @@ func Listen(ctx context.Context, dsn string, b *Broker, resync Resync, log *slog
 			return nil
 		case n := <-l.Notify:
 			if n == nil {
+				b.StreamDown()  // pq may reconnect before its callback ran
 				b.Reconnected() // revoked API keys may have gone unheard
 				if err := resync(ctx); err != nil {
 					log.Warn("re-reading balances after reconnect", "error", err)
 				}
+				b.StreamUp()
 				continue
 			}
 			e, err := Decode(n.Extra)

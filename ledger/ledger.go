@@ -100,6 +100,7 @@ type Moved struct {
 	// balance owes (refunds and disputes it could not cover): the domain
 	// pays it off first from that credit, in the same transaction.
 	Owed int64
+	owed int64 // what the row owes after any move: for BalanceAfter and announcements
 }
 
 // Hooks are what the domain is told by the ledger, and how it words the
@@ -112,6 +113,11 @@ type Hooks struct {
 	// Publish delivers an event to this process's subscribers right after
 	// COMMIT, in commit order (SQLite; PostgreSQL delivers by NOTIFY).
 	Publish func(events.Event)
+	// Committed is told, right after COMMIT and before the work answers,
+	// of each balance the transaction left, on both databases: this
+	// instance's memory of balances never shows less than an answer did,
+	// without waiting for the notification.
+	Committed func(*events.Balance)
 	// Money is told of each committed movement: its kind, currency and the
 	// amount that moved, in micro-units (metrics); never of a replay.
 	Money func(kind posting.Kind, currency string, amount int64)
@@ -339,37 +345,43 @@ func nonEmpty(id gid.ID) *gid.ID {
 }
 
 // after keeps the balance a move left for BalanceAfter under key (a
-// posting's or a hold's id), and on SQLite announces it (PostgreSQL
-// announces it in the move's own statement).
+// posting's or a hold's id; "": none), on SQLite announces it (PostgreSQL
+// announces it in the move's own statement), and tells Hooks.Committed of
+// it once committed.
 func (l *Ledger) after(tx *Tx, key gid.ID, acc *ent.Account, cur string, m Moved, now time.Time) {
+	if tx.balances == nil {
+		tx.balances = map[gid.ID]*ent.Balance{}
+	}
 	// A movement made from inside the Moved hook (paying what is owed out
 	// of a credit) ran after this one but was recorded first: the balance
 	// this transaction leaves is the newer one, already announced.
 	bk := string(acc.ID) + "/" + cur
 	if prev := tx.latest[bk]; prev != nil && prev.Version > m.Version {
-		if tx.balances == nil {
-			tx.balances = map[gid.ID]*ent.Balance{}
+		if key != "" {
+			tx.balances[key] = prev
 		}
-		tx.balances[key] = prev
 		return
 	}
 	b := &ent.Balance{
 		AccountID: acc.ID, AgencyID: acc.AgencyID, Currency: cur,
-		Available: m.Balance, Held: m.Held, Seq: m.Seq, Version: m.Version, UpdatedAt: now,
+		Available: m.Balance, Held: m.Held, Owed: m.owed, Seq: m.Seq, Version: m.Version, UpdatedAt: now,
 	}
 	b.Edges.Account = acc
-	if tx.balances == nil {
-		tx.balances = map[gid.ID]*ent.Balance{}
+	if key != "" {
+		tx.balances[key] = b
 	}
-	tx.balances[key] = b
 	if tx.latest == nil {
 		tx.latest = map[string]*ent.Balance{}
 	}
 	tx.latest[bk] = b
+	ev := &events.Balance{
+		AccountID: acc.ID, AgencyID: acc.AgencyID, Currency: cur,
+		Available: m.Balance, Held: m.Held, Owed: m.owed, Seq: m.Seq, Version: m.Version, UpdatedAt: now,
+	}
 	if l.dialect != dialect.Postgres {
-		tx.Announce(events.Event{Balance: &events.Balance{
-			AccountID: acc.ID, AgencyID: acc.AgencyID, Currency: cur,
-			Available: m.Balance, Held: m.Held, Seq: m.Seq, Version: m.Version, UpdatedAt: now,
-		}})
+		tx.Announce(events.Event{Balance: ev})
+	}
+	if f := l.hooks.Committed; f != nil {
+		tx.AfterCommit(func() { f(ev) })
 	}
 }

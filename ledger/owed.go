@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 
+	"entgo.io/ent/dialect"
+
 	"creditgate/ent"
+	"creditgate/events"
 )
 
 // What a balance owes: a refund or dispute made at the provider takes its
@@ -44,18 +47,40 @@ func (l *Ledger) Lock(ctx context.Context, tx *Tx, acc *ent.Account, cur string)
 var ErrOwedNegative = errors.New("ledger: owed would go below zero")
 
 // Owe changes what the balance of acc in cur owes by delta (positive: a
-// refund it could not cover; negative: paid off), never below zero.
+// refund it could not cover; negative: paid off), never below zero. It is
+// a change of the row like any other: its version counts it and it is
+// announced, so live updates and every instance's memory of the balance
+// show what it owes.
 func (l *Ledger) Owe(ctx context.Context, tx *Tx, acc *ent.Account, cur string, delta int64) error {
-	res, err := tx.ExecContext(ctx, l.Rebind(`
-		UPDATE balances SET owed = owed + ?, updated_at = ?
-		WHERE account_id = ? AND currency = ? AND owed + ? >= 0`), delta, l.now(), acc.ID, cur, delta)
+	now := l.now()
+	q := `UPDATE balances SET owed = owed + ?, version = version + 1, updated_at = ?
+		WHERE account_id = ? AND currency = ? AND owed + ? >= 0
+		RETURNING available, held, seq, version, owed`
+	if l.dialect == dialect.Postgres {
+		q += `, pg_notify('` + events.Channel + `', ` + events.BalanceSQL + `)`
+	}
+	rows, err := tx.QueryContext(ctx, l.Rebind(q), delta, now, acc.ID, cur, delta)
 	if err != nil {
 		return fmt.Errorf("ledger: recording owed of %s: %w", acc.ID, err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("ledger: recording owed of %s: %w", acc.ID, err)
-	} else if n != 1 {
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("ledger: recording owed of %s: %w", acc.ID, err)
+		}
 		return ErrOwedNegative
 	}
+	var m Moved
+	dest := []any{&m.Balance, &m.Held, &m.Seq, &m.Version, &m.owed}
+	if l.dialect == dialect.Postgres {
+		dest = append(dest, new(any))
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return fmt.Errorf("ledger: recording owed of %s: %w", acc.ID, err)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("ledger: recording owed of %s: %w", acc.ID, err)
+	}
+	l.after(tx, "", acc, cur, m, now)
 	return nil
 }

@@ -252,6 +252,7 @@ func (l *Ledger) scanMoved(rows *sql.Rows, acc *ent.Account, cur string, sh shif
 	if err := rows.Scan(dest...); err != nil {
 		return m, fmt.Errorf("ledger: reading balance of %s: %w", acc.ID, err)
 	}
+	m.owed = owed
 	if sh.posting && sh.avail > 0 && sh.held == 0 {
 		m.Owed = owed // a credit of the ledger pays it off; a hold's release does not
 	}
