@@ -123,6 +123,14 @@ func browserWebhooksScenario(t *testing.T, browser context.Context, kind string)
 	}
 
 	admin := newTab(t, browser, "dashboard-webhooks", t.ArtifactDir())
+	// press clicks sel with the toast cleared first: a toast (the copy
+	// button's stays 6 s) may lie over a button near the bottom right, and
+	// would take the click.
+	press := func(sel string) {
+		t.Helper()
+		admin.eval(`document.querySelector('#toast').replaceChildren(), true`, nil)
+		admin.click(sel)
+	}
 	admin.run("opening the dashboard", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(gw.base+"/dashboard/"))
 	admin.wait("the demo users", `document.querySelectorAll('#demo-user option').length === 5`)
 	admin.click(`#demo-form button[type=submit]`)
@@ -163,7 +171,7 @@ func browserWebhooksScenario(t *testing.T, browser context.Context, kind string)
 	admin.eval(`document.querySelector(`+js(row)+`).dataset.id`, &epID)
 	admin.click(`#webhook-copy`) // the clipboard may be refused headless: the page falls back, without errors
 	admin.shot("webhooks-secret")
-	admin.click(`#webhook-secret-done`)
+	press(`#webhook-secret-done`)
 	admin.wait("the secret gone", `!document.querySelector('#webhook-secret-value') && !document.body.innerText.includes(`+js(secret)+`)`)
 
 	// An event: a credit request made through the API, delivered by the
@@ -182,7 +190,7 @@ func browserWebhooksScenario(t *testing.T, browser context.Context, kind string)
 	}
 
 	// In the log: time, event, delivered, 1 attempt, 200, a latency.
-	admin.click(row + ` button.show-log`)
+	press(row + ` button.show-log`)
 	logRow := `#webhook-deliveries tbody tr[data-id]`
 	admin.wait("the delivery in the log", `(() => {
 		const r = document.querySelector(`+js(logRow)+`);
@@ -193,18 +201,18 @@ func browserWebhooksScenario(t *testing.T, browser context.Context, kind string)
 	admin.shot("webhooks-log")
 
 	// Redeliver: sent again with the same webhook-id, 2 attempts.
-	admin.click(logRow + ` button.redeliver`)
+	press(logRow + ` button.redeliver`)
 	admin.wait("the delivery pending again", `document.querySelector(`+js(logRow)+`).dataset.status === 'PENDING'`)
 	again := deliver(2)[1]
 	if again.id != first.id || !bytes.Equal(again.body, first.body) || !signedWith(secret, again) {
 		t.Errorf("the redelivery came as %q %s, want %q with the same body, signed", again.id, again.body, first.id)
 	}
-	admin.click(`#webhook-log-refresh`)
+	press(`#webhook-log-refresh`)
 	admin.wait("2 attempts", `document.querySelector(`+js(logRow)+`).dataset.status === 'SUCCEEDED' && document.querySelector(`+js(logRow)+`).cells[3].innerText.trim() === '2'`)
 
 	// Rotate, after a confirmation: the new secret once, its prefix in
 	// the list, the next attempt signed with it.
-	admin.click(row + ` button.rotate`)
+	press(row + ` button.rotate`)
 	admin.wait("the confirmation", `!!document.querySelector('dialog[open]') && document.querySelector('dialog[open]').innerText.includes(`+js(secret[:12])+`)`)
 	admin.click(`dialog[open] button[type=submit]`)
 	admin.wait("the new secret", `document.querySelector('#webhook-secret .secret')?.dataset.why === 'rotated' && `+
@@ -212,15 +220,15 @@ func browserWebhooksScenario(t *testing.T, browser context.Context, kind string)
 	var rotated string
 	admin.eval(`document.querySelector('#webhook-secret-value').value`, &rotated)
 	admin.wait("the new prefix listed", rowText(row)+`.includes(`+js(rotated[:12]+"…")+`)`)
-	admin.click(`#webhook-secret-done`)
-	admin.click(logRow + ` button.redeliver`)
+	press(`#webhook-secret-done`)
+	press(logRow + ` button.redeliver`)
 	if m := deliver(3)[2]; !signedWith(rotated, m) || signedWith(secret, m) {
 		t.Errorf("after the rotation the delivery is signed %q: want the new secret only", m.sig)
 	}
 
 	// Disable, after a confirmation: the reason shows, redelivery is
 	// offered no more, and a new request is not sent.
-	admin.click(row + ` button.toggle`)
+	press(row + ` button.toggle`)
 	admin.wait("the confirmation", `!!document.querySelector('dialog[open]') && document.querySelector('dialog[open]').innerText.includes('Disable')`)
 	admin.click(`dialog[open] button[type=submit]`)
 	admin.wait("the endpoint disabled", `document.querySelector(`+js(row)+`).dataset.enabled === 'false' && `+rowText(row)+`.includes('Disabled') && `+
