@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -60,8 +61,16 @@ func browserAgencyStreamsScenario(t *testing.T, browser context.Context, kind st
 		gauge := func(field string) string {
 			return metricAt(t, gw.base, `creditgate_subscriptions_open{type="`+field+`"}`)
 		}
-		perAccount, _ := gw.api.broker.Counts()
-		agencyWide, _ := gw.api.broker.AgencyCounts()
+		// The gauge counts the operation as it starts; the broker holds it
+		// a moment later: give it that moment.
+		var perAccount, agencyWide int
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			perAccount, _ = gw.api.broker.Counts()
+			agencyWide, _ = gw.api.broker.AgencyCounts()
+			if agencyWide == 1 || time.Now().After(deadline) {
+				break
+			}
+		}
 		if got := gauge("agencyBalanceUpdated"); got != "1" || agencyWide != 1 {
 			t.Fatalf("%s: the dashboard holds %q agencyBalanceUpdated subscriptions (broker: %d), want exactly 1", when, got, agencyWide)
 		}
