@@ -114,11 +114,11 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 	// The audit log gets one event per call, not per usage event, in the
 	// transaction that writes the call's usage: on the set-based path the
 	// call's one transaction (written after its debits, only if one was);
-	// on the event-by-event path (SQLite, captures of holds) a call's
-	// events are spread over the lanes' transactions (each shared with
-	// other calls, up to a batch), so each transaction that writes some of
-	// the call's events carries one event for the call, written by the
-	// first of them to succeed in it.
+	// on the event-by-event path (SQLite, captures of holds, a lone event)
+	// a call's events are spread over the lanes' transactions (each shared
+	// with other calls, up to a batch), so each transaction that writes
+	// some of the call's events carries one event for the call, written
+	// with the first of them to succeed in it.
 	au := usageAudit{events: len(events), refused: len(events) - len(ds), agency: ds[0].Entry.AgencyID, account: ds[0].Entry.Legs[0].Account.ID}
 	for _, d := range ds {
 		if d.Entry.Legs[0].Account.ID != au.account {
@@ -128,22 +128,37 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 			au.agency = "" // a platform-wide service's call across agencies
 		}
 	}
-	if charged || s.dialect != dialect.Postgres {
+	if charged || s.dialect != dialect.Postgres || len(ds) == 1 {
 		// Captures of holds go through the one path, event by event (in
-		// order, on the accounts' lanes).
+		// order, on the accounts' lanes); so does a lone event, which
+		// costs there what a payment costs: its key, one statement for
+		// the debit with its journal and postings, and a share of its
+		// lane's transaction (group commit), where the set-based path
+		// would pay a transaction and a balance lock of its own.
 		ms := make([]ledger.Mutation[*ent.Posting], len(ds))
 		replayed := make([]bool, len(ds))
 		audited := &auditedTxs{seen: map[*ent.Tx]bool{}}
 		for j, d := range ds {
+			// The transaction's id is chosen first, so that the call's
+			// audit event, recorded before the debit, names it and rides
+			// along in the debit's own statement (ledger.RideAlong).
+			d.Entry.ID = gid.New(gid.Posting)
 			ms[j] = s.usageMutation(d, &replayed[j])
 			work := ms[j].Work
 			ms[j].Work = func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *ent.Posting, error) {
-				o, p, err := work(ctx, tx)
-				if err != nil || !audited.first(tx.Tx) {
-					return o, p, err
+				first := audited.first(tx.Tx)
+				if first {
+					a := au.audit(d.Entry.ID, fmt.Sprintf("recorded usage from a call of %d events (%d refused before posting; written in one or more transactions)", au.events, au.refused))
+					if err := s.audit(ctx, tx.Tx, a); err != nil {
+						audited.undo(tx.Tx)
+						return ledger.Outcome{}, nil, err
+					}
 				}
-				a := au.audit(p.ID, fmt.Sprintf("recorded usage from a call of %d events (%d refused before posting; written in one or more transactions)", au.events, au.refused))
-				return o, p, s.audit(ctx, tx.Tx, a)
+				o, p, err := work(ctx, tx)
+				if err != nil && first {
+					audited.undo(tx.Tx) // its event goes with its work: the next event's carries the call
+				}
+				return o, p, err
 			}
 		}
 		answers, errs := ledger.RunAll(ctx, s.ledger, ms)
@@ -156,8 +171,9 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 		}
 		return results, nil
 	}
-	// Set-based: the whole call in one transaction of a few statements,
-	// and its audit event (one INSERT per call, whatever its size).
+	// Set-based: the whole call in one transaction of a few statements;
+	// its audit event (one per call, whatever its size) rides along in
+	// the statement that writes the debits.
 	out := s.ledger.PostAll(ctx, ds, func(ctx context.Context, tx *ledger.Tx, res []ledger.DebitResult) error {
 		ok, refused := 0, au.refused
 		var first gid.ID
@@ -231,6 +247,13 @@ func (u usageAudit) audit(target gid.ID, summary string) Audit {
 type auditedTxs struct {
 	mu   sync.Mutex
 	seen map[*ent.Tx]bool
+}
+
+// undo: the event marked in tx was undone with its event's work.
+func (a *auditedTxs) undo(tx *ent.Tx) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.seen, tx)
 }
 
 // first says whether tx has no event of the call yet, and marks it.

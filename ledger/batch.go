@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"entgo.io/ent/dialect"
 	"github.com/lib/pq"
@@ -61,16 +63,18 @@ type DebitResult struct {
 
 // PostAll posts ds set-based (see above); on SQLite one by one. then,
 // when given, runs in the set-based transaction once its debits are
-// written and decided (res: Posting set for a debit written, Err for one
-// refused) and before COMMIT, if any was written: what the call records of
-// itself (the audit log). SQLite has no such transaction (each debit runs
-// on its own, then is never called): a caller that needs it there runs
-// the debits itself.
+// decided (res: Posting set for a debit written, Err for one refused) and
+// if any is written, just before the statement that writes them: what the
+// call records of itself (the audit log) rides along in that statement
+// (RideAlong). SQLite has no such transaction (each debit runs on its
+// own), then is never called: a caller that needs it there runs the
+// debits itself.
 func (l *Ledger) PostAll(ctx context.Context, ds []Debit, then func(ctx context.Context, tx *Tx, res []DebitResult) error) []DebitResult {
 	if l.dialect != dialect.Postgres {
 		return l.postEach(ctx, ds)
 	}
 	res := make([]DebitResult, len(ds))
+	ids := newIDSeq()
 	keys := make([]*key, len(ds))
 	txIDs := make([]gid.ID, len(ds)) // each debit's account posting, chosen now: its key's record
 	var claim []int                  // the debits that try to claim their key
@@ -78,7 +82,7 @@ func (l *Ledger) PostAll(ctx context.Context, ds []Debit, then func(ctx context.
 		d := &ds[i]
 		e := d.Entry
 		if len(e.Legs) != 2 || e.Legs[0].Account == nil || e.Legs[1].Account != nil ||
-			e.Legs[0].Amount >= 0 || e.Legs[0].Amount+e.Legs[1].Amount != 0 || e.Hold != nil || e.Link != nil {
+			e.Legs[0].Book != "" || e.Legs[0].Amount >= 0 || e.Legs[0].Amount+e.Legs[1].Amount != 0 || e.Hold != nil || e.Link != nil {
 			res[i].Err = fmt.Errorf("ledger: PostAll: debit %d is not one account's debit to a book", i)
 			continue
 		}
@@ -87,8 +91,8 @@ func (l *Ledger) PostAll(ctx context.Context, ds []Debit, then func(ctx context.
 			res[i].Err = err
 			continue
 		}
-		k.id = gid.New(gid.Idempotency)
-		keys[i], txIDs[i] = k, gid.New(gid.Posting)
+		k.id = ids.next(gid.Idempotency)
+		keys[i], txIDs[i] = k, ids.next(gid.Posting)
 		claim = append(claim, i)
 	}
 	if len(claim) == 0 {
@@ -102,10 +106,7 @@ func (l *Ledger) PostAll(ctx context.Context, ds []Debit, then func(ctx context.
 		if err != nil {
 			return err
 		}
-		accepted, err = l.writeDebits(ctx, tx, ds, keys, txIDs, res, claim, claimed)
-		if err == nil && then != nil && len(accepted) > 0 {
-			err = then(ctx, tx, res)
-		}
+		accepted, err = l.writeDebits(ctx, tx, ds, keys, txIDs, ids, res, claim, claimed, then)
 		return err
 	})
 	if err != nil && len(accepted) > 0 && l.landed(ctx, err, keys[accepted[0]], Outcome{}) {
@@ -201,9 +202,10 @@ type batchBalance struct {
 }
 
 // writeDebits locks the claimed debits' balances, decides each debit in
-// order and writes them all in one statement; it returns the accepted
-// debits' indexes.
-func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*key, txIDs []gid.ID, res []DebitResult, claim []int, claimed map[gid.ID]bool) ([]int, error) {
+// order and writes them all in one statement, with the rows that ride
+// along (then's audit event); it returns the accepted debits' indexes.
+func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*key, txIDs []gid.ID, ids *idSeq, res []DebitResult,
+	claim []int, claimed map[gid.ID]bool, then func(context.Context, *Tx, []DebitResult) error) ([]int, error) {
 	type bk struct {
 		acc gid.ID
 		cur string
@@ -251,15 +253,17 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*ke
 	}
 
 	now := l.now()
+	// One row per accepted debit: its journal and both postings are made
+	// of it in SQL (the book's leg mirrors the account's), and NULLs are
+	// "" or 0 here (a quantity is at least 1), so every array is a plain
+	// one, cheap to encode.
 	var (
-		accepted                                   []int
-		refused                                    []string
-		jIDs, jAgencies                            []string
-		pIDs, pJournals, pAgencies, pBooks, pKinds []string
-		pRefs, pCurs, pActors                      []string
-		pAccounts, pServices, pVariants, pHolds    []sql.NullString
-		pAmounts                                   []int64
-		pQuantities, pRunning, pSeqs               []sql.NullInt64
+		accepted                                []int
+		refused                                 []string
+		xIDs, xBookIDs, xJournals, xAgencies    []string
+		xAccounts, xBooks, xKinds, xRefs, xCurs []string
+		xServices, xVariants, xActors           []string
+		xAmounts, xQuantities, xRunning, xSeqs  []int64
 	)
 	for _, i := range claim {
 		k := keys[i]
@@ -278,44 +282,29 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*ke
 		b.seq++
 		b.version++
 		b.moved -= amount
-		jid := gid.New(gid.Journal)
-		jIDs, jAgencies = append(jIDs, string(jid)), append(jAgencies, string(e.AgencyID))
-		ps := make([]*ent.Posting, 2)
-		for n, lg := range e.Legs {
-			id := txIDs[i] // the account's posting: the transaction its key names
-			if n > 0 {
-				id = gid.New(gid.Posting)
-			}
-			p := &ent.Posting{
-				ID: id, CreatedAt: now, JournalID: jid, AgencyID: e.AgencyID, Book: lg.Book,
-				Kind: e.Kind, Reference: e.Reference, Currency: e.Currency, Amount: lg.Amount, Actor: actorOf(e),
-			}
-			var account, service, variant sql.NullString
-			var quantity, running, seq sql.NullInt64
-			if n == 0 {
-				total := b.available + b.held
-				p.AccountID, p.Edges.Account = &b.acc.ID, b.acc
-				p.RunningBalance, p.Seq = &total, ptr(b.seq)
-				account = sql.NullString{String: string(b.acc.ID), Valid: true}
-				running, seq = sql.NullInt64{Int64: total, Valid: true}, sql.NullInt64{Int64: b.seq, Valid: true}
-				if d := e.Detail; d != nil {
-					p.ServiceID, p.Quantity = nonEmpty(d.ServiceID), &d.Quantity
-					service = sql.NullString{String: string(d.ServiceID), Valid: d.ServiceID != ""}
-					quantity = sql.NullInt64{Int64: int64(d.Quantity), Valid: true}
-					if d.Variant != "" {
-						p.Variant = &d.Variant
-						variant = sql.NullString{String: d.Variant, Valid: true}
-					}
-				}
-			}
-			ps[n] = p
-			pIDs, pJournals, pAgencies = append(pIDs, string(p.ID)), append(pJournals, string(jid)), append(pAgencies, string(e.AgencyID))
-			pBooks, pKinds, pRefs, pCurs = append(pBooks, lg.Book), append(pKinds, string(e.Kind)), append(pRefs, e.Reference), append(pCurs, e.Currency)
-			pAccounts, pServices, pVariants = append(pAccounts, account), append(pServices, service), append(pVariants, variant)
-			pHolds, pActors = append(pHolds, sql.NullString{}), append(pActors, p.Actor)
-			pAmounts, pQuantities, pRunning, pSeqs = append(pAmounts, lg.Amount), append(pQuantities, quantity), append(pRunning, running), append(pSeqs, seq)
+		jid := ids.next(gid.Journal)
+		total := b.available + b.held
+		p := &ent.Posting{
+			ID: txIDs[i], CreatedAt: now, JournalID: jid, AgencyID: e.AgencyID, AccountID: &b.acc.ID,
+			Kind: e.Kind, Reference: e.Reference, Currency: e.Currency, Amount: -amount, Actor: actorOf(e),
+			RunningBalance: &total, Seq: ptr(b.seq),
 		}
-		res[i].Posting = ps[0]
+		p.Edges.Account = b.acc
+		var service, variant string
+		var quantity int64
+		if d := e.Detail; d != nil {
+			p.ServiceID, p.Quantity = nonEmpty(d.ServiceID), &d.Quantity
+			service, variant, quantity = string(d.ServiceID), d.Variant, int64(d.Quantity)
+			if d.Variant != "" {
+				p.Variant = &d.Variant
+			}
+		}
+		xIDs, xBookIDs, xJournals, xAgencies = append(xIDs, string(p.ID)), append(xBookIDs, string(ids.next(gid.Posting))), append(xJournals, string(jid)), append(xAgencies, string(e.AgencyID))
+		xAccounts, xBooks, xKinds = append(xAccounts, string(b.acc.ID)), append(xBooks, e.Legs[1].Book), append(xKinds, string(e.Kind))
+		xRefs, xCurs, xActors = append(xRefs, e.Reference), append(xCurs, e.Currency), append(xActors, p.Actor)
+		xServices, xVariants = append(xServices, service), append(xVariants, variant)
+		xAmounts, xQuantities, xRunning, xSeqs = append(xAmounts, amount), append(xQuantities, quantity), append(xRunning, total), append(xSeqs, b.seq)
+		res[i].Posting = p
 		accepted = append(accepted, i)
 	}
 
@@ -328,27 +317,41 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*ke
 		bAccs, bCurs = append(bAccs, string(k.acc)), append(bCurs, k.cur)
 		bAvail, bSeq, bVersion = append(bAvail, b.available), append(bSeq, b.seq), append(bVersion, b.version)
 	}
+	args := []any{now, pq.Array(bAccs), pq.Array(bCurs), pq.Array(bAvail), pq.Array(bSeq), pq.Array(bVersion),
+		pq.Array(xIDs), pq.Array(xBookIDs), pq.Array(xJournals), pq.Array(xAgencies), pq.Array(xAccounts), pq.Array(xBooks),
+		pq.Array(xKinds), pq.Array(xRefs), pq.Array(xCurs), pq.Array(xAmounts), pq.Array(xServices), pq.Array(xVariants),
+		pq.Array(xQuantities), pq.Array(xRunning), pq.Array(xSeqs), pq.Array(xActors), pq.Array(refused)}
+	if then != nil && len(accepted) > 0 {
+		if err := then(ctx, tx, res); err != nil {
+			return nil, err
+		}
+	}
+	// What then wrote through RideAlong (ride.go) goes in this statement,
+	// its placeholders numbered after ours.
+	ride, rargs := rideCTEs(tx)
+	for _, a := range rargs {
+		args = append(args, a)
+		ride = strings.Replace(ride, "?", "$"+strconv.Itoa(len(args)), 1)
+	}
 	_, err = tx.ExecContext(ctx, `
 		WITH u AS (
 			UPDATE balances SET available = v.av, seq = v.sq, version = v.vr, updated_at = $1
 			FROM unnest($2::varchar[], $3::varchar[], $4::bigint[], $5::bigint[], $6::bigint[]) AS v(ac, cu, av, sq, vr)
 			WHERE balances.account_id = v.ac AND balances.currency = v.cu
 			RETURNING pg_notify('`+events.Channel+`', `+events.BalanceSQL+`)),
-		j AS (INSERT INTO journals (id, created_at, agency_id)
-			SELECT x.id, $1, x.ag FROM unnest($7::varchar[], $8::varchar[]) AS x(id, ag)),
+		x AS (SELECT * FROM unnest($7::varchar[], $8::varchar[], $9::varchar[], $10::varchar[], $11::varchar[], $12::varchar[],
+				$13::varchar[], $14::varchar[], $15::varchar[], $16::bigint[], $17::varchar[], $18::varchar[], $19::bigint[],
+				$20::bigint[], $21::bigint[], $22::varchar[])
+			AS x(id, bid, jid, ag, acc, book, kind, ref, cur, amt, svc, var, qty, run, seq, actor)),
+		j AS (INSERT INTO journals (id, created_at, agency_id) SELECT x.jid, $1, x.ag FROM x),
 		p AS (INSERT INTO postings (`+postingColumns+`)
-			SELECT x.id, $1, x.jid, x.ag, x.acc, x.book, x.kind, x.ref, x.cur, x.amt, x.svc, x.var, x.qty, x.hold, x.actor, NULL, NULL, NULL, x.run, x.seq
-			FROM unnest($9::varchar[], $10::varchar[], $11::varchar[], $12::varchar[], $13::varchar[], $14::varchar[], $15::varchar[],
-				$16::varchar[], $17::bigint[], $18::varchar[], $19::varchar[], $20::bigint[], $21::varchar[], $22::bigint[], $23::bigint[], $25::varchar[])
-				AS x(id, jid, ag, acc, book, kind, ref, cur, amt, svc, var, qty, hold, run, seq, actor)),
-		d AS (DELETE FROM idempotency_keys WHERE id = ANY($24::varchar[]))
-		SELECT count(*) FROM u`,
-		now, pq.Array(bAccs), pq.Array(bCurs), pq.Array(bAvail), pq.Array(bSeq), pq.Array(bVersion),
-		pq.Array(jIDs), pq.Array(jAgencies),
-		pq.Array(pIDs), pq.Array(pJournals), pq.Array(pAgencies), pq.Array(pAccounts), pq.Array(pBooks), pq.Array(pKinds),
-		pq.Array(pRefs), pq.Array(pCurs), pq.Array(pAmounts), pq.Array(pServices), pq.Array(pVariants), pq.Array(pQuantities),
-		pq.Array(pHolds), pq.Array(pRunning), pq.Array(pSeqs),
-		pq.Array(refused), pq.Array(pActors))
+			SELECT x.id, $1, x.jid, x.ag, x.acc, '', x.kind, x.ref, x.cur, -x.amt, NULLIF(x.svc, ''), NULLIF(x.var, ''), NULLIF(x.qty, 0),
+				NULL, x.actor, NULL, NULL, NULL, x.run, x.seq FROM x
+			UNION ALL
+			SELECT x.bid, $1, x.jid, x.ag, NULL, x.book, x.kind, x.ref, x.cur, x.amt, NULL, NULL, NULL,
+				NULL, x.actor, NULL, NULL, NULL, NULL, NULL FROM x),
+		d AS (DELETE FROM idempotency_keys WHERE id = ANY($23::varchar[]))`+ride+`
+		SELECT count(*) FROM u`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: writing a batch of %d debits: %w", len(accepted), err)
 	}
@@ -386,6 +389,38 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, ds []Debit, keys []*ke
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// idSeq hands out a batch's ids: a random one per prefix, then its
+// successors (its last characters count up), so that a batch's journals,
+// postings and keys sit side by side in their primary keys' indexes
+// instead of on as many random pages: a batch of 100 debits touches and
+// dirties a few leaf pages of each, not hundreds. The random part left
+// (21 characters, 105 bits) keeps them unique.
+type idSeq struct {
+	base map[string]string
+	n    int
+}
+
+func newIDSeq() *idSeq { return &idSeq{base: map[string]string{}} }
+
+// idDigits is gid's alphabet, in ascending order.
+const idDigits = "0123456789abcdefghjkmnpqrstvwxyz"
+
+func (s *idSeq) next(prefix string) gid.ID {
+	b, ok := s.base[prefix]
+	if !ok {
+		b = string(gid.New(prefix))
+		s.base[prefix] = b
+	}
+	s.n++
+	// Four characters before the last (which gid's encoding fills only in
+	// part): up to 32^4 ids a batch, in ascending order.
+	id := []byte(b)
+	for i, n := len(id)-2, s.n; i >= len(id)-5; i, n = i-1, n/32 {
+		id[i] = idDigits[n%32]
+	}
+	return gid.ID(id)
+}
 
 // actorOf is who caused e (Entry.Actor), "system" when unsaid.
 func actorOf(e Entry) string {
