@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"creditgate/gid"
 )
 
@@ -216,6 +218,23 @@ func (l *Ledger) runBatch(q *hotQueue, batch []*debitCall) {
 		})
 	case q.failed:
 		err = l.InTx(ctx, func(tx *Tx) error { return l.batchWork(ctx, tx, live, true) })
+	case l.dialect == dialect.Postgres:
+		// Set-based (setbatch.go); a request that fails or does anything
+		// unusual sends the batch back to the request-by-request path.
+		err = l.InTx(ctx, func(tx *Tx) error { return l.setWork(ctx, tx, live) })
+		if errors.Is(err, errNeedSavepoints) || errors.Is(err, errUnusual) {
+			savepoints := errors.Is(err, errNeedSavepoints)
+			for _, c := range live {
+				c.out, c.err, c.ok, c.held = Outcome{}, nil, false, nil
+			}
+			err = l.InTx(ctx, func(tx *Tx) error { return l.batchWork(ctx, tx, live, savepoints) })
+			if !savepoints && errors.Is(err, errNeedSavepoints) {
+				for _, c := range live {
+					c.out, c.err, c.ok, c.held = Outcome{}, nil, false, nil
+				}
+				err = l.InTx(ctx, func(tx *Tx) error { return l.batchWork(ctx, tx, live, true) })
+			}
+		}
 	default:
 		// Without savepoints first: a round trip less for every request.
 		// If one fails, the transaction is rolled back and the batch runs

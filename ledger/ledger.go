@@ -238,6 +238,9 @@ func (l *Ledger) Post(ctx context.Context, tx *Tx, e Entry) ([]*ent.Posting, err
 	for i, lg := range e.Legs {
 		shifts[i] = shift{avail: lg.Amount, posting: true}
 	}
+	if e.Hold != nil && tx.set != nil {
+		return nil, errUnusual
+	}
 	if e.Hold != nil {
 		if err := l.capture(ctx, tx, e, order, shifts, now); err != nil {
 			return nil, err
@@ -286,7 +289,13 @@ func (l *Ledger) Post(ctx context.Context, tx *Tx, e Entry) ([]*ent.Posting, err
 		// journal, the postings and the link in ONE statement.
 		i := order[0]
 		lg := e.Legs[i]
-		m, err := l.moveAndWrite(ctx, tx, e, ps, i, shifts[i], now)
+		var m Moved
+		var err error
+		if tx.set != nil {
+			m, err = l.postSet(ctx, tx, e, ps, i, shifts[i], now)
+		} else {
+			m, err = l.moveAndWrite(ctx, tx, e, ps, i, shifts[i], now)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -295,6 +304,9 @@ func (l *Ledger) Post(ctx context.Context, tx *Tx, e Entry) ([]*ent.Posting, err
 			return nil, err
 		}
 	} else {
+		if tx.set != nil {
+			return nil, errUnusual
+		}
 		for _, i := range order {
 			lg := e.Legs[i]
 			m, err := l.moveBalance(ctx, tx, lg.Account, e.Currency, shifts[i], now)

@@ -178,6 +178,9 @@ type shift struct {
 // balance write is balanceMove's statement, here or inside moveAndWrite's,
 // batched debits (group.go) included, each inside its request's work.
 func (l *Ledger) moveBalance(ctx context.Context, tx *Tx, acc *ent.Account, cur string, sh shift, now time.Time) (Moved, error) {
+	if tx.set != nil {
+		return Moved{}, errUnusual // a set-based batch moves its balances at its end
+	}
 	query, args := l.balanceMove(acc, cur, sh, now)
 	rows, err := tx.QueryContext(ctx, l.Rebind(query), args...)
 	if err != nil {

@@ -28,6 +28,7 @@ type Tx struct {
 	balances map[gid.ID]*ent.Balance
 	latest   map[string]*ent.Balance // the newest of those per account/currency
 	rows     []Row                   // held for the next statement (ride.go)
+	set      *setBatch               // the set-based batch it is a request of (setbatch.go)
 }
 
 // BalanceAfter is the balance the posting (or the hold move) of id left in

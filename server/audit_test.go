@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"creditgate/auth"
 	"creditgate/credits"
@@ -743,7 +744,14 @@ func TestAuditLogReads(t *testing.T) {
 			t.Fatalf("system admin: %d of %d events", len(all.AuditLog.Edges), all.AuditLog.TotalCount)
 		}
 		for i := 1; i < len(all.AuditLog.Edges); i++ {
-			if all.AuditLog.Edges[i-1].Node.At < all.AuditLog.Edges[i].Node.At {
+			// As instants: RFC 3339 text drops trailing zeros (".568Z"
+			// sorts after ".568811Z").
+			prev, err1 := time.Parse(time.RFC3339Nano, all.AuditLog.Edges[i-1].Node.At)
+			next, err2 := time.Parse(time.RFC3339Nano, all.AuditLog.Edges[i].Node.At)
+			if err1 != nil || err2 != nil {
+				t.Fatalf("at: %v %v", err1, err2)
+			}
+			if prev.Before(next) {
 				t.Fatalf("not newest first: %s before %s", all.AuditLog.Edges[i-1].Node.At, all.AuditLog.Edges[i].Node.At)
 			}
 		}
