@@ -624,11 +624,17 @@ var (
 				Name:    "posting_reverses_id",
 				Unique:  true,
 				Columns: []*schema.Column{PostingsColumns[16]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "reverses_id IS NOT NULL",
+				},
 			},
 			{
 				Name:    "posting_payment_id",
 				Unique:  false,
 				Columns: []*schema.Column{PostingsColumns[17]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "payment_id IS NOT NULL",
+				},
 			},
 		},
 	}

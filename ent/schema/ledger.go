@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
@@ -103,8 +104,10 @@ func (Posting) Indexes() []ent.Index {
 		// PostgreSQL, 1M postings: 900k rows filtered, 137 ms, against
 		// 0.04 ms on this one).
 		index.Fields("account_id", "currency", "kind", "seq"),
-		index.Fields("reverses_id").Unique(),
-		index.Fields("payment_id"),
+		// Partial: nearly every posting has neither, and an index of NULLs
+		// is written on every posting for nothing.
+		index.Fields("reverses_id").Unique().Annotations(entsql.IndexWhere("reverses_id IS NOT NULL")),
+		index.Fields("payment_id").Annotations(entsql.IndexWhere("payment_id IS NOT NULL")),
 	}
 }
 
