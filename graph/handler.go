@@ -39,11 +39,12 @@ func NewHandler(svc *credits.Service, opt Options) *handler.Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	srv := handler.New(NewExecutableSchema(Config{
+	limits := opt.Limits.withDefaults()
+	srv := handler.New(newPlannedSchema(NewExecutableSchema(Config{
 		Resolvers:  &Resolver{Credits: svc},
 		Directives: DirectiveRoot{HasRole: hasRole},
 		Complexity: complexityRoot(),
-	}))
+	}), limits.QueryCacheSize))
 	ws := newWSTransport(opt.Live)
 	srv.AddTransport(ws)
 	srv.AddTransport(transport.Options{})
@@ -61,7 +62,7 @@ func NewHandler(svc *credits.Service, opt Options) *handler.Server {
 		svc.ObserveMoney(opt.Metrics.observeMoney)
 	}
 	srv.Use(requireViewer{}) // before the limits: without a token, nothing runs
-	useLimits(srv, opt.Limits.withDefaults(), opt.Introspection, log)
+	useLimits(srv, limits, opt.Introspection, log)
 	srv.Use(ws.eventStreams()) // SSE streams: the sockets' per-token cap and expiry
 	srv.SetErrorPresenter(presentLimits(presenter(log)))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {

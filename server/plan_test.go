@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"creditgate/auth"
+	"creditgate/graph"
+)
+
+// TestPreparedHistoryPlanAnswersAsExecutor: history documents with plain
+// fields are answered by a prepared plan (graph/plan.go); every answer,
+// refusals included, must be byte for byte what gqlgen's generated
+// executor answers (a handler without plans), on both databases.
+func TestPreparedHistoryPlanAnswersAsExecutor(t *testing.T) {
+	eachDB(t, func(t *testing.T, a *testAPI) {
+		fx := a.fx
+		a.fund(fx.A1, "200")
+		var sink any
+		rdQuery(t, a, a.client(), `mutation($i: ID!){ payInvoiceWithCredit(input:{invoiceId:$i}) { transaction { id } } }`,
+			map[string]any{"i": fx.InvoiceA1b}, &sink)
+		rdQuery(t, a, a.client(), `mutation($s: ID!){ buyServiceWithCredit(input:{serviceId:$s, quantity: 7}) { transaction { id } } }`,
+			map[string]any{"s": fx.SMS}, &sink)
+		rdQuery(t, a, a.agencyAdmin(), `mutation($to: ID!){ allocateCredits(input:{toAccountId:$to, amount:"12.34", reference:"bonus \"quoted\" <é>"}) { transaction { id } } }`,
+			map[string]any{"to": fx.A1}, &sink)
+
+		limits := graph.Limits{RateLimit: noRateLimit}
+		planned := graph.NewHandler(a.svc, graph.Options{Limits: limits})
+		limits.QueryCacheSize = -1 // no query cache: no plans
+		plain := graph.NewHandler(a.svc, graph.Options{Limits: limits})
+
+		owner := &auth.Viewer{UserID: "u1", Role: auth.RoleClientOwner, AgencyID: string(fx.AgencyA), AccountID: string(fx.A1), ExpiresAt: time.Now().Add(time.Hour)}
+		admin := &auth.Viewer{UserID: "u2", Role: auth.RoleAgencyAdmin, AgencyID: string(fx.AgencyA), ExpiresAt: time.Now().Add(time.Hour)}
+		foreign := &auth.Viewer{UserID: "u3", Role: auth.RoleAgencyAdmin, AgencyID: string(fx.AgencyB), ExpiresAt: time.Now().Add(time.Hour)}
+		service := &auth.Viewer{UserID: "u4", Role: auth.RoleService, AgencyID: string(fx.AgencyA), Scopes: auth.AllScopes, ExpiresAt: time.Now().Add(time.Hour)}
+
+		all := `id createdAt type kind reference amount currency runningBalance variant quantity actor reason __typename`
+		cases := []struct {
+			name   string
+			viewer *auth.Viewer
+			query  string
+			vars   map[string]any
+		}{
+			{"bench", owner, `{ history(first: 50) { edges { node { id type amount runningBalance createdAt } } } }`, nil},
+			{"every plain field", owner, `query H { history { __typename totalCount pageInfo { __typename hasNextPage hasPreviousPage startCursor endCursor } edges { __typename cursor node { ` + all + ` } } } }`, nil},
+			{"aliases", owner, `{ h: history(first: 2) { n: totalCount e: edges { c: cursor t: node { a: amount b: runningBalance i: id } } p: pageInfo { more: hasNextPage end: endCursor } } }`, nil},
+			{"variables", owner, `query($n: Int, $after: String, $c: String) { history(first: $n, after: $after, currency: $c) { totalCount edges { cursor node { id kind } } } }`,
+				map[string]any{"n": 1, "after": nil, "c": "USD"}},
+			{"type filter", owner, `{ history(type: OUT) { totalCount edges { node { id type amount } } } }`, nil},
+			{"admin names the account", admin, `query($a: ID) { history(accountId: $a, first: 3) { totalCount edges { node { id reference quantity } } } }`, map[string]any{"a": fx.A1}},
+			{"empty page", admin, `query($a: ID) { history(accountId: $a) { totalCount edges { node { id } } pageInfo { startCursor endCursor } } }`, map[string]any{"a": fx.A2}},
+			{"too large a page", owner, `{ history(first: 500) { edges { node { id } } } }`, nil},
+			{"bad cursor", owner, `{ history(after: "nope") { edges { node { id } } } }`, nil},
+			{"foreign account", foreign, `query($a: ID) { history(accountId: $a) { edges { node { id } } } }`, map[string]any{"a": fx.A1}},
+			{"role refused", service, `{ history { edges { node { id } } } }`, nil},
+			{"I/O field: no plan", owner, `{ history(first: 2) { edges { node { id account { id } reversedBy { id } } } } }`, nil},
+		}
+		for _, c := range cases {
+			for round := range 2 { // the second from the plan cache
+				got, want := answer(t, planned, c.viewer, c.query, c.vars), answer(t, plain, c.viewer, c.query, c.vars)
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s (round %d):\nplan:     %s\nexecutor: %s", c.name, round, got, want)
+				}
+				if len(want) < 20 {
+					t.Errorf("%s: answer %s", c.name, want)
+				}
+			}
+		}
+	})
+}
+
+// answer posts query to h as v and returns the body.
+func answer(t *testing.T, h http.Handler, v *auth.Viewer, query string, vars map[string]any) []byte {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	cp := *v
+	req = req.WithContext(auth.NewContext(context.Background(), &cp))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Body.Bytes()
+}
