@@ -257,6 +257,14 @@ func (s *Service) inTxSettings(ctx context.Context, ag gid.ID, changed bool, fn 
 		}
 		if changed {
 			tx.Announce(events.Event{Agency: &events.Agency{AgencyID: ag}})
+			// This instance forgets the agency at COMMIT, not when its own
+			// notification comes back: a read right after the change (the
+			// switch, then canBuyCredits) must see it.
+			tx.AfterCommit(func() {
+				if c := s.balances; c != nil {
+					c.FollowAgency(ag)
+				}
+			})
 		}
 		return nil
 	})
