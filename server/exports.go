@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -216,33 +215,9 @@ func exportRefused(w http.ResponseWriter, err error) {
 // &month=&exp=&sig=: the printable monthly statement, by signed link (no
 // token), as invoiceDocument.
 func statementDocument(svc *credits.Service, log *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Robots-Tag", "noindex")
+	return signedDocument(log, "statement", statementPage, func(r *http.Request) (any, error) {
 		q := r.URL.Query()
-		doc, err := svc.StatementDocumentFor(r.Context(), r.PathValue("accountId"), q.Get("currency"), q.Get("month"), q.Get("exp"), q.Get("sig"))
-		switch {
-		case errors.Is(err, credits.ErrLinkInvalid):
-			http.Error(w, "no such statement", http.StatusNotFound)
-			return
-		case errors.Is(err, credits.ErrLinkExpired):
-			http.Error(w, "this statement link has expired: ask for a new one", http.StatusGone)
-			return
-		case err != nil:
-			log.ErrorContext(r.Context(), "statement document", "error", err)
-			http.Error(w, "the statement cannot be shown now; try again later", http.StatusServiceUnavailable)
-			return
-		}
-		var b bytes.Buffer
-		if err := statementPage.Execute(&b, doc); err != nil {
-			log.ErrorContext(r.Context(), "statement document: rendering", "error", err)
-			http.Error(w, "the statement cannot be shown", http.StatusInternalServerError)
-			return
-		}
-		h.Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write(b.Bytes())
+		return svc.StatementDocumentFor(r.Context(), r.PathValue("accountId"), q.Get("currency"), q.Get("month"), q.Get("exp"), q.Get("sig"))
 	})
 }
 

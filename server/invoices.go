@@ -16,30 +16,38 @@ import (
 // to whoever pays). A bad or foreign signature is 404 and an expired link
 // 410, neither saying whether the invoice exists.
 func invoiceDocument(svc *credits.Service, log *slog.Logger) http.Handler {
+	return signedDocument(log, "invoice", invoicePage, func(r *http.Request) (any, error) {
+		q := r.URL.Query()
+		return svc.InvoiceDocumentFor(r.Context(), r.PathValue("id"), q.Get("exp"), q.Get("sig"))
+	})
+}
+
+// signedDocument serves a printable page whose link is its credential
+// (invoices, statements): load checks the link and reads what page shows.
+func signedDocument(log *slog.Logger, what string, page *template.Template, load func(*http.Request) (any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		// The link is the credential: keep it out of caches and referrers.
 		h.Set("Cache-Control", "no-store")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Robots-Tag", "noindex")
-		q := r.URL.Query()
-		doc, err := svc.InvoiceDocumentFor(r.Context(), r.PathValue("id"), q.Get("exp"), q.Get("sig"))
+		doc, err := load(r)
 		switch {
 		case errors.Is(err, credits.ErrLinkInvalid):
-			http.Error(w, "no such invoice document", http.StatusNotFound)
+			http.Error(w, "no such "+what+" document", http.StatusNotFound)
 			return
 		case errors.Is(err, credits.ErrLinkExpired):
-			http.Error(w, "this invoice link has expired: ask for a new one", http.StatusGone)
+			http.Error(w, "this "+what+" link has expired: ask for a new one", http.StatusGone)
 			return
 		case err != nil:
-			log.ErrorContext(r.Context(), "invoice document", "error", err)
-			http.Error(w, "the invoice cannot be shown now; try again later", http.StatusServiceUnavailable)
+			log.ErrorContext(r.Context(), what+" document", "error", err)
+			http.Error(w, "the "+what+" cannot be shown now; try again later", http.StatusServiceUnavailable)
 			return
 		}
 		var b bytes.Buffer
-		if err := invoicePage.Execute(&b, doc); err != nil {
-			log.ErrorContext(r.Context(), "invoice document: rendering", "error", err)
-			http.Error(w, "the invoice cannot be shown", http.StatusInternalServerError)
+		if err := page.Execute(&b, doc); err != nil {
+			log.ErrorContext(r.Context(), what+" document: rendering", "error", err)
+			http.Error(w, "the "+what+" cannot be shown", http.StatusInternalServerError)
 			return
 		}
 		h.Set("Content-Type", "text/html; charset=utf-8")
