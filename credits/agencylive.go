@@ -92,21 +92,7 @@ func (s *Service) WatchAgencyBalances(ctx context.Context, agencyID *gid.ID, wak
 		for _, k := range known {
 			current[string(k.AccountID)+" "+k.Currency] = k.Version
 		}
-		var keep []*ent.Balance
-	drain:
-		for {
-			select {
-			case v := <-out:
-				if v.Version > current[string(v.AccountID)+" "+v.Currency] {
-					keep = append(keep, v)
-				}
-			default:
-				break drain
-			}
-		}
-		for _, v := range keep {
-			push(v)
-		}
+		redeliverNewer(out, func(v *ent.Balance) bool { return v.Version > current[string(v.AccountID)+" "+v.Currency] }, push)
 	})
 	context.AfterFunc(ctx, func() {
 		s.broker.UnsubscribeAgency(sub) // no delivery after it returns

@@ -87,21 +87,7 @@ func (s *Service) WatchBalance(ctx context.Context, accountID *gid.ID, cur *stri
 		return nil, err
 	}
 	sub.Skip(current.Version, func() {
-		var keep []*ent.Balance
-	drain:
-		for {
-			select {
-			case v := <-out:
-				if v.Version > current.Version {
-					keep = append(keep, v)
-				}
-			default:
-				break drain
-			}
-		}
-		for _, v := range keep {
-			push(v)
-		}
+		redeliverNewer(out, func(v *ent.Balance) bool { return v.Version > current.Version }, push)
 	})
 	context.AfterFunc(ctx, func() {
 		s.broker.UnsubscribeBalance(sub) // no delivery after it returns
@@ -109,6 +95,26 @@ func (s *Service) WatchBalance(ctx context.Context, accountID *gid.ID, cur *stri
 		wake()
 	})
 	return out, nil
+}
+
+// redeliverNewer empties out and pushes back, in order, the changes newer
+// reports newer than what a resync just read: the rest are older than it.
+func redeliverNewer(out chan *ent.Balance, newer func(*ent.Balance) bool, push func(*ent.Balance)) {
+	var keep []*ent.Balance
+drain:
+	for {
+		select {
+		case v := <-out:
+			if newer(v) {
+				keep = append(keep, v)
+			}
+		default:
+			break drain
+		}
+	}
+	for _, v := range keep {
+		push(v)
+	}
 }
 
 // balanceBuffer is how many balance changes a slow subscriber may lag.
