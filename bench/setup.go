@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +28,12 @@ import (
 	"creditgate/money"
 )
 
-const benchDB = "creditgate_bench"
+// benchDB is the database the bench drops and recreates: BENCH_DB names
+// another, so two people benchmarking on one server do not destroy each
+// other's runs. Only a plain identifier is accepted (it is spliced into DDL).
+var benchDB = envOr("BENCH_DB", "creditgate_bench")
+
+var plainIdent = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
 var jwtSecret = []byte("bench-secret-0123456789-0123456789-abcdef")
 
@@ -108,6 +114,9 @@ func setup(ctx context.Context, o options) (*env, error) {
 
 // freshDatabase drops and creates the bench database next to adminURL's.
 func freshDatabase(ctx context.Context, adminURL string) (string, error) {
+	if !plainIdent.MatchString(benchDB) {
+		return "", fmt.Errorf("BENCH_DB %q: use lower-case letters, digits and _", benchDB)
+	}
 	adm, err := sql.Open("postgres", adminURL)
 	if err != nil {
 		return "", err
