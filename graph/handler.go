@@ -50,7 +50,7 @@ func NewHandler(svc *credits.Service, opt Options) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.SSE{}) // before POST: it takes POSTs that accept text/event-stream
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{})
 	if opt.Introspection {
 		srv.Use(extension.Introspection{})
 	}

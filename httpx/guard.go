@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
@@ -83,11 +84,15 @@ func GraphQLGuard(next http.Handler) http.Handler {
 				WriteError(w, r, http.StatusBadRequest, CodeBadUserInput, "could not read the request body")
 				return
 			}
-			if msg := checkPOSTBody(body); msg != "" {
+			req, msg := DecodeGraphQLRequest(body)
+			if msg != "" {
 				WriteError(w, r, http.StatusBadRequest, CodeBadUserInput, msg)
 				return
 			}
-			r = r.WithContext(r.Context()) // a shallow copy
+			// The decoded request travels with the context so that the
+			// GraphQL transport does not decode the body again; the body
+			// stays readable for a transport that wants it (SSE).
+			r = r.WithContext(context.WithValue(r.Context(), graphQLRequestKey{}, req))
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			ew := &requestErrorWriter{ResponseWriter: w}
 			defer ew.finish()
@@ -146,54 +151,6 @@ func queryOnly(vals url.Values) bool {
 	return op == nil || op.Operation == ast.Query
 }
 
-// postParams are the members of a GraphQL POST body, kept raw: only their
-// JSON types are checked here, the GraphQL handler decodes them.
-type postParams struct {
-	Query         json.RawMessage `json:"query"`
-	OperationName json.RawMessage `json:"operationName"`
-	Variables     json.RawMessage `json:"variables"`
-	Extensions    json.RawMessage `json:"extensions"`
-}
-
-// checkPOSTBody returns why body is not a GraphQL request, or "". A body
-// the GraphQL handler cannot decode would otherwise come back as an
-// uncoded, INTERNAL-looking error (gqlgen's message even quotes the whole
-// body); GraphQL over HTTP wants 400 for all of these.
-func checkPOSTBody(body []byte) string {
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	switch {
-	case len(trimmed) == 0:
-		return "the request body is empty: send a JSON object with a query"
-	case trimmed[0] == '[':
-		return "batched requests are not supported: send one JSON object per request"
-	case trimmed[0] != '{':
-		return "the request body must be a JSON object with a query"
-	}
-	var p postParams
-	if err := json.Unmarshal(body, &p); err != nil {
-		return "the request body is not valid JSON"
-	}
-	switch {
-	case !jsonKind(p.Query, '"'):
-		return "query must be a string"
-	case !jsonKind(p.OperationName, '"'):
-		return "operationName must be a string"
-	case !jsonKind(p.Variables, '{'):
-		return "variables must be an object"
-	case !jsonKind(p.Extensions, '{'):
-		return "extensions must be an object"
-	}
-	if len(p.Query) == 0 || string(p.Query) == "null" || string(p.Query) == `""` {
-		// Without a document only a persisted query's hash names one.
-		var ext map[string]json.RawMessage
-		_ = json.Unmarshal(p.Extensions, &ext)
-		if _, ok := ext["persistedQuery"]; !ok {
-			return "query is missing"
-		}
-	}
-	return ""
-}
-
 // checkGETParams returns why the GET parameters are not a GraphQL request,
 // or "": variables and extensions, when present, must be JSON objects.
 func checkGETParams(vals url.Values) string {
@@ -210,10 +167,93 @@ func checkGETParams(vals url.Values) string {
 	return ""
 }
 
-// jsonKind reports whether raw is absent, null, or a JSON value whose
-// first byte is kind ('"' for a string, '{' for an object).
-func jsonKind(raw json.RawMessage, kind byte) bool {
-	return len(raw) == 0 || string(raw) == "null" || raw[0] == kind
+// GraphQLRequest is a POST body GraphQLGuard has decoded and checked:
+// one JSON object whose query and operationName are strings and whose
+// variables and extensions are objects. Numbers are json.Number, as the
+// GraphQL executor expects them.
+type GraphQLRequest struct {
+	Query         string
+	OperationName string
+	Variables     map[string]any
+	Extensions    map[string]any
+}
+
+type graphQLRequestKey struct{}
+
+// GraphQLRequestFrom returns the request GraphQLGuard decoded, if it did.
+func GraphQLRequestFrom(ctx context.Context) (*GraphQLRequest, bool) {
+	req, ok := ctx.Value(graphQLRequestKey{}).(*GraphQLRequest)
+	return req, ok
+}
+
+// DecodeGraphQLRequest decodes a GraphQL POST body, or says why body is
+// not a GraphQL request (nil and the reason). A body the GraphQL handler
+// cannot decode would otherwise come back as an uncoded, INTERNAL-looking
+// error (gqlgen's message even quotes the whole body); GraphQL over HTTP
+// wants 400 for all of these.
+func DecodeGraphQLRequest(body []byte) (*GraphQLRequest, string) {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	switch {
+	case len(trimmed) == 0:
+		return nil, "the request body is empty: send a JSON object with a query"
+	case trimmed[0] == '[':
+		return nil, "batched requests are not supported: send one JSON object per request"
+	case trimmed[0] != '{':
+		return nil, "the request body must be a JSON object with a query"
+	}
+	// One pass over the body: each member decodes into any and its JSON
+	// type is checked afterwards, so that a wrong type gets its own message.
+	var p struct {
+		Query         any `json:"query"`
+		OperationName any `json:"operationName"`
+		Variables     any `json:"variables"`
+		Extensions    any `json:"extensions"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.UseNumber()
+	if err := dec.Decode(&p); err != nil {
+		return nil, "the request body is not valid JSON"
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, "the request body is not valid JSON" // something after the object
+	}
+	req := &GraphQLRequest{}
+	var ok bool
+	if req.Query, ok = stringOrNull(p.Query); !ok {
+		return nil, "query must be a string"
+	}
+	if req.OperationName, ok = stringOrNull(p.OperationName); !ok {
+		return nil, "operationName must be a string"
+	}
+	if req.Variables, ok = objectOrNull(p.Variables); !ok {
+		return nil, "variables must be an object"
+	}
+	if req.Extensions, ok = objectOrNull(p.Extensions); !ok {
+		return nil, "extensions must be an object"
+	}
+	if req.Query == "" {
+		// Without a document only a persisted query's hash names one.
+		if _, ok := req.Extensions["persistedQuery"]; !ok {
+			return nil, "query is missing"
+		}
+	}
+	return req, ""
+}
+
+func stringOrNull(v any) (string, bool) {
+	if v == nil {
+		return "", true
+	}
+	s, ok := v.(string)
+	return s, ok
+}
+
+func objectOrNull(v any) (map[string]any, bool) {
+	if v == nil {
+		return nil, true
+	}
+	m, ok := v.(map[string]any)
+	return m, ok
 }
 
 // maxHeldError bounds the request-error body requestErrorWriter holds to
