@@ -16,6 +16,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -37,7 +38,17 @@ import (
 	"creditgate/web"
 )
 
+// defaultGCPercent is the gateway's GOGC unless the environment sets one.
+// Its live heap is small (tens of MB) and nearly all its garbage lives for
+// one request, so at Go's default of 100 it collected many times a second
+// under load: a fifth of its CPU on a cached balance read. 400 trades a
+// few hundred MB at most for that CPU.
+const defaultGCPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
