@@ -1,15 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,8 +75,16 @@ func (r runResult) tps() float64 { return float64(r.ok) / r.elapsed.Seconds() }
 
 // loadGateway runs clients concurrent loops of the scenario's request for d.
 func (e *env) loadGateway(ctx context.Context, sc scenario, clients int, d time.Duration) (runResult, error) {
-	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
-	defer httpc.CloseIdleConnections()
+	conns := make([]*wireConn, clients)
+	for i := range conns {
+		w, err := newWireConn(ctx, e.url)
+		if err != nil {
+			return runResult{}, err
+		}
+		conns[i] = w
+		defer w.Close()
+	}
+	pre := e.prebuild(sc, conns[0].host)
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
@@ -94,11 +97,12 @@ func (e *env) loadGateway(ctx context.Context, sc scenario, clients int, d time.
 	cpu := sampleCPU(pid)
 	deadline := time.Now().Add(d)
 	start := time.Now()
-	for range clients {
+	for _, w := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			local := make([]time.Duration, 0, 1024)
+			var vars []byte // the variables' JSON, reused
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				var (
 					code string
@@ -107,17 +111,18 @@ func (e *env) loadGateway(ctx context.Context, sc scenario, clients int, d time.
 				)
 				if sc.op == "hold" { // a unit of several requests
 					t0 = time.Now()
-					code, err = e.holdLifecycle(ctx, httpc)
+					code, vars, err = e.holdLifecycle(w, vars)
 				} else {
-					token, query, vars, ferr := e.request(sc)
-					if ferr != nil {
+					var c call
+					if c, err = e.request(sc, pre, vars[:0]); err != nil {
 						mu.Lock()
-						fatal = ferr
+						fatal = err
 						mu.Unlock()
 						return
 					}
+					vars = c.vars
 					t0 = time.Now()
-					code, err = e.send(ctx, httpc, token, query, vars, nil)
+					code, err = e.send(w, c, nil)
 				}
 				local = append(local, time.Since(t0))
 				switch {
@@ -151,16 +156,53 @@ func (e *env) loadGateway(ctx context.Context, sc scenario, clients int, d time.
 	}, nil
 }
 
+var (
+	payDoc     = newDocument(payMutation)
+	serviceDoc = newDocument(serviceMutation)
+	balanceDoc = newDocument(balanceQuery)
+	historyDoc = newDocument(historyQuery)
+	usageDoc   = newDocument(usageMutation)
+	holdDoc    = newDocument(holdMutation)
+	captureDoc = newDocument(captureMutation)
+)
+
+// call is one request to send: a document, its variables' JSON (nil:
+// none) and its token; pre, when set, is the whole first HTTP request,
+// built before the run.
+type call struct {
+	token string
+	doc   *document
+	vars  []byte
+	pre   []byte
+}
+
+// prebuilt holds the first HTTP request of the scenarios whose document
+// has no variables, per token: a read then costs this process one write.
+type prebuilt struct {
+	balance [][]byte // per spread client
+	history []byte
+}
+
+func (e *env) prebuild(sc scenario, host string) prebuilt {
+	var p prebuilt
+	switch sc.op {
+	case "balance":
+		p.balance = make([][]byte, len(e.spread))
+		for i, cl := range e.spread {
+			p.balance[i] = appendRequest(nil, host, cl.token, balanceDoc.first(e.apq), nil)
+		}
+	case "history":
+		p.history = appendRequest(nil, host, e.hot.token, historyDoc.first(e.apq), nil)
+	}
+	return p
+}
+
 var spreadNext, hotNext, accountNext, usageKey atomic.Int64
 
 // request picks the next request of the scenario: a fresh invoice for
 // payments (round-robin over accounts when spread), the next account for
-// services and reads.
-func (e *env) request(sc scenario) (string, string, map[string]any, error) {
-	var (
-		token, query string
-		vars         map[string]any
-	)
+// services and reads. Its variables are appended to vars.
+func (e *env) request(sc scenario, pre prebuilt, vars []byte) (call, error) {
 	switch sc.op {
 	case "pay":
 		list, next := e.spreadInvs, &spreadNext
@@ -169,133 +211,92 @@ func (e *env) request(sc scenario) (string, string, map[string]any, error) {
 		}
 		i := next.Add(1) - 1
 		if int(i) >= len(list) {
-			return "", "", nil, fmt.Errorf("ran out of seeded invoices (%d): use a shorter -duration", len(list))
+			return call{}, fmt.Errorf("ran out of seeded invoices (%d): use a shorter -duration", len(list))
 		}
-		token, query, vars = list[i].token, payMutation, map[string]any{"i": list[i].id}
+		vars = appendString(append(vars, `{"i":`...), string(list[i].id))
+		return call{token: list[i].token, doc: payDoc, vars: append(vars, '}')}, nil
 	case "service":
 		cl := e.hot
 		if !sc.hot {
 			cl = e.spread[int(accountNext.Add(1))%len(e.spread)]
 		}
-		token, query, vars = cl.token, serviceMutation, map[string]any{"s": e.service}
+		vars = appendString(append(vars, `{"s":`...), string(e.service))
+		return call{token: cl.token, doc: serviceDoc, vars: append(vars, '}')}, nil
 	case "usage", "usage-batch":
 		n := 1
 		if sc.op == "usage-batch" {
 			n = usageBatch
 		}
 		first := int(accountNext.Add(int64(n))) - n
-		events := make([]map[string]any, n)
-		for i := range events {
-			events[i] = map[string]any{
-				"accountId": e.spread[(first+i)%len(e.spread)].account, "serviceId": e.service,
-				"idempotencyKey": fmt.Sprintf("bench-%d", usageKey.Add(1)),
+		vars = append(vars, `{"ev":[`...)
+		for i := range n {
+			if i > 0 {
+				vars = append(vars, ',')
 			}
+			vars = appendString(append(vars, `{"accountId":`...), string(e.spread[(first+i)%len(e.spread)].account))
+			vars = strconv.AppendInt(append(vars, `,"idempotencyKey":"bench-`...), usageKey.Add(1), 10)
+			vars = appendString(append(vars, `","serviceId":`...), string(e.service))
+			vars = append(vars, '}')
 		}
-		token, query, vars = e.serviceToken, usageMutation, map[string]any{"ev": events}
+		return call{token: e.serviceToken, doc: usageDoc, vars: append(vars, "]}"...)}, nil
 	case "balance":
-		token, query = e.spread[int(accountNext.Add(1))%len(e.spread)].token, balanceQuery
+		i := int(accountNext.Add(1)) % len(e.spread)
+		return call{token: e.spread[i].token, doc: balanceDoc, pre: pre.balance[i]}, nil
 	case "history":
-		token, query = e.hot.token, historyQuery
+		return call{token: e.hot.token, doc: historyDoc, pre: pre.history}, nil
 	}
-	return token, query, vars, nil
+	return call{}, fmt.Errorf("unknown operation %q", sc.op)
 }
 
 // holdLifecycle runs one hold-hot unit as the service: createHold on the
 // hot account, then holdCaptures captures, the last one final. It stops
 // at the first error and returns its code; a hold left ACTIVE that way
-// expires in an hour.
-func (e *env) holdLifecycle(ctx context.Context, c *http.Client) (string, error) {
+// expires in an hour. vars is a buffer for the variables, returned grown.
+func (e *env) holdLifecycle(w *wireConn, vars []byte) (string, []byte, error) {
 	var created struct {
 		CreateHold struct {
 			Hold struct{ ID string }
 		}
 	}
-	vars := map[string]any{"a": e.hot.account, "x": holdAmount}
-	if code, err := e.send(ctx, c, e.serviceToken, holdMutation, vars, &created); code != "" || err != nil {
-		return code, err
+	vars = appendString(append(vars[:0], `{"a":`...), string(e.hot.account))
+	vars = append(appendString(append(vars, `,"x":`...), holdAmount), '}')
+	if code, err := e.send(w, call{token: e.serviceToken, doc: holdDoc, vars: vars}, &created); code != "" || err != nil {
+		return code, vars, err
 	}
 	for i := 1; i <= holdCaptures; i++ {
-		vars := map[string]any{"h": created.CreateHold.Hold.ID, "x": captureAmount, "f": i == holdCaptures}
-		if code, err := e.send(ctx, c, e.serviceToken, captureMutation, vars, nil); code != "" || err != nil {
-			return code, err
+		vars = strconv.AppendBool(append(vars[:0], `{"f":`...), i == holdCaptures)
+		vars = appendString(append(vars, `,"h":`...), created.CreateHold.Hold.ID)
+		vars = append(appendString(append(vars, `,"x":`...), captureAmount), '}')
+		if code, err := e.send(w, call{token: e.serviceToken, doc: captureDoc, vars: vars}, nil); code != "" || err != nil {
+			return code, vars, err
 		}
 	}
-	return "", nil
-}
-
-// apq is the automatic-persisted-query extension naming query by its hash.
-func apq(query string) map[string]any {
-	sum := sha256.Sum256([]byte(query))
-	return map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+	return "", vars, nil
 }
 
 // send posts the request the way a mobile client with automatic persisted
 // queries does: the hash alone, and the full query only when the gateway
 // does not know the hash yet. With -apq=false every request carries the
-// query text. Without an error, the answer's data goes into data unless
-// it is nil.
-func (e *env) send(ctx context.Context, c *http.Client, token, query string, vars map[string]any, data any) (string, error) {
-	if !e.apq {
-		body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-		if err != nil {
-			return "", err
-		}
-		return e.post(ctx, c, token, body, data)
+// query text. It returns the first error's code, if any; without one, the
+// answer's data goes into data unless it is nil.
+func (e *env) send(w *wireConn, c call, data any) (string, error) {
+	req := c.pre
+	if req == nil {
+		w.req = appendRequest(w.req[:0], w.host, c.token, c.doc.first(e.apq), c.vars)
+		req = w.req
 	}
-	ext := apq(query)
-	body, err := json.Marshal(map[string]any{"variables": vars, "extensions": ext})
-	if err != nil {
+	if err := w.roundTrip(req); err != nil {
 		return "", err
 	}
-	code, err := e.post(ctx, c, token, body, data)
-	if err != nil || code != "PERSISTED_QUERY_NOT_FOUND" {
+	code, err := w.result(data)
+	if !e.apq || err != nil || code != "PERSISTED_QUERY_NOT_FOUND" {
 		return code, err
 	}
-	if body, err = json.Marshal(map[string]any{"query": query, "variables": vars, "extensions": ext}); err != nil {
+	w.req = appendRequest(w.req[:0], w.host, c.token, c.doc.full, c.vars)
+	if err := w.roundTrip(w.req); err != nil {
 		return "", err
 	}
-	return e.post(ctx, c, token, body, data)
-}
-
-// post sends one GraphQL request and returns the first error code, if any;
-// without one, it decodes the answer's data into data unless it is nil.
-func (e *env) post(ctx context.Context, c *http.Client, token string, body []byte, data any) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/graphql", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := c.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	var out struct {
-		Data   json.RawMessage `json:"data"`
-		Errors []struct {
-			Extensions struct{ Code string } `json:"extensions"`
-		} `json:"errors"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return fmt.Sprintf("HTTP %d", resp.StatusCode), nil
-	}
-	if len(out.Errors) > 0 {
-		if c := out.Errors[0].Extensions.Code; c != "" {
-			return c, nil
-		}
-		return "unknown", nil
-	}
-	if data != nil {
-		if err := json.Unmarshal(out.Data, data); err != nil {
-			return "", fmt.Errorf("decoding the answer: %w", err)
-		}
-	}
-	return "", nil
+	return w.result(data)
 }
 
 func percentile(sorted []time.Duration, p float64) time.Duration {
