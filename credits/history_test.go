@@ -2,6 +2,7 @@ package credits_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +16,9 @@ import (
 // TestHistoryRowsAsEntReadsThem: a history page is read by hand-written
 // SQL; each row must hold every field ent would have read (nullable ones
 // null or set alike), through the client's own fast path, an admin's
-// general path and a direction filter, on both databases.
+// general path and a direction filter, on both databases; read for fewer
+// columns (WithHistoryColumns), the fields of those columns and nothing
+// else.
 func TestHistoryRowsAsEntReadsThem(t *testing.T) {
 	for _, kind := range dbtest.Kinds {
 		t.Run(kind, func(t *testing.T) {
@@ -42,6 +45,17 @@ func TestHistoryRowsAsEntReadsThem(t *testing.T) {
 			p, err = w.svc.HistoryOf(own, nil, nil, &out2, credits.PageArgs{First: &first})
 			w.check(err)
 			pages["out"] = p.Items
+			columns := map[string]credits.HistoryColumns{}
+			for _, c := range []credits.HistoryColumns{credits.HistorySummary, credits.HistoryDetail} {
+				name := fmt.Sprintf("own, columns %d", c)
+				p, err = w.svc.HistoryOf(credits.WithHistoryColumns(own, c), nil, nil, nil, credits.PageArgs{First: &first})
+				w.check(err)
+				pages[name], columns[name] = p.Items, c
+				name = fmt.Sprintf("admin out, columns %d", c)
+				p, err = w.svc.HistoryOf(credits.WithHistoryColumns(w.admin("admin"), c), &w.acc.ID, nil, &out2, credits.PageArgs{First: &first})
+				w.check(err)
+				pages[name], columns[name] = p.Items, c
+			}
 
 			var debits []*ent.Posting
 			for _, r := range want {
@@ -51,14 +65,14 @@ func TestHistoryRowsAsEntReadsThem(t *testing.T) {
 			}
 			for name, got := range pages {
 				exp := want
-				if name == "out" {
+				if name == "out" || strings.HasPrefix(name, "admin out") {
 					exp = debits
 				}
 				if len(got) != len(exp) || len(exp) < 3 {
 					t.Fatalf("%s: %d rows, want %d", name, len(got), len(exp))
 				}
 				for i := range exp {
-					if g, e := rowOf(got[i]), rowOf(exp[i]); g != e {
+					if g, e := rowOf(got[i]), narrowed(rowOf(exp[i]), columns[name]); g != e {
 						t.Errorf("%s row %d:\n got %+v\nwant %+v", name, i, g, e)
 					}
 					if got[i].Edges.Account == nil || got[i].Edges.Account.ID != w.acc.ID {
@@ -85,6 +99,20 @@ func rowOf(p *ent.Posting) postingRow {
 		Created: p.CreatedAt.UTC(), RB: show(p.RunningBalance), Seq: show(p.Seq), Qty: show(p.Quantity),
 		Service: show(p.ServiceID), Variant: show(p.Variant), Hold: show(p.HoldID), Reason: show(p.Reason),
 		Reverses: show(p.ReversesID), Payment: show(p.PaymentID)}
+}
+
+// narrowed is r as a page read for cols holds it: the fields of other
+// columns zero.
+func narrowed(r postingRow, cols credits.HistoryColumns) postingRow {
+	if cols == credits.HistoryAll {
+		return r
+	}
+	n := postingRow{ID: r.ID, Agency: r.Agency, Account: r.Account, Currency: r.Currency, Amount: r.Amount, Created: r.Created,
+		RB: r.RB, Seq: r.Seq, Qty: "<nil>", Service: "<nil>", Variant: "<nil>", Hold: "<nil>", Reason: "<nil>", Reverses: "<nil>", Payment: "<nil>"}
+	if cols == credits.HistoryDetail {
+		n.Kind, n.Reference, n.Actor, n.Variant, n.Qty, n.Reason = r.Kind, r.Reference, r.Actor, r.Variant, r.Qty, r.Reason
+	}
+	return n
 }
 
 func show[T any](v *T) string {

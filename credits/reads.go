@@ -157,15 +157,59 @@ func (s *Service) history(ctx context.Context, acc *ent.Account, c string, dir *
 	return p, nil
 }
 
+// HistoryColumns says which fields of its transactions the reader of a
+// history page will use: a page read for fewer is narrower on the wire and
+// cheaper to decode, and the fields it leaves out are zero. A few fixed
+// sets, not any subset, so that each is one prepared statement per
+// connection however many documents ask for pages.
+type HistoryColumns uint8
+
+const (
+	// HistoryAll is every column, as ent reads a posting (the default).
+	HistoryAll HistoryColumns = iota
+	// HistorySummary is the id, createdAt, amount and runningBalance
+	// (and the seq, each row's cursor); type is the amount's sign.
+	HistorySummary
+	// HistoryDetail adds kind, reference, actor, variant, quantity and
+	// reason to the summary: every field of a transaction that is not a
+	// link to another object.
+	HistoryDetail
+)
+
+type historyColumnsKey struct{}
+
+// WithHistoryColumns tells the history reads under ctx that their caller
+// uses only the fields of c: it promises not to read the others (they are
+// zero), nor to hand the rows to anything that might.
+func WithHistoryColumns(ctx context.Context, c HistoryColumns) context.Context {
+	return context.WithValue(ctx, historyColumnsKey{}, c)
+}
+
+func historyColumnsOf(ctx context.Context) HistoryColumns {
+	c, _ := ctx.Value(historyColumnsKey{}).(HistoryColumns)
+	return c
+}
+
+// historySelect is the select list of each set of columns; each is a
+// prefix of the next, and of historyRow.dest's order.
+var historySelect = [...]string{
+	HistorySummary: `p.id, p.created_at, p.amount, p.running_balance, p.seq`,
+	HistoryDetail:  `p.id, p.created_at, p.amount, p.running_balance, p.seq, p.kind, p.reference, p.actor, p.variant, p.quantity, p.reason`,
+	HistoryAll: `p.id, p.created_at, p.amount, p.running_balance, p.seq, p.kind, p.reference, p.actor, p.variant, p.quantity, p.reason,
+		p.journal_id, p.book, p.service_id, p.hold_id, p.reverses_id, p.payment_id`,
+}
+
 // historyRows reads up to n of acc's postings in currency c with a seq in
-// (lo, hi], newest first, only credits or debits when dir says so. It is
-// the hot path of every history page: hand-written SQL narrowed by the
-// viewer's scope (scopeSQL, as the interceptor would), the columns a
-// transaction's fields use and nothing else, scanned by hand (ent's scan
-// allocates a holder per column and row).
+// (lo, hi], newest first, only credits or debits when dir says so, with
+// the columns the caller said it uses (WithHistoryColumns; all of them
+// otherwise). It is the hot path of every history page: hand-written SQL
+// narrowed by the viewer's scope (scopeSQL, as the interceptor would), the
+// columns a transaction's fields use and nothing else, scanned by hand
+// into one allocation for the page (ent's scan allocates a holder per
+// column and row).
 func (s *Service) historyRows(ctx context.Context, acc *ent.Account, c string, dir *Direction, lo, hi int64, n int) ([]*ent.Posting, error) {
-	q := new(rawQuery).add(`SELECT p.id, p.created_at, p.journal_id, p.book, p.kind, p.reference, p.amount, p.running_balance, p.seq,
-		p.service_id, p.variant, p.quantity, p.hold_id, p.actor, p.reason, p.reverses_id, p.payment_id
+	cols := historyColumnsOf(ctx)
+	q := new(rawQuery).add(`SELECT `+historySelect[cols]+`
 		FROM postings p WHERE p.account_id = ? AND p.currency = ? AND p.seq > ? AND p.seq <= ?`, acc.ID, c, lo, hi)
 	if dir != nil {
 		if *dir == In {
@@ -183,75 +227,129 @@ func (s *Service) historyRows(ctx context.Context, acc *ent.Account, c string, d
 		return nil, fmt.Errorf("listing history: %w", err)
 	}
 	defer rows.Close()
-	out := make([]*ent.Posting, 0, min(n, 128))
+	size := min(n, 128)
+	if span := uint64(hi) - uint64(lo); span < uint64(size) { // (lo, hi] holds at most hi-lo rows (unsigned: no overflow for lo = MinInt64)
+		size = int(span)
+	}
+	page := make([]historyRow, 0, size)
+	var h historyScan
 	for rows.Next() {
-		p, err := scanHistoryRow(rows, acc, c)
-		if err != nil {
+		page = append(page, historyRow{})
+		r := &page[len(page)-1]
+		if err := rows.Scan(h.dest(r, cols)...); err != nil {
 			return nil, fmt.Errorf("reading history: %w", err)
 		}
-		out = append(out, p)
+		h.into(r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("listing history: %w", err)
 	}
+	// The rows stay where they are from here on: each posting's optional
+	// fields point into its row.
+	out := make([]*ent.Posting, len(page))
+	for i := range page {
+		out[i] = page[i].posting(acc, c)
+	}
 	return out, rows.Close()
 }
 
-// historyRow is one posting as historyRows reads it; the struct, the
-// account id and the optional values share one allocation.
+// historyRow is one posting as historyRows reads it; the posting, its
+// account id and its optional values share the row's memory.
 type historyRow struct {
 	ent.Posting
 	account, service, hold, reverses, payment gid.ID
 	runningBalance, seq                       int64
 	variant, reason                           string
 	quantity                                  int
+	set                                       optionals
 }
 
-func scanHistoryRow(rows *sql.Rows, acc *ent.Account, c string) (*ent.Posting, error) {
-	var (
-		r                                   historyRow
-		rb, seq, qty                        sql.NullInt64
-		svc, hold, variant, reason, rev, pm sql.NullString
-	)
+// optionals says which of a row's optional columns were not null.
+type optionals uint16
+
+const (
+	colRunningBalance optionals = 1 << iota
+	colSeq
+	colQuantity
+	colService
+	colHold
+	colReverses
+	colPayment
+	colVariant
+	colReason
+)
+
+// historyScan holds the nullable columns of the row being scanned, one
+// for the page: a row keeps their values, not the holders.
+type historyScan struct {
+	rb, seq, qty                        sql.NullInt64
+	svc, hold, variant, reason, rev, pm sql.NullString
+	d                                   []any
+}
+
+// dest is where r's columns of cols go, in historySelect's order.
+func (h *historyScan) dest(r *historyRow, cols HistoryColumns) []any {
+	*h = historyScan{d: h.d[:0]}
 	p := &r.Posting
-	if err := rows.Scan(&p.ID, &p.CreatedAt, &p.JournalID, &p.Book, &p.Kind, &p.Reference, &p.Amount, &rb, &seq,
-		&svc, &variant, &qty, &hold, &p.Actor, &reason, &rev, &pm); err != nil {
-		return nil, err
+	h.d = append(h.d, &p.ID, &p.CreatedAt, &p.Amount, &h.rb, &h.seq)
+	if cols == HistorySummary {
+		return h.d
 	}
+	h.d = append(h.d, &p.Kind, &p.Reference, &p.Actor, &h.variant, &h.qty, &h.reason)
+	if cols == HistoryDetail {
+		return h.d
+	}
+	h.d = append(h.d, &p.JournalID, &p.Book, &h.svc, &h.hold, &h.rev, &h.pm)
+	return h.d
+}
+
+// into copies the nullable columns scanned into r.
+func (h *historyScan) into(r *historyRow) {
+	has := func(valid bool, o optionals) {
+		if valid {
+			r.set |= o
+		}
+	}
+	r.runningBalance, r.seq, r.quantity = h.rb.Int64, h.seq.Int64, int(h.qty.Int64)
+	has(h.rb.Valid, colRunningBalance)
+	has(h.seq.Valid, colSeq)
+	has(h.qty.Valid, colQuantity)
+	r.service, r.hold, r.reverses, r.payment = gid.ID(h.svc.String), gid.ID(h.hold.String), gid.ID(h.rev.String), gid.ID(h.pm.String)
+	has(h.svc.Valid, colService)
+	has(h.hold.Valid, colHold)
+	has(h.rev.Valid, colReverses)
+	has(h.pm.Valid, colPayment)
+	r.variant, r.reason = h.variant.String, h.reason.String
+	has(h.variant.Valid, colVariant)
+	has(h.reason.Valid, colReason)
+}
+
+// posting finishes the row as acc's posting in c: its optional fields
+// point into the row, so r must not move afterwards.
+func (r *historyRow) posting(acc *ent.Account, c string) *ent.Posting {
+	p := &r.Posting
 	p.CreatedAt = p.CreatedAt.UTC()
 	p.AgencyID, p.Currency = acc.AgencyID, c
 	r.account = acc.ID
 	p.AccountID = &r.account
-	if rb.Valid {
-		r.runningBalance = rb.Int64
-		p.RunningBalance = &r.runningBalance
+	p.RunningBalance = opt(r.set&colRunningBalance != 0, &r.runningBalance)
+	p.Seq = opt(r.set&colSeq != 0, &r.seq)
+	p.Quantity = opt(r.set&colQuantity != 0, &r.quantity)
+	p.ServiceID = opt(r.set&colService != 0, &r.service)
+	p.HoldID = opt(r.set&colHold != 0, &r.hold)
+	p.ReversesID = opt(r.set&colReverses != 0, &r.reverses)
+	p.PaymentID = opt(r.set&colPayment != 0, &r.payment)
+	p.Variant = opt(r.set&colVariant != 0, &r.variant)
+	p.Reason = opt(r.set&colReason != 0, &r.reason)
+	return p
+}
+
+// opt is v when set, else nil.
+func opt[T any](set bool, v *T) *T {
+	if !set {
+		return nil
 	}
-	if seq.Valid {
-		r.seq = seq.Int64
-		p.Seq = &r.seq
-	}
-	if qty.Valid {
-		r.quantity = int(qty.Int64)
-		p.Quantity = &r.quantity
-	}
-	optID := func(v sql.NullString, into *gid.ID) *gid.ID {
-		if !v.Valid {
-			return nil
-		}
-		*into = gid.ID(v.String)
-		return into
-	}
-	optStr := func(v sql.NullString, into *string) *string {
-		if !v.Valid {
-			return nil
-		}
-		*into = v.String
-		return into
-	}
-	p.ServiceID, p.HoldID = optID(svc, &r.service), optID(hold, &r.hold)
-	p.ReversesID, p.PaymentID = optID(rev, &r.reverses), optID(pm, &r.payment)
-	p.Variant, p.Reason = optStr(variant, &r.variant), optStr(reason, &r.reason)
-	return p, nil
+	return v
 }
 
 // listAccount resolves the optional accountId of the requests and invoices
@@ -624,7 +722,11 @@ func (s *Service) BalanceOf(ctx context.Context, id *gid.ID, cur *string) (*ent.
 // see History.
 func (s *Service) HistoryOf(ctx context.Context, id *gid.ID, cur *string, dir *Direction, page PageArgs) (*Page[*ent.Posting], error) {
 	if dir == nil {
-		if acc, b, ok, err := s.ownBalance(ctx, id, cur); ok {
+		// The page ends at the balance's seq, so a balance kept in memory
+		// bounds it as well as the database's row would: it shows what the
+		// balance read shows, under the same staleness rule (and the
+		// general path's balanceIn does the same).
+		if acc, b, ok, err := s.ownBalanceKept(ctx, id, cur); ok {
 			if err != nil {
 				return nil, err
 			}

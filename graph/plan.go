@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"creditgate/credits"
 	"creditgate/ent"
 	"creditgate/ent/posting"
 	"creditgate/enums"
@@ -84,7 +87,9 @@ func (s *plannedSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		}
 		answered = true
 		var buf bytes.Buffer
+		buf.Grow(int(p.size.Load())) // pages of one document are much alike: one allocation, not a doubling series
 		s.run(ctx, ec, p).MarshalGQL(&buf)
+		p.size.Store(int64(buf.Len()))
 		return &graphql.Response{Data: buf.Bytes()}
 	}
 }
@@ -122,6 +127,7 @@ func (s *plannedSchema) run(ctx context.Context, ec *executionContext, p *histor
 			ec.fieldContext_Query_history,
 			func(ctx context.Context) (any, error) {
 				fc := graphql.GetFieldContext(ctx)
+				ctx = credits.WithHistoryColumns(ctx, p.columns)
 				return ec.Resolvers.Query().History(ctx, fc.Args["accountId"].(*gid.ID), fc.Args["currency"].(*string),
 					fc.Args["type"].(*enums.TransactionType), fc.Args["first"].(*int), fc.Args["after"].(*string),
 					fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["kind"].([]posting.Kind))
@@ -166,6 +172,11 @@ type historyPlan struct {
 	// what the executor would refuse as null in a non-null field; the
 	// plan leaves those answers to it
 	needsPageInfo, needsCreatedAt bool
+	// the columns the plan writes: all its transactions' fields are
+	// columns, and the executor, when the plan leaves an answer to it
+	// (fits), writes the same selection
+	columns credits.HistoryColumns
+	size    atomic.Int64 // the length of its last answer
 }
 
 // fits says whether the plan writes v exactly as the executor would: no
@@ -212,7 +223,7 @@ func compileHistory(op *ast.OperationDefinition) *historyPlan {
 	if !ok || f.Name != "history" || len(f.Directives) > 0 {
 		return nil
 	}
-	p := &historyPlan{op: op, field: f, rootKey: append([]byte{'{'}, key(f.Alias, true)...)}
+	p := &historyPlan{op: op, field: f, rootKey: append([]byte{'{'}, key(f.Alias, true)...), columns: credits.HistorySummary}
 	conn, ok := compileObject(f.SelectionSet, connFields(p))
 	if !ok {
 		return nil
@@ -268,7 +279,42 @@ func typename[T any](name string) func(*ast.Field) (func(io.Writer, T), bool) {
 	return leaf(func(w io.Writer, _ T) { w.Write(lit) })
 }
 
-var null = []byte("null")
+var (
+	null                      = []byte("null")
+	openBracket, closeBracket = []byte{'['}, []byte{']'}
+	comma, quote              = []byte{','}, []byte{'"'}
+)
+
+// quoted writes s as strconv.Quote does (the marshalers of IDs, amounts
+// and enums write their values so), without its allocation when s is
+// printable ASCII with nothing to escape, as those values are.
+func quoted(w io.Writer, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			io.WriteString(w, strconv.Quote(s))
+			return
+		}
+	}
+	w.Write(quote)
+	io.WriteString(w, s)
+	w.Write(quote)
+}
+
+// quotedTime writes t as graphql.MarshalTime does, formatted in place
+// when w is the plan's buffer (RFC 3339 is printable ASCII).
+func quotedTime(w io.Writer, t time.Time) {
+	buf, ok := w.(*bytes.Buffer)
+	switch {
+	case t.IsZero():
+		w.Write(null)
+	case ok:
+		b := append(buf.AvailableBuffer(), '"')
+		b = t.AppendFormat(b, time.RFC3339Nano)
+		buf.Write(append(b, '"'))
+	default:
+		graphql.MarshalTime(t).MarshalGQL(w)
+	}
+}
 
 func optString(w io.Writer, s *string) {
 	if s == nil {
@@ -291,14 +337,14 @@ func connFields(p *historyPlan) map[string]func(*ast.Field) (func(io.Writer, *mo
 		"edges": func(f *ast.Field) (func(io.Writer, C), bool) {
 			o, ok := compileObject(f.SelectionSet, edgeFields(p))
 			return func(w io.Writer, c C) {
-				w.Write([]byte{'['})
+				w.Write(openBracket)
 				for i, e := range c.Edges {
 					if i > 0 {
-						w.Write([]byte{','})
+						w.Write(comma)
 					}
 					o.write(w, e)
 				}
-				w.Write([]byte{']'})
+				w.Write(closeBracket)
 			}, ok
 		},
 	}
@@ -325,26 +371,34 @@ func edgeFields(p *historyPlan) map[string]func(*ast.Field) (func(io.Writer, *mo
 }
 
 // transactionFields are CreditTransaction's fields that need no I/O: the
-// posting's columns and its model methods (ent/posting_gql.go).
+// posting's columns and its model methods (ent/posting_gql.go). Those
+// beyond credits.HistorySummary's columns make the plan read
+// credits.HistoryDetail's.
 func transactionFields(p *historyPlan) map[string]func(*ast.Field) (func(io.Writer, *ent.Posting), bool) {
 	type P = *ent.Posting
+	detail := func(write func(io.Writer, P)) func(*ast.Field) (func(io.Writer, P), bool) {
+		return func(f *ast.Field) (func(io.Writer, P), bool) {
+			p.columns = credits.HistoryDetail
+			return write, len(f.SelectionSet) == 0
+		}
+	}
 	return map[string]func(*ast.Field) (func(io.Writer, P), bool){
 		"__typename": typename[P]("CreditTransaction"),
-		"id":         leaf(func(w io.Writer, t P) { t.ID.MarshalGQL(w) }),
+		"id":         leaf(func(w io.Writer, t P) { quoted(w, string(t.ID)) }),
 		"createdAt": func(f *ast.Field) (func(io.Writer, P), bool) {
 			p.needsCreatedAt = true
-			return func(w io.Writer, t P) { graphql.MarshalTime(t.CreatedAt).MarshalGQL(w) }, len(f.SelectionSet) == 0
+			return func(w io.Writer, t P) { quotedTime(w, t.CreatedAt) }, len(f.SelectionSet) == 0
 		},
-		"type":           leaf(func(w io.Writer, t P) { t.Direction().MarshalGQL(w) }),
-		"kind":           leaf(func(w io.Writer, t P) { t.Kind.MarshalGQL(w) }),
-		"reference":      leaf(func(w io.Writer, t P) { graphql.MarshalString(t.Reference).MarshalGQL(w) }),
-		"amount":         leaf(func(w io.Writer, t P) { t.DecimalAmount().MarshalGQL(w) }),
+		"type":           leaf(func(w io.Writer, t P) { quoted(w, string(t.Direction())) }),
+		"amount":         leaf(func(w io.Writer, t P) { quoted(w, string(t.DecimalAmount())) }),
 		"currency":       leaf(func(w io.Writer, t P) { graphql.MarshalString(t.Currency).MarshalGQL(w) }),
-		"runningBalance": leaf(func(w io.Writer, t P) { t.DecimalRunningBalance().MarshalGQL(w) }),
-		"variant":        leaf(func(w io.Writer, t P) { optString(w, t.Variant) }),
-		"reason":         leaf(func(w io.Writer, t P) { optString(w, t.Reason) }),
-		"actor":          leaf(func(w io.Writer, t P) { graphql.MarshalString(t.Actor).MarshalGQL(w) }),
-		"quantity": leaf(func(w io.Writer, t P) {
+		"runningBalance": leaf(func(w io.Writer, t P) { quoted(w, string(t.DecimalRunningBalance())) }),
+		"kind":           detail(func(w io.Writer, t P) { quoted(w, string(t.Kind)) }),
+		"reference":      detail(func(w io.Writer, t P) { graphql.MarshalString(t.Reference).MarshalGQL(w) }),
+		"variant":        detail(func(w io.Writer, t P) { optString(w, t.Variant) }),
+		"reason":         detail(func(w io.Writer, t P) { optString(w, t.Reason) }),
+		"actor":          detail(func(w io.Writer, t P) { graphql.MarshalString(t.Actor).MarshalGQL(w) }),
+		"quantity": detail(func(w io.Writer, t P) {
 			if t.Quantity == nil {
 				w.Write(null)
 				return

@@ -1,9 +1,16 @@
 package graph
 
 import (
+	"bytes"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2"
+
+	"creditgate/credits"
+	"creditgate/gid"
 )
 
 // TestHistoryPlanCompiles: which documents get a prepared plan (the
@@ -30,7 +37,56 @@ func TestHistoryPlanCompiles(t *testing.T) {
 			t.Errorf("%s: plan %v, want %v", doc, got, want)
 		}
 	}
+	// The columns each plan has its page read with (the executor, when
+	// the plan leaves an answer to it, writes the same fields).
+	for doc, want := range map[string]credits.HistoryColumns{
+		`{ history(first: 50) { edges { node { id type amount runningBalance createdAt } } } }`:           credits.HistorySummary,
+		`{ history { totalCount pageInfo { endCursor } edges { cursor node { __typename currency } } } }`: credits.HistorySummary,
+		`{ history { edges { node { id kind } } } }`:                                                      credits.HistoryDetail,
+		`{ history { edges { node { quantity } } } }`:                                                     credits.HistoryDetail,
+		`{ history { edges { node { amount reason } } } }`:                                                credits.HistoryDetail,
+	} {
+		q, errs := gqlparser.LoadQuery(parsedSchema, doc)
+		if errs != nil {
+			t.Fatalf("%s: %v", doc, errs)
+		}
+		if p := compileHistory(q.Operations[0]); p == nil || p.columns != want {
+			t.Errorf("%s: plan %+v, want columns %d", doc, p, want)
+		}
+	}
 	if _, ok := fieldRoles("history"); !ok {
 		t.Error("history's @hasRole not found in the schema")
+	}
+}
+
+// TestPlanQuotesAsMarshalers: the plan writes IDs, amounts, enums and
+// instants itself; each must be what their marshalers write, escapes
+// included.
+func TestPlanQuotesAsMarshalers(t *testing.T) {
+	for _, s := range []string{"", "pst_0fjt87jx9t06rgddrxg1yn7n7m", "12.50", "OUT", `a"b`, `a\b`, "tab\there", "é", "\x7f", "\xff", "line\n"} {
+		var got, want bytes.Buffer
+		quoted(&got, s)
+		gid.ID(s).MarshalGQL(&want)
+		if got.String() != want.String() {
+			t.Errorf("quoted(%q) = %s, want %s", s, got.String(), want.String())
+		}
+	}
+	for _, tm := range []time.Time{
+		time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+		time.Date(2026, 3, 1, 9, 0, 0, 568000000, time.UTC),
+		time.Date(2026, 12, 31, 23, 59, 59, 999999000, time.UTC),
+		time.Date(2026, 3, 1, 9, 0, 0, 1000, time.FixedZone("", 2*3600)),
+		{},
+	} {
+		var want bytes.Buffer
+		graphql.MarshalTime(tm).MarshalGQL(&want)
+		var buf bytes.Buffer
+		buf.WriteString("x")
+		quotedTime(&buf, tm)
+		var other strings.Builder // not the plan's buffer
+		quotedTime(&other, tm)
+		if buf.String() != "x"+want.String() || other.String() != want.String() {
+			t.Errorf("quotedTime(%v) = %s and %s, want %s", tm, buf.String()[1:], other.String(), want.String())
+		}
 	}
 }
