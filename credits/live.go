@@ -27,6 +27,7 @@ func (s *Service) UseBroker(b *events.Broker) {
 	s.balances = newBalanceCache(s.dialect != dialect.Postgres, balanceCacheAccounts)
 	b.Follow(s.balances)
 	b.OnWebhooksChanged(func() { s.hooks().cache.invalidate() })
+	s.followServices(b)
 }
 
 func requestEvent(r *ent.CreditRequest) events.Event {

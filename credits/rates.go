@@ -227,6 +227,9 @@ func (s *Service) SetServiceRates(ctx context.Context, in ServiceRates) (*ent.Se
 		if n != 1 {
 			return notFound("service")
 		}
+		if err := s.servicesChanged(ctx, tx); err != nil {
+			return err
+		}
 		if _, err := tx.ServiceRate.Delete().Where(servicerate.ServiceID(svc.ID)).Exec(ctx); err != nil {
 			return fmt.Errorf("removing rates: %w", err)
 		}

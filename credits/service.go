@@ -47,6 +47,7 @@ type Service struct {
 	links      invoiceLinks  // signs invoice document links (invoicedoc.go)
 	webhooks   webhookState  // outbound webhooks (outbox.go)
 	agencyFeed agencyFeed    // re-reads agencies for agencyUpdated (agencylive.go)
+	usage      usageCache    // accounts and services recordUsage looks up (usagecache.go)
 }
 
 // MoneyObserver is told of each movement of money once it has committed:

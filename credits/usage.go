@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"sync"
 
@@ -73,7 +71,7 @@ type usageInput struct {
 // RecordUsage charges the events; a refused event answers its own error
 // while the others go on. The call itself fails only for the caller
 // (role, scope) or its shape (no events, too many).
-func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]UsageResult, error) {
+func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) (results []UsageResult, err error) {
 	if _, err := requireRole(ctx, auth.RoleService, auth.RoleAgencyAdmin, auth.RoleSystemAdmin); err != nil {
 		return nil, err
 	}
@@ -83,11 +81,20 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 	if n := len(events); n < 1 || n > MaxUsageEvents {
 		return nil, badInput("events: give 1 to %d events, not %d", MaxUsageEvents, n)
 	}
-	accs, svcs, holds, err := s.usageTargets(ctx, events)
+	accs, svcs, holds, kept, err := s.usageTargets(ctx, events)
 	if err != nil {
 		return nil, nothingDone(err)
 	}
-	results := make([]UsageResult, len(events))
+	defer func() {
+		// An account kept in memory is only its identity: the answer's
+		// transaction reads the account if asked (its resolver does).
+		for i := range results {
+			if p := results[i].Transaction; p != nil && p.AccountID != nil && kept[*p.AccountID] && !results[i].Replayed {
+				p.Edges.Account = nil
+			}
+		}
+	}()
+	results = make([]UsageResult, len(events))
 	ds := make([]ledger.Debit, 0, len(events))
 	at := make([]int, 0, len(events)) // ds[j] is events[at[j]]
 	charged := false                  // an event charges a hold
@@ -113,9 +120,10 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 	}
 	// The audit log gets one event per call, not per usage event, in the
 	// transaction that writes the call's usage: on the set-based path the
-	// call's one transaction (written after its debits, only if one was);
-	// on the event-by-event path (SQLite, captures of holds, a lone event)
-	// a call's events are spread over the lanes' transactions (each shared
+	// call's transaction (written after its debits, only if one was; the
+	// transaction may be shared with other calls, each with its own
+	// event); on the event-by-event path (SQLite, captures of holds) a
+	// call's events are spread over the lanes' transactions (each shared
 	// with other calls, up to a batch), so each transaction that writes
 	// some of the call's events carries one event for the call, written
 	// with the first of them to succeed in it.
@@ -128,13 +136,9 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 			au.agency = "" // a platform-wide service's call across agencies
 		}
 	}
-	if charged || s.dialect != dialect.Postgres || len(ds) == 1 {
+	if charged || s.dialect != dialect.Postgres {
 		// Captures of holds go through the one path, event by event (in
-		// order, on the accounts' lanes); so does a lone event, which
-		// costs there what a payment costs: its key, one statement for
-		// the debit with its journal and postings, and a share of its
-		// lane's transaction (group commit), where the set-based path
-		// would pay a transaction and a balance lock of its own.
+		// order, on the accounts' lanes).
 		ms := make([]ledger.Mutation[*ent.Posting], len(ds))
 		replayed := make([]bool, len(ds))
 		audited := &auditedTxs{seen: map[*ent.Tx]bool{}}
@@ -171,13 +175,15 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 		}
 		return results, nil
 	}
-	// Set-based: the whole call in one transaction of a few statements;
-	// its audit event (one per call, whatever its size) rides along in
-	// the statement that writes the debits.
+	// Set-based: the whole call in one transaction of a few statements,
+	// shared with concurrent calls (a lone event included: it pays a share
+	// of a group's statements, not a transaction of its own); its audit
+	// event (one per call, whatever its size) rides along in the statement
+	// that writes the debits. The balances it leaves go into memory after
+	// COMMIT (ledger Hooks.Committed), as a payment's do.
 	out := s.ledger.PostAll(ctx, ds, func(ctx context.Context, tx *ledger.Tx, res []ledger.DebitResult) error {
 		ok, refused := 0, au.refused
 		var first gid.ID
-		var moved []gid.ID
 		for _, r := range res {
 			switch {
 			case r.Posting != nil:
@@ -185,19 +191,10 @@ func (s *Service) RecordUsage(ctx context.Context, events []UsageEvent) ([]Usage
 					first = r.Posting.ID
 				}
 				ok++
-				moved = append(moved, *r.Posting.AccountID)
 			case r.Err != nil:
 				refused++
 			}
 		}
-		// The batch does not say the versions it left: what memory keeps
-		// of those balances goes, so that the next read here is the
-		// database's, not older than these answers.
-		tx.AfterCommit(func() {
-			for _, acc := range moved {
-				s.balances.forget(acc)
-			}
-		})
 		return s.audit(ctx, tx.Tx, au.audit(first, fmt.Sprintf("recorded %d usage events (%d ok, %d refused, %d replayed)",
 			au.events, ok, refused, au.events-ok-refused)))
 	})
@@ -269,46 +266,71 @@ func (a *auditedTxs) first(tx *ent.Tx) bool {
 
 // usageTargets loads the accounts, services and holds the events name,
 // each once, in the viewer's scope: one out of it is missing here, so
-// NOT_FOUND.
-func (s *Service) usageTargets(ctx context.Context, events []UsageEvent) (map[gid.ID]*ent.Account, map[gid.ID]*ent.Service, map[gid.ID]*ent.Hold, error) {
-	accIDs, svcIDs, holdIDs := map[gid.ID]bool{}, map[gid.ID]bool{}, map[gid.ID]bool{}
+// NOT_FOUND. Accounts and services come from memory when kept there
+// (usagecache.go); kept says which accounts are only their identity.
+func (s *Service) usageTargets(ctx context.Context, events []UsageEvent) (map[gid.ID]*ent.Account, map[gid.ID]*ent.Service, map[gid.ID]*ent.Hold, map[gid.ID]bool, error) {
+	accs, svcs, holds, kept := map[gid.ID]*ent.Account{}, map[gid.ID]*ent.Service{}, map[gid.ID]*ent.Hold{}, map[gid.ID]bool{}
+	var accIDs, svcIDs, holdIDs []gid.ID
 	for _, ev := range events {
-		accIDs[ev.AccountID], svcIDs[ev.ServiceID] = true, true
+		if _, seen := accs[ev.AccountID]; !seen {
+			acc, known := s.usage.account(ctx, ev.AccountID)
+			accs[ev.AccountID] = acc // nil until read, or out of scope
+			if known {
+				kept[ev.AccountID] = acc != nil
+			} else {
+				accIDs = append(accIDs, ev.AccountID)
+			}
+		}
+		if _, seen := svcs[ev.ServiceID]; !seen {
+			svc, known := s.usage.service(ctx, ev.ServiceID)
+			svcs[ev.ServiceID] = svc
+			if !known {
+				svcIDs = append(svcIDs, ev.ServiceID)
+			}
+		}
 		if ev.HoldID != nil {
-			holdIDs[*ev.HoldID] = true
+			if _, seen := holds[*ev.HoldID]; !seen {
+				holds[*ev.HoldID] = nil
+				holdIDs = append(holdIDs, *ev.HoldID)
+			}
 		}
 	}
 	// The accounts' agencies are not needed here: usage ignores the
 	// credit-payments switch, and an answer's account loads its own.
-	accList, err := s.db.Account.Query().Where(account.IDIn(slices.Collect(maps.Keys(accIDs))...)).All(ctx)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("loading accounts: %w", err)
-	}
-	svcList, err := s.db.Service.Query().Where(service.IDIn(slices.Collect(maps.Keys(svcIDs))...)).All(ctx)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("loading services: %w", err)
-	}
-	if err := s.LoadRates(ctx, svcList...); err != nil {
-		return nil, nil, nil, err
-	}
-	holds := map[gid.ID]*ent.Hold{}
-	if len(holdIDs) > 0 {
-		hs, err := s.db.Hold.Query().Where(hold.IDIn(slices.Collect(maps.Keys(holdIDs))...)).All(ctx)
+	if len(accIDs) > 0 {
+		list, err := s.db.Account.Query().Where(account.IDIn(accIDs...)).All(ctx)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("loading holds: %w", err)
+			return nil, nil, nil, nil, fmt.Errorf("loading accounts: %w", err)
+		}
+		for _, a := range list {
+			accs[a.ID] = a
+		}
+		s.usage.keepAccounts(list)
+	}
+	if len(svcIDs) > 0 {
+		gen, _ := s.usage.servicesGen()
+		list, err := s.db.Service.Query().Where(service.IDIn(svcIDs...)).All(ctx)
+		if err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("loading services: %w", err)
+		}
+		if err := s.LoadRates(ctx, list...); err != nil {
+			return nil, nil, nil, nil, err
+		}
+		for _, v := range list {
+			svcs[v.ID] = v
+		}
+		s.usage.keepServices(gen, list)
+	}
+	if len(holdIDs) > 0 {
+		hs, err := s.db.Hold.Query().Where(hold.IDIn(holdIDs...)).All(ctx)
+		if err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("loading holds: %w", err)
 		}
 		for _, h := range hs {
 			holds[h.ID] = h
 		}
 	}
-	accs, svcs := make(map[gid.ID]*ent.Account, len(accList)), make(map[gid.ID]*ent.Service, len(svcList))
-	for _, a := range accList {
-		accs[a.ID] = a
-	}
-	for _, v := range svcList {
-		svcs[v.ID] = v
-	}
-	return accs, svcs, holds, nil
+	return accs, svcs, holds, kept, nil
 }
 
 // usageDebit checks one event and describes its USAGE debit; nil acc, svc

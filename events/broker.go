@@ -29,6 +29,7 @@ type Broker struct {
 	keys     []func(gid.ID)          // told of revoked API keys (OnKeyRevoked)
 	agencies map[gid.ID][]*AgencySub // agency.go: agency-wide subscribers, apart so that the per-account path stays as it was
 	webhooks []func()                // told of changed webhook endpoints (OnWebhooksChanged)
+	services []func()                // told of changed services (OnServicesChanged)
 	follow   []Follower              // told of every change and of the stream's state (Follow)
 }
 
@@ -265,12 +266,26 @@ func (b *Broker) OnWebhooksChanged(f func()) {
 	b.mu.Unlock()
 }
 
+// OnServicesChanged registers f, called when a service or its rate card
+// changed on any instance (what may have gone unheard while the listener
+// was away, a Follower learns from FollowStream). f must not block.
+func (b *Broker) OnServicesChanged(f func()) {
+	b.mu.Lock()
+	b.services = append(b.services, f)
+	b.mu.Unlock()
+}
+
 // Publish delivers e to every matching local subscriber.
 func (b *Broker) Publish(e Event) {
 	var slow []*RequestSub
 	b.mu.RLock()
 	if e.Webhooks != nil {
 		for _, f := range b.webhooks {
+			f()
+		}
+	}
+	if e.Services != nil {
+		for _, f := range b.services {
 			f()
 		}
 	}

@@ -66,6 +66,9 @@ type Event struct {
 	// Webhooks says webhook endpoints changed: every instance re-reads
 	// which endpoints want which events (the outbox's cache).
 	Webhooks *struct{} `json:"w,omitempty"`
+	// Services says a service or its rate card changed: every instance
+	// forgets the services it keeps for metered usage.
+	Services *struct{} `json:"sv,omitempty"`
 }
 
 // BalanceSQL is the PostgreSQL expression, over a row of balances (its

@@ -170,6 +170,8 @@ type Ledger struct {
 	hot   map[int]*hotQueue // debits waiting, by lane (group.go)
 	lanes int
 
+	posts postQueue // PostAll calls waiting for a group (batch.go)
+
 	test testHooks // testhooks.go
 }
 
