@@ -17,8 +17,7 @@ import (
 // SQL; each row must hold every field ent would have read (nullable ones
 // null or set alike), through the client's own fast path, an admin's
 // general path and a direction filter, on both databases; read for fewer
-// columns (WithHistoryColumns), the fields of those columns and nothing
-// else.
+// columns (WithHistoryUse), the fields of those columns and nothing else.
 func TestHistoryRowsAsEntReadsThem(t *testing.T) {
 	for _, kind := range dbtest.Kinds {
 		t.Run(kind, func(t *testing.T) {
@@ -48,11 +47,11 @@ func TestHistoryRowsAsEntReadsThem(t *testing.T) {
 			columns := map[string]credits.HistoryColumns{}
 			for _, c := range []credits.HistoryColumns{credits.HistorySummary, credits.HistoryDetail} {
 				name := fmt.Sprintf("own, columns %d", c)
-				p, err = w.svc.HistoryOf(credits.WithHistoryColumns(own, c), nil, nil, nil, credits.PageArgs{First: &first})
+				p, err = w.svc.HistoryOf(credits.WithHistoryUse(own, credits.HistoryUse{Columns: c}), nil, nil, nil, credits.PageArgs{First: &first})
 				w.check(err)
 				pages[name], columns[name] = p.Items, c
 				name = fmt.Sprintf("admin out, columns %d", c)
-				p, err = w.svc.HistoryOf(credits.WithHistoryColumns(w.admin("admin"), c), &w.acc.ID, nil, &out2, credits.PageArgs{First: &first})
+				p, err = w.svc.HistoryOf(credits.WithHistoryUse(w.admin("admin"), credits.HistoryUse{Columns: c}), &w.acc.ID, nil, &out2, credits.PageArgs{First: &first})
 				w.check(err)
 				pages[name], columns[name] = p.Items, c
 			}

@@ -111,7 +111,8 @@ type cursorKind[K any] struct {
 }
 
 func (c cursorKind[K]) encode(k K) string {
-	return base64.RawURLEncoding.EncodeToString(append([]byte{c.tag}, c.format(k)...))
+	var buf [48]byte // on the stack: every row of a page has a cursor
+	return base64.RawURLEncoding.EncodeToString(append(append(buf[:0], c.tag), c.format(k)...))
 }
 
 func (c cursorKind[K]) decode(s string) (K, error) {

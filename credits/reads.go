@@ -113,6 +113,9 @@ func (s *Service) history(ctx context.Context, acc *ent.Account, c string, dir *
 	p, err := paginate(ctx, page, seqCursors, keyset[*ent.Posting, int64]{
 		count: func(ctx context.Context) (int, error) {
 			if dir != nil {
+				if historyUseOf(ctx).NoTotal {
+					return 0, nil
+				}
 				n, err := s.db.Posting.Query().Where(where...).Count(ctx)
 				if err != nil {
 					return 0, fmt.Errorf("counting history: %w", err)
@@ -158,10 +161,10 @@ func (s *Service) history(ctx context.Context, acc *ent.Account, c string, dir *
 }
 
 // HistoryColumns says which fields of its transactions the reader of a
-// history page will use: a page read for fewer is narrower on the wire and
-// cheaper to decode, and the fields it leaves out are zero. A few fixed
-// sets, not any subset, so that each is one prepared statement per
-// connection however many documents ask for pages.
+// history page will use (HistoryUse): a page read for fewer is narrower on
+// the wire and cheaper to decode, and the fields it leaves out are zero. A
+// few fixed sets, not any subset, so that each is one prepared statement
+// per connection however many documents ask for pages.
 type HistoryColumns uint8
 
 const (
@@ -176,18 +179,28 @@ const (
 	HistoryDetail
 )
 
-type historyColumnsKey struct{}
-
-// WithHistoryColumns tells the history reads under ctx that their caller
-// uses only the fields of c: it promises not to read the others (they are
-// zero), nor to hand the rows to anything that might.
-func WithHistoryColumns(ctx context.Context, c HistoryColumns) context.Context {
-	return context.WithValue(ctx, historyColumnsKey{}, c)
+// HistoryUse is what the reader of a history page will use of it: a page
+// read for less costs less. The zero value is everything.
+type HistoryUse struct {
+	Columns HistoryColumns // the fields of its transactions
+	// NoTotal: totalCount is not asked, so a filtered page is not counted
+	// (Page.Total is 0); an unfiltered one's is its balance's seq, free.
+	NoTotal bool
 }
 
-func historyColumnsOf(ctx context.Context) HistoryColumns {
-	c, _ := ctx.Value(historyColumnsKey{}).(HistoryColumns)
-	return c
+type historyUseKey struct{}
+
+// WithHistoryUse tells the history reads under ctx what their caller
+// uses: it promises not to read the rest (fields outside u.Columns are
+// zero, the total is 0 with u.NoTotal), nor to hand the page to anything
+// that might.
+func WithHistoryUse(ctx context.Context, u HistoryUse) context.Context {
+	return context.WithValue(ctx, historyUseKey{}, u)
+}
+
+func historyUseOf(ctx context.Context) HistoryUse {
+	u, _ := ctx.Value(historyUseKey{}).(HistoryUse)
+	return u
 }
 
 // historySelect is the select list of each set of columns; each is a
@@ -201,14 +214,14 @@ var historySelect = [...]string{
 
 // historyRows reads up to n of acc's postings in currency c with a seq in
 // (lo, hi], newest first, only credits or debits when dir says so, with
-// the columns the caller said it uses (WithHistoryColumns; all of them
+// the columns the caller said it uses (WithHistoryUse; all of them
 // otherwise). It is the hot path of every history page: hand-written SQL
 // narrowed by the viewer's scope (scopeSQL, as the interceptor would), the
 // columns a transaction's fields use and nothing else, scanned by hand
 // into one allocation for the page (ent's scan allocates a holder per
 // column and row).
 func (s *Service) historyRows(ctx context.Context, acc *ent.Account, c string, dir *Direction, lo, hi int64, n int) ([]*ent.Posting, error) {
-	cols := historyColumnsOf(ctx)
+	cols := historyUseOf(ctx).Columns
 	q := new(rawQuery).add(`SELECT `+historySelect[cols]+`
 		FROM postings p WHERE p.account_id = ? AND p.currency = ? AND p.seq > ? AND p.seq <= ?`, acc.ID, c, lo, hi)
 	if dir != nil {
@@ -721,17 +734,16 @@ func (s *Service) BalanceOf(ctx context.Context, id *gid.ID, cur *string) (*ent.
 // HistoryOf is the history query: the account named (or the viewer's);
 // see History.
 func (s *Service) HistoryOf(ctx context.Context, id *gid.ID, cur *string, dir *Direction, page PageArgs) (*Page[*ent.Posting], error) {
-	if dir == nil {
-		// The page ends at the balance's seq, so a balance kept in memory
-		// bounds it as well as the database's row would: it shows what the
-		// balance read shows, under the same staleness rule (and the
-		// general path's balanceIn does the same).
-		if acc, b, ok, err := s.ownBalanceKept(ctx, id, cur); ok {
-			if err != nil {
-				return nil, err
-			}
-			return s.history(ctx, acc, b.Currency, dir, page, b)
+	// An unfiltered page ends at the balance's seq, so a balance kept in
+	// memory bounds it as well as the database's row would: it shows what
+	// the balance read shows, under the same staleness rule (the general
+	// path's balanceIn does the same); a filtered page needs only the
+	// account.
+	if acc, b, ok, err := s.ownBalanceKept(ctx, id, cur); ok {
+		if err != nil {
+			return nil, err
 		}
+		return s.history(ctx, acc, b.Currency, dir, page, b)
 	}
 	acc, err := s.Account(ctx, id)
 	if err != nil {

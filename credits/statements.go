@@ -148,8 +148,8 @@ func (f HistoryFilter) where(acc gid.ID, cur string, lo, hi int64) []predicate.P
 
 // HistoryWhere is history narrowed by f. A page is a bounded number of
 // statements: the window's seq range (a binary search per bound), the
-// count, and one range scan (per kind, on the kind index: the newest n of
-// each kind, merged).
+// count (unless the caller does not use it: HistoryUse), and one range
+// scan (per kind, on the kind index: the newest n of each kind, merged).
 func (s *Service) HistoryWhere(ctx context.Context, id *gid.ID, cur *string, f HistoryFilter, page PageArgs) (*Page[*ent.Posting], error) {
 	if !f.narrows() {
 		return s.HistoryOf(ctx, id, cur, f.Direction, page)
@@ -157,13 +157,9 @@ func (s *Service) HistoryWhere(ctx context.Context, id *gid.ID, cur *string, f H
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	acc, err := s.Account(ctx, id)
+	acc, c, err := s.historyAccount(ctx, id, cur)
 	if err != nil {
 		return nil, err
-	}
-	c, err := currencyFor(acc.Edges.Agency, cur)
-	if err != nil {
-		return nil, badInput("currency: %v", err)
 	}
 	if _, err := page.limit(); err != nil { // before any work
 		return nil, err
@@ -177,6 +173,9 @@ func (s *Service) HistoryWhere(ctx context.Context, id *gid.ID, cur *string, f H
 		count: func(ctx context.Context) (int, error) {
 			if exact {
 				return int(hi - lo), nil
+			}
+			if historyUseOf(ctx).NoTotal {
+				return 0, nil
 			}
 			q := s.db.Posting.Query().Where(f.where(acc.ID, c, lo, hi)...)
 			if len(f.Kinds) > 0 {
@@ -223,6 +222,27 @@ func (s *Service) HistoryWhere(ctx context.Context, id *gid.ID, cur *string, f H
 		r.Edges.Account = acc
 	}
 	return p, nil
+}
+
+// historyAccount is the account whose history is read and the currency
+// (cur, or its agency's default): a client's own from memory when kept
+// there (ownBalanceKept), else from the database.
+func (s *Service) historyAccount(ctx context.Context, id *gid.ID, cur *string) (*ent.Account, string, error) {
+	if acc, b, ok, err := s.ownBalanceKept(ctx, id, cur); ok {
+		if err != nil {
+			return nil, "", err
+		}
+		return acc, b.Currency, nil
+	}
+	acc, err := s.Account(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := currencyFor(acc.Edges.Agency, cur)
+	if err != nil {
+		return nil, "", badInput("currency: %v", err)
+	}
+	return acc, c, nil
 }
 
 // postings reads up to n postings matching where, newest first.

@@ -127,7 +127,7 @@ func (s *plannedSchema) run(ctx context.Context, ec *executionContext, p *histor
 			ec.fieldContext_Query_history,
 			func(ctx context.Context) (any, error) {
 				fc := graphql.GetFieldContext(ctx)
-				ctx = credits.WithHistoryColumns(ctx, p.columns)
+				ctx = credits.WithHistoryUse(ctx, p.use)
 				return ec.Resolvers.Query().History(ctx, fc.Args["accountId"].(*gid.ID), fc.Args["currency"].(*string),
 					fc.Args["type"].(*enums.TransactionType), fc.Args["first"].(*int), fc.Args["after"].(*string),
 					fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["kind"].([]posting.Kind))
@@ -172,11 +172,11 @@ type historyPlan struct {
 	// what the executor would refuse as null in a non-null field; the
 	// plan leaves those answers to it
 	needsPageInfo, needsCreatedAt bool
-	// the columns the plan writes: all its transactions' fields are
-	// columns, and the executor, when the plan leaves an answer to it
-	// (fits), writes the same selection
-	columns credits.HistoryColumns
-	size    atomic.Int64 // the length of its last answer
+	// what of the page the plan writes: the columns of its transactions'
+	// fields (all are columns), and whether the total; the executor, when
+	// the plan leaves an answer to it (fits), writes the same selection
+	use  credits.HistoryUse
+	size atomic.Int64 // the length of its last answer
 }
 
 // fits says whether the plan writes v exactly as the executor would: no
@@ -223,7 +223,8 @@ func compileHistory(op *ast.OperationDefinition) *historyPlan {
 	if !ok || f.Name != "history" || len(f.Directives) > 0 {
 		return nil
 	}
-	p := &historyPlan{op: op, field: f, rootKey: append([]byte{'{'}, key(f.Alias, true)...), columns: credits.HistorySummary}
+	p := &historyPlan{op: op, field: f, rootKey: append([]byte{'{'}, key(f.Alias, true)...),
+		use: credits.HistoryUse{Columns: credits.HistorySummary, NoTotal: true}}
 	conn, ok := compileObject(f.SelectionSet, connFields(p))
 	if !ok {
 		return nil
@@ -328,7 +329,10 @@ func connFields(p *historyPlan) map[string]func(*ast.Field) (func(io.Writer, *mo
 	type C = *model.CreditTransactionConnection
 	return map[string]func(*ast.Field) (func(io.Writer, C), bool){
 		"__typename": typename[C]("CreditTransactionConnection"),
-		"totalCount": leaf(func(w io.Writer, c C) { graphql.MarshalInt(c.TotalCount).MarshalGQL(w) }),
+		"totalCount": func(f *ast.Field) (func(io.Writer, C), bool) {
+			p.use.NoTotal = false
+			return func(w io.Writer, c C) { graphql.MarshalInt(c.TotalCount).MarshalGQL(w) }, len(f.SelectionSet) == 0
+		},
 		"pageInfo": func(f *ast.Field) (func(io.Writer, C), bool) {
 			o, ok := compileObject(f.SelectionSet, pageInfoFields)
 			p.needsPageInfo = true
@@ -378,7 +382,7 @@ func transactionFields(p *historyPlan) map[string]func(*ast.Field) (func(io.Writ
 	type P = *ent.Posting
 	detail := func(write func(io.Writer, P)) func(*ast.Field) (func(io.Writer, P), bool) {
 		return func(f *ast.Field) (func(io.Writer, P), bool) {
-			p.columns = credits.HistoryDetail
+			p.use.Columns = credits.HistoryDetail
 			return write, len(f.SelectionSet) == 0
 		}
 	}

@@ -37,21 +37,22 @@ func TestHistoryPlanCompiles(t *testing.T) {
 			t.Errorf("%s: plan %v, want %v", doc, got, want)
 		}
 	}
-	// The columns each plan has its page read with (the executor, when
-	// the plan leaves an answer to it, writes the same fields).
-	for doc, want := range map[string]credits.HistoryColumns{
-		`{ history(first: 50) { edges { node { id type amount runningBalance createdAt } } } }`:           credits.HistorySummary,
-		`{ history { totalCount pageInfo { endCursor } edges { cursor node { __typename currency } } } }`: credits.HistorySummary,
-		`{ history { edges { node { id kind } } } }`:                                                      credits.HistoryDetail,
-		`{ history { edges { node { quantity } } } }`:                                                     credits.HistoryDetail,
-		`{ history { edges { node { amount reason } } } }`:                                                credits.HistoryDetail,
+	// What each plan has its page read for (the executor, when the plan
+	// leaves an answer to it, writes the same fields).
+	summary, detail := credits.HistorySummary, credits.HistoryDetail
+	for doc, want := range map[string]credits.HistoryUse{
+		`{ history(first: 50) { edges { node { id type amount runningBalance createdAt } } } }`:           {Columns: summary, NoTotal: true},
+		`{ history { totalCount pageInfo { endCursor } edges { cursor node { __typename currency } } } }`: {Columns: summary},
+		`{ history(type: OUT) { edges { node { id kind } } } }`:                                           {Columns: detail, NoTotal: true},
+		`{ history { edges { node { quantity } } } }`:                                                     {Columns: detail, NoTotal: true},
+		`{ history { n: totalCount edges { node { amount reason } } } }`:                                  {Columns: detail},
 	} {
 		q, errs := gqlparser.LoadQuery(parsedSchema, doc)
 		if errs != nil {
 			t.Fatalf("%s: %v", doc, errs)
 		}
-		if p := compileHistory(q.Operations[0]); p == nil || p.columns != want {
-			t.Errorf("%s: plan %+v, want columns %d", doc, p, want)
+		if p := compileHistory(q.Operations[0]); p == nil || p.use != want {
+			t.Errorf("%s: plan %+v, want %+v", doc, p, want)
 		}
 	}
 	if _, ok := fieldRoles("history"); !ok {

@@ -9,7 +9,8 @@ import (
 // balance's seq, which bounds it as the database's row would). Nothing
 // else is read: no count (the balance's seq is it), no probe for a next
 // page beyond the page's own statement, no account or scope lookup. A
-// payment through the same instance is on the next page at once.
+// payment through the same instance is on the next page at once. A
+// filtered page is counted only when its totalCount is asked.
 func TestHistoryPageStatements(t *testing.T) {
 	eachDB(t, func(t *testing.T, a *testAPI) {
 		fx := a.fx
@@ -61,6 +62,35 @@ func TestHistoryPageStatements(t *testing.T) {
 		}
 		if n == 0 {
 			t.Fatal("the counting driver saw no statement: the test is not measuring anything")
+		}
+
+		// A filtered page needs the account (kept) and its rows, and a
+		// count only when totalCount is asked.
+		for _, c := range []struct {
+			query string
+			want  int64
+		}{
+			{`{ history(type: OUT, first: 50) { edges { node { id amount } } } }`, 1},
+			{`{ history(type: OUT, first: 50) { totalCount edges { node { id amount } } } }`, 2},
+			{`{ history(kind: [SERVICE_PURCHASE], first: 50) { edges { node { id kind } } } }`, 1},
+		} {
+			var out struct {
+				History struct {
+					TotalCount int
+					Edges      []struct{ Node struct{ ID string } }
+				}
+			}
+			counter.reset()
+			rdQuery(t, api, tok, c.query, nil, &out)
+			if len(out.History.Edges) != 50 {
+				t.Errorf("%s: %d edges, want 50", c.query, len(out.History.Edges))
+			}
+			if n := counter.total(); n != c.want {
+				t.Errorf("%s: %d statements, want %d:\n%s", c.query, n, c.want, counter.statements())
+			}
+			if c.want == 2 && out.History.TotalCount != 60 {
+				t.Errorf("%s: totalCount %d, want 60", c.query, out.History.TotalCount)
+			}
 		}
 	})
 }
