@@ -68,7 +68,15 @@ func newAPI(t testing.TB, kind string) *testAPI {
 func newAPIWith(t testing.TB, kind string, cfg Config) *testAPI {
 	t.Helper()
 	d := dbtest.Open(t, kind)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// The gateway's warnings and errors are shown when the test fails: an
+	// answer's "internal error (request id …)" says nothing more.
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	t.Cleanup(func() {
+		if t.Failed() && logs.String() != "" {
+			t.Logf("the gateway's warnings and errors:\n%s", logs.String())
+		}
+	})
 	svc := credits.New(d.Client, d.Dialect, log)
 	verifier, err := auth.NewVerifier(context.Background(), auth.Config{Secret: testSecret})
 	if err != nil {
