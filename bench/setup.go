@@ -140,7 +140,7 @@ func freshDatabase(ctx context.Context, adminURL string) (string, error) {
 // hold for the write scenarios to run at up to maxWriteRate tx/s at every
 // client level and round without running out.
 func invoicesNeeded(o options) int {
-	const maxWriteRate = 2500
+	const maxWriteRate = 5000
 	secs := max(1, int(o.duration.Round(time.Second).Seconds()))
 	return o.rounds * len(o.clients) * secs * maxWriteRate
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lib/pq"
 
 	"creditgate/auth"
 	"creditgate/ent"
@@ -53,10 +54,12 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 		}
 		acct, agencyID = pre.AccountID, pre.AgencyID
 	}
+	gate := invoiceToPay{id: id, acct: acct, agency: agencyID}
 	return run(ctx, s, ledger.Mutation[*InvoicePayment]{
 		Op: "payInvoiceWithCredit", Key: idemKey, Input: id, Debit: acct,
+		Gate: &ledger.Gate{Name: invoicesPaidGate, Key: string(id), Value: gate},
 		Work: func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *InvoicePayment, error) {
-			inv, err := s.markInvoicePaid(ctx, tx.Tx, id, acct, agencyID)
+			inv, err := s.payInvoice(ctx, tx, gate)
 			if err != nil {
 				return ledger.Outcome{}, nil, err
 			}
@@ -89,6 +92,70 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 		},
 		Replay: s.invoiceOutcome,
 	})
+}
+
+// invoiceToPay is an invoice a payment turns PAID, with the scope its
+// payer may pay in: the invoice must be of account acct of agency agency.
+type invoiceToPay struct{ id, acct, agency gid.ID }
+
+// invoicesPaidGate names the statement a set-based batch of invoice
+// payments runs once for all of them (ledger/gate.go).
+const invoicesPaidGate = "invoices-paid"
+
+// payInvoice turns the invoice PAID for its payment: with the other
+// payments of a set-based batch in one statement when it runs in one,
+// else alone (markInvoicePaid), which also says why an invoice cannot be
+// paid.
+func (s *Service) payInvoice(ctx context.Context, tx *ledger.Tx, p invoiceToPay) (*ent.Invoice, error) {
+	row, ok, err := tx.Gated(ledger.Gate{Name: invoicesPaidGate, Key: string(p.id)}, func(values []any) (map[string]any, error) {
+		return s.markInvoicesPaid(ctx, tx.Tx, values)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return s.markInvoicePaid(ctx, tx.Tx, p.id, p.acct, p.agency)
+	}
+	inv := row.(*ent.Invoice)
+	return inv, s.emitInvoice(ctx, tx.Tx, "invoice.paid", inv)
+}
+
+// markInvoicesPaid is markInvoicePaid's conditional update for several
+// invoices (invoiceToPay values) in one statement, on PostgreSQL (where
+// set-based batches run): the invoices it turned PAID, by id. Each row's
+// conditions are its own payment's; an invoice it does not return is paid
+// alone, which says why.
+func (s *Service) markInvoicesPaid(ctx context.Context, tx *ent.Tx, values []any) (map[string]any, error) {
+	ids, accts, ags := make([]string, len(values)), make([]string, len(values)), make([]string, len(values))
+	for i, v := range values {
+		p := v.(invoiceToPay)
+		ids[i], accts[i], ags[i] = string(p.id), string(p.acct), string(p.agency)
+	}
+	now := s.clock().UTC()
+	rows, err := tx.QueryContext(ctx, `UPDATE invoices SET status = $1, paid_at = $2
+		FROM unnest($3::varchar[], $4::varchar[], $5::varchar[]) AS x(id, acct, ag)
+		WHERE invoices.id = x.id AND (invoices.account_id = x.acct AND invoices.agency_id = x.ag
+		AND invoices.status = $6 AND invoices.credit_eligible = $7
+		AND EXISTS (SELECT 1 FROM agencies WHERE agencies.id = invoices.agency_id AND credit_payments_enabled = $8)) IS TRUE
+		RETURNING invoices.id, invoices.account_id, invoices.agency_id, invoices.created_at, invoices.number, invoices.amount, invoices.currency`,
+		invoice.StatusPAID.String(), now, pq.Array(ids), pq.Array(accts), pq.Array(ags), invoice.StatusOPEN.String(), true, true)
+	if err != nil {
+		return nil, fmt.Errorf("marking %d invoices paid: %w", len(values), err)
+	}
+	paid := make(map[string]any, len(values))
+	for rows.Next() {
+		inv := &ent.Invoice{Status: invoice.StatusPAID, CreditEligible: true, PaidAt: &now}
+		if err := rows.Scan(&inv.ID, &inv.AccountID, &inv.AgencyID, &inv.CreatedAt, &inv.Number, &inv.Amount, &inv.Currency); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("marking %d invoices paid: %w", len(values), err)
+		}
+		inv.CreatedAt = inv.CreatedAt.UTC()
+		paid[string(inv.ID)] = inv
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("marking %d invoices paid: %w", len(values), err)
+	}
+	return paid, nil
 }
 
 // markInvoicePaid turns the OPEN, credit-eligible invoice of account acct
@@ -143,7 +210,17 @@ func (s *Service) invoiceOutcome(ctx context.Context, o ledger.Outcome) (*Invoic
 	if err != nil {
 		return nil, fmt.Errorf("loading invoice: %w", err)
 	}
+	// The key's own transaction: the invoice's may be gone since (a
+	// reversal reopens the invoice and unlinks it).
 	tx := inv.Edges.Transaction
+	if o.Transaction != "" && (tx == nil || tx.ID != o.Transaction) {
+		if tx, err = s.db.Posting.Query().Where(posting.ID(o.Transaction)).Only(ctx); err != nil {
+			return nil, fmt.Errorf("loading the transaction of a replayed payment: %w", err)
+		}
+	}
+	if tx == nil {
+		return nil, fmt.Errorf("replaying the payment of invoice %s: no transaction recorded", o.Invoice)
+	}
 	tx.Edges.Account = inv.Edges.Account
 	bal, err := s.balanceIn(ctx, inv.Edges.Account, inv.Currency)
 	if err != nil {

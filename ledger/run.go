@@ -36,6 +36,10 @@ type Mutation[A any] struct {
 	// Replay rebuilds the answer from the outcome stored under the key by
 	// an earlier run; needed only with a Key.
 	Replay func(ctx context.Context, o Outcome) (A, error)
+	// Gate, optional, lets a set-based batch run the statement the work
+	// starts with once for all its requests naming the same gate (gate.go):
+	// the work asks for its row with Tx.Gated.
+	Gate *Gate
 	// Then, optional, continues a first run once its work has committed
 	// (never a replay): a provider's charge after its payment is recorded.
 	Then func(ctx context.Context, a A) (A, error)
@@ -65,7 +69,7 @@ func Run[A any](ctx context.Context, l *Ledger, m Mutation[A]) (A, error) {
 		replay bool
 	)
 	if m.Debit != "" {
-		o, replay, err = l.debit(ctx, m.Debit, k, w)
+		o, replay, err = l.debit(withGate(ctx, m.Gate), m.Debit, k, w)
 	} else {
 		o, replay, err = l.once(ctx, k, w)
 	}

@@ -47,6 +47,9 @@ type setBatch struct {
 	journals, jAgencies []string
 	postings            [20][]any // by column of postingColumns
 	links               map[string][][2]string
+
+	calls []*debitCall          // the batch's requests, for their gates
+	gates map[string]*gateState // by gate name (gate.go)
 }
 
 type setBalance struct {
@@ -67,7 +70,7 @@ func (l *Ledger) setWork(ctx context.Context, tx *Tx, live []*debitCall) error {
 	if l.test.onBatchRun != nil {
 		l.test.onBatchRun(false)
 	}
-	st := &setBatch{balances: map[string]*setBalance{}, links: map[string][][2]string{}}
+	st := &setBatch{balances: map[string]*setBalance{}, links: map[string][][2]string{}, calls: live}
 	for _, c := range live { // in account order already
 		if n := len(st.accs); n == 0 || st.accs[n-1] != string(c.acc) {
 			st.accs = append(st.accs, string(c.acc))
@@ -93,6 +96,9 @@ func (l *Ledger) setWork(ctx context.Context, tx *Tx, live []*debitCall) error {
 		tx.Announce(rtx.events...)
 		tx.rows = append(tx.rows, rtx.rows...)
 		rtx.rows = nil
+	}
+	if st.untakenGates() {
+		return errUnusual // a row marked for a request that did not run its work
 	}
 	return l.writeSet(ctx, tx, st)
 }
