@@ -61,15 +61,9 @@ import (
 // alone). Big calls are grouped too: 8 callers of 100 events each, in
 // process on PostgreSQL, cost 9,340 µs of PostgreSQL CPU a call each in a
 // transaction of its own, 6,515 µs in groups (BenchmarkRecordUsage).
-//
-// A call of postAloneDebits debits or more runs at once in a transaction
-// of its own, beside the groups: it is a group's worth by itself, and
-// queued behind two groups it waited for them (usage-batch, 8 callers of
-// 100 events: p99 116 ms grouped).
 const (
 	postRunners     = 2
 	postGroupDebits = 1000
-	postAloneDebits = 32
 )
 
 // Debit is one debit of PostAll: Entry has two legs, the account's
@@ -172,10 +166,6 @@ func (l *Ledger) PostAll(ctx context.Context, ds []Debit, then func(ctx context.
 // postQueued runs c in a group: at once when fewer than postRunners are
 // in flight, else in the group formed when one of them ends.
 func (l *Ledger) postQueued(c *postCall) {
-	if len(c.claim) >= postAloneDebits {
-		l.runPosts([]*postCall{c})
-		return
-	}
 	q := &l.posts
 	q.mu.Lock()
 	if q.running < postRunners {
