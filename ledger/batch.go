@@ -325,21 +325,7 @@ func (l *Ledger) runPosts(group []*postCall) {
 // postDeadline: a group works for its callers, so it ends when the last of
 // them gives up, and after batchTimeout at most (as a batch of debits).
 func postDeadline(live []*postCall) time.Time {
-	end := time.Now().Add(batchTimeout)
-	var last time.Time
-	for _, c := range live {
-		d, ok := c.ctx.Deadline()
-		if !ok {
-			return end
-		}
-		if d.After(last) {
-			last = d
-		}
-	}
-	if last.Before(end) {
-		return last
-	}
-	return end
+	return callersDeadline(live, func(c *postCall) context.Context { return c.ctx })
 }
 
 // postEach is PostAll one debit at a time, through the debit lanes.

@@ -280,10 +280,16 @@ func (l *Ledger) runBatch(q *hotQueue, batch []*debitCall) {
 // of them gives up (a stalled database must not hold a lane past every
 // caller's timeout), and after batchTimeout at most.
 func batchDeadline(live []*debitCall) time.Time {
+	return callersDeadline(live, func(c *debitCall) context.Context { return c.ctx })
+}
+
+// callersDeadline is when work done for calls ends: when the last of
+// their contexts does, and after batchTimeout at most.
+func callersDeadline[C any](calls []C, ctxOf func(C) context.Context) time.Time {
 	end := time.Now().Add(batchTimeout)
 	var last time.Time
-	for _, c := range live {
-		d, ok := c.ctx.Deadline()
+	for _, c := range calls {
+		d, ok := ctxOf(c).Deadline()
 		if !ok {
 			return end
 		}
