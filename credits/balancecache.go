@@ -125,8 +125,10 @@ func (c *balanceCache) committed(b *events.Balance) {
 	c.mu.Unlock()
 }
 
-// forget drops what is kept of the account: it changed in a way whose
-// versions this instance does not know yet (a set-based batch of debits).
+// forget drops what is kept of the account, as eviction does. Nothing in
+// the domain calls it since usage batches hand their balances over
+// (Hooks.Committed); the cache's test uses it to drop an account while a
+// read of it is in flight.
 func (c *balanceCache) forget(acc gid.ID) {
 	if c == nil {
 		return

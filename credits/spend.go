@@ -107,7 +107,7 @@ const invoicesPaidGate = "invoices-paid"
 // else alone (markInvoicePaid), which also says why an invoice cannot be
 // paid.
 func (s *Service) payInvoice(ctx context.Context, tx *ledger.Tx, p invoiceToPay) (*ent.Invoice, error) {
-	row, ok, err := tx.Gated(ledger.Gate{Name: invoicesPaidGate, Key: string(p.id)}, func(values []any) (map[string]any, error) {
+	row, ok, err := tx.Gated(invoicesPaidGate, string(p.id), func(values []any) (map[string]any, error) {
 		return s.markInvoicesPaid(ctx, tx.Tx, values)
 	})
 	if err != nil {

@@ -52,24 +52,25 @@ type gateState struct {
 	rows map[string]any
 }
 
-// Gated returns this request's row of gate g's set-based statement: mark
-// runs once per set-based batch, with the gate values of the batch's
-// requests naming g (this one's included), and returns the rows it marked
-// by key. ok is false outside a set-based batch, when this request is
-// alone in naming g, or when mark did not return its row: the caller then
-// runs its own statement.
-func (tx *Tx) Gated(g Gate, mark func(values []any) (map[string]any, error)) (row any, ok bool, err error) {
+// Gated returns the row of key (the request's own Gate.Key) from the
+// set-based statement of the gate named name: mark runs once per
+// set-based batch, with the gate values of the batch's requests naming it
+// (this one's included), and returns the rows it marked by key. ok is
+// false outside a set-based batch, when this request is alone in naming
+// the gate, or when mark did not return its row: the caller then runs its
+// own statement.
+func (tx *Tx) Gated(name, key string, mark func(values []any) (map[string]any, error)) (row any, ok bool, err error) {
 	st := tx.set
 	if st == nil {
 		return nil, false, nil
 	}
-	gs := st.gates[g.Name]
+	gs := st.gates[name]
 	if gs == nil {
 		var values []any
 		seen := map[string]bool{}
 		for _, c := range st.calls {
 			cg := gateOf(c.ctx)
-			if cg == nil || cg.Name != g.Name || c.ctx.Err() != nil {
+			if cg == nil || cg.Name != name || c.ctx.Err() != nil {
 				continue
 			}
 			if seen[cg.Key] {
@@ -85,18 +86,18 @@ func (tx *Tx) Gated(g Gate, mark func(values []any) (map[string]any, error)) (ro
 		if st.gates == nil {
 			st.gates = map[string]*gateState{}
 		}
-		st.gates[g.Name] = gs
+		st.gates[name] = gs
 		if len(values) > 1 {
 			rows, err := mark(values)
 			if err != nil {
-				return nil, false, fmt.Errorf("ledger: gate %s of a batch of %d: %w", g.Name, len(values), err)
+				return nil, false, fmt.Errorf("ledger: gate %s of a batch of %d: %w", name, len(values), err)
 			}
 			gs.rows = rows
 		}
 	}
-	row, ok = gs.rows[g.Key]
+	row, ok = gs.rows[key]
 	if ok {
-		delete(gs.rows, g.Key) // taken: once
+		delete(gs.rows, key) // taken: once
 	}
 	return row, ok, nil
 }
