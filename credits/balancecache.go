@@ -251,18 +251,16 @@ func (c *balanceCache) keep(f fill, own *ent.Account, bs ...*ent.Balance) {
 // account acc of agency ag: the rule the database's read applies (narrow,
 // for balances).
 func visible(ctx context.Context, ag, acc gid.ID) bool {
-	ok := true
-	err := narrow(ctx, ent.Tenancy[ent.TypeBalance], func(column string, id gid.ID) {
+	v, ok := inScope(ctx, ent.TypeBalance, func(column string) (gid.ID, bool) {
 		switch column {
 		case "agency_id":
-			ok = ok && id == ag
+			return ag, true
 		case "account_id":
-			ok = ok && id == acc
-		default:
-			ok = false
+			return acc, true
 		}
+		return "", false
 	})
-	return err == nil && ok
+	return v && ok
 }
 
 // eventBalance is b as a notification carries it.

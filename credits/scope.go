@@ -160,6 +160,28 @@ func scopeSQL(ctx context.Context, typ, alias string) (string, []any, error) {
 	return strings.Join(conds, " AND "), args, nil
 }
 
+// inScope is the scope rule for a row kept in memory: it applies the
+// viewer's scope (narrow) to a row of entity typ whose tenant columns col
+// gives: visible says whether the viewer's read would
+// find it; ok is false when that cannot be told here (a column col does
+// not give, or the viewer has no scope at all), and the database decides.
+func inScope(ctx context.Context, typ string, col func(string) (gid.ID, bool)) (visible, ok bool) {
+	visible, ok = true, true
+	err := narrow(ctx, ent.Tenancy[typ], func(column string, id gid.ID) {
+		v, known := col(column)
+		if !known {
+			ok = false
+		}
+		if v != id {
+			visible = false
+		}
+	})
+	if err != nil {
+		return false, false
+	}
+	return visible, ok
+}
+
 // rawQuery is hand-written SQL built in order, with its arguments.
 type rawQuery struct {
 	text strings.Builder

@@ -200,27 +200,6 @@ func makeRoom[V any](m map[gid.ID]V, max int) {
 	}
 }
 
-// inScope applies the viewer's scope (narrow) to a row of entity typ whose
-// tenant columns col gives: visible says whether the viewer's read would
-// find it; ok is false when that cannot be told here (a column col does
-// not give, or the viewer has no scope at all), and the database decides.
-func inScope(ctx context.Context, typ string, col func(string) (gid.ID, bool)) (visible, ok bool) {
-	visible, ok = true, true
-	err := narrow(ctx, ent.Tenancy[typ], func(column string, id gid.ID) {
-		v, known := col(column)
-		if !known {
-			ok = false
-		}
-		if v != id {
-			visible = false
-		}
-	})
-	if err != nil {
-		return false, false
-	}
-	return visible, ok
-}
-
 // servicesChanged makes every instance forget the services it keeps once
 // tx commits: this one at once (also when the COMMIT's outcome is
 // unknown: a read costs little), the others by pg_notify.
