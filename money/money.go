@@ -174,24 +174,42 @@ func parse(d Decimal, currency string, maxFrac int) (int64, error) {
 // callers validate currencies at the edge, and output paths should not have
 // an error branch.
 func Format(micro int64, currency string) Decimal {
+	var buf [24]byte // "-9223372036854.775808" is 21: the text is built on the stack
+	return Decimal(AppendFormat(buf[:0], micro, currency))
+}
+
+// AppendFormat appends Format(micro, currency)'s text to dst, allocating
+// nothing when dst has room: a history page writes two amounts per row
+// straight into its answer (Format built each from five to seven strings).
+func AppendFormat(dst []byte, micro int64, currency string) []byte {
 	digits, ok := MinorUnits(currency)
 	if !ok {
 		digits = 2
 	}
 	mag, sign := magnitude(micro)
-	s := strconv.FormatUint(mag, 10)
-	if len(s) <= Scale {
-		s = strings.Repeat("0", Scale-len(s)+1) + s
+	dst = append(dst, sign...)
+	dst = strconv.AppendUint(dst, mag/1_000_000, 10) // 10^Scale
+	// The Scale fraction digits, without trailing zeros, then padded with
+	// zeros to the currency's digits.
+	var frac [Scale]byte
+	f := mag % 1_000_000
+	for i := Scale - 1; i >= 0; i-- {
+		frac[i] = '0' + byte(f%10)
+		f /= 10
 	}
-	cut := len(s) - Scale
-	whole, frac := s[:cut], strings.TrimRight(s[cut:], "0")
-	if len(frac) < digits {
-		frac += strings.Repeat("0", digits-len(frac))
+	n := Scale
+	for n > 0 && frac[n-1] == '0' {
+		n--
 	}
-	if frac == "" {
-		return Decimal(sign + whole)
+	if n == 0 && digits == 0 {
+		return dst
 	}
-	return Decimal(sign + whole + "." + frac)
+	dst = append(dst, '.')
+	dst = append(dst, frac[:n]...)
+	for ; n < digits; n++ {
+		dst = append(dst, '0')
+	}
+	return dst
 }
 
 // FormatMinor renders a provider's minor units with exactly the currency's

@@ -3,6 +3,7 @@ package money
 import (
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -97,4 +98,64 @@ func FuzzFormatParse(f *testing.F) {
 			t.Fatalf("Parse(Format(%d, %s) = %q) = %d, %v", minor, cur, out, got, err)
 		}
 	})
+}
+
+// formatByStrings is Format as it was written before AppendFormat: the
+// oracle AppendFormat is fuzzed against.
+func formatByStrings(micro int64, currency string) Decimal {
+	digits, ok := MinorUnits(currency)
+	if !ok {
+		digits = 2
+	}
+	mag, sign := magnitude(micro)
+	s := strconv.FormatUint(mag, 10)
+	if len(s) <= Scale {
+		s = strings.Repeat("0", Scale-len(s)+1) + s
+	}
+	cut := len(s) - Scale
+	whole, frac := s[:cut], strings.TrimRight(s[cut:], "0")
+	if len(frac) < digits {
+		frac += strings.Repeat("0", digits-len(frac))
+	}
+	if frac == "" {
+		return Decimal(sign + whole)
+	}
+	return Decimal(sign + whole + "." + frac)
+}
+
+// FuzzAppendFormat checks that AppendFormat writes what the string-built
+// Format wrote, for every amount and currency (an index past the table is
+// an unknown code), and keeps what dst held.
+func FuzzAppendFormat(f *testing.F) {
+	for _, m := range []int64{0, 1, -1, 5, 10, 1250, 1200, 12_500000, 100_000000, 999999, 1_000000,
+		-10000, math.MaxInt64, math.MinInt64, math.MinInt64 + 1} {
+		for _, ci := range []uint8{0, 7, 100, 200, 255} {
+			f.Add(m, ci, "")
+			f.Add(m, ci, `{"amount":"`)
+		}
+	}
+	f.Fuzz(func(t *testing.T, micro int64, ci uint8, prefix string) {
+		cur := "ZZZ" // not a currency: formatted with 2 digits
+		if int(ci) < len(fuzzCurrencies) {
+			cur = fuzzCurrencies[ci]
+		}
+		want := string(formatByStrings(micro, cur))
+		got := AppendFormat([]byte(prefix), micro, cur)
+		if string(got) != prefix+want {
+			t.Fatalf("AppendFormat(%q, %d, %s) = %q; want %q", prefix, micro, cur, got, prefix+want)
+		}
+		if f := Format(micro, cur); string(f) != want {
+			t.Fatalf("Format(%d, %s) = %q; want %q", micro, cur, f, want)
+		}
+	})
+}
+
+func TestFormatAllocations(t *testing.T) {
+	buf := make([]byte, 0, 64)
+	if n := testing.AllocsPerRun(100, func() { buf = AppendFormat(buf[:0], -12_492500, "USD") }); n != 0 {
+		t.Errorf("AppendFormat allocated %v times; want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = Format(12_492500, "USD") }); n > 1 {
+		t.Errorf("Format allocated %v times; want at most 1", n)
+	}
 }
