@@ -43,7 +43,9 @@ func (p PageArgs) limit() (int, error) {
 
 // Page is one page of a list, newest first unless said otherwise.
 type Page[T any] struct {
-	Items       []T
+	Items []T
+	// Cursors are the items' cursors, one each; nil when the caller said
+	// it writes none (HistoryUse.NoCursors).
 	Cursors     []string
 	HasNext     bool
 	HasPrevious bool
@@ -59,6 +61,9 @@ type keyset[T, K any] struct {
 	fetch func(ctx context.Context, after *K, n int) ([]T, error)
 	// key is a row's position in the list.
 	key func(T) K
+	// noCursors: the caller writes no cursor, so none is made (a
+	// history page's are 100 allocations).
+	noCursors bool
 }
 
 // paginate answers one page of every list of the API: it validates first
@@ -88,8 +93,11 @@ func paginate[T, K any](ctx context.Context, page PageArgs, cursors cursorKind[K
 	}
 	rows, more := trim(rows, limit)
 	p := &Page[T]{Items: rows, HasNext: more, HasPrevious: page.After != nil, Total: total}
-	for _, r := range rows {
-		p.Cursors = append(p.Cursors, cursors.encode(l.key(r)))
+	if !l.noCursors {
+		p.Cursors = make([]string, len(rows))
+		for i, r := range rows {
+			p.Cursors[i] = cursors.encode(l.key(r))
+		}
 	}
 	return p, nil
 }

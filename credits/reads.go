@@ -149,7 +149,8 @@ func (s *Service) history(ctx context.Context, acc *ent.Account, c string, dir *
 			}
 			return s.historyRows(ctx, acc, c, dir, math.MinInt64, top, n)
 		},
-		key: func(r *ent.Posting) int64 { return *r.Seq },
+		key:       func(r *ent.Posting) int64 { return *r.Seq },
+		noCursors: historyUseOf(ctx).NoCursors,
 	})
 	if err != nil {
 		return nil, err
@@ -186,6 +187,9 @@ type HistoryUse struct {
 	// NoTotal: totalCount is not asked, so a filtered page is not counted
 	// (Page.Total is 0); an unfiltered one's is its balance's seq, free.
 	NoTotal bool
+	// NoCursors: no cursor is asked (neither an edge's nor pageInfo's
+	// start or end), so the page has none (Page.Cursors is nil).
+	NoCursors bool
 }
 
 type historyUseKey struct{}

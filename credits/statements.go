@@ -213,7 +213,8 @@ func (s *Service) HistoryWhere(ctx context.Context, id *gid.ID, cur *string, f H
 			slices.SortFunc(rows, func(a, b *ent.Posting) int { return cmp.Compare(*b.Seq, *a.Seq) })
 			return rows[:min(n, len(rows))], nil
 		},
-		key: func(r *ent.Posting) int64 { return *r.Seq },
+		key:       func(r *ent.Posting) int64 { return *r.Seq },
+		noCursors: historyUseOf(ctx).NoCursors,
 	})
 	if err != nil {
 		return nil, err

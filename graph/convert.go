@@ -30,6 +30,15 @@ func pageInfo[T any](p *credits.Page[T]) *model.PageInfo {
 	return pi
 }
 
+// cursorAt is the cursor of p's item i: "" when p has none because its
+// reader said it writes none (credits.HistoryUse.NoCursors).
+func cursorAt[T any](p *credits.Page[T], i int) string {
+	if p.Cursors == nil {
+		return ""
+	}
+	return p.Cursors[i]
+}
+
 func availability(a credits.Availability) *model.CreditAvailability {
 	out := &model.CreditAvailability{Available: a.Available}
 	if a.Reason != "" {

@@ -19,6 +19,7 @@ import (
 	"creditgate/enums"
 	"creditgate/gid"
 	"creditgate/graph/model"
+	"creditgate/money"
 )
 
 // A history page costs gqlgen's executor a field context, a context value,
@@ -224,7 +225,7 @@ func compileHistory(op *ast.OperationDefinition) *historyPlan {
 		return nil
 	}
 	p := &historyPlan{op: op, field: f, rootKey: append([]byte{'{'}, key(f.Alias, true)...),
-		use: credits.HistoryUse{Columns: credits.HistorySummary, NoTotal: true}}
+		use: credits.HistoryUse{Columns: credits.HistorySummary, NoTotal: true, NoCursors: true}}
 	conn, ok := compileObject(f.SelectionSet, connFields(p))
 	if !ok {
 		return nil
@@ -317,6 +318,40 @@ func quotedTime(w io.Writer, t time.Time) {
 	}
 }
 
+// quotedAmount writes money.Format(micro, cur) quoted, as the Decimal
+// marshaler does, formatted in place when w is the plan's buffer (two
+// amounts a row were four to six strings each).
+func quotedAmount(w io.Writer, micro int64, cur string) {
+	buf, ok := w.(*bytes.Buffer)
+	if !ok {
+		money.Format(micro, cur).MarshalGQL(w)
+		return
+	}
+	b := append(buf.AvailableBuffer(), '"')
+	b = money.AppendFormat(b, micro, cur)
+	buf.Write(append(b, '"'))
+}
+
+// writeAmount writes t.DecimalAmount() as its marshaler does: the amount
+// without its sign.
+func writeAmount(w io.Writer, t *ent.Posting) {
+	a := t.Amount
+	if a < 0 {
+		a = -a
+	}
+	quotedAmount(w, a, t.Currency)
+}
+
+// writeRunningBalance writes t.DecimalRunningBalance() as its marshaler
+// does: zero when the posting has none.
+func writeRunningBalance(w io.Writer, t *ent.Posting) {
+	var rb int64
+	if t.RunningBalance != nil {
+		rb = *t.RunningBalance
+	}
+	quotedAmount(w, rb, t.Currency)
+}
+
 func optString(w io.Writer, s *string) {
 	if s == nil {
 		w.Write(null)
@@ -334,7 +369,7 @@ func connFields(p *historyPlan) map[string]func(*ast.Field) (func(io.Writer, *mo
 			return func(w io.Writer, c C) { graphql.MarshalInt(c.TotalCount).MarshalGQL(w) }, len(f.SelectionSet) == 0
 		},
 		"pageInfo": func(f *ast.Field) (func(io.Writer, C), bool) {
-			o, ok := compileObject(f.SelectionSet, pageInfoFields)
+			o, ok := compileObject(f.SelectionSet, pageInfoFields(p))
 			p.needsPageInfo = true
 			return func(w io.Writer, c C) { o.write(w, c.PageInfo) }, ok
 		},
@@ -354,19 +389,33 @@ func connFields(p *historyPlan) map[string]func(*ast.Field) (func(io.Writer, *mo
 	}
 }
 
-var pageInfoFields = map[string]func(*ast.Field) (func(io.Writer, *model.PageInfo), bool){
-	"__typename":      typename[*model.PageInfo]("PageInfo"),
-	"hasNextPage":     leaf(func(w io.Writer, p *model.PageInfo) { graphql.MarshalBoolean(p.HasNextPage).MarshalGQL(w) }),
-	"hasPreviousPage": leaf(func(w io.Writer, p *model.PageInfo) { graphql.MarshalBoolean(p.HasPreviousPage).MarshalGQL(w) }),
-	"startCursor":     leaf(func(w io.Writer, p *model.PageInfo) { optString(w, p.StartCursor) }),
-	"endCursor":       leaf(func(w io.Writer, p *model.PageInfo) { optString(w, p.EndCursor) }),
+// pageInfoFields are PageInfo's fields; a cursor among them makes the
+// plan's page have cursors.
+func pageInfoFields(p *historyPlan) map[string]func(*ast.Field) (func(io.Writer, *model.PageInfo), bool) {
+	type I = *model.PageInfo
+	return map[string]func(*ast.Field) (func(io.Writer, I), bool){
+		"__typename":      typename[I]("PageInfo"),
+		"hasNextPage":     leaf(func(w io.Writer, i I) { graphql.MarshalBoolean(i.HasNextPage).MarshalGQL(w) }),
+		"hasPreviousPage": leaf(func(w io.Writer, i I) { graphql.MarshalBoolean(i.HasPreviousPage).MarshalGQL(w) }),
+		"startCursor":     cursorField(p, func(w io.Writer, i I) { optString(w, i.StartCursor) }),
+		"endCursor":       cursorField(p, func(w io.Writer, i I) { optString(w, i.EndCursor) }),
+	}
+}
+
+// cursorField makes a field that writes a cursor: the plan's page is read
+// with its cursors.
+func cursorField[T any](p *historyPlan, write func(io.Writer, T)) func(*ast.Field) (func(io.Writer, T), bool) {
+	return func(f *ast.Field) (func(io.Writer, T), bool) {
+		p.use.NoCursors = false
+		return write, len(f.SelectionSet) == 0
+	}
 }
 
 func edgeFields(p *historyPlan) map[string]func(*ast.Field) (func(io.Writer, *model.CreditTransactionEdge), bool) {
 	type E = *model.CreditTransactionEdge
 	return map[string]func(*ast.Field) (func(io.Writer, E), bool){
 		"__typename": typename[E]("CreditTransactionEdge"),
-		"cursor":     leaf(func(w io.Writer, e E) { graphql.MarshalString(e.Cursor).MarshalGQL(w) }),
+		"cursor":     cursorField(p, func(w io.Writer, e E) { graphql.MarshalString(e.Cursor).MarshalGQL(w) }),
 		"node": func(f *ast.Field) (func(io.Writer, E), bool) {
 			o, ok := compileObject(f.SelectionSet, transactionFields(p))
 			return func(w io.Writer, e E) { o.write(w, e.Node) }, ok
@@ -394,9 +443,9 @@ func transactionFields(p *historyPlan) map[string]func(*ast.Field) (func(io.Writ
 			return func(w io.Writer, t P) { quotedTime(w, t.CreatedAt) }, len(f.SelectionSet) == 0
 		},
 		"type":           leaf(func(w io.Writer, t P) { quoted(w, string(t.Direction())) }),
-		"amount":         leaf(func(w io.Writer, t P) { quoted(w, string(t.DecimalAmount())) }),
+		"amount":         leaf(writeAmount),
 		"currency":       leaf(func(w io.Writer, t P) { graphql.MarshalString(t.Currency).MarshalGQL(w) }),
-		"runningBalance": leaf(func(w io.Writer, t P) { quoted(w, string(t.DecimalRunningBalance())) }),
+		"runningBalance": leaf(writeRunningBalance),
 		"kind":           detail(func(w io.Writer, t P) { quoted(w, string(t.Kind)) }),
 		"reference":      detail(func(w io.Writer, t P) { graphql.MarshalString(t.Reference).MarshalGQL(w) }),
 		"variant":        detail(func(w io.Writer, t P) { optString(w, t.Variant) }),

@@ -41,11 +41,14 @@ func TestHistoryPlanCompiles(t *testing.T) {
 	// leaves an answer to it, writes the same fields).
 	summary, detail := credits.HistorySummary, credits.HistoryDetail
 	for doc, want := range map[string]credits.HistoryUse{
-		`{ history(first: 50) { edges { node { id type amount runningBalance createdAt } } } }`:           {Columns: summary, NoTotal: true},
+		`{ history(first: 50) { edges { node { id type amount runningBalance createdAt } } } }`:           {Columns: summary, NoTotal: true, NoCursors: true},
 		`{ history { totalCount pageInfo { endCursor } edges { cursor node { __typename currency } } } }`: {Columns: summary},
-		`{ history(type: OUT) { edges { node { id kind } } } }`:                                           {Columns: detail, NoTotal: true},
-		`{ history { edges { node { quantity } } } }`:                                                     {Columns: detail, NoTotal: true},
-		`{ history { n: totalCount edges { node { amount reason } } } }`:                                  {Columns: detail},
+		`{ history(type: OUT) { edges { node { id kind } } } }`:                                           {Columns: detail, NoTotal: true, NoCursors: true},
+		`{ history { edges { node { quantity } } } }`:                                                     {Columns: detail, NoTotal: true, NoCursors: true},
+		`{ history { n: totalCount edges { node { amount reason } } } }`:                                  {Columns: detail, NoCursors: true},
+		`{ history { pageInfo { hasNextPage } edges { node { id } } } }`:                                  {Columns: summary, NoTotal: true, NoCursors: true},
+		`{ history { pageInfo { startCursor } edges { node { id } } } }`:                                  {Columns: summary, NoTotal: true},
+		`{ history { edges { c: cursor } } }`:                                                             {Columns: summary, NoTotal: true},
 	} {
 		q, errs := gqlparser.LoadQuery(parsedSchema, doc)
 		if errs != nil {

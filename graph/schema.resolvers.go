@@ -758,8 +758,10 @@ func (r *queryResolver) History(ctx context.Context, accountID *gid.ID, currency
 		return nil, err
 	}
 	c := &model.CreditTransactionConnection{PageInfo: pageInfo(p), TotalCount: p.Total, Edges: make([]*model.CreditTransactionEdge, len(p.Items))}
+	edges := make([]model.CreditTransactionEdge, len(p.Items)) // one allocation for the page's edges
 	for i, n := range p.Items {
-		c.Edges[i] = &model.CreditTransactionEdge{Cursor: p.Cursors[i], Node: n}
+		edges[i] = model.CreditTransactionEdge{Cursor: cursorAt(p, i), Node: n}
+		c.Edges[i] = &edges[i]
 	}
 	return c, nil
 }

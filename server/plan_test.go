@@ -54,6 +54,7 @@ func TestPreparedHistoryPlanAnswersAsExecutor(t *testing.T) {
 				map[string]any{"n": 1, "after": nil, "c": "USD"}},
 			{"type filter", owner, `{ history(type: OUT) { totalCount edges { node { id type amount } } } }`, nil},
 			{"admin names the account", admin, `query($a: ID) { history(accountId: $a, first: 3) { totalCount edges { node { id reference quantity } } } }`, map[string]any{"a": fx.A1}},
+			{"pageInfo's cursor, no edge's", owner, `{ history(first: 2) { pageInfo { startCursor hasNextPage } edges { node { id } } } }`, nil},
 			{"empty page", admin, `query($a: ID) { history(accountId: $a) { totalCount edges { node { id } } pageInfo { startCursor endCursor } } }`, map[string]any{"a": fx.A2}},
 			{"too large a page", owner, `{ history(first: 500) { edges { node { id } } } }`, nil},
 			{"bad cursor", owner, `{ history(after: "nope") { edges { node { id } } } }`, nil},
