@@ -40,11 +40,11 @@ func NewHandler(svc *credits.Service, opt Options) *handler.Server {
 		log = slog.Default()
 	}
 	limits := opt.Limits.withDefaults()
-	srv := handler.New(newPlannedSchema(NewExecutableSchema(Config{
+	srv := handler.New(withoutInputMaps(newPlannedSchema(NewExecutableSchema(Config{
 		Resolvers:  &Resolver{Credits: svc},
 		Directives: DirectiveRoot{HasRole: hasRole},
 		Complexity: complexityRoot(),
-	}), limits.QueryCacheSize))
+	}), limits.QueryCacheSize))) // exec.go
 	ws := newWSTransport(opt.Live)
 	srv.AddTransport(ws)
 	srv.AddTransport(transport.Options{})
