@@ -114,8 +114,13 @@ func (e Event) Encode() string {
 	return string(b)
 }
 
-// Decode parses a notification payload.
+// Decode parses a notification payload: a balance change, the stream's
+// bulk, without reflection when it is in BalanceSQL's form (decode.go),
+// anything else through encoding/json.
 func Decode(s string) (Event, error) {
+	if b, ok := decodeBalance(s); ok {
+		return Event{Balance: b}, nil
+	}
 	var e Event
 	err := json.Unmarshal([]byte(s), &e)
 	return e, err

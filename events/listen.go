@@ -41,6 +41,11 @@ func Listen(ctx context.Context, dsn string, b *Broker, resync Resync, log *slog
 	if ready != nil {
 		close(ready)
 	}
+	// One ticker, not a timer per notification: a usage call announces a
+	// balance per event, and time.After in the loop made and dropped a
+	// timer for each. A ping every 90 s, busy or not, costs one round trip.
+	ping := time.NewTicker(90 * time.Second)
+	defer ping.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -61,7 +66,7 @@ func Listen(ctx context.Context, dsn string, b *Broker, resync Resync, log *slog
 				continue
 			}
 			b.Publish(e)
-		case <-time.After(90 * time.Second):
+		case <-ping.C:
 			// A ping detects a dead connection that would otherwise stay silent.
 			go func() { _ = l.Ping() }()
 		}
