@@ -166,8 +166,10 @@ func (e *env) pgbench(ctx context.Context, sc scenario, clients int, d time.Dura
 	secs := max(1, int(d.Round(time.Second).Seconds()))
 	cmd := exec.CommandContext(ctx, "pgbench", "-n", "-M", "prepared", "-c", strconv.Itoa(clients),
 		"-j", strconv.Itoa(min(clients, 2)), "-T", strconv.Itoa(secs), "-l", "--log-prefix="+logs, "-f", script, e.dsn)
+	pids := postgresPIDs()
 	cpu := sampleCPU(0)
 	out, err := cmd.CombinedOutput()
+	awaitBackendsGone(benchDB, pids, 5*time.Second) // see awaitBackendsGone
 	r.cpu = cpu.since(0)
 	if cmd.ProcessState != nil {
 		r.cpu.client = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -129,4 +130,56 @@ func machineCPU() (busy, total time.Duration) {
 		}
 	}
 	return busy, total
+}
+
+// A ceiling run's backends exit when pgbench does, each carrying its CPU
+// of the whole run: alive, it is read from its own /proc entry; reaped,
+// from the postmaster's cutime. One that is reaped while postgresCPU
+// scans /proc (after the postmaster's entry, before its own) is in
+// neither, so a sample taken as they exit misses it: the ceiling run's
+// "after" loses it and the next gateway run's "before" too, which then
+// charges a whole pgbench backend's CPU to the gateway (at 8 clients, an
+// eighth of the ceiling run's PostgreSQL time). So after pgbench ends, the
+// ceiling's sample waits until its backends are gone.
+
+// postgresPIDs lists the PostgreSQL processes.
+func postgresPIDs() map[string]bool {
+	pids := map[string]bool{}
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		if name := d.Name(); name[0] >= '0' && name[0] <= '9' {
+			if _, comm := procCPU(name); comm == "postgres" {
+				pids[name] = true
+			}
+		}
+	}
+	return pids
+}
+
+// awaitBackendsGone waits, at most limit, until no PostgreSQL process that
+// was not in before and serves database db (its process title names it),
+// or is exiting (a zombie's title is empty), is left: reaped, its CPU is
+// in the postmaster's.
+func awaitBackendsGone(db string, before map[string]bool, limit time.Duration) {
+	var left []string
+	for pid := range postgresPIDs() {
+		if before[pid] {
+			continue
+		}
+		cmd, err := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
+		if err != nil {
+			continue // gone already
+		}
+		title := strings.Fields(strings.ReplaceAll(string(cmd), "\x00", " "))
+		if len(title) == 0 || slices.Contains(title, db) {
+			left = append(left, pid)
+		}
+	}
+	for deadline := time.Now().Add(limit); len(left) > 0 && time.Now().Before(deadline); {
+		time.Sleep(2 * time.Millisecond)
+		left = slices.DeleteFunc(left, func(pid string) bool {
+			_, err := os.Stat(filepath.Join("/proc", pid))
+			return err != nil
+		})
+	}
 }
