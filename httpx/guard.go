@@ -79,10 +79,15 @@ func GraphQLGuard(next http.Handler) http.Handler {
 					"unsupported Content-Type: send the request as application/json")
 				return
 			}
-			body, err := io.ReadAll(r.Body)
-			if err != nil {
-				WriteError(w, r, http.StatusBadRequest, CodeBadUserInput, "could not read the request body")
-				return
+			// Behind BodyLimit the body is in memory already, unread: it
+			// is taken as it is, and still reads in full afterwards.
+			body, unread := bodyBytes(r.Body)
+			if !unread {
+				var err error
+				if body, err = io.ReadAll(r.Body); err != nil {
+					WriteError(w, r, http.StatusBadRequest, CodeBadUserInput, "could not read the request body")
+					return
+				}
 			}
 			req, msg := DecodeGraphQLRequest(body)
 			if msg != "" {
@@ -93,7 +98,9 @@ func GraphQLGuard(next http.Handler) http.Handler {
 			// GraphQL transport does not decode the body again; the body
 			// stays readable for a transport that wants it (SSE).
 			r = r.WithContext(context.WithValue(r.Context(), graphQLRequestKey{}, req))
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			if !unread {
+				r.Body = io.NopCloser(bytes.NewReader(body))
+			}
 			ew := &requestErrorWriter{ResponseWriter: w}
 			defer ew.finish()
 			w = ew

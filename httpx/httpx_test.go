@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -210,6 +211,67 @@ func TestGraphQLGuard(t *testing.T) {
 
 // chunked hides a body's length, as a chunked upload does.
 type chunked struct{ io.Reader }
+
+// TestBodyLimitHandsBodyToGuard: behind BodyLimit the guard takes the
+// body BodyLimit read, unread, without copying it, and the handler after
+// the guard still reads all of it; a body already read from is read as
+// any other.
+func TestBodyLimitHandsBodyToGuard(t *testing.T) {
+	const body = `{"query":"{ a }","variables":{"n":1}}`
+	var got []byte
+	var decoded *GraphQLRequest
+	h := BodyLimit(1024)(GraphQLGuard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		decoded, _ = GraphQLRequestFrom(r.Context())
+		got, _ = io.ReadAll(r.Body)
+	})))
+	r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	if rr := serve(h, r); rr.Code != http.StatusOK || string(got) != body || decoded == nil || decoded.Query != "{ a }" {
+		t.Fatalf("%d: handler read %q, decoded %+v", rr.Code, got, decoded)
+	}
+	if _, ok := bodyBytes(strings.NewReader(body)); ok {
+		t.Error("bodyBytes took a body that is not BodyLimit's")
+	}
+	m := newMemBody([]byte(body))
+	if b, ok := bodyBytes(m); !ok || string(b) != body {
+		t.Errorf("bodyBytes of an unread body: %q %v", b, ok)
+	}
+	if _, err := m.Read(make([]byte, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := bodyBytes(m); ok {
+		t.Error("bodyBytes took a body already read from")
+	}
+}
+
+// TestReadAll: readAll reads what io.ReadAll reads, whatever the declared
+// length says.
+func TestReadAll(t *testing.T) {
+	for _, size := range []int{0, 1, 200, 511, 512, 513, 4096, 70_000, 200_000} {
+		want := strings.Repeat("x", size)
+		for _, declared := range []int64{-1, 0, int64(size) / 2, int64(size), int64(size) + 1, int64(size) * 3} {
+			for _, r := range []io.Reader{strings.NewReader(want), chunked{strings.NewReader(want)}, iotestHalf{strings.NewReader(want)}} {
+				got, err := readAll(r, declared)
+				if err != nil || string(got) != want {
+					t.Fatalf("size %d, declared %d, %T: %d bytes, %v", size, declared, r, len(got), err)
+				}
+			}
+		}
+	}
+	boom := errors.New("boom")
+	if _, err := readAll(io.MultiReader(strings.NewReader("abc"), errReader{boom}), 3); !errors.Is(err, boom) {
+		t.Errorf("a read error: %v", err)
+	}
+}
+
+// iotestHalf reads at most half of what is asked, at least one byte.
+type iotestHalf struct{ r io.Reader }
+
+func (h iotestHalf) Read(p []byte) (int, error) { return h.r.Read(p[:max(1, len(p)/2)]) }
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 func TestBodyLimit(t *testing.T) {
 	h := BodyLimit(1024)(echo)
