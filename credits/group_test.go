@@ -393,3 +393,74 @@ func TestHotAccountIsGrouped(t *testing.T) {
 		})
 	}
 }
+
+// A lane's next batch starts while the one before it commits (PostgreSQL):
+// the first batch is held just before its COMMIT, its work done; a debit
+// of the same balance sent then starts a batch at once instead of
+// waiting for that COMMIT, then waits for the balance's lock, and every
+// debit lands once, in order, with a gap-free running-balance chain.
+func TestLaneHandsOnAtCommit(t *testing.T) {
+	w := newWorld(t, "postgres")
+	if w.db.Dialect != "postgres" {
+		t.Skip("PostgreSQL only: SQLite has one writer")
+	}
+	acc := w.client("hot")
+	w.fund(acc, "50")
+	sms := w.service("SMS", "1")
+	ctx := w.as(auth.RoleClient, "user", acc.ID)
+
+	var (
+		mu      sync.Mutex
+		started int
+	)
+	second := make(chan struct{})
+	w.svc.SetOnBatch(func(int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if started++; started == 2 {
+			close(second)
+		}
+	})
+	atCommit := make(chan struct{})
+	overlapped := make(chan bool, 1)
+	var once sync.Once
+	w.svc.SetBeforeCommit(func() error {
+		once.Do(func() {
+			close(atCommit)
+			select {
+			case <-second:
+				overlapped <- true
+			case <-time.After(5 * time.Second):
+				overlapped <- false
+			}
+		})
+		return nil
+	})
+	t.Cleanup(func() { w.svc.SetBeforeCommit(nil); w.svc.SetOnBatch(nil) })
+
+	b := newBatch(t, w, acc)
+	var first [2]result
+	for i := range first {
+		b.add(&first[i], w.buyFn(ctx, sms, 1, nil))
+	}
+	done := make(chan struct{})
+	go func() { b.run(); close(done) }()
+	<-atCommit
+	var late result
+	lateDone := make(chan struct{})
+	go func() { late.tx, late.err = w.buyFn(ctx, sms, 1, nil)(); close(lateDone) }()
+	if !<-overlapped {
+		t.Fatal("the lane's next batch did not start while the batch before it was committing")
+	}
+	<-done
+	<-lateDone
+	for i, r := range append(first[:], late) {
+		if r.err != nil {
+			t.Fatalf("debit %d: %v", i, r.err)
+		}
+	}
+	if got := w.available(acc); got != 47_000_000 {
+		t.Fatalf("available %d, want 47 after three debits of 1", got)
+	}
+	w.verify()
+}

@@ -70,6 +70,13 @@ func isCommitUnknown(err error) bool {
 // (landed) before it answers. What fn announced is announced with the
 // COMMIT; what it asked to run after it runs once it has committed.
 func (l *Ledger) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	return l.inTx(ctx, fn, nil)
+}
+
+// inTx is InTx; committing, when set, is called once the transaction's
+// work is done and only the rows held for it and its COMMIT are left (a
+// lane hands its queue on then: group.go).
+func (l *Ledger) inTx(ctx context.Context, fn func(tx *Tx) error, committing func()) (err error) {
 	ctx, span := tracing.Start(ctx, "db.transaction", trace.SpanKindClient) // tracing.go
 	defer func() { l.endTxSpan(span, err) }()
 	etx, err := l.db.Tx(ctx)
@@ -91,6 +98,9 @@ func (l *Ledger) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	l.leave(tx)
 	if err != nil {
 		return l.nothingDone(err)
+	}
+	if committing != nil {
+		committing()
 	}
 	if l.test.beforeCommit != nil {
 		if err = l.test.beforeCommit(); err != nil {

@@ -1,0 +1,110 @@
+package credits_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"creditgate/auth"
+	"creditgate/ent"
+	"creditgate/events"
+)
+
+// BenchmarkPayInvoiceSpread is payInvoiceWithCredit in process on
+// PostgreSQL as the bench's pay-spread scenario sends it (32 clients, each
+// paying its own invoices, over many accounts), without HTTP and GraphQL:
+// the CPU one payment costs this process (go-µs/op) and the PostgreSQL
+// backends of its pool and listener (pg-µs/op, from /proc, so other work
+// on a shared server does not count).
+//
+//	go test ./credits -run '^$' -bench PayInvoiceSpread -benchtime 3000x
+//
+// PAYBENCH_LANES=n runs it on n debit lanes (the gateway's DEBIT_LANES).
+func BenchmarkPayInvoiceSpread(b *testing.B) {
+	const accounts, callers = 1000, 32
+	w := newWorld(b, "postgres")
+	if w.db.Dialect != "postgres" {
+		b.Skip("PostgreSQL only")
+	}
+	if n, err := strconv.Atoi(os.Getenv("PAYBENCH_LANES")); err == nil {
+		w.svc.SetDebitLanes(n) // to compare lanes (DEBIT_LANES)
+	}
+	broker := events.NewBroker()
+	w.svc.UseBroker(broker)
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan struct{}), make(chan struct{})
+	u, _ := url.Parse(w.db.DSN)
+	q := u.Query()
+	q.Set("application_name", "paybench_"+q.Get("search_path"))
+	u.RawQuery = q.Encode()
+	go func() {
+		defer close(done)
+		_ = events.Listen(ctx, u.String(), broker, w.svc.Resync, slog.New(slog.NewTextHandler(io.Discard, nil)), ready)
+	}()
+	<-ready
+	b.Cleanup(func() { cancel(); <-done })
+
+	accs := make([]*ent.Account, accounts)
+	for i := range accs {
+		accs[i] = w.client(fmt.Sprintf("c%d", i))
+		w.fund(accs[i], "100")
+	}
+	// Invoices of 0.01, round-robin over the accounts: the warm-up's and
+	// the run's.
+	warm := 2 * callers
+	total := warm + b.N
+	sys := w.sys()
+	var invs []*ent.Invoice
+	for len(invs) < total {
+		batch := make([]*ent.InvoiceCreate, 0, 2000)
+		for i := len(invs); i < min(total, len(invs)+2000); i++ {
+			acc := accs[i%accounts]
+			batch = append(batch, w.db.Client.Invoice.Create().SetAgencyID(w.agency.ID).SetAccountID(acc.ID).
+				SetNumber(fmt.Sprintf("P-%d", i)).SetAmount(10_000).SetCurrency("USD"))
+		}
+		got, err := w.db.Client.Invoice.CreateBulk(batch...).Save(sys)
+		w.check(err)
+		invs = append(invs, got...)
+	}
+	ctxs := make([]context.Context, accounts)
+	for i, acc := range accs {
+		ctxs[i] = w.as(auth.RoleClient, "u"+string(acc.ID), acc.ID)
+	}
+	var next atomic.Int64
+	pay := func() {
+		i := int(next.Add(1)) - 1
+		if _, err := w.svc.PayInvoiceWithCredit(ctxs[i%accounts], invs[i].ID, nil); err != nil {
+			b.Error(err)
+		}
+	}
+	run := func(n int) {
+		var wg sync.WaitGroup
+		var started atomic.Int64
+		for range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for started.Add(1) <= int64(n) {
+					pay()
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	run(warm) // the pool's connections, what memory keeps
+	pids := backends(b, w, "paybench_")
+	pg0, go0 := pgCPU(pids), selfCPU()
+	b.ResetTimer()
+	run(b.N)
+	b.StopTimer()
+	b.ReportMetric(float64(pgCPU(pids)-pg0)/float64(b.N), "pg-µs/op")
+	b.ReportMetric(float64(selfCPU()-go0)/float64(b.N), "go-µs/op")
+	w.verify()
+}
