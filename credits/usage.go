@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -391,7 +392,7 @@ func (s *Service) usageDebit(ev UsageEvent, acc *ent.Account, svc *ent.Service, 
 	if variant != "" {
 		ref += " " + variant
 	}
-	ref = fmt.Sprintf("%s x%d", ref, qty)
+	ref += " x" + strconv.Itoa(qty) // fmt's "%s x%d", without its reflection per event
 	if ev.Reference != nil {
 		if r := strings.TrimSpace(*ev.Reference); r != "" {
 			if len([]rune(r)) > 500 {
