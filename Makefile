@@ -52,8 +52,11 @@ client-types:
 check-client-types:
 	./scripts/check-client-types.sh
 
+## test-go: every package under -race on PostgreSQL and SQLite; ./server (browser
+## tests, the static binary) takes 6-9 of go test's default 10 minutes on a
+## loaded 2-core machine, hence the longer timeout
 test-go:
-	./scripts/with-postgres.sh $(GO) test -race -count=1 $(PKGS)
+	./scripts/with-postgres.sh $(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 ## fuzz: a short run of each fuzz target (longer: make fuzz FUZZTIME=5m)
 FUZZTIME ?= 10s
