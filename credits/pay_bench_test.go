@@ -3,9 +3,6 @@ package credits_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/url"
 	"os"
 	"strconv"
 	"sync"
@@ -14,7 +11,6 @@ import (
 
 	"creditgate/auth"
 	"creditgate/ent"
-	"creditgate/events"
 )
 
 // BenchmarkPayInvoiceSpread is payInvoiceWithCredit in process on
@@ -36,20 +32,7 @@ func BenchmarkPayInvoiceSpread(b *testing.B) {
 	if n, err := strconv.Atoi(os.Getenv("PAYBENCH_LANES")); err == nil {
 		w.svc.SetDebitLanes(n) // to compare lanes (DEBIT_LANES)
 	}
-	broker := events.NewBroker()
-	w.svc.UseBroker(broker)
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan struct{}), make(chan struct{})
-	u, _ := url.Parse(w.db.DSN)
-	q := u.Query()
-	q.Set("application_name", "paybench_"+q.Get("search_path"))
-	u.RawQuery = q.Encode()
-	go func() {
-		defer close(done)
-		_ = events.Listen(ctx, u.String(), broker, w.svc.Resync, slog.New(slog.NewTextHandler(io.Discard, nil)), ready)
-	}()
-	<-ready
-	b.Cleanup(func() { cancel(); <-done })
+	w.listening(b, "paybench_")
 
 	accs := make([]*ent.Account, accounts)
 	for i := range accs {
@@ -99,12 +82,10 @@ func BenchmarkPayInvoiceSpread(b *testing.B) {
 		wg.Wait()
 	}
 	run(warm) // the pool's connections, what memory keeps
-	pids := backends(b, w, "paybench_")
-	pg0, go0 := pgCPU(pids), selfCPU()
+	report := cpuMeter(b, w, "paybench_")
 	b.ResetTimer()
 	run(b.N)
 	b.StopTimer()
-	b.ReportMetric(float64(pgCPU(pids)-pg0)/float64(b.N), "pg-µs/op")
-	b.ReportMetric(float64(selfCPU()-go0)/float64(b.N), "go-µs/op")
+	report()
 	w.verify()
 }

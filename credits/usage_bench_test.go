@@ -1,22 +1,14 @@
 package credits_test
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/url"
-	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 
 	"creditgate/credits"
 	"creditgate/ent"
-	"creditgate/events"
 )
 
 // BenchmarkRecordUsage is recordUsage in process on PostgreSQL, as the
@@ -37,20 +29,7 @@ func BenchmarkRecordUsage(b *testing.B) {
 			if w.db.Dialect != "postgres" {
 				b.Skip("PostgreSQL only")
 			}
-			broker := events.NewBroker()
-			w.svc.UseBroker(broker)
-			ctx, cancel := context.WithCancel(context.Background())
-			ready, done := make(chan struct{}), make(chan struct{})
-			u, _ := url.Parse(w.db.DSN)
-			q := u.Query()
-			q.Set("application_name", "usagebench_"+q.Get("search_path"))
-			u.RawQuery = q.Encode()
-			go func() {
-				defer close(done)
-				_ = events.Listen(ctx, u.String(), broker, w.svc.Resync, slog.New(slog.NewTextHandler(io.Discard, nil)), ready)
-			}()
-			<-ready
-			b.Cleanup(func() { cancel(); <-done })
+			w.listening(b, "usagebench_")
 
 			sms := w.usageService()
 			accs := make([]*ent.Account, 400)
@@ -82,8 +61,7 @@ func BenchmarkRecordUsage(b *testing.B) {
 			for range 2 * len(accs) / c.events {
 				call()
 			}
-			pids := backends(b, w, "usagebench_")
-			pg0, go0 := pgCPU(pids), selfCPU()
+			report := cpuMeter(b, w, "usagebench_")
 			b.ResetTimer()
 			var wg sync.WaitGroup
 			var n atomic.Int64
@@ -98,8 +76,7 @@ func BenchmarkRecordUsage(b *testing.B) {
 			}
 			wg.Wait()
 			b.StopTimer()
-			b.ReportMetric(float64(pgCPU(pids)-pg0)/float64(b.N), "pg-µs/op")
-			b.ReportMetric(float64(selfCPU()-go0)/float64(b.N), "go-µs/op")
+			report()
 		})
 	}
 }
@@ -109,66 +86,4 @@ func (w *world) usageService() *ent.Service {
 	svc, err := w.svc.CreateService(w.sys(), credits.NewService{AgencyID: &w.agency.ID, Name: "SMS", Price: "0.0075", CreditEligible: true})
 	w.check(err)
 	return svc
-}
-
-// backends are the pids of the pool's PostgreSQL backends (every
-// connection held at once, each asked its pid) and of the listener, whose
-// application_name begins with app.
-func backends(b *testing.B, w *world, app string) []int {
-	b.Helper()
-	ctx := context.Background()
-	var pids []int
-	conns := make([]interface{ Close() error }, 0, 32)
-	for range 32 {
-		c, err := w.db.SQL.Conn(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var pid int
-		if err := c.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
-			b.Fatal(err)
-		}
-		pids = append(pids, pid)
-		conns = append(conns, c)
-	}
-	for _, c := range conns {
-		c.Close()
-	}
-	rows, err := w.db.SQL.QueryContext(ctx, "SELECT pid FROM pg_stat_activity WHERE application_name LIKE $1", app+"%")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var pid int
-		if err := rows.Scan(&pid); err != nil {
-			b.Fatal(err)
-		}
-		pids = append(pids, pid)
-	}
-	return pids
-}
-
-// pgCPU is the CPU time, in µs, the processes have used (user + system).
-func pgCPU(pids []int) int64 {
-	var total int64
-	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-		ut, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		total += (ut + st) * 10_000 // clock ticks of 10 ms
-	}
-	return total
-}
-
-// selfCPU is this process's CPU time, in µs.
-func selfCPU() int64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return ru.Utime.Nano()/1000 + ru.Stime.Nano()/1000
 }
