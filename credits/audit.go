@@ -71,6 +71,10 @@ func (s *Service) audit(ctx context.Context, tx *ent.Tx, a Audit) error {
 	return nil
 }
 
+// auditTypes are auditRow's columns' PostgreSQL types (ledger.Row.Types).
+var auditTypes = []string{"varchar", "timestamptz", "varchar", "varchar", "varchar",
+	"varchar", "varchar", "varchar", "varchar", "varchar", "varchar"}
+
 // auditRow is a's event as a row, as audit's Create writes it.
 func auditRow(ctx context.Context, now time.Time, a Audit) ledger.Row {
 	var role, agencyID, accountID, targetID, requestID, addr any // NULL unless set
@@ -99,6 +103,7 @@ func auditRow(ctx context.Context, now time.Time, a Audit) ledger.Row {
 			auditevent.FieldClientAddress, auditevent.FieldSummary},
 		Values: []any{string(gid.New(gid.AuditEvent)), now, actorOf(ctx), role, a.Action,
 			agencyID, accountID, targetID, requestID, addr, truncate(a.Summary, 1000)},
+		Types: auditTypes,
 	}
 }
 

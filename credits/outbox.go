@@ -113,7 +113,8 @@ func (s *Service) emit(ctx context.Context, tx *ent.Tx, e Event) error {
 	if !s.ledger.RideAlong(tx, ledger.Row{Table: webhookevent.Table,
 		Columns: []string{webhookevent.FieldID, webhookevent.FieldCreatedAt, webhookevent.FieldType, webhookevent.FieldPayload,
 			webhookevent.FieldAgencyID, webhookevent.FieldAccountID},
-		Values: []any{string(gid.New(gid.WebhookEvent)), now, e.Type, string(body), agencyID, accountID}}) {
+		Values: []any{string(gid.New(gid.WebhookEvent)), now, e.Type, string(body), agencyID, accountID},
+		Types:  []string{"varchar", "timestamptz", "varchar", "text", "varchar", "varchar"}}) {
 		c := tx.WebhookEvent.Create().SetID(gid.New(gid.WebhookEvent)).SetCreatedAt(now).SetType(e.Type).SetPayload(string(body))
 		if e.AgencyID != "" {
 			c.SetAgencyID(e.AgencyID)

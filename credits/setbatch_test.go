@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"creditgate/auth"
 	"creditgate/dbtest"
@@ -104,6 +105,16 @@ func TestBatchOfPlainDebits(t *testing.T) {
 			}
 			if got := audits(); got != n {
 				t.Fatalf("%d audit events, want %d", got, n)
+			}
+			// On PostgreSQL they rode along as one array per column
+			// (ledger.Row.Types): each has what a lone request writes.
+			evs, err := w.db.Client.AuditEvent.Query().Where(auditevent.ActionIn("payInvoiceWithCredit", "buyServiceWithCredit")).All(w.sys())
+			w.check(err)
+			for _, e := range evs {
+				if e.AgencyID == nil || *e.AgencyID != w.agency.ID || e.AccountID == nil || *e.AccountID != acc.ID ||
+					e.Actor == "" || e.Role == nil || *e.Role == "" || e.Summary == "" || time.Since(e.CreatedAt).Abs() > time.Minute {
+					t.Fatalf("audit event %+v: want the agency, the account, an actor, a role, a summary and the time of now", e)
+				}
 			}
 
 			// Replays of two keys beside a new debit: same transactions, nothing more written.

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"entgo.io/ent/dialect"
@@ -24,6 +25,13 @@ type Row struct {
 	Table   string
 	Columns []string
 	Values  []any // in the order of Columns; nil is NULL
+	// Types are the columns' PostgreSQL types ("varchar", "timestamptz",
+	// "bigint"), in the order of Columns. With them the rows of a table go
+	// in as one array per column, so the statement's text is the same
+	// whatever the batch's size, and each connection plans it once, not
+	// once per size (a batch's write statement was planned anew on
+	// almost every call); without them, as a VALUES list.
+	Types []string
 }
 
 // RideAlong holds r in the ledger transaction whose ent transaction is etx,
@@ -57,8 +65,9 @@ func (l *Ledger) leave(tx *Tx) {
 }
 
 // rideCTEs takes tx's held rows as CTEs for a statement: ", r0 AS (INSERT
-// ...), ..." with their arguments. Rows of the same table and columns are
-// one multi-row INSERT.
+// ...), ..." with their arguments. Rows of the same table, columns and
+// types are one INSERT: of one array per column when their types are
+// known (Row.Types), of a VALUES list otherwise.
 func rideCTEs(tx *Tx) (string, []any) {
 	if len(tx.rows) == 0 {
 		return "", nil
@@ -73,37 +82,42 @@ func rideCTEs(tx *Tx) (string, []any) {
 		if done[i] {
 			continue
 		}
-		fmt.Fprintf(&q, `, r%d AS (INSERT INTO %s (%s) VALUES `, n, r.Table, strings.Join(r.Columns, ", "))
-		n++
-		first := true
+		var group []Row
 		for j := i; j < len(rows); j++ {
-			o := rows[j]
-			if done[j] || o.Table != r.Table || !sameColumns(o.Columns, r.Columns) {
-				continue
+			if o := rows[j]; !done[j] && o.Table == r.Table && slices.Equal(o.Columns, r.Columns) && slices.Equal(o.Types, r.Types) {
+				done[j] = true
+				group = append(group, o)
 			}
-			done[j] = true
-			if !first {
+		}
+		fmt.Fprintf(&q, `, r%d AS (INSERT INTO %s (%s) `, n, r.Table, strings.Join(r.Columns, ", "))
+		n++
+		if len(r.Types) == len(r.Columns) {
+			q.WriteString("SELECT * FROM unnest(")
+			for c, typ := range r.Types {
+				vs := make([]any, len(group))
+				for k, o := range group {
+					vs[k] = o.Values[c]
+				}
+				if c > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("?::" + typ + "[]")
+				args = append(args, arrayOf(typ, vs))
+			}
+			q.WriteString("))")
+			continue
+		}
+		q.WriteString("VALUES ")
+		for k, o := range group {
+			if k > 0 {
 				q.WriteString(", ")
 			}
-			first = false
 			q.WriteString("(" + strings.TrimSuffix(strings.Repeat("?, ", len(o.Values)), ", ") + ")")
 			args = append(args, o.Values...)
 		}
 		q.WriteString(")")
 	}
 	return q.String(), args
-}
-
-func sameColumns(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // flushRows writes tx's held rows, with the events to announce if any, in
