@@ -26,19 +26,20 @@ type Row struct {
 	Columns []string
 	Values  []any // in the order of Columns; nil is NULL
 	// Types are the columns' PostgreSQL types ("varchar", "timestamptz",
-	// "bigint"), in the order of Columns. With them the rows of a table go
-	// in as one array per column, so the statement's text is the same
-	// whatever the batch's size, and each connection plans it once, not
-	// once per size (a batch's write statement was planned anew on
-	// almost every call); without them, as a VALUES list.
+	// "bigint"), in the order of Columns. The rows of a table go in as one
+	// array per column, so the statement's text is the same whatever the
+	// batch's size, and each connection plans it once, not once per size
+	// (as a VALUES list, a batch's write statement was planned anew on
+	// almost every call).
 	Types []string
 }
 
 // RideAlong holds r in the ledger transaction whose ent transaction is etx,
 // to be inserted with its next statement; false when there is none (not a
-// ledger transaction, or SQLite): the caller inserts r itself.
+// ledger transaction, or SQLite, or r without its Types): the caller
+// inserts r itself.
 func (l *Ledger) RideAlong(etx *ent.Tx, r Row) bool {
-	if l.dialect != dialect.Postgres || len(r.Columns) != len(r.Values) {
+	if l.dialect != dialect.Postgres || len(r.Columns) != len(r.Values) || len(r.Columns) != len(r.Types) {
 		return false
 	}
 	v, ok := l.open.Load(etx)
@@ -66,8 +67,7 @@ func (l *Ledger) leave(tx *Tx) {
 
 // rideCTEs takes tx's held rows as CTEs for a statement: ", r0 AS (INSERT
 // ...), ..." with their arguments. Rows of the same table, columns and
-// types are one INSERT: of one array per column when their types are
-// known (Row.Types), of a VALUES list otherwise.
+// types are one INSERT of one array per column.
 func rideCTEs(tx *Tx) (string, []any) {
 	if len(tx.rows) == 0 {
 		return "", nil
@@ -89,33 +89,20 @@ func rideCTEs(tx *Tx) (string, []any) {
 				group = append(group, o)
 			}
 		}
-		fmt.Fprintf(&q, `, r%d AS (INSERT INTO %s (%s) `, n, r.Table, strings.Join(r.Columns, ", "))
+		fmt.Fprintf(&q, `, r%d AS (INSERT INTO %s (%s) SELECT * FROM unnest(`, n, r.Table, strings.Join(r.Columns, ", "))
 		n++
-		if len(r.Types) == len(r.Columns) {
-			q.WriteString("SELECT * FROM unnest(")
-			for c, typ := range r.Types {
-				vs := make([]any, len(group))
-				for k, o := range group {
-					vs[k] = o.Values[c]
-				}
-				if c > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteString("?::" + typ + "[]")
-				args = append(args, arrayOf(typ, vs))
+		for c, typ := range r.Types {
+			vs := make([]any, len(group))
+			for k, o := range group {
+				vs[k] = o.Values[c]
 			}
-			q.WriteString("))")
-			continue
-		}
-		q.WriteString("VALUES ")
-		for k, o := range group {
-			if k > 0 {
+			if c > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(" + strings.TrimSuffix(strings.Repeat("?, ", len(o.Values)), ", ") + ")")
-			args = append(args, o.Values...)
+			q.WriteString("?::" + typ + "[]")
+			args = append(args, arrayOf(typ, vs))
 		}
-		q.WriteString(")")
+		q.WriteString("))")
 	}
 	return q.String(), args
 }
