@@ -120,3 +120,67 @@ func show[T any](v *T) string {
 	}
 	return fmt.Sprint(*v)
 }
+
+// TestHistoryPagesKnowWhetherMoreFollow: an unfiltered page reads only
+// its own rows and says whether a next page exists from the balance's
+// sequence (gapless); at every page size, on the client's own path (kept
+// balance) and an admin's (balance read), walking the cursors must visit
+// each posting once, newest first, with hasNext false exactly on the last
+// page, as the filtered path (one row read past the page) says it.
+func TestHistoryPagesKnowWhetherMoreFollow(t *testing.T) {
+	for _, kind := range dbtest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			w := newLedgerWorld(t, kind, date(2026, 3, 1, 9))
+			w.fund(w.acc, "100")
+			for range 5 {
+				w.buy(1)
+			}
+			const n = 6 // the top-up and five purchases
+			own := w.as(auth.RoleClientOwner, "owner", w.acc.ID)
+			for _, who := range []struct {
+				name string
+				walk func(first int, after *string) *credits.Page[*ent.Posting]
+			}{
+				{"own", func(first int, after *string) *credits.Page[*ent.Posting] {
+					p, err := w.svc.HistoryOf(own, nil, nil, nil, credits.PageArgs{First: &first, After: after})
+					w.check(err)
+					return p
+				}},
+				{"admin", func(first int, after *string) *credits.Page[*ent.Posting] {
+					p, err := w.svc.HistoryOf(w.admin("admin"), &w.acc.ID, nil, nil, credits.PageArgs{First: &first, After: after})
+					w.check(err)
+					return p
+				}},
+			} {
+				for first := 0; first <= n+1; first++ {
+					p := who.walk(first, nil)
+					if want := first < n; p.HasNext != want || len(p.Items) != min(first, n) {
+						t.Fatalf("%s, first %d: %d rows, hasNext %v; want %d, %v", who.name, first, len(p.Items), p.HasNext, min(first, n), want)
+					}
+					if first == 0 {
+						continue
+					}
+					seq := int64(n)
+					for page := 0; ; page++ {
+						for _, r := range p.Items {
+							if *r.Seq != seq {
+								t.Fatalf("%s, first %d, page %d: seq %d, want %d", who.name, first, page, *r.Seq, seq)
+							}
+							seq--
+						}
+						if want := seq > 0; p.HasNext != want {
+							t.Fatalf("%s, first %d, page %d: hasNext %v with %d rows left", who.name, first, page, p.HasNext, seq)
+						}
+						if !p.HasNext {
+							break
+						}
+						p = who.walk(first, &p.Cursors[len(p.Cursors)-1])
+					}
+					if seq != 0 {
+						t.Fatalf("%s, first %d: %d rows never shown", who.name, first, seq)
+					}
+				}
+			}
+		})
+	}
+}

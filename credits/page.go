@@ -61,6 +61,10 @@ type keyset[T, K any] struct {
 	fetch func(ctx context.Context, after *K, n int) ([]T, error)
 	// key is a row's position in the list.
 	key func(T) K
+	// more, when set, says without reading whether rows follow the first
+	// limit past after (a list whose keys run without gaps knows it from
+	// its bounds); fetch is then asked for limit rows, not one more.
+	more func(after *K, limit int) bool
 	// noCursors: the caller writes no cursor, so none is made (a
 	// history page's are 100 allocations).
 	noCursors bool
@@ -69,7 +73,8 @@ type keyset[T, K any] struct {
 // paginate answers one page of every list of the API: it validates first
 // (BAD_USER_INPUT past MaxPageSize) and after (BAD_USER_INPUT when it is no
 // cursor of cursors), counts the list, reads one row more than the page
-// holds to learn whether a next page exists, and gives each row its cursor.
+// holds to learn whether a next page exists (unless the list knows it:
+// keyset.more), and gives each row its cursor.
 func paginate[T, K any](ctx context.Context, page PageArgs, cursors cursorKind[K], l keyset[T, K]) (*Page[T], error) {
 	limit, err := page.limit()
 	if err != nil {
@@ -87,11 +92,21 @@ func paginate[T, K any](ctx context.Context, page PageArgs, cursors cursorKind[K
 	if err != nil {
 		return nil, err
 	}
-	rows, err := l.fetch(ctx, after, limit+1)
-	if err != nil {
-		return nil, err
+	var (
+		rows []T
+		more bool
+	)
+	if l.more != nil {
+		if rows, err = l.fetch(ctx, after, limit); err != nil {
+			return nil, err
+		}
+		more = l.more(after, limit)
+	} else {
+		if rows, err = l.fetch(ctx, after, limit+1); err != nil {
+			return nil, err
+		}
+		rows, more = trim(rows, limit)
 	}
-	rows, more := trim(rows, limit)
 	p := &Page[T]{Items: rows, HasNext: more, HasPrevious: page.After != nil, Total: total}
 	if !l.noCursors {
 		p.Cursors = make([]string, len(rows))

@@ -113,6 +113,14 @@ func (s *Service) history(ctx context.Context, acc *ent.Account, c string, dir *
 			where = append(where, posting.AmountLT(0))
 		}
 	}
+	// Unfiltered, the rows below a page's last are seq 1 up to it (no
+	// gaps, verify checks it): a next page exists when the page ends above
+	// seq 1, and no row past the page is read to find out. (count, which
+	// runs first, has read b.)
+	var more func(before *int64, limit int) bool
+	if dir == nil {
+		more = func(before *int64, limit int) bool { return unfilteredTop(b, before)-int64(limit) > 0 }
+	}
 	p, err := paginate(ctx, page, seqCursors, keyset[*ent.Posting, int64]{
 		count: func(ctx context.Context) (int, error) {
 			if dir != nil {
@@ -140,10 +148,7 @@ func (s *Service) history(ctx context.Context, acc *ent.Account, c string, dir *
 			if dir == nil {
 				// A page is an exact seq range: one short index range
 				// whatever the planner believes about a busy account.
-				top := b.Seq
-				if before != nil {
-					top = min(top, *before-1)
-				}
+				top := unfilteredTop(b, before)
 				return s.historyRows(ctx, acc, c, nil, top-int64(n), top, n)
 			}
 			top := int64(math.MaxInt64)
@@ -153,6 +158,7 @@ func (s *Service) history(ctx context.Context, acc *ent.Account, c string, dir *
 			return s.historyRows(ctx, acc, c, dir, math.MinInt64, top, n)
 		},
 		key:       func(r *ent.Posting) int64 { return *r.Seq },
+		more:      more,
 		noCursors: historyUseOf(ctx).NoCursors,
 	})
 	if err != nil {
@@ -162,6 +168,15 @@ func (s *Service) history(ctx context.Context, acc *ent.Account, c string, dir *
 		r.Edges.Account = acc // every row is on acc: no query per row
 	}
 	return p, nil
+}
+
+// unfilteredTop is the seq of the newest posting of balance b on the page
+// after cursor before (nil: the first page).
+func unfilteredTop(b *ent.Balance, before *int64) int64 {
+	if before != nil {
+		return min(b.Seq, *before-1)
+	}
+	return b.Seq
 }
 
 // HistoryColumns says which fields of its transactions the reader of a
