@@ -64,7 +64,8 @@ type DB struct {
 	Dialect string
 	DSN     string // what Open was given (PostgreSQL: for the event listener)
 
-	guard *guard // PostgreSQL: the connections' watchdog
+	guard *guard     // PostgreSQL: the connections' watchdog
+	stmts *stmtCache // the pool's prepared statements and turns (turns.go)
 }
 
 // Close closes the database.
@@ -168,7 +169,9 @@ func openPostgres(dsn string, opt Options) (*DB, error) {
 		g.probe.SetMaxIdleConns(0)
 		go g.run()
 	}
-	out := newDB(sqldb, dialect.Postgres)
+	// Statements on the pool take turns, one a connection (turns.go): the
+	// guard's rows say when one gives its connection back.
+	out := newDB(sqldb, dialect.Postgres, n)
 	out.guard = g
 	return out, nil
 }
@@ -258,12 +261,13 @@ func openSQLite(path string, opt Options) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("opening SQLite at %s: %w", path, err)
 	}
-	return newDB(sqldb, dialect.SQLite), nil
+	return newDB(sqldb, dialect.SQLite, 0), nil
 }
 
-func newDB(sqldb *sql.DB, name string) *DB {
-	client := ent.NewClient(ent.Driver(newPreparingDriver(name, sqldb)))
-	return &DB{Client: client, SQL: sqldb, Dialect: name}
+// newDB wraps the pool; turns > 0: its statements take turns (turns.go).
+func newDB(sqldb *sql.DB, name string, turns int) *DB {
+	drv := newPreparingDriver(name, sqldb, turns)
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: sqldb, Dialect: name, stmts: drv.stmts}
 }
 
 // NewClient wraps an already-open driver (tests use it to count queries).

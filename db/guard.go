@@ -284,6 +284,9 @@ func (k *connector) Connect(ctx context.Context) (driver.Conn, error) {
 
 // identify reads the connection's backend pid and start.
 func (gc *guardConn) identify(ctx context.Context) error {
+	// Opened for a pool statement, the connection's own query does not
+	// take that statement's turn (turns.go) with it.
+	ctx = context.WithValue(ctx, turnKey{}, (*turn)(nil))
 	rows, err := gc.QueryContext(ctx, `SELECT pid, (extract(epoch FROM backend_start) * 1000000)::int8
 		FROM pg_stat_activity WHERE pid = pg_backend_pid()`, nil)
 	if err != nil {
@@ -301,7 +304,8 @@ func (gc *guardConn) identify(ctx context.Context) error {
 }
 
 // guardConn is a lib/pq connection whose every call arms its socket's
-// deadline from the call's context. It is its own driver.Tx (as lib/pq's
+// deadline from the call's context; the rows of a pool statement keep its
+// turn until they are closed (turns.go). It is its own driver.Tx (as lib/pq's
 // is), and remembers the transaction's context for COMMIT and ROLLBACK.
 type guardConn struct {
 	c     pqConn
@@ -383,6 +387,7 @@ func (gc *guardConn) ExecContext(ctx context.Context, query string, args []drive
 func (gc *guardConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	gc.nc.arm(ctx)
 	rows, err := gc.c.QueryContext(ctx, query, args)
+	rows = keepTurn(ctx, rows)
 	if err != nil && gc.tx == nil && gc.nc.broken.Load() && ctx.Err() == nil && readOnly(query) {
 		// The connection failed under a read outside any transaction (an
 		// idle one reset by the peer just before the pool handed it out,
@@ -469,7 +474,8 @@ func (s *guardStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (
 
 func (s *guardStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	s.nc.arm(ctx)
-	return s.st.QueryContext(ctx, args)
+	rows, err := s.st.QueryContext(ctx, args)
+	return keepTurn(ctx, rows), err
 }
 
 // run is the watchdog's loop.

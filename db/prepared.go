@@ -29,8 +29,13 @@ type preparingDriver struct {
 	stmts *stmtCache
 }
 
-func newPreparingDriver(name string, db *sql.DB) *preparingDriver {
+// newPreparingDriver wraps db; turns > 0: its pool statements take turns,
+// that many at once (turns.go).
+func newPreparingDriver(name string, db *sql.DB, turns int) *preparingDriver {
 	c := &stmtCache{db: db, m: map[string]*sql.Stmt{}}
+	if turns > 0 {
+		c.turns = newTurns(turns)
+	}
 	return &preparingDriver{
 		Driver: entsql.NewDriver(name, entsql.Conn{ExecQuerier: poolQuerier{c}}),
 		db:     db,
@@ -59,9 +64,13 @@ func (d *preparingDriver) Close() error {
 	return d.db.Close()
 }
 
-// stmtCache holds the pool's prepared statements by SQL text.
+// stmtCache holds the pool's prepared statements by SQL text, and the
+// pool's turns.
 type stmtCache struct {
-	db     *sql.DB
+	db *sql.DB
+	// turns: statements on the pool are served first come, first served
+	// (turns.go); nil: as database/sql serves them (unguarded drivers).
+	turns  *turns
 	mu     sync.RWMutex
 	m      map[string]*sql.Stmt // nil value: being prepared or not preparable
 	closed bool
@@ -137,6 +146,11 @@ func (c *stmtCache) close() {
 type poolQuerier struct{ c *stmtCache }
 
 func (p poolQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx, t, err := p.turn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer t.release()
 	if preparable(query, args) {
 		if st := p.c.get(query); st != nil {
 			return st.ExecContext(ctx, args...)
@@ -146,12 +160,26 @@ func (p poolQuerier) ExecContext(ctx context.Context, query string, args ...any)
 }
 
 func (p poolQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx, t, err := p.turn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer t.release()
 	if preparable(query, args) {
 		if st := p.c.get(query); st != nil {
 			return st.QueryContext(ctx, args...)
 		}
 	}
 	return p.c.db.QueryContext(ctx, query, args...)
+}
+
+// turn waits for the statement's turn at the pool (turns.go), where the
+// pool takes turns.
+func (p poolQuerier) turn(ctx context.Context) (context.Context, *turn, error) {
+	if p.c.turns == nil {
+		return ctx, nil, nil
+	}
+	return p.c.turns.take(ctx)
 }
 
 // txQuerier runs statements in a transaction, prepared where it can: the
