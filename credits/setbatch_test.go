@@ -37,6 +37,8 @@ func TestBatchOfPlainDebits(t *testing.T) {
 			keys := make([]*string, n)
 			rs := make([]result, n)
 			left := make([]int64, n) // the balance each answer says it left
+			// A second early: PostgreSQL keeps microseconds.
+			start := time.Now().Add(-time.Second)
 			b := newBatch(t, w, acc)
 			for i := range n {
 				keys[i] = ptr(fmt.Sprintf("k-%d", i))
@@ -92,6 +94,11 @@ func TestBatchOfPlainDebits(t *testing.T) {
 					w.check(err)
 					if inv.Status != invoice.StatusPAID || inv.TransactionID == nil || *inv.TransactionID != r.tx {
 						t.Fatalf("invoice %d: %s, transaction %v, want PAID by %s", i, inv.Status, inv.TransactionID, r.tx)
+					}
+					// Paid when the batch ran: set with the link on PostgreSQL
+					// (Link.Also), by its own UPDATE on SQLite.
+					if inv.PaidAt == nil || inv.PaidAt.Before(start) || inv.PaidAt.After(time.Now()) {
+						t.Fatalf("invoice %d: paid at %v, want between %v and now", i, inv.PaidAt, start)
 					}
 				}
 			}

@@ -59,7 +59,7 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 		Op: "payInvoiceWithCredit", Key: idemKey, Input: id, Debit: acct,
 		Gate: &ledger.Gate{Name: invoicesPaidGate, Key: string(id), Value: gate},
 		Work: func(ctx context.Context, tx *ledger.Tx) (ledger.Outcome, *InvoicePayment, error) {
-			inv, err := s.payInvoice(ctx, tx, gate)
+			inv, paid, err := s.payInvoice(ctx, tx, gate)
 			if err != nil {
 				return ledger.Outcome{}, nil, err
 			}
@@ -79,7 +79,7 @@ func (s *Service) PayInvoiceWithCredit(ctx context.Context, id gid.ID, idemKey *
 					{Account: &ent.Account{ID: inv.AccountID, AgencyID: inv.AgencyID}, Amount: -inv.Amount},
 					{Book: ledger.Revenue, Amount: inv.Amount},
 				},
-				Link: &ledger.Link{Table: invoice.Table, ID: id},
+				Link: &ledger.Link{Table: invoice.Table, ID: id, Also: paid},
 			})
 			if err != nil {
 				return ledger.Outcome{}, nil, err
@@ -102,58 +102,71 @@ type invoiceToPay struct{ id, acct, agency gid.ID }
 // payments runs once for all of them (ledger/gate.go).
 const invoicesPaidGate = "invoices-paid"
 
-// payInvoice turns the invoice PAID for its payment: with the other
-// payments of a set-based batch in one statement when it runs in one,
-// else alone (markInvoicePaid), which also says why an invoice cannot be
-// paid.
-func (s *Service) payInvoice(ctx context.Context, tx *ledger.Tx, p invoiceToPay) (*ent.Invoice, error) {
+// payInvoice readies the invoice for its payment. In a set-based batch
+// its row is locked with the other payments' in one statement
+// (lockInvoicesToPay) and turns PAID in the ledger's statement, with its
+// link to the transaction: paid is then the columns that UPDATE also sets
+// (ledger.Link.Also). Else it turns PAID alone (markInvoicePaid, which
+// also says why an invoice cannot be paid) and paid is nil.
+func (s *Service) payInvoice(ctx context.Context, tx *ledger.Tx, p invoiceToPay) (inv *ent.Invoice, paid []ledger.Column, err error) {
 	row, ok, err := tx.Gated(invoicesPaidGate, string(p.id), func(values []any) (map[string]any, error) {
-		return s.markInvoicesPaid(ctx, tx.Tx, values)
+		return s.lockInvoicesToPay(ctx, tx.Tx, values)
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !ok {
-		return s.markInvoicePaid(ctx, tx.Tx, p.id, p.acct, p.agency)
+		inv, err := s.markInvoicePaid(ctx, tx.Tx, p.id, p.acct, p.agency)
+		return inv, nil, err
 	}
-	inv := row.(*ent.Invoice)
-	return inv, s.emitInvoice(ctx, tx.Tx, "invoice.paid", inv)
+	inv = row.(*ent.Invoice)
+	paid = []ledger.Column{
+		{Name: invoice.FieldStatus, Type: "varchar", Value: invoice.StatusPAID.String()},
+		{Name: invoice.FieldPaidAt, Type: "timestamptz", Value: *inv.PaidAt},
+	}
+	return inv, paid, s.emitInvoice(ctx, tx.Tx, "invoice.paid", inv)
 }
 
-// markInvoicesPaid is markInvoicePaid's conditional update for several
-// invoices (invoiceToPay values) in one statement, on PostgreSQL (where
-// set-based batches run): the invoices it turned PAID, by id. Each row's
-// conditions are its own payment's; an invoice it does not return is paid
-// alone, which says why.
-func (s *Service) markInvoicesPaid(ctx context.Context, tx *ent.Tx, values []any) (map[string]any, error) {
+// lockInvoicesToPay is markInvoicePaid's test for several invoices
+// (invoiceToPay values) in one statement, on PostgreSQL (where set-based
+// batches run): it locks the invoices their payments may pay, as an
+// UPDATE would (FOR NO KEY UPDATE: a payment racing for one waits, and
+// then finds it PAID), and returns them by id as they will be once PAID.
+// It writes nothing: each turns PAID in the ledger's statement that links
+// it to its transaction, one new version of the row where an UPDATE here
+// and the link's would make two (each with an entry in every index of
+// invoices, and the second checking the account's foreign key again). Each
+// row's conditions are its own payment's; an invoice it does not return is
+// paid alone, which says why.
+func (s *Service) lockInvoicesToPay(ctx context.Context, tx *ent.Tx, values []any) (map[string]any, error) {
 	ids, accts, ags := make([]string, len(values)), make([]string, len(values)), make([]string, len(values))
 	for i, v := range values {
 		p := v.(invoiceToPay)
 		ids[i], accts[i], ags[i] = string(p.id), string(p.acct), string(p.agency)
 	}
 	now := s.clock().UTC()
-	rows, err := tx.QueryContext(ctx, `UPDATE invoices SET status = $1, paid_at = $2
-		FROM unnest($3::varchar[], $4::varchar[], $5::varchar[]) AS x(id, acct, ag)
-		WHERE invoices.id = x.id AND (invoices.account_id = x.acct AND invoices.agency_id = x.ag
-		AND invoices.status = $6 AND invoices.credit_eligible = $7
-		AND EXISTS (SELECT 1 FROM agencies WHERE agencies.id = invoices.agency_id AND credit_payments_enabled = $8)) IS TRUE
-		RETURNING invoices.id, invoices.account_id, invoices.agency_id, invoices.created_at, invoices.number, invoices.amount, invoices.currency`,
-		invoice.StatusPAID.String(), now, pq.Array(ids), pq.Array(accts), pq.Array(ags), invoice.StatusOPEN.String(), true, true)
+	rows, err := tx.QueryContext(ctx, `SELECT invoices.id, invoices.account_id, invoices.agency_id, invoices.created_at, invoices.number, invoices.amount, invoices.currency
+		FROM unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS x(id, acct, ag) JOIN invoices ON invoices.id = x.id
+		WHERE (invoices.account_id = x.acct AND invoices.agency_id = x.ag
+		AND invoices.status = $4 AND invoices.credit_eligible = $5
+		AND EXISTS (SELECT 1 FROM agencies WHERE agencies.id = invoices.agency_id AND credit_payments_enabled = $6)) IS TRUE
+		FOR NO KEY UPDATE OF invoices`,
+		pq.Array(ids), pq.Array(accts), pq.Array(ags), invoice.StatusOPEN.String(), true, true)
 	if err != nil {
-		return nil, fmt.Errorf("marking %d invoices paid: %w", len(values), err)
+		return nil, fmt.Errorf("locking %d invoices to pay: %w", len(values), err)
 	}
 	paid := make(map[string]any, len(values))
 	for rows.Next() {
 		inv := &ent.Invoice{Status: invoice.StatusPAID, CreditEligible: true, PaidAt: &now}
 		if err := rows.Scan(&inv.ID, &inv.AccountID, &inv.AgencyID, &inv.CreatedAt, &inv.Number, &inv.Amount, &inv.Currency); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("marking %d invoices paid: %w", len(values), err)
+			return nil, fmt.Errorf("locking %d invoices to pay: %w", len(values), err)
 		}
 		inv.CreatedAt = inv.CreatedAt.UTC()
 		paid[string(inv.ID)] = inv
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, fmt.Errorf("marking %d invoices paid: %w", len(values), err)
+		return nil, fmt.Errorf("locking %d invoices to pay: %w", len(values), err)
 	}
 	return paid, nil
 }

@@ -7,8 +7,10 @@ import (
 
 // Gates of set-based batches. A debit's work often starts with one
 // conditional statement of its own before its Post: paying an invoice
-// first turns it PAID. Run request by request, a batch of such debits
-// pays that statement's round trip once per request while the balance row
+// first turns it PAID (in a set-based batch the gate only locks it, and
+// the ledger's statement turns it PAID with its link: Link.Also). Run
+// request by request, a batch of such debits pays that statement's round
+// trip once per request while the balance row
 // is locked, which is most of what a hot account's batch waits on. A
 // mutation that names its Gate lets the first request of a set-based batch
 // reaching Tx.Gated run the statement once for every request of the batch

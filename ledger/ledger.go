@@ -87,6 +87,17 @@ type Detail struct {
 type Link struct {
 	Table string // "invoices"
 	ID    gid.ID
+	// Also, optional, are more columns the same UPDATE sets: an invoice
+	// its payment's gate only locked turns PAID there, so the row gets one
+	// new version (and its indexes one entry each), not two (sql.go).
+	Also []Column
+}
+
+// Column is a column a Link's UPDATE also sets, with its PostgreSQL type
+// ("varchar", "timestamptz", "bigint"), as in Row.Types.
+type Column struct {
+	Name, Type string
+	Value      any
 }
 
 // Moved is a balance right after a movement, with the triggers its row

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,10 +47,19 @@ type setBatch struct {
 
 	journals, jAgencies []string
 	postings            [20][]any // by column of postingColumns
-	links               map[string][][2]string
+	links               []*setLinks
 
 	calls []*debitCall          // the batch's requests, for their gates
 	gates map[string]*gateState // by gate name (gate.go)
+}
+
+// setLinks are the Links of a set-based batch to one table that set the
+// same columns: one UPDATE of one array per column.
+type setLinks struct {
+	table     string
+	also      []Column // the columns' names and types (the first link's)
+	ids, tids []string // the rows, and the transactions they are set to
+	values    [][]any  // by column of also
 }
 
 type setBalance struct {
@@ -70,7 +80,7 @@ func (l *Ledger) setWork(ctx context.Context, tx *Tx, live []*debitCall) error {
 	if l.test.onBatchRun != nil {
 		l.test.onBatchRun(false)
 	}
-	st := &setBatch{balances: map[string]*setBalance{}, links: map[string][][2]string{}, calls: live}
+	st := &setBatch{balances: map[string]*setBalance{}, calls: live}
 	for _, c := range live { // in account order already
 		if n := len(st.accs); n == 0 || st.accs[n-1] != string(c.acc) {
 			st.accs = append(st.accs, string(c.acc))
@@ -176,10 +186,29 @@ func (l *Ledger) postSet(ctx context.Context, tx *Tx, e Entry, ps []*ent.Posting
 		}
 	}
 	if e.Link != nil {
-		st.links[e.Link.Table] = append(st.links[e.Link.Table], [2]string{string(e.Link.ID), string(ps[0].ID)})
+		st.link(e.Link, ps[0].ID)
 	}
 	return Moved{Balance: b.available, Seq: b.seq, Held: b.held, Version: b.version,
 		TopupBelow: b.topupBelow, AlertBelow: b.alertBelow, AlertLow: b.alertLow, owed: b.owed}, nil
+}
+
+// link adds lk (set to the transaction tid) to the batch's links.
+func (st *setBatch) link(lk *Link, tid gid.ID) {
+	var g *setLinks
+	for _, o := range st.links {
+		if o.table == lk.Table && slices.EqualFunc(o.also, lk.Also, func(a, b Column) bool { return a.Name == b.Name && a.Type == b.Type }) {
+			g = o
+			break
+		}
+	}
+	if g == nil {
+		g = &setLinks{table: lk.Table, also: lk.Also, values: make([][]any, len(lk.Also))}
+		st.links = append(st.links, g)
+	}
+	g.ids, g.tids = append(g.ids, string(lk.ID)), append(g.tids, string(tid))
+	for i, c := range lk.Also {
+		g.values[i] = append(g.values[i], c.Value)
+	}
 }
 
 // postingTypes are the PostgreSQL array types of postingColumns.
@@ -226,15 +255,16 @@ func (l *Ledger) writeSet(ctx context.Context, tx *Tx, st *setBatch) error {
 		args = append(args, arrayOf(postingTypes[n], vs))
 	}
 	q.WriteString("))")
-	n := 0
-	for table, ls := range st.links {
-		ids, tids := make([]string, len(ls)), make([]string, len(ls))
-		for i, x := range ls {
-			ids[i], tids[i] = x[0], x[1]
+	for n, g := range st.links {
+		set, arrays, names := "transaction_id = x.t", "?::varchar[], ?::varchar[]", "id, t"
+		args = append(args, pq.Array(g.ids), pq.Array(g.tids))
+		for i, c := range g.also {
+			set += fmt.Sprintf(", %s = x.a%d", c.Name, i)
+			arrays += ", ?::" + c.Type + "[]"
+			names += fmt.Sprintf(", a%d", i)
+			args = append(args, arrayOf(c.Type, g.values[i]))
 		}
-		fmt.Fprintf(&q, `, l%d AS (UPDATE %s SET transaction_id = x.t FROM unnest(?::varchar[], ?::varchar[]) AS x(id, t) WHERE %s.id = x.id)`, n, table, table)
-		args = append(args, pq.Array(ids), pq.Array(tids))
-		n++
+		fmt.Fprintf(&q, `, l%d AS (UPDATE %s SET %s FROM unnest(%s) AS x(%s) WHERE %s.id = x.id)`, n, g.table, set, arrays, names, g.table)
 	}
 	ctes, rargs := rideCTEs(tx)
 	q.WriteString(ctes)

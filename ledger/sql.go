@@ -78,8 +78,9 @@ func (l *Ledger) writeJournal(ctx context.Context, tx *Tx, e Entry, ps []*ent.Po
 	var linkSQL string
 	var largs []any
 	if e.Link != nil {
-		linkSQL = `UPDATE ` + e.Link.Table + ` SET transaction_id = ? WHERE id = ?`
-		largs = []any{ps[0].ID, e.Link.ID}
+		set, also := linkSet(e.Link)
+		linkSQL = `UPDATE ` + e.Link.Table + ` SET ` + set + ` WHERE id = ?`
+		largs = append(append([]any{ps[0].ID}, also...), e.Link.ID)
 	}
 	if l.dialect == dialect.Postgres {
 		ctes, rargs := rideCTEs(tx)
@@ -143,8 +144,9 @@ func (l *Ledger) moveAndWrite(ctx context.Context, tx *Tx, e Entry, ps []*ent.Po
 	q.WriteString(ctes)
 	args = append(args, rargs...)
 	if e.Link != nil {
-		q.WriteString(`, l AS (UPDATE ` + e.Link.Table + ` SET transaction_id = ? WHERE id = ? AND EXISTS (SELECT 1 FROM b))`)
-		args = append(args, ps[0].ID, e.Link.ID)
+		set, also := linkSet(e.Link)
+		q.WriteString(`, l AS (UPDATE ` + e.Link.Table + ` SET ` + set + ` WHERE id = ? AND EXISTS (SELECT 1 FROM b))`)
+		args = append(append(append(args, ps[0].ID), also...), e.Link.ID)
 	}
 	q.WriteString(` SELECT * FROM b`)
 	rows, err := tx.QueryContext(ctx, l.Rebind(q.String()), args...)
@@ -158,6 +160,18 @@ func (l *Ledger) moveAndWrite(ctx context.Context, tx *Tx, e Entry, ps []*ent.Po
 	total := m.Balance + m.Held
 	ps[acc].RunningBalance, ps[acc].Seq = &total, &m.Seq
 	return m, nil
+}
+
+// linkSet is the SET list of lk's UPDATE, transaction_id's placeholder
+// first, and the values of the columns it also sets (lk.Also).
+func linkSet(lk *Link) (string, []any) {
+	set := "transaction_id = ?"
+	var args []any
+	for _, c := range lk.Also {
+		set += ", " + c.Name + " = ?"
+		args = append(args, c.Value)
+	}
+	return set, args
 }
 
 // shift is what one statement does to a balance: available and held
