@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,43 +55,17 @@ func AccessLog(opt AccessLogOptions) func(http.Handler) http.Handler {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			route := routeOf(opt.Routes, r.URL.Path)
-			method, rawMethod, path, ctx := methodLabel(r.Method), r.Method, r.URL.Path, r.Context()
+			// One allocation per request: the recorder carries what end
+			// needs (it was a closure, a sync.Once and a second closure
+			// around it, each allocated per request).
+			rec := &recorder{ResponseWriter: w, accessEntry: accessEntry{
+				start: time.Now(), log: log, m: m, quiet: quiet,
+				route: routeOf(opt.Routes, r.URL.Path), method: methodLabel(r.Method),
+				rawMethod: r.Method, path: r.URL.Path, ctx: r.Context(),
+			}}
 			if m != nil {
 				m.inFlight.Inc()
 			}
-			rec := &recorder{ResponseWriter: w}
-			// end logs and measures the request; it runs once (finish),
-			// when the handler returns or, for a detached connection, when
-			// its owner says it ended. It keeps nothing of r or w.
-			end := func(status int, bytes int64) {
-				d := time.Since(start)
-				if m != nil {
-					m.inFlight.Dec()
-					m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
-					m.duration.WithLabelValues(method, route).Observe(d.Seconds())
-				}
-				level := slog.LevelInfo
-				switch {
-				case quiet[path]:
-					level = slog.LevelDebug
-				case status >= 500:
-					level = slog.LevelWarn
-				}
-				if !log.Enabled(ctx, level) {
-					return
-				}
-				log.LogAttrs(ctx, level, "http request",
-					slog.String("method", rawMethod),
-					slog.String("path", path),
-					slog.Int("status", status),
-					slog.Float64("duration_ms", Millis(d)),
-					slog.Int64("bytes", bytes),
-				)
-			}
-			var once sync.Once
-			rec.finish = func(status int, bytes int64) { once.Do(func() { end(status, bytes) }) }
 			returned := false
 			defer func() {
 				switch {
@@ -101,11 +76,48 @@ func AccessLog(opt AccessLogOptions) func(http.Handler) http.Handler {
 				case !rec.detached:
 					rec.finish(rec.statusCode(), rec.bytes)
 				}
+				if rec.detached {
+					// Its owner calls finish; nothing writes to the
+					// response any more.
+					rec.ResponseWriter = nil
+				}
 			}()
 			next.ServeHTTP(rec, r)
 			returned = true
 		})
 	}
+}
+
+// finish logs and measures the request, once: when the handler returns
+// or, for a detached connection, when its owner says it ended (from
+// another goroutine, hence the atomic flag). It uses nothing of the
+// response writer, which a detached connection's owner may have dropped.
+func (rec *recorder) finish(status int, bytes int64) {
+	if !rec.ended.CompareAndSwap(false, true) {
+		return
+	}
+	d := time.Since(rec.start)
+	if m := rec.m; m != nil {
+		m.inFlight.Dec()
+		m.observe(rec.method, rec.route, status, d)
+	}
+	level := slog.LevelInfo
+	switch {
+	case rec.quiet[rec.path]:
+		level = slog.LevelDebug
+	case status >= 500:
+		level = slog.LevelWarn
+	}
+	if !rec.log.Enabled(rec.ctx, level) {
+		return
+	}
+	rec.log.LogAttrs(rec.ctx, level, "http request",
+		slog.String("method", rec.rawMethod),
+		slog.String("path", rec.path),
+		slog.Int("status", status),
+		slog.Float64("duration_ms", Millis(d)),
+		slog.Int64("bytes", bytes),
+	)
 }
 
 // Detach is for a handler that keeps its hijacked connection after it
@@ -117,11 +129,12 @@ func Detach(w http.ResponseWriter) (ended func()) {
 	for {
 		switch x := w.(type) {
 		case *recorder:
-			// The func keeps no reference to the recorder, whose response
-			// writer holds net/http's connection buffers.
+			// AccessLog drops the recorder's response writer, which
+			// holds net/http's connection buffers, when the handler
+			// returns; the func keeps only the recorder.
 			x.detached = true
-			finish, status, bytes := x.finish, x.statusCode(), x.bytes
-			return func() { finish(status, bytes) }
+			status, bytes := x.statusCode(), x.bytes
+			return func() { x.finish(status, bytes) }
 		case interface{ Unwrap() http.ResponseWriter }:
 			w = x.Unwrap()
 		default:
@@ -134,6 +147,42 @@ type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
+	// series holds the counter and histogram of each method, route and
+	// status seen: WithLabelValues hashes its labels and looks them up
+	// under a lock on every call (and the status was formatted anew).
+	// Methods and routes are closed sets (methodLabel, routeOf) and a
+	// status has three digits, as in the vectors themselves.
+	mu     sync.RWMutex
+	series map[seriesKey]*series
+}
+
+type seriesKey struct {
+	method, route string
+	status        int
+}
+
+type series struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// observe counts a request and its duration.
+func (m *httpMetrics) observe(method, route string, status int, d time.Duration) {
+	k := seriesKey{method, route, status}
+	m.mu.RLock()
+	s := m.series[k]
+	m.mu.RUnlock()
+	if s == nil {
+		s = &series{
+			requests: m.requests.WithLabelValues(method, route, strconv.Itoa(status)),
+			duration: m.duration.WithLabelValues(method, route),
+		}
+		m.mu.Lock()
+		m.series[k] = s // the same series as any other goroutine's
+		m.mu.Unlock()
+	}
+	s.requests.Inc()
+	s.duration.Observe(d.Seconds())
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -141,6 +190,7 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 		return nil
 	}
 	m := &httpMetrics{
+		series: map[seriesKey]*series{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "creditgate", Subsystem: "http", Name: "requests_total",
 			Help: "HTTP requests by method, route and status code.",
@@ -179,13 +229,26 @@ func methodLabel(m string) string {
 	return "OTHER"
 }
 
-// recorder remembers the status and size of a response.
+// recorder remembers the status and size of a response, and what its
+// access log line and metrics need.
 type recorder struct {
 	http.ResponseWriter
 	status   int
 	bytes    int64
-	finish   func(status int, bytes int64) // logs and measures the request, once
-	detached bool                          // by the handler's goroutine
+	detached bool        // by the handler's goroutine
+	ended    atomic.Bool // finish has run
+	accessEntry
+}
+
+// accessEntry is what a request's log line and metrics need besides its
+// status and size.
+type accessEntry struct {
+	start                          time.Time
+	log                            *slog.Logger
+	m                              *httpMetrics
+	quiet                          map[string]bool
+	route, method, rawMethod, path string
+	ctx                            context.Context
 }
 
 func (r *recorder) WriteHeader(code int) {

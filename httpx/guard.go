@@ -118,7 +118,13 @@ func GraphQLGuard(next http.Handler) http.Handler {
 // normalises application/graphql-response+json to application/json (the
 // only request media type the GraphQL transports take).
 func jsonContentType(r *http.Request) bool {
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ct := r.Header.Get("Content-Type")
+	if ct == MediaJSON {
+		// What nearly every client sends, and what ParseMediaType would
+		// accept with no parameters (it makes a map to say so).
+		return true
+	}
+	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return false
 	}

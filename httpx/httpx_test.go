@@ -340,6 +340,28 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
+// The header values SecurityHeaders shares between responses stay as they
+// are when a handler adds to them, and each host gets its own policy.
+func TestSecurityHeadersShared(t *testing.T) {
+	adds := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Add("X-Frame-Options", "SAMEORIGIN")
+		w.Header().Add("Content-Security-Policy", "sandbox")
+	})
+	mw := SecurityHeaders(false)
+	for i, host := range []string{"a.example.com", "a.example.com", "b.example.com", "a.example.com"} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Host = host
+		h := serve(mw(adds), r).Header()
+		if got := h.Values("X-Frame-Options"); len(got) != 2 || got[0] != "DENY" {
+			t.Errorf("request %d: X-Frame-Options %q", i, got)
+		}
+		csp := h.Values("Content-Security-Policy")
+		if len(csp) != 2 || csp[0] != ContentSecurityPolicy(host) || csp[1] != "sandbox" {
+			t.Errorf("request %d (%s): Content-Security-Policy %q", i, host, csp)
+		}
+	}
+}
+
 func TestCORS(t *testing.T) {
 	req := func(method, origin string, hdr ...string) *http.Request {
 		r := httptest.NewRequest(method, "/graphql", nil)
