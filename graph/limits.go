@@ -100,7 +100,7 @@ func useLimits(srv *handler.Server, l Limits, introspection bool, log *slog.Logg
 		srv.Use(rl)
 	}
 	if l.Timeout > 0 {
-		srv.Use(operationTimeout{d: l.Timeout, log: log})
+		srv.Use(operationTimeout{d: l.Timeout, log: log, boxed: l.Timeout})
 	}
 }
 
@@ -350,6 +350,9 @@ var errOperationTimeout = errors.New("operation timed out")
 type operationTimeout struct {
 	d   time.Duration
 	log *slog.Logger
+	// boxed is d as the context value timeoutError reads, made once: a
+	// duration put into a context is boxed, an allocation per operation.
+	boxed any
 }
 
 func (operationTimeout) ExtensionName() string                   { return "OperationTimeout" }
@@ -361,7 +364,7 @@ func (t operationTimeout) InterceptOperation(ctx context.Context, next graphql.O
 		return next(ctx)
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, t.d, errOperationTimeout)
-	ctx = context.WithValue(ctx, timeoutKey{}, t.d)
+	ctx = context.WithValue(ctx, timeoutKey{}, t.boxed)
 	responses := next(ctx)
 	// A query or mutation answers once; a transport that asks again gets
 	// the end of the stream either way.

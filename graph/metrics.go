@@ -23,7 +23,17 @@ type Metrics struct {
 	subscriptions *prometheus.GaugeVec     // type
 
 	names *nameSet
+	// series holds the counter of each operation name, type and outcome
+	// seen, and durations the histogram of each type: WithLabelValues
+	// hashes its labels and looks them up under a lock on every call. Both
+	// are bounded as the vectors are (names by nameSet, types and codes
+	// are closed sets).
+	mu        sync.RWMutex
+	series    map[operationKey]prometheus.Counter
+	durations map[string]prometheus.Observer
 }
+
+type operationKey struct{ name, typ, outcome string }
 
 // NewMetrics creates the metrics and registers them with reg. Registering
 // twice with one registry reuses the metrics already there.
@@ -46,7 +56,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "creditgate_subscriptions_open",
 			Help: "Subscriptions open now, by subscription field.",
 		}, []string{"type"}),
-		names: &nameSet{max: maxOperationNames, seen: map[string]struct{}{}},
+		names:     &nameSet{max: maxOperationNames, seen: map[string]struct{}{}},
+		series:    map[operationKey]prometheus.Counter{},
+		durations: map[string]prometheus.Observer{},
 	}
 	m.operations = metrics.Register(reg, m.operations)
 	m.duration = metrics.Register(reg, m.duration)
@@ -55,12 +67,42 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// countOperation counts an answered operation and, with d >= 0, its duration.
+func (m *Metrics) countOperation(name, typ, outcome string, d time.Duration) {
+	k := operationKey{name, typ, outcome}
+	m.mu.RLock()
+	c, h := m.series[k], m.durations[typ]
+	m.mu.RUnlock()
+	if c == nil {
+		c = m.operations.WithLabelValues(name, typ, outcome)
+		m.mu.Lock()
+		m.series[k] = c // the same series as any other goroutine's
+		m.mu.Unlock()
+	}
+	c.Inc()
+	if d < 0 {
+		return
+	}
+	if h == nil {
+		h = m.duration.WithLabelValues(typ)
+		m.mu.Lock()
+		m.durations[typ] = h
+		m.mu.Unlock()
+	}
+	h.Observe(d.Seconds())
+}
+
 // use installs the hooks that feed the metrics.
 func (m *Metrics) use(srv *handler.Server) {
 	if m == nil {
 		return
 	}
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		// Only subscriptions look the metrics up (subscriptionOpened): a
+		// query or mutation does not carry them, one allocation less each.
+		if op := graphql.GetOperationContext(ctx).Operation; op == nil || op.Operation != ast.Subscription {
+			return next(ctx)
+		}
 		return next(context.WithValue(ctx, metricsKey{}, m))
 	})
 	srv.AroundResponses(m.observeResponse)
@@ -145,10 +187,11 @@ func (m *Metrics) observeResponse(ctx context.Context, next graphql.ResponseHand
 			outcome = c
 		}
 	}
-	m.operations.WithLabelValues(m.names.label(name), typ, outcome).Inc()
+	d := time.Duration(-1) // none
 	if typ != string(ast.Subscription) && !opCtx.Stats.OperationStart.IsZero() {
-		m.duration.WithLabelValues(typ).Observe(time.Since(opCtx.Stats.OperationStart).Seconds())
+		d = time.Since(opCtx.Stats.OperationStart)
 	}
+	m.countOperation(m.names.label(name), typ, outcome, d)
 	return resp
 }
 

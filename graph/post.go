@@ -31,17 +31,29 @@ func (postTransport) Supports(r *http.Request) bool {
 	if r.Method != http.MethodPost || r.Header.Get("Upgrade") != "" {
 		return false
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ct := r.Header.Get("Content-Type")
+	if ct == httpx.MediaJSON {
+		return true // the usual case, without ParseMediaType's map
+	}
+	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && mt == httpx.MediaJSON
 }
+
+// The Content-Type values, shared by all answers (Header.Set would make a
+// slice per answer); their capacity is their length, so that an Add
+// copies instead of writing into them.
+var (
+	contentTypeJSON            = []string{httpx.MediaJSON}[:1:1]
+	contentTypeGraphQLResponse = []string{httpx.MediaGraphQLResponse}[:1:1]
+)
 
 func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
 	graphQLResponse := acceptsGraphQLResponse(r.Header.Get("Accept"))
 	if graphQLResponse {
-		w.Header().Set("Content-Type", httpx.MediaGraphQLResponse)
+		w.Header()["Content-Type"] = contentTypeGraphQLResponse
 	} else {
-		w.Header().Set("Content-Type", httpx.MediaJSON)
+		w.Header()["Content-Type"] = contentTypeJSON
 	}
 	start := graphql.Now()
 	req, ok := httpx.GraphQLRequestFrom(ctx)

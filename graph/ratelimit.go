@@ -233,13 +233,12 @@ func ipKey(ip netip.Addr) string {
 
 // ---------------------------------------------------------------- client address
 
-type clientIPKey struct{}
 type headerKey struct{}
 
-// ClientIP is the client's address as WithClientIP found it.
+// ClientIP is the client's address as WithClientIP found it (kept by
+// reqid, which the audit records read it from).
 func ClientIP(ctx context.Context) (netip.Addr, bool) {
-	ip, ok := ctx.Value(clientIPKey{}).(netip.Addr)
-	return ip, ok && ip.IsValid()
+	return reqid.ClientIP(ctx)
 }
 
 // WithClientIP puts the client's address in the request's context for the
@@ -255,7 +254,7 @@ func WithClientIP(next http.Handler, trustedProxies ...netip.Prefix) http.Handle
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if ip, ok := clientIP(r, trustedProxies); ok {
-			ctx = reqid.WithClientAddress(context.WithValue(ctx, clientIPKey{}, ip), ip.String())
+			ctx = reqid.WithClientIP(ctx, ip)
 		}
 		if r.Header.Get("Upgrade") == "" {
 			// Lets a refusal set Retry-After before the transport writes

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"net/netip"
 )
 
 type key struct{}
@@ -44,11 +45,22 @@ type addrKey struct{}
 // ClientAddress is the client's address the gateway saw for this request
 // (behind a trusted proxy, the one it forwarded), or "".
 func ClientAddress(ctx context.Context) string {
-	s, _ := ctx.Value(addrKey{}).(string)
-	return s
+	if ip, ok := ClientIP(ctx); ok {
+		return ip.String()
+	}
+	return ""
 }
 
-// WithClientAddress returns ctx carrying the client's address.
-func WithClientAddress(ctx context.Context, addr string) context.Context {
-	return context.WithValue(ctx, addrKey{}, addr)
+// ClientIP is the client's address as WithClientIP put it in ctx.
+func ClientIP(ctx context.Context) (netip.Addr, bool) {
+	ip, ok := ctx.Value(addrKey{}).(netip.Addr)
+	return ip, ok && ip.IsValid()
+}
+
+// WithClientIP returns ctx carrying the client's address. It is kept as
+// an address, not as its text: every request carries it (for the rate
+// limit), few write it down (audit records), so the text is made when
+// asked for.
+func WithClientIP(ctx context.Context, ip netip.Addr) context.Context {
+	return context.WithValue(ctx, addrKey{}, ip)
 }
