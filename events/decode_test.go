@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// pgPayload is a balance change as PostgreSQL's json_build_object writes
-// it (BalanceSQL), copied from psql.
+// pgPayload is a balance change as PostgreSQL's json_build_object wrote it
+// (BalanceSQL's form before it was concatenated), copied from psql; what
+// BalanceSQL writes now is compact (the second seed), read the same.
 const pgPayload = `{"b" : {"a" : "acc_5k2mabcdefghijklmnopqrstuv", "g" : "agy_5k2mabcdefghijklmnopqrstuv", "c" : "USD", "v" : 123456789, "h" : 250000, "o" : 0, "s" : 42, "n" : 43, "t" : "2026-12-06T00:21:39.904064+00:00"}}`
 
 // decodeSeeds are payloads around the fast path's edges: each is either

@@ -74,17 +74,30 @@ type Event struct {
 // BalanceSQL is the PostgreSQL expression, over a row of balances (its
 // columns unqualified), of the payload of Event{Balance: that row}, as text:
 // what Decode reads, built from the tags of Event and Balance.
+//
+// Concatenated, not json_build_object: every balance moved is announced
+// (a usage call of 100 events, 100 of them), and json_build_object cost
+// ~4.5 µs a row of PostgreSQL CPU where this costs ~2.5 (notifying 100
+// rows, in process, alternating: 620-660 µs a statement against 360-475).
+// Strings and the timestamp go through to_json, which escapes as JSON
+// must; integers are written as they are (int8's text is a JSON number);
+// a NULL (no column of balances is nullable) would be JSON's null, not a
+// NULL payload.
 var BalanceSQL = balanceSQL()
 
-// wireField is a field of Balance on the wire: its key and its column.
-type wireField struct{ key, col string }
+// wireField is a field of Balance on the wire: its key, its column and
+// whether it is an integer.
+type wireField struct {
+	key, col string
+	integer  bool
+}
 
 func balanceWire() []wireField {
 	t := reflect.TypeFor[Balance]()
 	fs := make([]wireField, t.NumField())
 	for i := range fs {
 		f := t.Field(i)
-		fs[i] = wireField{key: jsonKey(f), col: f.Tag.Get("col")}
+		fs[i] = wireField{key: jsonKey(f), col: f.Tag.Get("col"), integer: f.Type.Kind() == reflect.Int64}
 	}
 	return fs
 }
@@ -97,14 +110,20 @@ func jsonKey(f reflect.StructField) string {
 func balanceSQL() string {
 	ev, _ := reflect.TypeFor[Event]().FieldByName("Balance")
 	var b strings.Builder
-	b.WriteString("json_build_object('" + jsonKey(ev) + "', json_build_object(")
+	b.WriteString(`'{"` + jsonKey(ev) + `":{`)
 	for i, f := range balanceWire() {
 		if i > 0 {
-			b.WriteString(", ")
+			b.WriteString(",")
 		}
-		b.WriteString("'" + f.key + "', " + f.col)
+		b.WriteString(`"` + f.key + `":' || `)
+		if f.integer {
+			b.WriteString("coalesce(" + f.col + "::text, 'null')")
+		} else {
+			b.WriteString("coalesce(to_json(" + f.col + ")::text, 'null')")
+		}
+		b.WriteString(" || '")
 	}
-	b.WriteString("))::text")
+	b.WriteString(`}}'`)
 	return b.String()
 }
 
