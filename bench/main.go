@@ -128,6 +128,9 @@ func run(ctx context.Context, o options) error {
 // measure alternates gateway and ceiling runs and keeps the medians.
 func measure(ctx context.Context, env *env, sc scenario, name string, clients int, o options) (row, error) {
 	r := row{scenario: name, clients: clients}
+	if err := env.settle(ctx); err != nil {
+		return r, err
+	}
 	if sc.read {
 		// A read scenario is measured warm, as its ceiling is (pgbench reads
 		// from PostgreSQL's buffer cache): one unmeasured run first admits
