@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 )
@@ -40,10 +41,13 @@ func TestTurnsAreFirstComeFirstServed(t *testing.T) {
 	const n = 20
 	got := make(chan int, n)
 	cancels := map[int]context.CancelFunc{}
+	var done sync.WaitGroup // every waiter has given its turn back
 	for i := range n {
 		wctx, cancel := context.WithCancel(ctx)
 		cancels[i] = cancel
+		done.Add(1)
 		go func() {
+			defer done.Done()
 			_, tn, err := q.take(wctx)
 			if err != nil {
 				got <- -1 - i // left the queue
@@ -77,6 +81,9 @@ func TestTurnsAreFirstComeFirstServed(t *testing.T) {
 	for _, c := range cancels {
 		c()
 	}
+	// A waiter reports its turn before giving it back: the last may not
+	// have given it back yet.
+	done.Wait()
 	if free, queued := q.state(); free != 3 || queued != 0 {
 		t.Fatalf("after every turn: %d free, %d queued; want 3, 0", free, queued)
 	}
