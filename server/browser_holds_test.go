@@ -11,6 +11,7 @@ package main
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -45,6 +46,18 @@ func browserHoldsScenario(t *testing.T, browser context.Context, kind string) {
 	client.click(`#demo-form button[type=submit]`)
 	client.wait("the balance 459.00", balanceIs("459.00"))
 	client.wait("the live connection", `document.querySelector('#live-status').dataset.state === 'live'`)
+	// "live" is the socket's acknowledgement; the balance subscription
+	// goes out after it. A hold made before the broker holds that
+	// subscription would be announced to nobody (CI once saw the page
+	// stay at 459.00): wait for it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if n, _ := gw.api.broker.Counts(); n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the portal's balance subscription never reached the broker")
+		}
+	}
 	client.eval(`window.__noReload = true`, nil)
 	var held bool
 	client.eval(`!!document.querySelector('#held-USD')`, &held)
