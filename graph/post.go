@@ -40,10 +40,11 @@ func (postTransport) Supports(r *http.Request) bool {
 }
 
 // The Content-Type values, shared by all answers (Header.Set would make a
-// slice per answer).
+// slice per answer); their capacity is their length, so that an Add
+// copies instead of writing into them.
 var (
-	contentTypeJSON            = httpx.SharedValue(httpx.MediaJSON)
-	contentTypeGraphQLResponse = httpx.SharedValue(httpx.MediaGraphQLResponse)
+	contentTypeJSON            = []string{httpx.MediaJSON}[:1:1]
+	contentTypeGraphQLResponse = []string{httpx.MediaGraphQLResponse}[:1:1]
 )
 
 func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
