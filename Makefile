@@ -63,6 +63,7 @@ FUZZTIME ?= 10s
 fuzz:
 	$(GO) test ./money -run '^$$' -fuzz FuzzParseFormat -fuzztime $(FUZZTIME)
 	$(GO) test ./money -run '^$$' -fuzz FuzzFormatParse -fuzztime $(FUZZTIME)
+	$(GO) test ./anyjson -run '^$$' -fuzz FuzzValue -fuzztime $(FUZZTIME)
 	$(GO) test ./server -run '^$$' -fuzz FuzzGraphQLHandler -fuzztime $(FUZZTIME)
 
 ## audit: GraphQL-over-HTTP conformance (graphql-http's audit, Node) against a throwaway gateway on SQLite
