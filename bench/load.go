@@ -15,6 +15,7 @@ import (
 type scenario struct {
 	read    bool
 	hot     bool
+	floor   bool   // also run against the floor server (floor.go), which has one answer
 	op      string // pay, service, usage, usage-batch, hold, balance, history
 	ceiling string // pgbench script
 	// accept is the only error code the scenario tolerates: any other
@@ -27,7 +28,7 @@ var scenarios = map[string]scenario{
 	"pay-hot":            {op: "pay", hot: true, ceiling: "pay"},
 	"buy-service-spread": {op: "service", ceiling: "service"},
 	"buy-service-hot":    {op: "service", hot: true, ceiling: "service"},
-	"read-balance":       {op: "balance", read: true, ceiling: "balance"},
+	"read-balance":       {op: "balance", read: true, ceiling: "balance", floor: true},
 	"read-history":       {op: "history", read: true, hot: true, ceiling: "history"},
 	// Metered usage by a service: one event a call, or a call of
 	// usageBatch events over consecutive accounts (its ceiling debits
@@ -62,7 +63,8 @@ const (
 	holdCaptures  = 5
 )
 
-// runResult is one timed run against the gateway.
+// runResult is one timed run against the gateway (or the floor server:
+// then cpu.gateway is the floor process's).
 type runResult struct {
 	ok       int
 	errors   map[string]int
@@ -75,9 +77,14 @@ func (r runResult) tps() float64 { return float64(r.ok) / r.elapsed.Seconds() }
 
 // loadGateway runs clients concurrent loops of the scenario's request for d.
 func (e *env) loadGateway(ctx context.Context, sc scenario, clients int, d time.Duration) (runResult, error) {
+	return e.load(ctx, e.url, e.gateway.Process.Pid, sc, clients, d)
+}
+
+// load runs the loops against the server at url, whose process is pid.
+func (e *env) load(ctx context.Context, url string, pid int, sc scenario, clients int, d time.Duration) (runResult, error) {
 	conns := make([]*wireConn, clients)
 	for i := range conns {
-		w, err := newWireConn(ctx, e.url)
+		w, err := newWireConn(ctx, url)
 		if err != nil {
 			return runResult{}, err
 		}
@@ -93,7 +100,6 @@ func (e *env) loadGateway(ctx context.Context, sc scenario, clients int, d time.
 		fatal     error
 		wg        sync.WaitGroup
 	)
-	pid := e.gateway.Process.Pid
 	cpu := sampleCPU(pid)
 	deadline := time.Now().Add(d)
 	start := time.Now()

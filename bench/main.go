@@ -33,6 +33,14 @@ type options struct {
 }
 
 func main() {
+	// The same binary, re-executed, is the floor server (floor.go).
+	if answer := os.Getenv(floorEnv); answer != "" {
+		if err := serveFloor(answer); err != nil {
+			fmt.Fprintln(os.Stderr, "bench floor server:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var o options
 	var scen, clients string
 	flag.StringVar(&o.adminURL, "db", envOr("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL URL of a database from which a fresh bench database is created")
@@ -125,7 +133,9 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
-// measure alternates gateway and ceiling runs and keeps the medians.
+// measure alternates gateway and ceiling runs and keeps the medians; a
+// scenario with a floor runs against the floor server too, after them in
+// each round (G C F G C F …), so each ceiling still follows its gateway run.
 func measure(ctx context.Context, env *env, sc scenario, name string, clients int, o options) (row, error) {
 	r := row{scenario: name, clients: clients}
 	if err := env.settle(ctx); err != nil {
@@ -137,6 +147,18 @@ func measure(ctx context.Context, env *env, sc scenario, name string, clients in
 		// every seeded token and fills the gateway's balance cache, the
 		// steady state of mobile apps polling their balance.
 		if _, err := env.loadGateway(ctx, sc, clients, o.duration); err != nil {
+			return r, fmt.Errorf("warming up: %w", err)
+		}
+	}
+	var floor *floorServer
+	if sc.floor {
+		var err error
+		if floor, err = env.floorFor(ctx); err != nil {
+			return r, err
+		}
+		// Its first connections and heap, unmeasured, as the gateway's
+		// were by its warm-up.
+		if _, err := env.loadFloor(ctx, floor, sc, clients, min(o.duration, time.Second)); err != nil {
 			return r, fmt.Errorf("warming up: %w", err)
 		}
 	}
@@ -161,6 +183,13 @@ func measure(ctx context.Context, env *env, sc scenario, name string, clients in
 			return r, err
 		}
 		r.ceiling = append(r.ceiling, c)
+		if floor != nil {
+			f, err := env.loadFloor(ctx, floor, sc, clients, o.duration)
+			if err != nil {
+				return r, err
+			}
+			r.floor = append(r.floor, f)
+		}
 	}
 	return r, nil
 }

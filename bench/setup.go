@@ -49,6 +49,8 @@ type env struct {
 	apq     bool   // the load generator sends persisted query hashes
 	pprof   string // the gateway's pprof address, when profiling
 
+	floor *floorServer // started by the first scenario that has one
+
 	spread  []*client // one per funded account
 	hot     *client
 	service gid.ID
@@ -339,6 +341,9 @@ func (e *env) gatewayErrors() {
 }
 
 func (e *env) close() {
+	if e.floor != nil {
+		e.floor.close()
+	}
 	if e.gateway != nil && e.gateway.Process != nil {
 		_ = e.gateway.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
