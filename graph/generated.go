@@ -182,14 +182,14 @@ type ComplexityRoot struct {
 	}
 
 	Balance struct {
-		Account   func(childComplexity int) int
-		Available func(childComplexity int) int
-		Currency  func(childComplexity int) int
-		Held      func(childComplexity int) int
-		Owed      func(childComplexity int) int
-		Runway    func(childComplexity int) int
-		Total     func(childComplexity int) int
-		UpdatedAt func(childComplexity int) int
+		Account          func(childComplexity int) int
+		Currency         func(childComplexity int) int
+		DecimalAvailable func(childComplexity int) int
+		DecimalHeld      func(childComplexity int) int
+		DecimalOwed      func(childComplexity int) int
+		DecimalTotal     func(childComplexity int) int
+		Runway           func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
 	}
 
 	BuyCreditsPayload struct {
@@ -668,11 +668,6 @@ type AutoTopUpResolver interface {
 type BalanceResolver interface {
 	Account(ctx context.Context, obj *ent.Balance) (*ent.Account, error)
 
-	Available(ctx context.Context, obj *ent.Balance) (money.Decimal, error)
-
-	Held(ctx context.Context, obj *ent.Balance) (money.Decimal, error)
-	Total(ctx context.Context, obj *ent.Balance) (money.Decimal, error)
-	Owed(ctx context.Context, obj *ent.Balance) (money.Decimal, error)
 	Runway(ctx context.Context, obj *ent.Balance) (*credits.Runway, error)
 }
 type CreditPackageResolver interface {
@@ -1325,42 +1320,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Balance.Account(childComplexity), true
-	case "Balance.available":
-		if e.ComplexityRoot.Balance.Available == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Balance.Available(childComplexity), true
 	case "Balance.currency":
 		if e.ComplexityRoot.Balance.Currency == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Balance.Currency(childComplexity), true
+	case "Balance.available":
+		if e.ComplexityRoot.Balance.DecimalAvailable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Balance.DecimalAvailable(childComplexity), true
 	case "Balance.held":
-		if e.ComplexityRoot.Balance.Held == nil {
+		if e.ComplexityRoot.Balance.DecimalHeld == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Balance.Held(childComplexity), true
+		return e.ComplexityRoot.Balance.DecimalHeld(childComplexity), true
 	case "Balance.owed":
-		if e.ComplexityRoot.Balance.Owed == nil {
+		if e.ComplexityRoot.Balance.DecimalOwed == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Balance.Owed(childComplexity), true
+		return e.ComplexityRoot.Balance.DecimalOwed(childComplexity), true
+	case "Balance.total":
+		if e.ComplexityRoot.Balance.DecimalTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Balance.DecimalTotal(childComplexity), true
 	case "Balance.runway":
 		if e.ComplexityRoot.Balance.Runway == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Balance.Runway(childComplexity), true
-	case "Balance.total":
-		if e.ComplexityRoot.Balance.Total == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Balance.Total(childComplexity), true
 	case "Balance.updatedAt":
 		if e.ComplexityRoot.Balance.UpdatedAt == nil {
 			break
@@ -10251,7 +10246,7 @@ func (ec *executionContext) _Balance_available(ctx context.Context, field graphq
 			return ec.fieldContext_Balance_available(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Balance().Available(ctx, obj)
+			return obj.DecimalAvailable(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
@@ -10262,7 +10257,7 @@ func (ec *executionContext) _Balance_available(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Balance_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Balance", field, true, true, errors.New("field of type Decimal does not have child fields"))
+	return graphql.NewScalarFieldContext("Balance", field, true, false, errors.New("field of type Decimal does not have child fields"))
 }
 
 func (ec *executionContext) _Balance_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Balance) (ret graphql.Marshaler) {
@@ -10297,7 +10292,7 @@ func (ec *executionContext) _Balance_held(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Balance_held(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Balance().Held(ctx, obj)
+			return obj.DecimalHeld(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
@@ -10308,7 +10303,7 @@ func (ec *executionContext) _Balance_held(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Balance_held(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Balance", field, true, true, errors.New("field of type Decimal does not have child fields"))
+	return graphql.NewScalarFieldContext("Balance", field, true, false, errors.New("field of type Decimal does not have child fields"))
 }
 
 func (ec *executionContext) _Balance_total(ctx context.Context, field graphql.CollectedField, obj *ent.Balance) (ret graphql.Marshaler) {
@@ -10320,7 +10315,7 @@ func (ec *executionContext) _Balance_total(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Balance_total(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Balance().Total(ctx, obj)
+			return obj.DecimalTotal(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
@@ -10331,7 +10326,7 @@ func (ec *executionContext) _Balance_total(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Balance_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Balance", field, true, true, errors.New("field of type Decimal does not have child fields"))
+	return graphql.NewScalarFieldContext("Balance", field, true, false, errors.New("field of type Decimal does not have child fields"))
 }
 
 func (ec *executionContext) _Balance_owed(ctx context.Context, field graphql.CollectedField, obj *ent.Balance) (ret graphql.Marshaler) {
@@ -10343,7 +10338,7 @@ func (ec *executionContext) _Balance_owed(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Balance_owed(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Balance().Owed(ctx, obj)
+			return obj.DecimalOwed(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v money.Decimal) graphql.Marshaler {
@@ -10354,7 +10349,7 @@ func (ec *executionContext) _Balance_owed(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Balance_owed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Balance", field, true, true, errors.New("field of type Decimal does not have child fields"))
+	return graphql.NewScalarFieldContext("Balance", field, true, false, errors.New("field of type Decimal does not have child fields"))
 }
 
 func (ec *executionContext) _Balance_runway(ctx context.Context, field graphql.CollectedField, obj *ent.Balance) (ret graphql.Marshaler) {
@@ -24619,162 +24614,30 @@ func (ec *executionContext) _Balance(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "available":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Balance_available(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Balance_available(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._Balance_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "held":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Balance_held(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Balance_held(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "total":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Balance_total(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Balance_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "owed":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Balance_owed(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Balance_owed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "runway":
 			field := field
 

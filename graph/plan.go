@@ -26,31 +26,42 @@ import (
 // a boxed result and a marshaler per field, plus a goroutine per edge
 // (every list of objects is marshalled concurrently): about 1 µs a field,
 // 350 fields for a page of 50 with 5 fields each, more than the page's
-// SQL. A document that asks history for plain fields only (no field that
-// does I/O, no fragment, no directive) is answered by a prepared plan
-// instead: the root field still goes through the executor (arguments,
-// @hasRole, the resolver, errors, the root field interceptors), and only
-// the marshalling of its connection is a writer compiled once per
-// document. Anything else takes gqlgen's generated path, unchanged.
+// SQL. A balance read has only two fields, but the executor's field sets,
+// contexts and closures are then a third of the GraphQL part of a read
+// served from the balance cache. A document that asks one of the planned
+// root fields (history, balance, balances) for plain fields only (no
+// field that does I/O, no fragment, no directive) is answered by a
+// prepared plan instead: the root field still goes through the executor
+// (arguments, @hasRole, the resolver, errors, the root field
+// interceptors), and only the marshalling of its value is a writer
+// compiled once per document. Anything else takes gqlgen's generated
+// path, unchanged.
 
 // plannedSchema is the generated schema with prepared plans.
 type plannedSchema struct {
 	graphql.ExecutableSchema
 	es    *executableSchema
-	roles []model.Role                // history's @hasRole
-	plans graphql.Cache[*historyPlan] // by document text; nil: no plan
+	roles map[string][]model.Role // the planned root fields' @hasRole
+	plans graphql.Cache[*plan]    // by document text; nil: no plan
 }
+
+// plannedFields are the root fields a plan can answer.
+var plannedFields = []string{"history", "balance", "balances"}
 
 func newPlannedSchema(es graphql.ExecutableSchema, cacheSize int) graphql.ExecutableSchema {
 	gen, ok := es.(*executableSchema)
 	if !ok || cacheSize <= 0 {
 		return es
 	}
-	roles, ok := fieldRoles("history")
-	if !ok {
-		return es
+	roles := map[string][]model.Role{}
+	for _, name := range plannedFields {
+		r, ok := fieldRoles(name)
+		if !ok {
+			return es
+		}
+		roles[name] = r
 	}
-	return &plannedSchema{ExecutableSchema: es, es: gen, roles: roles, plans: lru.New[*historyPlan](cacheSize)}
+	return &plannedSchema{ExecutableSchema: es, es: gen, roles: roles, plans: lru.New[*plan](cacheSize)}
 }
 
 // fieldRoles is the roles of Query.name's @hasRole in the schema.
@@ -88,7 +99,7 @@ func (s *plannedSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		}
 		answered = true
 		var buf bytes.Buffer
-		buf.Grow(int(p.size.Load())) // pages of one document are much alike: one allocation, not a doubling series
+		buf.Grow(int(p.size.Load())) // answers to one document are much alike: one allocation, not a doubling series
 		s.run(ctx, ec, p).MarshalGQL(&buf)
 		p.size.Store(int64(buf.Len()))
 		return &graphql.Response{Data: buf.Bytes()}
@@ -97,7 +108,7 @@ func (s *plannedSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 // plan is the operation's plan, compiled on first use; nil when it has
 // none.
-func (s *plannedSchema) plan(ctx context.Context, opCtx *graphql.OperationContext) *historyPlan {
+func (s *plannedSchema) plan(ctx context.Context, opCtx *graphql.OperationContext) *plan {
 	op := opCtx.Operation
 	if op == nil || op.Operation != ast.Query || opCtx.RawQuery == "" {
 		return nil
@@ -105,15 +116,53 @@ func (s *plannedSchema) plan(ctx context.Context, opCtx *graphql.OperationContex
 	k := opCtx.RawQuery + "\x00" + opCtx.OperationName
 	p, ok := s.plans.Get(ctx, k)
 	if !ok || (p != nil && p.op != op) { // new, or parsed again since
-		p = compileHistory(op)
+		p = s.compile(op)
 		s.plans.Add(ctx, k, p)
 	}
 	return p
 }
 
-// run is the generated _Query for the one root field, with the plan's
-// writer as the connection's marshaller.
-func (s *plannedSchema) run(ctx context.Context, ec *executionContext, p *historyPlan) graphql.Marshaler {
+// plan answers one operation whose only root field is a planned one with
+// plain fields.
+type plan struct {
+	op      *ast.OperationDefinition
+	field   *ast.Field
+	rootKey []byte // {"alias":
+	// resolve is the generated _Query_<field> with the plan's writer as
+	// the value's marshaller
+	resolve func(ctx context.Context, ec *executionContext, field graphql.CollectedField) graphql.Marshaler
+	size    atomic.Int64 // the length of its last answer
+}
+
+// compile is op's plan, or nil when op is not a query of one planned
+// root field with plain fields.
+func (s *plannedSchema) compile(op *ast.OperationDefinition) *plan {
+	if len(op.SelectionSet) != 1 {
+		return nil
+	}
+	f, ok := op.SelectionSet[0].(*ast.Field)
+	if !ok || len(f.Directives) > 0 {
+		return nil
+	}
+	p := &plan{op: op, field: f, rootKey: append([]byte{'{'}, key(f.Alias, true)...)}
+	switch f.Name {
+	case "history":
+		if h := compileHistory(op); h != nil {
+			p.resolve = s.history(h)
+		}
+	case "balance", "balances":
+		if b := compileBalance(f.SelectionSet); b != nil {
+			p.resolve = s.balance(f.Name, b)
+		}
+	}
+	if p.resolve == nil {
+		return nil
+	}
+	return p
+}
+
+// run is the generated _Query for the one root field.
+func (s *plannedSchema) run(ctx context.Context, ec *executionContext, p *plan) graphql.Marshaler {
 	field := graphql.CollectedField{Field: p.field, Selections: p.field.SelectionSet}
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: "Query"})
 	ctx = graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{Object: field.Name, Field: field})
@@ -124,30 +173,7 @@ func (s *plannedSchema) run(ctx context.Context, ec *executionContext, p *histor
 				res = graphql.Null
 			}
 		}()
-		return graphql.ResolveField(ctx, ec.OperationContext, field,
-			ec.fieldContext_Query_history,
-			func(ctx context.Context) (any, error) {
-				fc := graphql.GetFieldContext(ctx)
-				ctx = credits.WithHistoryUse(ctx, p.use)
-				return ec.Resolvers.Query().History(ctx, fc.Args["accountId"].(*gid.ID), fc.Args["currency"].(*string),
-					fc.Args["type"].(*enums.TransactionType), fc.Args["first"].(*int), fc.Args["after"].(*string),
-					fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["kind"].([]posting.Kind))
-			},
-			func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-				return func(ctx context.Context) (any, error) {
-					if ec.Directives.HasRole == nil {
-						return nil, errors.New("directive hasRole is not implemented")
-					}
-					return ec.Directives.HasRole(ctx, nil, next, s.roles)
-				}
-			},
-			func(ctx context.Context, sel ast.SelectionSet, v *model.CreditTransactionConnection) graphql.Marshaler {
-				if !p.fits(v) {
-					return ec.marshalNCreditTransactionConnection2ᚖcreditgateᚋgraphᚋmodelᚐCreditTransactionConnection(ctx, sel, v)
-				}
-				return graphql.WriterFunc(func(w io.Writer) { p.conn.write(w, v) })
-			},
-			true, true)
+		return p.resolve(ctx, ec, field)
 	})
 	if res == graphql.Null {
 		return graphql.Null // a non-null root field failed: data is null
@@ -159,25 +185,144 @@ func (s *plannedSchema) run(ctx context.Context, ec *executionContext, p *histor
 	})
 }
 
+// planHasRole is the generated code's @hasRole on a root field, with its
+// roles read once from the schema rather than unmarshalled per call.
+func planHasRole(ec *executionContext, roles []model.Role) func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+	return func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+		return func(ctx context.Context) (any, error) {
+			if ec.Directives.HasRole == nil {
+				return nil, errors.New("directive hasRole is not implemented")
+			}
+			return ec.Directives.HasRole(ctx, nil, next, roles)
+		}
+	}
+}
+
+// history is _Query_history with h's writer.
+func (s *plannedSchema) history(h *historyPlan) func(context.Context, *executionContext, graphql.CollectedField) graphql.Marshaler {
+	roles := s.roles["history"]
+	return func(ctx context.Context, ec *executionContext, field graphql.CollectedField) graphql.Marshaler {
+		return graphql.ResolveField(ctx, ec.OperationContext, field,
+			ec.fieldContext_Query_history,
+			func(ctx context.Context) (any, error) {
+				fc := graphql.GetFieldContext(ctx)
+				ctx = credits.WithHistoryUse(ctx, h.use)
+				return ec.Resolvers.Query().History(ctx, fc.Args["accountId"].(*gid.ID), fc.Args["currency"].(*string),
+					fc.Args["type"].(*enums.TransactionType), fc.Args["first"].(*int), fc.Args["after"].(*string),
+					fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["kind"].([]posting.Kind))
+			},
+			planHasRole(ec, roles),
+			func(ctx context.Context, sel ast.SelectionSet, v *model.CreditTransactionConnection) graphql.Marshaler {
+				if !h.fits(v) {
+					return ec.marshalNCreditTransactionConnection2ᚖcreditgateᚋgraphᚋmodelᚐCreditTransactionConnection(ctx, sel, v)
+				}
+				return graphql.WriterFunc(func(w io.Writer) { h.conn.write(w, v) })
+			},
+			true, true)
+	}
+}
+
+// balance is _Query_balance or _Query_balances with b's writer.
+func (s *plannedSchema) balance(name string, b *balancePlan) func(context.Context, *executionContext, graphql.CollectedField) graphql.Marshaler {
+	roles := s.roles[name]
+	if name == "balances" {
+		return func(ctx context.Context, ec *executionContext, field graphql.CollectedField) graphql.Marshaler {
+			return graphql.ResolveField(ctx, ec.OperationContext, field,
+				ec.fieldContext_Query_balances,
+				func(ctx context.Context) (any, error) {
+					fc := graphql.GetFieldContext(ctx)
+					return ec.Resolvers.Query().Balances(ctx, fc.Args["accountId"].(*gid.ID))
+				},
+				planHasRole(ec, roles),
+				func(ctx context.Context, sel ast.SelectionSet, v []*ent.Balance) graphql.Marshaler {
+					for _, one := range v {
+						if !b.fits(one) {
+							return ec.marshalNBalance2ᚕᚖcreditgateᚋentᚐBalanceᚄ(ctx, sel, v)
+						}
+					}
+					return graphql.WriterFunc(func(w io.Writer) {
+						w.Write(openBracket)
+						for i, one := range v {
+							if i > 0 {
+								w.Write(comma)
+							}
+							b.obj.write(w, one)
+						}
+						w.Write(closeBracket)
+					})
+				},
+				true, true)
+		}
+	}
+	return func(ctx context.Context, ec *executionContext, field graphql.CollectedField) graphql.Marshaler {
+		return graphql.ResolveField(ctx, ec.OperationContext, field,
+			ec.fieldContext_Query_balance,
+			func(ctx context.Context) (any, error) {
+				fc := graphql.GetFieldContext(ctx)
+				return ec.Resolvers.Query().Balance(ctx, fc.Args["accountId"].(*gid.ID), fc.Args["currency"].(*string))
+			},
+			planHasRole(ec, roles),
+			func(ctx context.Context, sel ast.SelectionSet, v *ent.Balance) graphql.Marshaler {
+				if !b.fits(v) {
+					return ec.marshalNBalance2ᚖcreditgateᚋentᚐBalance(ctx, sel, v)
+				}
+				return graphql.WriterFunc(func(w io.Writer) { b.obj.write(w, v) })
+			},
+			true, true)
+	}
+}
+
 var closeBrace = []byte{'}'}
 
 // ---------------------------------------------------------------- plans
 
-// historyPlan answers one operation whose only root field is history with
-// plain fields.
+// balancePlan writes a balance's plain fields.
+type balancePlan struct {
+	obj            object[*ent.Balance]
+	needsUpdatedAt bool // updatedAt is Time!: a zero one is the executor's error to write
+}
+
+func (b *balancePlan) fits(v *ent.Balance) bool {
+	return v != nil && !(b.needsUpdatedAt && v.UpdatedAt.IsZero())
+}
+
+// compileBalance is the plan of a Balance selection set, or nil when it
+// has anything but plain fields (account and runway do I/O).
+func compileBalance(set ast.SelectionSet) *balancePlan {
+	type B = *ent.Balance
+	b := &balancePlan{}
+	decimal := func(d func(B) money.Decimal) func(*ast.Field) (func(io.Writer, B), bool) {
+		return leaf(func(w io.Writer, v B) { quoted(w, string(d(v))) })
+	}
+	obj, ok := compileObject(set, map[string]func(*ast.Field) (func(io.Writer, B), bool){
+		"__typename": typename[B]("Balance"),
+		"currency":   leaf(func(w io.Writer, v B) { graphql.MarshalString(v.Currency).MarshalGQL(w) }),
+		"available":  decimal(B.DecimalAvailable),
+		"held":       decimal(B.DecimalHeld),
+		"total":      decimal(B.DecimalTotal),
+		"owed":       decimal(B.DecimalOwed),
+		"updatedAt": func(f *ast.Field) (func(io.Writer, B), bool) {
+			b.needsUpdatedAt = true
+			return func(w io.Writer, v B) { quotedTime(w, v.UpdatedAt) }, len(f.SelectionSet) == 0
+		},
+	})
+	if !ok {
+		return nil
+	}
+	b.obj = obj
+	return b
+}
+
+// historyPlan writes a history page's plain fields.
 type historyPlan struct {
-	op      *ast.OperationDefinition
-	field   *ast.Field
-	rootKey []byte // {"alias":
-	conn    object[*model.CreditTransactionConnection]
+	conn object[*model.CreditTransactionConnection]
 	// what the executor would refuse as null in a non-null field; the
 	// plan leaves those answers to it
 	needsPageInfo, needsCreatedAt bool
 	// what of the page the plan writes: the columns of its transactions'
 	// fields (all are columns), and whether the total; the executor, when
 	// the plan leaves an answer to it (fits), writes the same selection
-	use  credits.HistoryUse
-	size atomic.Int64 // the length of its last answer
+	use credits.HistoryUse
 }
 
 // fits says whether the plan writes v exactly as the executor would: no
@@ -214,8 +359,8 @@ func (o object[T]) write(w io.Writer, v T) {
 
 var openBrace = []byte{'{'}
 
-// compileHistory is op's plan, or nil when op is not a query of history
-// alone with plain fields.
+// compileHistory is op's history plan, or nil when op is not a query of
+// history alone with plain fields.
 func compileHistory(op *ast.OperationDefinition) *historyPlan {
 	if len(op.SelectionSet) != 1 {
 		return nil
@@ -224,8 +369,7 @@ func compileHistory(op *ast.OperationDefinition) *historyPlan {
 	if !ok || f.Name != "history" || len(f.Directives) > 0 {
 		return nil
 	}
-	p := &historyPlan{op: op, field: f, rootKey: append([]byte{'{'}, key(f.Alias, true)...),
-		use: credits.HistoryUse{Columns: credits.HistorySummary, NoTotal: true, NoCursors: true}}
+	p := &historyPlan{use: credits.HistoryUse{Columns: credits.HistorySummary, NoTotal: true, NoCursors: true}}
 	conn, ok := compileObject(f.SelectionSet, connFields(p))
 	if !ok {
 		return nil

@@ -63,6 +63,37 @@ func TestHistoryPlanCompiles(t *testing.T) {
 	}
 }
 
+// TestBalancePlanCompiles: which balance documents get a prepared plan
+// (answers compared in server/plan_test.go).
+func TestBalancePlanCompiles(t *testing.T) {
+	s, ok := newPlannedSchema(NewExecutableSchema(Config{}), 10).(*plannedSchema)
+	if !ok {
+		t.Fatal("no planned schema: a planned root field's @hasRole is not found in the schema")
+	}
+	for doc, want := range map[string]bool{
+		`{ balance { available } }`: true,
+		`query B($c: String) { b: balance(currency: $c) { __typename currency available held total owed updatedAt } }`: true,
+		`{ balances { currency available } }`:              true,
+		`{ balance { available account { id } } }`:         false, // I/O field
+		`{ balance { available runway { daysLeft } } }`:    false,
+		`{ balance { available @include(if: true) } }`:     false, // directive
+		`{ balance { ... on Balance { available } } }`:     false, // fragment
+		`{ balance { a: available a: available } }`:        false, // repeated alias
+		`{ balance { available } balances { available } }`: false, // two root fields
+		`{ balance @include(if: true) { available } }`:     false,
+		`{ viewer { role } }`:                              false, // not a planned field
+		`{ history(first: 1) { edges { node { id } } } }`:  true,
+	} {
+		q, errs := gqlparser.LoadQuery(parsedSchema, doc)
+		if errs != nil {
+			t.Fatalf("%s: %v", doc, errs)
+		}
+		if got := s.compile(q.Operations[0]) != nil; got != want {
+			t.Errorf("%s: plan %v, want %v", doc, got, want)
+		}
+	}
+}
+
 // TestPlanQuotesAsMarshalers: the plan writes IDs, amounts, enums and
 // instants itself; each must be what their marshalers write, escapes
 // included.

@@ -205,26 +205,6 @@ func (r *balanceResolver) Account(ctx context.Context, obj *ent.Balance) (*ent.A
 	return r.Credits.Account(ctx, &obj.AccountID)
 }
 
-// Available is the resolver for the available field.
-func (r *balanceResolver) Available(ctx context.Context, obj *ent.Balance) (money.Decimal, error) {
-	return money.Format(obj.Available, obj.Currency), nil
-}
-
-// Held is the resolver for the held field.
-func (r *balanceResolver) Held(ctx context.Context, obj *ent.Balance) (money.Decimal, error) {
-	return money.Format(obj.Held, obj.Currency), nil
-}
-
-// Total is the resolver for the total field.
-func (r *balanceResolver) Total(ctx context.Context, obj *ent.Balance) (money.Decimal, error) {
-	return money.Format(obj.Available+obj.Held, obj.Currency), nil
-}
-
-// Owed is the resolver for the owed field.
-func (r *balanceResolver) Owed(ctx context.Context, obj *ent.Balance) (money.Decimal, error) {
-	return money.Format(obj.Owed, obj.Currency), nil
-}
-
 // Runway is the resolver for the runway field.
 func (r *balanceResolver) Runway(ctx context.Context, obj *ent.Balance) (*credits.Runway, error) {
 	return r.Credits.RunwayOf(ctx, obj)

@@ -76,6 +76,64 @@ func TestPreparedHistoryPlanAnswersAsExecutor(t *testing.T) {
 	})
 }
 
+// TestPreparedBalancePlanAnswersAsExecutor: the same for balance and
+// balances, the reads mobile apps make.
+func TestPreparedBalancePlanAnswersAsExecutor(t *testing.T) {
+	eachDB(t, func(t *testing.T, a *testAPI) {
+		fx := a.fx
+		a.fund(fx.A1, "200")
+		eur, half := "EUR", moneyDecimal("0.5")
+		if _, err := a.svc.BuyCredits(sys(), credits.BuyCredits{AccountID: &fx.A1, Amount: &half, Currency: &eur, Method: "CARD"}); err != nil {
+			t.Fatal(err)
+		}
+
+		limits := graph.Limits{RateLimit: noRateLimit}
+		planned := graph.NewHandler(a.svc, graph.Options{Limits: limits})
+		limits.QueryCacheSize = -1 // no query cache: no plans
+		plain := graph.NewHandler(a.svc, graph.Options{Limits: limits})
+
+		owner := &auth.Viewer{UserID: "u1", Role: auth.RoleClientOwner, AgencyID: string(fx.AgencyA), AccountID: string(fx.A1), ExpiresAt: time.Now().Add(time.Hour)}
+		admin := &auth.Viewer{UserID: "u2", Role: auth.RoleAgencyAdmin, AgencyID: string(fx.AgencyA), ExpiresAt: time.Now().Add(time.Hour)}
+		foreign := &auth.Viewer{UserID: "u3", Role: auth.RoleAgencyAdmin, AgencyID: string(fx.AgencyB), ExpiresAt: time.Now().Add(time.Hour)}
+		unscoped := &auth.Viewer{UserID: "u4", Role: auth.RoleService, AgencyID: string(fx.AgencyA), ExpiresAt: time.Now().Add(time.Hour)}
+
+		all := `__typename currency available held total owed updatedAt`
+		cases := []struct {
+			name   string
+			viewer *auth.Viewer
+			query  string
+			vars   map[string]any
+		}{
+			{"bench", owner, `{ balance { available } }`, nil},
+			{"every plain field", owner, `{ balance { ` + all + ` } }`, nil},
+			{"aliases", owner, `query B { b: balance(currency: "EUR") { a: available c: currency t: total } }`, nil},
+			{"a currency that never moved", owner, `{ balance(currency: "GBP") { currency available held total owed } }`, nil},
+			{"never moved, with its instant", owner, `{ balance(currency: "GBP") { available updatedAt } }`, nil},
+			{"malformed currency", owner, `{ balance(currency: "usd!") { available } }`, nil},
+			{"admin names the account", admin, `query($a: ID) { balance(accountId: $a) { available updatedAt } }`, map[string]any{"a": fx.A1}},
+			{"admin without an account", admin, `{ balance { available } }`, nil},
+			{"foreign account", foreign, `query($a: ID) { balance(accountId: $a) { available } }`, map[string]any{"a": fx.A1}},
+			{"service without its scope", unscoped, `query($a: ID) { balance(accountId: $a) { available } }`, map[string]any{"a": fx.A1}},
+			{"balances", owner, `{ balances { ` + all + ` } }`, nil},
+			{"balances of a named account", admin, `query($a: ID) { bs: balances(accountId: $a) { currency available } }`, map[string]any{"a": fx.A1}},
+			{"balances of an account that never moved", admin, `query($a: ID) { balances(accountId: $a) { currency available } }`, map[string]any{"a": fx.A2}},
+			{"balances, foreign", foreign, `query($a: ID) { balances(accountId: $a) { available } }`, map[string]any{"a": fx.A1}},
+			{"I/O field: no plan", owner, `{ balance { available account { id } runway { daysLeft } } }`, nil},
+		}
+		for _, c := range cases {
+			for round := range 2 { // the second from the plan cache
+				got, want := answer(t, planned, c.viewer, c.query, c.vars), answer(t, plain, c.viewer, c.query, c.vars)
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s (round %d):\nplan:     %s\nexecutor: %s", c.name, round, got, want)
+				}
+				if len(want) < 20 {
+					t.Errorf("%s: answer %s", c.name, want)
+				}
+			}
+		}
+	})
+}
+
 // answer posts query to h as v and returns the body.
 func answer(t testing.TB, h http.Handler, v *auth.Viewer, query string, vars map[string]any) []byte {
 	t.Helper()
