@@ -648,30 +648,12 @@ func textArray(ss []string) string {
 	for _, s := range ss {
 		n += len(s) + 3
 	}
-	var b strings.Builder
-	b.Grow(n)
-	b.WriteByte('{')
-	for i, s := range ss {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('"')
-		// A byte loop, not strings.IndexAny: IndexAny builds its set
-		// of bytes on every call, a tenth of a batch's encoding.
-		start := 0
-		for j := 0; j < len(s); j++ {
-			if c := s[j]; c == '"' || c == '\\' {
-				b.WriteString(s[start:j])
-				b.WriteByte('\\')
-				b.WriteByte(c)
-				start = j + 1
-			}
-		}
-		b.WriteString(s[start:])
-		b.WriteByte('"')
+	var a pgArray
+	a.b.Grow(n)
+	for _, s := range ss {
+		a.str(s)
 	}
-	b.WriteByte('}')
-	return b.String()
+	return a.text()
 }
 
 // idSeq hands out a batch's ids: a random one per prefix, then its

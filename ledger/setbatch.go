@@ -288,36 +288,42 @@ func (l *Ledger) writeSet(ctx context.Context, tx *Tx, st *setBatch) error {
 }
 
 // arrayOf is vs (postingValues' values, nil for NULL) as an array
-// parameter of type typ.
-func arrayOf(typ string, vs []any) any {
-	switch typ {
-	case "bigint":
-		a := make([]sql.NullInt64, len(vs))
-		for i, v := range vs {
+// parameter of type typ: what pq.Array sent for them as sql.NullInt64
+// (bigint: an int64 or int, anything else NULL) or sql.NullString (any
+// other type: a string, an id, a time in UTC with its offset, a Stringer,
+// anything else as fmt.Sprint writes it).
+func arrayOf(typ string, vs []any) string {
+	var a pgArray
+	if typ == "bigint" {
+		a.b.Grow(2 + 12*len(vs))
+		for _, v := range vs {
 			switch x := v.(type) {
 			case int64:
-				a[i] = sql.NullInt64{Int64: x, Valid: true}
+				a.int(x)
 			case int:
-				a[i] = sql.NullInt64{Int64: int64(x), Valid: true}
+				a.int(int64(x))
+			default:
+				a.null()
 			}
 		}
-		return pq.Array(a)
+		return a.text()
 	}
-	a := make([]sql.NullString, len(vs))
-	for i, v := range vs {
+	a.b.Grow(2 + 32*len(vs))
+	for _, v := range vs {
 		switch x := v.(type) {
 		case string:
-			a[i] = sql.NullString{String: x, Valid: true}
+			a.str(x)
 		case gid.ID:
-			a[i] = sql.NullString{String: string(x), Valid: true}
+			a.str(string(x))
 		case time.Time:
-			a[i] = sql.NullString{String: x.UTC().Format("2006-01-02 15:04:05.999999") + "+00", Valid: true}
+			a.timestamp(x)
 		case fmt.Stringer:
-			a[i] = sql.NullString{String: x.String(), Valid: true}
+			a.str(x.String())
 		case nil:
+			a.null()
 		default:
-			a[i] = sql.NullString{String: fmt.Sprint(x), Valid: true}
+			a.str(fmt.Sprint(x))
 		}
 	}
-	return pq.Array(a)
+	return a.text()
 }

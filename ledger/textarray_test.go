@@ -1,11 +1,16 @@
 package ledger
 
 import (
+	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/lib/pq"
 
+	"creditgate/ent/posting"
 	"creditgate/gid"
 )
 
@@ -41,4 +46,62 @@ func TestOutcomeOfIsJSONs(t *testing.T) {
 			t.Errorf("outcomeOf(%q) = %s, want %s", id, got, want)
 		}
 	}
+}
+
+// arrayOf writes what pq.Array sent for the same values as sql.NullString
+// and sql.NullInt64 (its old way), NULLs, escapes and times included.
+func TestArrayOfIsPQs(t *testing.T) {
+	at := time.Date(2026, 3, 4, 5, 6, 7, 891230000, time.FixedZone("x", 3600))
+	for _, c := range []struct {
+		typ string
+		vs  []any
+	}{
+		{"varchar", nil},
+		{"bigint", nil},
+		{"varchar", []any{"a", gid.ID("pst_1"), nil, "", `a"b\c`, "NULL", "é,{x}"}},
+		{"timestamptz", []any{at, at.Add(-time.Hour), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), nil}},
+		{"varchar", []any{posting.KindINVOICE_PAYMENT, 7, int64(-3), true, 1.5}},
+		{"bigint", []any{int64(0), int64(-9223372036854775808), 42, nil, "12", int32(5)}},
+	} {
+		want, err := oldArrayOf(c.typ, c.vs).Value()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := arrayOf(c.typ, c.vs); got != want.(string) {
+			t.Errorf("arrayOf(%s, %v) = %s, want %s", c.typ, c.vs, got, want)
+		}
+	}
+}
+
+// oldArrayOf is how arrayOf was written, through pq.Array.
+func oldArrayOf(typ string, vs []any) driver.Valuer {
+	if typ == "bigint" {
+		a := make([]sql.NullInt64, len(vs))
+		for i, v := range vs {
+			switch x := v.(type) {
+			case int64:
+				a[i] = sql.NullInt64{Int64: x, Valid: true}
+			case int:
+				a[i] = sql.NullInt64{Int64: int64(x), Valid: true}
+			}
+		}
+		return pq.Array(a)
+	}
+	a := make([]sql.NullString, len(vs))
+	for i, v := range vs {
+		switch x := v.(type) {
+		case string:
+			a[i] = sql.NullString{String: x, Valid: true}
+		case gid.ID:
+			a[i] = sql.NullString{String: string(x), Valid: true}
+		case time.Time:
+			a[i] = sql.NullString{String: x.UTC().Format("2006-01-02 15:04:05.999999") + "+00", Valid: true}
+		case fmt.Stringer:
+			a[i] = sql.NullString{String: x.String(), Valid: true}
+		case nil:
+		default:
+			a[i] = sql.NullString{String: fmt.Sprint(x), Valid: true}
+		}
+	}
+	return pq.Array(a)
 }
