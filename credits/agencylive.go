@@ -69,8 +69,12 @@ func (s *Service) WatchAgencyBalances(ctx context.Context, agencyID *gid.ID, wak
 		// The account is resolved, if asked for, in the subscriber's scope.
 		push(entBalance(b))
 	})
-	// Subscribe first, then read the current versions: a change committed
-	// in between is delivered, older ones are skipped (as WatchBalance).
+	if s.subscribed != nil {
+		s.subscribed()
+	}
+	// Subscribe first, then read the current versions: changes from those
+	// versions on are delivered, older ones skipped (as WatchBalance, and
+	// for the same reason the current versions themselves too).
 	var rows []struct {
 		AccountID gid.ID `json:"account_id"`
 		Currency  string `json:"currency"`
@@ -85,12 +89,12 @@ func (s *Service) WatchAgencyBalances(ctx context.Context, agencyID *gid.ID, wak
 	}
 	known := make([]events.Balance, len(rows))
 	for i, r := range rows {
-		known[i] = events.Balance{AccountID: r.AccountID, Currency: r.Currency, Version: r.Version}
+		known[i] = events.Balance{AccountID: r.AccountID, Currency: r.Currency, Version: r.Version - 1}
 	}
 	sub.SkipBalances(known, func() {
 		current := make(map[string]int64, len(known))
 		for _, k := range known {
-			current[string(k.AccountID)+" "+k.Currency] = k.Version
+			current[string(k.AccountID)+" "+k.Currency] = k.Version // the version read, less one
 		}
 		redeliverNewer(out, func(v *ent.Balance) bool { return v.Version > current[string(v.AccountID)+" "+v.Currency] }, push)
 	})

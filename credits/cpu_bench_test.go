@@ -23,7 +23,7 @@ import (
 // listening gives w's service a broker fed by a listener of its own, as
 // the gateway runs (balance notifications are decoded and fanned out),
 // named app so that backends finds its backend.
-func (w *world) listening(b *testing.B, app string) {
+func (w *world) listening(b testing.TB, app string) {
 	b.Helper()
 	broker := events.NewBroker()
 	w.svc.UseBroker(broker)

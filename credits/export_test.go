@@ -17,6 +17,11 @@ func (s *Service) SetCommitLost(f func() error) { s.ledger.SetCommitLost(f) }
 // answer is recorded: the process dying there (tests only).
 func (s *Service) SetAfterCharge(f func(payment gid.ID) error) { s.afterCharge = f }
 
+// SetSubscribed runs f in each balance subscription (WatchBalance,
+// WatchAgencyBalances) once it has joined the broker, before it reads where
+// the balances stand (tests only).
+func (s *Service) SetSubscribed(f func()) { s.subscribed = f }
+
 // SetClock moves the service's clock, the ledger's too (tests only).
 func (s *Service) SetClock(now func() time.Time) { s.auto.Clock = now }
 

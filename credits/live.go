@@ -54,8 +54,15 @@ func (s *Service) WatchBalance(ctx context.Context, accountID *gid.ID, cur *stri
 	if err != nil {
 		return nil, badInput("currency: %v", err)
 	}
-	// Subscribe first, then read the current sequence: a change committed
-	// in between is delivered, never lost; older ones are skipped. Changes
+	// Subscribe first, then read the current version: changes from that
+	// version on are delivered, older ones skipped (a late notification of
+	// a change before it is no news). The current version itself is
+	// delivered too: the change that made it may have committed after the
+	// subscription began and before the read, and the subscriber's own
+	// read of the balance came before it subscribed, so that change may be
+	// news to it (skipping it lost it: the portal kept showing the balance
+	// of before a hold). At worst the subscriber is told again what it
+	// knows. Changes
 	// are handed over by the broker's publisher itself (no goroutine per
 	// subscription); a subscriber that falls behind by more than the buffer
 	// loses the oldest undelivered balances, never the newest.
@@ -82,13 +89,16 @@ func (s *Service) WatchBalance(ctx context.Context, accountID *gid.ID, cur *stri
 		v.Edges.Account = acc
 		push(v)
 	})
+	if s.subscribed != nil {
+		s.subscribed()
+	}
 	current, err := s.balanceIn(ctx, acc, c)
 	if err != nil {
 		s.broker.UnsubscribeBalance(sub)
 		return nil, err
 	}
-	sub.Skip(current.Version, func() {
-		redeliverNewer(out, func(v *ent.Balance) bool { return v.Version > current.Version }, push)
+	sub.Skip(current.Version-1, func() {
+		redeliverNewer(out, func(v *ent.Balance) bool { return v.Version >= current.Version }, push)
 	})
 	context.AfterFunc(ctx, func() {
 		s.broker.UnsubscribeBalance(sub) // no delivery after it returns
@@ -98,8 +108,8 @@ func (s *Service) WatchBalance(ctx context.Context, accountID *gid.ID, cur *stri
 	return out, nil
 }
 
-// redeliverNewer empties out and pushes back, in order, the changes newer
-// reports newer than what a resync just read: the rest are older than it.
+// redeliverNewer empties out and pushes back, in order, the changes that
+// newer keeps: the rest are older than what the subscription just read.
 func redeliverNewer(out chan *ent.Balance, newer func(*ent.Balance) bool, push func(*ent.Balance)) {
 	var keep []*ent.Balance
 drain:

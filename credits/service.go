@@ -39,8 +39,11 @@ type Service struct {
 	// row committed and the provider answered, before it is settled: the
 	// process dying there.
 	afterCharge func(payment gid.ID) error
-	sweepMu     sync.Mutex
-	lastSweep   time.Time // reconcile.go: when this instance last looked for stale payments
+	// subscribed, set only by tests, runs when a balance subscription has
+	// joined the broker, before it reads where the balance stands.
+	subscribed func()
+	sweepMu    sync.Mutex
+	lastSweep  time.Time // reconcile.go: when this instance last looked for stale payments
 
 	moneyMoved MoneyObserver // told of each committed movement; nil: nobody
 	keyHooks   keyHooks      // told of revoked API keys (apikeys.go)
