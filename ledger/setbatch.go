@@ -46,7 +46,7 @@ type setBatch struct {
 	order    []string               // the keys of balances, in lock order
 
 	journals, jAgencies []string
-	postings            [20][]any // by column of postingColumns
+	postings            [20]pgArray // by column of postingColumns (addPosting)
 	links               []*setLinks
 
 	calls []*debitCall          // the batch's requests, for their gates
@@ -177,19 +177,59 @@ func (l *Ledger) postSet(ctx context.Context, tx *Tx, e Entry, ps []*ent.Posting
 	st.journals, st.jAgencies = append(st.journals, string(jid)), append(st.jAgencies, string(e.AgencyID))
 	for _, p := range ps {
 		p.JournalID = jid
-		var rb, seq any
-		if p.RunningBalance != nil {
-			rb, seq = *p.RunningBalance, *p.Seq
-		}
-		for n, v := range append(postingValues(p, jid, now), rb, seq) {
-			st.postings[n] = append(st.postings[n], v)
-		}
+		st.addPosting(p, jid, now)
 	}
 	if e.Link != nil {
 		st.link(e.Link, ps[0].ID)
 	}
 	return Moved{Balance: b.available, Seq: b.seq, Held: b.held, Version: b.version,
 		TopupBelow: b.topupBelow, AlertBelow: b.alertBelow, AlertLow: b.alertLow, owed: b.owed}, nil
+}
+
+// addPosting adds p to the batch's postings: what arrayOf writes of
+// postingValues(p, jid, now) and p's running balance and sequence (NULL
+// without a running balance), column by column, without boxing each value
+// into an interface and converting it back.
+func (st *setBatch) addPosting(p *ent.Posting, jid gid.ID, now time.Time) {
+	c := &st.postings
+	c[0].str(string(p.ID))
+	c[1].timestamp(now)
+	c[2].str(string(jid))
+	c[3].str(string(p.AgencyID))
+	optStr(&c[4], p.AccountID)
+	c[5].str(p.Book)
+	c[6].str(string(p.Kind))
+	c[7].str(p.Reference)
+	c[8].str(p.Currency)
+	c[9].int(p.Amount)
+	optStr(&c[10], p.ServiceID)
+	optStr(&c[11], p.Variant)
+	if p.Quantity != nil {
+		c[12].int(int64(*p.Quantity))
+	} else {
+		c[12].null()
+	}
+	optStr(&c[13], p.HoldID)
+	c[14].str(p.Actor)
+	optStr(&c[15], p.Reason)
+	optStr(&c[16], p.ReversesID)
+	optStr(&c[17], p.PaymentID)
+	if p.RunningBalance != nil {
+		c[18].int(*p.RunningBalance)
+		c[19].int(*p.Seq)
+	} else {
+		c[18].null()
+		c[19].null()
+	}
+}
+
+// optStr adds *v to a, or NULL if v is nil.
+func optStr[S ~string](a *pgArray, v *S) {
+	if v == nil {
+		a.null()
+		return
+	}
+	a.str(string(*v))
 }
 
 // link adds lk (set to the transaction tid) to the batch's links.
@@ -247,12 +287,12 @@ func (l *Ledger) writeSet(ctx context.Context, tx *Tx, st *setBatch) error {
 		j AS (INSERT INTO journals (id, created_at, agency_id)
 			SELECT x.id, ?::timestamptz, x.ag FROM unnest(?::varchar[], ?::varchar[]) AS x(id, ag)),
 		p AS (INSERT INTO postings (` + postingColumns + `) SELECT * FROM unnest(`)
-	for n, vs := range st.postings {
+	for n := range st.postings {
 		if n > 0 {
 			q.WriteString(", ")
 		}
 		q.WriteString("?::" + postingTypes[n] + "[]")
-		args = append(args, arrayOf(postingTypes[n], vs))
+		args = append(args, st.postings[n].text())
 	}
 	q.WriteString("))")
 	for n, g := range st.links {

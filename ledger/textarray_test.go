@@ -5,11 +5,13 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/lib/pq"
 
+	"creditgate/ent"
 	"creditgate/ent/posting"
 	"creditgate/gid"
 )
@@ -104,4 +106,38 @@ func oldArrayOf(typ string, vs []any) driver.Valuer {
 		}
 	}
 	return pq.Array(a)
+}
+
+// A set-based batch's postings are written as arrayOf writes their
+// postingValues, running balance and sequence: NULLs and escapes included.
+func TestAddPostingIsArrayOf(t *testing.T) {
+	now := time.Date(2026, 3, 4, 5, 6, 7, 891230000, time.FixedZone("x", -7200))
+	acc, svc, hold, rev, pay := gid.ID("acc_1"), gid.ID("svc_\"1"), gid.ID("hld_1"), gid.ID("pst_0"), gid.ID("pay_1")
+	variant, reason, qty := `v\1`, "a reason, {quoted}", 3
+	rb, seq := int64(-5), int64(9)
+	ps := []*ent.Posting{
+		{ID: "pst_1", AgencyID: "ag_1", AccountID: &acc, Kind: posting.KindINVOICE_PAYMENT, Reference: "P-1", Currency: "USD", Amount: -10_000,
+			Actor: "u1", RunningBalance: &rb, Seq: &seq},
+		{ID: "pst_2", AgencyID: "ag_1", Book: "revenue", Kind: posting.KindINVOICE_PAYMENT, Reference: "", Currency: "USD", Amount: 10_000, Actor: "system"},
+		{ID: "pst_3", AgencyID: "ag_2", AccountID: &acc, Kind: posting.KindINVOICE_PAYMENT, Reference: `r"\`, Currency: "EUR", Amount: 0,
+			ServiceID: &svc, Variant: &variant, Quantity: &qty, HoldID: &hold, Actor: "apikey:k", Reason: &reason, ReversesID: &rev, PaymentID: &pay},
+	}
+	st := &setBatch{}
+	var cols [20][]any
+	for i, p := range ps {
+		jid := gid.ID("jnl_" + strconv.Itoa(i))
+		st.addPosting(p, jid, now)
+		var r, s any
+		if p.RunningBalance != nil {
+			r, s = *p.RunningBalance, *p.Seq
+		}
+		for n, v := range append(postingValues(p, jid, now), r, s) {
+			cols[n] = append(cols[n], v)
+		}
+	}
+	for n := range cols {
+		if got, want := st.postings[n].text(), arrayOf(postingTypes[n], cols[n]); got != want {
+			t.Errorf("column %d: %s, want %s", n, got, want)
+		}
+	}
 }
