@@ -71,6 +71,12 @@ func (s *Service) audit(ctx context.Context, tx *ent.Tx, a Audit) error {
 	return nil
 }
 
+// auditColumns are auditRow's columns, shared by every row (the ledger
+// only reads them).
+var auditColumns = []string{auditevent.FieldID, auditevent.FieldCreatedAt, auditevent.FieldActor, auditevent.FieldRole, auditevent.FieldAction,
+	auditevent.FieldAgencyID, auditevent.FieldAccountID, auditevent.FieldTargetID, auditevent.FieldRequestID,
+	auditevent.FieldClientAddress, auditevent.FieldSummary}
+
 // auditTypes are auditRow's columns' PostgreSQL types (ledger.Row.Types).
 var auditTypes = []string{"varchar", "timestamptz", "varchar", "varchar", "varchar",
 	"varchar", "varchar", "varchar", "varchar", "varchar", "varchar"}
@@ -97,10 +103,8 @@ func auditRow(ctx context.Context, now time.Time, a Audit) ledger.Row {
 		addr = ad
 	}
 	return ledger.Row{
-		Table: auditevent.Table,
-		Columns: []string{auditevent.FieldID, auditevent.FieldCreatedAt, auditevent.FieldActor, auditevent.FieldRole, auditevent.FieldAction,
-			auditevent.FieldAgencyID, auditevent.FieldAccountID, auditevent.FieldTargetID, auditevent.FieldRequestID,
-			auditevent.FieldClientAddress, auditevent.FieldSummary},
+		Table:   auditevent.Table,
+		Columns: auditColumns,
 		Values: []any{string(gid.New(gid.AuditEvent)), now, actorOf(ctx), role, a.Action,
 			agencyID, accountID, targetID, requestID, addr, truncate(a.Summary, 1000)},
 		Types: auditTypes,
@@ -109,6 +113,9 @@ func auditRow(ctx context.Context, now time.Time, a Audit) ledger.Row {
 
 // truncate keeps the first n characters of s.
 func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s // no more characters than bytes: no []rune to make
+	}
 	r := []rune(s)
 	if len(r) <= n {
 		return s

@@ -242,7 +242,9 @@ func (l *Ledger) Post(ctx context.Context, tx *Tx, e Entry) ([]*ent.Posting, err
 			order = append(order, i)
 		}
 	}
-	sort.Slice(order, func(a, b int) bool { return e.Legs[order[a]].Account.ID < e.Legs[order[b]].Account.ID })
+	if len(order) > 1 { // sort.Slice allocates even for one
+		sort.Slice(order, func(a, b int) bool { return e.Legs[order[a]].Account.ID < e.Legs[order[b]].Account.ID })
+	}
 
 	now := l.now()
 	// Each account leg's move: its amount out of (or into) available, or,
@@ -265,6 +267,13 @@ func (l *Ledger) Post(ctx context.Context, tx *Tx, e Entry) ([]*ent.Posting, err
 	ps := make([]*ent.Posting, len(e.Legs))
 	actor := actorOf(e)
 	reverses := e.Reverses
+	// The postings share one copy of the reason: a pointer into e would
+	// move every Entry to the heap.
+	var reason *string
+	if e.Reason != "" {
+		r := e.Reason
+		reason = &r
+	}
 	for i, lg := range e.Legs {
 		id := e.ID
 		if i > 0 || id == "" {
@@ -274,9 +283,7 @@ func (l *Ledger) Post(ctx context.Context, tx *Tx, e Entry) ([]*ent.Posting, err
 			ID: id, CreatedAt: now, AgencyID: e.AgencyID, Book: lg.Book, Kind: e.Kind,
 			Reference: e.Reference, Currency: e.Currency, Amount: lg.Amount, Actor: actor,
 		}
-		if e.Reason != "" {
-			p.Reason = &e.Reason
-		}
+		p.Reason = reason
 		if lg.Account != nil {
 			p.AccountID = &lg.Account.ID
 			p.Edges.Account = lg.Account
@@ -347,7 +354,8 @@ func (l *Ledger) Post(ctx context.Context, tx *Tx, e Entry) ([]*ent.Posting, err
 		for _, lg := range e.Legs {
 			moved += max(lg.Amount, 0)
 		}
-		tx.AfterCommit(func() { obs(e.Kind, e.Currency, moved) })
+		kind, cur := e.Kind, e.Currency // not e: as above
+		tx.AfterCommit(func() { obs(kind, cur, moved) })
 	}
 	return ps, nil
 }
