@@ -79,9 +79,21 @@ func (w *webhookState) send() *webhook.Sender {
 
 // emit records e in tx when an enabled endpoint may want it.
 func (s *Service) emit(ctx context.Context, tx *ent.Tx, e Event) error {
-	if !s.hooks().cache.wants(s, e.AgencyID, e.Type) {
+	if !s.wanted(e.AgencyID, e.Type) {
 		return nil
 	}
+	return s.emitWanted(ctx, tx, e)
+}
+
+// wanted tells whether an enabled endpoint may want events of type typ of
+// the agency: a caller whose event's data costs something to build asks
+// first, then calls emitWanted.
+func (s *Service) wanted(agency gid.ID, typ string) bool {
+	return s.hooks().cache.wants(s, agency, typ)
+}
+
+// emitWanted is emit for an event already found wanted.
+func (s *Service) emitWanted(ctx context.Context, tx *ent.Tx, e Event) error {
 	now := s.clock().UTC()
 	data := make(map[string]any, len(e.Data)+2)
 	if e.AgencyID != "" {

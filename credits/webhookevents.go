@@ -33,6 +33,9 @@ func (s *Service) emitRequest(ctx context.Context, tx *ent.Tx, typ string, r *en
 }
 
 func (s *Service) emitInvoice(ctx context.Context, tx *ent.Tx, typ string, inv *ent.Invoice) error {
+	if !s.wanted(inv.AgencyID, typ) {
+		return nil // its data not built: every payment tells of its invoice
+	}
 	d := map[string]any{"invoiceId": inv.ID, "number": inv.Number, "status": inv.Status,
 		"amount": dec(inv.Amount, inv.Currency), "currency": inv.Currency}
 	if inv.Kind != "" {
@@ -50,7 +53,7 @@ func (s *Service) emitInvoice(ctx context.Context, tx *ent.Tx, typ string, inv *
 	if inv.DueAt != nil {
 		d["dueAt"] = inv.DueAt.UTC()
 	}
-	return s.emit(ctx, tx, Event{Type: typ, AgencyID: inv.AgencyID, AccountID: inv.AccountID, Data: d})
+	return s.emitWanted(ctx, tx, Event{Type: typ, AgencyID: inv.AgencyID, AccountID: inv.AccountID, Data: d})
 }
 
 // emitPayment tells of pay; more adds to its data (a refund's amount).
