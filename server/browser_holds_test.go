@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -46,16 +47,18 @@ func browserHoldsScenario(t *testing.T, browser context.Context, kind string) {
 	client.click(`#demo-form button[type=submit]`)
 	client.wait("the balance 459.00", balanceIs("459.00"))
 	client.wait("the live connection", `document.querySelector('#live-status').dataset.state === 'live'`)
-	// "live" is the socket's acknowledgement; the balance subscription
-	// goes out after it. A hold made before the broker holds that
-	// subscription would be announced to nobody (CI once saw the page
-	// stay at 459.00): wait for it.
+	// "live" is the socket's acknowledgement; the balance subscriptions
+	// go out after it, one per currency, and the server starts each on its
+	// own. A hold made before the broker holds the USD one would be
+	// announced to nobody (CI saw the page stay at 459.00 when this waited
+	// for any balance subscription: the SGD one had joined first): wait for
+	// that one.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if n, _ := gw.api.broker.Counts(); n > 0 {
+		if slices.Contains(gw.api.broker.Watched()[acme.ID], "USD") {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the portal's balance subscription never reached the broker")
+			t.Fatal("the portal's USD balance subscription never reached the broker")
 		}
 	}
 	client.eval(`window.__noReload = true`, nil)
