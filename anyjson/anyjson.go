@@ -274,23 +274,8 @@ func (d *decoder) slowString(start int) (string, bool) {
 				return "", false
 			}
 			switch e := d.b[d.i]; e {
-			case '"', '\\', '/':
-				out = append(out, e)
-				d.i++
-			case 'b':
-				out = append(out, '\b')
-				d.i++
-			case 'f':
-				out = append(out, '\f')
-				d.i++
-			case 'n':
-				out = append(out, '\n')
-				d.i++
-			case 'r':
-				out = append(out, '\r')
-				d.i++
-			case 't':
-				out = append(out, '\t')
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				out = append(out, unescaped[e])
 				d.i++
 			case 'u':
 				r := hex4(d.b[d.i+1:])
@@ -331,6 +316,9 @@ func (d *decoder) slowString(start int) (string, bool) {
 	}
 	return "", false
 }
+
+// unescaped is what a one-letter escape stands for.
+var unescaped = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 // hex4 is the value of four hex digits at the start of b, or -1.
 func hex4(b []byte) rune {

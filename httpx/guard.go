@@ -216,30 +216,11 @@ func DecodeGraphQLRequest(body []byte) (*GraphQLRequest, string) {
 	case trimmed[0] != '{':
 		return nil, "the request body must be a JSON object with a query"
 	}
-	// One pass over the body: each member decodes into any and its JSON
-	// type is checked afterwards, so that a wrong type gets its own
-	// message. Members are matched as encoding/json matches a struct's
-	// fields (case-insensitively, the last of a repeated one wins), which
-	// this replaced on the hot path; FuzzDecodeGraphQLRequest holds the two
-	// to the same answers.
-	var p struct{ Query, OperationName, Variables, Extensions any }
-	err := anyjson.Object(trimmed, func(k string, v any) {
-		switch {
-		case strings.EqualFold(k, "query"):
-			p.Query = v
-		case strings.EqualFold(k, "operationName"):
-			p.OperationName = v
-		case strings.EqualFold(k, "variables"):
-			p.Variables = v
-		case strings.EqualFold(k, "extensions"):
-			p.Extensions = v
-		}
-	})
-	if err != nil {
+	p, ok := decodeMembers(trimmed)
+	if !ok {
 		return nil, "the request body is not valid JSON"
 	}
 	req := &GraphQLRequest{}
-	var ok bool
 	if req.Query, ok = stringOrNull(p.Query); !ok {
 		return nil, "query must be a string"
 	}
@@ -259,6 +240,40 @@ func DecodeGraphQLRequest(body []byte) (*GraphQLRequest, string) {
 		}
 	}
 	return req, ""
+}
+
+// requestMembers are a GraphQL POST body's members as decoded, before
+// their JSON types are checked (so that a wrong type gets its own
+// message).
+type requestMembers struct {
+	Query         any `json:"query"`
+	OperationName any `json:"operationName"`
+	Variables     any `json:"variables"`
+	Extensions    any `json:"extensions"`
+}
+
+// decodeMembers decodes body, one JSON object, in one pass. Members are
+// matched as encoding/json matches a struct's fields (case-insensitively,
+// the last of a repeated one wins), which this replaced on the hot path;
+// FuzzDecodeMembers holds the two to the same answers.
+func decodeMembers(body []byte) (requestMembers, bool) {
+	var p requestMembers
+	err := anyjson.Object(body, func(k string, v any) {
+		switch {
+		case strings.EqualFold(k, "query"):
+			p.Query = v
+		case strings.EqualFold(k, "operationName"):
+			p.OperationName = v
+		case strings.EqualFold(k, "variables"):
+			p.Variables = v
+		case strings.EqualFold(k, "extensions"):
+			p.Extensions = v
+		}
+	})
+	if err != nil {
+		return requestMembers{}, false
+	}
+	return p, true
 }
 
 func stringOrNull(v any) (string, bool) {

@@ -30,23 +30,13 @@ func TestPreparedHistoryPlanAnswersAsExecutor(t *testing.T) {
 		rdQuery(t, a, a.agencyAdmin(), `mutation($to: ID!){ allocateCredits(input:{toAccountId:$to, amount:"12.34", reference:"bonus \"quoted\" <é>"}) { transaction { id } } }`,
 			map[string]any{"to": fx.A1}, &sink)
 
-		limits := graph.Limits{RateLimit: noRateLimit}
-		planned := graph.NewHandler(a.svc, graph.Options{Limits: limits})
-		limits.QueryCacheSize = -1 // no query cache: no plans
-		plain := graph.NewHandler(a.svc, graph.Options{Limits: limits})
-
 		owner := &auth.Viewer{UserID: "u1", Role: auth.RoleClientOwner, AgencyID: string(fx.AgencyA), AccountID: string(fx.A1), ExpiresAt: time.Now().Add(time.Hour)}
 		admin := &auth.Viewer{UserID: "u2", Role: auth.RoleAgencyAdmin, AgencyID: string(fx.AgencyA), ExpiresAt: time.Now().Add(time.Hour)}
 		foreign := &auth.Viewer{UserID: "u3", Role: auth.RoleAgencyAdmin, AgencyID: string(fx.AgencyB), ExpiresAt: time.Now().Add(time.Hour)}
 		service := &auth.Viewer{UserID: "u4", Role: auth.RoleService, AgencyID: string(fx.AgencyA), Scopes: auth.AllScopes, ExpiresAt: time.Now().Add(time.Hour)}
 
 		all := `id createdAt type kind reference amount currency runningBalance variant quantity actor reason __typename`
-		cases := []struct {
-			name   string
-			viewer *auth.Viewer
-			query  string
-			vars   map[string]any
-		}{
+		cases := []planCase{
 			{"bench", owner, `{ history(first: 50) { edges { node { id type amount runningBalance createdAt } } } }`, nil},
 			{"every plain field", owner, `query H { history { __typename totalCount pageInfo { __typename hasNextPage hasPreviousPage startCursor endCursor } edges { __typename cursor node { ` + all + ` } } } }`, nil},
 			{"aliases", owner, `{ h: history(first: 2) { n: totalCount e: edges { c: cursor t: node { a: amount b: runningBalance i: id } } p: pageInfo { more: hasNextPage end: endCursor } } }`, nil},
@@ -62,17 +52,7 @@ func TestPreparedHistoryPlanAnswersAsExecutor(t *testing.T) {
 			{"role refused", service, `{ history { edges { node { id } } } }`, nil},
 			{"I/O field: no plan", owner, `{ history(first: 2) { edges { node { id account { id } reversedBy { id } } } } }`, nil},
 		}
-		for _, c := range cases {
-			for round := range 2 { // the second from the plan cache
-				got, want := answer(t, planned, c.viewer, c.query, c.vars), answer(t, plain, c.viewer, c.query, c.vars)
-				if !bytes.Equal(got, want) {
-					t.Errorf("%s (round %d):\nplan:     %s\nexecutor: %s", c.name, round, got, want)
-				}
-				if len(want) < 20 {
-					t.Errorf("%s: answer %s", c.name, want)
-				}
-			}
-		}
+		answersAsExecutor(t, a, cases)
 	})
 }
 
@@ -87,23 +67,13 @@ func TestPreparedBalancePlanAnswersAsExecutor(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		limits := graph.Limits{RateLimit: noRateLimit}
-		planned := graph.NewHandler(a.svc, graph.Options{Limits: limits})
-		limits.QueryCacheSize = -1 // no query cache: no plans
-		plain := graph.NewHandler(a.svc, graph.Options{Limits: limits})
-
 		owner := &auth.Viewer{UserID: "u1", Role: auth.RoleClientOwner, AgencyID: string(fx.AgencyA), AccountID: string(fx.A1), ExpiresAt: time.Now().Add(time.Hour)}
 		admin := &auth.Viewer{UserID: "u2", Role: auth.RoleAgencyAdmin, AgencyID: string(fx.AgencyA), ExpiresAt: time.Now().Add(time.Hour)}
 		foreign := &auth.Viewer{UserID: "u3", Role: auth.RoleAgencyAdmin, AgencyID: string(fx.AgencyB), ExpiresAt: time.Now().Add(time.Hour)}
 		unscoped := &auth.Viewer{UserID: "u4", Role: auth.RoleService, AgencyID: string(fx.AgencyA), ExpiresAt: time.Now().Add(time.Hour)}
 
 		all := `__typename currency available held total owed updatedAt`
-		cases := []struct {
-			name   string
-			viewer *auth.Viewer
-			query  string
-			vars   map[string]any
-		}{
+		cases := []planCase{
 			{"bench", owner, `{ balance { available } }`, nil},
 			{"every plain field", owner, `{ balance { ` + all + ` } }`, nil},
 			{"aliases", owner, `query B { b: balance(currency: "EUR") { a: available c: currency t: total } }`, nil},
@@ -120,18 +90,38 @@ func TestPreparedBalancePlanAnswersAsExecutor(t *testing.T) {
 			{"balances, foreign", foreign, `query($a: ID) { balances(accountId: $a) { available } }`, map[string]any{"a": fx.A1}},
 			{"I/O field: no plan", owner, `{ balance { available account { id } runway { daysLeft } } }`, nil},
 		}
-		for _, c := range cases {
-			for round := range 2 { // the second from the plan cache
-				got, want := answer(t, planned, c.viewer, c.query, c.vars), answer(t, plain, c.viewer, c.query, c.vars)
-				if !bytes.Equal(got, want) {
-					t.Errorf("%s (round %d):\nplan:     %s\nexecutor: %s", c.name, round, got, want)
-				}
-				if len(want) < 20 {
-					t.Errorf("%s: answer %s", c.name, want)
-				}
+		answersAsExecutor(t, a, cases)
+	})
+}
+
+// planCase is a document some viewer sends.
+type planCase struct {
+	name   string
+	viewer *auth.Viewer
+	query  string
+	vars   map[string]any
+}
+
+// answersAsExecutor checks that a handler with prepared plans answers
+// each case byte for byte as one without (no query cache: no plans), twice
+// (the second time from the plan cache).
+func answersAsExecutor(t *testing.T, a *testAPI, cases []planCase) {
+	t.Helper()
+	limits := graph.Limits{RateLimit: noRateLimit}
+	planned := graph.NewHandler(a.svc, graph.Options{Limits: limits})
+	limits.QueryCacheSize = -1
+	plain := graph.NewHandler(a.svc, graph.Options{Limits: limits})
+	for _, c := range cases {
+		for round := range 2 {
+			got, want := answer(t, planned, c.viewer, c.query, c.vars), answer(t, plain, c.viewer, c.query, c.vars)
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s (round %d):\nplan:     %s\nexecutor: %s", c.name, round, got, want)
+			}
+			if len(want) < 20 {
+				t.Errorf("%s: answer %s", c.name, want)
 			}
 		}
-	})
+	}
 }
 
 // answer posts query to h as v and returns the body.
