@@ -23,14 +23,11 @@ type Metrics struct {
 	subscriptions *prometheus.GaugeVec     // type
 
 	names *nameSet
-	// series holds the counter of each operation name, type and outcome
-	// seen, and durations the histogram of each type: WithLabelValues
-	// hashes its labels and looks them up under a lock on every call. Both
-	// are bounded as the vectors are (names by nameSet, types and codes
-	// are closed sets).
-	mu        sync.RWMutex
-	series    map[operationKey]prometheus.Counter
-	durations map[string]prometheus.Observer
+	// The counter of each operation name, type and outcome seen, and the
+	// histogram of each type: bounded as the vectors are (names by
+	// nameSet, types and codes are closed sets).
+	series    *metrics.Children[operationKey, prometheus.Counter]
+	durations *metrics.Children[string, prometheus.Observer]
 }
 
 type operationKey struct{ name, typ, outcome string }
@@ -56,40 +53,27 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "creditgate_subscriptions_open",
 			Help: "Subscriptions open now, by subscription field.",
 		}, []string{"type"}),
-		names:     &nameSet{max: maxOperationNames, seen: map[string]struct{}{}},
-		series:    map[operationKey]prometheus.Counter{},
-		durations: map[string]prometheus.Observer{},
+		names: &nameSet{max: maxOperationNames, seen: map[string]struct{}{}},
 	}
 	m.operations = metrics.Register(reg, m.operations)
 	m.duration = metrics.Register(reg, m.duration)
 	m.moneyMoved = metrics.Register(reg, m.moneyMoved)
 	m.subscriptions = metrics.Register(reg, m.subscriptions)
+	m.series = metrics.NewChildren(func(k operationKey) prometheus.Counter {
+		return m.operations.WithLabelValues(k.name, k.typ, k.outcome)
+	})
+	m.durations = metrics.NewChildren(func(typ string) prometheus.Observer {
+		return m.duration.WithLabelValues(typ)
+	})
 	return m
 }
 
 // countOperation counts an answered operation and, with d >= 0, its duration.
 func (m *Metrics) countOperation(name, typ, outcome string, d time.Duration) {
-	k := operationKey{name, typ, outcome}
-	m.mu.RLock()
-	c, h := m.series[k], m.durations[typ]
-	m.mu.RUnlock()
-	if c == nil {
-		c = m.operations.WithLabelValues(name, typ, outcome)
-		m.mu.Lock()
-		m.series[k] = c // the same series as any other goroutine's
-		m.mu.Unlock()
+	m.series.Of(operationKey{name, typ, outcome}).Inc()
+	if d >= 0 {
+		m.durations.Of(typ).Observe(d.Seconds())
 	}
-	c.Inc()
-	if d < 0 {
-		return
-	}
-	if h == nil {
-		h = m.duration.WithLabelValues(typ)
-		m.mu.Lock()
-		m.durations[typ] = h
-		m.mu.Unlock()
-	}
-	h.Observe(d.Seconds())
 }
 
 // use installs the hooks that feed the metrics.

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -154,13 +153,10 @@ type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
-	// series holds the counter and histogram of each method, route and
-	// status seen: WithLabelValues hashes its labels and looks them up
-	// under a lock on every call (and the status was formatted anew).
-	// Methods and routes are closed sets (methodLabel, routeOf) and a
-	// status has three digits, as in the vectors themselves.
-	mu     sync.RWMutex
-	series map[seriesKey]*series
+	// series are the counter and histogram of each method, route and
+	// status seen. Methods and routes are closed sets (methodLabel,
+	// routeOf) and a status has three digits, as in the vectors themselves.
+	series *metrics.Children[seriesKey, series]
 }
 
 type seriesKey struct {
@@ -175,19 +171,7 @@ type series struct {
 
 // observe counts a request and its duration.
 func (m *httpMetrics) observe(method, route string, status int, d time.Duration) {
-	k := seriesKey{method, route, status}
-	m.mu.RLock()
-	s := m.series[k]
-	m.mu.RUnlock()
-	if s == nil {
-		s = &series{
-			requests: m.requests.WithLabelValues(method, route, strconv.Itoa(status)),
-			duration: m.duration.WithLabelValues(method, route),
-		}
-		m.mu.Lock()
-		m.series[k] = s // the same series as any other goroutine's
-		m.mu.Unlock()
-	}
+	s := m.series.Of(seriesKey{method, route, status})
 	s.requests.Inc()
 	s.duration.Observe(d.Seconds())
 }
@@ -197,7 +181,6 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 		return nil
 	}
 	m := &httpMetrics{
-		series: map[seriesKey]*series{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "creditgate", Subsystem: "http", Name: "requests_total",
 			Help: "HTTP requests by method, route and status code.",
@@ -215,6 +198,12 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	m.requests = metrics.Register(reg, m.requests)
 	m.duration = metrics.Register(reg, m.duration)
 	m.inFlight = metrics.Register(reg, m.inFlight)
+	m.series = metrics.NewChildren(func(k seriesKey) series {
+		return series{
+			requests: m.requests.WithLabelValues(k.method, k.route, strconv.Itoa(k.status)),
+			duration: m.duration.WithLabelValues(k.method, k.route),
+		}
+	})
 	return m
 }
 
