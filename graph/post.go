@@ -40,11 +40,10 @@ func (postTransport) Supports(r *http.Request) bool {
 }
 
 // The Content-Type values, shared by all answers (Header.Set would make a
-// slice per answer); their capacity is their length, so that an Add
-// copies instead of writing into them.
+// slice per answer).
 var (
-	contentTypeJSON            = []string{httpx.MediaJSON}[:1:1]
-	contentTypeGraphQLResponse = []string{httpx.MediaGraphQLResponse}[:1:1]
+	contentTypeJSON            = httpx.SharedValue(httpx.MediaJSON)
+	contentTypeGraphQLResponse = httpx.SharedValue(httpx.MediaGraphQLResponse)
 )
 
 func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {

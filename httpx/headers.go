@@ -72,7 +72,7 @@ func SecurityHeaders(hsts bool) func(http.Handler) http.Handler {
 	}
 	values := make([][]string, len(fixed))
 	for i, kv := range fixed {
-		values[i] = oneValue(kv[1])
+		values[i] = SharedValue(kv[1])
 	}
 	var csp cspCache
 	return func(next http.Handler) http.Handler {
@@ -87,9 +87,9 @@ func SecurityHeaders(hsts bool) func(http.Handler) http.Handler {
 	}
 }
 
-// oneValue is a header value as a slice that Header.Add cannot write into
+// SharedValue is a header value as a slice that Header.Add cannot write into
 // (its capacity is its length), so that it can be shared by responses.
-func oneValue(v string) []string {
+func SharedValue(v string) []string {
 	return []string{v}[:1:1]
 }
 
@@ -111,7 +111,7 @@ func (c *cspCache) of(host string) []string {
 	if e := c.last.Load(); e != nil && e.host == host {
 		return e.value
 	}
-	e := &cspEntry{host: host, value: oneValue(ContentSecurityPolicy(host))}
+	e := &cspEntry{host: host, value: SharedValue(ContentSecurityPolicy(host))}
 	c.last.Store(e)
 	return e.value
 }
