@@ -52,6 +52,14 @@ type replayed struct{}
 
 func (replayed) Error() string { return "idempotency key replayed" }
 
+// InputJSON is a mutation's input that writes its own fingerprint, without
+// json.Marshal's reflection (a usage event's, once per event): AppendJSON
+// appends to b exactly the bytes json.Marshal writes for it, or answers
+// false when it cannot be sure to (json.Marshal then writes them).
+type InputJSON interface {
+	AppendJSON(b []byte) ([]byte, bool)
+}
+
 // newKey validates k and fingerprints the request: op plus its input.
 func (l *Ledger) newKey(ctx context.Context, k *string, op string, input any, scope string) (*key, error) {
 	if k == nil {
@@ -66,11 +74,24 @@ func (l *Ledger) newKey(ctx context.Context, k *string, op string, input any, sc
 		// A scope of its own (a provider's events) needs no viewer.
 		return nil, l.refuse(Unauthenticated, "missing bearer token")
 	}
-	body, err := json.Marshal(input)
-	if err != nil {
-		return nil, fmt.Errorf("fingerprinting %s: %w", op, err)
+	// The fingerprint is sha256 of op, a NUL and the input as
+	// json.Marshal writes it: stored hashes are compared on every replay,
+	// so these bytes never change.
+	b := make([]byte, 0, len(op)+1+256)
+	b = append(append(b, op...), 0)
+	head := len(b)
+	written := false
+	if a, ok := input.(InputJSON); ok {
+		b, written = a.AppendJSON(b)
 	}
-	sum := sha256.Sum256(append([]byte(op+"\x00"), body...))
+	if !written {
+		body, err := json.Marshal(input)
+		if err != nil {
+			return nil, fmt.Errorf("fingerprinting %s: %w", op, err)
+		}
+		b = append(b[:head], body...)
+	}
+	sum := sha256.Sum256(b)
 	if scope == "" {
 		scope = string(v.Role) + "|" + v.UserID + "|" + v.AgencyID + "|" + v.AccountID
 	}
