@@ -51,7 +51,21 @@ func New(prefix string) ID {
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
-	return ID(prefix + "_" + enc.EncodeToString(b[:]))
+	return fromBytes(prefix, &b)
+}
+
+// fromBytes is the id of prefix and b: prefix, "_", b in enc. Written into
+// one Builder, whose String does not copy: one allocation per id, not two
+// (EncodeToString's, then the concatenation's).
+func fromBytes(prefix string, b *[16]byte) ID {
+	var text [26]byte // enc.EncodedLen(16)
+	enc.Encode(text[:], b[:])
+	var id strings.Builder
+	id.Grow(len(prefix) + 1 + len(text))
+	id.WriteString(prefix)
+	id.WriteByte('_')
+	id.Write(text[:])
+	return ID(id.String())
 }
 
 // NewFunc returns a generator for ent's DefaultFunc.

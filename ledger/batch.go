@@ -663,21 +663,44 @@ func textArray(ss []string) string {
 // dirties a few leaf pages of each, not hundreds. The random part left
 // (21 characters, 105 bits) keeps them unique.
 type idSeq struct {
-	base map[string]string
-	n    int
+	// The bases by prefix: a batch uses two prefixes, found in a few
+	// comparisons without a map to allocate (more go to more).
+	prefixes, bases [4]string
+	kept            int
+	more            map[string]string
+	n               int
 }
 
-func newIDSeq() *idSeq { return &idSeq{base: map[string]string{}} }
+func newIDSeq() *idSeq { return &idSeq{} }
+
+// base is prefix's random base, made on its first use.
+func (s *idSeq) base(prefix string) string {
+	for i := range s.kept {
+		if s.prefixes[i] == prefix {
+			return s.bases[i]
+		}
+	}
+	if b, ok := s.more[prefix]; ok {
+		return b
+	}
+	b := string(gid.New(prefix))
+	if s.kept < len(s.prefixes) {
+		s.prefixes[s.kept], s.bases[s.kept] = prefix, b
+		s.kept++
+		return b
+	}
+	if s.more == nil {
+		s.more = map[string]string{}
+	}
+	s.more[prefix] = b
+	return b
+}
 
 // idDigits is gid's alphabet, in ascending order.
 const idDigits = "0123456789abcdefghjkmnpqrstvwxyz"
 
 func (s *idSeq) next(prefix string) gid.ID {
-	b, ok := s.base[prefix]
-	if !ok {
-		b = string(gid.New(prefix))
-		s.base[prefix] = b
-	}
+	b := s.base(prefix)
 	s.n++
 	// Four characters before the last (which gid's encoding fills only in
 	// part): up to 32^4 ids a batch, in ascending order. Written into a

@@ -26,4 +26,23 @@ func TestIDSeqAscends(t *testing.T) {
 	if j := s.next(gid.Journal); j.Prefix() != gid.Journal {
 		t.Fatalf("%s: a journal's id with another prefix", j)
 	}
+	// Each prefix keeps its own base, however many a batch uses.
+	prefixes := []string{gid.Posting, gid.Journal, gid.Idempotency, gid.AuditEvent, gid.Hold, gid.Job}
+	bases := map[string]gid.ID{}
+	for range 3 {
+		for _, p := range prefixes {
+			id := s.next(p)
+			if id.Prefix() != p {
+				t.Fatalf("%s: not a %s id", id, p)
+			}
+			f, ok := bases[p]
+			if !ok {
+				bases[p] = id
+				continue
+			}
+			if id[:len(id)-5] != f[:len(f)-5] || id <= f {
+				t.Fatalf("%s after %s: not the same sequence", id, f)
+			}
+		}
+	}
 }
