@@ -100,6 +100,18 @@ type postCall struct {
 	err     error
 	lead    []*postCall   // set when this call must lead the next group
 	done    chan struct{} // closed when answered or told to lead
+
+	detached context.Context // ctx without its cancellation (detachedCtx)
+}
+
+// detachedCtx is c's context without its cancellation, made once per call
+// (by the group that runs it): what its then and the Moved hooks of the
+// balances it moves first run in.
+func (c *postCall) detachedCtx() context.Context {
+	if c.detached == nil {
+		c.detached = context.WithoutCancel(c.ctx)
+	}
+	return c.detached
 }
 
 // postQueue holds the PostAll calls waiting for a group.
@@ -472,10 +484,6 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, items []*postItem, cla
 		xAmounts, xQuantities, xRunning, xSeqs  = ints(), ints(), ints(), ints()
 	)
 	decided := false
-	var (
-		ctxOf   *postCall // the call callCtx is of
-		callCtx context.Context
-	)
 	for _, it := range items {
 		k := it.key
 		if !claimed[k.id] {
@@ -495,10 +503,7 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, items []*postItem, cla
 		b.version++
 		b.moved -= amount
 		if b.ctx == nil {
-			if it.call != ctxOf { // one context per call, not per balance
-				ctxOf, callCtx = it.call, context.WithoutCancel(it.call.ctx)
-			}
-			b.ctx, b.kind = callCtx, e.Kind
+			b.ctx, b.kind = it.call.detachedCtx(), e.Kind
 		}
 		jid := ids.next(gid.Journal)
 		total := b.available + b.held
@@ -560,7 +565,7 @@ func (l *Ledger) writeDebits(ctx context.Context, tx *Tx, items []*postItem, cla
 		if c.then == nil || (i > 0 && accepted[i-1].call == c) {
 			continue
 		}
-		if err := c.then(context.WithoutCancel(c.ctx), tx, c.res); err != nil {
+		if err := c.then(c.detachedCtx(), tx, c.res); err != nil {
 			return nil, err
 		}
 	}
