@@ -84,8 +84,12 @@ var auditTypes = []string{"varchar", "timestamptz", "varchar", "varchar", "varch
 // auditRow is a's event as a row, as audit's Create writes it.
 func auditRow(ctx context.Context, now time.Time, a Audit) ledger.Row {
 	var role, agencyID, accountID, targetID, requestID, addr any // NULL unless set
+	actor := ledger.System                                       // actorOf(ctx), from the same look-up
 	if v, ok := auth.FromContext(ctx); ok {
 		role = string(v.Role)
+		if v.UserID != "" {
+			actor = v.UserID
+		}
 	}
 	if a.AgencyID != "" {
 		agencyID = string(a.AgencyID)
@@ -105,7 +109,7 @@ func auditRow(ctx context.Context, now time.Time, a Audit) ledger.Row {
 	return ledger.Row{
 		Table:   auditevent.Table,
 		Columns: auditColumns,
-		Values: []any{string(gid.New(gid.AuditEvent)), now, actorOf(ctx), role, a.Action,
+		Values: []any{string(gid.New(gid.AuditEvent)), now, actor, role, a.Action,
 			agencyID, accountID, targetID, requestID, addr, truncate(a.Summary, 1000)},
 		Types: auditTypes,
 	}

@@ -307,7 +307,8 @@ func (a *auditedTxs) first(tx *ent.Tx) bool {
 // NOT_FOUND. Accounts and services come from memory when kept there
 // (usagecache.go); kept says which accounts are only their identity.
 func (s *Service) usageTargets(ctx context.Context, events []UsageEvent) (map[gid.ID]*ent.Account, map[gid.ID]*ent.Service, map[gid.ID]*ent.Hold, map[gid.ID]bool, error) {
-	accs, svcs, holds, kept := map[gid.ID]*ent.Account{}, map[gid.ID]*ent.Service{}, map[gid.ID]*ent.Hold{}, map[gid.ID]bool{}
+	accs, svcs, kept := map[gid.ID]*ent.Account{}, map[gid.ID]*ent.Service{}, map[gid.ID]bool{}
+	var holds map[gid.ID]*ent.Hold // made for the first event with a hold: most have none
 	var accIDs, svcIDs, holdIDs []gid.ID
 	for _, ev := range events {
 		if _, seen := accs[ev.AccountID]; !seen {
@@ -327,6 +328,9 @@ func (s *Service) usageTargets(ctx context.Context, events []UsageEvent) (map[gi
 			}
 		}
 		if ev.HoldID != nil {
+			if holds == nil {
+				holds = map[gid.ID]*ent.Hold{}
+			}
 			if _, seen := holds[*ev.HoldID]; !seen {
 				holds[*ev.HoldID] = nil
 				holdIDs = append(holdIDs, *ev.HoldID)
