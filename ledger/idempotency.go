@@ -77,7 +77,8 @@ func (l *Ledger) newKey(ctx context.Context, k *string, op string, input any, sc
 	// The fingerprint is sha256 of op, a NUL and the input as
 	// json.Marshal writes it: stored hashes are compared on every replay,
 	// so these bytes never change.
-	b := make([]byte, 0, len(op)+1+256)
+	// Sized for a usage event's (about 90 bytes): a bigger one grows.
+	b := make([]byte, 0, 128)
 	b = append(append(b, op...), 0)
 	head := len(b)
 	written := false
