@@ -363,7 +363,6 @@ func (e *env) close() {
 	}
 }
 
-// verify checks every ledger invariant after the runs.
 // settle runs VACUUM (ANALYZE) on the bench database before each
 // scenario, both sides' tables alike, standing in for autovacuum. A
 // production server runs autovacuum; this machine's PostgreSQL has it off
@@ -381,6 +380,7 @@ func (e *env) settle(ctx context.Context) error {
 	return nil
 }
 
+// verify checks every ledger invariant after the runs.
 func (e *env) verify(ctx context.Context) error {
 	var out strings.Builder
 	if err := e.svc.Verify(ctx, &out); err != nil {
