@@ -614,11 +614,17 @@ var (
 				Name:    "posting_account_id_currency_seq",
 				Unique:  true,
 				Columns: []*schema.Column{PostingsColumns[19], PostingsColumns[6], PostingsColumns[9]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "account_id IS NOT NULL",
+				},
 			},
 			{
 				Name:    "posting_account_id_currency_kind_seq",
 				Unique:  false,
 				Columns: []*schema.Column{PostingsColumns[19], PostingsColumns[6], PostingsColumns[4], PostingsColumns[9]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "account_id IS NOT NULL",
+				},
 			},
 			{
 				Name:    "posting_reverses_id",
