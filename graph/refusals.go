@@ -94,7 +94,9 @@ func (nulInputs) MutateOperationContext(_ context.Context, opCtx *graphql.Operat
 	if where := nulInVariables(opCtx.Variables); where != "" {
 		return nulRefusal(where)
 	}
-	if opCtx.Doc == nil {
+	// A literal holds a NUL only if the text has one, raw or escaped (\u):
+	// most documents have neither, and are not walked.
+	if opCtx.Doc == nil || (opCtx.RawQuery != "" && strings.IndexByte(opCtx.RawQuery, 0) < 0 && !strings.Contains(opCtx.RawQuery, `\u`)) {
 		return nil
 	}
 	var w nulWalker
@@ -125,6 +127,9 @@ func nulRefusal(where string) *gqlerror.Error {
 // nulInVariables is the path of the first variable (in name order, so the
 // answer is stable) holding a NUL, or "".
 func nulInVariables(vars map[string]any) string {
+	if !hasNul(vars) {
+		return "" // the common case, without the sorting and paths below
+	}
 	names := make([]string, 0, len(vars))
 	for n := range vars {
 		names = append(names, n)
@@ -136,6 +141,27 @@ func nulInVariables(vars map[string]any) string {
 		}
 	}
 	return ""
+}
+
+// hasNul reports whether any string in v holds a NUL.
+func hasNul(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.IndexByte(x, 0) >= 0
+	case []any:
+		for _, e := range x {
+			if hasNul(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if hasNul(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func nulIn(v any, path string) string {
