@@ -19,11 +19,7 @@ func (_m *Posting) Direction() enums.TransactionType {
 
 // DecimalAmount is the amount without its sign (the type says the direction).
 func (_m *Posting) DecimalAmount() money.Decimal {
-	a := _m.Amount
-	if a < 0 {
-		a = -a
-	}
-	return money.Format(a, _m.Currency)
+	return money.FormatMagnitude(_m.Amount, _m.Currency)
 }
 
 // DecimalRunningBalance is the account's balance right after the posting.

@@ -479,11 +479,14 @@ func quotedAmount(w io.Writer, micro int64, cur string) {
 // writeAmount writes t.DecimalAmount() as its marshaler does: the amount
 // without its sign.
 func writeAmount(w io.Writer, t *ent.Posting) {
-	a := t.Amount
-	if a < 0 {
-		a = -a
+	buf, ok := w.(*bytes.Buffer)
+	if !ok {
+		t.DecimalAmount().MarshalGQL(w)
+		return
 	}
-	quotedAmount(w, a, t.Currency)
+	b := append(buf.AvailableBuffer(), '"')
+	b = money.AppendFormatMagnitude(b, t.Amount, t.Currency)
+	buf.Write(append(b, '"'))
 }
 
 // writeRunningBalance writes t.DecimalRunningBalance() as its marshaler

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2"
 
 	"creditgate/credits"
+	"creditgate/ent"
 	"creditgate/gid"
 )
 
@@ -122,6 +124,27 @@ func TestPlanQuotesAsMarshalers(t *testing.T) {
 		quotedTime(&other, tm)
 		if buf.String() != "x"+want.String() || other.String() != want.String() {
 			t.Errorf("quotedTime(%v) = %s and %s, want %s", tm, buf.String()[1:], other.String(), want.String())
+		}
+	}
+}
+
+// A transaction's amount is shown without its sign for every int64, the
+// most negative one included (whose -a is itself), by the plan's writer
+// as by the executor's marshaler.
+func TestAmountWithoutSign(t *testing.T) {
+	for _, c := range []struct {
+		amount int64
+		want   string
+	}{{-12_500000, `"12.50"`}, {12_500000, `"12.50"`}, {math.MinInt64, `"9223372036854.775808"`}, {math.MaxInt64, `"9223372036854.775807"`}} {
+		p := &ent.Posting{Amount: c.amount, Currency: "USD"}
+		var buf bytes.Buffer
+		writeAmount(&buf, p) // the plan's buffer: formatted in place
+		var other strings.Builder
+		writeAmount(&other, p) // any other writer: the marshaler
+		var marshaled bytes.Buffer
+		p.DecimalAmount().MarshalGQL(&marshaled)
+		if buf.String() != c.want || other.String() != c.want || marshaled.String() != c.want {
+			t.Errorf("amount %d: plan %s, other writer %s, marshaler %s; want %s", c.amount, buf.String(), other.String(), marshaled.String(), c.want)
 		}
 	}
 }

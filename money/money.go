@@ -182,12 +182,32 @@ func Format(micro int64, currency string) Decimal {
 // nothing when dst has room: a history page writes two amounts per row
 // straight into its answer (Format built each from five to seven strings).
 func AppendFormat(dst []byte, micro int64, currency string) []byte {
+	mag, sign := magnitude(micro)
+	return appendMagnitude(append(dst, sign...), mag, currency)
+}
+
+// FormatMagnitude is Format of |micro|: what an amount shown without its
+// sign (a transaction's, whose type says the direction) reads, exact for
+// every int64 (math.MinInt64 has no int64 opposite: -micro would stay
+// negative).
+func FormatMagnitude(micro int64, currency string) Decimal {
+	var buf [24]byte
+	return Decimal(AppendFormatMagnitude(buf[:0], micro, currency))
+}
+
+// AppendFormatMagnitude appends FormatMagnitude(micro, currency)'s text
+// to dst, as AppendFormat does.
+func AppendFormatMagnitude(dst []byte, micro int64, currency string) []byte {
+	mag, _ := magnitude(micro)
+	return appendMagnitude(dst, mag, currency)
+}
+
+// appendMagnitude appends mag micro-units' text, unsigned.
+func appendMagnitude(dst []byte, mag uint64, currency string) []byte {
 	digits, ok := MinorUnits(currency)
 	if !ok {
 		digits = 2
 	}
-	mag, sign := magnitude(micro)
-	dst = append(dst, sign...)
 	dst = strconv.AppendUint(dst, mag/1_000_000, 10) // 10^Scale
 	// The Scale fraction digits, without trailing zeros, then padded with
 	// zeros to the currency's digits.

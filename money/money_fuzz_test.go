@@ -147,6 +147,14 @@ func FuzzAppendFormat(f *testing.F) {
 		if f := Format(micro, cur); string(f) != want {
 			t.Fatalf("Format(%d, %s) = %q; want %q", micro, cur, f, want)
 		}
+		// The magnitude is the text without its sign, for every amount.
+		unsigned := strings.TrimPrefix(want, "-")
+		if got := AppendFormatMagnitude([]byte(prefix), micro, cur); string(got) != prefix+unsigned {
+			t.Fatalf("AppendFormatMagnitude(%q, %d, %s) = %q; want %q", prefix, micro, cur, got, prefix+unsigned)
+		}
+		if f := FormatMagnitude(micro, cur); string(f) != unsigned {
+			t.Fatalf("FormatMagnitude(%d, %s) = %q; want %q", micro, cur, f, unsigned)
+		}
 	})
 }
 
