@@ -463,29 +463,28 @@ func quotedTime(w io.Writer, t time.Time) {
 }
 
 // quotedAmount writes money.Format(micro, cur) quoted, as the Decimal
-// marshaler does, formatted in place when w is the plan's buffer (two
-// amounts a row were four to six strings each).
+// marshaler does.
 func quotedAmount(w io.Writer, micro int64, cur string) {
-	buf, ok := w.(*bytes.Buffer)
-	if !ok {
-		money.Format(micro, cur).MarshalGQL(w)
-		return
-	}
-	b := append(buf.AvailableBuffer(), '"')
-	b = money.AppendFormat(b, micro, cur)
-	buf.Write(append(b, '"'))
+	quotedDecimal(w, func(b []byte) []byte { return money.AppendFormat(b, micro, cur) })
 }
 
 // writeAmount writes t.DecimalAmount() as its marshaler does: the amount
 // without its sign.
 func writeAmount(w io.Writer, t *ent.Posting) {
+	quotedDecimal(w, func(b []byte) []byte { return money.AppendFormatMagnitude(b, t.Amount, t.Currency) })
+}
+
+// quotedDecimal writes the amount text appendTo appends, quoted as the
+// Decimal marshaler does, formatted in place when w is the plan's buffer
+// (two amounts a row were four to six strings each).
+func quotedDecimal(w io.Writer, appendTo func([]byte) []byte) {
 	buf, ok := w.(*bytes.Buffer)
 	if !ok {
-		t.DecimalAmount().MarshalGQL(w)
+		money.Decimal(appendTo(nil)).MarshalGQL(w)
 		return
 	}
 	b := append(buf.AvailableBuffer(), '"')
-	b = money.AppendFormatMagnitude(b, t.Amount, t.Currency)
+	b = appendTo(b)
 	buf.Write(append(b, '"'))
 }
 
